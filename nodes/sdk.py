@@ -1,0 +1,199 @@
+"""The node SDK: what a node type is, what it receives, and how it fails.
+
+A node type is one module exposing three names:
+
+    class Config(BaseModel): ...            # its JSON Schema drives the editor's form
+    SPEC = NodeSpec(type="data.set", version=1, ...)
+    async def execute(ctx: NodeContext, config: Config, inputs: dict) -> dict: ...
+
+`execute` returns a mapping of output port name to value. A port missing from the
+mapping was *not taken*: edges leaving it carry nothing and the nodes that depend only
+on it are recorded as skipped (this is how `logic.if` and `logic.switch` branch).
+
+Optional module-level hook, used by join nodes such as `logic.merge`:
+
+    def ready(config, arrived: int, pending: int) -> bool
+        # called by the engine whenever an upstream edge resolves; True starts the node
+        # although `pending` edges have not resolved yet ("wait for first").
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from types import ModuleType
+from typing import Any, Awaitable, Callable, Literal, Protocol
+
+from pydantic import BaseModel, ConfigDict, Field
+
+# The value types a port can carry; "any" connects to everything.
+PortType = Literal["any", "object", "array", "string", "number", "boolean"]
+PORT_TYPES: tuple[str, ...] = ("any", "object", "array", "string", "number", "boolean")
+
+Category = Literal["trigger", "data", "logic", "util", "http", "ai", "email", "verify", "approval"]
+
+
+@dataclass(frozen=True)
+class Port:
+    name: str
+    type: PortType = "any"
+    description: str = ""
+    # An input port with multiple=True accepts several edges and receives a list of the
+    # values that arrived (in edge order); otherwise it accepts one edge and its value.
+    multiple: bool = False
+    # An output port with each=True (logic.for_each's "item") runs the nodes reachable
+    # from it once per item; see flows/compile.py.
+    each: bool = False
+
+
+@dataclass(frozen=True)
+class NodeSpec:
+    type: str                      # "category.name", e.g. "http.request"
+    version: int                   # bumped on any breaking change to Config or ports
+    title: str
+    category: Category
+    icon: str                      # a short icon name the editor maps to a glyph
+    description: str
+    inputs: tuple[Port, ...] = (Port("input"),)
+    outputs: tuple[Port, ...] = (Port("output"),)
+    trigger: bool = False          # starts a run; has no inputs
+    # Nodes with side effects or long waits get a Prefect task of their own (durable
+    # state and retries); cheap pure nodes are fused and run inline.
+    side_effects: bool = False
+    waits: bool = False
+    default_retries: int = 0
+    default_timeout_s: float = 30.0
+    # Top-level config keys the engine passes to execute() unrendered, because the node
+    # renders them itself per item (e.g. data.transform's filter condition); see ctx.render.
+    raw_config_fields: tuple[str, ...] = ()
+
+
+class NodeConfig(BaseModel):
+    """Base of every node's Config: the run settings every node has, beside its own fields.
+
+    None means "the node type's default" (NodeSpec.default_retries / default_timeout_s)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    retries: int | None = Field(default=None, ge=0, le=10, description="Retries after a temporary failure")
+    retry_backoff_s: float = Field(default=1.0, ge=0, le=600, description="First retry delay; doubles each retry, with jitter")
+    timeout_s: float | None = Field(default=None, gt=0, le=86_400, description="Time limit of one attempt")
+
+
+class NodeError(Exception):
+    """Base of the errors a node raises on purpose."""
+
+
+class NodeConfigError(NodeError):
+    """The user's mistake (config or input): shown on the node, never retried.
+
+    `pointer` is a JSON pointer into the node's config ("/url") or its inputs ("/inputs/items").
+    """
+
+    def __init__(self, message: str, *, pointer: str = "", node_id: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.pointer = pointer
+        self.node_id = node_id
+
+
+class NodeTemporaryError(NodeError):
+    """A temporary outside failure (timeout, 429, 5xx): retried with backoff."""
+
+    def __init__(self, message: str, *, retry_after: float | None = None):
+        super().__init__(message)
+        self.message = message
+        self.retry_after = retry_after
+
+
+class Clock(Protocol):
+    def now(self) -> datetime: ...
+    async def sleep(self, seconds: float) -> None: ...
+
+
+class SystemClock:
+    def now(self) -> datetime:
+        return datetime.now(timezone.utc)
+
+    async def sleep(self, seconds: float) -> None:
+        import asyncio
+
+        await asyncio.sleep(seconds)
+
+
+class Secrets(Protocol):
+    async def get(self, name: str) -> str: ...
+
+
+class NoSecrets:
+    async def get(self, name: str) -> str:
+        raise NodeConfigError(f"secret {name!r} is not defined", pointer="")
+
+
+@dataclass
+class NodeContext:
+    """What a node may touch. Everything outside the node arrives through here, so tests
+    hand in real loopback servers instead of patching."""
+
+    run_id: str
+    node_id: str
+    tenant_id: str = ""
+    workflow_id: str | None = None
+    attempt: int = 1
+    http: Any = None               # nodes.net.SafeHttpClient (SSRF-guarded httpx)
+    clock: Clock = field(default_factory=SystemClock)
+    secrets: Secrets = field(default_factory=NoSecrets)
+    # Upstream outputs and run data, the scope of {{ expressions }}:
+    # {"nodes": {id: {"output": ...}}, "trigger": ..., "run": {...}}
+    scope: dict[str, Any] = field(default_factory=dict)
+    # Later issues add "mailer", "ai" ... here without changing the signature.
+    services: dict[str, Any] = field(default_factory=dict)
+    log: logging.Logger = field(default_factory=lambda: logging.getLogger("maily.node"))
+    # Runs a sub-path of the graph for one item (set by the engine for logic.for_each).
+    run_each: Callable[[Any, int], Awaitable[Any]] | None = None
+
+    def render(self, value: Any, extra: dict[str, Any] | None = None) -> Any:
+        """Render {{ expressions }} in value (str, or dicts/lists of them) against the scope.
+
+        A string that is one whole expression gives the native value (list, number...)."""
+        from nodes.expressions import render_value
+
+        scope = self.scope if not extra else {**self.scope, **extra}
+        return render_value(value, scope)
+
+
+@dataclass(frozen=True)
+class NodeType:
+    """A loaded node type: spec, config model, executor and optional join hook."""
+
+    spec: NodeSpec
+    config_model: type[BaseModel]
+    execute: Callable[[NodeContext, Any, dict[str, Any]], Awaitable[dict[str, Any]]]
+    ready: Callable[[Any, int, int], bool] | None = None
+    source: str = "builtin"        # "builtin" or the plugin's distribution name
+
+    @property
+    def key(self) -> tuple[str, int]:
+        return (self.spec.type, self.spec.version)
+
+    @classmethod
+    def from_module(cls, module: ModuleType, source: str = "builtin") -> "NodeType":
+        missing = [n for n in ("SPEC", "Config", "execute") if not hasattr(module, n)]
+        if missing:
+            raise TypeError(f"node module {module.__name__} lacks {', '.join(missing)}")
+        return cls(
+            spec=module.SPEC,
+            config_model=module.Config,
+            execute=module.execute,
+            ready=getattr(module, "ready", None),
+            source=source,
+        )
+
+    def config_schema(self) -> dict[str, Any]:
+        return self.config_model.model_json_schema()
+
+
+def new_correlation_id() -> str:
+    return uuid.uuid4().hex[:12]

@@ -1,0 +1,1 @@
+"""The template gallery (filled by the template gallery issue)."""
