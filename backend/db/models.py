@@ -1,0 +1,203 @@
+"""SQLAlchemy 2 models: tenants, users, tokens, workflows and their versions, runs.
+
+Ids are uuid4 hex strings made in Python (`new_id`), so rows can be referenced before
+they are flushed and the same code works on SQLite and PostgreSQL. Every tenant-owned
+row carries `tenant_id` so queries can scope on it without a join.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timezone
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+# JSON on SQLite, JSONB on PostgreSQL (indexable, compact, validated on write).
+JSONType = sa.JSON().with_variant(JSONB(), "postgresql")
+
+TENANT_TIERS = ("free", "premium", "enterprise")
+ROLES = ("owner", "editor", "viewer")
+RUN_STATUSES = ("queued", "running", "succeeded", "failed", "cancelled")
+NODE_STATUSES = ("queued", "running", "succeeded", "failed", "skipped", "cancelled")
+RUN_TRIGGERS = ("manual", "api", "webhook", "cli")
+
+
+def new_id() -> str:
+    return uuid.uuid4().hex
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+# Deterministic constraint names, so Alembic migrations can drop/alter them on every backend.
+NAMING = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = sa.MetaData(naming_convention=NAMING)
+
+
+def _id() -> Mapped[str]:
+    return mapped_column(sa.String(32), primary_key=True, default=new_id)
+
+
+def _ts(nullable: bool = False) -> Any:
+    if nullable:
+        return mapped_column(sa.DateTime(timezone=True), nullable=True)
+    return mapped_column(sa.DateTime(timezone=True), nullable=False, default=utcnow)
+
+
+def _fk(target: str, *, nullable: bool = False, index: bool = False, ondelete: str | None = None) -> Any:
+    return mapped_column(sa.String(32), sa.ForeignKey(target, ondelete=ondelete), nullable=nullable, index=index)
+
+
+class Tenant(Base):
+    __tablename__ = "tenants"
+
+    id: Mapped[str] = _id()
+    name: Mapped[str] = mapped_column(sa.String(200))
+    slug: Mapped[str] = mapped_column(sa.String(100), unique=True)
+    tier: Mapped[str] = mapped_column(sa.String(20), default="free", server_default="free")
+    created_at: Mapped[datetime] = _ts()
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id: Mapped[str] = _id()
+    email: Mapped[str] = mapped_column(sa.String(320), unique=True)
+    name: Mapped[str] = mapped_column(sa.String(200), default="")
+    password_hash: Mapped[str] = mapped_column(sa.String(300), default="")
+    created_at: Mapped[datetime] = _ts()
+
+
+class Membership(Base):
+    __tablename__ = "memberships"
+    __table_args__ = (sa.UniqueConstraint("tenant_id", "user_id"),)
+
+    id: Mapped[str] = _id()
+    tenant_id: Mapped[str] = _fk("tenants.id", ondelete="CASCADE")
+    user_id: Mapped[str] = _fk("users.id", index=True, ondelete="CASCADE")
+    role: Mapped[str] = mapped_column(sa.String(20), default="viewer")
+    created_at: Mapped[datetime] = _ts()
+
+
+class ApiToken(Base):
+    __tablename__ = "api_tokens"
+
+    id: Mapped[str] = _id()
+    tenant_id: Mapped[str] = _fk("tenants.id", index=True, ondelete="CASCADE")
+    user_id: Mapped[str] = _fk("users.id", index=True, ondelete="CASCADE")
+    name: Mapped[str] = mapped_column(sa.String(200))
+    # sha256 hex of the token: a leaked database does not leak usable tokens.
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    prefix: Mapped[str] = mapped_column(sa.String(16))
+    created_at: Mapped[datetime] = _ts()
+    last_used_at: Mapped[datetime | None] = _ts(nullable=True)
+    revoked_at: Mapped[datetime | None] = _ts(nullable=True)
+
+
+class Workflow(Base):
+    __tablename__ = "workflows"
+
+    id: Mapped[str] = _id()
+    tenant_id: Mapped[str] = _fk("tenants.id", index=True, ondelete="CASCADE")
+    name: Mapped[str] = mapped_column(sa.String(200))
+    description: Mapped[str] = mapped_column(sa.Text, default="")
+    graph: Mapped[dict[str, Any]] = mapped_column(JSONType)
+    created_by: Mapped[str | None] = _fk("users.id", nullable=True, ondelete="SET NULL")
+    created_at: Mapped[datetime] = _ts()
+    updated_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+    published_version: Mapped[int | None] = mapped_column(sa.Integer, nullable=True)
+    deleted_at: Mapped[datetime | None] = _ts(nullable=True)
+
+
+class WorkflowVersion(Base):
+    """A published graph. Never updated: runs of version N always see the same graph."""
+
+    __tablename__ = "workflow_versions"
+    __table_args__ = (sa.UniqueConstraint("workflow_id", "version"),)
+
+    id: Mapped[str] = _id()
+    workflow_id: Mapped[str] = _fk("workflows.id", ondelete="CASCADE")
+    tenant_id: Mapped[str] = mapped_column(sa.String(32), index=True)
+    version: Mapped[int] = mapped_column(sa.Integer)
+    graph: Mapped[dict[str, Any]] = mapped_column(JSONType)
+    note: Mapped[str] = mapped_column(sa.Text, default="")
+    created_by: Mapped[str | None] = mapped_column(sa.String(32), nullable=True)
+    created_at: Mapped[datetime] = _ts()
+
+
+class Run(Base):
+    __tablename__ = "runs"
+    __table_args__ = (
+        sa.Index("ix_runs_tenant_id_created_at", "tenant_id", "created_at"),
+        sa.Index("ix_runs_tenant_id_status", "tenant_id", "status"),
+    )
+
+    id: Mapped[str] = _id()
+    tenant_id: Mapped[str] = mapped_column(sa.String(32), index=True)
+    workflow_id: Mapped[str | None] = _fk("workflows.id", nullable=True, index=True, ondelete="SET NULL")
+    workflow_version: Mapped[int | None] = mapped_column(sa.Integer, nullable=True)
+    status: Mapped[str] = mapped_column(sa.String(20), default="queued")
+    trigger: Mapped[str] = mapped_column(sa.String(20), default="manual")
+    input: Mapped[Any] = mapped_column(JSONType, default=dict)
+    output: Mapped[Any | None] = mapped_column(JSONType, nullable=True)
+    error: Mapped[Any | None] = mapped_column(JSONType, nullable=True)
+    graph: Mapped[dict[str, Any]] = mapped_column(JSONType)  # the snapshot that ran
+    created_by: Mapped[str | None] = mapped_column(sa.String(32), nullable=True)
+    created_at: Mapped[datetime] = _ts()
+    started_at: Mapped[datetime | None] = _ts(nullable=True)
+    finished_at: Mapped[datetime | None] = _ts(nullable=True)
+    prefect_flow_run_id: Mapped[str | None] = mapped_column(sa.String(64), nullable=True)
+
+
+class NodeRun(Base):
+    __tablename__ = "node_runs"
+
+    id: Mapped[str] = _id()
+    run_id: Mapped[str] = _fk("runs.id", index=True, ondelete="CASCADE")
+    tenant_id: Mapped[str] = mapped_column(sa.String(32))
+    node_id: Mapped[str] = mapped_column(sa.String(64))
+    node_type: Mapped[str] = mapped_column(sa.String(100))
+    # Index of the item inside a logic.for_each, else None.
+    iteration: Mapped[int | None] = mapped_column(sa.Integer, nullable=True)
+    status: Mapped[str] = mapped_column(sa.String(20), default="queued")
+    attempts: Mapped[int] = mapped_column(sa.Integer, default=0, server_default="0")
+    started_at: Mapped[datetime | None] = _ts(nullable=True)
+    finished_at: Mapped[datetime | None] = _ts(nullable=True)
+    input: Mapped[Any | None] = mapped_column(JSONType, nullable=True)
+    output: Mapped[Any | None] = mapped_column(JSONType, nullable=True)
+    error: Mapped[Any | None] = mapped_column(JSONType, nullable=True)
+
+
+class RunEvent(Base):
+    __tablename__ = "run_events"
+    __table_args__ = (sa.UniqueConstraint("run_id", "seq"),)
+
+    # BigInteger on PostgreSQL; SQLite only autoincrements an INTEGER PRIMARY KEY.
+    id: Mapped[int] = mapped_column(
+        sa.BigInteger().with_variant(sa.Integer(), "sqlite"), primary_key=True, autoincrement=True
+    )
+    run_id: Mapped[str] = _fk("runs.id", ondelete="CASCADE")
+    seq: Mapped[int] = mapped_column(sa.Integer)
+    kind: Mapped[str] = mapped_column(sa.String(40))
+    node_id: Mapped[str | None] = mapped_column(sa.String(64), nullable=True)
+    at: Mapped[datetime] = _ts()
+    data: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+
+
+__all__ = [
+    "Base", "Tenant", "User", "Membership", "ApiToken", "Workflow", "WorkflowVersion",
+    "Run", "NodeRun", "RunEvent", "new_id", "utcnow", "JSONType",
+]
