@@ -333,3 +333,14 @@ def find_references(value: Any) -> set[str]:
         for v in value:
             found |= find_references(v)
     return found
+
+
+_FALSY_TEXT = frozenset({"", "false", "0", "no", "off", "none", "null"})
+
+
+def truthy(value: Any) -> bool:
+    """Truth of a rendered condition. Text from a mixed template counts as false when it
+    reads like false ("false", "0", "no", "", "null"...), since `x {{ y }}` renders to text."""
+    if isinstance(value, str):
+        return value.strip().lower() not in _FALSY_TEXT
+    return bool(value)
