@@ -1,0 +1,106 @@
+"""The Litestar application: `create_app()` wires settings, database, node catalogue,
+auth, error format, the API controllers and the editor's static files.
+
+The runs part is plugged in by its owner through `extra_route_handlers` and the
+`on_startup` / `on_shutdown` hooks, so this module does not import it.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+from litestar import Litestar, MediaType, Response, get
+from litestar.config.cors import CORSConfig
+from litestar.openapi.config import OpenAPIConfig
+from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
+from litestar.openapi.spec import Components, SecurityScheme
+from litestar.response import File
+
+from backend.auth.controllers import AuthController
+from backend.auth.deps import dependencies, session_config
+from backend.catalogue.controllers import CatalogueController, HealthController
+from backend.db.session import Database
+from backend.errors import NotFound, exception_handlers
+from backend.settings import Settings, get_settings
+from backend.workflows.controllers import WorkflowController
+
+log = logging.getLogger("maily.app")
+
+EDITOR_DIST = Path(__file__).resolve().parents[1] / "editor" / "dist"
+
+_NO_EDITOR_PAGE = """<!doctype html><html><head><meta charset="utf-8"><title>Maily Flow</title></head>
+<body style="font-family:system-ui;max-width:40rem;margin:4rem auto">
+<h1>Maily Flow</h1>
+<p>The API is running. The browser editor is not built yet:</p>
+<pre>cd editor &amp;&amp; npm install &amp;&amp; npm run build</pre>
+<p>then reload this page. Meanwhile, the API is documented at <a href="/schema">/schema</a>
+(<a href="/schema/openapi.json">openapi.json</a>).</p>
+</body></html>"""
+
+
+def _editor_handlers(dist: Path) -> list[Any]:
+    """Serve the built editor at / with SPA fallback to index.html, or a how-to page."""
+    root = dist.resolve()
+
+    @get(["/", "/{path:path}"], include_in_schema=False, sync_to_thread=False)
+    def editor(path: str = "") -> Any:
+        # /api/... and /schema/... never fall back to the SPA: an unknown API route is a 404.
+        if path.lstrip("/").startswith(("api/", "api", "schema")):
+            raise NotFound(f"nothing at /{path.lstrip('/')}")
+        if not (root / "index.html").is_file():
+            return Response(_NO_EDITOR_PAGE, media_type=MediaType.HTML)
+        candidate = (root / path.lstrip("/")).resolve()
+        if path.strip("/") and candidate.is_file() and candidate.is_relative_to(root):
+            return File(candidate, content_disposition_type="inline")
+        return File(root / "index.html", content_disposition_type="inline", media_type=MediaType.HTML)
+
+    return [editor]
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    extra_route_handlers: Sequence[Any] = (),
+    on_startup: Sequence[Callable[[Litestar], Any]] = (),
+    on_shutdown: Sequence[Callable[[Litestar], Any]] = (),
+) -> Litestar:
+    settings = settings or get_settings()
+
+    async def open_database(app: Litestar) -> None:
+        app.state.db = Database(settings.resolved_database_url)
+
+    async def close_database(app: Litestar) -> None:
+        db = getattr(app.state, "db", None)
+        if db is not None:
+            await db.dispose()
+
+    from nodes.registry import default_registry
+
+    origins = sorted(settings.allowed_origin_set)
+    app = Litestar(
+        route_handlers=[AuthController, WorkflowController, CatalogueController, HealthController,
+                        *extra_route_handlers, *_editor_handlers(EDITOR_DIST)],
+        dependencies=dependencies(),
+        exception_handlers=exception_handlers(),
+        middleware=[session_config(settings).middleware],
+        cors_config=CORSConfig(allow_origins=origins, allow_credentials=True) if origins else None,
+        request_max_body_size=settings.max_body_bytes,
+        # The runs owner's startup hooks run after the database is open; shutdown in reverse.
+        on_startup=[open_database, *on_startup],
+        on_shutdown=[*on_shutdown, close_database],
+        openapi_config=OpenAPIConfig(
+            title="Maily Flow API", version="1", path="/schema", use_handler_docstrings=True,
+            render_plugins=[ScalarRenderPlugin(), SwaggerRenderPlugin(path="/swagger")],
+            components=Components(security_schemes={
+                "bearer": SecurityScheme(type="http", scheme="bearer", description="API token (mf_...)"),
+                "session": SecurityScheme(type="apiKey", name="maily_session", security_scheme_in="cookie"),
+            }),
+            security=[{"bearer": []}, {"session": []}],
+        ),
+        debug=False,
+    )
+    app.state.settings = settings
+    app.state.registry = default_registry()
+    return app

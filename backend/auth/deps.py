@@ -1,0 +1,156 @@
+"""App-wide dependencies: `db_session` and `principal`, plus the session cookie config
+and `authenticate_websocket` for WebSocket handlers.
+
+Resolution order for the caller: `Authorization: Bearer <token>`, then the session cookie
+(then, for WebSockets only, `?token=`). `X-Maily-Tenant` (id or slug) picks one of the
+user's tenants; a token is bound to its own tenant.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import secrets
+from pathlib import Path
+from typing import Any, AsyncGenerator
+
+from litestar.connection import ASGIConnection
+from litestar.datastructures import State
+from litestar.di import Provide
+from litestar.middleware.session.client_side import CookieBackendConfig
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from backend.auth import services
+from backend.auth.schemas import Principal
+from backend.db.models import Tenant, User
+from backend.errors import Forbidden, Unauthorized
+from backend.settings import Settings
+
+TENANT_HEADER = "x-maily-tenant"
+SESSION_COOKIE = "maily_session"
+_PRINCIPAL_STATE = "maily_principal"
+
+
+# --- secret key and session cookie --------------------------------------------------------
+
+def secret_key(settings: Settings) -> str:
+    """settings.secret_key, else one generated once into data_dir/secret_key (mode 0600)."""
+    if settings.secret_key:
+        return settings.secret_key
+    path = Path(settings.data_dir) / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    # O_EXCL: two processes starting at once must not each write a different key.
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_text().strip()
+    with os.fdopen(fd, "w") as f:
+        f.write(key)
+    return key
+
+
+def session_config(settings: Settings) -> CookieBackendConfig:
+    # The cookie is AES-GCM encrypted and authenticated with a key derived from the secret.
+    # SameSite=Lax keeps it off cross-site POSTs (CSRF).
+    secret = hashlib.sha256(("maily-session:" + secret_key(settings)).encode()).digest()
+    return CookieBackendConfig(secret=secret, key=SESSION_COOKIE, httponly=True, samesite="lax",
+                               max_age=14 * 24 * 3600)
+
+
+# --- db_session ---------------------------------------------------------------------------
+
+async def provide_db_session(state: State) -> AsyncGenerator[AsyncSession, None]:
+    """One session per request: committed when the handler succeeds, rolled back otherwise."""
+    async with state.db.sessionmaker() as session:
+        try:
+            yield session
+        except BaseException:
+            await session.rollback()
+            raise
+        else:
+            await session.commit()
+
+
+# --- principal ----------------------------------------------------------------------------
+
+def _bearer(connection: ASGIConnection[Any, Any, Any, Any]) -> str | None:
+    auth = connection.headers.get("authorization", "")
+    scheme, _, value = auth.partition(" ")
+    if scheme.lower() == "bearer" and value.strip():
+        return value.strip()
+    return None
+
+
+def _session_data(connection: ASGIConnection[Any, Any, Any, Any]) -> dict[str, Any]:
+    data = connection.scope.get("session")
+    return data if isinstance(data, dict) else {}
+
+
+async def resolve_principal(connection: ASGIConnection[Any, Any, Any, Any], *, query_token: bool = False) -> Principal | None:
+    """Who is calling, or None. Raises Forbidden when the tenant header names a tenant the
+    caller is not a member of (or, for a token, not the token's tenant)."""
+    cached = connection.scope.get("state", {}).get(_PRINCIPAL_STATE)
+    if cached is not None:
+        return cached
+    wanted = connection.headers.get(TENANT_HEADER) or None
+    token = _bearer(connection)
+    if token is None and query_token:
+        token = connection.query_params.get("token")
+    db = connection.app.state.db
+    # A short session of its own: guards run before handler dependencies exist, and a
+    # failed authentication must not leave a request session open.
+    async with db.sessionmaker() as s:
+        if token is not None:
+            p = await services.principal_for_token(s, token)
+            await s.commit()
+            if p is None:
+                raise Unauthorized("the API token is unknown or revoked")
+            if wanted and wanted != p.tenant_id:
+                tenant = await s.get(Tenant, p.tenant_id)
+                if tenant is None or wanted != tenant.slug:
+                    raise Forbidden("this API token belongs to another tenant")
+        else:
+            session = _session_data(connection)
+            user_id = session.get("uid")
+            if not user_id:
+                return None
+            user = await s.get(User, user_id)
+            if user is None:
+                return None
+            picked = services.pick_membership(await services.memberships_of(s, user.id), wanted or session.get("tid"))
+            if picked is None:
+                if wanted:
+                    raise Forbidden(f"you are not a member of tenant {wanted!r}")
+                picked = services.pick_membership(await services.memberships_of(s, user.id), None)
+                if picked is None:
+                    raise Forbidden("you are not a member of any tenant")
+            p = services.principal_of(user, picked[0])
+    connection.scope.setdefault("state", {})[_PRINCIPAL_STATE] = p
+    return p
+
+
+async def provide_principal(request: ASGIConnection[Any, Any, Any, Any]) -> Principal:
+    p = await resolve_principal(request)
+    if p is None:
+        raise Unauthorized("sign in, or send Authorization: Bearer <API token>")
+    return p
+
+
+async def authenticate_websocket(socket: ASGIConnection[Any, Any, Any, Any]) -> Principal | None:
+    """For WebSocket handlers: token query param, Authorization header, or session cookie.
+    None when the caller is anonymous or not allowed (close the socket with 4401/4403)."""
+    try:
+        return await resolve_principal(socket, query_token=True)
+    except (Unauthorized, Forbidden):
+        return None
+
+
+def dependencies() -> dict[str, Provide]:
+    """Registered on the app, so any controller can ask for `principal` or `db_session`."""
+    return {
+        "db_session": Provide(provide_db_session),
+        "principal": Provide(provide_principal),
+    }

@@ -1,0 +1,69 @@
+"""Request and response bodies of /api/auth. Extra fields in requests are ignored."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is calling, in which tenant, with which role. Every tenant query scopes on tenant_id."""
+
+    user_id: str
+    tenant_id: str
+    role: str                 # "owner" | "editor" | "viewer"
+    email: str
+    name: str
+    token_id: str | None = None   # set when authenticated by an API token
+
+    @property
+    def can_edit(self) -> bool:
+        return self.role in ("owner", "editor")
+
+
+class _In(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+
+class LoginIn(_In):
+    email: str = Field(min_length=3, max_length=320)
+    password: str = Field(min_length=1, max_length=1024)
+    tenant: str | None = Field(default=None, description="Tenant id or slug; default: the first membership")
+
+
+class TokenCreateIn(_In):
+    name: str = Field(min_length=1, max_length=200)
+
+
+class TenantOut(BaseModel):
+    id: str
+    name: str
+    slug: str
+    tier: str
+    role: str
+
+
+class MeOut(BaseModel):
+    user_id: str
+    email: str
+    name: str
+    tenant_id: str
+    role: str
+    tenants: list[TenantOut]
+
+
+class TokenOut(BaseModel):
+    id: str
+    name: str
+    prefix: str
+    tenant_id: str
+    created_at: datetime
+    last_used_at: datetime | None = None
+    revoked_at: datetime | None = None
+
+
+class TokenCreatedOut(TokenOut):
+    token: str = Field(description="The token itself. Shown once: only its hash is stored.")

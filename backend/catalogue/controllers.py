@@ -1,0 +1,97 @@
+"""The node catalogue, the graph schema, graph validation, and the health check."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Controller, Request, get, post
+from litestar.datastructures import State
+from pydantic import BaseModel
+
+from backend.auth.schemas import Principal
+from backend.errors import read_json
+from flows.graph import graph_json_schema
+from nodes.sdk import NodeType, Port
+
+
+class PortOut(BaseModel):
+    name: str
+    type: str
+    description: str
+    multiple: bool
+    each: bool
+
+
+class NodeTypeOut(BaseModel):
+    type: str
+    version: int
+    title: str
+    category: str
+    icon: str
+    description: str
+    inputs: list[PortOut]
+    outputs: list[PortOut]
+    trigger: bool
+    side_effects: bool
+    waits: bool
+    source: str                      # "builtin" or the plugin's distribution name
+    config_schema: dict[str, Any]    # JSON Schema of the node's config (drives the editor's form)
+
+
+class ValidationOut(BaseModel):
+    ok: bool
+    error_count: int = 0
+    warning_count: int = 0
+    problems: list[dict[str, Any]]
+
+
+class HealthOut(BaseModel):
+    status: str
+    database: str
+
+
+def _port(p: Port) -> PortOut:
+    return PortOut(name=p.name, type=p.type, description=p.description, multiple=p.multiple, each=p.each)
+
+
+def node_type_out(t: NodeType) -> NodeTypeOut:
+    s = t.spec
+    return NodeTypeOut(
+        type=s.type, version=s.version, title=s.title, category=s.category, icon=s.icon, description=s.description,
+        inputs=[_port(p) for p in s.inputs], outputs=[_port(p) for p in s.outputs], trigger=s.trigger,
+        side_effects=s.side_effects, waits=s.waits, source=t.source, config_schema=t.config_schema(),
+    )
+
+
+class CatalogueController(Controller):
+    path = "/api"
+    tags = ["catalogue"]
+
+    @get("/nodes", operation_id="listNodeTypes")
+    async def list_node_types(self, state: State, principal: Principal) -> list[NodeTypeOut]:
+        """Every node type, built-in and plugin, with ports and config JSON Schema."""
+        return [node_type_out(t) for t in state.registry.all()]
+
+    @get("/graph/schema", operation_id="getGraphSchema")
+    async def graph_schema(self, principal: Principal) -> dict[str, Any]:
+        """JSON Schema of the graph document."""
+        return graph_json_schema()
+
+    @post("/graph/validate", operation_id="validateGraph", status_code=200)
+    async def validate_graph(self, request: Request, principal: Principal) -> ValidationOut:
+        """Every problem of a graph document; 200 even when the graph has errors."""
+        from flows.validate import validate_graph
+
+        raw = await read_json(request)
+        return ValidationOut(**validate_graph(raw, request.app.state.registry).to_json())
+
+
+class HealthController(Controller):
+    path = "/api/health"
+    tags = ["health"]
+
+    @get("/", operation_id="health")
+    async def health(self, state: State) -> HealthOut:
+        """Liveness and database reachability (no auth)."""
+        ok = await state.db.ping()
+        return HealthOut(status="ok" if ok else "degraded", database="ok" if ok else "unreachable")

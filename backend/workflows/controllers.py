@@ -1,0 +1,94 @@
+"""/api/workflows: drafts, versions, publish, restore. Logic lives in services.py."""
+
+from __future__ import annotations
+
+from litestar import Controller, Request, delete, get, post, put
+from litestar.params import Parameter
+from litestar.status_codes import HTTP_204_NO_CONTENT
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from backend.auth.guards import requires_editor
+from backend.auth.schemas import Principal
+from backend.db.models import Workflow, WorkflowVersion
+from backend.errors import json_body, read_body, read_json, validate_body
+from backend.workflows import services
+from backend.workflows.schemas import (PublishIn, VersionOut, VersionSummaryOut, WorkflowCreateIn, WorkflowOut,
+                                       WorkflowSummaryOut, WorkflowUpdateIn)
+
+
+def _summary(wf: Workflow) -> dict:
+    return {k: getattr(wf, k) for k in WorkflowSummaryOut.model_fields}
+
+
+def _out(wf: Workflow, request: Request | None = None) -> WorkflowOut:
+    validation = services.validate(wf.graph, request.app.state.registry).to_json() if request else None
+    return WorkflowOut(**_summary(wf), graph=wf.graph, validation=validation)
+
+
+def _version(v: WorkflowVersion, with_graph: bool = True) -> VersionOut | VersionSummaryOut:
+    fields = dict(workflow_id=v.workflow_id, version=v.version, note=v.note, created_by=v.created_by,
+                  created_at=v.created_at)
+    return VersionOut(**fields, graph=v.graph) if with_graph else VersionSummaryOut(**fields)
+
+
+class WorkflowController(Controller):
+    path = "/api/workflows"
+    tags = ["workflows"]
+
+    @post("/", operation_id="createWorkflow", guards=[requires_editor], operation_class=json_body(WorkflowCreateIn))
+    async def create_workflow(self, request: Request, principal: Principal, db_session: AsyncSession) -> WorkflowOut:
+        """Create a workflow in the caller's tenant."""
+        wf = await services.create_workflow(db_session, principal, await read_body(request, WorkflowCreateIn))
+        return _out(wf, request)
+
+    @get("/", operation_id="listWorkflows")
+    async def list_workflows(
+        self, principal: Principal, db_session: AsyncSession,
+        limit: int = Parameter(default=50, ge=1, le=200), offset: int = Parameter(default=0, ge=0),
+        order: services.Order = "updated",
+    ) -> list[WorkflowSummaryOut]:
+        """The tenant's workflows, without their graphs."""
+        rows = await services.list_workflows(db_session, principal, limit=limit, offset=offset, order=order)
+        return [WorkflowSummaryOut(**_summary(wf)) for wf in rows]
+
+    @get("/{workflow_id:str}", operation_id="getWorkflow")
+    async def get_workflow(self, request: Request, workflow_id: str, principal: Principal, db_session: AsyncSession) -> WorkflowOut:
+        """One workflow with its draft graph and the draft's validation result."""
+        return _out(await services.get_workflow(db_session, principal, workflow_id), request)
+
+    @put("/{workflow_id:str}", operation_id="updateWorkflow", guards=[requires_editor],
+         operation_class=json_body(WorkflowUpdateIn))
+    async def update_workflow(self, request: Request, workflow_id: str, principal: Principal, db_session: AsyncSession) -> WorkflowOut:
+        """Change name, description or draft graph; the answer includes the graph's validation."""
+        body = await read_body(request, WorkflowUpdateIn)
+        return _out(await services.update_workflow(db_session, principal, workflow_id, body), request)
+
+    @delete("/{workflow_id:str}", operation_id="deleteWorkflow", guards=[requires_editor], status_code=HTTP_204_NO_CONTENT)
+    async def delete_workflow(self, workflow_id: str, principal: Principal, db_session: AsyncSession) -> None:
+        """Delete a workflow (its runs stay readable)."""
+        await services.delete_workflow(db_session, principal, workflow_id)
+
+    @get("/{workflow_id:str}/versions", operation_id="listWorkflowVersions")
+    async def list_versions(self, workflow_id: str, principal: Principal, db_session: AsyncSession) -> list[VersionSummaryOut]:
+        """Published versions, newest first."""
+        return [_version(v, False) for v in await services.list_versions(db_session, principal, workflow_id)]
+
+    @get("/{workflow_id:str}/versions/{version:int}", operation_id="getWorkflowVersion")
+    async def get_version(self, workflow_id: str, version: int, principal: Principal, db_session: AsyncSession) -> VersionOut:
+        """One published version with its frozen graph."""
+        return _version(await services.get_version(db_session, principal, workflow_id, version))
+
+    @post("/{workflow_id:str}/publish", operation_id="publishWorkflow", guards=[requires_editor], status_code=201,
+          operation_class=json_body(PublishIn))
+    async def publish_workflow(self, request: Request, workflow_id: str, principal: Principal, db_session: AsyncSession) -> VersionOut:
+        """Freeze the draft as the next version; 422 with every problem if it has errors."""
+        body = validate_body(await read_json(request), PublishIn) if (await request.body()).strip() else PublishIn()
+        v = await services.publish(db_session, principal, workflow_id, request.app.state.registry, body.note)
+        return _version(v)
+
+    @post("/{workflow_id:str}/versions/{version:int}/restore", operation_id="restoreWorkflowVersion",
+          guards=[requires_editor], status_code=200)
+    async def restore_version(self, request: Request, workflow_id: str, version: int, principal: Principal,
+                      db_session: AsyncSession) -> WorkflowOut:
+        """Copy a published version's graph into the draft."""
+        return _out(await services.restore(db_session, principal, workflow_id, version), request)

@@ -1,0 +1,126 @@
+"""Workflows: drafts, immutable published versions, restore. Every query scopes on the
+caller's tenant, so another tenant's id is simply not found (404, never 403)."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from backend.auth.schemas import Principal
+from backend.db.models import Workflow, WorkflowVersion, utcnow
+from backend.errors import NotFound, Unprocessable
+from backend.workflows.schemas import WorkflowCreateIn, WorkflowUpdateIn
+from flows.graph import SCHEMA_VERSION
+from nodes.registry import NodeRegistry
+
+Order = Literal["updated", "created", "name"]
+_ORDER = {"updated": Workflow.updated_at.desc(), "created": Workflow.created_at.desc(), "name": Workflow.name}
+
+
+def empty_graph(name: str) -> dict[str, Any]:
+    return {"schema_version": SCHEMA_VERSION, "name": name, "nodes": [], "edges": []}
+
+
+def validate(graph: Any, registry: NodeRegistry) -> Any:
+    from flows.validate import validate_graph  # imported lazily: flows pulls in the node modules
+
+    return validate_graph(graph, registry)
+
+
+async def get_workflow(s: AsyncSession, p: Principal, workflow_id: str, *, lock: bool = False) -> Workflow:
+    q = select(Workflow).where(Workflow.id == workflow_id, Workflow.tenant_id == p.tenant_id,
+                               Workflow.deleted_at.is_(None))
+    if lock:
+        q = q.with_for_update()  # serialises publishes of one workflow on PostgreSQL
+    wf = await s.scalar(q)
+    if wf is None:
+        raise NotFound(f"no workflow {workflow_id}")
+    return wf
+
+
+async def list_workflows(s: AsyncSession, p: Principal, *, limit: int, offset: int, order: Order) -> list[Workflow]:
+    rows = await s.scalars(
+        select(Workflow).where(Workflow.tenant_id == p.tenant_id, Workflow.deleted_at.is_(None))
+        .order_by(_ORDER[order], Workflow.id).limit(limit).offset(offset)
+    )
+    return list(rows)
+
+
+async def create_workflow(s: AsyncSession, p: Principal, body: WorkflowCreateIn) -> Workflow:
+    wf = Workflow(tenant_id=p.tenant_id, name=body.name, description=body.description,
+                  graph=body.graph if body.graph is not None else empty_graph(body.name), created_by=p.user_id)
+    s.add(wf)
+    await s.flush()
+    return wf
+
+
+async def update_workflow(s: AsyncSession, p: Principal, workflow_id: str, body: WorkflowUpdateIn) -> Workflow:
+    wf = await get_workflow(s, p, workflow_id)
+    if body.name is not None:
+        wf.name = body.name
+    if body.description is not None:
+        wf.description = body.description
+    if body.graph is not None:
+        wf.graph = body.graph
+    wf.updated_at = utcnow()
+    await s.flush()
+    return wf
+
+
+async def delete_workflow(s: AsyncSession, p: Principal, workflow_id: str) -> None:
+    # Soft delete: runs keep pointing at it and their history stays readable.
+    wf = await get_workflow(s, p, workflow_id)
+    wf.deleted_at = utcnow()
+
+
+async def list_versions(s: AsyncSession, p: Principal, workflow_id: str) -> list[WorkflowVersion]:
+    await get_workflow(s, p, workflow_id)
+    rows = await s.scalars(
+        select(WorkflowVersion).where(WorkflowVersion.workflow_id == workflow_id,
+                                      WorkflowVersion.tenant_id == p.tenant_id)
+        .order_by(WorkflowVersion.version.desc())
+    )
+    return list(rows)
+
+
+async def get_version(s: AsyncSession, p: Principal, workflow_id: str, version: int) -> WorkflowVersion:
+    await get_workflow(s, p, workflow_id)
+    row = await s.scalar(
+        select(WorkflowVersion).where(WorkflowVersion.workflow_id == workflow_id,
+                                      WorkflowVersion.tenant_id == p.tenant_id, WorkflowVersion.version == version)
+    )
+    if row is None:
+        raise NotFound(f"workflow {workflow_id} has no version {version}")
+    return row
+
+
+async def publish(s: AsyncSession, p: Principal, workflow_id: str, registry: NodeRegistry, note: str = "") -> WorkflowVersion:
+    """Freeze the draft as the next version; refuses (422, every problem listed) if it has errors."""
+    wf = await get_workflow(s, p, workflow_id, lock=True)
+    result = validate(wf.graph, registry)
+    if not result.ok:
+        problems = [pr.to_json() for pr in result.problems]
+        raise Unprocessable(f"the graph has {len(result.errors)} error(s); fix them before publishing",
+                            problems=problems)
+    last = await s.scalar(select(func.max(WorkflowVersion.version)).where(WorkflowVersion.workflow_id == wf.id))
+    number = (last or 0) + 1
+    # The canonical document (defaults filled in): what runs of this version will see.
+    graph = result.document.model_dump(mode="json") if result.document is not None else wf.graph
+    version = WorkflowVersion(workflow_id=wf.id, tenant_id=p.tenant_id, version=number, graph=graph,
+                              note=note, created_by=p.user_id)
+    s.add(version)
+    wf.published_version = number
+    await s.flush()
+    return version
+
+
+async def restore(s: AsyncSession, p: Principal, workflow_id: str, version: int) -> Workflow:
+    """Copy a published version's graph into the draft (the versions stay as they are)."""
+    row = await get_version(s, p, workflow_id, version)
+    wf = await get_workflow(s, p, workflow_id)
+    wf.graph = dict(row.graph)
+    wf.updated_at = utcnow()
+    await s.flush()
+    return wf
