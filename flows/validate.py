@@ -159,7 +159,10 @@ _TYPE_INFO: "weakref.WeakKeyDictionary[NodeType, _TypeInfo]" = weakref.WeakKeyDi
 
 
 def _type_info(node_type: NodeType) -> _TypeInfo:
-    info = _TYPE_INFO.get(node_type)
+    try:
+        info = _TYPE_INFO.get(node_type)
+    except TypeError:  # a plugin's NodeType with an unhashable field: just do not cache
+        info = None
     if info is None:
         spec = node_type.spec
         info = _TypeInfo(
@@ -169,7 +172,10 @@ def _type_info(node_type: NodeType) -> _TypeInfo:
             trigger=spec.trigger,
             each_ports=frozenset(p.name for p in spec.outputs if p.each),
         )
-        _TYPE_INFO[node_type] = info
+        try:
+            _TYPE_INFO[node_type] = info
+        except TypeError:
+            pass
     return info
 
 
@@ -461,22 +467,30 @@ class _GraphChecker:
             self.add("cycle", message, pointer("nodes", members[0]), node_id=ids[0], node_ids=ids)
 
     def _check_for_each_scopes(self) -> None:
-        """Nodes run per item must be fed only from inside the per-item sub-path."""
+        """Nodes run per item must be fed only from inside the per-item sub-path.
+
+        The scope of a for_each is what its each=True ports reach (not passing through the
+        for_each itself again, which would be a cycle, reported as such). One problem per
+        edge entering the scope from elsewhere: that is where per-item and once-per-run
+        values would mix."""
+        outgoing: dict[int, list[tuple[GraphEdge, int]]] = {}
         incoming: dict[int, list[tuple[int, GraphEdge, int]]] = {}
         for j, edge, src, dst in self.edges:
+            outgoing.setdefault(src, []).append((edge, dst))
             incoming.setdefault(dst, []).append((j, edge, src))
         for f, info in sorted(self.info.items()):
             if not info.each_ports:
                 continue
-            starts = [dst for _, edge, src, dst in self.edges if src == f and edge.source_port in info.each_ports]
-            successors: dict[int, list[int]] = {}
-            for _, _, src, dst in self.edges:
-                if src != f:  # the for_each itself is outside its own body
-                    successors.setdefault(src, []).append(dst)
-            scope = _reachable(starts, successors)
+            scope = {dst for edge, dst in outgoing.get(f, ()) if edge.source_port in info.each_ports}
+            queue = deque(scope)
+            while queue:
+                for _, nxt in outgoing.get(queue.popleft(), ()):
+                    if nxt != f and nxt not in scope:
+                        scope.add(nxt)
+                        queue.append(nxt)
             scope.discard(f)
             for n in sorted(scope):
-                for j, edge, src in incoming.get(n, []):
+                for j, edge, src in incoming.get(n, ()):
                     from_item_port = src == f and edge.source_port in info.each_ports
                     if src not in scope and not from_item_port:
                         fe = self.nodes[f].id  # type: ignore[union-attr]
