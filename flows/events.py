@@ -34,6 +34,8 @@ class RunEvent:
     at: datetime = field(default_factory=utcnow)
     node_id: str | None = None
     attempt: int | None = None
+    # Index of the item inside a logic.for_each sub-path; None on the main path.
+    iteration: int | None = None
     # node.started: {"input": ...}; node.succeeded: {"output": ...};
     # *.failed: {"error": {"kind": "config"|"temporary"|"bug"|"timeout", "message", "pointer", "correlation_id"}}
     # (values size-capped by the engine)
@@ -51,25 +53,45 @@ class RunEvent:
 
 
 class EventSink(Protocol):
-    async def emit(self, event: RunEvent) -> None: ...
+    # Synchronous on purpose: the engine emits from tight scheduling code; a sink that
+    # does I/O (the database recorder) buffers and writes in the background.
+    def emit(self, event: RunEvent) -> None: ...
 
 
 class EventBus:
-    """In-process fan-out of run events to live subscribers (WebSocket streams)."""
+    """In-process fan-out of run events to live subscribers (WebSocket streams).
 
-    def __init__(self) -> None:
+    It keeps each run's events while the run is live and for `keep_s` after it ends, so
+    a subscriber that joins late replays what it missed without racing the database."""
+
+    def __init__(self, keep_s: float = 60.0) -> None:
         self._subs: dict[str, set[asyncio.Queue[RunEvent]]] = defaultdict(set)
+        self._history: dict[str, list[RunEvent]] = {}
+        self._keep_s = keep_s
 
-    async def emit(self, event: RunEvent) -> None:
+    def emit(self, event: RunEvent) -> None:
+        self._history.setdefault(event.run_id, []).append(event)
         for q in list(self._subs.get(event.run_id, ())):
             q.put_nowait(event)
+        if event.kind.startswith("run.") and event.status in TERMINAL_RUN:
+            asyncio.get_running_loop().call_later(self._keep_s, self._history.pop, event.run_id, None)
 
-    async def subscribe(self, run_id: str) -> AsyncIterator[RunEvent]:
+    def knows(self, run_id: str) -> bool:
+        return run_id in self._history
+
+    async def subscribe(self, run_id: str, after_seq: int = 0) -> AsyncIterator[RunEvent]:
+        """Events of the run with seq > after_seq: the kept history first, then live ones,
+        ending after the run's terminal event."""
         q: asyncio.Queue[RunEvent] = asyncio.Queue()
         self._subs[run_id].add(q)
         try:
+            for event in list(self._history.get(run_id, ())):
+                q.put_nowait(event)
             while True:
                 event = await q.get()
+                if event.seq <= after_seq:
+                    continue
+                after_seq = event.seq
                 yield event
                 if event.kind.startswith("run.") and event.status in TERMINAL_RUN:
                     return

@@ -1,0 +1,393 @@
+"""The engine: runs a Plan's nodes as soon as their inputs arrive, branches concurrently.
+
+Scheduling is event driven: when a node finishes, each outgoing edge resolves with the
+value of its port, or as "not taken" when the node did not return that port (a branch of
+logic.if / logic.switch). A node starts when all its incoming edges have resolved (or
+earlier when its `ready` hook says so, as logic.merge in "first" mode does); a node all of
+whose incoming edges were not taken is skipped, and so are the nodes that only it feeds.
+
+Each node keeps its own state, attempts, retries and timeout. Cheap pure nodes run inline;
+durable ones (side effects, long waits) go through `durable_runner`, which is where Prefect
+comes in (flows/prefect_flow.py). Events go to the run's Emitter as they happen.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import random
+from collections import ChainMap
+from dataclasses import dataclass, field
+from typing import Any, Awaitable, Callable, Protocol
+
+from pydantic import ValidationError
+
+from flows.compile import Plan, PlanEdge, PlanNode
+from flows.events import EventSink, RunEvent
+from nodes.sdk import (
+    Clock,
+    NodeConfigError,
+    NodeContext,
+    NodeError,
+    NodeTemporaryError,
+    NoSecrets,
+    Secrets,
+    SystemClock,
+    new_correlation_id,
+)
+
+log = logging.getLogger("maily.engine")
+
+SKIP: Any = object()                # an edge whose source port was not taken
+MAX_RECORDED_BYTES = 64 * 1024      # inputs/outputs larger than this are recorded as a preview
+MAX_RETRY_DELAY_S = 300.0
+
+
+class NodeFailed(Exception):
+    """A node failed for good; the run stops."""
+
+    def __init__(self, node_id: str, error: dict[str, Any]):
+        super().__init__(f"node {node_id} failed: {error.get('message')}")
+        self.node_id = node_id
+        self.error = error
+
+
+class ItemFailed(NodeError):
+    """One item of a logic.for_each failed; the for_each node fails with it."""
+
+
+def capped(value: Any) -> Any:
+    """The value as recorded in events and node runs: JSON, and at most MAX_RECORDED_BYTES."""
+    try:
+        text = json.dumps(value, default=str, separators=(",", ":"))
+    except (TypeError, ValueError, RecursionError):
+        text = json.dumps(repr(value)[:MAX_RECORDED_BYTES])
+    if len(text) <= MAX_RECORDED_BYTES:
+        return json.loads(text) if not isinstance(value, (str, int, float, bool, type(None))) else value
+    return {"truncated": True, "bytes": len(text), "preview": text[:1024]}
+
+
+def retry_delays(config: Any, node: PlanNode) -> list[float]:
+    """Delay before each retry: exponential from retry_backoff_s, with equal jitter."""
+    retries = config.retries if getattr(config, "retries", None) is not None else node.type.spec.default_retries
+    base = getattr(config, "retry_backoff_s", 1.0)
+    delays = []
+    for i in range(retries):
+        d = min(base * 2**i, MAX_RETRY_DELAY_S)
+        delays.append(d / 2 + random.uniform(0, d / 2))
+    return delays
+
+
+class Emitter:
+    """Numbers a run's events and hands them to every sink, in order."""
+
+    def __init__(self, run_id: str, sinks: list[EventSink]):
+        self.run_id = run_id
+        self.sinks = sinks
+        self.seq = 0
+
+    def __call__(self, kind: str, node_id: str | None = None, attempt: int | None = None,
+                 iteration: int | None = None, **data: Any) -> RunEvent:
+        self.seq += 1
+        event = RunEvent(self.run_id, self.seq, kind, node_id=node_id, attempt=attempt,  # type: ignore[arg-type]
+                         iteration=iteration, data=data)
+        for sink in self.sinks:
+            sink.emit(event)
+        return event
+
+
+Attempt = Callable[[int], Awaitable[dict[str, Any]]]
+
+
+class DurableRunner(Protocol):
+    async def __call__(self, node: PlanNode, iteration: int | None, attempt: Attempt,
+                       delays: list[float]) -> dict[str, Any]: ...
+
+
+@dataclass
+class Services:
+    """What nodes may touch (see NodeContext); tests hand in loopback servers here."""
+
+    http: Any = None
+    clock: Clock = field(default_factory=SystemClock)
+    secrets: Secrets = field(default_factory=NoSecrets)
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class RunOutcome:
+    status: str                              # succeeded | failed | cancelled
+    output: dict[str, Any] = field(default_factory=dict)
+    error: dict[str, Any] | None = None
+
+
+@dataclass
+class _Run:
+    plan: Plan
+    run_id: str
+    payload: Any
+    emit: Emitter
+    meta: dict[str, Any]
+    tenant_id: str
+    durable: DurableRunner | None
+
+
+@dataclass
+class _NodeState:
+    total: int = 0
+    resolved: int = 0
+    taken: list[tuple[PlanEdge, Any]] = field(default_factory=list)
+    started: bool = False
+
+
+class Engine:
+    def __init__(self, services: Services | None = None):
+        self.services = services or Services()
+
+    async def run(self, plan: Plan, run_id: str, payload: Any, emit: Emitter, *,
+                  tenant_id: str = "", meta: dict[str, Any] | None = None,
+                  durable: DurableRunner | None = None, started: dict[str, Any] | None = None) -> RunOutcome:
+        """Run the plan; emits run.started and the run's terminal event. Re-raises cancellation."""
+        run = _Run(plan, run_id, payload, emit, {"id": run_id, **(meta or {})}, tenant_id, durable)
+        emit("run.started", **(started or {}))
+        try:
+            results = await self._run_scope(run, None, {}, {}, None, None)
+        except NodeFailed as failed:
+            error = {**failed.error, "node_id": failed.node_id}
+            emit("run.failed", error=error)
+            return RunOutcome("failed", error=error)
+        except asyncio.CancelledError:
+            emit("run.cancelled")
+            raise
+        output = {nid: _primary(results[nid]) for nid in plan.scope_nodes(None)
+                  if nid in results and not plan.nodes[nid].outgoing}
+        emit("run.succeeded", output=capped(output))
+        return RunOutcome("succeeded", output=output)
+
+    async def _run_scope(self, run: _Run, scope: str | None, outer: Any, variables: dict[str, Any],
+                         item: Any, iteration: int | None) -> dict[str, dict[str, Any]]:
+        """Run the nodes of one scope: the main path (scope None) or one item of a for_each."""
+        plan = run.plan
+        members = plan.scope_nodes(scope)
+        member_set = set(members)
+        results: dict[str, dict[str, Any]] = {}
+        local_exprs: dict[str, Any] = {}
+        exprs = local_exprs if scope is None else ChainMap(local_exprs, outer)
+        states = {nid: _NodeState() for nid in members}
+        entry: list[tuple[PlanEdge, Any]] = []
+        for nid in members:
+            for edge in plan.nodes[nid].incoming:
+                if edge.source in member_set:
+                    states[nid].total += 1
+                elif scope is not None and edge.source == scope:
+                    states[nid].total += 1          # the item port of this scope's for_each
+                    entry.append((edge, item))
+                # an edge from outside the scope carries a value already known (or none)
+
+        try:
+            await self._schedule(run, scope, members, member_set, states, entry, results, local_exprs,
+                                 exprs, variables, iteration)
+        except BaseExceptionGroup as group:
+            # TaskGroup wraps the failing node's NodeFailed; the run wants it bare
+            failed = [e for e in group.exceptions if isinstance(e, NodeFailed)]
+            if failed:
+                raise failed[0] from None
+            raise
+        return results
+
+    async def _schedule(self, run: _Run, scope: str | None, members: list[str], member_set: set[str],
+                        states: dict[str, _NodeState], entry: list[tuple[PlanEdge, Any]],
+                        results: dict[str, dict[str, Any]], local_exprs: dict[str, Any], exprs: Any,
+                        variables: dict[str, Any], iteration: int | None) -> None:
+        plan = run.plan
+        async with asyncio.TaskGroup() as tg:
+
+            def resolve(edge: PlanEdge, value: Any) -> None:
+                st = states[edge.target]
+                st.resolved += 1
+                if value is not SKIP:
+                    st.taken.append((edge, value))
+                consider(edge.target)
+
+            def consider(nid: str) -> None:
+                st = states[nid]
+                if st.started:
+                    return
+                node = plan.nodes[nid]
+                pending = st.total - st.resolved
+                if pending == 0 and not st.taken:
+                    st.started = True
+                    if node.type.spec.trigger and scope is None:
+                        start(nid, {"payload": run.payload})
+                    else:
+                        skip(nid)
+                elif pending == 0 or (node.type.ready and st.taken and _ready(node, len(st.taken), pending)):
+                    st.started = True
+                    start(nid, _inputs(node, st.taken))
+
+            def skip(nid: str) -> None:
+                run.emit("node.skipped", node_id=nid, iteration=iteration)
+                for edge in plan.nodes[nid].outgoing:
+                    if edge.target in member_set:
+                        resolve(edge, SKIP)
+
+            def start(nid: str, inputs: dict[str, Any]) -> None:
+                tg.create_task(node_task(nid, inputs), name=f"{run.run_id}:{nid}")
+
+            async def node_task(nid: str, inputs: dict[str, Any]) -> None:
+                node = plan.nodes[nid]
+                out = await self._execute(run, node, inputs, exprs, variables, iteration)
+                results[nid] = out
+                local_exprs[nid] = {"output": _primary(out), "ports": out}
+                for edge in node.outgoing:
+                    if edge.target in member_set:
+                        resolve(edge, out.get(edge.source_port, SKIP))
+
+            for edge, value in entry:
+                resolve(edge, value)
+            for nid in members:
+                if states[nid].total == 0:
+                    consider(nid)
+
+    async def _execute(self, run: _Run, node: PlanNode, inputs: dict[str, Any], exprs: Any,
+                       variables: dict[str, Any], iteration: int | None) -> dict[str, Any]:
+        emit = run.emit
+        emit("node.started", node_id=node.id, attempt=1, iteration=iteration, input=capped(inputs))
+        scope = {"nodes": exprs, "trigger": run.payload, "run": run.meta,
+                 "input": inputs.get("input"), "inputs": inputs, **variables}
+        try:
+            config = _render_config(node, scope)
+            delays = retry_delays(config, node)
+            attempt = self._attempt_fn(run, node, config, inputs, scope, exprs, iteration, delays)
+            if node.durable and run.durable is not None:
+                out = await run.durable(node, iteration, attempt, delays)
+            else:
+                out = await self._inline(attempt, delays)
+        except asyncio.CancelledError:
+            emit("node.cancelled", node_id=node.id, iteration=iteration)
+            raise
+        except Exception as exc:  # every failure ends here: classified, recorded, the run stops
+            error = _classify(exc, node)
+            emit("node.failed", node_id=node.id, iteration=iteration, error=error)
+            raise NodeFailed(node.id, error) from None
+        emit("node.succeeded", node_id=node.id, iteration=iteration, output=capped(out))
+        return out
+
+    def _attempt_fn(self, run: _Run, node: PlanNode, config: Any, inputs: dict[str, Any], scope: dict[str, Any],
+                    exprs: Any, iteration: int | None, delays: list[float]) -> Attempt:
+        services = self.services
+        timeout = config.timeout_s or node.type.spec.default_timeout_s
+        run_each = None
+        if run.plan.subpaths.get(node.id):
+            async def run_each(item: Any, index: int) -> Any:
+                try:
+                    res = await self._run_scope(run, node.id, exprs, {"item": item, "index": index}, item, index)
+                except NodeFailed as failed:
+                    raise ItemFailed(f"item {index} failed at node {failed.node_id}: {failed.error.get('message')}")
+                sinks = [nid for nid in res if not any(e.target in res for e in run.plan.nodes[nid].outgoing)]
+                return _primary(res[sinks[0]]) if len(sinks) == 1 else {nid: _primary(res[nid]) for nid in sinks}
+
+        async def attempt(n: int) -> dict[str, Any]:
+            ctx = NodeContext(run_id=run.run_id, node_id=node.id, tenant_id=run.tenant_id,
+                              workflow_id=run.meta.get("workflow_id"), attempt=n, http=services.http,
+                              clock=services.clock, secrets=services.secrets, scope=scope,
+                              services=services.extra, run_each=run_each)
+            try:
+                out = await asyncio.wait_for(node.type.execute(ctx, config, inputs), timeout)
+            except TimeoutError:
+                exc: NodeTemporaryError = NodeTemporaryError(f"timed out after {timeout:g} s")
+                exc.kind = "timeout"  # type: ignore[attr-defined]
+            except NodeTemporaryError as e:
+                exc = e
+            else:
+                return _check_outputs(node, out)
+            if n <= len(delays):
+                run.emit("node.retrying", node_id=node.id, attempt=n + 1, iteration=iteration,
+                         error={"kind": getattr(exc, "kind", "temporary"), "message": exc.message},
+                         delay_s=round(delays[n - 1], 3))
+                if exc.retry_after and exc.retry_after > delays[n - 1]:
+                    # honour Retry-After: the runner adds delays[n-1] after this
+                    await services.clock.sleep(min(exc.retry_after, MAX_RETRY_DELAY_S) - delays[n - 1])
+            raise exc
+
+        return attempt
+
+    async def _inline(self, attempt: Attempt, delays: list[float]) -> dict[str, Any]:
+        n = 1
+        while True:
+            try:
+                return await attempt(n)
+            except NodeTemporaryError:
+                if n > len(delays):
+                    raise
+                await self.services.clock.sleep(delays[n - 1])
+                n += 1
+
+
+def _primary(outputs: dict[str, Any]) -> Any:
+    """The value a node is known by in expressions: its first fired output port."""
+    return next(iter(outputs.values()), None)
+
+
+def _ready(node: PlanNode, arrived: int, pending: int) -> bool:
+    try:
+        config = node.type.config_model.model_validate(node.config)
+    except ValidationError:
+        return False
+    return bool(node.type.ready(config, arrived, pending))  # type: ignore[misc]
+
+
+def _inputs(node: PlanNode, taken: list[tuple[PlanEdge, Any]]) -> dict[str, Any]:
+    ports = {p.name: p for p in node.type.spec.inputs}
+    inputs: dict[str, Any] = {}
+    for edge, value in taken:
+        port = ports.get(edge.target_port)
+        if port is not None and port.multiple:
+            inputs.setdefault(edge.target_port, []).append(value)
+        else:
+            inputs[edge.target_port] = value
+    return inputs
+
+
+def _render_config(node: PlanNode, scope: dict[str, Any]) -> Any:
+    from nodes.expressions import render_value
+
+    raw_fields = node.type.spec.raw_config_fields
+    rendered: dict[str, Any] = {}
+    for key, value in node.config.items():
+        if key in raw_fields:
+            rendered[key] = value
+            continue
+        try:
+            rendered[key] = render_value(value, scope)
+        except NodeConfigError as e:
+            raise NodeConfigError(e.message, pointer=f"/{key}{e.pointer}", node_id=node.id) from None
+    try:
+        return node.type.config_model.model_validate(rendered)
+    except ValidationError as e:
+        first = e.errors()[0]
+        pointer = "/" + "/".join(str(p) for p in first["loc"])
+        raise NodeConfigError(f"{pointer.lstrip('/')}: {first['msg']}", pointer=pointer, node_id=node.id) from None
+
+
+def _check_outputs(node: PlanNode, out: Any) -> dict[str, Any]:
+    names = {p.name for p in node.type.spec.outputs}
+    if not isinstance(out, dict) or not set(out) <= names:
+        raise TypeError(f"{node.type.spec.type}.execute returned {type(out).__name__} "
+                        f"with ports {sorted(out) if isinstance(out, dict) else '-'}, expected some of {sorted(names)}")
+    return out
+
+
+def _classify(exc: Exception, node: PlanNode) -> dict[str, Any]:
+    if isinstance(exc, NodeConfigError):
+        return {"kind": "config", "message": exc.message, "pointer": exc.pointer}
+    if isinstance(exc, NodeTemporaryError):
+        return {"kind": getattr(exc, "kind", "temporary"), "message": exc.message}
+    if isinstance(exc, ItemFailed):
+        return {"kind": "item", "message": str(exc)}
+    correlation_id = new_correlation_id()
+    log.error("node %s (%s) failed with a bug [correlation_id=%s]", node.id, node.type.spec.type,
+              correlation_id, exc_info=exc)
+    return {"kind": "bug", "message": f"internal error in {node.type.spec.type}; quote {correlation_id}",
+            "correlation_id": correlation_id}
