@@ -169,6 +169,12 @@ class _Environment(ImmutableSandboxedEnvironment):
         _check_size(result)
         return result
 
+    def getattr(self, obj: Any, attribute: str) -> Any:
+        # Workflow data is JSON: `output.items` must mean the "items" key, not dict.items.
+        if isinstance(obj, dict) and attribute in obj:
+            return obj[attribute]
+        return super().getattr(obj, attribute)
+
     def wrap_str_format(self, value: Any) -> Any:
         # str.format is wrapped at attribute access: check the format string right there.
         if isinstance(getattr(value, "__self__", None), str) and getattr(value, "__name__", "") in ("format", "format_map"):

@@ -1,0 +1,129 @@
+"""Expressions: native values, string rendering, sandbox, limits, references."""
+
+import time
+
+import pytest
+from hypothesis import given, strategies as st
+
+from nodes.expressions import find_references, is_expression, render_value, truthy
+from nodes.sdk import NodeConfigError
+
+SCOPE = {
+    "nodes": {"fetch": {"output": {"items": [1, 2, 3], "name": "Ada"}, "ports": {}}},
+    "trigger": {"email": "a@example.com", "count": 2},
+    "run": {"id": "r1", "workflow_id": "w1"},
+    "input": {"total": 120},
+}
+
+
+@pytest.mark.parametrize("source, expected", [
+    ("{{ nodes.fetch.output.items }}", [1, 2, 3]),
+    ("  {{ trigger.count + 1 }}  ", 3),
+    ("{{ input.total > 100 }}", True),
+    ("{{ none }}", None),
+    ("{{ {'a': trigger.count} }}", {"a": 2}),
+    ("{{ nodes.fetch.output.items | map('string') | list }}", ["1", "2", "3"]),
+    ("{{- trigger.count -}}", 2),
+    ("{{ nodes['fetch'].output.name }}", "Ada"),
+])
+def test_single_expression_yields_native_value(source, expected):
+    assert render_value(source, SCOPE) == expected
+
+
+@pytest.mark.parametrize("source, expected", [
+    ("Hi {{ nodes.fetch.output.name }}!", "Hi Ada!"),
+    ("{{ trigger.count }} {{ trigger.count }}", "2 2"),
+    ("items: {{ nodes.fetch.output.items }}", "items: [1, 2, 3]"),
+    ("flag={{ true }} none={{ none }}", "flag=true none="),
+    ("{% for i in nodes.fetch.output.items %}{{ i }},{% endfor %}", "1,2,3,"),
+    ("plain text", "plain text"),
+])
+def test_mixed_text_renders_to_string(source, expected):
+    assert render_value(source, SCOPE) == expected
+
+
+def test_dicts_and_lists_are_rendered_recursively_and_other_values_kept():
+    value = {"a": ["{{ run.id }}", 5, None], "b": {"c": "{{ input.total }}"}}
+    assert render_value(value, SCOPE) == {"a": ["r1", 5, None], "b": {"c": 120}}
+
+
+@pytest.mark.parametrize("source", ["{{ missing }}", "{{ nodes.nope.output }}", "x {{ trigger.nope }}"])
+def test_undefined_names_are_config_errors_naming_the_name(source):
+    with pytest.raises(NodeConfigError, match="undefined|no attribute"):
+        render_value(source, SCOPE)
+
+
+def test_syntax_error_is_a_config_error():
+    with pytest.raises(NodeConfigError, match="expression error"):
+        render_value("{{ 1 + }}", SCOPE)
+
+
+@pytest.mark.parametrize("source", [
+    "{{ ''.__class__.__mro__ }}",
+    "{{ cycler.__init__.__globals__ }}",
+    "{{ (range(3)|list).append(4) }}",
+])
+def test_sandbox_refuses_unsafe_access(source):
+    with pytest.raises(NodeConfigError):
+        render_value(source, SCOPE)
+
+
+@pytest.mark.parametrize("source", [
+    "{% for i in range(10**9) %}x{% endfor %}",
+    "{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}",
+    "{{ 'x' * 10**9 }}",
+    "{{ 2 ** 100000 }}",
+    "{{ '%999999999d' | format(1) }}",
+    "{{ '{:>999999999}'.format(1) }}",
+    "{{ 'x' | center(999999999) }}",
+    "{{ ('x' * 100000) | replace('x', 'y' * 1000) }}",
+    "{% set ns = namespace(s='x') %}{% for i in range(100) %}{% set ns.s = ns.s ~ ns.s %}{% endfor %}",
+    "{% for i in range(100000) %}{{ 'abcdefghij' * 100 }}{% endfor %}",
+    "{% macro f() %}{{ f() }}{% endmacro %}{{ f() }}",
+])
+def test_runaway_templates_stop_quickly_with_a_clear_error(source):
+    started = time.monotonic()
+    with pytest.raises(NodeConfigError, match="expression"):
+        render_value(source, {})
+    assert time.monotonic() - started < 3
+
+
+def test_data_errors_inside_expressions_are_config_errors():
+    with pytest.raises(NodeConfigError, match="ZeroDivisionError"):
+        render_value("{{ 1 / 0 }}", {})
+
+
+def test_is_expression_detects_delimiters():
+    assert is_expression("a {{ b }}") and is_expression("{% if x %}{% endif %}")
+    assert not is_expression("plain") and not is_expression(5)
+
+
+def test_find_references_reads_dotted_and_bracketed_node_ids_in_nested_values():
+    value = {"a": "{{ nodes.fetch.output }} and nodes.ignored", "b": ["{% if nodes['my-node'].x %}{% endif %}"],
+             "c": "{{ nodes[\"other\"].output | length }}"}
+    assert find_references(value) == {"fetch", "my-node", "other"}
+
+
+def test_truthy_treats_false_like_text_as_false():
+    assert not truthy("false") and not truthy(" 0 ") and not truthy("") and not truthy(None)
+    assert truthy("yes") and truthy(1) and truthy([0])
+
+
+@given(st.text(max_size=200))
+def test_arbitrary_text_renders_or_raises_only_config_errors(text):
+    try:
+        render_value(text, SCOPE)
+    except NodeConfigError:
+        pass
+
+
+_fragments = st.sampled_from(["{{", "}}", "{%", "%}", "for", "in", "range(", ")", "nodes.", "fetch", "*", "**",
+                              "9", "|", "join", "'x'", " ", "~", "endfor", "if", "endif", "input", ".", "[", "]"])
+
+
+@given(st.lists(_fragments, max_size=30).map("".join))
+def test_template_like_text_renders_or_raises_only_config_errors(text):
+    try:
+        render_value(text, SCOPE)
+    except NodeConfigError:
+        pass
