@@ -308,6 +308,8 @@ class _GraphChecker:
         self.named: set[str] = set()            # ids of every node, even schema-broken ones
         self.info: dict[int, _TypeInfo] = {}    # node index -> its type, when known
         self.edges: list[tuple[int, GraphEdge, int, int]] = []  # (edge index, edge, src, dst)
+        # A schema-broken node whose type is a trigger: "no trigger" would be misleading.
+        self.broken_trigger = False
 
     def add(self, code: str, message: str, ptr: str, severity: Severity = "error", **ids: Any) -> None:
         self.problems.append(Problem(code, severity, message, ptr, **ids))
@@ -324,6 +326,9 @@ class _GraphChecker:
             except ValidationError as exc:
                 self.problems.extend(_schema_problems(exc, ("nodes", i), node_id=raw_id))
                 self.nodes.append(None)
+                raw_type = raw.get("type") if isinstance(raw, dict) else None
+                latest = self.registry.latest(raw_type) if isinstance(raw_type, str) else None
+                self.broken_trigger |= latest is not None and latest.spec.trigger
                 continue
             self.nodes.append(node)
             if node.id in self.index:
@@ -442,9 +447,10 @@ class _GraphChecker:
         self._check_cycles(successors)
 
         triggers = [i for i, info in self.info.items() if info.trigger]
-        if not triggers:
+        # With a schema-broken trigger we cannot tell what runs: its schema problem says it.
+        if not triggers and not self.broken_trigger:
             self.add("no_trigger", "the graph has no trigger node, so nothing can start it", "/nodes")
-        else:
+        elif triggers and not self.broken_trigger:
             reached = _reachable(triggers, successors)
             for i in sorted(self.index.values()):
                 if i not in reached:

@@ -265,6 +265,11 @@ def test_no_trigger():
     assert "unreachable" not in codes(document([node("a")]))
 
 
+def test_a_schema_broken_trigger_is_not_reported_missing():
+    raw = document([node("t", TRIGGER, position="left"), node("a")], [edge("e", "t", "a")])
+    assert codes(raw) == {"schema"}
+
+
 def test_unreachable_is_a_warning_per_node():
     raw = start_then(node("a"), node("b"), node("c"), edges=[edge("e1", "t", "a"), edge("e2", "b", "c")])
     result = validate(raw)
@@ -333,9 +338,15 @@ def test_topological_order_refuses_a_cycle():
 
 # ------------------------------------------------------------------ properties
 
+def _no_internal_failure(result: ValidationResult) -> None:
+    # validate_graph turns its own bugs into a problem rather than raising; none may occur.
+    assert not any("could not be validated" in p.message for p in result.problems)
+
+
 @given(json_values)
 def test_never_raises_on_arbitrary_json(raw):
     result = validate(raw)
+    _no_internal_failure(result)
     json.dumps(result.to_json())
     if not isinstance(raw, dict):
         assert [p.code for p in result.problems] == ["schema"]
@@ -344,6 +355,7 @@ def test_never_raises_on_arbitrary_json(raw):
 @given(mutated_documents())
 def test_never_raises_on_mutated_documents(raw):
     result = validate(raw)
+    _no_internal_failure(result)
     json.dumps(result.to_json())
     assert all(p.pointer == "" or p.pointer.startswith("/") for p in result.problems)
 
