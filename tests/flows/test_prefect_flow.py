@@ -1,0 +1,108 @@
+"""Runs with durable nodes go through a real embedded Prefect server: tasks, retries, state."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from flows.compile import compile_graph
+from flows.engine import Emitter, Engine, Services
+from flows.prefect_flow import run_as_prefect_flow
+from flows.prefect_server import PrefectApi
+from flows.runner import RunManager
+from tests.flows import fakes
+from tests.flows.fakes import edge, graph, node
+from tests.flows.test_engine import Collect
+
+REGISTRY = fakes.registry()
+
+
+@pytest.fixture(scope="session")
+async def prefect_api(tmp_path_factory):
+    api = PrefectApi(tmp_path_factory.mktemp("prefect"))
+    await api.ready()
+    yield api
+    await api.stop()
+
+
+async def _flow_run(api_url: str, flow_run_id: str):
+    from prefect.client.orchestration import get_client
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    with temporary_settings(updates={PREFECT_API_URL: api_url}):
+        async with get_client() as client:
+            flow_run = await client.read_flow_run(flow_run_id)
+            task_runs = await client.read_task_runs()
+            return flow_run, [t for t in task_runs if t.flow_run_id == flow_run.id]
+
+
+async def test_durable_nodes_become_prefect_tasks_and_cheap_nodes_stay_fused(prefect_api):
+    api_url = await prefect_api.ready()
+    doc = graph([node("start", "trigger.manual"), node("a", "data.set", values={"x": 1}),
+                 node("send", "test.flaky_durable", fail_times=1, retries=2, retry_backoff_s=0.05),
+                 node("b", "data.set", values={"y": "{{ nodes.send.output.attempts }}"})],
+                [edge("start", "a"), edge("a", "send"), edge("send", "b")], name="durable")
+    sink = Collect()
+    outcome = await run_as_prefect_flow(Engine(Services()), compile_graph(doc, REGISTRY), "pf-1", {},
+                                        Emitter("pf-1", [sink]), api_url=api_url)
+    assert outcome.status == "succeeded", outcome.error
+    assert outcome.output == {"b": {"y": 2}}
+    assert sink.kinds("send") == ["node.started", "node.retrying", "node.succeeded"]
+    flow_run_id = sink.events[0].data["prefect_flow_run_id"]
+    flow_run, task_runs = await _flow_run(api_url, flow_run_id)
+    assert flow_run.state.is_completed() and flow_run.name == "pf-1"
+    assert [t.name for t in task_runs] == ["send"]                 # one task: the durable node only
+    assert task_runs[0].run_count == 2 and task_runs[0].state.is_completed()
+
+
+async def test_a_user_mistake_in_a_durable_node_is_not_retried_by_prefect(prefect_api):
+    api_url = await prefect_api.ready()
+    doc = graph([node("start", "trigger.manual"), node("send", "test.flaky_durable", fail_times=3, kind="config", retries=3)],
+                [edge("start", "send")], name="durable-fail")
+    sink = Collect()
+    outcome = await run_as_prefect_flow(Engine(Services()), compile_graph(doc, REGISTRY), "pf-2", {},
+                                        Emitter("pf-2", [sink]), api_url=api_url)
+    assert outcome.status == "failed" and outcome.error["kind"] == "config"
+    flow_run, task_runs = await _flow_run(api_url, sink.events[0].data["prefect_flow_run_id"])
+    assert flow_run.state.is_failed()
+    assert task_runs[0].run_count == 1
+
+
+async def test_the_run_manager_sends_durable_plans_through_prefect_and_pure_ones_inline(prefect_api):
+    sink = Collect()
+    manager = RunManager(sinks=[sink], prefect=prefect_api, prefect_mode="auto")
+    pure = compile_graph(graph([node("start", "trigger.manual"), node("a", "data.set")], [edge("start", "a")]), REGISTRY)
+    durable = compile_graph(graph([node("start", "trigger.manual"), node("d", "util.delay", seconds=0)],
+                                  [edge("start", "d")]), REGISTRY)
+    results = await asyncio.gather(manager.submit(pure, "m-pure", {}), manager.submit(durable, "m-durable", {}))
+    assert [r.status for r in results] == ["succeeded", "succeeded"]
+    started = {e.run_id: e.data for e in sink.events if e.kind == "run.started"}
+    assert "prefect_flow_run_id" not in started["m-pure"]
+    assert started["m-durable"]["prefect_flow_run_id"]
+
+
+async def test_runs_beyond_the_tenant_limit_wait_in_the_queue():
+    manager = RunManager(sinks=[], prefect=None, max_concurrent_per_tenant=1)
+    plan = compile_graph(graph([node("start", "trigger.manual"), node("d", "util.delay", seconds=0.2)],
+                               [edge("start", "d")]), REGISTRY)
+    first = manager.submit(plan, "q-1", {}, tenant_id="t")
+    second = manager.submit(plan, "q-2", {}, tenant_id="t")
+    other = manager.submit(plan, "q-3", {}, tenant_id="u")
+    await asyncio.sleep(0.05)
+    assert manager.queued("t") == 1 and manager.queued("u") == 0
+    await asyncio.gather(first, second, other)
+    assert manager.queued("t") == 0
+
+
+async def test_cancelling_a_queued_run_ends_it_cancelled_without_running():
+    sink = Collect()
+    manager = RunManager(sinks=[sink], prefect=None, max_concurrent_per_tenant=1)
+    plan = compile_graph(graph([node("start", "trigger.manual"), node("d", "util.delay", seconds=0.3)],
+                               [edge("start", "d")]), REGISTRY)
+    first = manager.submit(plan, "c-1", {}, tenant_id="t")
+    manager.submit(plan, "c-2", {}, tenant_id="t")
+    await asyncio.sleep(0.05)
+    assert await manager.cancel("c-2") is True
+    assert (await first).status == "succeeded"
+    assert [e.kind for e in sink.events if e.run_id == "c-2"] == ["run.queued", "run.cancelled"]
