@@ -37,13 +37,18 @@ RENDER_TIME_LIMIT_S = 1.0               # per render_value() call
 MAX_OUTPUT_CHARS = 1_000_000            # per rendered string / native string value
 MAX_TEMPLATE_CHARS = 256_000            # longer sources are refused before compiling
 MAX_SEQUENCE_ITEMS = 100_000            # `[x] * n`, list growth through operators
-MAX_NUMERIC_ARG = 1_000_000             # widths, counts... passed to filters and methods
+MAX_NUMERIC_ARG = 1_000_000             # widths/counts given to the size-making functions below
+# Filters and str methods whose numeric arguments are output sizes (widths, counts). Other
+# numbers (timestamps, amounts in cents) pass freely; range() is capped by the sandbox.
+_SIZE_ARG_FUNCS = frozenset({"center", "ljust", "rjust", "zfill", "expandtabs", "indent",
+                             "wordwrap", "truncate", "batch", "slice", "lipsum"})
 MAX_POWER_BITS = 4_096                  # `a ** b` may not produce a bigger integer
 TEMPLATE_CACHE_SIZE = 1_024
 
 _WHOLE_EXPR = re.compile(r"^\s*\{\{(.*)\}\}\s*$", re.S)
 _BLOCK = re.compile(r"\{\{.*?\}\}|\{%.*?%\}", re.S)
 _NODE_REF = re.compile(r"\bnodes\s*(?:\.\s*([A-Za-z_]\w*)|\[\s*(['\"])(.*?)\2\s*\])")
+_NESTED_FIELD = re.compile(r"\{[^{}]*\{")
 _BIG_FORMAT_NUMBER = re.compile(r"\d{7,}")  # a width/precision of a million or more
 
 
@@ -72,10 +77,12 @@ def _check_size(value: Any) -> None:
         raise _LimitExceeded(f"expression result is larger than {MAX_OUTPUT_CHARS} characters/items")
 
 
-def _check_numbers(args: Iterable[Any]) -> None:
+def _check_numbers(name: str, args: Iterable[Any]) -> None:
+    if name not in _SIZE_ARG_FUNCS:
+        return
     for a in args:
         if isinstance(a, (int, float)) and not isinstance(a, bool) and abs(a) > MAX_NUMERIC_ARG:
-            raise _LimitExceeded(f"argument {a!r} is too large (limit {MAX_NUMERIC_ARG})")
+            raise _LimitExceeded(f"{name}() argument {a!r} is too large (limit {MAX_NUMERIC_ARG})")
 
 
 def _estimate_growth(name: str, value: Any, args: tuple[Any, ...]) -> None:
@@ -122,8 +129,8 @@ def _guard_filter(func: Any) -> Any:
     @wraps(func)
     def guarded(*args: Any, **kwargs: Any) -> Any:
         _check_time()
-        _check_numbers(args[skip:])
-        _check_numbers(kwargs.values())
+        _check_numbers(name, args[skip:])
+        _check_numbers(name, kwargs.values())
         if len(args) >= skip:
             _estimate_growth(name, args[skip - 1], tuple(args[skip:]) + tuple(kwargs.values()))
         result = func(*args, **kwargs)
@@ -160,11 +167,15 @@ class _Environment(ImmutableSandboxedEnvironment):
 
     def call(__self, __context: Any, __obj: Any, *args: Any, **kwargs: Any) -> Any:  # noqa: N805
         _check_time()
-        _check_numbers(args)
-        _check_numbers(kwargs.values())
-        owner = getattr(__obj, "__self__", None)
+        # str.format arrives wrapped by the sandbox; the bound method is in __wrapped__
+        owner = getattr(getattr(__obj, "__wrapped__", __obj), "__self__", None)
         if isinstance(owner, str):
-            _estimate_growth(getattr(__obj, "__name__", ""), owner, args)
+            name = getattr(__obj, "__name__", "")
+            if name in ("format", "format_map") and _NESTED_FIELD.search(owner):
+                name = "center"  # "{:>{}}" takes its width from the arguments: size-check them
+            _check_numbers(name, args)
+            _check_numbers(name, kwargs.values())
+            _estimate_growth(name, owner, args)
         result = super().call(__context, __obj, *args, **kwargs)
         _check_size(result)
         return result

@@ -65,10 +65,15 @@ class _Handler(BaseHTTPRequestHandler):
     do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = _route
 
 
+class _QuietServer(ThreadingHTTPServer):
+    def handle_error(self, request, client_address):  # clients hanging up early is expected here
+        pass
+
+
 @pytest.fixture(scope="session")
 def http_server():
     """Base URL of a threaded HTTP server on 127.0.0.1 (echo, text, status, redirect, big, slow)."""
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+    server = _QuietServer(("127.0.0.1", 0), _Handler)
     server.daemon_threads = True
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

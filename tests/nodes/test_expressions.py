@@ -76,6 +76,8 @@ def test_sandbox_refuses_unsafe_access(source):
     "{{ '%999999999d' | format(1) }}",
     "{{ '{:>999999999}'.format(1) }}",
     "{{ 'x' | center(999999999) }}",
+    "{{ 'x'.ljust(999999999) }}",
+    "{{ '{:>{}}'.format(1, 999999999) }}",
     "{{ ('x' * 100000) | replace('x', 'y' * 1000) }}",
     "{% set ns = namespace(s='x') %}{% for i in range(100) %}{% set ns.s = ns.s ~ ns.s %}{% endfor %}",
     "{% for i in range(100000) %}{{ 'abcdefghij' * 100 }}{% endfor %}",
@@ -86,6 +88,12 @@ def test_runaway_templates_stop_quickly_with_a_clear_error(source):
     with pytest.raises(NodeConfigError, match="expression"):
         render_value(source, {})
     assert time.monotonic() - started < 3
+
+
+def test_large_ordinary_numbers_are_fine_outside_size_arguments():
+    assert render_value("{{ '%d' | format(1700000000) }}", {}) == "1700000000"
+    assert render_value("{{ range(0, 5000000, 1000000) | list }}", {}) == [0, 1000000, 2000000, 3000000, 4000000]
+    assert render_value("{{ 'ab'.ljust(4, '.') }}", {}) == "ab.."
 
 
 def test_data_errors_inside_expressions_are_config_errors():
