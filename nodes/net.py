@@ -37,6 +37,7 @@ IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 _REDIRECTS = {301, 302, 303, 307, 308}
 _NAT64 = ipaddress.ip_network("64:ff9b::/96")
 _CGNAT = ipaddress.ip_network("100.64.0.0/10")
+_MAX_POOLS = 32
 
 
 class BlockedAddressError(NodeConfigError):
@@ -173,7 +174,9 @@ class SafeHttpClient:
     timeout_s: float = 30.0
     max_response_bytes: int = 10 * 1024 * 1024
     max_redirects: int = 5
-    _client: httpx.AsyncClient | None = field(default=None, init=False, repr=False)
+    # One pooled httpx client per hostname: connections are keyed by the pinned IP, and a
+    # TLS connection verified for one name must never be reused for another name on that IP.
+    _clients: dict[str, httpx.AsyncClient] = field(default_factory=dict, init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.allowed_hosts = frozenset(h.lower() for h in self.allowed_hosts)
@@ -187,16 +190,20 @@ class SafeHttpClient:
             max_response_bytes=int(os.environ.get("MAILY_HTTP_MAX_RESPONSE_BYTES", 10 * 1024 * 1024)),
         )
 
-    def _http(self) -> httpx.AsyncClient:
-        if self._client is None:
+    async def _http(self, host: str) -> httpx.AsyncClient:
+        client = self._clients.pop(host, None)
+        if client is None:
+            if len(self._clients) >= _MAX_POOLS:  # drop the least recently used pool
+                await self._clients.pop(next(iter(self._clients))).aclose()
             # trust_env=False: an HTTP(S)_PROXY from the environment would bypass the pinning.
-            self._client = httpx.AsyncClient(follow_redirects=False, trust_env=False, timeout=self.timeout_s)
-        return self._client
+            client = httpx.AsyncClient(follow_redirects=False, trust_env=False, timeout=self.timeout_s)
+        self._clients[host] = client  # re-inserted last: dict order is the LRU order
+        return client
 
     async def aclose(self) -> None:
-        if self._client is not None:
-            await self._client.aclose()
-            self._client = None
+        clients, self._clients = list(self._clients.values()), {}
+        for client in clients:
+            await client.aclose()
 
     async def __aenter__(self) -> "SafeHttpClient":
         return self
@@ -223,7 +230,7 @@ class SafeHttpClient:
             current = current.copy_merge_params({k: v for k, v in params.items() if v is not None})
         for _hop in range(self.max_redirects + 1):
             ips = await _check(current, self.allowed_hosts)
-            status, resp_headers, body = await self._send_pinned(method, current, ips[0], headers, json, content)
+            status, resp_headers, body = await self._send_pinned(method, current, ips, headers, json, content)
             location = resp_headers.get("location")
             if status not in _REDIRECTS or not location:
                 return SafeResponse(status, resp_headers, body, str(current), 0.0)
@@ -238,17 +245,22 @@ class SafeHttpClient:
             current = nxt
         raise NodeConfigError(f"more than {self.max_redirects} redirects starting at {url}", pointer="/url")
 
-    async def _send_pinned(self, method: str, url: httpx.URL, ip: IPAddress, headers: dict[str, str],
+    async def _send_pinned(self, method: str, url: httpx.URL, ips: list[IPAddress], headers: dict[str, str],
                            json: Any, content: Any) -> tuple[int, dict[str, str], bytes]:
-        host_header = url.netloc.decode("ascii")
-        pinned = url.copy_with(host=str(ip))
         extensions = {"sni_hostname": url.host} if url.scheme == "https" else {}
         req_headers = {k: v for k, v in headers.items() if k.lower() != "host"}
-        req_headers["Host"] = host_header
+        req_headers["Host"] = url.netloc.decode("ascii")
+        http = await self._http(url.host)
         try:
-            request = self._http().build_request(method, pinned, headers=req_headers, json=json,
-                                                 content=content, extensions=extensions)
-            response = await self._http().send(request, stream=True)
+            for n, ip in enumerate(ips):  # every address was checked; try them in DNS order
+                request = http.build_request(method, url.copy_with(host=str(ip)), headers=req_headers,
+                                             json=json, content=content, extensions=extensions)
+                try:
+                    response = await http.send(request, stream=True)
+                    break
+                except httpx.ConnectError:
+                    if n == len(ips) - 1:
+                        raise
         except httpx.TimeoutException:
             raise NodeTemporaryError(f"{method} {url} timed out") from None
         except httpx.TransportError as e:

@@ -133,3 +133,12 @@ async def test_connection_refused_is_a_temporary_error():
     async with SafeHttpClient(allowed_hosts=frozenset({"127.0.0.1"}), timeout_s=2) as client:
         with pytest.raises(NodeTemporaryError):
             await client.request("GET", "http://127.0.0.1:1/")
+
+
+async def test_connections_are_pooled_per_hostname_not_per_ip(http_server):
+    port = http_server.rsplit(":", 1)[1]
+    async with SafeHttpClient(allowed_hosts=frozenset({"127.0.0.1", "localhost"})) as client:
+        await client.request("GET", f"http://127.0.0.1:{port}/text")
+        await client.request("GET", f"http://localhost:{port}/text")
+        assert set(client._clients) == {"127.0.0.1", "localhost"}
+    assert client._clients == {}
