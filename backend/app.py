@@ -23,6 +23,8 @@ from backend.auth.deps import dependencies, session_config
 from backend.catalogue.controllers import CatalogueController, HealthController
 from backend.db.session import Database
 from backend.errors import NotFound, exception_handlers
+from backend.runs.controllers import RunController, stream_run_events
+from backend.runs.plugin import start_runs, stop_runs
 from backend.settings import Settings, get_settings
 from backend.workflows.controllers import WorkflowController
 
@@ -81,15 +83,15 @@ def create_app(
     origins = sorted(settings.allowed_origin_set)
     app = Litestar(
         route_handlers=[AuthController, WorkflowController, CatalogueController, HealthController,
-                        *extra_route_handlers, *_editor_handlers(EDITOR_DIST)],
+                        RunController, stream_run_events, *extra_route_handlers, *_editor_handlers(EDITOR_DIST)],
         dependencies=dependencies(),
         exception_handlers=exception_handlers(),
         middleware=[session_config(settings).middleware],
         cors_config=CORSConfig(allow_origins=origins, allow_credentials=True) if origins else None,
         request_max_body_size=settings.max_body_bytes,
         # The runs owner's startup hooks run after the database is open; shutdown in reverse.
-        on_startup=[open_database, *on_startup],
-        on_shutdown=[*on_shutdown, close_database],
+        on_startup=[open_database, start_runs, *on_startup],
+        on_shutdown=[*on_shutdown, stop_runs, close_database],
         openapi_config=OpenAPIConfig(
             title="Maily Flow API", version="1", path="/schema", use_handler_docstrings=True,
             render_plugins=[ScalarRenderPlugin(), SwaggerRenderPlugin(path="/swagger")],
@@ -99,6 +101,8 @@ def create_app(
             }),
             security=[{"bearer": []}, {"session": []}],
         ),
+        # Logging is configured once by the process (the CLI, from MAILY_LOG_*), not by the app.
+        logging_config=None,
         debug=False,
     )
     app.state.settings = settings

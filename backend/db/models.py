@@ -7,6 +7,7 @@ row carries `tenant_id` so queries can scope on it without a join.
 
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import datetime, timezone
 from typing import Any
@@ -27,6 +28,15 @@ RUN_TRIGGERS = ("manual", "api", "webhook", "cli")
 
 def new_id() -> str:
     return uuid.uuid4().hex
+
+
+_ID = re.compile(r"[0-9a-f]{32}")
+
+
+def looks_like_id(value: str) -> bool:
+    """True for the shape of our ids. Check path ids with it before querying: junk such as
+    NUL bytes would otherwise reach PostgreSQL as an encoding error (a 500), not a 404."""
+    return bool(_ID.fullmatch(value))
 
 
 def utcnow() -> datetime:
@@ -199,5 +209,5 @@ class RunEvent(Base):
 
 __all__ = [
     "Base", "Tenant", "User", "Membership", "ApiToken", "Workflow", "WorkflowVersion",
-    "Run", "NodeRun", "RunEvent", "new_id", "utcnow", "JSONType",
+    "Run", "NodeRun", "RunEvent", "new_id", "looks_like_id", "utcnow", "JSONType",
 ]

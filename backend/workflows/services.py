@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.auth.schemas import Principal
-from backend.db.models import Workflow, WorkflowVersion, utcnow
+from backend.db.models import Workflow, WorkflowVersion, looks_like_id, utcnow
 from backend.errors import NotFound, Unprocessable
 from backend.workflows.schemas import WorkflowCreateIn, WorkflowUpdateIn
 from flows.graph import SCHEMA_VERSION
@@ -30,6 +30,8 @@ def validate(graph: Any, registry: NodeRegistry) -> Any:
 
 
 async def get_workflow(s: AsyncSession, p: Principal, workflow_id: str, *, lock: bool = False) -> Workflow:
+    if not looks_like_id(workflow_id):
+        raise NotFound(f"no workflow {workflow_id!r}")
     q = select(Workflow).where(Workflow.id == workflow_id, Workflow.tenant_id == p.tenant_id,
                                Workflow.deleted_at.is_(None))
     if lock:
