@@ -47,10 +47,21 @@ async def test_migrations_create_every_table_and_are_idempotent(backend, tmp_pat
             await drop_pg_database(url)
 
 
-def test_sync_upgrade_works_inside_and_outside_a_loop(tmp_path):
+def test_sync_upgrade_outside_a_loop(tmp_path):
     from backend.db.migrate import current, upgrade
 
     url = f"sqlite+aiosqlite:///{tmp_path / 'sub' / 'm.db'}"
     upgrade(url)
     upgrade(url)
     assert current(url) == "0001"
+
+
+async def test_sync_upgrade_called_from_a_running_loop(tmp_path):
+    from backend.db.migrate import upgrade
+
+    url = f"sqlite+aiosqlite:///{tmp_path / 'm.db'}"
+    upgrade(url)  # runs its own loop in a helper thread instead of failing
+    db = Database(url)
+    async with db.engine.connect() as conn:
+        assert (await conn.exec_driver_sql("SELECT version_num FROM alembic_version")).scalar() == "0001"
+    await db.dispose()
