@@ -8,6 +8,7 @@ The runs part is plugged in by its owner through `extra_route_handlers` and the
 from __future__ import annotations
 
 import logging
+import mimetypes
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
@@ -49,14 +50,20 @@ def _editor_handlers(dist: Path) -> list[Any]:
     @get(["/", "/{path:path}"], include_in_schema=False, sync_to_thread=False)
     def editor(path: str = "") -> Any:
         # /api/... and /schema/... never fall back to the SPA: an unknown API route is a 404.
-        if path.lstrip("/").startswith(("api/", "api", "schema")):
-            raise NotFound(f"nothing at /{path.lstrip('/')}")
+        rel = path.lstrip("/")
+        if rel.split("/", 1)[0] in ("api", "schema"):
+            raise NotFound(f"nothing at /{rel}")
         if not (root / "index.html").is_file():
             return Response(_NO_EDITOR_PAGE, media_type=MediaType.HTML)
         candidate = (root / path.lstrip("/")).resolve()
-        if path.strip("/") and candidate.is_file() and candidate.is_relative_to(root):
-            return File(candidate, content_disposition_type="inline")
-        return File(root / "index.html", content_disposition_type="inline", media_type=MediaType.HTML)
+        if rel and candidate.is_file() and candidate.is_relative_to(root):
+            media_type = mimetypes.guess_type(candidate.name)[0] or "application/octet-stream"
+            return File(candidate, filename=candidate.name, content_disposition_type="inline", media_type=media_type)
+        if "." in rel.rsplit("/", 1)[-1]:
+            # A missing asset (app.3f2a.js) is a 404; only app routes fall back to the SPA.
+            raise NotFound(f"nothing at /{rel}")
+        return File(root / "index.html", filename="index.html", content_disposition_type="inline",
+                    media_type=MediaType.HTML)
 
     return [editor]
 
@@ -67,6 +74,7 @@ def create_app(
     extra_route_handlers: Sequence[Any] = (),
     on_startup: Sequence[Callable[[Litestar], Any]] = (),
     on_shutdown: Sequence[Callable[[Litestar], Any]] = (),
+    editor_dist: Path | None = None,
 ) -> Litestar:
     settings = settings or get_settings()
 
@@ -83,7 +91,7 @@ def create_app(
     origins = sorted(settings.allowed_origin_set)
     app = Litestar(
         route_handlers=[AuthController, WorkflowController, CatalogueController, HealthController,
-                        RunController, stream_run_events, *extra_route_handlers, *_editor_handlers(EDITOR_DIST)],
+                        RunController, stream_run_events, *extra_route_handlers, *_editor_handlers(editor_dist or EDITOR_DIST)],
         dependencies=dependencies(),
         exception_handlers=exception_handlers(),
         middleware=[session_config(settings).middleware],

@@ -29,6 +29,9 @@ class Settings(BaseSettings):
     # through a Prefect flow and runs purely computational graphs on the in-process engine;
     # "always" / "never" force one path (see docs/engine.md).
     prefect: Literal["auto", "always", "never"] = "auto"
+    # Start the embedded Prefect server when the app starts (it takes 5-10 s), rather than
+    # at the first run that needs it.
+    prefect_at_start: bool = True
     # Hosts http.request may reach although they resolve to private addresses, e.g. "crm.internal,10.0.0.5".
     http_allowed_hosts: str = ""
     http_timeout_s: float = 30.0

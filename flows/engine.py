@@ -86,12 +86,14 @@ class Emitter:
         self.run_id = run_id
         self.sinks = sinks
         self.seq = 0
+        self.ended = False          # the run's terminal event went out
 
     def __call__(self, kind: str, node_id: str | None = None, attempt: int | None = None,
                  iteration: int | None = None, **data: Any) -> RunEvent:
         self.seq += 1
         event = RunEvent(self.run_id, self.seq, kind, node_id=node_id, attempt=attempt,  # type: ignore[arg-type]
                          iteration=iteration, data=data)
+        self.ended = self.ended or kind in ("run.succeeded", "run.failed", "run.cancelled")
         for sink in self.sinks:
             sink.emit(event)
         return event
@@ -354,21 +356,30 @@ def _render_config(node: PlanNode, scope: dict[str, Any]) -> Any:
     from nodes.expressions import render_value
 
     raw_fields = node.type.spec.raw_config_fields
-    rendered: dict[str, Any] = {}
-    for key, value in node.config.items():
-        if key in raw_fields:
-            rendered[key] = value
-            continue
-        try:
-            rendered[key] = render_value(value, scope)
-        except NodeConfigError as e:
-            raise NodeConfigError(e.message, pointer=f"/{key}{e.pointer}", node_id=node.id) from None
+    rendered = {key: value if key in raw_fields else _render_at(value, scope, f"/{key}", node.id)
+                for key, value in node.config.items()}
     try:
         return node.type.config_model.model_validate(rendered)
     except ValidationError as e:
         first = e.errors()[0]
         pointer = "/" + "/".join(str(p) for p in first["loc"])
         raise NodeConfigError(f"{pointer.lstrip('/')}: {first['msg']}", pointer=pointer, node_id=node.id) from None
+
+
+def _render_at(value: Any, scope: dict[str, Any], pointer: str, node_id: str) -> Any:
+    """Render expressions in value, so that an error points at the very field that has it."""
+    from nodes.expressions import is_expression, render_value
+
+    if isinstance(value, dict):
+        return {k: _render_at(v, scope, f"{pointer}/{k}", node_id) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_render_at(v, scope, f"{pointer}/{i}", node_id) for i, v in enumerate(value)]
+    if not is_expression(value):
+        return value
+    try:
+        return render_value(value, scope)
+    except NodeConfigError as e:
+        raise NodeConfigError(e.message, pointer=pointer, node_id=node_id) from None
 
 
 def _check_outputs(node: PlanNode, out: Any) -> dict[str, Any]:

@@ -80,6 +80,8 @@ class RunManager:
                                                  tenant_id=tenant_id, meta=meta)
             return await self.engine.run(plan, run_id, payload, emit, tenant_id=tenant_id, meta=meta)
         except asyncio.CancelledError:
+            if not emit.ended:  # cancelled before the engine began (waiting for Prefect)
+                emit("run.cancelled")
             raise
         except Exception as exc:  # the engine records node failures itself; this is the engine failing
             log.exception("run %s crashed", run_id)

@@ -86,7 +86,8 @@ async def db(db_url: str) -> AsyncIterator[Database]:
 
 @pytest.fixture
 def settings(db_url: str, tmp_path: Path) -> Settings:
-    return Settings(database_url=db_url, data_dir=tmp_path, secret_key="test-secret-key")
+    # Runs that need Prefect start the embedded server on first use (tests/backend/runs does).
+    return Settings(database_url=db_url, data_dir=tmp_path, secret_key="test-secret-key", prefect_at_start=False)
 
 
 @pytest.fixture

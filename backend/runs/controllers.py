@@ -1,0 +1,131 @@
+"""/api/runs and the live event stream. Logic lives in services.py."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Controller, Request, WebSocket, get, post, websocket
+from litestar.exceptions import WebSocketDisconnect
+from litestar.params import Parameter
+from litestar.status_codes import HTTP_202_ACCEPTED
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from backend.auth.deps import authenticate_websocket
+from backend.auth.guards import requires_editor
+from backend.auth.schemas import Principal
+from backend.db.models import Run
+from backend.errors import NotFound, json_body, read_body
+from backend.runs import services
+from backend.runs.schemas import (NodeRunOut, RunEventOut, RunOut, RunStatus, RunSummaryOut, StartGraphRunIn,
+                                  StartWorkflowRunIn)
+
+
+def _summary(run: Run) -> RunSummaryOut:
+    return RunSummaryOut(**{k: getattr(run, k) for k in RunSummaryOut.model_fields})
+
+
+async def _full(s: AsyncSession, run: Run) -> RunOut:
+    nodes = [NodeRunOut(**{k: getattr(n, k) for k in NodeRunOut.model_fields}) for n in await services.node_runs(s, run.id)]
+    fields = {k: getattr(run, k) for k in RunOut.model_fields if k != "nodes"}
+    return RunOut(**fields, nodes=nodes)
+
+
+def _state(request: Request | WebSocket) -> Any:
+    return request.app.state
+
+
+class RunController(Controller):
+    path = "/api"
+    tags = ["runs"]
+
+    @post("/workflows/{workflow_id:str}/runs", operation_id="startWorkflowRun", guards=[requires_editor],
+          status_code=HTTP_202_ACCEPTED, operation_class=json_body(StartWorkflowRunIn))
+    async def start_workflow_run(self, request: Request, workflow_id: str, principal: Principal,
+                                 db_session: AsyncSession) -> RunSummaryOut:
+        """Start a run of a workflow; answers at once with the run id, the run goes on in the background."""
+        body = await read_body(request, StartWorkflowRunIn) if await request.body() else StartWorkflowRunIn()
+        graph, version = await services.graph_of_workflow(db_session, principal, workflow_id, body.source, body.version)
+        st = _state(request)
+        run = await services.start_run(db_session, principal, st.runner, st.recorder, st.registry, graph=graph,
+                                       payload=body.input, trigger="api", workflow_id=workflow_id, version=version)
+        return _summary(run)
+
+    @post("/runs", operation_id="startGraphRun", guards=[requires_editor], status_code=HTTP_202_ACCEPTED,
+          operation_class=json_body(StartGraphRunIn))
+    async def start_graph_run(self, request: Request, principal: Principal, db_session: AsyncSession) -> RunSummaryOut:
+        """Run a graph sent in the body, without saving it as a workflow."""
+        body = await read_body(request, StartGraphRunIn)
+        st = _state(request)
+        run = await services.start_run(db_session, principal, st.runner, st.recorder, st.registry,
+                                       graph=body.graph, payload=body.input, trigger="api")
+        return _summary(run)
+
+    @get("/runs", operation_id="listRuns")
+    async def list_runs(self, principal: Principal, db_session: AsyncSession,
+                        workflow_id: str | None = None, status: RunStatus | None = None,
+                        limit: int = Parameter(default=50, ge=1, le=200),
+                        offset: int = Parameter(default=0, ge=0)) -> list[RunSummaryOut]:
+        """The tenant's runs, newest first, filtered by workflow and status."""
+        rows = await services.list_runs(db_session, principal, workflow_id=workflow_id, status=status,
+                                        limit=limit, offset=offset)
+        return [_summary(r) for r in rows]
+
+    @get("/runs/{run_id:str}", operation_id="getRun")
+    async def get_run(self, run_id: str, principal: Principal, db_session: AsyncSession) -> RunOut:
+        """One run with its node runs."""
+        return await _full(db_session, await services.get_run(db_session, principal, run_id))
+
+    @get("/runs/{run_id:str}/events", operation_id="listRunEvents")
+    async def list_events(self, run_id: str, principal: Principal, db_session: AsyncSession,
+                          after: int = Parameter(default=0, ge=0)) -> list[RunEventOut]:
+        """The run's recorded events after sequence number `after` (for polling clients)."""
+        await services.get_run(db_session, principal, run_id)
+        rows = await services.events_of(db_session, run_id, after)
+        return [RunEventOut(seq=e.seq, kind=e.kind, status=e.kind.split(".", 1)[1], node_id=e.node_id, at=e.at,
+                            data=e.data) for e in rows]
+
+    @post("/runs/{run_id:str}/cancel", operation_id="cancelRun", guards=[requires_editor], status_code=HTTP_202_ACCEPTED)
+    async def cancel_run(self, request: Request, run_id: str, principal: Principal, db_session: AsyncSession) -> RunSummaryOut:
+        """Cancel a queued or running run: the running node is interrupted, the run ends cancelled."""
+        st = _state(request)
+        return _summary(await services.cancel_run(db_session, principal, st.runner, st.recorder, run_id))
+
+
+@websocket("/api/runs/{run_id:str}/events", operation_id="streamRunEvents")
+async def stream_run_events(socket: WebSocket, run_id: str) -> None:
+    """Live events of a run: what happened so far, then each event as it happens; closes after the last.
+
+    Refusals are final close codes after accept: 4401 not signed in, 4403 origin refused, 4404 no such run."""
+    await socket.accept()
+    st = _state(socket)
+    principal = await authenticate_websocket(socket)
+    if principal is None:
+        return await socket.close(code=4401, reason="sign in or pass ?token=")
+    if not _origin_allowed(socket, st.settings.allowed_origin_set):
+        return await socket.close(code=4403, reason="origin not allowed")
+    try:
+        async with st.db.sessionmaker() as s:
+            await services.get_run(s, principal, run_id)
+            past = [] if st.bus.knows(run_id) else await services.events_of(s, run_id)
+    except NotFound:
+        return await socket.close(code=4404, reason="no such run")
+    try:
+        if past or not st.bus.knows(run_id):
+            for e in past:  # the run ended a while ago: its record is complete
+                await socket.send_json({"run_id": run_id, "seq": e.seq, "kind": e.kind, "status": e.kind.split(".", 1)[1],
+                                        "node_id": e.node_id, "at": e.at.isoformat(), "data": e.data})
+        else:
+            async for event in st.bus.subscribe(run_id):
+                await socket.send_json(event.to_json())
+        await socket.close(code=1000)
+    except WebSocketDisconnect:
+        pass
+
+
+def _origin_allowed(socket: WebSocket, allowed: frozenset[str]) -> bool:
+    """Browsers send Origin; it must be this host or a configured origin. Non-browser clients send none."""
+    origin = socket.headers.get("origin")
+    if not origin:
+        return True
+    host = socket.headers.get("host", "")
+    return origin in allowed or origin.split("://", 1)[-1] == host

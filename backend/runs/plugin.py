@@ -1,0 +1,46 @@
+"""Wires the run machinery into the app: event bus, database recorder, Prefect API, run manager."""
+
+from __future__ import annotations
+
+import logging
+
+from litestar import Litestar
+
+from backend.runs import services
+from backend.runs.recorder import DbRecorder
+from backend.settings import Settings
+from flows.engine import Services
+from flows.events import EventBus
+from flows.prefect_server import PrefectApi
+from flows.runner import RunManager
+from nodes.net import SafeHttpClient
+
+log = logging.getLogger("maily.runs")
+
+
+def node_services(settings: Settings) -> Services:
+    return Services(http=SafeHttpClient(allowed_hosts=settings.http_allowed_host_set, timeout_s=settings.http_timeout_s,
+                                        max_response_bytes=settings.http_max_response_bytes))
+
+
+async def start_runs(app: Litestar) -> None:
+    settings: Settings = app.state.settings
+    async with app.state.db.sessionmaker() as s:
+        interrupted = await services.mark_interrupted(s)
+    if interrupted:
+        log.warning("%d run(s) were interrupted by the last stop and are marked failed", interrupted)
+    app.state.bus = EventBus()
+    app.state.recorder = DbRecorder(app.state.db)
+    prefect = None if settings.prefect == "never" else PrefectApi(settings.data_dir, settings.mode)
+    if prefect is not None and settings.prefect_at_start:
+        prefect.start_in_background()   # the first durable run should not wait for it to boot
+    app.state.runner = RunManager(sinks=[app.state.bus, app.state.recorder], services=node_services(settings),
+                                  prefect=prefect, prefect_mode=settings.prefect,
+                                  max_concurrent_per_tenant=settings.tenant_max_concurrent_runs)
+
+
+async def stop_runs(app: Litestar) -> None:
+    runner: RunManager | None = getattr(app.state, "runner", None)
+    if runner is not None:
+        await runner.shutdown()
+        await app.state.recorder.stop()

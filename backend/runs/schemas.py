@@ -1,0 +1,72 @@
+"""Bodies of /api/runs. Requests ignore unknown fields, `tenant_id` included."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+RunStatus = Literal["queued", "running", "succeeded", "failed", "cancelled"]
+
+
+class _In(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+
+class StartWorkflowRunIn(_In):
+    """Start a run of a saved workflow. Default: its draft, as the editor shows it."""
+
+    input: dict[str, Any] = Field(default_factory=dict, description="The run input, the trigger's output")
+    source: Literal["draft", "published"] = Field(default="draft", description="Which graph to run")
+    version: int | None = Field(default=None, ge=1, description="Run this published version")
+
+
+class StartGraphRunIn(_In):
+    """Start a run of a graph sent in the request (not saved as a workflow)."""
+
+    graph: dict[str, Any] = Field(description="Graph document (GET /api/graph/schema)")
+    input: dict[str, Any] = Field(default_factory=dict)
+
+
+class RunSummaryOut(BaseModel):
+    id: str
+    tenant_id: str
+    workflow_id: str | None
+    workflow_version: int | None
+    status: str
+    trigger: str
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+    error: Any = None
+
+
+class NodeRunOut(BaseModel):
+    node_id: str
+    node_type: str
+    iteration: int | None
+    status: str
+    attempts: int
+    started_at: datetime | None
+    finished_at: datetime | None
+    input: Any = None
+    output: Any = None
+    error: Any = None
+
+
+class RunOut(RunSummaryOut):
+    input: Any = None
+    output: Any = None
+    prefect_flow_run_id: str | None = None
+    graph: dict[str, Any]
+    nodes: list[NodeRunOut]
+
+
+class RunEventOut(BaseModel):
+    seq: int
+    kind: str
+    status: str
+    node_id: str | None
+    at: datetime
+    data: dict[str, Any]

@@ -1,0 +1,115 @@
+"""Runs: start (answers at once, runs in the background), read, list, cancel.
+
+Every query is scoped to the caller's tenant; another tenant's run answers 404."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timezone
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from backend.auth.schemas import Principal
+from backend.db.models import NodeRun, Run, RunEvent, WorkflowVersion
+from backend.errors import Conflict, NotFound, Unprocessable
+from backend.runs.recorder import DbRecorder
+from backend.workflows.services import get_workflow
+from flows.compile import CompileError, Plan, compile_graph
+from flows.runner import RunManager
+from nodes.registry import NodeRegistry
+
+
+def compile_or_422(graph: Any, registry: NodeRegistry) -> Plan:
+    try:
+        return compile_graph(graph, registry)
+    except CompileError as exc:
+        problems = [p.to_json() for p in exc.result.problems]
+        raise Unprocessable(f"the graph cannot run: {exc}", problems=problems) from None
+
+
+async def graph_of_workflow(s: AsyncSession, p: Principal, workflow_id: str, source: str,
+                            version: int | None) -> tuple[dict[str, Any], int | None]:
+    wf = await get_workflow(s, p, workflow_id)
+    if version is None and source == "published":
+        version = wf.published_version
+        if version is None:
+            raise Conflict("this workflow has no published version yet; publish it or run the draft")
+    if version is None:
+        return wf.graph, None
+    row = await s.scalar(select(WorkflowVersion).where(WorkflowVersion.workflow_id == wf.id,
+                                                       WorkflowVersion.version == version))
+    if row is None:
+        raise NotFound(f"workflow {workflow_id} has no version {version}")
+    return row.graph, version
+
+
+async def start_run(s: AsyncSession, p: Principal, runner: RunManager, recorder: DbRecorder, registry: NodeRegistry,
+                    *, graph: dict[str, Any], payload: dict[str, Any], trigger: str,
+                    workflow_id: str | None = None, version: int | None = None) -> Run:
+    plan = compile_or_422(graph, registry)
+    run = Run(id=uuid.uuid4().hex, tenant_id=p.tenant_id, workflow_id=workflow_id, workflow_version=version,
+              status="queued", trigger=trigger, input=payload, graph=graph, created_by=p.user_id,
+              created_at=datetime.now(timezone.utc))
+    s.add(run)
+    await s.commit()  # the recorder writes node runs that reference this row
+    recorder.register(run.id, p.tenant_id, {nid: n.type.spec.type for nid, n in plan.nodes.items()})
+    runner.submit(plan, run.id, payload, tenant_id=p.tenant_id,
+                  meta={"workflow_id": workflow_id, "version": version, "trigger": trigger})
+    return run
+
+
+async def get_run(s: AsyncSession, p: Principal, run_id: str) -> Run:
+    run = await s.scalar(select(Run).where(Run.id == run_id, Run.tenant_id == p.tenant_id))
+    if run is None:
+        raise NotFound(f"no run {run_id}")
+    return run
+
+
+async def node_runs(s: AsyncSession, run_id: str) -> list[NodeRun]:
+    rows = await s.scalars(select(NodeRun).where(NodeRun.run_id == run_id)
+                           .order_by(NodeRun.started_at.is_(None), NodeRun.started_at, NodeRun.node_id))
+    return list(rows)
+
+
+async def list_runs(s: AsyncSession, p: Principal, *, workflow_id: str | None, status: str | None,
+                    limit: int, offset: int) -> list[Run]:
+    q = select(Run).where(Run.tenant_id == p.tenant_id)
+    if workflow_id:
+        q = q.where(Run.workflow_id == workflow_id)
+    if status:
+        q = q.where(Run.status == status)
+    rows = await s.scalars(q.order_by(Run.created_at.desc(), Run.id).limit(limit).offset(offset))
+    return list(rows)
+
+
+async def events_of(s: AsyncSession, run_id: str, after_seq: int = 0) -> list[RunEvent]:
+    rows = await s.scalars(select(RunEvent).where(RunEvent.run_id == run_id, RunEvent.seq > after_seq)
+                           .order_by(RunEvent.seq))
+    return list(rows)
+
+
+async def cancel_run(s: AsyncSession, p: Principal, runner: RunManager, recorder: DbRecorder, run_id: str) -> Run:
+    run = await get_run(s, p, run_id)
+    if run.status in ("succeeded", "failed", "cancelled"):
+        raise Conflict(f"run {run_id} has already {run.status}")
+    if await runner.cancel(run_id):
+        await recorder.flush()
+    else:
+        # queued or running in the database but not in this process: left over from a restart
+        run.status, run.finished_at = "cancelled", datetime.now(timezone.utc)
+        await s.commit()
+    await s.refresh(run)
+    return run
+
+
+async def mark_interrupted(s: AsyncSession) -> int:
+    """At start-up: runs left queued or running by a previous process are marked failed."""
+    rows = list(await s.scalars(select(Run).where(Run.status.in_(("queued", "running")))))
+    now = datetime.now(timezone.utc)
+    for run in rows:
+        run.status, run.finished_at = "failed", now
+        run.error = {"kind": "crashed", "message": "the app stopped while this run was in progress; start it again"}
+    await s.commit()
+    return len(rows)
