@@ -33,7 +33,7 @@ def welcome_graph() -> dict[str, Any]:
         "nodes": [
             node("start", "trigger.manual", 0, 0, "Start", {"sample": {"customer": "Ada", "total": 150}}),
             node("order", "data.set", 240, 0, "Order",
-                 {"values": {"customer": "{{ trigger.customer }}", "total": "{{ trigger.total }}"}}),
+                 {"values": {"customer": "{{ trigger.customer | default('Ada') }}", "total": "{{ trigger.total | default(150) }}"}}),
             node("big", "logic.if", 480, 0, "Big order?", {"condition": "{{ input.total > 100 }}"}),
             node("vip", "data.set", 720, -100, "VIP", {"values": {"tier": "vip"}, "keep_input": True}),
             node("regular", "data.set", 720, 100, "Regular", {"values": {"tier": "regular"}, "keep_input": True}),

@@ -162,8 +162,10 @@ class Engine:
         except asyncio.CancelledError:
             emit("run.cancelled")
             raise
+        # the run's output: what the main path's last nodes produced (edges into a for_each's
+        # per-item sub-path do not make a node "not last")
         output = {nid: _primary(results[nid]) for nid in plan.scope_nodes(None)
-                  if nid in results and not plan.nodes[nid].outgoing}
+                  if nid in results and all(plan.nodes[e.target].scope is not None for e in plan.nodes[nid].outgoing)}
         emit("run.succeeded", output=capped(output))
         return RunOutcome("succeeded", output=output)
 

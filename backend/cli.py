@@ -1,0 +1,216 @@
+"""The `maily` command: serve, migrate, seed-demo, validate, run, token, worker."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+import uuid
+from pathlib import Path
+from typing import Any, Optional
+
+import typer
+from rich.console import Console
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help="Maily Flow: visual workflows on Prefect.")
+out = Console()
+err = Console(stderr=True)
+
+_STYLE = {"succeeded": "green", "failed": "red", "skipped": "dim", "cancelled": "yellow", "retrying": "yellow",
+          "started": "cyan"}
+
+
+def _settings():
+    from backend.settings import get_settings
+
+    return get_settings()
+
+
+def _load_json(path: Path) -> Any:
+    from flows.jsonlimits import JsonLimitError, parse_limited
+
+    try:
+        return parse_limited(path.read_bytes())
+    except OSError as exc:
+        err.print(f"[red]cannot read {path}: {exc.strerror}[/red]")
+        raise typer.Exit(2)
+    except JsonLimitError as exc:
+        err.print(f"[red]{path}: {exc.message}[/red]")
+        raise typer.Exit(2)
+
+
+@app.command()
+def migrate() -> None:
+    """Apply the database migrations (MAILY_DATABASE_URL, default: SQLite in MAILY_DATA_DIR)."""
+    from backend.db.migrate import upgrade
+
+    url = _settings().resolved_database_url
+    upgrade(url)
+    out.print(f"database migrated: {url.split('@')[-1]}")
+
+
+@app.command("seed-demo")
+def seed_demo() -> None:
+    """Create the demo tenant, user, API token and sample workflow (idempotent)."""
+    from backend.db.session import Database
+    from backend.seed import seed_demo as seed
+
+    async def go() -> dict[str, str]:
+        db = Database(_settings().resolved_database_url)
+        try:
+            return await seed(db)
+        finally:
+            await db.dispose()
+
+    demo = asyncio.run(go())
+    s = _settings()
+    out.print(f"\n[bold]Maily Flow[/bold] demo workspace is ready: http://{s.host}:{s.port}\n"
+              f"  sign in:   {demo['email']} / {demo['password']}\n"
+              f"  API token: {demo['token']}\n"
+              f"  e.g. curl -H 'Authorization: Bearer {demo['token']}' http://{s.host}:{s.port}/api/workflows\n", soft_wrap=True)
+
+
+@app.command()
+def serve(host: Optional[str] = None, port: Optional[int] = None) -> None:
+    """Serve the app (API, WebSockets, editor)."""
+    import uvicorn
+
+    from backend.app import create_app
+    from backend.logs import configure_logging
+
+    s = _settings()
+    configure_logging(s)
+    uvicorn.run(create_app(s), host=host or s.host, port=port or s.port, log_level=s.log_level.lower(),
+                ws="websockets")
+
+
+@app.command()
+def validate(path: Path) -> None:
+    """Validate a graph document; lists every problem with node id and JSON pointer. Exit 1 on errors."""
+    from flows.validate import validate_graph
+    from nodes.registry import default_registry
+
+    result = validate_graph(_load_json(path), default_registry())
+    for p in result.problems:
+        colour = "red" if p.severity == "error" else "yellow"
+        where = p.node_id and f"node {p.node_id}" or p.edge_id and f"edge {p.edge_id}" or "document"
+        out.print(f"[{colour}]{p.severity}[/{colour}] {p.code:<16} {where:<24} {p.pointer or '/'}  {p.message}")
+    out.print(f"{len(result.errors)} error(s), {len(result.warnings)} warning(s)")
+    raise typer.Exit(0 if result.ok else 1)
+
+
+def _parse_inputs(pairs: list[str]) -> dict[str, Any]:
+    payload: dict[str, Any] = {}
+    for pair in pairs:
+        key, sep, raw = pair.partition("=")
+        if not sep or not key:
+            err.print(f"[red]--input wants key=value, got {pair!r}[/red]")
+            raise typer.Exit(2)
+        try:
+            payload[key] = json.loads(raw)       # numbers, booleans, lists, objects
+        except json.JSONDecodeError:
+            payload[key] = raw                   # anything else is a string
+    return payload
+
+
+class _Progress:
+    """Prints each node's progress as it happens."""
+
+    def emit(self, event: Any) -> None:
+        if event.node_id is None:
+            return
+        status = event.status
+        where = event.node_id if event.iteration is None else f"{event.node_id}[{event.iteration}]"
+        detail = ""
+        if "error" in event.data:
+            detail = event.data["error"].get("message", "")
+        elif status == "retrying":
+            detail = f"attempt {event.attempt} in {event.data.get('delay_s')} s"
+        style = _STYLE.get(status, "white")
+        out.print(f"  [{style}]{status:<10}[/{style}] {where}  {detail}")
+
+
+@app.command()
+def run(path: Path, input: list[str] = typer.Option([], "--input", "-i", help="key=value (value may be JSON)"),
+        prefect: Optional[bool] = typer.Option(None, help="Force (--prefect) or skip (--no-prefect) Prefect")) -> None:
+    """Run a graph document here, printing each node's progress; exit 0 when it succeeds."""
+    from flows.compile import CompileError, compile_graph
+    from flows.prefect_server import PrefectApi
+    from flows.runner import RunManager
+    from nodes.registry import default_registry
+    from backend.runs.plugin import node_services
+
+    s = _settings()
+    try:
+        plan = compile_graph(_load_json(path), default_registry())
+    except CompileError as exc:
+        for p in exc.result.errors:
+            err.print(f"[red]error[/red] {p.code} {p.node_id or p.edge_id or ''} {p.pointer}  {p.message}")
+        raise typer.Exit(1)
+    mode = {True: "always", False: "never", None: s.prefect}[prefect]
+
+    async def go() -> Any:
+        api = None if mode == "never" else PrefectApi(s.data_dir, s.mode)
+        manager = RunManager(sinks=[_Progress()], services=node_services(s), prefect=api, prefect_mode=mode)
+        try:
+            task = manager.submit(plan, uuid.uuid4().hex, _parse_inputs(input), meta={"trigger": "cli"})
+            return await task
+        finally:
+            await manager.shutdown()
+
+    out.print(f"running [bold]{plan.name}[/bold] ({len(plan.nodes)} nodes)")
+    outcome = asyncio.run(go())
+    if outcome.status == "succeeded":
+        out.print("[green]succeeded[/green]")
+        out.print_json(json.dumps(outcome.output, default=str))
+        raise typer.Exit(0)
+    out.print(f"[red]{outcome.status}[/red] {json.dumps(outcome.error or {}, default=str)}")
+    raise typer.Exit(1)
+
+
+@app.command()
+def token(email: str = typer.Option(..., help="The user's email"), name: str = "cli",
+          tenant: Optional[str] = typer.Option(None, help="Tenant id or slug (default: the first)")) -> None:
+    """Create an API token for a user; it is shown once."""
+    from backend.auth import services as auth
+    from backend.db.session import Database
+
+    async def go() -> str:
+        db = Database(_settings().resolved_database_url)
+        try:
+            async with db.sessionmaker() as s, s.begin():
+                user = await auth.user_by_email(s, email)
+                if user is None:
+                    raise LookupError(f"no user {email}")
+                picked = auth.pick_membership(await auth.memberships_of(s, user.id), tenant)
+                if picked is None:
+                    raise LookupError(f"{email} is not a member of {tenant or 'any tenant'}")
+                _, secret = await auth.create_api_token(s, picked[1].id, user.id, name)
+                return secret
+        finally:
+            await db.dispose()
+
+    try:
+        out.print(asyncio.run(go()))
+    except LookupError as exc:
+        err.print(f"[red]{exc}[/red]")
+        raise typer.Exit(1)
+
+
+@app.command()
+def worker() -> None:
+    """Start a Prefect worker for production mode (MAILY_MODE=production, PREFECT_API_URL)."""
+    s = _settings()
+    if s.mode != "production":
+        err.print("[yellow]maily worker is for MAILY_MODE=production; embedded mode runs flows in the app[/yellow]")
+        raise typer.Exit(2)
+    err.print("[red]production workers come with the production issue; runs execute in the app for now[/red]")
+    raise typer.Exit(2)
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
