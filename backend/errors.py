@@ -120,10 +120,6 @@ def _response(doc: dict[str, Any], headers: dict[str, str] | None = None) -> Res
     return Response(content=doc, status_code=doc["status"], media_type=PROBLEM_JSON, headers=headers)
 
 
-def _field_of(key: str | None) -> str | None:
-    return key or None
-
-
 def _from_validation(request: Request[Any, Any, Any], exc: ValidationException) -> dict[str, Any]:
     """Litestar's own parameter/body validation: name the field(s) that failed."""
     errors = exc.extra if isinstance(exc.extra, list) else []
@@ -140,7 +136,7 @@ def _from_validation(request: Request[Any, Any, Any], exc: ValidationException) 
     message = first.get("message") or exc.detail
     detail = f"{key}: {message}" if key else str(message)
     return problem(
-        status, detail, instance=request.url.path, field=_field_of(key),
+        status, detail, instance=request.url.path, field=key or None,
         errors=[{"field": e.get("key"), "source": e.get("source"), "message": e.get("message")} for e in fields] or None,
     )
 
