@@ -2,6 +2,7 @@
 
 import os
 
+import pytest
 from hypothesis import HealthCheck, settings
 
 settings.register_profile("default", max_examples=60, deadline=None)
@@ -9,3 +10,15 @@ settings.register_profile(
     "ci", max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow]
 )
 settings.load_profile("ci" if os.environ.get("CI") == "true" else "default")
+
+
+@pytest.fixture(scope="session")
+async def prefect_api(tmp_path_factory):
+    """One embedded Prefect server for the whole session (it takes 5-10 s to boot); apps
+    created by tests find it through MAILY_PREFECT_SHARED_SERVER and reuse it."""
+    from flows.prefect_server import PrefectApi
+
+    api = PrefectApi(tmp_path_factory.mktemp("prefect"))
+    await api.ready()
+    yield api
+    await api.stop()

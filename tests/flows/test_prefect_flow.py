@@ -9,21 +9,12 @@ import pytest
 from flows.compile import compile_graph
 from flows.engine import Emitter, Engine, Services
 from flows.prefect_flow import run_as_prefect_flow
-from flows.prefect_server import PrefectApi
 from flows.runner import RunManager
 from tests.flows import fakes
 from tests.flows.fakes import edge, graph, node
 from tests.flows.test_engine import Collect
 
 REGISTRY = fakes.registry()
-
-
-@pytest.fixture(scope="session")
-async def prefect_api(tmp_path_factory):
-    api = PrefectApi(tmp_path_factory.mktemp("prefect"))
-    await api.ready()
-    yield api
-    await api.stop()
 
 
 async def _flow_run(api_url: str, flow_run_id: str):
