@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.auth.schemas import Principal
-from backend.db.models import NodeRun, Run, RunEvent, WorkflowVersion
+from backend.db.models import NodeRun, Run, RunEvent, WorkflowVersion, looks_like_id
 from backend.errors import Conflict, NotFound, Unprocessable
 from backend.runs.recorder import DbRecorder
 from backend.workflows.services import get_workflow
@@ -61,6 +61,8 @@ async def start_run(s: AsyncSession, p: Principal, runner: RunManager, recorder:
 
 
 async def get_run(s: AsyncSession, p: Principal, run_id: str) -> Run:
+    if not looks_like_id(run_id):
+        raise NotFound(f"no run {run_id!r}")
     run = await s.scalar(select(Run).where(Run.id == run_id, Run.tenant_id == p.tenant_id))
     if run is None:
         raise NotFound(f"no run {run_id}")
@@ -76,6 +78,8 @@ async def node_runs(s: AsyncSession, run_id: str) -> list[NodeRun]:
 async def list_runs(s: AsyncSession, p: Principal, *, workflow_id: str | None, status: str | None,
                     limit: int, offset: int) -> list[Run]:
     q = select(Run).where(Run.tenant_id == p.tenant_id)
+    if workflow_id and not looks_like_id(workflow_id):
+        return []
     if workflow_id:
         q = q.where(Run.workflow_id == workflow_id)
     if status:

@@ -66,6 +66,7 @@ async def test_runs_are_listed_with_filters(client, tenant_a):
     assert [x["id"] for x in listed] == [r.json()["id"]]
     assert (await client.get(f"/api/runs?workflow_id={wf}&status=failed", headers=h)).json() == []
     assert_problem(await client.get("/api/runs?status=sleeping", headers=h), 400)
+    assert_problem(await client.get("/api/runs/bad%00id", headers=h), 404)
 
 
 async def test_another_tenants_run_answers_404_and_viewers_cannot_start_runs(client, tenant_a, tenant_b):
