@@ -61,10 +61,28 @@ def _id() -> Mapped[str]:
     return mapped_column(sa.String(32), primary_key=True, default=new_id)
 
 
+class UtcDateTime(sa.types.TypeDecorator[datetime]):
+    """A timezone-aware UTC datetime on every database: SQLite keeps no offset, so values
+    read back from it would otherwise be naive and serialise without a zone."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            value = value.replace(tzinfo=timezone.utc)
+        return value.astimezone(timezone.utc) if value is not None else None
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            return value.replace(tzinfo=timezone.utc)
+        return value
+
+
 def _ts(nullable: bool = False) -> Any:
     if nullable:
-        return mapped_column(sa.DateTime(timezone=True), nullable=True)
-    return mapped_column(sa.DateTime(timezone=True), nullable=False, default=utcnow)
+        return mapped_column(UtcDateTime(), nullable=True)
+    return mapped_column(UtcDateTime(), nullable=False, default=utcnow)
 
 
 def _fk(target: str, *, nullable: bool = False, index: bool = False, ondelete: str | None = None) -> Any:

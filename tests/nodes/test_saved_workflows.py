@@ -1,0 +1,33 @@
+"""Each node type runs inside a saved workflow (tests/nodes/workflows/*.json) and gives the saved output.
+
+A saved file holds `graph`, `input` and `expect` (the run's output: the main path's last nodes).
+The http.request workflow calls the loopback test server, allow-listed as an operator would."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from flows.compile import compile_graph
+from flows.engine import Emitter, Engine, Services
+from nodes.registry import default_registry
+
+SAVED = sorted((Path(__file__).parent / "workflows").glob("*.json"))
+
+
+def test_every_built_in_node_type_has_a_saved_workflow():
+    used = {n["type"] for path in SAVED for n in json.loads(path.read_text())["graph"]["nodes"]}
+    assert {t.spec.type for t in default_registry().all()} <= used
+
+
+@pytest.mark.parametrize("path", SAVED, ids=[p.stem for p in SAVED])
+async def test_the_saved_workflow_runs_and_gives_the_saved_output(path, http_server, loopback_client):
+    saved = json.loads(path.read_text())
+    payload = {**saved["input"], "base": http_server} if path.stem == "http_request" else saved["input"]
+    plan = compile_graph(saved["graph"], default_registry())
+    outcome = await Engine(Services(http=loopback_client)).run(plan, f"saved-{path.stem}", payload,
+                                                              Emitter(f"saved-{path.stem}", []))
+    assert outcome.status == "succeeded", outcome.error
+    assert outcome.output == saved["expect"]
