@@ -52,11 +52,23 @@ class GraphEdge(_Strict):
     target_port: str = "input"
 
 
+class StickyNote(_Strict):
+    """A note on the canvas: shown to people, ignored by validation and the engine."""
+
+    id: str = Field(min_length=1, max_length=100)
+    text: str = Field(default="", max_length=10_000)
+    position: Position = Field(default_factory=Position)
+    width: float = Field(default=220, ge=40, le=4000)
+    height: float = Field(default=140, ge=40, le=4000)
+    color: str = Field(default="yellow", max_length=20)
+
+
 class GraphDocument(_Strict):
     schema_version: Literal[1] = SCHEMA_VERSION
     name: str = Field(default="Untitled", max_length=200)
     nodes: list[GraphNode] = Field(default_factory=list, max_length=MAX_NODES)
     edges: list[GraphEdge] = Field(default_factory=list, max_length=MAX_EDGES)
+    notes: list[StickyNote] = Field(default_factory=list, max_length=1_000)
 
     def node(self, node_id: str) -> GraphNode | None:
         return next((n for n in self.nodes if n.id == node_id), None)
