@@ -99,7 +99,7 @@ def _subpaths(nodes: dict[str, PlanNode]) -> dict[str, frozenset[str]]:
     return out
 
 
-def build_plan(doc: GraphDocument, registry: NodeRegistry, order: list[str]) -> Plan:
+def build_plan(doc: GraphDocument, registry: NodeRegistry, order: list[str], digest: str | None = None) -> Plan:
     """Build the plan of a graph that already passed validation."""
     nodes: dict[str, PlanNode] = {}
     for n in doc.nodes:
@@ -116,7 +116,7 @@ def build_plan(doc: GraphDocument, registry: NodeRegistry, order: list[str]) -> 
         for nid in members:
             nodes[nid].scope = fid
     triggers = [nid for nid, n in nodes.items() if n.type.spec.trigger]
-    return Plan(doc.name, graph_hash(doc), nodes, order, triggers, subpaths)
+    return Plan(doc.name, digest or graph_hash(doc), nodes, order, triggers, subpaths)
 
 
 _cache: OrderedDict[tuple[str, int], Plan] = OrderedDict()
@@ -142,7 +142,7 @@ def compile_graph(raw: Any, registry: NodeRegistry) -> Plan:
     if not result.ok or result.document is None:
         raise CompileError(result)
     doc = result.document
-    plan = build_plan(doc, registry, topological_order(doc))
+    plan = build_plan(doc, registry, topological_order(doc), key[0] if key else None)
     if key is not None:
         _cache[key] = plan
     if len(_cache) > _CACHE_SIZE:

@@ -85,7 +85,7 @@ def edge(id: str, source: str, target: str, source_port: str = "output", target_
 
 
 def document(nodes: list[dict[str, Any]], edges: list[dict[str, Any]] = (), **kw: Any) -> dict[str, Any]:
-    return {"schema_version": 1, "name": "test", "nodes": list(nodes), "edges": list(edges), **kw}
+    return {"schema_version": 1, "name": "test", "nodes": list(nodes), "edges": list(edges), "notes": [], **kw}
 
 
 def chain(n: int) -> dict[str, Any]:
