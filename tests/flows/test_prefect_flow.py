@@ -17,15 +17,24 @@ from tests.flows.test_engine import Collect
 REGISTRY = fakes.registry()
 
 
-async def _flow_run(api_url: str, flow_run_id: str):
+async def _flow_run(api_url: str, flow_run_id: str, timeout: float = 30):
+    """The flow run and its task runs once Prefect has recorded their final states
+    (task run states reach the server through its event stream, a little after the run)."""
     from prefect.client.orchestration import get_client
     from prefect.settings import PREFECT_API_URL, temporary_settings
 
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
     with temporary_settings(updates={PREFECT_API_URL: api_url}):
         async with get_client() as client:
-            flow_run = await client.read_flow_run(flow_run_id)
-            task_runs = await client.read_task_runs()
-            return flow_run, [t for t in task_runs if t.flow_run_id == flow_run.id]
+            while True:
+                flow_run = await client.read_flow_run(flow_run_id)
+                tasks = [t for t in await client.read_task_runs() if t.flow_run_id == flow_run.id]
+                settled = flow_run.state is not None and flow_run.state.is_final() and tasks and all(
+                    t.state is not None and t.state.is_final() for t in tasks)
+                if settled or loop.time() > deadline:
+                    return flow_run, tasks
+                await asyncio.sleep(0.2)
 
 
 async def test_durable_nodes_become_prefect_tasks_and_cheap_nodes_stay_fused(prefect_api):
