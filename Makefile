@@ -5,10 +5,12 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 # Reinstall whenever pyproject.toml changes.
 STAMP := $(VENV)/.installed-$(shell sha1sum pyproject.toml | cut -c1-12)
+# Rebuild the editor whenever its sources or lockfile change.
+EDITOR_SRC := $(shell find editor -path editor/node_modules -prune -o -path editor/dist -prune -o -type f -print 2>/dev/null)
 export MAILY_DATA_DIR ?= $(CURDIR)/var
 export MAILY_TEST_DATABASE_URL ?= postgresql+asyncpg://postgres@127.0.0.1:5432/maily_test
 
-.PHONY: run test install postgres bench clean
+.PHONY: run test install editor chromium postgres bench clean
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -18,7 +20,19 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-run: install
+# The browser editor: npm ci from the committed lockfile, then a Vite build the app serves at /.
+editor/dist/index.html: $(EDITOR_SRC)
+	@if [ -f editor/package.json ]; then \
+	  cd editor && npm ci --no-audit --no-fund --loglevel=error && npm run build; \
+	else echo "editor/ has no package.json yet: the app serves a how-to page at /"; fi
+
+editor: editor/dist/index.html
+
+# Browser tests drive Debian's Chromium (Playwright's own browser download cannot work here).
+chromium:
+	@command -v chromium >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+
+run: install editor
 	$(VENV)/bin/maily migrate
 	$(VENV)/bin/maily seed-demo
 	$(VENV)/bin/maily serve
@@ -26,11 +40,11 @@ run: install
 postgres:
 	@bash scripts/ensure-postgres.sh
 
-test: install postgres
+test: install editor chromium postgres
 	$(PY) -m pytest -q -p no:cacheprovider $(PYTEST_ARGS)
 
 bench: install
 	$(PY) -m bench.run_all
 
 clean:
-	rm -rf $(VENV) var
+	rm -rf $(VENV) var editor/node_modules editor/dist
