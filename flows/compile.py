@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flows.graph import GraphDocument
+from flows.graph_algorithms import reachable, topological_order
 from nodes.registry import NodeRegistry
 from nodes.sdk import NodeType
 
@@ -82,20 +83,13 @@ def graph_hash(doc: GraphDocument) -> str:
 
 def _subpaths(nodes: dict[str, PlanNode]) -> dict[str, frozenset[str]]:
     """For each for_each: every node reachable from its each=True port."""
+    successors = {nid: [e.target for e in n.outgoing] for nid, n in nodes.items()}
     out: dict[str, frozenset[str]] = {}
     for node in nodes.values():
         ports = node.each_ports
-        if not ports:
-            continue
-        seen: set[str] = set()
-        stack = [e.target for e in node.outgoing if e.source_port in ports]
-        while stack:
-            nid = stack.pop()
-            if nid in seen or nid == node.id:
-                continue
-            seen.add(nid)
-            stack.extend(e.target for e in nodes[nid].outgoing)
-        out[node.id] = frozenset(seen)
+        if ports:
+            starts = [e.target for e in node.outgoing if e.source_port in ports]
+            out[node.id] = frozenset(reachable(starts, successors) - {node.id})
     return out
 
 
@@ -125,7 +119,7 @@ _CACHE_SIZE = 256
 
 def compile_graph(raw: Any, registry: NodeRegistry) -> Plan:
     """Validate and compile; raises CompileError listing every problem."""
-    from flows.validate import topological_order, validate_graph
+    from flows.validate import validate_graph
 
     try:
         payload = raw.model_dump(mode="json") if isinstance(raw, GraphDocument) else raw

@@ -282,21 +282,21 @@ class Engine:
                     exprs: Any, iteration: int | None, delays: list[float]) -> Attempt:
         services = self.services
         timeout = config.timeout_s or node.type.spec.default_timeout_s
-        run_each = None
-        if run.plan.subpaths.get(node.id):
-            async def run_each(item: Any, index: int) -> Any:
-                try:
-                    res = await self._run_scope(run, node.id, exprs, {"item": item, "index": index}, item, index)
-                except NodeFailed as failed:
-                    raise ItemFailed(f"item {index} failed at node {failed.node_id}: {failed.error.get('message')}")
-                sinks = [nid for nid in res if not any(e.target in res for e in run.plan.nodes[nid].outgoing)]
-                return _primary(res[sinks[0]]) if len(sinks) == 1 else {nid: _primary(res[nid]) for nid in sinks}
+
+        async def run_each(item: Any, index: int) -> Any:
+            try:
+                res = await self._run_scope(run, node.id, exprs, {"item": item, "index": index}, item, index)
+            except NodeFailed as failed:
+                raise ItemFailed(f"item {index} failed at node {failed.node_id}: {failed.error.get('message')}")
+            sinks = [nid for nid in res if not any(e.target in res for e in run.plan.nodes[nid].outgoing)]
+            return _primary(res[sinks[0]]) if len(sinks) == 1 else {nid: _primary(res[nid]) for nid in sinks}
 
         async def attempt(n: int) -> dict[str, Any]:
             ctx = NodeContext(run_id=run.run_id, node_id=node.id, tenant_id=run.tenant_id,
                               workflow_id=run.meta.get("workflow_id"), attempt=n, http=services.http,
                               clock=services.clock, secrets=services.secrets, scope=scope,
-                              services=services.extra, run_each=run_each)
+                              services=services.extra,
+                              run_each=run_each if run.plan.subpaths.get(node.id) else None)
             try:
                 out = await asyncio.wait_for(node.type.execute(ctx, config, inputs), timeout)
             except TimeoutError:
@@ -355,8 +355,6 @@ def _inputs(node: PlanNode, taken: list[tuple[PlanEdge, Any]]) -> dict[str, Any]
 
 
 def _render_config(node: PlanNode, scope: dict[str, Any]) -> Any:
-    from nodes.expressions import render_value
-
     raw_fields = node.type.spec.raw_config_fields
     rendered = {key: value if key in raw_fields else _render_at(value, scope, f"/{key}", node.id)
                 for key, value in node.config.items()}
