@@ -34,6 +34,12 @@ BUILTIN_MODULES: tuple[str, ...] = (
     "nodes.logic.for_each",
     "nodes.util.delay",
     "nodes.http.request",
+    "nodes.ai.generate_text",
+    "nodes.ai.classify",
+    "nodes.ai.summarize",
+    "nodes.ai.extract_entities",
+    "nodes.ai.personalize",
+    "nodes.ai.optimize_timing",
 )
 
 
