@@ -1,0 +1,74 @@
+// Shapes of the REST API (docs/api.md, docs/graph.md, docs/engine.md).
+
+export interface Position { x: number; y: number }
+
+export interface GraphNode {
+  id: string
+  type: string
+  type_version: number
+  position: Position
+  label?: string
+  config: Record<string, unknown>
+  [extra: string]: unknown
+}
+
+export interface GraphEdge { id: string; source: string; source_port: string; target: string; target_port: string }
+
+export interface StickyNote { id: string; text: string; position: Position; width: number; height: number; color: string }
+
+export interface Graph {
+  schema_version: 1
+  name: string
+  nodes: GraphNode[]
+  edges: GraphEdge[]
+  notes?: StickyNote[]
+}
+
+export interface TenantRef { id: string; name: string; slug: string; tier: string; role: string }
+export interface Me { user_id: string; email: string; name: string; tenant_id: string; role: string; tenants: TenantRef[] }
+
+export interface Problem {
+  code: string
+  severity: 'error' | 'warning'
+  message: string
+  pointer: string
+  node_id?: string | null
+  edge_id?: string | null
+  node_ids?: string[]
+}
+export interface Validation { ok: boolean; error_count: number; warning_count: number; problems: Problem[] }
+
+export interface WorkflowSummary {
+  id: string; tenant_id: string; name: string; description: string; published_version: number | null
+  created_by: string | null; created_at: string; updated_at: string
+}
+export interface Workflow extends WorkflowSummary { graph: Graph; validation: Validation | null }
+
+export interface VersionSummary { workflow_id: string; version: number; note: string; created_by: string | null; created_at: string }
+export interface Version extends VersionSummary { graph: Graph }
+
+export interface Port { name: string; type: string; description?: string; multiple?: boolean; each?: boolean }
+export type JsonSchema = Record<string, any>
+export interface NodeType {
+  type: string; version: number; title: string; category: string; icon: string; description: string
+  inputs: Port[]; outputs: Port[]; trigger: boolean; side_effects: boolean; waits: boolean; source: string
+  config_schema: JsonSchema
+}
+
+export type RunStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled'
+export type NodeStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'skipped' | 'cancelled'
+
+export interface RunSummary {
+  id: string; tenant_id: string; workflow_id: string | null; workflow_version: number | null; status: RunStatus
+  trigger: string; created_at: string; started_at: string | null; finished_at: string | null; error: unknown
+}
+export interface NodeRun {
+  node_id: string; node_type: string; iteration: number | null; status: NodeStatus; attempts: number
+  started_at: string | null; finished_at: string | null; input: unknown; output: unknown; error: unknown
+}
+export interface Run extends RunSummary { input: unknown; output: unknown; graph: Graph; nodes: NodeRun[] }
+
+export interface RunEvent {
+  run_id?: string; seq: number; kind: string; status: string; node_id: string | null
+  iteration?: number | null; attempt?: number | null; at: string; data: Record<string, any>
+}

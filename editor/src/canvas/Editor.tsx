@@ -1,0 +1,424 @@
+// The canvas: React Flow drawing the shared Y.Doc, with presence, validation, runs and panels around it.
+import { useCallback, useEffect, useMemo, useRef, useState, type DragEvent } from 'react'
+import {
+  Background, BackgroundVariant, Controls, MiniMap, ReactFlow, useReactFlow,
+  type Connection, type Edge, type EdgeChange, type Node, type NodeChange,
+} from '@xyflow/react'
+import { api } from '../api/client'
+import type { Graph, GraphNode, Me, NodeType, Position, VersionSummary, Workflow } from '../api/types'
+import { docToGraph, graphToDoc, LOCAL_ORIGIN } from '../collab/convert'
+import { ops as makeOps } from '../collab/ops'
+import { useCollabGraph } from '../collab/useCollabGraph'
+import { colorFor, usePresence } from '../collab/usePresence'
+import { useUndo } from '../collab/useUndo'
+import { CanvasContext, type CanvasCtx } from './context'
+import { FlowNode, type FlowNodeT } from './FlowNode'
+import { NoteNode, type NoteNodeT } from './NoteNode'
+import { Palette, DRAG_MIME } from './Palette'
+import { SidePanel } from './SidePanel'
+import { RunDialog } from './RunDialog'
+import { RunHistory } from './RunHistory'
+import { VersionsPanel } from './VersionsPanel'
+import { HelpPanel } from './HelpPanel'
+import { ConnectionHint, Faces, RemoteCursors } from './Presence'
+import { Icon } from './icons'
+import { autoLayout } from './layout'
+import { useRunState } from './useRunState'
+import { useShortcuts } from './useShortcuts'
+import { useValidation } from './useValidation'
+
+const nodeTypes = { flow: FlowNode, note: NoteNode }
+const NOTE = 'note:'
+type Panel = 'runs' | 'versions' | null
+type Size = { width: number; height: number }
+
+export function Editor({ workflow, catalogue, me }: { workflow: Workflow; catalogue: NodeType[]; me: Me }) {
+  const collab = useCollabGraph(workflow.id, workflow.graph)
+  const doc = collab?.doc
+  const synced = !!collab?.synced
+  const readOnly = !synced || me.role === 'viewer'
+  const graph: Graph = collab?.graph ?? workflow.graph
+  const o = useMemo(() => (doc ? makeOps(doc) : null), [doc])
+  const undo = useUndo(doc)
+  const user = useMemo(() => ({ id: me.user_id, name: me.name || me.email.split('@')[0], color: colorFor(me.user_id) }), [me])
+  const presence = usePresence(collab?.provider, user)
+  const validation = useValidation(synced || graph.nodes.length ? graph : null)
+  const runs = useRunState(graph.nodes.map((n) => n.id))
+  const rf = useReactFlow()
+
+  const [selected, setSelected] = useState<Set<string>>(new Set())
+  const [selectedEdges, setSelectedEdges] = useState<Set<string>>(new Set())
+  const [localDrag, setLocalDrag] = useState<Record<string, Position> | null>(null)
+  const [noteSize, setNoteSize] = useState<Record<string, Size>>({})
+  const [measured, setMeasured] = useState<Record<string, Size>>({})
+  const [panel, setPanel] = useState<Panel>(null)
+  const [help, setHelp] = useState(false)
+  const [runOpen, setRunOpen] = useState(false)
+  const [runBusy, setRunBusy] = useState(false)
+  const [runError, setRunError] = useState<string | null>(null)
+  const [versions, setVersions] = useState<VersionSummary[]>([])
+  const [toast, setToast] = useState<string | null>(null)
+  const [name, setName] = useState(workflow.name)
+  const wrapper = useRef<HTMLDivElement>(null)
+  const mouse = useRef<Position | null>(null)
+  const drag = useRef<Record<string, Position>>({})
+  const lastDocWrite = useRef(0)
+  const lastAwareness = useRef(0)
+  const lastRunAt = useRef(Date.now() - 10 * 60_000)
+
+  const graphRef = useRef(graph)
+  graphRef.current = graph
+  const specs = useMemo(() => new Map(catalogue.map((t) => [`${t.type}@${t.version}`, t])), [catalogue])
+  const specOf = useCallback((n: GraphNode | undefined) => (n ? specs.get(`${n.type}@${n.type_version}`) : undefined), [specs])
+
+  useEffect(() => { if (toast) { const t = setTimeout(() => setToast(null), 3500); return () => clearTimeout(t) } }, [toast])
+  useEffect(() => { api.listVersions(workflow.id).then(setVersions).catch(() => {}) }, [workflow.id])
+
+  // --- connections: refuse mismatched port types with a reason -------------------------------
+  const refuseReason = useCallback<CanvasCtx['refuseReason']>((c) => {
+    if (!c.source || !c.target) return null
+    if (c.source === c.target) return 'A node cannot connect to itself'
+    const g = graphRef.current
+    const src = g.nodes.find((n) => n.id === c.source), tgt = g.nodes.find((n) => n.id === c.target)
+    const out = specOf(src)?.outputs.find((p) => p.name === c.sourceHandle)
+    const tspec = specOf(tgt)
+    const inp = tspec?.inputs.find((p) => p.name === c.targetHandle)
+    if (tspec?.trigger) return 'Triggers start runs and take no input'
+    if (!out || !inp) return null
+    if (out.type !== 'any' && inp.type !== 'any' && out.type !== inp.type)
+      return `Port types do not match: ${out.name} gives ${out.type}, ${inp.name} takes ${inp.type}`
+    const into = g.edges.filter((e) => e.target === c.target && e.target_port === c.targetHandle)
+    if (into.some((e) => e.source === c.source && e.source_port === c.sourceHandle)) return 'Already connected'
+    if (into.length && !inp.multiple) return `Input “${inp.name}” already has a connection (it takes one)`
+    return null
+  }, [specOf])
+  const lastRefusal = useRef<string | null>(null)
+  const isValidConnection = useCallback((c: Connection | Edge) => {
+    const r = refuseReason({ source: c.source, sourceHandle: c.sourceHandle ?? null, target: c.target, targetHandle: c.targetHandle ?? null })
+    lastRefusal.current = r
+    return r === null
+  }, [refuseReason])
+  const onConnect = useCallback((c: Connection) => {
+    if (readOnly || !o || !c.sourceHandle || !c.targetHandle) return
+    if (refuseReason(c)) return
+    o.connect({ source: c.source, source_port: c.sourceHandle, target: c.target, target_port: c.targetHandle })
+  }, [o, readOnly, refuseReason])
+
+  // --- presence ---------------------------------------------------------------------------------
+  useEffect(() => { presence.update({ selection: [...selected].filter((id) => !id.startsWith(NOTE)) }) }, [selected, presence.update])
+  const remoteSel = useMemo(() => {
+    const out: Record<string, { name: string; color: string }[]> = {}
+    for (const p of presence.peers) for (const id of p.selection ?? []) (out[id] ??= []).push({ name: p.user.name, color: p.user.color })
+    return out
+  }, [presence.peers])
+  const draggedBy = useMemo(() => {
+    const out: Record<string, string> = {}
+    for (const p of presence.peers) for (const id of Object.keys(p.dragging ?? {})) out[id] = p.user.name
+    return out
+  }, [presence.peers])
+  // Runs are shared through awareness: follow the newest run a co-editor started.
+  useEffect(() => {
+    for (const p of presence.peers) {
+      if (p.run && p.run.at > lastRunAt.current && p.run.id !== runs.run?.id) { lastRunAt.current = p.run.at; runs.show(p.run.id) }
+    }
+  }, [presence.peers, runs])
+
+  // --- React Flow nodes and edges from the graph ----------------------------------------------
+  const problemsOf = validation.byNode
+  const rfNodes = useMemo<Node[]>(() => {
+    const pos = (id: string, p: Position) => localDrag?.[id] ?? presence.remoteDrag[id] ?? p
+    const notes: NoteNodeT[] = (graph.notes ?? []).map((s) => ({
+      id: NOTE + s.id, type: 'note', position: pos(NOTE + s.id, s.position), zIndex: -1,
+      width: noteSize[NOTE + s.id]?.width ?? s.width, height: noteSize[NOTE + s.id]?.height ?? s.height,
+      selected: selected.has(NOTE + s.id), draggable: !readOnly, data: { note: s },
+    }))
+    const nodes: FlowNodeT[] = graph.nodes.map((n) => {
+      const spec = specOf(n)
+      const probs = problemsOf[n.id] ?? []
+      return {
+        id: n.id, type: 'flow', position: pos(n.id, n.position), selected: selected.has(n.id), draggable: !readOnly,
+        measured: measured[n.id],
+        data: {
+          label: n.label ?? '', type: n.type, title: spec?.title ?? n.type, icon: spec?.icon ?? 'box', category: spec?.category ?? '',
+          known: !!spec, inputs: spec?.inputs ?? [], outputs: spec?.outputs ?? [],
+          errors: probs.filter((p) => p.severity === 'error').map((p) => p.message),
+          warnings: probs.filter((p) => p.severity !== 'error').map((p) => p.message),
+          run: runs.states[n.id] ?? null, remote: remoteSel[n.id] ?? [], draggedBy: draggedBy[n.id] ?? null,
+        },
+      }
+    })
+    return [...notes, ...nodes]
+  }, [graph, localDrag, presence.remoteDrag, noteSize, selected, readOnly, measured, specOf, problemsOf, runs.states, remoteSel, draggedBy])
+
+  const edgeProblems = useMemo(() => new Set((validation.result?.problems ?? []).map((p) => p.edge_id).filter(Boolean)), [validation.result])
+  const rfEdges = useMemo<Edge[]>(() => graph.edges.map((e) => {
+    const st = runs.states[e.source]?.status
+    return {
+      id: e.id, source: e.source, sourceHandle: e.source_port, target: e.target, targetHandle: e.target_port,
+      selected: selectedEdges.has(e.id), animated: st === 'running',
+      className: `${edgeProblems.has(e.id) ? 'edge-error' : ''} ${st === 'succeeded' ? 'edge-done' : ''}`,
+    }
+  }), [graph.edges, selectedEdges, edgeProblems, runs.states])
+
+  // --- changes from React Flow --------------------------------------------------------------------
+  const resizing = useRef<Record<string, Size>>({})
+  const onNodesChange = useCallback((changes: NodeChange[]) => {
+    let sel: Set<string> | null = null
+    let dragged = false
+    const dims: Record<string, Size> = {}
+    for (const c of changes) {
+      if (c.type === 'select') { sel ??= new Set(selected); if (c.selected) sel.add(c.id); else sel.delete(c.id) }
+      else if (c.type === 'position' && c.position && (c.dragging || resizing.current[c.id])) { drag.current = { ...drag.current, [c.id]: c.position }; dragged = true }
+      else if (c.type === 'dimensions' && c.dimensions) {
+        if (c.id.startsWith(NOTE) && c.resizing) { resizing.current[c.id] = c.dimensions; setNoteSize((s) => ({ ...s, [c.id]: c.dimensions! })) }
+        else if (c.id.startsWith(NOTE) && c.resizing === false) {
+          const size = resizing.current[c.id] ?? c.dimensions
+          delete resizing.current[c.id]
+          const p = drag.current[c.id]
+          o?.updateNote(c.id.slice(NOTE.length), { width: Math.round(size.width), height: Math.round(size.height), ...(p ? { position: { x: Math.round(p.x), y: Math.round(p.y) } } : {}) })
+          drag.current = {}
+          setTimeout(() => { setNoteSize((s) => { const n = { ...s }; delete n[c.id]; return n }); setLocalDrag(null) }, 60)
+        } else dims[c.id] = c.dimensions
+      }
+    }
+    if (sel) setSelected(sel)
+    if (Object.keys(dims).length) setMeasured((m) => ({ ...m, ...dims }))
+    if (dragged) {
+      setLocalDrag({ ...drag.current })
+      const now = Date.now()
+      if (now - lastAwareness.current > 40) { lastAwareness.current = now; presence.update({ dragging: { ...drag.current } }) }
+      if (now - lastDocWrite.current > 100 && !Object.keys(resizing.current).length) { lastDocWrite.current = now; o?.setPositions(drag.current) }
+    }
+  }, [selected, o, presence.update])
+
+  const onNodeDragStart = useCallback(() => { drag.current = {}; undo.beginGesture() }, [undo])
+  const onNodeDragStop = useCallback((_e: unknown, _n: Node, nodes: Node[]) => {
+    const final = { ...drag.current }
+    for (const n of nodes) final[n.id] = final[n.id] ?? n.position
+    o?.setPositions(final)
+    undo.endGesture()
+    presence.update({ dragging: null })
+    drag.current = {}
+    setTimeout(() => setLocalDrag(null), 60)
+  }, [o, undo, presence.update])
+
+  const onEdgesChange = useCallback((changes: EdgeChange[]) => {
+    let sel: Set<string> | null = null
+    for (const c of changes) if (c.type === 'select') { sel ??= new Set(selectedEdges); if (c.selected) sel.add(c.id); else sel.delete(c.id) }
+    if (sel) setSelectedEdges(sel)
+  }, [selectedEdges])
+
+  // --- actions -----------------------------------------------------------------------------------
+  const center = (): Position => {
+    const r = wrapper.current?.getBoundingClientRect()
+    return rf.screenToFlowPosition({ x: (r?.left ?? 0) + (r?.width ?? 800) / 2, y: (r?.top ?? 0) + (r?.height ?? 600) / 2 })
+  }
+  const addNode = (t: NodeType, at?: Position) => {
+    if (readOnly || !o) return
+    const p = at ?? center()
+    undo.manager?.stopCapturing()
+    const id = o.addNode(t.type, t.version, { x: p.x - 110, y: p.y - 35 }, t.title)
+    setSelected(new Set([id])); setSelectedEdges(new Set()); setPanel(null)
+  }
+  const addNote = () => {
+    if (readOnly || !o) return
+    const p = mouse.current ?? center()
+    undo.manager?.stopCapturing()
+    const id = o.addNote({ x: p.x - 110, y: p.y - 70 })
+    setSelected(new Set([NOTE + id]))
+  }
+  const onDrop = (e: DragEvent) => {
+    e.preventDefault()
+    const raw = e.dataTransfer.getData(DRAG_MIME)
+    if (!raw) return
+    const { type, version } = JSON.parse(raw)
+    const t = specs.get(`${type}@${version}`)
+    if (t) addNode(t, rf.screenToFlowPosition({ x: e.clientX, y: e.clientY }))
+  }
+  const removeSelection = () => {
+    if (readOnly || !o) return
+    const ids = [...selected]
+    undo.manager?.stopCapturing()
+    o.remove(ids.filter((i) => !i.startsWith(NOTE)), [...selectedEdges], ids.filter((i) => i.startsWith(NOTE)).map((i) => i.slice(NOTE.length)))
+    setSelected(new Set()); setSelectedEdges(new Set())
+  }
+  const fragment = () => {
+    if (!o || !selected.size) return null
+    const ids = [...selected]
+    return o.fragment(ids.filter((i) => !i.startsWith(NOTE)), ids.filter((i) => i.startsWith(NOTE)).map((i) => i.slice(NOTE.length)))
+  }
+  const paste = (text: string) => {
+    if (readOnly || !o) return
+    let frag: Partial<Graph>
+    try { frag = JSON.parse(text) } catch { return }
+    if (!frag || !Array.isArray(frag.nodes)) return
+    const all = [...frag.nodes.map((n) => n.position), ...(frag.notes ?? []).map((n) => n.position)].filter(Boolean)
+    const minX = Math.min(...all.map((p) => p.x)), minY = Math.min(...all.map((p) => p.y))
+    const at = mouse.current
+    const offset = at && all.length ? { x: at.x - minX, y: at.y - minY } : { x: 40, y: 40 }
+    undo.manager?.stopCapturing()
+    const made = o.paste(frag, offset)
+    setSelected(new Set([...made.nodes, ...made.notes.map((n) => NOTE + n)]))
+    setToast(`Pasted ${made.nodes.length} node${made.nodes.length === 1 ? '' : 's'}`)
+  }
+  const layout = () => {
+    if (readOnly || !o) return
+    const sizes: Record<string, Size> = {}
+    for (const n of rf.getNodes()) if (n.measured?.width) sizes[n.id] = { width: n.measured.width, height: n.measured.height ?? 80 }
+    undo.manager?.stopCapturing()
+    o.setPositions(autoLayout(graph, sizes))
+    undo.manager?.stopCapturing()
+    setTimeout(() => rf.fitView({ padding: 0.2, duration: 300 }), 80)
+  }
+  const fit = () => rf.fitView({ padding: 0.2, duration: 300 })
+  const startRun = async (input: Record<string, unknown>, version: number | null) => {
+    setRunBusy(true); setRunError(null)
+    try {
+      // Run exactly what is on screen: save the draft first (the collab server persists it too).
+      if (!version && doc && synced) await api.updateWorkflow(workflow.id, { graph: docToGraph(doc) })
+      const r = await api.startRun(workflow.id, input, version ?? undefined)
+      lastRunAt.current = Date.now()
+      runs.show(r.id)
+      presence.update({ run: { id: r.id, at: lastRunAt.current } })
+      setRunOpen(false)
+    } catch (e) { setRunError((e as Error).message) } finally { setRunBusy(false) }
+  }
+  const restored = (g: Graph) => {
+    if (!doc) return
+    undo.manager?.stopCapturing()
+    graphToDoc(g, doc, LOCAL_ORIGIN)
+    undo.manager?.stopCapturing()
+  }
+  const rename = (n: string) => {
+    const v = n.trim()
+    if (!v || v === workflow.name || readOnly) return
+    api.updateWorkflow(workflow.id, { name: v }).then(() => o?.setName(v)).catch((e) => setToast(e.message))
+  }
+
+  useShortcuts({
+    undo: () => undo.undo(), redo: () => undo.redo(), remove: removeSelection,
+    selectAll: () => setSelected(new Set(rfNodes.map((n) => n.id))),
+    duplicate: () => { const f = fragment(); if (f) { mouse.current = null; paste(JSON.stringify(f)) } },
+    layout, fit, note: addNote, run: () => !readOnly && setRunOpen(true), help: () => setHelp((h) => !h),
+    escape: () => { if (help || runOpen) { setHelp(false); setRunOpen(false) } else if (panel) setPanel(null); else { setSelected(new Set()); setSelectedEdges(new Set()) } },
+    copy: () => { const f = fragment(); return f ? JSON.stringify(f) : null },
+    cut: removeSelection, paste,
+  }, true)
+
+  const onlyNode = selected.size === 1 ? graph.nodes.find((n) => selected.has(n.id)) : undefined
+  const ctx = useMemo<CanvasCtx>(() => ({ ops: o, readOnly, catalogue: specs, refuseReason }), [o, readOnly, specs, refuseReason])
+  const trigger = graph.nodes.find((n) => n.type === 'trigger.manual') ?? graph.nodes.find((n) => specOf(n)?.trigger)
+  const status = collab?.status === 'refused' ? 'refused' : synced ? (collab?.status === 'connected' ? 'live' : 'reconnecting') : 'connecting'
+  const runDetail = runs.run?.detail
+  const errorCount = validation.result?.error_count ?? 0
+
+  return (
+    <CanvasContext.Provider value={ctx}>
+      <div className="editor" data-testid="editor" data-collab={status}>
+        <header className="topbar">
+          <a className="icon-btn" href="/" data-testid="back-to-list" title="All workflows"><Icon name="back" /></a>
+          <input className="name-input" value={name} disabled={readOnly} data-testid="workflow-name"
+            onChange={(e) => setName(e.target.value)} onBlur={(e) => rename(e.target.value)}
+            onKeyDown={(e) => e.key === 'Enter' && (e.target as HTMLInputElement).blur()} />
+          <span className={`collab-status ${status}`} data-testid="collab-status" data-status={status}
+            title={collab?.refusal ?? undefined}>
+            <span className="dot" />
+            {status === 'live' ? 'Live' : status === 'reconnecting' ? 'Reconnecting…' : status === 'refused' ? `Read-only (${collab?.refusal})` : 'Connecting… read-only'}
+          </span>
+          {validation.result && (
+            <span className={`validity ${errorCount ? 'bad' : 'ok'}`} data-testid="validation-summary">
+              {errorCount ? `${errorCount} problem${errorCount === 1 ? '' : 's'}` : 'Valid'}
+            </span>
+          )}
+          <div className="grow" />
+          <Faces peers={presence.peers} me={user} />
+          <div className="btn-group">
+            <button className="icon-btn" onClick={() => undo.undo()} disabled={!undo.canUndo} title="Undo (Ctrl+Z)" data-testid="undo"><Icon name="undo" /></button>
+            <button className="icon-btn" onClick={() => undo.redo()} disabled={!undo.canRedo} title="Redo (Ctrl+Shift+Z)" data-testid="redo"><Icon name="redo" /></button>
+            <button className="icon-btn" onClick={layout} disabled={readOnly} title="Auto-layout (Shift+L)" data-testid="auto-layout"><Icon name="layout" /></button>
+            <button className="icon-btn" onClick={fit} title="Zoom to fit (Shift+1)" data-testid="zoom-fit"><Icon name="fit" /></button>
+            <button className="icon-btn" onClick={addNote} disabled={readOnly} title="Sticky note (N)" data-testid="add-note"><Icon name="note" /></button>
+            <button className="icon-btn" onClick={() => setHelp(true)} title="Shortcuts (?)" data-testid="help-button"><Icon name="help" /></button>
+          </div>
+          <button className={`btn${panel === 'versions' ? ' on' : ''}`} onClick={() => setPanel(panel === 'versions' ? null : 'versions')} data-testid="versions-button">
+            <Icon name="tag" /> Versions{workflow.published_version ? ` (v${versions[0]?.version ?? workflow.published_version})` : ''}
+          </button>
+          <button className={`btn${panel === 'runs' ? ' on' : ''}`} onClick={() => setPanel(panel === 'runs' ? null : 'runs')} data-testid="runs-button">
+            <Icon name="history" /> Runs
+          </button>
+          <button className="btn primary" onClick={() => setRunOpen(true)} disabled={readOnly} data-testid="run-button" title="Run (Ctrl+Enter)">
+            <Icon name="play" /> Run
+          </button>
+        </header>
+        {runs.run && (
+          <div className={`run-bar state-${runs.run.status}`} data-testid="run-bar" data-status={runs.run.status} data-run-id={runs.run.id}>
+            <span className="dot" /> Run <span className="mono">{runs.run.id.slice(0, 8)}</span>: <b data-testid="run-status">{runs.run.status}</b>
+            {runDetail?.error != null && <span className="muted"> — {typeof runDetail.error === 'string' ? runDetail.error : (runDetail.error as any)?.message ?? JSON.stringify(runDetail.error)}</span>}
+            <div className="grow" />
+            {(runs.run.status === 'running' || runs.run.status === 'queued') && <button className="btn small" onClick={() => api.cancelRun(runs.run!.id).catch(() => {})}>Cancel</button>}
+            <button className="btn small" onClick={runs.clear} data-testid="run-clear">Clear</button>
+          </div>
+        )}
+        <div className="workspace">
+          <Palette types={catalogue} disabled={readOnly} onAdd={(t) => addNode(t)} onAddNote={addNote} />
+          <div className="canvas" ref={wrapper} data-testid="canvas"
+            onDragOver={(e) => { e.preventDefault(); e.dataTransfer.dropEffect = 'move' }} onDrop={onDrop}
+            onMouseMove={(e) => {
+              const p = rf.screenToFlowPosition({ x: e.clientX, y: e.clientY })
+              mouse.current = p
+              const now = Date.now()
+              if (now - lastAwareness.current > 40) { lastAwareness.current = now; presence.update({ cursor: { x: Math.round(p.x), y: Math.round(p.y) } }) }
+            }}
+            onMouseLeave={() => { mouse.current = null; presence.update({ cursor: null }) }}>
+            {!synced && (
+              <div className="banner" data-testid="connecting-banner">
+                {status === 'refused' ? `Live editing is not available (${collab?.refusal}). Showing the saved draft, read-only.` : 'Connecting to live editing… showing the saved draft, read-only.'}
+              </div>
+            )}
+            <ReactFlow
+              nodes={rfNodes} edges={rfEdges} nodeTypes={nodeTypes}
+              onNodesChange={onNodesChange} onEdgesChange={onEdgesChange} onConnect={onConnect}
+              isValidConnection={isValidConnection}
+              onConnectEnd={(_e, state) => { if (state.toHandle && !state.isValid && lastRefusal.current) setToast(lastRefusal.current) }}
+              onNodeDragStart={onNodeDragStart} onNodeDragStop={onNodeDragStop}
+              onNodeClick={(_e, n) => { if (!n.id.startsWith(NOTE)) setPanel(null) }}
+              nodesConnectable={!readOnly} nodesDraggable={!readOnly} elementsSelectable
+              deleteKeyCode={null} multiSelectionKeyCode={['Meta', 'Control', 'Shift']} selectionKeyCode="Shift"
+              fitView fitViewOptions={{ padding: 0.25, maxZoom: 1.1 }} minZoom={0.1} maxZoom={2.5}
+              defaultEdgeOptions={{ type: 'default' }} proOptions={{ hideAttribution: true }}
+            >
+              <Background variant={BackgroundVariant.Dots} gap={18} size={1.2} color="#cbd5e1" />
+              <MiniMap pannable zoomable nodeStrokeWidth={3} data-testid="minimap"
+                nodeColor={(n) => (n.type === 'note' ? '#fde68a' : '#6366f1')} />
+              <Controls showInteractive={false} />
+              <RemoteCursors peers={presence.peers} />
+              <ConnectionHint />
+            </ReactFlow>
+            {toast && <div className="toast" data-testid="toast">{toast}</div>}
+            {graph.nodes.length === 0 && synced && (
+              <div className="empty-hint">Drag a node from the left — start with a <b>Manual trigger</b>.</div>
+            )}
+          </div>
+          {panel === 'runs' && (
+            <RunHistory workflowId={workflow.id} shownId={runs.run?.id ?? null} refreshKey={`${runs.run?.id}:${runs.run?.status}`}
+              onOpen={(id) => runs.show(id, false)} onClose={() => setPanel(null)} />
+          )}
+          {panel === 'versions' && (
+            <VersionsPanel workflowId={workflow.id} readOnly={readOnly} onVersions={setVersions} onClose={() => setPanel(null)}
+              beforePublish={async () => { if (doc && synced) await api.updateWorkflow(workflow.id, { graph: docToGraph(doc) }) }}
+              onRestored={restored} />
+          )}
+          {!panel && onlyNode && (
+            <SidePanel key={onlyNode.id} node={onlyNode} spec={specOf(onlyNode)} ops={o} readOnly={readOnly}
+              problems={problemsOf[onlyNode.id] ?? []} fieldErrors={validation.fields[onlyNode.id] ?? {}}
+              nodeRuns={runDetail ? runDetail.nodes.filter((r) => r.node_id === onlyNode.id) : null}
+              onClose={() => setSelected(new Set())} />
+          )}
+        </div>
+        {help && <HelpPanel onClose={() => setHelp(false)} />}
+        {runOpen && <RunDialog trigger={trigger} versions={versions} busy={runBusy} error={runError}
+          onRun={startRun} onClose={() => setRunOpen(false)} />}
+      </div>
+    </CanvasContext.Provider>
+  )
+}

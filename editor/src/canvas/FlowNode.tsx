@@ -1,0 +1,91 @@
+// One workflow node on the canvas: header, typed ports, validation badge, run state, remote selection.
+import { memo } from 'react'
+import { Handle, Position, type Node, type NodeProps } from '@xyflow/react'
+import type { NodeStatus, Port } from '../api/types'
+import { Icon, categoryColor } from './icons'
+
+export interface RunBadge { status: NodeStatus; attempts: number; ms: number | null; iterations: number }
+
+export type FlowNodeData = {
+  label: string
+  type: string
+  title: string
+  icon: string
+  category: string
+  known: boolean
+  inputs: Port[]
+  outputs: Port[]
+  errors: string[]
+  warnings: string[]
+  run: RunBadge | null
+  remote: { name: string; color: string }[] // other people who selected this node
+  draggedBy: string | null
+}
+export type FlowNodeT = Node<FlowNodeData, 'flow'>
+
+const fmtMs = (ms: number) => (ms < 1000 ? `${Math.round(ms)} ms` : ms < 60000 ? `${(ms / 1000).toFixed(1)} s` : `${Math.round(ms / 60000)} min`)
+const STATE_LABEL: Record<string, string> = { queued: 'Queued', running: 'Running', succeeded: 'Done', failed: 'Failed', skipped: 'Skipped', cancelled: 'Cancelled' }
+
+function FlowNodeView({ id, data, selected }: NodeProps<FlowNodeT>) {
+  const color = categoryColor(data.category)
+  const ring = data.remote[0]?.color
+  const rows = Math.max(data.inputs.length, data.outputs.length, 1)
+  return (
+    <div
+      className={`flow-node${selected ? ' selected' : ''}${data.errors.length ? ' has-errors' : ''}${data.run ? ` run-${data.run.status}` : ''}`}
+      style={ring ? { boxShadow: `0 0 0 3px ${ring}55, 0 0 0 1.5px ${ring}` } : undefined}
+      data-testid={`node-${id}`} data-type={data.type} data-status={data.run?.status ?? ''}
+      title={data.errors.concat(data.warnings).join('\n') || undefined}
+    >
+      <div className="flow-node-head">
+        <span className="flow-node-icon" style={{ background: color }}><Icon name={data.icon} size={14} /></span>
+        <div className="flow-node-titles">
+          <div className="flow-node-label" data-testid={`node-label-${id}`}>{data.label || data.title}</div>
+          <div className="flow-node-type">{data.known ? data.title : `${data.type} (unknown)`} · <span className="mono">{id}</span></div>
+        </div>
+        {(data.errors.length > 0 || data.warnings.length > 0) && (
+          <span className={`problem-badge ${data.errors.length ? 'error' : 'warning'}`} data-testid={`node-problems-${id}`}
+            title={data.errors.concat(data.warnings).join('\n')}>
+            {data.errors.length || data.warnings.length}
+          </span>
+        )}
+      </div>
+      <div className="flow-node-ports" style={{ minHeight: rows * 22 }}>
+        <div className="ports-in">
+          {data.inputs.map((p) => (
+            <div className="port port-in" key={p.name} title={`${p.name}: ${p.type}${p.multiple ? ' (many)' : ''}`}>
+              <Handle type="target" position={Position.Left} id={p.name} data-testid={`port-${id}-in-${p.name}`}
+                className={`handle type-${p.type}`} />
+              <span>{p.name}</span><em>{p.type}</em>
+            </div>
+          ))}
+        </div>
+        <div className="ports-out">
+          {data.outputs.map((p) => (
+            <div className="port port-out" key={p.name} title={`${p.name}: ${p.type}${p.each ? ' (per item)' : ''}`}>
+              <em>{p.type}</em><span>{p.name}</span>
+              <Handle type="source" position={Position.Right} id={p.name} data-testid={`port-${id}-out-${p.name}`}
+                className={`handle type-${p.type}`} />
+            </div>
+          ))}
+        </div>
+      </div>
+      {data.run && (
+        <div className={`node-state state-${data.run.status}`} data-testid={`node-state-${id}`} data-status={data.run.status}>
+          <span className="dot" />{STATE_LABEL[data.run.status] ?? data.run.status}
+          {data.run.ms !== null && <span className="muted">{fmtMs(data.run.ms)}</span>}
+          {data.run.attempts > 1 && <span className="muted" data-testid={`node-attempts-${id}`}>{data.run.attempts} attempts</span>}
+          {data.run.iterations > 1 && <span className="muted">×{data.run.iterations}</span>}
+        </div>
+      )}
+      {data.remote.length > 0 && (
+        <div className="remote-tags">
+          {data.remote.map((r, i) => <span key={i} style={{ background: r.color }}>{r.name}</span>)}
+        </div>
+      )}
+      {data.draggedBy && <div className="dragged-by">{data.draggedBy} is moving this</div>}
+    </div>
+  )
+}
+
+export const FlowNode = memo(FlowNodeView)

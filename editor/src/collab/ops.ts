@@ -1,0 +1,105 @@
+// Every change this user makes to the shared draft, each in one LOCAL_ORIGIN transaction (one undo step).
+import * as Y from 'yjs'
+import type { Graph, GraphEdge, GraphNode, Position, StickyNote } from '../api/types'
+import { LOCAL_ORIGIN, nodeToY, noteToY, roots, yToNode } from './convert'
+
+const rand = (n = 4) => Math.random().toString(36).slice(2, 2 + n).padEnd(n, '0')
+const round = (p: Position): Position => ({ x: Math.round(p.x), y: Math.round(p.y) })
+
+/** A readable id that is still safe when two people add nodes at once: `request_k3f9`. */
+export function newNodeId(type: string, taken: (id: string) => boolean): string {
+  const base = (type.split('.').pop() || 'node').replace(/[^A-Za-z0-9_]/g, '_').replace(/^[^A-Za-z_]/, 'n')
+  let id = `${base}_${rand()}`
+  while (taken(id)) id = `${base}_${rand()}`
+  return id
+}
+
+export const ops = (doc: Y.Doc) => {
+  const r = roots(doc)
+  const tx = (fn: () => void) => doc.transact(fn, LOCAL_ORIGIN)
+  return {
+    addNode(type: string, typeVersion: number, position: Position, label: string, config: Record<string, unknown> = {}) {
+      const id = newNodeId(type, (x) => r.nodes.has(x))
+      tx(() => r.nodes.set(id, nodeToY({ id, type, type_version: typeVersion, position: round(position), label, config })))
+      return id
+    },
+    /** Delete nodes (with every edge touching them), edges and notes, all in one transaction. */
+    remove(nodeIds: string[], edgeIds: string[] = [], noteIds: string[] = []) {
+      const gone = new Set(nodeIds)
+      tx(() => {
+        for (const id of nodeIds) r.nodes.delete(id)
+        for (const [id, e] of r.edges.entries()) if (gone.has(e.source) || gone.has(e.target)) r.edges.delete(id)
+        for (const id of edgeIds) r.edges.delete(id)
+        for (const id of noteIds) r.notes.delete(id)
+      })
+    },
+    connect(edge: Omit<GraphEdge, 'id'>) {
+      for (const e of r.edges.values()) {
+        if (e.source === edge.source && e.source_port === edge.source_port && e.target === edge.target && e.target_port === edge.target_port) return null
+      }
+      const id = `e_${rand(8)}`
+      tx(() => r.edges.set(id, { id, ...edge }))
+      return id
+    },
+    setPositions(positions: Record<string, Position>) {
+      tx(() => {
+        for (const [id, p] of Object.entries(positions)) {
+          if (r.nodes.get(id)) r.nodes.get(id)!.set('position', round(p))
+          else if (id.startsWith('note:') && r.notes.get(id.slice(5))) r.notes.get(id.slice(5))!.set('position', round(p))
+        }
+      })
+    },
+    setLabel(id: string, label: string) { tx(() => r.nodes.get(id)?.set('label', label)) },
+    setConfigField(id: string, field: string, value: unknown) {
+      const config = r.nodes.get(id)?.get('config')
+      if (!(config instanceof Y.Map)) return
+      tx(() => (value === undefined ? config.delete(field) : config.set(field, JSON.parse(JSON.stringify(value)))))
+    },
+    setName(name: string) { tx(() => r.meta.set('name', name)) },
+    addNote(position: Position) {
+      const id = `note_${rand(6)}`
+      tx(() => r.notes.set(id, noteToY({ id, text: '', position: round(position), width: 220, height: 140, color: 'yellow' })))
+      return id
+    },
+    updateNote(id: string, fields: Partial<StickyNote>) {
+      const m = r.notes.get(id)
+      if (m) tx(() => { for (const [k, v] of Object.entries(fields)) m.set(k, v) })
+    },
+    /** Paste a graph fragment: fresh ids, shifted by `offset`; returns the new node and note ids. */
+    paste(fragment: Partial<Graph>, offset: Position) {
+      const idMap = new Map<string, string>()
+      const newNodes: string[] = []
+      const newNotes: string[] = []
+      tx(() => {
+        for (const n of fragment.nodes ?? []) {
+          const id = newNodeId(n.type, (x) => r.nodes.has(x) || [...idMap.values()].includes(x))
+          idMap.set(n.id, id)
+          const pos = { x: (n.position?.x ?? 0) + offset.x, y: (n.position?.y ?? 0) + offset.y }
+          r.nodes.set(id, nodeToY({ ...n, id, position: round(pos), config: n.config ?? {} } as GraphNode))
+          newNodes.push(id)
+        }
+        for (const e of fragment.edges ?? []) {
+          const s = idMap.get(e.source), t = idMap.get(e.target)
+          if (!s || !t) continue
+          const id = `e_${rand(8)}`
+          r.edges.set(id, { id, source: s, source_port: e.source_port, target: t, target_port: e.target_port })
+        }
+        for (const s of fragment.notes ?? []) {
+          const id = `note_${rand(6)}`
+          r.notes.set(id, noteToY({ ...s, id, position: round({ x: s.position.x + offset.x, y: s.position.y + offset.y }) }))
+          newNotes.push(id)
+        }
+      })
+      return { nodes: newNodes, notes: newNotes }
+    },
+    /** The selected part of the graph as graph JSON (edges only between selected nodes). */
+    fragment(nodeIds: string[], noteIds: string[]): Graph {
+      const sel = new Set(nodeIds)
+      const nodes = nodeIds.map((id) => r.nodes.get(id)).filter(Boolean).map((m) => yToNode(m!))
+      const edges = [...r.edges.values()].filter((e) => sel.has(e.source) && sel.has(e.target))
+      const notes = noteIds.map((id) => r.notes.get(id)?.toJSON() as StickyNote).filter(Boolean)
+      return { schema_version: 1, name: 'clipboard', nodes, edges, ...(notes.length ? { notes } : {}) }
+    },
+  }
+}
+export type Ops = ReturnType<typeof ops>

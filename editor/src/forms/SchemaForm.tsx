@@ -1,0 +1,214 @@
+// A config form generated from a node type's JSON Schema. Each top-level field is its own doc entry
+// (so two people editing different fields both keep their edit); server problems show on the field.
+import { useState } from 'react'
+import type { JsonSchema } from '../api/types'
+import { ADVANCED, emptyValue, fromText, kindOf, resolve, titleOf, toText, unwrapNullable } from './schema'
+import { TextInput } from './inputs'
+
+export type FieldErrors = Record<string, string[]> // config JSON pointer ("/url", "/operations/0/condition") -> messages
+
+interface FormProps {
+  schema: JsonSchema
+  value: Record<string, unknown>
+  onChange: (field: string, value: unknown) => void
+  errors?: FieldErrors
+  disabled?: boolean
+  idPrefix?: string
+}
+
+export function SchemaForm({ schema, value, onChange, errors = {}, disabled, idPrefix = 'config' }: FormProps) {
+  const [advanced, setAdvanced] = useState(false)
+  const props = Object.entries<JsonSchema>(schema.properties ?? {})
+  const main = props.filter(([k]) => !ADVANCED.has(k))
+  const adv = props.filter(([k]) => ADVANCED.has(k))
+  const render = ([name, s]: [string, JsonSchema]) => (
+    <Field key={name} name={name} schema={s} root={schema} value={value[name]} path={`/${name}`} errors={errors}
+      required={(schema.required ?? []).includes(name)} disabled={disabled} idPrefix={idPrefix}
+      onChange={(v) => onChange(name, v)} />
+  )
+  return (
+    <div className="schema-form">
+      {main.length === 0 && <p className="muted small">This node has no settings.</p>}
+      {main.map(render)}
+      {adv.length > 0 && (
+        <div className="advanced">
+          <button type="button" className="link" onClick={() => setAdvanced(!advanced)} data-testid={`${idPrefix}-advanced`}>
+            {advanced ? '▾' : '▸'} Advanced (retries, timeout)
+          </button>
+          {advanced && adv.map(render)}
+        </div>
+      )}
+    </div>
+  )
+}
+
+interface FieldProps {
+  name: string
+  schema: JsonSchema
+  root: JsonSchema
+  value: unknown
+  path: string
+  errors: FieldErrors
+  onChange: (v: unknown) => void
+  required?: boolean
+  disabled?: boolean
+  idPrefix: string
+  bare?: boolean
+}
+
+const testIdOf = (prefix: string, path: string) => `${prefix}-${path.slice(1).replace(/\//g, '.')}`
+
+function Field(p: FieldProps) {
+  const { schema: s, nullable } = unwrapNullable(p.schema, p.root)
+  const kind = kindOf(s)
+  const msgs = p.errors[p.path] ?? []
+  const tid = testIdOf(p.idPrefix, p.path)
+  const control = <Control {...p} s={s} kind={kind} nullable={nullable} invalid={msgs.length > 0} tid={tid} />
+  if (p.bare) return <>{control}{msgs.map((m, i) => <div key={i} className="field-error">{m}</div>)}</>
+  return (
+    <div className={`field field-${kind}${msgs.length ? ' has-error' : ''}`} data-testid={`field-${tid}`}>
+      <label className="field-label">
+        {titleOf(p.name, s)}{p.required && <span className="req">*</span>}
+        {kind === 'any' && <span className="tag">JSON or text</span>}
+      </label>
+      {control}
+      {s.description && <div className="field-help">{s.description}</div>}
+      {msgs.map((m, i) => <div key={i} className="field-error" data-testid={`${tid}-error`}>{m}</div>)}
+    </div>
+  )
+}
+
+type ControlProps = FieldProps & { s: JsonSchema; kind: ReturnType<typeof kindOf>; nullable: boolean; invalid: boolean; tid: string }
+
+function Control(p: ControlProps) {
+  const { s, kind, value, onChange, disabled, tid, invalid } = p
+  switch (kind) {
+    case 'const':
+      return <code className="const">{String(s.const)}</code>
+    case 'boolean':
+      return (
+        <label className="switch">
+          <input type="checkbox" data-testid={tid} disabled={disabled}
+            checked={value === undefined || value === null ? Boolean(s.default) : Boolean(value)}
+            onChange={(e) => onChange(e.target.checked)} />
+          <span>{(value ?? s.default) ? 'On' : 'Off'}</span>
+        </label>
+      )
+    case 'enum':
+      return (
+        <select className={`input${invalid ? ' invalid' : ''}`} data-testid={tid} disabled={disabled}
+          value={value === undefined || value === null ? String(s.default ?? '') : String(value)}
+          onChange={(e) => onChange(e.target.value === '' ? null : s.enum.find((x: unknown) => String(x) === e.target.value))}>
+          {(p.nullable || s.default === undefined) && <option value="">—</option>}
+          {s.enum.map((x: unknown) => <option key={String(x)} value={String(x)}>{String(x)}</option>)}
+        </select>
+      )
+    case 'number': case 'integer':
+      return (
+        <TextInput testId={tid} invalid={invalid} disabled={disabled} value={value === undefined || value === null ? '' : String(value)}
+          placeholder={s.default !== undefined && s.default !== null ? `default ${s.default}` : p.nullable ? 'default' : ''}
+          onCommit={(t) => {
+            const v = t.trim()
+            if (v === '') return onChange(p.nullable ? null : undefined)
+            const n = Number(v)
+            onChange(Number.isFinite(n) && !v.includes('{{') ? n : t) // expressions stay text
+          }} />
+      )
+    case 'string':
+      return <TextInput testId={tid} invalid={invalid} disabled={disabled} value={value == null ? '' : String(value)}
+        placeholder={s.default ? `default ${s.default}` : ''} multiline={(s.maxLength ?? 0) > 10000}
+        onCommit={(t) => onChange(t === '' && p.nullable ? null : t)} />
+    case 'object':
+      return <ObjectFields {...p} />
+    case 'map':
+      return <MapEditor {...p} />
+    case 'array':
+      return <ArrayEditor {...p} />
+    case 'union':
+      return <UnionEditor {...p} />
+    default:
+      return <TextInput testId={tid} invalid={invalid} disabled={disabled} mono value={toText(value)}
+        multiline={typeof value === 'object' && value !== null} placeholder="JSON value, text or {{ expression }}"
+        onCommit={(t) => onChange(fromText(t))} />
+  }
+}
+
+function ObjectFields(p: ControlProps) {
+  const obj = (p.value && typeof p.value === 'object' ? p.value : {}) as Record<string, unknown>
+  return (
+    <div className="nested">
+      {Object.entries<JsonSchema>(p.s.properties ?? {}).map(([k, sub]) => (
+        <Field key={k} name={k} schema={sub} root={p.root} value={obj[k]} path={`${p.path}/${k}`} errors={p.errors}
+          required={(p.s.required ?? []).includes(k)} disabled={p.disabled} idPrefix={p.idPrefix}
+          onChange={(v) => { const next = { ...obj }; if (v === undefined) delete next[k]; else next[k] = v; p.onChange(next) }} />
+      ))}
+    </div>
+  )
+}
+
+function MapEditor(p: ControlProps) {
+  const obj = (p.value && typeof p.value === 'object' && !Array.isArray(p.value) ? p.value : {}) as Record<string, unknown>
+  const entries = Object.entries(obj)
+  const set = (next: [string, unknown][]) => p.onChange(Object.fromEntries(next))
+  return (
+    <div className="map-editor" data-testid={p.tid}>
+      {entries.map(([k, v], i) => (
+        <div className="kv-row" key={i}>
+          <TextInput value={k} placeholder="name" disabled={p.disabled} testId={`${p.tid}.key.${i}`}
+            onCommit={(t) => set(entries.map((e, j) => (j === i ? [t, e[1]] : e)))} />
+          <TextInput value={toText(v)} placeholder="value or {{ expression }}" disabled={p.disabled} testId={`${p.tid}.value.${i}`}
+            onCommit={(t) => set(entries.map((e, j) => (j === i ? [e[0], fromText(t)] : e)))} />
+          <button type="button" className="icon-btn" title="Remove" disabled={p.disabled}
+            onClick={() => set(entries.filter((_, j) => j !== i))}>×</button>
+        </div>
+      ))}
+      <button type="button" className="link" disabled={p.disabled} data-testid={`${p.tid}.add`}
+        onClick={() => set([...entries, [nextKey(obj), '']])}>+ Add field</button>
+    </div>
+  )
+}
+const nextKey = (obj: Record<string, unknown>) => { let i = Object.keys(obj).length + 1; while (`field${i}` in obj) i++; return `field${i}` }
+
+function ArrayEditor(p: ControlProps) {
+  const list = Array.isArray(p.value) ? p.value : []
+  const item = resolve(p.s.items, p.root)
+  const simple = ['string', 'number', 'integer', 'enum', 'any', 'boolean'].includes(kindOf(unwrapNullable(item, p.root).schema))
+  const max = p.s.maxItems ?? Infinity
+  return (
+    <div className="array-editor" data-testid={p.tid}>
+      {list.map((v, i) => (
+        <div key={i} className={simple ? 'array-row' : 'array-card'}>
+          <div className="array-body">
+            <Field name={`${i + 1}`} schema={p.s.items} root={p.root} value={v} path={`${p.path}/${i}`} errors={p.errors}
+              disabled={p.disabled} idPrefix={p.idPrefix} bare={simple}
+              onChange={(nv) => p.onChange(list.map((x, j) => (j === i ? nv : x)))} />
+          </div>
+          <button type="button" className="icon-btn" title="Remove" disabled={p.disabled}
+            onClick={() => p.onChange(list.filter((_, j) => j !== i))}>×</button>
+        </div>
+      ))}
+      {list.length < max && (
+        <button type="button" className="link" disabled={p.disabled} data-testid={`${p.tid}.add`}
+          onClick={() => p.onChange([...list, emptyValue(p.s.items, p.root)])}>+ Add {titleOf(p.name, item).toLowerCase()}</button>
+      )}
+    </div>
+  )
+}
+
+function UnionEditor(p: ControlProps) {
+  const prop = p.s.discriminator.propertyName as string
+  const obj = (p.value && typeof p.value === 'object' ? p.value : {}) as Record<string, unknown>
+  const mapping = p.s.discriminator.mapping as Record<string, string>
+  const current = String(obj[prop] ?? Object.keys(mapping)[0])
+  const sub = resolve({ $ref: mapping[current] }, p.root)
+  return (
+    <div className="union">
+      <select className="input" value={current} disabled={p.disabled} data-testid={`${p.tid}.${prop}`}
+        onChange={(e) => p.onChange(emptyValue({ $ref: mapping[e.target.value] }, p.root))}>
+        {Object.keys(mapping).map((k) => <option key={k} value={k}>{k}</option>)}
+      </select>
+      <ObjectFields {...p} s={{ ...sub, properties: Object.fromEntries(Object.entries(sub.properties ?? {}).filter(([k]) => k !== prop)) }}
+        onChange={(v) => p.onChange({ [prop]: current, ...(v as object) })} />
+    </div>
+  )
+}

@@ -1,0 +1,20 @@
+import { useEffect, useState } from 'react'
+import { ReactFlowProvider } from '@xyflow/react'
+import { api } from '../api/client'
+import type { Me, NodeType, Workflow } from '../api/types'
+import { Editor } from '../canvas/Editor'
+
+export function CanvasPage({ id, me }: { id: string; me: Me }) {
+  const [wf, setWf] = useState<Workflow | null>(null)
+  const [catalogue, setCatalogue] = useState<NodeType[] | null>(null)
+  const [error, setError] = useState<string | null>(null)
+  useEffect(() => {
+    setWf(null); setError(null)
+    Promise.all([api.getWorkflow(id), api.nodeTypes()])
+      .then(([w, c]) => { setWf(w); setCatalogue(c); document.title = `${w.name} · Maily Flow` })
+      .catch((e) => setError(e.status === 404 ? 'This workflow does not exist (or is not in your workspace).' : e.message))
+  }, [id])
+  if (error) return <div className="loading-screen"><div><p className="problem error">{error}</p><a href="/">Back to workflows</a></div></div>
+  if (!wf || !catalogue) return <div className="loading-screen">Loading workflow…</div>
+  return <ReactFlowProvider><Editor key={wf.id} workflow={wf} catalogue={catalogue} me={me} /></ReactFlowProvider>
+}
