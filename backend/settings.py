@@ -6,7 +6,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -42,6 +42,26 @@ class Settings(BaseSettings):
     tenant_max_concurrent_runs: int = 50
     # Allowed browser origins for WebSockets and CORS, comma-separated. Empty: same origin only.
     allowed_origins: str = ""
+    # Redis for the AI response cache (redis://127.0.0.1:6379/0). Empty: the cache is a database table.
+    redis_url: str = ""
+    # AI: which providers and models each tenant tier uses, in order (JSON), e.g.
+    # {"free": [], "premium": [{"provider": "openai", "model": "gpt-4o-mini"}, ...]}. Empty: docs/ai.md defaults.
+    ai_tier_models: str = ""
+    # AI prices in USD per million tokens, merged over the defaults (JSON): {"openai:gpt-4o": [2.5, 10]}.
+    ai_prices: str = ""
+    ai_timeout_s: float = 20.0          # one provider attempt
+    ai_deadline_s: float = 60.0         # all providers and retries of one AI node
+    ai_retries: int = 2                 # retries after 429 / 5xx / timeouts, with backoff and jitter
+    ai_cache_ttl_s: int = 24 * 3600
+    ai_breaker_threshold: int = 5       # consecutive failures that open a provider's circuit
+    ai_breaker_reset_s: float = 30.0    # how long an open circuit stays open before one trial call
+    # Provider hosts allowed although they resolve to private addresses (a local Ollama), as http_allowed_hosts.
+    ai_allowed_hosts: str = ""
+    # Operator-wide provider credentials, used for tenants that have none of their own.
+    ai_openai_api_key: SecretStr = SecretStr("")
+    ai_anthropic_api_key: SecretStr = SecretStr("")
+    ai_compatible_base_url: str = ""    # e.g. http://127.0.0.1:11434/v1 (Ollama)
+    ai_compatible_api_key: SecretStr = SecretStr("")
     log_level: str = "INFO"
     log_json: bool = False
 
@@ -54,6 +74,10 @@ class Settings(BaseSettings):
     @property
     def http_allowed_host_set(self) -> frozenset[str]:
         return frozenset(h.strip().lower() for h in self.http_allowed_hosts.split(",") if h.strip())
+
+    @property
+    def ai_allowed_host_set(self) -> frozenset[str]:
+        return frozenset(h.strip().lower() for h in self.ai_allowed_hosts.split(",") if h.strip())
 
     @property
     def allowed_origin_set(self) -> frozenset[str]:

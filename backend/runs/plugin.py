@@ -19,8 +19,11 @@ log = logging.getLogger("maily.runs")
 
 
 def node_services(settings: Settings) -> Services:
+    from backend.ai.store import build_gateway
+
     return Services(http=SafeHttpClient(allowed_hosts=settings.http_allowed_host_set, timeout_s=settings.http_timeout_s,
-                                        max_response_bytes=settings.http_max_response_bytes))
+                                        max_response_bytes=settings.http_max_response_bytes),
+                    extra={"ai": build_gateway(settings)})
 
 
 async def start_runs(app: Litestar) -> None:
@@ -34,7 +37,9 @@ async def start_runs(app: Litestar) -> None:
     prefect = None if settings.prefect == "never" else PrefectApi(settings.data_dir, settings.mode)
     if prefect is not None and settings.prefect_at_start:
         prefect.start_in_background()   # the first durable run should not wait for it to boot
-    app.state.runner = RunManager(sinks=[app.state.bus, app.state.recorder], services=node_services(settings),
+    services_ = node_services(settings)
+    app.state.ai = services_.extra["ai"]   # the API's health and credential endpoints use the same gateway
+    app.state.runner = RunManager(sinks=[app.state.bus, app.state.recorder], services=services_,
                                   prefect=prefect, prefect_mode=settings.prefect,
                                   max_concurrent_per_tenant=settings.tenant_max_concurrent_runs)
 
@@ -44,3 +49,6 @@ async def stop_runs(app: Litestar) -> None:
     if runner is not None:
         await runner.shutdown()
         await app.state.recorder.stop()
+    ai = getattr(app.state, "ai", None)
+    if ai is not None:
+        await ai.aclose()

@@ -1,0 +1,1 @@
+"""AI gateway wiring: credentials, budgets, usage ledger and cache on the database; the API."""

@@ -1,0 +1,78 @@
+"""/api/ai: provider credentials (owner only, keys write-only), budgets, usage reports, provider health."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from litestar import Controller, Request, delete, get, put
+from litestar.params import Parameter
+from litestar.status_codes import HTTP_204_NO_CONTENT
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from backend.ai import services
+from backend.ai.services import BudgetIn, BudgetOut, CredentialIn, CredentialOut, GroupBy
+from backend.auth.deps import secret_key
+from backend.auth.guards import requires_owner
+from backend.auth.schemas import Principal
+from backend.errors import json_body, read_body
+
+
+def _forget(request: Request, tenant_id: str) -> None:
+    store = getattr(getattr(request.app.state, "ai", None), "store", None)
+    if hasattr(store, "forget"):
+        store.forget(tenant_id)   # the next call sees the new key at once, not after the cache TTL
+
+
+class AIController(Controller):
+    path = "/api/ai"
+    tags = ["ai"]
+
+    @get("/credentials", operation_id="listAiCredentials", guards=[requires_owner])
+    async def list_credentials(self, principal: Principal, db_session: AsyncSession) -> list[CredentialOut]:
+        """The tenant's provider credentials: provider, base URL and the key's last 4 characters, never the key."""
+        return await services.list_credentials(db_session, principal.tenant_id)
+
+    @put("/credentials/{provider:str}", operation_id="putAiCredential", guards=[requires_owner],
+         operation_class=json_body(CredentialIn))
+    async def put_credential(self, request: Request, provider: str, principal: Principal,
+                             db_session: AsyncSession) -> CredentialOut:
+        """Set the tenant's key (and optional base URL) for openai, anthropic or compatible. Stored encrypted."""
+        out = await services.put_credential(db_session, principal.tenant_id, provider,
+                                            await read_body(request, CredentialIn),
+                                            secret=secret_key(request.app.state.settings))
+        _forget(request, principal.tenant_id)
+        return out
+
+    @delete("/credentials/{provider:str}", operation_id="deleteAiCredential", guards=[requires_owner],
+            status_code=HTTP_204_NO_CONTENT)
+    async def delete_credential(self, request: Request, provider: str, principal: Principal,
+                                db_session: AsyncSession) -> None:
+        await services.delete_credential(db_session, principal.tenant_id, provider)
+        _forget(request, principal.tenant_id)
+
+    @get("/budget", operation_id="getAiBudget")
+    async def get_budget(self, principal: Principal, db_session: AsyncSession) -> BudgetOut:
+        """This month's limits and spend."""
+        return await services.get_budget(db_session, principal.tenant_id)
+
+    @put("/budget", operation_id="putAiBudget", guards=[requires_owner], operation_class=json_body(BudgetIn))
+    async def put_budget(self, request: Request, principal: Principal, db_session: AsyncSession) -> BudgetOut:
+        """Set the monthly budget (USD) and call quota; null removes a limit."""
+        return await services.put_budget(db_session, principal.tenant_id, await read_body(request, BudgetIn))
+
+    @get("/usage", operation_id="getAiUsage")
+    async def usage(self, principal: Principal, db_session: AsyncSession, group_by: GroupBy = "day",
+                    since: datetime | None = Parameter(default=None), until: datetime | None = Parameter(default=None),
+                    ) -> list[dict[str, Any]]:
+        """Calls, cache hits, errors, tokens and cost, grouped by workflow, model, day, provider or node type."""
+        return await services.usage_report(db_session, principal.tenant_id, group_by, since, until)
+
+    @get("/health", operation_id="getAiHealth")
+    async def health(self, request: Request, principal: Principal) -> dict[str, Any]:
+        """The tenant's tier and provider chain, and each provider's circuit state, error count and latency."""
+        gw = getattr(request.app.state, "ai", None)
+        if gw is None:
+            return {"tier": None, "chain": [], "providers": []}
+        tier = await gw.store.tier(principal.tenant_id)
+        return {"tier": tier, "chain": gw.config.tier_models.get(tier, []), "providers": gw.health()}

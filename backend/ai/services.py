@@ -1,0 +1,156 @@
+"""AI credentials, budgets and usage reports: shared by the API and `maily ai usage`."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+import sqlalchemy as sa
+from pydantic import BaseModel, Field, field_validator
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from backend.ai.models import AiBudget, AiCredential, AiUsage
+from backend.crypto import encrypt
+from backend.db.models import utcnow
+from backend.errors import NotFound
+from nodes.ai.gateway import PROVIDER_KINDS
+
+Provider = Literal["openai", "anthropic", "compatible"]
+GroupBy = Literal["workflow", "model", "day", "provider", "node_type"]
+
+
+class CredentialIn(BaseModel):
+    api_key: str = Field(default="", max_length=500, description="Write-only: never returned, never logged")
+    base_url: str | None = Field(default=None, max_length=500, description="Another endpoint (required for compatible)")
+
+    @field_validator("base_url")
+    @classmethod
+    def _url(cls, v: str | None) -> str | None:
+        if v and not v.lower().startswith(("http://", "https://")):
+            raise ValueError("base_url must be an http(s) URL")
+        return v or None
+
+
+class CredentialOut(BaseModel):
+    id: str
+    provider: str
+    key_hint: str
+    base_url: str | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class BudgetIn(BaseModel):
+    monthly_budget_usd: float | None = Field(default=None, ge=0, le=10_000_000, description="null: no limit")
+    monthly_call_quota: int | None = Field(default=None, ge=0, le=1_000_000_000, description="null: no limit")
+
+
+class BudgetOut(BaseModel):
+    monthly_budget_usd: float | None
+    monthly_call_quota: int | None
+    period: str
+    spent_usd: float
+    calls: int
+
+
+def _cred_out(row: AiCredential) -> CredentialOut:
+    return CredentialOut(id=row.id, provider=row.provider, key_hint=row.key_hint, base_url=row.base_url,
+                         created_at=row.created_at, updated_at=row.updated_at)
+
+
+async def list_credentials(s: AsyncSession, tenant_id: str) -> list[CredentialOut]:
+    rows = (await s.execute(sa.select(AiCredential).where(AiCredential.tenant_id == tenant_id)
+                            .order_by(AiCredential.provider))).scalars()
+    return [_cred_out(r) for r in rows]
+
+
+async def put_credential(s: AsyncSession, tenant_id: str, provider: str, data: CredentialIn, *,
+                         secret: str) -> CredentialOut:
+    if provider not in PROVIDER_KINDS:
+        raise NotFound(f"no provider {provider!r}; one of {', '.join(PROVIDER_KINDS)}")
+    row = (await s.execute(sa.select(AiCredential).where(AiCredential.tenant_id == tenant_id,
+                                                         AiCredential.provider == provider))).scalar_one_or_none()
+    if row is None:
+        row = AiCredential(tenant_id=tenant_id, provider=provider)
+        s.add(row)
+    # Bound to the tenant id: a ciphertext copied into another tenant's row does not decrypt.
+    row.secret = encrypt(data.api_key, secret=secret, context=tenant_id.encode())
+    row.key_hint = ("…" + data.api_key[-4:]) if len(data.api_key) >= 12 else ""
+    row.base_url = data.base_url
+    row.updated_at = utcnow()
+    await s.flush()
+    return _cred_out(row)
+
+
+async def delete_credential(s: AsyncSession, tenant_id: str, provider: str) -> None:
+    result = await s.execute(sa.delete(AiCredential).where(AiCredential.tenant_id == tenant_id,
+                                                           AiCredential.provider == provider))
+    if result.rowcount == 0:
+        raise NotFound(f"no {provider} credentials in this tenant")
+
+
+def _month_start(now: datetime) -> datetime:
+    return now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+
+
+async def get_budget(s: AsyncSession, tenant_id: str) -> BudgetOut:
+    now = utcnow()
+    period = now.strftime("%Y-%m")
+    row = await s.get(AiBudget, tenant_id)
+    if row is not None and row.period == period:
+        spent, calls = row.spent_micros, row.calls
+    else:   # no budget (or a new month): the ledger says what this month used
+        spent, calls = await _month_spend(s, tenant_id, now)
+    return BudgetOut(monthly_budget_usd=None if row is None or row.monthly_budget_micros is None
+                     else row.monthly_budget_micros / 1e6,
+                     monthly_call_quota=row.monthly_call_quota if row else None, period=period,
+                     spent_usd=spent / 1e6, calls=calls)
+
+
+async def _month_spend(s: AsyncSession, tenant_id: str, now: datetime) -> tuple[int, int]:
+    u = AiUsage.__table__.c
+    q = sa.select(sa.func.coalesce(sa.func.sum(u.cost_micros), 0),
+                  sa.func.count().filter(u.cached.is_(False))).where(u.tenant_id == tenant_id,
+                                                                     u.created_at >= _month_start(now))
+    spent, calls = (await s.execute(q)).one()
+    return int(spent), int(calls)
+
+
+async def put_budget(s: AsyncSession, tenant_id: str, data: BudgetIn) -> BudgetOut:
+    now = utcnow()
+    row = await s.get(AiBudget, tenant_id)
+    if row is None:
+        # A budget set mid-month starts from what the month has already spent.
+        spent, calls = await _month_spend(s, tenant_id, now)
+        row = AiBudget(tenant_id=tenant_id, period=now.strftime("%Y-%m"), spent_micros=spent, calls=calls)
+        s.add(row)
+    row.monthly_budget_micros = None if data.monthly_budget_usd is None else round(data.monthly_budget_usd * 1e6)
+    row.monthly_call_quota = data.monthly_call_quota
+    await s.flush()
+    return await get_budget(s, tenant_id)
+
+
+async def usage_report(s: AsyncSession, tenant_id: str, group_by: GroupBy, since: datetime | None = None,
+                       until: datetime | None = None) -> list[dict[str, Any]]:
+    u = AiUsage.__table__.c
+    if group_by == "day":
+        key = (sa.func.to_char(u.created_at, "YYYY-MM-DD") if s.bind.dialect.name == "postgresql"
+               else sa.func.strftime("%Y-%m-%d", u.created_at))
+    else:
+        key = {"workflow": u.workflow_id, "model": u.provider + ":" + u.model, "provider": u.provider,
+               "node_type": u.node_type}[group_by]
+    q = (sa.select(key.label("key"), sa.func.count().label("calls"),
+                   sa.func.count().filter(u.cached.is_(True)).label("cache_hits"),
+                   sa.func.count().filter(u.ok.is_(False)).label("errors"),
+                   sa.func.coalesce(sa.func.sum(u.tokens_in), 0).label("tokens_in"),
+                   sa.func.coalesce(sa.func.sum(u.tokens_out), 0).label("tokens_out"),
+                   sa.func.coalesce(sa.func.sum(u.cost_micros), 0).label("cost_micros"),
+                   sa.func.avg(u.latency_ms).label("avg_latency_ms"))
+         .where(u.tenant_id == tenant_id).group_by(key).order_by(key))
+    if since is not None:
+        q = q.where(u.created_at >= since)
+    if until is not None:
+        q = q.where(u.created_at < until)
+    return [{group_by: r.key, "calls": r.calls, "cache_hits": r.cache_hits, "errors": r.errors,
+             "tokens_in": int(r.tokens_in), "tokens_out": int(r.tokens_out), "cost_usd": int(r.cost_micros) / 1e6,
+             "avg_latency_ms": round(float(r.avg_latency_ms or 0), 2)} for r in (await s.execute(q))]
