@@ -215,9 +215,12 @@ export function Editor({ workflow, catalogue, me }: { workflow: Workflow; catalo
   }
   const addNode = (t: NodeType, at?: Position) => {
     if (readOnly || !o) return
-    const p = at ?? center()
+    let pos = at ? { x: at.x - 110, y: at.y - 35 } : { x: center().x - 110, y: center().y - 35 }
+    // Clicked (not dropped): do not cover a node that is already there.
+    const taken = (q: Position) => graph.nodes.some((n) => Math.abs(n.position.x - q.x) < 200 && Math.abs(n.position.y - q.y) < 90)
+    for (let i = 0; !at && i < 20 && taken(pos); i++) pos = { x: pos.x + (i % 4 === 3 ? -780 : 260), y: pos.y + (i % 4 === 3 ? 130 : 0) }
     undo.manager?.stopCapturing()
-    const id = o.addNode(t.type, t.version, { x: p.x - 110, y: p.y - 35 }, t.title)
+    const id = o.addNode(t.type, t.version, pos, t.title)
     setSelected(new Set([id])); setSelectedEdges(new Set()); setPanel(null)
   }
   const addNote = () => {
@@ -409,7 +412,7 @@ export function Editor({ workflow, catalogue, me }: { workflow: Workflow; catalo
               onRestored={restored} />
           )}
           {!panel && onlyNode && (
-            <SidePanel key={onlyNode.id} node={onlyNode} spec={specOf(onlyNode)} ops={o} readOnly={readOnly}
+            <SidePanel key={`${onlyNode.id}:${runs.run?.id ?? ''}:${runDetail ? 1 : 0}`} node={onlyNode} spec={specOf(onlyNode)} ops={o} readOnly={readOnly}
               problems={problemsOf[onlyNode.id] ?? []} fieldErrors={validation.fields[onlyNode.id] ?? {}}
               nodeRuns={runDetail ? runDetail.nodes.filter((r) => r.node_id === onlyNode.id) : null}
               onClose={() => setSelected(new Set())} />

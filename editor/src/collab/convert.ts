@@ -3,7 +3,8 @@
 //   nodes: Y.Map  id -> Y.Map {id, type, type_version, label, position: {x,y} (plain, replaced whole), config: Y.Map}
 //   edges: Y.Map  id -> plain {id, source, source_port, target, target_port}
 //   notes: Y.Map  id -> Y.Map {id, text, position, width, height, color}
-// Serialisation sorts nodes, edges and notes by id; `notes` is left out when there are none.
+// Serialisation sorts nodes, edges and notes by id; `notes` is left out when there are none;
+// other top-level graph keys live in `meta`.
 import * as Y from 'yjs'
 import type { Graph, GraphEdge, GraphNode, StickyNote } from '../api/types'
 
@@ -40,9 +41,12 @@ export function noteToY(note: StickyNote): Y.Map<unknown> {
   return m
 }
 
+const NODE_ORDER = ['id', 'type', 'type_version', 'position', 'label', 'config']
+const ordered = (keys: string[], order: string[]) => [...order.filter((k) => keys.includes(k)), ...keys.filter((k) => !order.includes(k)).sort()]
+
 export function yToNode(m: Y.Map<unknown>): GraphNode {
   const out: Record<string, unknown> = {}
-  for (const [k, v] of m.entries()) out[k] = v instanceof Y.Map ? v.toJSON() : clone(v)
+  for (const k of ordered([...m.keys()], NODE_ORDER)) { const v = m.get(k); out[k] = v instanceof Y.Map ? v.toJSON() : clone(v) }
   if (!out.config) out.config = {}
   return out as unknown as GraphNode
 }
@@ -51,26 +55,64 @@ export function yToNote(m: Y.Map<unknown>): StickyNote {
   return m.toJSON() as StickyNote
 }
 
-/** Fill an empty document (or replace everything in it) with a graph, in one transaction. */
+const LISTS = new Set(['nodes', 'edges', 'notes'])
+
+/** JSON equality (1 == 1.0 comes for free in JavaScript). */
+export function same(a: unknown, b: unknown): boolean {
+  if (a === b) return true
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false
+  if (Array.isArray(a) !== Array.isArray(b)) return false
+  const ka = Object.keys(a), kb = Object.keys(b)
+  return ka.length === kb.length && ka.every((k) => k in b && same((a as any)[k], (b as any)[k]))
+}
+
+/** Set only the keys whose value differs, delete the keys that are gone; `nested` keys are Y.Maps. */
+function syncMap(target: Y.Map<unknown>, wanted: Record<string, unknown>, nested: string[] = []) {
+  for (const k of [...target.keys()]) if (!(k in wanted)) target.delete(k)
+  for (const [k, v] of Object.entries(wanted)) {
+    const cur = target.get(k)
+    if (nested.includes(k) && v && typeof v === 'object' && !Array.isArray(v)) {
+      if (cur instanceof Y.Map) syncMap(cur, v as Record<string, unknown>)
+      else { const m = new Y.Map<unknown>(); target.set(k, m); syncMap(m, v as Record<string, unknown>) }
+    } else if (!target.has(k) || cur instanceof Y.Map || !same(cur, v)) target.set(k, clone(v))
+  }
+}
+
+/**
+ * Make the document hold `graph` with the fewest edits, in one transaction (mirrors
+ * backend/collab/convert.py apply_graph): a concurrent edit of another field survives it.
+ * Top-level keys other than nodes/edges/notes live in `meta`.
+ */
 export function graphToDoc(graph: Graph, doc: Y.Doc, origin: unknown = SEED_ORIGIN): void {
   const { meta, nodes, edges, notes } = roots(doc)
+  const index = <T extends { id: string }>(list: T[] | undefined) => new Map((list ?? []).map((x) => [x.id, x]))
   doc.transact(() => {
-    for (const k of [...nodes.keys()]) nodes.delete(k)
-    for (const k of [...edges.keys()]) edges.delete(k)
-    for (const k of [...notes.keys()]) notes.delete(k)
-    meta.set('schema_version', graph.schema_version ?? 1)
-    meta.set('name', graph.name ?? 'Untitled')
-    for (const n of graph.nodes ?? []) nodes.set(n.id, nodeToY(n))
-    for (const e of graph.edges ?? []) edges.set(e.id, clone(e))
-    for (const s of graph.notes ?? []) notes.set(s.id, noteToY(s))
+    syncMap(meta, Object.fromEntries(Object.entries(graph).filter(([k]) => !LISTS.has(k))))
+    const ns = index(graph.nodes), es = index(graph.edges), ts = index(graph.notes)
+    for (const k of [...nodes.keys()]) if (!ns.has(k)) nodes.delete(k)
+    for (const [id, n] of ns) {
+      const cur = nodes.get(id)
+      if (cur instanceof Y.Map) syncMap(cur, { ...n, config: n.config ?? {} }, ['config'])
+      else nodes.set(id, nodeToY(n))
+    }
+    for (const k of [...edges.keys()]) if (!es.has(k)) edges.delete(k)
+    for (const [id, e] of es) if (!edges.has(id) || !same(edges.get(id), e)) edges.set(id, clone(e))
+    for (const k of [...notes.keys()]) if (!ts.has(k)) notes.delete(k)
+    for (const [id, t] of ts) {
+      const cur = notes.get(id)
+      if (cur instanceof Y.Map) syncMap(cur, t as unknown as Record<string, unknown>)
+      else notes.set(id, noteToY(t))
+    }
   }, origin)
 }
 
 export function docToGraph(doc: Y.Doc): Graph {
   const { meta, nodes, edges, notes } = roots(doc)
+  const extra = Object.fromEntries([...meta.keys()].sort().filter((k) => k !== 'schema_version' && k !== 'name').map((k) => [k, clone(meta.get(k))]))
   const graph: Graph = {
     schema_version: (meta.get('schema_version') as 1) ?? 1,
     name: (meta.get('name') as string) ?? 'Untitled',
+    ...extra,
     nodes: [...nodes.values()].map(yToNode).sort(byId),
     edges: [...edges.values()].map((e) => clone(e)).sort(byId),
   }
