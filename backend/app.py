@@ -19,9 +19,11 @@ from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 from litestar.response import File
 
+from backend.ai.controllers import AIController
 from backend.auth.controllers import AuthController
 from backend.auth.deps import dependencies, session_config
 from backend.catalogue.controllers import CatalogueController, HealthController
+from backend.collab.controllers import collab_socket, start_collab, stop_collab
 from backend.db.session import Database
 from backend.errors import NotFound, exception_handlers
 from backend.runs.controllers import RunController, stream_run_events
@@ -90,16 +92,17 @@ def create_app(
 
     origins = sorted(settings.allowed_origin_set)
     app = Litestar(
-        route_handlers=[AuthController, WorkflowController, CatalogueController, HealthController,
-                        RunController, stream_run_events, *extra_route_handlers, *_editor_handlers(editor_dist or EDITOR_DIST)],
+        route_handlers=[AuthController, WorkflowController, AIController, CatalogueController, HealthController,
+                        RunController, stream_run_events, collab_socket, *extra_route_handlers, *_editor_handlers(editor_dist or EDITOR_DIST)],
         dependencies=dependencies(),
         exception_handlers=exception_handlers(),
         middleware=[session_config(settings).middleware],
         cors_config=CORSConfig(allow_origins=origins, allow_credentials=True) if origins else None,
         request_max_body_size=settings.max_body_bytes,
         # The runs owner's startup hooks run after the database is open; shutdown in reverse.
-        on_startup=[open_database, start_runs, *on_startup],
-        on_shutdown=[*on_shutdown, stop_runs, close_database],
+        on_startup=[open_database, start_collab, start_runs, *on_startup],
+        # Rooms write everything out before the database closes.
+        on_shutdown=[*on_shutdown, stop_runs, stop_collab, close_database],
         openapi_config=OpenAPIConfig(
             title="Maily Flow API", version="1", path="/schema", use_handler_docstrings=True,
             render_plugins=[ScalarRenderPlugin(), SwaggerRenderPlugin(path="/swagger")],

@@ -11,6 +11,7 @@ from litestar.status_codes import HTTP_202_ACCEPTED
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.auth.deps import authenticate_websocket
+from backend.auth.origin import origin_allowed
 from backend.auth.guards import requires_editor
 from backend.auth.schemas import Principal
 from backend.db.models import Run
@@ -101,7 +102,7 @@ async def stream_run_events(socket: WebSocket, run_id: str) -> None:
     principal = await authenticate_websocket(socket)
     if principal is None:
         return await socket.close(code=4401, reason="sign in or pass ?token=")
-    if not _origin_allowed(socket, st.settings.allowed_origin_set):
+    if not origin_allowed(socket, st.settings.allowed_origin_set):
         return await socket.close(code=4403, reason="origin not allowed")
     try:
         async with st.db.sessionmaker() as s:
@@ -121,11 +122,3 @@ async def stream_run_events(socket: WebSocket, run_id: str) -> None:
     except WebSocketDisconnect:
         pass
 
-
-def _origin_allowed(socket: WebSocket, allowed: frozenset[str]) -> bool:
-    """Browsers send Origin; it must be this host or a configured origin. Non-browser clients send none."""
-    origin = socket.headers.get("origin")
-    if not origin:
-        return True
-    host = socket.headers.get("host", "")
-    return origin in allowed or origin.split("://", 1)[-1] == host

@@ -11,7 +11,9 @@ from backend.auth.guards import requires_editor
 from backend.auth.schemas import Principal
 from backend.db.models import Workflow, WorkflowVersion
 from backend.errors import json_body, read_body, read_json, validate_body
+from backend.errors import BadRequest
 from backend.workflows import services
+from backend.workflows.diff import diff_graphs
 from backend.workflows.schemas import (PublishIn, VersionOut, VersionSummaryOut, WorkflowCreateIn, WorkflowOut,
                                        WorkflowSummaryOut, WorkflowUpdateIn)
 
@@ -20,9 +22,14 @@ def _summary(wf: Workflow) -> dict:
     return {k: getattr(wf, k) for k in WorkflowSummaryOut.model_fields}
 
 
-def _out(wf: Workflow, request: Request | None = None) -> WorkflowOut:
-    validation = services.validate(wf.graph, request.app.state.registry).to_json() if request else None
-    return WorkflowOut(**_summary(wf), graph=wf.graph, validation=validation)
+def _out(wf: Workflow, request: Request | None = None, graph: dict | None = None) -> WorkflowOut:
+    graph = wf.graph if graph is None else graph
+    validation = services.validate(graph, request.app.state.registry).to_json() if request else None
+    return WorkflowOut(**_summary(wf), graph=graph, validation=validation)
+
+
+def _collab(request: Request):
+    return request.app.state.collab
 
 
 def _version(v: WorkflowVersion, with_graph: bool = True) -> VersionOut | VersionSummaryOut:
@@ -54,14 +61,17 @@ class WorkflowController(Controller):
     @get("/{workflow_id:str}", operation_id="getWorkflow")
     async def get_workflow(self, request: Request, workflow_id: str, principal: Principal, db_session: AsyncSession) -> WorkflowOut:
         """One workflow with its draft graph and the draft's validation result."""
-        return _out(await services.get_workflow(db_session, principal, workflow_id), request)
+        wf = await services.get_workflow(db_session, principal, workflow_id)
+        # The live document when people are editing it: Workflow.graph trails it by a flush.
+        return _out(wf, request, await services.draft_graph(db_session, wf, _collab(request)))
 
     @put("/{workflow_id:str}", operation_id="updateWorkflow", guards=[requires_editor],
          operation_class=json_body(WorkflowUpdateIn))
     async def update_workflow(self, request: Request, workflow_id: str, principal: Principal, db_session: AsyncSession) -> WorkflowOut:
         """Change name, description or draft graph; the answer includes the graph's validation."""
         body = await read_body(request, WorkflowUpdateIn)
-        return _out(await services.update_workflow(db_session, principal, workflow_id, body), request)
+        return _out(await services.update_workflow(db_session, principal, workflow_id, body, _collab(request)),
+                    request)
 
     @delete("/{workflow_id:str}", operation_id="deleteWorkflow", guards=[requires_editor], status_code=HTTP_204_NO_CONTENT)
     async def delete_workflow(self, workflow_id: str, principal: Principal, db_session: AsyncSession) -> None:
@@ -83,7 +93,8 @@ class WorkflowController(Controller):
     async def publish_workflow(self, request: Request, workflow_id: str, principal: Principal, db_session: AsyncSession) -> VersionOut:
         """Freeze the draft as the next version; 422 with every problem if it has errors."""
         body = validate_body(await read_json(request), PublishIn) if (await request.body()).strip() else PublishIn()
-        v = await services.publish(db_session, principal, workflow_id, request.app.state.registry, body.note)
+        v = await services.publish(db_session, principal, workflow_id, request.app.state.registry,
+                                   _collab(request), body.note)
         return _version(v)
 
     @post("/{workflow_id:str}/versions/{version:int}/restore", operation_id="restoreWorkflowVersion",
@@ -91,4 +102,20 @@ class WorkflowController(Controller):
     async def restore_version(self, request: Request, workflow_id: str, version: int, principal: Principal,
                       db_session: AsyncSession) -> WorkflowOut:
         """Copy a published version's graph into the draft."""
-        return _out(await services.restore(db_session, principal, workflow_id, version), request)
+        return _out(await services.restore(db_session, principal, workflow_id, version, _collab(request)), request)
+
+    @get("/{workflow_id:str}/versions/diff", operation_id="diffWorkflowVersions")
+    async def diff_versions(self, request: Request, workflow_id: str, principal: Principal, db_session: AsyncSession,
+                            from_version: str, to_version: str = "draft") -> dict:
+        """What changed from one version to another, or to the draft (`draft` for either side):
+        nodes, edges and notes added, removed and changed, each change as a JSON pointer."""
+        graphs = []
+        for name, value in (("from_version", from_version), ("to_version", to_version)):
+            if value == "draft":
+                wf = await services.get_workflow(db_session, principal, workflow_id)
+                graphs.append(await services.draft_graph(db_session, wf, _collab(request)))
+            elif value.isdigit():
+                graphs.append((await services.get_version(db_session, principal, workflow_id, int(value))).graph)
+            else:
+                raise BadRequest(f"{name} must be a version number or 'draft'", field=name)
+        return {"from_version": from_version, "to_version": to_version, **diff_graphs(*graphs)}

@@ -3,17 +3,21 @@ caller's tenant, so another tenant's id is simply not found (404, never 403)."""
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.auth.schemas import Principal
+from backend.collab.convert import UnrepresentableGraph, check
 from backend.db.models import Workflow, WorkflowVersion, looks_like_id, utcnow
 from backend.errors import NotFound, Unprocessable
 from backend.workflows.schemas import WorkflowCreateIn, WorkflowUpdateIn
 from flows.graph import SCHEMA_VERSION
 from nodes.registry import NodeRegistry
+
+if TYPE_CHECKING:
+    from backend.collab.rooms import RoomManager
 
 Order = Literal["updated", "created", "name"]
 _ORDER = {"updated": Workflow.updated_at.desc(), "created": Workflow.created_at.desc(), "name": Workflow.name}
@@ -50,7 +54,16 @@ async def list_workflows(s: AsyncSession, p: Principal, *, limit: int, offset: i
     return list(rows)
 
 
+def _check_graph(graph: Any) -> None:
+    try:
+        check(graph)
+    except UnrepresentableGraph as exc:
+        raise Unprocessable(str(exc), field="graph") from exc
+
+
 async def create_workflow(s: AsyncSession, p: Principal, body: WorkflowCreateIn) -> Workflow:
+    if body.graph is not None:
+        _check_graph(body.graph)
     wf = Workflow(tenant_id=p.tenant_id, name=body.name, description=body.description,
                   graph=body.graph if body.graph is not None else empty_graph(body.name), created_by=p.user_id)
     s.add(wf)
@@ -58,14 +71,19 @@ async def create_workflow(s: AsyncSession, p: Principal, body: WorkflowCreateIn)
     return wf
 
 
-async def update_workflow(s: AsyncSession, p: Principal, workflow_id: str, body: WorkflowUpdateIn) -> Workflow:
+async def update_workflow(s: AsyncSession, p: Principal, workflow_id: str, body: WorkflowUpdateIn,
+                          collab: RoomManager) -> Workflow:
     wf = await get_workflow(s, p, workflow_id)
+    if body.graph is not None:
+        # Through the shared document, before this session writes anything (on SQLite the
+        # room's own transaction would otherwise wait for ours): connected editors get the
+        # change as an ordinary edit, and their concurrent edits of other fields survive.
+        _check_graph(body.graph)
+        wf.graph = await collab.edit(wf.id, p.tenant_id, body.graph)
     if body.name is not None:
         wf.name = body.name
     if body.description is not None:
         wf.description = body.description
-    if body.graph is not None:
-        wf.graph = body.graph
     wf.updated_at = utcnow()
     await s.flush()
     return wf
@@ -98,10 +116,18 @@ async def get_version(s: AsyncSession, p: Principal, workflow_id: str, version: 
     return row
 
 
-async def publish(s: AsyncSession, p: Principal, workflow_id: str, registry: NodeRegistry, note: str = "") -> WorkflowVersion:
+async def draft_graph(s: AsyncSession, wf: Workflow, collab: RoomManager) -> dict[str, Any]:
+    """The draft as the shared document holds it right now (the live room's if open)."""
+    return await collab.current_graph(s, wf.id, wf.graph)
+
+
+async def publish(s: AsyncSession, p: Principal, workflow_id: str, registry: NodeRegistry, collab: RoomManager,
+                  note: str = "") -> WorkflowVersion:
     """Freeze the draft as the next version; refuses (422, every problem listed) if it has errors."""
     wf = await get_workflow(s, p, workflow_id, lock=True)
-    result = validate(wf.graph, registry)
+    # The document, not Workflow.graph: that copy may be up to a flush interval behind.
+    draft = await draft_graph(s, wf, collab)
+    result = validate(draft, registry)
     if not result.ok:
         problems = [pr.to_json() for pr in result.problems]
         raise Unprocessable(f"the graph has {len(result.errors)} error(s); fix them before publishing",
@@ -109,7 +135,7 @@ async def publish(s: AsyncSession, p: Principal, workflow_id: str, registry: Nod
     last = await s.scalar(select(func.max(WorkflowVersion.version)).where(WorkflowVersion.workflow_id == wf.id))
     number = (last or 0) + 1
     # The canonical document (defaults filled in): what runs of this version will see.
-    graph = result.document.model_dump(mode="json") if result.document is not None else wf.graph
+    graph = result.document.model_dump(mode="json") if result.document is not None else draft
     version = WorkflowVersion(workflow_id=wf.id, tenant_id=p.tenant_id, version=number, graph=graph,
                               note=note, created_by=p.user_id)
     s.add(version)
@@ -118,11 +144,12 @@ async def publish(s: AsyncSession, p: Principal, workflow_id: str, registry: Nod
     return version
 
 
-async def restore(s: AsyncSession, p: Principal, workflow_id: str, version: int) -> Workflow:
-    """Copy a published version's graph into the draft (the versions stay as they are)."""
+async def restore(s: AsyncSession, p: Principal, workflow_id: str, version: int, collab: RoomManager) -> Workflow:
+    """Copy a published version's graph into the draft (the versions stay as they are),
+    through the shared document like any other edit."""
     row = await get_version(s, p, workflow_id, version)
     wf = await get_workflow(s, p, workflow_id)
-    wf.graph = dict(row.graph)
+    wf.graph = await collab.edit(wf.id, p.tenant_id, dict(row.graph))
     wf.updated_at = utcnow()
     await s.flush()
     return wf

@@ -1,0 +1,72 @@
+"""WS /api/collab/{workflow_id}: the y-websocket endpoint of a workflow's draft (docs/collab.md)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+
+from litestar import Litestar, WebSocket, websocket
+
+from backend.auth.deps import authenticate_websocket
+from backend.auth.origin import origin_allowed
+from backend.collab.rooms import Connection, RoomManager
+from backend.errors import NotFound
+from backend.workflows.services import get_workflow
+
+log = logging.getLogger("maily.collab")
+
+
+async def start_collab(app: Litestar) -> None:
+    app.state.collab = RoomManager(app.state.db)
+    await app.state.collab.start()
+
+
+async def stop_collab(app: Litestar) -> None:
+    manager = getattr(app.state, "collab", None)
+    if manager is not None:
+        await manager.stop()
+
+
+@websocket("/api/collab/{workflow_id:str}", operation_id="collabWorkflow")
+async def collab_socket(socket: WebSocket, workflow_id: str) -> None:
+    """Co-edit a workflow's draft (y-websocket protocol). Viewers are read-only.
+
+    Refusals are final close codes after accept: 4401 not signed in, 4403 origin refused,
+    4404 no such workflow in your tenant."""
+    await socket.accept()
+    st = socket.app.state
+    principal = await authenticate_websocket(socket)
+    if principal is None:
+        return await socket.close(code=4401, reason="sign in or pass ?token=")
+    if not origin_allowed(socket, st.settings.allowed_origin_set):
+        return await socket.close(code=4403, reason="origin not allowed")
+    try:
+        async with st.db.sessionmaker() as s:
+            wf = await get_workflow(s, principal, workflow_id)
+    except NotFound:
+        return await socket.close(code=4404, reason="no such workflow")
+
+    conn = Connection(read_only=not principal.can_edit, user_id=principal.user_id)
+    pump = asyncio.create_task(conn.pump(socket.send_bytes, lambda code, reason: socket.close(code, reason)))
+    try:
+        room = await st.collab.join(wf.id, principal.tenant_id, conn)
+    except RuntimeError:  # shutting down
+        pump.cancel()
+        return await socket.close(code=1012, reason="server restarting")
+    try:
+        while True:
+            event = await socket.receive()
+            if event["type"] == "websocket.disconnect":
+                break
+            if event.get("bytes"):
+                room.receive(conn, event["bytes"])
+            if pump.done():  # the socket failed while sending, or the room closed it
+                break
+    except Exception:  # noqa: BLE001 - an abrupt disconnect surfaces as various errors
+        log.debug("collab %s: connection ended abruptly", workflow_id, exc_info=True)
+    finally:
+        await st.collab.leave(room, conn)
+        pump.cancel()
+        with contextlib.suppress(BaseException):
+            await pump

@@ -1,0 +1,357 @@
+"""Rooms: one live document per workflow, shared by everyone editing it.
+
+A Room holds the Doc, the awareness states and the connections. Accepted updates are
+broadcast to the other connections at once and buffered for the database; the manager's
+single background loop writes the buffers every FLUSH_INTERVAL, expires silent awareness
+states and connections, and sends the server's awareness heartbeat. The last person to leave
+closes the room: everything pending and a compacted snapshot are written, awaited.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from dataclasses import dataclass
+from typing import Any, Awaitable, Callable
+
+import sqlalchemy as sa
+from pycrdt import Doc
+
+from backend.collab import protocol as p
+from backend.collab import store
+from backend.collab.convert import UnrepresentableGraph, apply_graph, check, doc_from_graph, graph_from_doc
+from backend.db.models import Workflow
+
+log = logging.getLogger("maily.collab")
+
+FLUSH_INTERVAL = 1.0      # accepted updates reach the database within about this
+TICK = 0.25               # the background loop's period
+AWARENESS_TIMEOUT = 30.0  # y-protocols' outdatedTimeout: clients renew their state every 15 s
+IDLE_TIMEOUT = 45.0       # a connection that sent nothing for this long has vanished
+HEARTBEAT = 10.0          # server awareness renewal; y-websocket reconnects after 30 s of silence
+COMPACT_AFTER = 500       # update rows of an open room before they are folded into the state
+MAX_QUEUED = 2_000        # outgoing messages a client may fall behind before it is dropped
+
+
+class Connection:
+    """One socket in a room. Messages go out through a queue drained by `pump`, so a
+    broadcast never waits for a slow client."""
+
+    def __init__(self, *, read_only: bool, user_id: str = "") -> None:
+        self.read_only = read_only
+        self.user_id = user_id
+        self.awareness_ids: set[int] = set()
+        self.last_seen = time.monotonic()
+        self._queue: asyncio.Queue[bytes | tuple[int, str]] = asyncio.Queue()
+
+    def send(self, message: bytes) -> None:
+        if self._queue.qsize() > MAX_QUEUED:
+            self.close(1013, "too far behind")
+        else:
+            self._queue.put_nowait(message)
+
+    def close(self, code: int, reason: str) -> None:
+        self._queue.put_nowait((code, reason))
+
+    async def pump(self, send: Callable[[bytes], Awaitable[None]],
+                   close: Callable[[int, str], Awaitable[None]]) -> None:
+        while True:
+            item = await self._queue.get()
+            if isinstance(item, tuple):
+                await close(*item)
+                return
+            await send(item)
+
+
+@dataclass
+class _Presence:
+    clock: int
+    state: dict[str, Any]
+    seen: float
+    owner: Connection | None  # None: the server's own state
+
+
+class Room:
+    def __init__(self, workflow_id: str, tenant_id: str, doc: Doc, db: Any) -> None:
+        self.workflow_id, self.tenant_id, self.doc, self.db = workflow_id, tenant_id, doc, db
+        self.connections: set[Connection] = set()
+        self.pending: list[bytes] = []
+        self.pending_since = 0.0
+        self.rows_since_compaction = 0
+        self.closed = False
+        self.presence: dict[int, _Presence] = {}
+        self._server_id = doc.client_id
+        self._heartbeat_at = 0.0
+        self._sender: Connection | None = None
+        self._flush_lock = asyncio.Lock()
+        self._subscription = doc.observe(self._on_update)
+        self._renew_server_presence()
+
+    # --- document ------------------------------------------------------------------------
+
+    def _on_update(self, event: Any) -> None:
+        update = event.update
+        if update == b"\x00\x00":
+            return
+        if not self.pending:
+            self.pending_since = time.monotonic()
+        self.pending.append(update)
+        message = p.sync_update(update)
+        for conn in self.connections:
+            if conn is not self._sender:
+                conn.send(message)
+
+    def edit(self, fn: Callable[[Doc], None]) -> None:
+        """A server-side edit (REST save, restore): broadcast to everyone, persisted like any other."""
+        fn(self.doc)
+
+    # --- connections ---------------------------------------------------------------------
+
+    def join(self, conn: Connection) -> None:
+        """Step 1, step 2 (the whole document) and everyone's presence, at once: the client
+        is synced after one message round, whatever it sends first."""
+        self.connections.add(conn)
+        conn.send(p.sync_step1(self.doc.get_state()))
+        conn.send(p.sync_step2(self.doc.get_update()))
+        conn.send(p.awareness(self._presence_update(list(self.presence))))
+
+    def leave(self, conn: Connection) -> None:
+        self.connections.discard(conn)
+        self._drop_presence(list(conn.awareness_ids))
+
+    def receive(self, conn: Connection, data: bytes) -> None:
+        conn.last_seen = time.monotonic()
+        if self.closed:
+            return  # the client resends anything newer in its step 2 when it reconnects
+        try:
+            msg = p.decode(data)
+            if msg.type == p.SYNC and msg.sub_type == p.STEP1:
+                conn.send(p.sync_step2(self.doc.get_update(msg.payload)))
+            elif msg.type == p.SYNC:
+                if not conn.read_only and msg.payload != b"\x00\x00":
+                    self._sender = conn
+                    try:
+                        self.doc.apply_update(msg.payload)
+                    finally:
+                        self._sender = None
+            elif msg.type == p.AWARENESS:
+                self._apply_presence(conn, p.decode_awareness(msg.payload))
+            elif msg.type == p.QUERY_AWARENESS:
+                conn.send(p.awareness(self._presence_update(list(self.presence))))
+        except (p.ProtocolError, ValueError) as exc:  # pycrdt raises ValueError on a bad update
+            log.warning("collab %s: dropped a malformed message: %s", self.workflow_id, exc)
+
+    # --- awareness -----------------------------------------------------------------------
+
+    def _presence_update(self, ids: list[int]) -> bytes:
+        return p.encode_awareness([p.AwarenessEntry(i, self.presence[i].clock, self.presence[i].state)
+                                   for i in ids if i in self.presence])
+
+    def _apply_presence(self, conn: Connection, entries: list[p.AwarenessEntry]) -> None:
+        """y-protocols' rule (a newer clock wins; a null state at the same clock removes),
+        plus: nobody may set or remove a client id that another connection owns."""
+        accepted = []
+        now = time.monotonic()
+        for e in entries:
+            cur = self.presence.get(e.client_id)
+            if e.client_id == self._server_id or (cur is not None and cur.owner is not conn):
+                continue
+            if cur is None and e.state is None:
+                continue
+            if cur is not None and not (e.clock > cur.clock or (e.clock == cur.clock and e.state is None)):
+                continue
+            if e.state is None:
+                del self.presence[e.client_id]
+                conn.awareness_ids.discard(e.client_id)
+            else:
+                self.presence[e.client_id] = _Presence(e.clock, e.state, now, conn)
+                conn.awareness_ids.add(e.client_id)
+            accepted.append(e)
+        if accepted:
+            self._broadcast(p.awareness(p.encode_awareness(accepted)), but=conn)
+
+    def _drop_presence(self, ids: list[int]) -> None:
+        """Remove states and tell everyone: a null state at the same clock removes it."""
+        gone = [p.AwarenessEntry(i, self.presence.pop(i).clock, None) for i in ids if i in self.presence]
+        for conn in self.connections:
+            conn.awareness_ids.difference_update(ids)
+        if gone:
+            self._broadcast(p.awareness(p.encode_awareness(gone)))
+
+    def _renew_server_presence(self) -> None:
+        # The server's own state is {} (no user: editors do not show it); renewing it is the
+        # heartbeat that keeps idle y-websocket clients from reconnecting.
+        cur = self.presence.get(self._server_id)
+        self.presence[self._server_id] = _Presence(cur.clock + 1 if cur else 0, {}, time.monotonic(), None)
+        self._heartbeat_at = time.monotonic()
+        self._broadcast(p.awareness(self._presence_update([self._server_id])))
+
+    def _broadcast(self, message: bytes, but: Connection | None = None) -> None:
+        for conn in self.connections:
+            if conn is not but:
+                conn.send(message)
+
+    def tick(self, now: float) -> None:
+        """Expire silent presence and vanished connections; renew the server's presence."""
+        stale = [i for i, pr in self.presence.items() if pr.owner is not None and now - pr.seen > AWARENESS_TIMEOUT]
+        if stale:
+            self._drop_presence(stale)
+        for conn in [c for c in self.connections if now - c.last_seen > IDLE_TIMEOUT]:
+            conn.close(1001, "no message for too long")
+            self.leave(conn)
+        if now - self._heartbeat_at >= HEARTBEAT:
+            self._renew_server_presence()
+
+    # --- persistence ---------------------------------------------------------------------
+
+    async def flush(self) -> None:
+        """Write the buffered updates and the draft JSON in one transaction. On failure the
+        batch goes back to the buffer and is retried by the next tick."""
+        async with self._flush_lock:
+            batch, self.pending = self.pending, []
+            if not batch:
+                return
+            try:
+                async with self.db.sessionmaker() as s, s.begin():
+                    await store.append(s, self.workflow_id, batch, graph_from_doc(self.doc))
+            except BaseException:
+                self.pending[:0] = batch
+                raise
+            self.rows_since_compaction += len(batch)
+
+    async def compact(self) -> None:
+        async with self._flush_lock:
+            async with self.db.sessionmaker() as s, s.begin():
+                await store.compact(s, self.workflow_id, self.tenant_id)
+            self.rows_since_compaction = 0
+
+    async def close(self) -> None:
+        """Everything pending, then a snapshot: awaited, so the last second of edits is kept."""
+        self.closed = True
+        await self.flush()
+        await self.compact()
+        self.doc.unobserve(self._subscription)
+
+
+def _sanitized(graph: Any) -> dict[str, Any]:
+    """A legacy draft the document cannot hold as is: keep the elements it can."""
+    graph = dict(graph) if isinstance(graph, dict) else {}
+    for key in ("nodes", "edges", "notes"):
+        seen: set[str] = set()
+        items = graph.get(key) if isinstance(graph.get(key), list) else []
+        graph[key] = [i for i in items if isinstance(i, dict) and isinstance(i.get("id"), str) and i["id"]
+                      and not (i["id"] in seen or seen.add(i["id"]))]
+    return graph
+
+
+class RoomManager:
+    """The rooms of this process. Opening and closing a room, and server-side edits, happen
+    under a per-workflow lock: a room is loaded once however many people join at once."""
+
+    def __init__(self, db: Any) -> None:
+        self.db = db
+        self.rooms: dict[str, Room] = {}
+        self._locks: dict[str, asyncio.Lock] = {}
+        self._task: asyncio.Task[None] | None = None
+        self._stopped = False
+
+    def _lock(self, workflow_id: str) -> asyncio.Lock:
+        return self._locks.setdefault(workflow_id, asyncio.Lock())
+
+    async def start(self) -> None:
+        self._task = asyncio.create_task(self._loop(), name="collab-rooms")
+
+    async def stop(self) -> None:
+        """Shutdown: stop the loop, close every socket (1012: clients reconnect to the next
+        server) and write every room out."""
+        self._stopped = True
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+        for workflow_id in list(self.rooms):
+            async with self._lock(workflow_id):
+                room = self.rooms.pop(workflow_id, None)
+                if room is not None:
+                    for conn in list(room.connections):
+                        conn.close(1012, "server restarting")
+                    await room.close()
+
+    async def _open(self, workflow_id: str, tenant_id: str) -> Room:
+        async with self.db.sessionmaker() as s, s.begin():
+            doc = await store.load_doc(s, workflow_id)
+            if doc is None:
+                # First time: build it from the draft JSON and store it at once. Building it
+                # again later would give the same content as different items (another client
+                # id), and clients holding the first ones would merge both.
+                graph = await s.scalar(sa.select(Workflow.graph).where(Workflow.id == workflow_id))
+                try:
+                    check(graph)
+                except UnrepresentableGraph as exc:
+                    log.warning("collab %s: draft not representable (%s); keeping what fits", workflow_id, exc)
+                    graph = _sanitized(graph)
+                doc = doc_from_graph(graph)
+                await store.save_state(s, workflow_id, tenant_id, doc.get_update())
+        return Room(workflow_id, tenant_id, doc, self.db)
+
+    async def join(self, workflow_id: str, tenant_id: str, conn: Connection) -> Room:
+        if self._stopped:
+            raise RuntimeError("shutting down")
+        async with self._lock(workflow_id):
+            room = self.rooms.get(workflow_id)
+            if room is None:
+                room = self.rooms[workflow_id] = await self._open(workflow_id, tenant_id)
+            room.join(conn)
+            return room
+
+    async def leave(self, room: Room, conn: Connection) -> None:
+        room.leave(conn)
+        if not room.connections:
+            await self._close_if_empty(room)
+
+    async def _close_if_empty(self, room: Room) -> None:
+        async with self._lock(room.workflow_id):
+            if room.connections or self.rooms.get(room.workflow_id) is not room:
+                return  # someone joined meanwhile, or it is closed already
+            await room.close()  # on failure the room stays open and the loop retries
+            del self.rooms[room.workflow_id]
+
+    async def edit(self, workflow_id: str, tenant_id: str, graph: dict[str, Any]) -> dict[str, Any]:
+        """Make the draft `graph` through the document (live if open, else the stored one),
+        durably; returns the resulting graph JSON."""
+        check(graph)
+        async with self._lock(workflow_id):
+            room = self.rooms.get(workflow_id)
+            temporary = room is None
+            if room is None:
+                room = await self._open(workflow_id, tenant_id)
+            apply_graph(room.doc, graph, origin="rest")
+            await room.flush()
+            result = graph_from_doc(room.doc)
+            if temporary:
+                await room.close()
+            return result
+
+    async def current_graph(self, s: Any, workflow_id: str, fallback: dict[str, Any]) -> dict[str, Any]:
+        """The draft as the document holds it: the live room's, else the stored one."""
+        room = self.rooms.get(workflow_id)
+        if room is not None:
+            return graph_from_doc(room.doc)
+        doc = await store.load_doc(s, workflow_id)
+        return graph_from_doc(doc) if doc is not None else fallback
+
+    async def _loop(self) -> None:
+        while True:
+            await asyncio.sleep(TICK)
+            now = time.monotonic()
+            for room in list(self.rooms.values()):
+                try:
+                    room.tick(now)
+                    if room.pending and now - room.pending_since >= FLUSH_INTERVAL:
+                        await room.flush()
+                    if room.rows_since_compaction >= COMPACT_AFTER:
+                        await room.compact()
+                    if not room.connections:
+                        await self._close_if_empty(room)
+                except Exception:  # noqa: BLE001 - the database may be away for a while: retry
+                    log.exception("collab %s: background write failed; retrying", room.workflow_id)

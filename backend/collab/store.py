@@ -1,0 +1,100 @@
+"""Durable storage of the shared documents, in our own database (one pool: `Database`).
+
+`workflow_docs` holds one compacted state per workflow (a v1 update with the whole history
+the document needs: items and the delete set); `workflow_doc_updates` holds the updates
+accepted since, appended in batches. The document is the state plus every update after it,
+in any order (CRDT updates commute). `Workflow.graph` is kept in step on each write.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from pycrdt import Doc
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Mapped, mapped_column
+
+from backend.db.models import Base, UtcDateTime, Workflow, utcnow
+
+
+class WorkflowDoc(Base):
+    """The compacted document of a workflow's draft."""
+
+    __tablename__ = "workflow_docs"
+
+    workflow_id: Mapped[str] = mapped_column(sa.String(32), sa.ForeignKey("workflows.id", ondelete="CASCADE"),
+                                             primary_key=True)
+    tenant_id: Mapped[str] = mapped_column(sa.String(32), index=True)
+    state: Mapped[bytes] = mapped_column(sa.LargeBinary)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+
+
+class WorkflowDocUpdate(Base):
+    """One batch of updates accepted after the compacted state."""
+
+    __tablename__ = "workflow_doc_updates"
+
+    id: Mapped[int] = mapped_column(sa.BigInteger().with_variant(sa.Integer(), "sqlite"), primary_key=True,
+                                    autoincrement=True)
+    workflow_id: Mapped[str] = mapped_column(sa.String(32), sa.ForeignKey("workflows.id", ondelete="CASCADE"),
+                                             index=True)
+    update: Mapped[bytes] = mapped_column(sa.LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+
+
+def build_doc(state: bytes | None, updates: list[bytes]) -> Doc:
+    doc = Doc()
+    if state:
+        doc.apply_update(state)
+    for update in updates:
+        doc.apply_update(update)
+    return doc
+
+
+async def load(s: AsyncSession, workflow_id: str) -> tuple[bytes | None, list[tuple[int, bytes]]]:
+    """The stored state (None: no document yet) and the (id, update) rows after it."""
+    state = await s.scalar(sa.select(WorkflowDoc.state).where(WorkflowDoc.workflow_id == workflow_id))
+    rows = await s.execute(sa.select(WorkflowDocUpdate.id, WorkflowDocUpdate.update)
+                           .where(WorkflowDocUpdate.workflow_id == workflow_id).order_by(WorkflowDocUpdate.id))
+    return state, [(r.id, r.update) for r in rows]
+
+
+async def load_doc(s: AsyncSession, workflow_id: str) -> Doc | None:
+    state, rows = await load(s, workflow_id)
+    if state is None and not rows:
+        return None
+    return build_doc(state, [u for _, u in rows])
+
+
+async def save_state(s: AsyncSession, workflow_id: str, tenant_id: str, state: bytes) -> None:
+    row = await s.get(WorkflowDoc, workflow_id)
+    if row is None:
+        s.add(WorkflowDoc(workflow_id=workflow_id, tenant_id=tenant_id, state=state))
+    else:
+        row.state, row.updated_at = state, utcnow()
+
+
+async def set_graph(s: AsyncSession, workflow_id: str, graph: dict[str, Any]) -> None:
+    await s.execute(sa.update(Workflow).where(Workflow.id == workflow_id).values(graph=graph, updated_at=utcnow()))
+
+
+async def append(s: AsyncSession, workflow_id: str, updates: list[bytes], graph: dict[str, Any]) -> None:
+    """Store a batch of accepted updates (one row per update) and the draft JSON they give."""
+    s.add_all([WorkflowDocUpdate(workflow_id=workflow_id, update=u) for u in updates])
+    await set_graph(s, workflow_id, graph)
+
+
+async def compact(s: AsyncSession, workflow_id: str, tenant_id: str) -> int:
+    """Fold the update rows into the state: load everything into a Doc, store
+    `doc.get_update()`, delete exactly the rows that were read (rows written meanwhile stay).
+    Nothing is lost: the new state holds every item and deletion of the old ones, so a client
+    with any older state vector still syncs. Returns the number of rows folded in."""
+    state, rows = await load(s, workflow_id)
+    if not rows:
+        return 0
+    doc = build_doc(state, [u for _, u in rows])
+    await save_state(s, workflow_id, tenant_id, doc.get_update())
+    await s.execute(sa.delete(WorkflowDocUpdate).where(WorkflowDocUpdate.id.in_([i for i, _ in rows])))
+    return len(rows)

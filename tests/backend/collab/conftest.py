@@ -1,0 +1,48 @@
+"""Co-editing tests: the app served by uvicorn on a loopback port (real WebSockets), and
+a workflow to edit."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from typing import Any, AsyncIterator
+
+import httpx
+
+import pytest
+import uvicorn
+
+from backend.seed import welcome_graph
+
+
+@pytest.fixture
+async def live_server(app):
+    """The app served by uvicorn in this event loop; yields "127.0.0.1:<port>"."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
+    task = asyncio.create_task(server.serve())
+    while not server.started:
+        if task.done():
+            task.result()
+        await asyncio.sleep(0.02)
+    yield f"127.0.0.1:{port}"
+    server.should_exit = True
+    await task
+
+
+@pytest.fixture
+async def http(live_server) -> AsyncIterator[httpx.AsyncClient]:
+    """HTTP to the live server (not the in-process test client: that would run the app's
+    startup a second time, in another loop, with a second room manager)."""
+    async with httpx.AsyncClient(base_url=f"http://{live_server}", timeout=10) as c:
+        yield c
+
+
+@pytest.fixture
+async def workflow(http, tenant_a) -> dict[str, Any]:
+    r = await http.post("/api/workflows", json={"name": "co-edited", "graph": welcome_graph()},
+                          headers=tenant_a.editor.headers)
+    assert r.status_code == 201, r.text
+    return r.json()

@@ -1,0 +1,191 @@
+"""WS /api/collab/{id} over a real uvicorn server, spoken to by pycrdt clients (SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import pytest
+import websockets
+from pycrdt import Doc, Map
+
+from backend.collab import store
+from backend.collab.convert import graph_from_doc
+from backend.db.session import Database
+from tests.backend.collab.yclient import YClient
+
+
+def url(server: str, wf: dict, member, **extra) -> str:
+    query = "&".join(f"{k}={v}" for k, v in {"token": member.token, **extra}.items())
+    return f"ws://{server}/api/collab/{wf['id']}?{query}"
+
+
+def set_label(text: str):
+    return lambda doc: doc.get("nodes", type=Map)["start"].__setitem__("label", text)
+
+
+def label(client: YClient) -> str:
+    return client.doc.get("nodes", type=Map)["start"]["label"]
+
+
+async def eventually(check, timeout: float = 3.0) -> float:
+    """Waits until check() is true; returns how long it took."""
+    start = time.monotonic()
+    while not check():
+        if time.monotonic() - start > timeout:
+            raise AssertionError(f"not true within {timeout} s")
+        await asyncio.sleep(0.02)
+    return time.monotonic() - start
+
+
+async def stored_graph(db_url: str, workflow_id: str) -> dict:
+    db = Database(db_url)
+    try:
+        async with db.sessionmaker() as s:
+            return graph_from_doc(await store.load_doc(s, workflow_id))
+    finally:
+        await db.dispose()
+
+
+async def test_two_clients_converge(live_server, workflow, tenant_a):
+    """An edit by one editor reaches the other, and both hold the draft they were sent."""
+    a = await YClient(url(live_server, workflow, tenant_a.editor)).connect()
+    b = await YClient(url(live_server, workflow, tenant_a.owner)).connect()
+    assert graph_from_doc(a.doc)["nodes"] == sorted(workflow["graph"]["nodes"], key=lambda n: n["id"])
+    a.edit(set_label("from a"))
+    await eventually(lambda: label(b) == "from a")
+    b.edit(lambda d: d.get("nodes", type=Map)["big"]["config"].__setitem__("note", "from b"))
+    await eventually(lambda: graph_from_doc(a.doc) == graph_from_doc(b.doc) and
+                     graph_from_doc(a.doc)["nodes"][0]["config"].get("note") == "from b")
+    await a.close(), await b.close()
+
+
+async def test_viewer_edits_are_dropped(live_server, workflow, tenant_a, http):
+    """A viewer receives the document but cannot change it."""
+    viewer = await YClient(url(live_server, workflow, tenant_a.viewer)).connect()
+    editor = await YClient(url(live_server, workflow, tenant_a.editor)).connect()
+    viewer.edit(lambda d: d.get("nodes", type=Map).pop("big"))
+    await asyncio.sleep(0.4)
+    editor.edit(set_label("legit"))
+    await eventually(lambda: label(viewer) == "legit")  # the viewer still receives edits
+    assert "big" in editor.doc.get("nodes", type=Map) and label(editor) == "legit"
+    await viewer.close(), await editor.close()
+    r = await http.get(f"/api/workflows/{workflow['id']}", headers=tenant_a.viewer.headers)
+    assert next(n for n in r.json()["graph"]["nodes"] if n["id"] == "start")["label"] == "legit"
+    assert any(n["id"] == "big" for n in r.json()["graph"]["nodes"])
+
+
+async def _close_code(address: str, **kw) -> int:
+    async with websockets.connect(address, **kw) as ws:
+        with pytest.raises(websockets.ConnectionClosed):
+            await asyncio.wait_for(ws.recv(), 5)
+        return ws.close_code
+
+
+async def test_refusals_close_after_accept(live_server, workflow, tenant_a, tenant_b):
+    """4401 without credentials, 4403 for a foreign Origin, 4404 for another tenant's or an unknown workflow."""
+    base = f"ws://{live_server}/api/collab/{workflow['id']}"
+    assert await _close_code(base) == 4401
+    assert await _close_code(base + "?token=mf_wrong") == 4401
+    assert await _close_code(url(live_server, workflow, tenant_a.editor), origin="https://evil.example") == 4403
+    assert await _close_code(url(live_server, workflow, tenant_b.owner)) == 4404
+    assert await _close_code(f"ws://{live_server}/api/collab/{'0' * 32}?token={tenant_a.editor.token}") == 4404
+
+
+async def test_presence_of_people_in_the_room_is_sent_on_join(live_server, workflow, tenant_a):
+    """Someone joining sees who is already there within a second, without asking."""
+    a = await YClient(url(live_server, workflow, tenant_a.editor), user={"id": "ann", "name": "Ann"}).connect()
+    await asyncio.sleep(0.2)
+    b = YClient(url(live_server, workflow, tenant_a.owner), user={"id": "bob", "name": "Bøb"})
+    await b.connect(wait_synced=False)
+    assert await eventually(lambda: b.people() == {"ann"}, timeout=1.0) < 1.0
+    await eventually(lambda: a.people() == {"bob"}, timeout=1.0)
+    await a.close(), await b.close()
+
+
+async def test_abruptly_disconnected_person_disappears_within_a_second(live_server, workflow, tenant_a):
+    """A person whose TCP connection dies without a close frame leaves the others' awareness at once."""
+    a = await YClient(url(live_server, workflow, tenant_a.editor), user={"id": "ann", "name": "Ann"}).connect()
+    b = await YClient(url(live_server, workflow, tenant_a.owner), user={"id": "bob", "name": "Bob"}).connect()
+    await eventually(lambda: a.people() == {"bob"})
+    b.abort()
+    assert await eventually(lambda: a.people() == set(), timeout=1.0) < 1.0
+    await a.close(), await b._stop_tasks()
+
+
+async def test_last_second_edits_are_stored_when_the_room_closes(live_server, workflow, tenant_a, db_url, http):
+    """Edits made right before the last person leaves are in the database once the room closes."""
+    a = await YClient(url(live_server, workflow, tenant_a.editor)).connect()
+    for i in range(20):
+        a.edit(set_label(f"edit {i}"))
+    await a.close()
+    await eventually(lambda: True)
+    deadline = time.monotonic() + 3
+    while True:
+        graph = await stored_graph(db_url, workflow["id"])
+        if next(n for n in graph["nodes"] if n["id"] == "start")["label"] == "edit 19" or time.monotonic() > deadline:
+            break
+        await asyncio.sleep(0.05)
+    assert next(n for n in graph["nodes"] if n["id"] == "start")["label"] == "edit 19"
+    r = await http.get(f"/api/workflows/{workflow['id']}", headers=tenant_a.editor.headers)
+    assert next(n for n in r.json()["graph"]["nodes"] if n["id"] == "start")["label"] == "edit 19"
+
+
+async def test_fifty_clients_join_a_new_room_at_once(live_server, workflow, tenant_a, app):
+    """50 people opening a workflow together are all synced within 5 s, with no reconnects,
+    and the database pool does not grow with them."""
+    clients = [YClient(url(live_server, workflow, tenant_a.editor)) for _ in range(50)]
+    start = time.monotonic()
+    await asyncio.wait_for(asyncio.gather(*(c.connect(timeout=5) for c in clients)), 5)
+    elapsed = time.monotonic() - start
+    assert all(len(graph_from_doc(c.doc)["nodes"]) == 6 for c in clients) and elapsed < 5
+    pool = app.state.db.engine.pool
+    assert pool.checkedout() <= 2, pool.status()
+    clients[0].edit(set_label("hello 49"))
+    await eventually(lambda: all(label(c) == "hello 49" for c in clients))
+    assert not any(c.closed.is_set() for c in clients)
+    await asyncio.gather(*(c.close() for c in clients))
+
+
+async def test_db_connections_do_not_grow_per_room(live_server, http, tenant_a, app):
+    """Ten open rooms hold no database connection between writes."""
+    from backend.seed import welcome_graph
+
+    clients = []
+    for i in range(10):
+        r = await http.post("/api/workflows", json={"name": f"w{i}", "graph": welcome_graph()},
+                              headers=tenant_a.editor.headers)
+        clients.append(await YClient(url(live_server, r.json(), tenant_a.editor)).connect())
+    for c in clients:
+        c.edit(set_label("x"))
+    await asyncio.sleep(1.5)  # a flush of every room happened meanwhile
+    assert len(app.state.collab.rooms) >= 10
+    assert app.state.db.engine.pool.checkedout() <= 2
+    await asyncio.gather(*(c.close() for c in clients))
+
+
+async def test_compaction_keeps_the_whole_document(live_server, workflow, tenant_a, db_url, app):
+    """Compaction folds the update rows into the state without losing anything: the document
+    is the same, and a client with an old state vector still syncs."""
+    a = await YClient(url(live_server, workflow, tenant_a.editor)).connect()
+    old = Doc()
+    old.apply_update(a.doc.get_update())  # a client that goes offline now
+    for i in range(5):
+        a.edit(set_label(f"v{i}"))
+    a.edit(lambda d: d.get("nodes", type=Map).pop("big"))
+    await a.close()  # the room closes: flush, then compaction
+    await eventually(lambda: workflow["id"] not in app.state.collab.rooms)
+    db = Database(db_url)
+    try:
+        async with db.sessionmaker() as s:
+            state, rows = await store.load(s, workflow["id"])
+            assert rows == [] and state
+            before = graph_from_doc(await store.load_doc(s, workflow["id"]))
+        async with db.sessionmaker() as s, s.begin():
+            assert await store.compact(s, workflow["id"], tenant_a.id) == 0
+    finally:
+        await db.dispose()
+    assert before == graph_from_doc(a.doc)
+    stale = await YClient(url(live_server, workflow, tenant_a.editor), doc=old).connect()
+    await eventually(lambda: graph_from_doc(stale.doc) == before)
+    await stale.close()
