@@ -26,6 +26,7 @@ class Script:
     malformed: bool = False
     usage: bool = True
     always_fail: int | None = None
+    only_path: str | None = None      # failures apply only to requests whose path contains this
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -51,7 +52,8 @@ class _Handler(BaseHTTPRequestHandler):
         with fake.lock:
             fake.requests.append({"path": self.path, "headers": dict(self.headers.items()), "body": body})
             script = fake.current
-            status = script.fail.pop(0) if script.fail else script.always_fail
+            applies = script.only_path is None or script.only_path in self.path
+            status = (script.fail.pop(0) if script.fail else script.always_fail) if applies else None
         anthropic = self.path.rstrip("/").endswith("/messages") and "/chat/" not in self.path
         if script.delay:
             time.sleep(script.delay)
