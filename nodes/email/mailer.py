@@ -1,0 +1,203 @@
+"""The mail service nodes use: exactly-once sends, suppression, unsubscribe links, rate limits.
+
+Exactly once, per (run, node, recipient) idempotency key:
+1. the sent-log row is claimed before sending (a unique key: a second claim sees the first);
+2. the provider is called (Resend also gets the key as Idempotency-Key);
+3. the row is marked "sent" with the provider's message id.
+A retried step finds "sent" rows and skips them, so only the unsent recipients go out. A
+definite failure (an error answer) releases the row so the retry sends it. A row left in
+"sending" (the process died, or a timeout after the request went out) is resent only to a
+provider that deduplicates by key (Resend, the outbox); for the others the message is
+reported "uncertain" and not resent: a missing mail can be sent again, a duplicate can't be
+taken back.
+
+`MemoryMailStore` keeps all of this in the process: it serves tests and graphs run without
+the app (the app wires the database store, backend/email/store.py).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import hashlib
+import hmac
+import time
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from limits import parse
+from limits.aio.storage import MemoryStorage
+from limits.aio.strategies import MovingWindowRateLimiter
+
+from nodes.email.mime import Outgoing, build_mime
+from nodes.email.providers import SendFailed, make_provider
+from nodes.sdk import NodeConfigError, NodeTemporaryError
+
+
+class MailStore(Protocol):
+    async def provider_config(self, tenant_id: str) -> dict[str, Any] | None: ...
+    async def suppressed(self, tenant_id: str, emails: list[str]) -> set[str]: ...
+    async def claim(self, tenant_id: str, key: str, to: str, run_id: str, node_id: str) -> tuple[str, dict | None]: ...
+    async def finish(self, tenant_id: str, key: str, result: dict[str, Any]) -> None: ...
+    async def release(self, tenant_id: str, key: str) -> None: ...
+    async def outbox_add(self, tenant_id: str, run_id: str, node_id: str, msg: Outgoing, raw: str) -> str: ...
+
+
+@dataclass
+class MemoryMailStore:
+    provider: dict[str, Any] | None = None
+    log: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
+    suppressions: dict[str, set[str]] = field(default_factory=dict)
+    outbox: list[dict[str, Any]] = field(default_factory=list)
+
+    async def provider_config(self, tenant_id: str) -> dict[str, Any] | None:
+        return self.provider
+
+    async def suppressed(self, tenant_id: str, emails: list[str]) -> set[str]:
+        return self.suppressions.get(tenant_id, set()) & set(emails)
+
+    async def claim(self, tenant_id: str, key: str, to: str, run_id: str, node_id: str) -> tuple[str, dict | None]:
+        row = self.log.get((tenant_id, key))
+        if row is not None:
+            return row["status"], row.get("result")
+        self.log[(tenant_id, key)] = {"status": "sending", "to": to}
+        return "new", None
+
+    async def finish(self, tenant_id: str, key: str, result: dict[str, Any]) -> None:
+        self.log[(tenant_id, key)] = {"status": "sent", "result": result}
+
+    async def release(self, tenant_id: str, key: str) -> None:
+        self.log.pop((tenant_id, key), None)
+
+    async def outbox_add(self, tenant_id: str, run_id: str, node_id: str, msg: Outgoing, raw: str) -> str:
+        self.outbox.append({"tenant_id": tenant_id, "to": msg.to, "subject": msg.subject, "raw": raw, "key": msg.key})
+        return msg.message_id
+
+
+class UnsubscribeSigner:
+    """Signed, stateless unsubscribe tokens: tenant and address, HMAC-SHA256 with the app secret."""
+
+    def __init__(self, secret: str, base_url: str):
+        self._key = hashlib.sha256(("maily-unsubscribe:" + secret).encode()).digest()
+        self.base_url = base_url.rstrip("/")
+
+    def token(self, tenant_id: str, email: str) -> str:
+        body = base64.urlsafe_b64encode(f"{tenant_id}:{email.lower()}".encode()).decode().rstrip("=")
+        sig = hmac.new(self._key, body.encode(), hashlib.sha256).digest()[:18]
+        return f"{body}.{base64.urlsafe_b64encode(sig).decode()}"
+
+    def url(self, tenant_id: str, email: str) -> str:
+        return f"{self.base_url}/api/email/unsubscribe/{self.token(tenant_id, email)}"
+
+    def read(self, token: str) -> tuple[str, str] | None:
+        body, _, sig = token.partition(".")
+        good = base64.urlsafe_b64encode(hmac.new(self._key, body.encode(), hashlib.sha256).digest()[:18]).decode()
+        if not sig or not hmac.compare_digest(sig, good):
+            return None
+        try:
+            tenant_id, _, email = base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)).decode().partition(":")
+        except (ValueError, UnicodeDecodeError):
+            return None
+        return (tenant_id, email) if tenant_id and email else None
+
+
+class RateLimits:
+    """Moving-window limits per tenant and per provider ("100/second"); a send over the limit
+    waits for room instead of failing, so a big list is paced, not rejected."""
+
+    def __init__(self, tenant: str = "100/second", providers: dict[str, str] | None = None):
+        self._limiter = MovingWindowRateLimiter(MemoryStorage())
+        self._tenant = parse(tenant)
+        self._providers = {k: parse(v) for k, v in (providers or {}).items()}
+
+    async def _wait(self, item: Any, *ids: str) -> None:
+        while not await self._limiter.hit(item, *ids):
+            stats = await self._limiter.get_window_stats(item, *ids)
+            await asyncio.sleep(min(1.0, max(0.001, stats.reset_time - time.time())))
+
+    async def acquire(self, tenant_id: str, provider: str) -> None:
+        await self._wait(self._tenant, "tenant", tenant_id)
+        if provider in self._providers:
+            await self._wait(self._providers[provider], "provider", provider)
+
+
+class OutboxProvider:
+    """The embedded default: the message is stored, nothing leaves the machine."""
+
+    name = "outbox"
+    supports_idempotency = True
+
+    def __init__(self, store: MailStore, tenant_id: str, run_id: str, node_id: str):
+        self.store, self.tenant_id, self.run_id, self.node_id = store, tenant_id, run_id, node_id
+
+    async def send(self, msg: Outgoing) -> str:
+        return await self.store.outbox_add(self.tenant_id, self.run_id, self.node_id, msg,
+                                           build_mime(msg).as_string())
+
+    async def aclose(self) -> None:
+        pass
+
+
+@dataclass
+class Mailer:
+    store: Any = field(default_factory=MemoryMailStore)
+    signer: UnsubscribeSigner = field(default_factory=lambda: UnsubscribeSigner("offline", "http://127.0.0.1:8000"))
+    limits: RateLimits = field(default_factory=RateLimits)
+    http: Any = None
+    allowed_hosts: frozenset[str] = frozenset()
+    concurrency: int = 8
+
+    async def send_batch(self, tenant_id: str, run_id: str, node_id: str, messages: list[Outgoing],
+                         use_outbox: bool = False) -> list[dict[str, Any]]:
+        config = None if use_outbox else await self.store.provider_config(tenant_id)
+        provider = OutboxProvider(self.store, tenant_id, run_id, node_id) if not config \
+            else make_provider(config, self.http, self.allowed_hosts)
+        blocked = await self.store.suppressed(tenant_id, [m.envelope_to for m in messages])
+        gate = asyncio.Semaphore(self.concurrency)
+        temporary: list[NodeTemporaryError] = []
+        fatal: list[NodeConfigError] = []
+
+        async def one(msg: Outgoing) -> dict[str, Any]:
+            base = {"to": msg.to, "key": msg.key, "provider": provider.name}
+            if msg.envelope_to in blocked:
+                return {**base, "status": "suppressed"}
+            async with gate:
+                state, previous = await self.store.claim(tenant_id, msg.key, msg.envelope_to, run_id, node_id)
+                if state == "sent":
+                    return {**(previous or base), "status": "sent", "duplicate": True}
+                if state == "sending" and not provider.supports_idempotency:
+                    return {**base, "status": "uncertain"}
+                await self.limits.acquire(tenant_id, provider.name)
+                try:
+                    message_id = await provider.send(msg)
+                except SendFailed as exc:
+                    if not exc.maybe_sent:
+                        await self.store.release(tenant_id, msg.key)
+                    temporary.append(exc)
+                    return {**base, "status": "retrying", "error": exc.message}
+                except NodeTemporaryError as exc:
+                    await self.store.release(tenant_id, msg.key)
+                    temporary.append(exc)
+                    return {**base, "status": "retrying", "error": exc.message}
+                except NodeConfigError as exc:
+                    await self.store.release(tenant_id, msg.key)
+                    if exc.pointer == "/provider":  # credentials, sender domain: every message would fail
+                        fatal.append(exc)
+                    return {**base, "status": "failed", "error": exc.message}
+                result = {**base, "status": "sent", "message_id": message_id}
+                await self.store.finish(tenant_id, msg.key, result)
+                return result
+
+        try:
+            results = await asyncio.gather(*(one(m) for m in messages))
+        finally:
+            await provider.aclose() if hasattr(provider, "aclose") else None
+        if fatal:
+            raise fatal[0]
+        if temporary:
+            # The step is retried; the messages marked sent above are skipped next time.
+            sent = sum(r["status"] == "sent" for r in results)
+            raise NodeTemporaryError(f"{len(temporary)} of {len(messages)} message(s) must be retried "
+                                     f"({sent} sent): {temporary[0].message}",
+                                     retry_after=max((t.retry_after or 0) for t in temporary) or None)
+        return list(results)
