@@ -208,6 +208,56 @@ def worker() -> None:
     raise typer.Exit(2)
 
 
+ai_app = typer.Typer(no_args_is_help=True, help="AI gateway: usage and cost reports.")
+app.add_typer(ai_app, name="ai")
+
+
+@ai_app.command("usage")
+def ai_usage(tenant: str = typer.Option(..., help="Tenant slug or id"),
+             by: str = typer.Option("day", help="workflow, model, day, provider or node_type"),
+             days: int = typer.Option(30, help="Only the last N days"),
+             as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table")) -> None:
+    """AI calls, cache hits, errors, tokens and cost of one tenant, grouped."""
+    from datetime import timedelta
+
+    import sqlalchemy as sa
+    from rich.table import Table
+
+    from backend.ai.services import usage_report
+    from backend.db.models import Tenant, utcnow
+    from backend.db.session import Database
+
+    if by not in ("workflow", "model", "day", "provider", "node_type"):
+        err.print(f"[red]--by must be workflow, model, day, provider or node_type, not {by!r}[/red]")
+        raise typer.Exit(2)
+
+    async def go() -> list[dict[str, Any]] | None:
+        db = Database(_settings().resolved_database_url)
+        try:
+            async with db.sessionmaker() as s:
+                row = (await s.execute(sa.select(Tenant.id).where(sa.or_(Tenant.slug == tenant, Tenant.id == tenant)))).first()
+                if row is None:
+                    return None
+                return await usage_report(s, row[0], by, since=utcnow() - timedelta(days=days))  # type: ignore[arg-type]
+        finally:
+            await db.dispose()
+
+    rows = asyncio.run(go())
+    if rows is None:
+        err.print(f"[red]no tenant {tenant!r}[/red]")
+        raise typer.Exit(1)
+    if as_json:
+        out.print_json(json.dumps(rows))
+        return
+    table = Table(title=f"AI usage by {by}, last {days} days")
+    for col in (by, "calls", "cache_hits", "errors", "tokens_in", "tokens_out", "cost_usd", "avg_latency_ms"):
+        table.add_column(col, justify="left" if col == by else "right")
+    for r in rows:
+        table.add_row(str(r[by]), *(str(r[k]) for k in ("calls", "cache_hits", "errors", "tokens_in", "tokens_out")),
+                      f"{r['cost_usd']:.6f}", f"{r['avg_latency_ms']:.1f}")
+    out.print(table)
+
+
 def main() -> None:
     app()
 

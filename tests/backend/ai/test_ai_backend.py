@@ -148,3 +148,21 @@ async def test_call_quota_and_cache_hits_on_the_database(db, tenant_a, fake, cli
     for group in ("model", "day", "provider", "node_type"):
         r = await client.get(f"/api/ai/usage?group_by={group}", headers=tenant_a.viewer.headers)
         assert r.status_code == 200 and len(r.json()) == 1 and r.json()[0]["calls"] == 2, r.text
+
+
+async def test_cli_ai_usage_reports_by_model(db, db_url, tenant_a, tmp_path):
+    import json as _json
+    import os
+    import subprocess
+    import sys
+
+    await DbStore(db, SECRET).record({
+        "tenant_id": tenant_a.id, "workflow_id": "wf", "run_id": "r", "node_id": "n", "node_type": "ai.classify",
+        "provider": "openai", "model": "gpt-4o-mini", "tokens_in": 100, "tokens_out": 10, "cost_micros": 21,
+        "cached": False, "latency_ms": 5.0, "ok": True, "error": None})
+    env = {**os.environ, "MAILY_DATABASE_URL": db_url, "MAILY_DATA_DIR": str(tmp_path)}
+    args = [sys.executable, "-m", "backend.cli", "ai", "usage", "--tenant", tenant_a.slug, "--by", "model", "--json"]
+    proc = await asyncio.to_thread(subprocess.run, args, capture_output=True, text=True, env=env, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    rows = _json.loads(proc.stdout)
+    assert rows[0]["model"] == "openai:gpt-4o-mini" and rows[0]["tokens_in"] == 100 and rows[0]["cost_usd"] == 0.000021
