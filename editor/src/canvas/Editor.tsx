@@ -144,6 +144,9 @@ export function Editor({ workflow, catalogue, me }: { workflow: Workflow; catalo
           errors: probs.filter((p) => p.severity === 'error').map((p) => p.message),
           warnings: probs.filter((p) => p.severity !== 'error').map((p) => p.message),
           run: runs.states[n.id] ?? null, remote: remoteSel[n.id] ?? [], draggedBy: draggedBy[n.id] ?? null,
+          portLabels: Array.isArray(n.config.cases)
+            ? Object.fromEntries((n.config.cases as { label?: string }[]).map((c, i) => [`case_${i + 1}`, c?.label ?? '']).filter(([, l]) => l))
+            : {},
         },
       }
     })
@@ -387,7 +390,7 @@ export function Editor({ workflow, catalogue, me }: { workflow: Workflow; catalo
               onNodeClick={(_e, n) => { if (!n.id.startsWith(NOTE)) setPanel(null) }}
               nodesConnectable={!readOnly} nodesDraggable={!readOnly} elementsSelectable
               deleteKeyCode={null} multiSelectionKeyCode={['Meta', 'Control', 'Shift']} selectionKeyCode="Shift"
-              fitView fitViewOptions={{ padding: 0.25, maxZoom: 1.1 }} minZoom={0.1} maxZoom={2.5}
+              fitView fitViewOptions={{ padding: 0.25, maxZoom: 1 }} minZoom={0.1} maxZoom={2.5}
               defaultEdgeOptions={{ type: 'default' }} proOptions={{ hideAttribution: true }}
             >
               <Background variant={BackgroundVariant.Dots} gap={18} size={1.2} color="#cbd5e1" />

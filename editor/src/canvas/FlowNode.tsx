@@ -20,6 +20,7 @@ export type FlowNodeData = {
   run: RunBadge | null
   remote: { name: string; color: string }[] // other people who selected this node
   draggedBy: string | null
+  portLabels: Record<string, string> // e.g. a switch's case labels
 }
 export type FlowNodeT = Node<FlowNodeData, 'flow'>
 
@@ -63,7 +64,7 @@ function FlowNodeView({ id, data, selected }: NodeProps<FlowNodeT>) {
         <div className="ports-out">
           {data.outputs.map((p) => (
             <div className="port port-out" key={p.name} title={`${p.name}: ${p.type}${p.each ? ' (per item)' : ''}`}>
-              <em>{p.type}</em><span>{p.name}</span>
+              <em>{p.type}</em><span>{data.portLabels[p.name] || p.name}</span>
               <Handle type="source" position={Position.Right} id={p.name} data-testid={`port-${id}-out-${p.name}`}
                 className={`handle type-${p.type}`} />
             </div>

@@ -4,7 +4,7 @@ import type { NodeType } from '../api/types'
 import { Icon, categoryColor } from './icons'
 
 export const DRAG_MIME = 'application/x-maily-node-type'
-const ORDER = ['trigger', 'data', 'logic', 'http', 'util']
+const ORDER = ['trigger', 'data', 'logic', 'ai', 'http', 'email', 'util']
 
 export function Palette({ types, disabled, onAdd, onAddNote }: {
   types: NodeType[]; disabled: boolean; onAdd: (t: NodeType) => void; onAddNote: () => void

@@ -25,6 +25,12 @@ const PATHS: Record<string, string> = {
   trash: 'M3 6h18M19 6l-1 14a2 2 0 0 1-2 2H8a2 2 0 0 1-2-2L5 6M10 11v6M14 11v6M9 6V4a1 1 0 0 1 1-1h4a1 1 0 0 1 1 1v2',
   x: 'M18 6L6 18M6 6l12 12',
   plus: 'M12 5v14M5 12h14',
+  sparkles: 'M12 3l1.9 5.8L20 10.7l-6.1 1.9L12 18.5l-1.9-5.9L4 10.7l6.1-1.9zM19 3v4M21 5h-4M5 17v4M7 19H3',
+  scan: 'M3 7V5a2 2 0 0 1 2-2h2M17 3h2a2 2 0 0 1 2 2v2M21 17v2a2 2 0 0 1-2 2h-2M7 21H5a2 2 0 0 1-2-2v-2M7 12h10',
+  'user-pen': 'M11.5 15H7a4 4 0 0 0-4 4v2M10 11a4 4 0 1 0 0-8 4 4 0 0 0 0 8zM21.4 16.6a2 2 0 0 0-3-3L14 18v3h3z',
+  compress: 'M4 14h6v6M20 10h-6V4M14 10l7-7M3 21l7-7',
+  send: 'M22 2L11 13M22 2l-7 20-4-9-9-4z',
+  'file-text': 'M14 2H6a2 2 0 0 0-2 2v16a2 2 0 0 0 2 2h12a2 2 0 0 0 2-2V8zM14 2v6h6M16 13H8M16 17H8M10 9H8',
 }
 
 export function Icon({ name, size = 16, className }: { name: string; size?: number; className?: string }) {
