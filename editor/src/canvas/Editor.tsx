@@ -106,16 +106,17 @@ export function Editor({ workflow, catalogue, me }: { workflow: Workflow; catalo
 
   // --- presence ---------------------------------------------------------------------------------
   useEffect(() => { presence.update({ selection: [...selected].filter((id) => !id.startsWith(NOTE)) }) }, [selected, presence.update])
-  const remoteSel = useMemo(() => {
-    const out: Record<string, { name: string; color: string }[]> = {}
-    for (const p of presence.peers) for (const id of p.selection ?? []) (out[id] ??= []).push({ name: p.user.name, color: p.user.color })
-    return out
-  }, [presence.peers])
-  const draggedBy = useMemo(() => {
-    const out: Record<string, string> = {}
-    for (const p of presence.peers) for (const id of Object.keys(p.dragging ?? {})) out[id] = p.user.name
-    return out
-  }, [presence.peers])
+  // Keyed by content, so peers' cursor moves do not redraw every node.
+  const selKey = JSON.stringify(presence.peers.map((p) => [p.user.name, p.user.color, p.selection ?? [], Object.keys(p.dragging ?? {})]))
+  const { remoteSel, draggedBy } = useMemo(() => {
+    const sel: Record<string, { name: string; color: string }[]> = {}
+    const drag: Record<string, string> = {}
+    for (const [name, color, ids, dragging] of JSON.parse(selKey) as [string, string, string[], string[]][]) {
+      for (const id of ids) (sel[id] ??= []).push({ name, color })
+      for (const id of dragging) drag[id] = name
+    }
+    return { remoteSel: sel, draggedBy: drag }
+  }, [selKey])
   // Runs are shared through awareness: follow the newest run a co-editor started.
   useEffect(() => {
     for (const p of presence.peers) {
@@ -274,9 +275,9 @@ export function Editor({ workflow, catalogue, me }: { workflow: Workflow; catalo
     undo.manager?.stopCapturing()
     o.setPositions(autoLayout(graph, sizes))
     undo.manager?.stopCapturing()
-    setTimeout(() => rf.fitView({ padding: 0.2, duration: 300 }), 80)
+    setTimeout(() => rf.fitView({ padding: 0.2, duration: 300, maxZoom: 1 }), 80)
   }
-  const fit = () => rf.fitView({ padding: 0.2, duration: 300 })
+  const fit = () => rf.fitView({ padding: 0.2, duration: 300, maxZoom: 1 })
   const startRun = async (input: Record<string, unknown>, version: number | null) => {
     setRunBusy(true); setRunError(null)
     try {
@@ -333,7 +334,8 @@ export function Editor({ workflow, catalogue, me }: { workflow: Workflow; catalo
           </span>
           {validation.result && (
             <span className={`validity ${errorCount ? 'bad' : 'ok'}`} data-testid="validation-summary">
-              {errorCount ? `${errorCount} problem${errorCount === 1 ? '' : 's'}` : 'Valid'}
+              {errorCount ? `${errorCount} error${errorCount === 1 ? '' : 's'}` : 'Valid'}
+              {validation.result.warning_count > 0 && <span className="warn-count"> · {validation.result.warning_count} warning{validation.result.warning_count === 1 ? '' : 's'}</span>}
             </span>
           )}
           <div className="grow" />
