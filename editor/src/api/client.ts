@@ -46,7 +46,7 @@ export const api = {
   getVersion: (id: string, n: number) => call<Version>('GET', `/workflows/${id}/versions/${n}`),
   publish: (id: string, note: string) => call<Version>('POST', `/workflows/${id}/publish`, { note }),
   restore: (id: string, n: number) => call<Workflow>('POST', `/workflows/${id}/versions/${n}/restore`),
-  diffVersions: (id: string, from: number, to: number) =>
+  diffVersions: (id: string, from: number | 'draft', to: number | 'draft') =>
     call<unknown>('GET', `/workflows/${id}/versions/diff` + q({ from_version: from, to_version: to })),
 
   nodeTypes: () => call<NodeType[]>('GET', '/nodes'),

@@ -6,7 +6,7 @@ import {
 } from '@xyflow/react'
 import { api } from '../api/client'
 import type { Graph, GraphNode, Me, NodeType, Position, VersionSummary, Workflow } from '../api/types'
-import { docToGraph, graphToDoc, LOCAL_ORIGIN } from '../collab/convert'
+import { graphToDoc, LOCAL_ORIGIN } from '../collab/convert'
 import { ops as makeOps } from '../collab/ops'
 import { useCollabGraph } from '../collab/useCollabGraph'
 import { colorFor, usePresence } from '../collab/usePresence'
@@ -29,6 +29,8 @@ import { useValidation } from './useValidation'
 
 const nodeTypes = { flow: FlowNode, note: NoteNode }
 const NOTE = 'note:'
+/** The collab server persists accepted updates within about a second (backend/collab/rooms.py). */
+const SAVE_SETTLE_MS = 1500
 type Panel = 'runs' | 'versions' | null
 type Size = { width: number; height: number }
 
@@ -68,6 +70,8 @@ export function Editor({ workflow, catalogue, me }: { workflow: Workflow; catalo
 
   const graphRef = useRef(graph)
   graphRef.current = graph
+  const lastChange = useRef(0)
+  useEffect(() => { lastChange.current = Date.now() }, [graph])
   const specs = useMemo(() => new Map(catalogue.map((t) => [`${t.type}@${t.version}`, t])), [catalogue])
   const specOf = useCallback((n: GraphNode | undefined) => (n ? specs.get(`${n.type}@${n.type_version}`) : undefined), [specs])
 
@@ -281,8 +285,11 @@ export function Editor({ workflow, catalogue, me }: { workflow: Workflow; catalo
   const startRun = async (input: Record<string, unknown>, version: number | null) => {
     setRunBusy(true); setRunError(null)
     try {
-      // Run exactly what is on screen: save the draft first (the collab server persists it too).
-      if (!version && doc && synced) await api.updateWorkflow(workflow.id, { graph: docToGraph(doc) })
+      // Run what is on screen: the collab server writes the draft within about a second of the
+      // last change, so wait until the document has been quiet that long (no REST save that could
+      // clobber a co-editor's edit still on its way).
+      const quiet = Date.now() - lastChange.current
+      if (!version && synced && quiet < SAVE_SETTLE_MS) await new Promise((r) => setTimeout(r, SAVE_SETTLE_MS - quiet))
       const r = await api.startRun(workflow.id, input, version ?? undefined)
       lastRunAt.current = Date.now()
       runs.show(r.id)
@@ -413,7 +420,7 @@ export function Editor({ workflow, catalogue, me }: { workflow: Workflow; catalo
           )}
           {panel === 'versions' && (
             <VersionsPanel workflowId={workflow.id} readOnly={readOnly} onVersions={setVersions} onClose={() => setPanel(null)}
-              beforePublish={async () => { if (doc && synced) await api.updateWorkflow(workflow.id, { graph: docToGraph(doc) }) }}
+              beforePublish={async () => { const q = Date.now() - lastChange.current; if (q < SAVE_SETTLE_MS) await new Promise((r) => setTimeout(r, SAVE_SETTLE_MS - q)) }}
               onRestored={restored} />
           )}
           {!panel && onlyNode && (

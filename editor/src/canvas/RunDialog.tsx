@@ -58,7 +58,7 @@ export function RunDialog({ trigger, versions, busy, error, onRun, onClose }: Pr
         <div className="modal-actions">
           <button className="btn" onClick={onClose}>Cancel</button>
           <button className="btn primary" disabled={busy || (mode === 'json' && !!parsed.err)} onClick={submit} data-testid="run-start">
-            {busy ? 'Starting…' : 'Run'}
+            {busy ? 'Saving and starting…' : 'Run'}
           </button>
         </div>
       </div>

@@ -20,7 +20,7 @@ export function VersionsPanel({ workflowId, readOnly, beforePublish, onRestored,
   const [busy, setBusy] = useState(false)
   const [problems, setProblems] = useState<Problem[]>([])
   const [message, setMessage] = useState<string | null>(null)
-  const [diff, setDiff] = useState<{ from: number; to: number; body: unknown | null; missing?: boolean } | null>(null)
+  const [diff, setDiff] = useState<{ from: number; to: number | 'draft'; body: unknown | null; missing?: boolean } | null>(null)
 
   const load = () => api.listVersions(workflowId).then((v) => { setVersions(v); onVersions(v) }).catch(() => setVersions([]))
   useEffect(() => { load() }, [workflowId]) // eslint-disable-line react-hooks/exhaustive-deps
@@ -40,10 +40,10 @@ export function VersionsPanel({ workflowId, readOnly, beforePublish, onRestored,
     try { const wf = await api.restore(workflowId, n); onRestored(wf.graph); setMessage(`Restored version ${n} into the draft.`) }
     catch (e) { setMessage(String((e as Error).message)) }
   }
-  const compare = async (from: number, to: number) => {
+  const compare = async (from: number, to: number | 'draft') => {
     setDiff({ from, to, body: null })
     try { setDiff({ from, to, body: await api.diffVersions(workflowId, from, to) }) }
-    catch (e) { setDiff({ from, to, body: null, missing: e instanceof ApiError && e.status === 404 }) }
+    catch (e) { setDiff({ from, to, body: e instanceof ApiError && e.status === 404 ? null : { error: (e as Error).message }, missing: e instanceof ApiError && e.status === 404 }) }
   }
 
   return (
@@ -67,14 +67,16 @@ export function VersionsPanel({ workflowId, readOnly, beforePublish, onRestored,
               <span className="pill">v{v.version}</span>
               <span className="grow">{v.note || <span className="muted">no note</span>}<br /><span className="muted small">{ago(v.created_at)}</span></span>
               {versions[i + 1] && <button className="btn small" onClick={() => compare(versions[i + 1].version, v.version)}
-                data-testid={`version-diff-${v.version}`}>Diff</button>}
+                title={`Changes from v${versions[i + 1].version} to v${v.version}`} data-testid={`version-diff-${v.version}`}>Diff</button>}
+              <button className="btn small" onClick={() => compare(v.version, 'draft')} title={`Changes from v${v.version} to the draft`}
+                data-testid={`version-diff-draft-${v.version}`}>vs draft</button>
               <button className="btn small" disabled={readOnly} onClick={() => restore(v.version)} data-testid={`version-restore-${v.version}`}>Restore</button>
             </div>
           ))}
         </div>
         {diff && (
           <div className="diff" data-testid="version-diff">
-            <h5>v{diff.from} → v{diff.to}</h5>
+            <h5>v{diff.from} → {diff.to === 'draft' ? 'draft' : `v${diff.to}`}</h5>
             {diff.missing ? <p className="muted small">Comparing versions is not available on this server yet.</p>
               : diff.body === null ? <p className="muted small">Loading…</p> : <DiffView body={diff.body} />}
           </div>
@@ -84,22 +86,37 @@ export function VersionsPanel({ workflowId, readOnly, beforePublish, onRestored,
   )
 }
 
-/** The diff endpoint's answer is still being designed: show known lists nicely, anything else as JSON. */
+type Change = { pointer: string; op: string; from?: unknown; to?: unknown }
+const short = (v: unknown) => { const t = JSON.stringify(v); return t === undefined ? '—' : t.length > 60 ? t.slice(0, 57) + '…' : t }
+const nameOf = (x: any) => (typeof x === 'string' ? x : x?.label ? `${x.label} (${x.id})` : x?.source ? `${x.source}.${x.source_port} → ${x.target}.${x.target_port}` : x?.id ?? short(x))
+
+/** GET .../versions/diff: {nodes, edges, notes: {added, removed, changed}, document: [changes]}; anything else as JSON. */
 function DiffView({ body }: { body: any }) {
   const sections = ['nodes', 'edges', 'notes'].filter((k) => body && typeof body[k] === 'object')
   if (!sections.length) return <pre className="json">{JSON.stringify(body, null, 2)}</pre>
+  const doc: Change[] = Array.isArray(body.document) ? body.document : []
+  const empty = !doc.length && sections.every((k) => ['added', 'removed', 'changed'].every((p) => !body[k]?.[p]?.length))
+  if (empty) return <p className="muted small">No differences.</p>
+  const line = (c: Change, i: number) => (
+    <div key={i} className="diff-change mono">{c.pointer}: {c.op === 'add' ? <ins>{short(c.to)}</ins> : c.op === 'remove' ? <del>{short(c.from)}</del> : <><del>{short(c.from)}</del> → <ins>{short(c.to)}</ins></>}</div>
+  )
   return (
     <div>
-      {sections.map((k) => (
-        <div key={k}>
-          <h6>{k}</h6>
-          {['added', 'removed', 'changed'].map((kind) => {
-            const items = body[k]?.[kind]
-            if (!Array.isArray(items) || !items.length) return null
-            return <div key={kind} className={`diff-${kind}`}>{kind}: {items.map((x: any) => (typeof x === 'string' ? x : x.id ?? JSON.stringify(x))).join(', ')}</div>
-          })}
-        </div>
-      ))}
+      {doc.length > 0 && <div><h6>document</h6>{doc.map(line)}</div>}
+      {sections.map((k) => {
+        const d = body[k] ?? {}
+        if (!d.added?.length && !d.removed?.length && !d.changed?.length) return null
+        return (
+          <div key={k}>
+            <h6>{k}</h6>
+            {(d.added ?? []).map((x: any, i: number) => <div key={`a${i}`} className="diff-added">+ {nameOf(x)}</div>)}
+            {(d.removed ?? []).map((x: any, i: number) => <div key={`r${i}`} className="diff-removed">− {nameOf(x)}</div>)}
+            {(d.changed ?? []).map((x: any, i: number) => (
+              <div key={`c${i}`} className="diff-changed">~ {x.id}{Array.isArray(x.changes) && x.changes.map(line)}</div>
+            ))}
+          </div>
+        )
+      })}
     </div>
   )
 }
