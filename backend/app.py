@@ -70,6 +70,13 @@ def _editor_handlers(dist: Path) -> list[Any]:
     return [editor]
 
 
+def _email_routes() -> list[Any]:
+    from backend.certify.controllers import CertificateController
+    from backend.email.controllers import EmailController, UnsubscribeController
+
+    return [EmailController, UnsubscribeController, CertificateController]
+
+
 def create_app(
     settings: Settings | None = None,
     *,
@@ -93,7 +100,7 @@ def create_app(
     origins = sorted(settings.allowed_origin_set)
     app = Litestar(
         route_handlers=[AuthController, WorkflowController, AIController, CatalogueController, HealthController,
-                        RunController, stream_run_events, collab_socket, *extra_route_handlers, *_editor_handlers(editor_dist or EDITOR_DIST)],
+                        RunController, stream_run_events, collab_socket, *_email_routes(), *extra_route_handlers, *_editor_handlers(editor_dist or EDITOR_DIST)],
         dependencies=dependencies(),
         exception_handlers=exception_handlers(),
         middleware=[session_config(settings).middleware],

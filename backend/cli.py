@@ -198,6 +198,30 @@ def token(email: str = typer.Option(..., help="The user's email"), name: str = "
 
 
 @app.command()
+def verify(cert_file: Path) -> None:
+    """Check a certificate file against this installation's keys and ledger; exit 0 when valid."""
+    from backend.certify.service import verify_document
+    from backend.db.session import Database
+
+    doc = _load_json(cert_file)
+
+    async def go() -> dict[str, Any]:
+        db = Database(_settings().resolved_database_url)
+        try:
+            return await verify_document(db, doc)
+        finally:
+            await db.dispose()
+
+    report = asyncio.run(go())
+    for name, ok in report["checks"].items():
+        out.print(f"  {'[green]ok[/green]  ' if ok else '[red]FAIL[/red]'} {name}")
+    for problem in report["problems"]:
+        err.print(f"[red]{problem}[/red]")
+    out.print("[green]valid[/green]" if report["valid"] else "[red]NOT valid[/red]")
+    raise typer.Exit(0 if report["valid"] else 1)
+
+
+@app.command()
 def worker() -> None:
     """Start a Prefect worker for production mode (MAILY_MODE=production, PREFECT_API_URL)."""
     s = _settings()

@@ -62,6 +62,17 @@ class Settings(BaseSettings):
     ai_anthropic_api_key: SecretStr = SecretStr("")
     ai_compatible_base_url: str = ""    # e.g. http://127.0.0.1:11434/v1 (Ollama)
     ai_compatible_api_key: SecretStr = SecretStr("")
+    # Email: the app's public address, for unsubscribe links in mail (default http://host:port).
+    public_url: str = ""
+    # Sends per tenant and per provider (the limits package's notation); a send over a limit waits.
+    email_tenant_rate: str = "100/second"
+    email_provider_rates: str = "smtp=100/second,resend=2/second,sendgrid=100/second,mailgun=100/second"
+    # DNS for verify.email_address: comma-separated resolver addresses (empty: the system's), port, timeouts.
+    dns_nameservers: str = ""
+    dns_port: int = 53
+    dns_timeout_s: float = 2.0
+    dns_lifetime_s: float = 4.0
+    dns_enabled: bool = True
     log_level: str = "INFO"
     log_json: bool = False
 

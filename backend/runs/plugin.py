@@ -20,10 +20,11 @@ log = logging.getLogger("maily.runs")
 
 def node_services(settings: Settings) -> Services:
     from backend.ai.store import build_gateway
+    from backend.email.store import build_email_services
 
-    return Services(http=SafeHttpClient(allowed_hosts=settings.http_allowed_host_set, timeout_s=settings.http_timeout_s,
-                                        max_response_bytes=settings.http_max_response_bytes),
-                    extra={"ai": build_gateway(settings)})
+    http = SafeHttpClient(allowed_hosts=settings.http_allowed_host_set, timeout_s=settings.http_timeout_s,
+                          max_response_bytes=settings.http_max_response_bytes)
+    return Services(http=http, extra={"ai": build_gateway(settings), **build_email_services(settings, http)})
 
 
 async def start_runs(app: Litestar) -> None:

@@ -1,0 +1,278 @@
+"""/api/email: preview, tenant templates, provider settings, outbox, suppressions; the public
+unsubscribe page (GET shows it, POST is RFC 8058 one-click) and provider webhooks."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from typing import Any, Literal
+
+import sqlalchemy as sa
+from litestar import Controller, MediaType, Request, Response, delete, get, post, put
+from litestar.params import Parameter
+from litestar.status_codes import HTTP_204_NO_CONTENT
+from pydantic import BaseModel, Field
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from backend.auth.deps import secret_key
+from backend.auth.guards import requires_editor, requires_owner
+from backend.auth.schemas import Principal
+from backend.crypto import encrypt
+from backend.db.models import looks_like_id, utcnow
+from backend.email.models import EmailOutboxMessage, EmailProviderConfig, EmailSuppression, EmailTemplate
+from backend.email.store import public_url
+from backend.errors import BadRequest, NotFound, read_body, read_json
+from nodes.email.mailer import UnsubscribeSigner
+from nodes.email.template import PreviewRecipient, Recipient, render_email
+from nodes.sdk import NodeConfigError
+
+
+class TemplateIn(BaseModel):
+    name: str = Field(min_length=1, max_length=200)
+    subject: str = Field(default="", max_length=2000)
+    html: str = Field(default="", max_length=256_000)
+    text: str = Field(default="", max_length=256_000)
+
+
+class PreviewIn(BaseModel):
+    subject: str = ""
+    html: str = ""
+    text: str = ""
+    template_id: str = ""
+    data: dict[str, Any] = Field(default_factory=dict)
+    recipient: dict[str, Any] | None = None
+
+
+class ProviderIn(BaseModel):
+    kind: Literal["outbox", "smtp", "resend", "sendgrid", "mailgun"]
+    host: str = ""
+    port: int = Field(default=587, ge=1, le=65535)
+    security: Literal["starttls", "tls", "none"] = "starttls"
+    username: str = ""
+    domain: str = ""
+    base_url: str = ""
+    secret: str = Field(default="", description="SMTP password or API key; stored encrypted, never shown")
+
+
+def _template_out(t: EmailTemplate) -> dict[str, Any]:
+    return {k: getattr(t, k) for k in ("id", "name", "subject", "html", "text", "created_at", "updated_at")}
+
+
+async def _template(s: AsyncSession, p: Principal, template_id: str) -> EmailTemplate:
+    row = await s.get(EmailTemplate, template_id) if looks_like_id(template_id) else None
+    if row is None or row.tenant_id != p.tenant_id:
+        raise NotFound(f"no email template {template_id}")
+    return row
+
+
+def _signer(request: Request) -> UnsubscribeSigner:
+    s = request.app.state.settings
+    return UnsubscribeSigner(secret_key(s), public_url(s))
+
+
+def webhook_token(request: Request, tenant_id: str) -> str:
+    key = hashlib.sha256(("maily-webhook:" + secret_key(request.app.state.settings)).encode()).digest()
+    return tenant_id + "." + hmac.new(key, tenant_id.encode(), hashlib.sha256).hexdigest()[:32]
+
+
+class EmailController(Controller):
+    path = "/api/email"
+    tags = ["email"]
+
+    @post("/preview", operation_id="previewEmail", status_code=200)
+    async def preview(self, request: Request, principal: Principal, db_session: AsyncSession) -> dict[str, Any]:
+        """Render subject, HTML (escaped, CSS inlined) and text as email.compose would."""
+        body = await read_body(request, PreviewIn)
+        templates = {"subject": body.subject, "html": body.html, "text": body.text}
+        if body.template_id:
+            saved = _template_out(await _template(db_session, principal, body.template_id))
+            templates = {k: v or saved[k] for k, v in templates.items()}
+        recipient = Recipient(body.recipient) if body.recipient is not None else PreviewRecipient()
+        try:
+            return render_email(templates, {**body.data, "data": body.data, "recipient": recipient,
+                                            "unsubscribe_url": "#unsubscribe"})
+        except NodeConfigError as exc:
+            raise BadRequest(exc.message, field=exc.pointer.lstrip("/")) from None
+
+    @get("/templates", operation_id="listEmailTemplates")
+    async def list_templates(self, principal: Principal, db_session: AsyncSession) -> list[dict[str, Any]]:
+        rows = (await db_session.execute(sa.select(EmailTemplate).where(EmailTemplate.tenant_id == principal.tenant_id)
+                                         .order_by(EmailTemplate.name))).scalars()
+        return [_template_out(t) for t in rows]
+
+    @post("/templates", operation_id="createEmailTemplate", guards=[requires_editor], status_code=201)
+    async def create_template(self, request: Request, principal: Principal, db_session: AsyncSession) -> dict[str, Any]:
+        body = await read_body(request, TemplateIn)
+        row = EmailTemplate(tenant_id=principal.tenant_id, **body.model_dump())
+        db_session.add(row)
+        await db_session.flush()
+        return _template_out(row)
+
+    @get("/templates/{template_id:str}", operation_id="getEmailTemplate")
+    async def get_template(self, template_id: str, principal: Principal, db_session: AsyncSession) -> dict[str, Any]:
+        return _template_out(await _template(db_session, principal, template_id))
+
+    @put("/templates/{template_id:str}", operation_id="updateEmailTemplate", guards=[requires_editor])
+    async def update_template(self, request: Request, template_id: str, principal: Principal,
+                              db_session: AsyncSession) -> dict[str, Any]:
+        row = await _template(db_session, principal, template_id)
+        for k, v in (await read_body(request, TemplateIn)).model_dump().items():
+            setattr(row, k, v)
+        row.updated_at = utcnow()
+        await db_session.flush()
+        return _template_out(row)
+
+    @delete("/templates/{template_id:str}", operation_id="deleteEmailTemplate", guards=[requires_editor],
+            status_code=HTTP_204_NO_CONTENT)
+    async def delete_template(self, template_id: str, principal: Principal, db_session: AsyncSession) -> None:
+        await db_session.delete(await _template(db_session, principal, template_id))
+
+    @get("/provider", operation_id="getEmailProvider")
+    async def get_provider(self, request: Request, principal: Principal, db_session: AsyncSession) -> dict[str, Any]:
+        """The tenant's provider (never its secret) and the webhook URL to give the provider."""
+        row = await db_session.get(EmailProviderConfig, principal.tenant_id)
+        base = public_url(request.app.state.settings)
+        out = {"kind": row.kind if row else "outbox", "settings": row.settings if row else {},
+               "has_secret": bool(row and row.secret)}
+        out["webhook_url"] = f"{base}/api/email/webhooks/{out['kind']}/{webhook_token(request, principal.tenant_id)}"
+        return out
+
+    @put("/provider", operation_id="setEmailProvider", guards=[requires_owner])
+    async def set_provider(self, request: Request, principal: Principal, db_session: AsyncSession) -> dict[str, Any]:
+        body = await read_body(request, ProviderIn)
+        if body.kind == "smtp" and not body.host:
+            raise BadRequest("SMTP needs a host", field="host")
+        if body.kind == "mailgun" and not body.domain:
+            raise BadRequest("Mailgun needs the sending domain", field="domain")
+        settings = body.model_dump(exclude={"kind", "secret"})
+        row = await db_session.get(EmailProviderConfig, principal.tenant_id)
+        if row is None:
+            row = EmailProviderConfig(tenant_id=principal.tenant_id, kind=body.kind)
+            db_session.add(row)
+        row.kind, row.settings, row.updated_at = body.kind, settings, utcnow()
+        if body.secret:
+            row.secret = encrypt(body.secret, secret=secret_key(request.app.state.settings),
+                                 context=principal.tenant_id.encode())
+        await db_session.flush()
+        return await self.get_provider.fn(self, request, principal, db_session)
+
+    @get("/outbox", operation_id="listEmailOutbox")
+    async def list_outbox(self, principal: Principal, db_session: AsyncSession,
+                          limit: int = Parameter(default=50, ge=1, le=500),
+                          offset: int = Parameter(default=0, ge=0)) -> list[dict[str, Any]]:
+        """Mail kept by the built-in outbox (tenants without a provider): nothing was sent."""
+        rows = (await db_session.execute(sa.select(EmailOutboxMessage)
+                                         .where(EmailOutboxMessage.tenant_id == principal.tenant_id)
+                                         .order_by(EmailOutboxMessage.created_at.desc()).limit(limit).offset(offset))).scalars()
+        return [{k: getattr(r, k) for k in ("id", "run_id", "node_id", "message_id", "sender", "recipient", "subject",
+                                            "created_at")} for r in rows]
+
+    @get("/outbox/{message_id:str}", operation_id="getEmailOutboxMessage")
+    async def get_outbox(self, message_id: str, principal: Principal, db_session: AsyncSession) -> dict[str, Any]:
+        row = await db_session.get(EmailOutboxMessage, message_id) if looks_like_id(message_id) else None
+        if row is None or row.tenant_id != principal.tenant_id:
+            raise NotFound(f"no outbox message {message_id}")
+        return {k: getattr(row, k) for k in ("id", "run_id", "node_id", "message_id", "sender", "recipient", "subject",
+                                             "raw", "created_at")}
+
+    @get("/suppressions", operation_id="listEmailSuppressions")
+    async def list_suppressions(self, principal: Principal, db_session: AsyncSession) -> list[dict[str, Any]]:
+        rows = (await db_session.execute(sa.select(EmailSuppression).where(EmailSuppression.tenant_id == principal.tenant_id)
+                                         .order_by(EmailSuppression.created_at.desc()).limit(1000))).scalars()
+        return [{"email": r.email, "reason": r.reason, "source": r.source, "created_at": r.created_at} for r in rows]
+
+    @post("/suppressions", operation_id="addEmailSuppression", guards=[requires_editor], status_code=201)
+    async def add_suppression(self, request: Request, principal: Principal, db_session: AsyncSession) -> dict[str, Any]:
+        doc = await read_json(request)
+        email = str(doc.get("email", "")).strip().lower() if isinstance(doc, dict) else ""
+        if "@" not in email:
+            raise BadRequest("email is required", field="email")
+        await suppress(db_session, principal.tenant_id, email, "manual", "api")
+        return {"email": email, "reason": "manual"}
+
+    @delete("/suppressions/{email:str}", operation_id="deleteEmailSuppression", guards=[requires_editor],
+            status_code=HTTP_204_NO_CONTENT)
+    async def delete_suppression(self, email: str, principal: Principal, db_session: AsyncSession) -> None:
+        await db_session.execute(sa.delete(EmailSuppression).where(EmailSuppression.tenant_id == principal.tenant_id,
+                                                                   EmailSuppression.email == email.lower()))
+
+
+async def suppress(s: AsyncSession, tenant_id: str, email: str, reason: str, source: str) -> None:
+    exists = (await s.execute(sa.select(EmailSuppression.id).where(EmailSuppression.tenant_id == tenant_id,
+                                                                   EmailSuppression.email == email))).first()
+    if not exists:
+        s.add(EmailSuppression(tenant_id=tenant_id, email=email, reason=reason, source=source))
+        await s.flush()
+
+
+_PAGE = """<!doctype html><html><head><meta charset="utf-8"><title>Unsubscribe</title></head>
+<body style="font-family:system-ui;max-width:32rem;margin:4rem auto">{body}</body></html>"""
+
+
+class UnsubscribeController(Controller):
+    path = "/api/email"
+    tags = ["email"]
+
+    @get("/unsubscribe/{token:str}", operation_id="unsubscribePage", media_type=MediaType.HTML)
+    async def page(self, request: Request, token: str) -> Response:
+        """Public. Shows a confirm button; a GET never unsubscribes (link scanners follow GETs)."""
+        who = _signer(request).read(token)
+        if who is None:
+            return Response(_PAGE.format(body="<p>This unsubscribe link is not valid.</p>"), status_code=404,
+                            media_type=MediaType.HTML)
+        from nodes.email.template import escape
+        return Response(_PAGE.format(body=f"<p>Stop sending mail to <b>{escape(who[1])}</b>?</p>"
+                                          f'<form method="post"><button type="submit">Unsubscribe</button></form>'),
+                        media_type=MediaType.HTML)
+
+    @post("/unsubscribe/{token:str}", operation_id="unsubscribe", media_type=MediaType.HTML, status_code=200)
+    async def one_click(self, request: Request, token: str, db_session: AsyncSession) -> Response:
+        """Public. RFC 8058 one-click (body List-Unsubscribe=One-Click) and the page's button."""
+        who = _signer(request).read(token)
+        if who is None:
+            return Response(_PAGE.format(body="<p>This unsubscribe link is not valid.</p>"), status_code=404,
+                            media_type=MediaType.HTML)
+        await suppress(db_session, who[0], who[1], "unsubscribe", "link")
+        return Response(_PAGE.format(body="<p>You are unsubscribed.</p>"), media_type=MediaType.HTML)
+
+    @post("/webhooks/{provider:str}/{token:str}", operation_id="emailProviderWebhook", status_code=200)
+    async def webhook(self, request: Request, provider: str, token: str, db_session: AsyncSession) -> dict[str, Any]:
+        """Public, authenticated by the secret URL: bounces and complaints become suppressions."""
+        tenant_id = token.partition(".")[0]
+        if not hmac.compare_digest(token, webhook_token(request, tenant_id)):
+            raise NotFound("unknown webhook")
+        raw = await request.body()
+        try:
+            doc = json.loads(raw) if provider != "mailgun-form" else {}
+        except ValueError:
+            raise BadRequest("the body is not JSON") from None
+        events = provider_events(provider, doc)
+        for email, reason in events:
+            await suppress(db_session, tenant_id, email.lower(), reason, provider)
+        return {"suppressed": len(events)}
+
+
+def provider_events(provider: str, doc: Any) -> list[tuple[str, str]]:
+    """(address, bounce|complaint) from each provider's webhook format; other events are ignored."""
+    out: list[tuple[str, str]] = []
+    if provider == "resend" and isinstance(doc, dict):           # {"type": "email.bounced", "data": {"to": [..]}}
+        kind = {"email.bounced": "bounce", "email.complained": "complaint"}.get(doc.get("type", ""))
+        data = doc.get("data") or {}
+        permanent = (data.get("bounce") or {}).get("type", "Permanent") != "Transient"
+        if kind and (kind == "complaint" or permanent):
+            out += [(a, kind) for a in data.get("to") or [] if isinstance(a, str)]
+    elif provider == "sendgrid" and isinstance(doc, list):       # [{"email", "event": "bounce"|"spamreport"}]
+        for ev in doc:
+            kind = {"bounce": "bounce", "spamreport": "complaint"}.get(ev.get("event", "")) if isinstance(ev, dict) else None
+            if kind and isinstance(ev.get("email"), str) and ev.get("type") != "blocked":
+                out.append((ev["email"], kind))
+    elif provider == "mailgun" and isinstance(doc, dict):        # {"event-data": {"event", "severity", "recipient"}}
+        ev = doc.get("event-data") or {}
+        if ev.get("event") == "failed" and ev.get("severity") == "permanent":
+            out.append((ev.get("recipient", ""), "bounce"))
+        elif ev.get("event") == "complained":
+            out.append((ev.get("recipient", ""), "complaint"))
+    elif provider not in ("resend", "sendgrid", "mailgun", "smtp", "outbox"):
+        raise NotFound(f"unknown provider {provider}")
+    return [(a, k) for a, k in out if "@" in a]

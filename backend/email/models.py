@@ -1,0 +1,96 @@
+"""Email tables: tenant templates and provider settings, the sent-log, suppressions, the outbox."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column
+
+from backend.db.models import Base, JSONType, UtcDateTime, new_id, utcnow
+
+
+def _id() -> Mapped[str]:
+    return mapped_column(sa.String(32), primary_key=True, default=new_id)
+
+
+def _now() -> Mapped[datetime]:
+    return mapped_column(UtcDateTime(), nullable=False, default=utcnow)
+
+
+class EmailTemplate(Base):
+    __tablename__ = "email_templates"
+    __table_args__ = (sa.UniqueConstraint("tenant_id", "name"),)
+
+    id: Mapped[str] = _id()
+    tenant_id: Mapped[str] = mapped_column(sa.String(32), sa.ForeignKey("tenants.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(sa.String(200))
+    subject: Mapped[str] = mapped_column(sa.Text, default="")
+    html: Mapped[str] = mapped_column(sa.Text, default="")
+    text: Mapped[str] = mapped_column(sa.Text, default="")
+    created_at: Mapped[datetime] = _now()
+    updated_at: Mapped[datetime] = _now()
+
+
+class EmailProviderConfig(Base):
+    """One sending provider per tenant; `secret` (password or API key) is encrypted at rest
+    with the tenant id as authenticated context."""
+
+    __tablename__ = "email_provider_configs"
+
+    tenant_id: Mapped[str] = mapped_column(sa.String(32), sa.ForeignKey("tenants.id", ondelete="CASCADE"),
+                                           primary_key=True)
+    kind: Mapped[str] = mapped_column(sa.String(20))
+    settings: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)   # host, port, domain, base_url...
+    secret: Mapped[str] = mapped_column(sa.Text, default="")
+    updated_at: Mapped[datetime] = _now()
+
+
+class EmailSend(Base):
+    """The sent-log: one row per idempotency key, claimed before the provider is called."""
+
+    __tablename__ = "email_sends"
+    __table_args__ = (sa.UniqueConstraint("tenant_id", "key"), sa.Index("ix_email_sends_tenant_id_run_id", "tenant_id", "run_id"))
+
+    id: Mapped[str] = _id()
+    tenant_id: Mapped[str] = mapped_column(sa.String(32))
+    key: Mapped[str] = mapped_column(sa.String(400))
+    run_id: Mapped[str] = mapped_column(sa.String(64))
+    node_id: Mapped[str] = mapped_column(sa.String(64))
+    recipient: Mapped[str] = mapped_column(sa.String(320))
+    status: Mapped[str] = mapped_column(sa.String(20), default="sending")        # sending | sent
+    result: Mapped[dict[str, Any] | None] = mapped_column(JSONType, nullable=True)
+    created_at: Mapped[datetime] = _now()
+    sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+
+
+class EmailSuppression(Base):
+    __tablename__ = "email_suppressions"
+    __table_args__ = (sa.UniqueConstraint("tenant_id", "email"),)
+
+    id: Mapped[str] = _id()
+    tenant_id: Mapped[str] = mapped_column(sa.String(32), sa.ForeignKey("tenants.id", ondelete="CASCADE"))
+    email: Mapped[str] = mapped_column(sa.String(320))
+    reason: Mapped[str] = mapped_column(sa.String(20))                 # unsubscribe | bounce | complaint | manual
+    source: Mapped[str] = mapped_column(sa.String(40), default="")
+    created_at: Mapped[datetime] = _now()
+
+
+class EmailOutboxMessage(Base):
+    """Mail of tenants without a provider: kept here, shown by the API, never sent."""
+
+    __tablename__ = "email_outbox"
+    __table_args__ = (sa.Index("ix_email_outbox_tenant_id_created_at", "tenant_id", "created_at"),)
+
+    id: Mapped[str] = _id()
+    tenant_id: Mapped[str] = mapped_column(sa.String(32), sa.ForeignKey("tenants.id", ondelete="CASCADE"))
+    run_id: Mapped[str] = mapped_column(sa.String(64))
+    node_id: Mapped[str] = mapped_column(sa.String(64))
+    key: Mapped[str] = mapped_column(sa.String(400))
+    message_id: Mapped[str] = mapped_column(sa.String(200))
+    sender: Mapped[str] = mapped_column(sa.String(400))
+    recipient: Mapped[str] = mapped_column(sa.String(400))
+    subject: Mapped[str] = mapped_column(sa.Text)
+    raw: Mapped[str] = mapped_column(sa.Text)
+    created_at: Mapped[datetime] = _now()

@@ -1,0 +1,125 @@
+"""The database side of the mail service: nodes.email.mailer.MailStore on our tables, the
+tenant template store email.compose reads, and `build_mailer(settings)` for node_services()."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+
+from backend.crypto import decrypt
+from backend.db.models import utcnow
+from backend.db.session import Database
+from backend.email.models import EmailOutboxMessage, EmailProviderConfig, EmailSend, EmailSuppression, EmailTemplate
+from backend.settings import Settings
+from nodes.email.mailer import Mailer, RateLimits, UnsubscribeSigner
+from nodes.email.mime import Outgoing
+
+
+class LazyDb:
+    """node_services() runs before an event loop exists (the CLI): open the engine on first use."""
+
+    def __init__(self, url: str):
+        self.url = url
+        self._db: Database | None = None
+
+    @property
+    def db(self) -> Database:
+        if self._db is None:
+            self._db = Database(self.url)
+        return self._db
+
+    def sessionmaker(self) -> Any:
+        return self.db.sessionmaker()
+
+
+class DbMailStore:
+    def __init__(self, db: Any, secret: str | None = None):
+        self.db, self.secret = db, secret
+
+    async def provider_config(self, tenant_id: str) -> dict[str, Any] | None:
+        async with self.db.sessionmaker() as s:
+            row = await s.get(EmailProviderConfig, tenant_id)
+        if row is None or row.kind == "outbox":
+            return None
+        config = {"kind": row.kind, **(row.settings or {})}
+        if row.secret:
+            plain = decrypt(row.secret, secret=self.secret, context=tenant_id.encode())
+            config["password" if row.kind == "smtp" else "api_key"] = plain
+        return config
+
+    async def suppressed(self, tenant_id: str, emails: list[str]) -> set[str]:
+        found: set[str] = set()
+        async with self.db.sessionmaker() as s:
+            for i in range(0, len(emails), 500):  # bounded IN lists
+                q = sa.select(EmailSuppression.email).where(EmailSuppression.tenant_id == tenant_id,
+                                                           EmailSuppression.email.in_(emails[i:i + 500]))
+                found.update((await s.execute(q)).scalars())
+        return found
+
+    async def claim(self, tenant_id: str, key: str, to: str, run_id: str, node_id: str) -> tuple[str, dict | None]:
+        async with self.db.sessionmaker() as s:
+            try:
+                async with s.begin():
+                    s.add(EmailSend(tenant_id=tenant_id, key=key, recipient=to, run_id=run_id, node_id=node_id))
+                return "new", None
+            except IntegrityError:
+                pass  # the unique (tenant_id, key) says someone claimed it: read what they got
+        async with self.db.sessionmaker() as s:
+            row = (await s.execute(sa.select(EmailSend).where(EmailSend.tenant_id == tenant_id,
+                                                              EmailSend.key == key))).scalar_one()
+            return row.status, row.result
+
+    async def finish(self, tenant_id: str, key: str, result: dict[str, Any]) -> None:
+        async with self.db.sessionmaker() as s, s.begin():
+            await s.execute(sa.update(EmailSend).where(EmailSend.tenant_id == tenant_id, EmailSend.key == key)
+                            .values(status="sent", result=result, sent_at=utcnow()))
+
+    async def release(self, tenant_id: str, key: str) -> None:
+        async with self.db.sessionmaker() as s, s.begin():
+            await s.execute(sa.delete(EmailSend).where(EmailSend.tenant_id == tenant_id, EmailSend.key == key,
+                                                       EmailSend.status == "sending"))
+
+    async def outbox_add(self, tenant_id: str, run_id: str, node_id: str, msg: Outgoing, raw: str) -> str:
+        async with self.db.sessionmaker() as s, s.begin():
+            s.add(EmailOutboxMessage(tenant_id=tenant_id, run_id=run_id, node_id=node_id, key=msg.key,
+                                     message_id=msg.message_id, sender=msg.sender, recipient=msg.to,
+                                     subject=msg.subject, raw=raw))
+        return msg.message_id
+
+
+class DbTemplates:
+    def __init__(self, db: Any):
+        self.db = db
+
+    async def get(self, tenant_id: str, template_id: str) -> dict[str, str] | None:
+        async with self.db.sessionmaker() as s:
+            row = await s.get(EmailTemplate, template_id)
+        if row is None or row.tenant_id != tenant_id:
+            return None
+        return {"subject": row.subject, "html": row.html, "text": row.text}
+
+
+def _rates(raw: str) -> dict[str, str]:
+    return {k.strip(): v.strip() for k, _, v in (p.partition("=") for p in raw.split(",")) if k.strip() and v.strip()}
+
+
+def public_url(settings: Settings) -> str:
+    return settings.public_url or f"http://{settings.host}:{settings.port}"
+
+
+def build_email_services(settings: Settings, http: Any) -> dict[str, Any]:
+    """The Services.extra entries of the email and verify nodes."""
+    from backend.auth.deps import secret_key
+    from backend.certify.service import DbLedger
+    from nodes.verify.address import DnsSettings
+
+    db = LazyDb(settings.resolved_database_url)
+    secret = secret_key(settings)
+    mailer = Mailer(store=DbMailStore(db, secret), signer=UnsubscribeSigner(secret, public_url(settings)),
+                    limits=RateLimits(settings.email_tenant_rate, _rates(settings.email_provider_rates)),
+                    http=http, allowed_hosts=settings.http_allowed_host_set)
+    dns = DnsSettings(tuple(s.strip() for s in settings.dns_nameservers.split(",") if s.strip()), settings.dns_port,
+                      settings.dns_timeout_s, settings.dns_lifetime_s, settings.dns_enabled)
+    return {"mailer": mailer, "email_templates": DbTemplates(db), "dns": dns, "certifier": DbLedger(db, secret)}
