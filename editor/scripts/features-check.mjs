@@ -36,7 +36,7 @@ await page.waitForTimeout(1200)
 check(await page.getByTestId(`node-problems-${http}`).count() === 0 || true, 'url filled')
 
 // Sticky note.
-await page.mouse.move(500, 700)
+await page.mouse.move(1000, 160)
 await page.keyboard.press('Escape')
 await page.getByTestId('add-note').click()
 const note = page.locator('[data-testid^="note-text-"]').first()

@@ -2,7 +2,7 @@
 import { useCallback, useEffect, useMemo, useRef, useState, type DragEvent } from 'react'
 import {
   Background, BackgroundVariant, Controls, MiniMap, ReactFlow, useReactFlow,
-  type Connection, type Edge, type EdgeChange, type Node, type NodeChange,
+  type Connection, type Edge, type Node,
 } from '@xyflow/react'
 import { api } from '../api/client'
 import type { Graph, GraphNode, Me, NodeType, Position, VersionSummary, Workflow } from '../api/types'
@@ -12,6 +12,7 @@ import { useCollabGraph } from '../collab/useCollabGraph'
 import { colorFor, usePresence } from '../collab/usePresence'
 import { useUndo } from '../collab/useUndo'
 import { CanvasContext, type CanvasCtx } from './context'
+import type { Panel } from './TopBar'
 import { FlowNode, type FlowNodeT } from './FlowNode'
 import { NoteNode, type NoteNodeT } from './NoteNode'
 import { Palette, DRAG_MIME } from './Palette'
@@ -20,18 +21,18 @@ import { RunDialog } from './RunDialog'
 import { RunHistory } from './RunHistory'
 import { VersionsPanel } from './VersionsPanel'
 import { HelpPanel } from './HelpPanel'
-import { ConnectionHint, Faces, RemoteCursors } from './Presence'
-import { Icon } from './icons'
+import { ConnectionHint, RemoteCursors } from './Presence'
+import { TopBar, type CollabBadge } from './TopBar'
 import { autoLayout } from './layout'
 import { useRunState } from './useRunState'
 import { useShortcuts } from './useShortcuts'
 import { useValidation } from './useValidation'
+import { useFlowChanges } from './useFlowChanges'
 
 const nodeTypes = { flow: FlowNode, note: NoteNode }
 const NOTE = 'note:'
 /** The collab server persists accepted updates within about a second (backend/collab/rooms.py). */
 const SAVE_SETTLE_MS = 1500
-type Panel = 'runs' | 'versions' | null
 type Size = { width: number; height: number }
 
 export function Editor({ workflow, catalogue, me }: { workflow: Workflow; catalogue: NodeType[]; me: Me }) {
@@ -50,9 +51,6 @@ export function Editor({ workflow, catalogue, me }: { workflow: Workflow; catalo
 
   const [selected, setSelected] = useState<Set<string>>(new Set())
   const [selectedEdges, setSelectedEdges] = useState<Set<string>>(new Set())
-  const [localDrag, setLocalDrag] = useState<Record<string, Position> | null>(null)
-  const [noteSize, setNoteSize] = useState<Record<string, Size>>({})
-  const [measured, setMeasured] = useState<Record<string, Size>>({})
   const [panel, setPanel] = useState<Panel>(null)
   const [help, setHelp] = useState(false)
   const [runOpen, setRunOpen] = useState(false)
@@ -63,8 +61,6 @@ export function Editor({ workflow, catalogue, me }: { workflow: Workflow; catalo
   const [name, setName] = useState(workflow.name)
   const wrapper = useRef<HTMLDivElement>(null)
   const mouse = useRef<Position | null>(null)
-  const drag = useRef<Record<string, Position>>({})
-  const lastDocWrite = useRef(0)
   const lastAwareness = useRef(0)
   const lastRunAt = useRef(Date.now() - 10 * 60_000)
 
@@ -128,6 +124,9 @@ export function Editor({ workflow, catalogue, me }: { workflow: Workflow; catalo
     }
   }, [presence.peers, runs])
 
+  const changes = useFlowChanges({ ops: o, undo, updatePresence: presence.update, selected, setSelected, selectedEdges, setSelectedEdges })
+  const { localDrag, noteSize, measured } = changes
+
   // --- React Flow nodes and edges from the graph ----------------------------------------------
   const problemsOf = validation.byNode
   const rfNodes = useMemo<Node[]>(() => {
@@ -167,54 +166,6 @@ export function Editor({ workflow, catalogue, me }: { workflow: Workflow; catalo
       className: `${edgeProblems.has(e.id) ? 'edge-error' : ''} ${st === 'succeeded' ? 'edge-done' : ''}`,
     }
   }), [graph.edges, selectedEdges, edgeProblems, runs.states])
-
-  // --- changes from React Flow --------------------------------------------------------------------
-  const resizing = useRef<Record<string, Size>>({})
-  const onNodesChange = useCallback((changes: NodeChange[]) => {
-    let sel: Set<string> | null = null
-    let dragged = false
-    const dims: Record<string, Size> = {}
-    for (const c of changes) {
-      if (c.type === 'select') { sel ??= new Set(selected); if (c.selected) sel.add(c.id); else sel.delete(c.id) }
-      else if (c.type === 'position' && c.position && (c.dragging || resizing.current[c.id])) { drag.current = { ...drag.current, [c.id]: c.position }; dragged = true }
-      else if (c.type === 'dimensions' && c.dimensions) {
-        if (c.id.startsWith(NOTE) && c.resizing) { resizing.current[c.id] = c.dimensions; setNoteSize((s) => ({ ...s, [c.id]: c.dimensions! })) }
-        else if (c.id.startsWith(NOTE) && c.resizing === false) {
-          const size = resizing.current[c.id] ?? c.dimensions
-          delete resizing.current[c.id]
-          const p = drag.current[c.id]
-          o?.updateNote(c.id.slice(NOTE.length), { width: Math.round(size.width), height: Math.round(size.height), ...(p ? { position: { x: Math.round(p.x), y: Math.round(p.y) } } : {}) })
-          drag.current = {}
-          setTimeout(() => { setNoteSize((s) => { const n = { ...s }; delete n[c.id]; return n }); setLocalDrag(null) }, 60)
-        } else dims[c.id] = c.dimensions
-      }
-    }
-    if (sel) setSelected(sel)
-    if (Object.keys(dims).length) setMeasured((m) => ({ ...m, ...dims }))
-    if (dragged) {
-      setLocalDrag({ ...drag.current })
-      const now = Date.now()
-      if (now - lastAwareness.current > 40) { lastAwareness.current = now; presence.update({ dragging: { ...drag.current } }) }
-      if (now - lastDocWrite.current > 100 && !Object.keys(resizing.current).length) { lastDocWrite.current = now; o?.setPositions(drag.current) }
-    }
-  }, [selected, o, presence.update])
-
-  const onNodeDragStart = useCallback(() => { drag.current = {}; undo.beginGesture() }, [undo])
-  const onNodeDragStop = useCallback((_e: unknown, _n: Node, nodes: Node[]) => {
-    const final = { ...drag.current }
-    for (const n of nodes) final[n.id] = final[n.id] ?? n.position
-    o?.setPositions(final)
-    undo.endGesture()
-    presence.update({ dragging: null })
-    drag.current = {}
-    setTimeout(() => setLocalDrag(null), 60)
-  }, [o, undo, presence.update])
-
-  const onEdgesChange = useCallback((changes: EdgeChange[]) => {
-    let sel: Set<string> | null = null
-    for (const c of changes) if (c.type === 'select') { sel ??= new Set(selectedEdges); if (c.selected) sel.add(c.id); else sel.delete(c.id) }
-    if (sel) setSelectedEdges(sel)
-  }, [selectedEdges])
 
   // --- actions -----------------------------------------------------------------------------------
   const center = (): Position => {
@@ -322,49 +273,16 @@ export function Editor({ workflow, catalogue, me }: { workflow: Workflow; catalo
   const onlyNode = selected.size === 1 ? graph.nodes.find((n) => selected.has(n.id)) : undefined
   const ctx = useMemo<CanvasCtx>(() => ({ ops: o, readOnly, catalogue: specs, refuseReason }), [o, readOnly, specs, refuseReason])
   const trigger = graph.nodes.find((n) => n.type === 'trigger.manual') ?? graph.nodes.find((n) => specOf(n)?.trigger)
-  const status = collab?.status === 'refused' ? 'refused' : synced ? (collab?.status === 'connected' ? 'live' : 'reconnecting') : 'connecting'
+  const status: CollabBadge = collab?.status === 'refused' ? 'refused' : synced ? (collab?.status === 'connected' ? 'live' : 'reconnecting') : 'connecting'
   const runDetail = runs.run?.detail
-  const errorCount = validation.result?.error_count ?? 0
 
   return (
     <CanvasContext.Provider value={ctx}>
       <div className="editor" data-testid="editor" data-collab={status}>
-        <header className="topbar">
-          <a className="icon-btn" href="/" data-testid="back-to-list" title="All workflows"><Icon name="back" /></a>
-          <input className="name-input" value={name} disabled={readOnly} data-testid="workflow-name"
-            onChange={(e) => setName(e.target.value)} onBlur={(e) => rename(e.target.value)}
-            onKeyDown={(e) => e.key === 'Enter' && (e.target as HTMLInputElement).blur()} />
-          <span className={`collab-status ${status}`} data-testid="collab-status" data-status={status}
-            title={collab?.refusal ?? undefined}>
-            <span className="dot" />
-            {status === 'live' ? 'Live' : status === 'reconnecting' ? 'Reconnecting…' : status === 'refused' ? `Read-only (${collab?.refusal})` : 'Connecting… read-only'}
-          </span>
-          {validation.result && (
-            <span className={`validity ${errorCount ? 'bad' : 'ok'}`} data-testid="validation-summary">
-              {errorCount ? `${errorCount} error${errorCount === 1 ? '' : 's'}` : 'Valid'}
-              {validation.result.warning_count > 0 && <span className="warn-count"> · {validation.result.warning_count} warning{validation.result.warning_count === 1 ? '' : 's'}</span>}
-            </span>
-          )}
-          <div className="grow" />
-          <Faces peers={presence.peers} me={user} />
-          <div className="btn-group">
-            <button className="icon-btn" onClick={() => undo.undo()} disabled={!undo.canUndo} title="Undo (Ctrl+Z)" data-testid="undo"><Icon name="undo" /></button>
-            <button className="icon-btn" onClick={() => undo.redo()} disabled={!undo.canRedo} title="Redo (Ctrl+Shift+Z)" data-testid="redo"><Icon name="redo" /></button>
-            <button className="icon-btn" onClick={layout} disabled={readOnly} title="Auto-layout (Shift+L)" data-testid="auto-layout"><Icon name="layout" /></button>
-            <button className="icon-btn" onClick={fit} title="Zoom to fit (Shift+1)" data-testid="zoom-fit"><Icon name="fit" /></button>
-            <button className="icon-btn" onClick={addNote} disabled={readOnly} title="Sticky note (N)" data-testid="add-note"><Icon name="note" /></button>
-            <button className="icon-btn" onClick={() => setHelp(true)} title="Shortcuts (?)" data-testid="help-button"><Icon name="help" /></button>
-          </div>
-          <button className={`btn${panel === 'versions' ? ' on' : ''}`} onClick={() => setPanel(panel === 'versions' ? null : 'versions')} data-testid="versions-button">
-            <Icon name="tag" /> Versions{workflow.published_version ? ` (v${versions[0]?.version ?? workflow.published_version})` : ''}
-          </button>
-          <button className={`btn${panel === 'runs' ? ' on' : ''}`} onClick={() => setPanel(panel === 'runs' ? null : 'runs')} data-testid="runs-button">
-            <Icon name="history" /> Runs
-          </button>
-          <button className="btn primary" onClick={() => setRunOpen(true)} disabled={readOnly} data-testid="run-button" title="Run (Ctrl+Enter)">
-            <Icon name="play" /> Run
-          </button>
-        </header>
+        <TopBar name={name} setName={setName} onRename={rename} readOnly={readOnly} status={status} refusal={collab?.refusal ?? null}
+          validation={validation.result} peers={presence.peers} me={user} undo={undo} panel={panel} setPanel={setPanel}
+          latestVersion={versions[0]?.version ?? workflow.published_version}
+          actions={{ layout, fit, addNote, help: () => setHelp(true), run: () => setRunOpen(true) }} />
         {runs.run && (
           <div className={`run-bar state-${runs.run.status}`} data-testid="run-bar" data-status={runs.run.status} data-run-id={runs.run.id}>
             <span className="dot" /> Run <span className="mono">{runs.run.id.slice(0, 8)}</span>: <b data-testid="run-status">{runs.run.status}</b>
@@ -392,10 +310,10 @@ export function Editor({ workflow, catalogue, me }: { workflow: Workflow; catalo
             )}
             <ReactFlow
               nodes={rfNodes} edges={rfEdges} nodeTypes={nodeTypes}
-              onNodesChange={onNodesChange} onEdgesChange={onEdgesChange} onConnect={onConnect}
+              onNodesChange={changes.onNodesChange} onEdgesChange={changes.onEdgesChange} onConnect={onConnect}
               isValidConnection={isValidConnection}
               onConnectEnd={(_e, state) => { if (state.toHandle && !state.isValid && lastRefusal.current) setToast(lastRefusal.current) }}
-              onNodeDragStart={onNodeDragStart} onNodeDragStop={onNodeDragStop}
+              onNodeDragStart={changes.onNodeDragStart} onNodeDragStop={changes.onNodeDragStop}
               onNodeClick={(_e, n) => { if (!n.id.startsWith(NOTE)) setPanel(null) }}
               nodesConnectable={!readOnly} nodesDraggable={!readOnly} elementsSelectable
               deleteKeyCode={null} multiSelectionKeyCode={['Meta', 'Control', 'Shift']} selectionKeyCode="Shift"

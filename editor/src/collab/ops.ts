@@ -42,12 +42,13 @@ export const ops = (doc: Y.Doc) => {
       return id
     },
     setPositions(positions: Record<string, Position>) {
-      tx(() => {
-        for (const [id, p] of Object.entries(positions)) {
-          if (r.nodes.get(id)) r.nodes.get(id)!.set('position', round(p))
-          else if (id.startsWith('note:') && r.notes.get(id.slice(5))) r.notes.get(id.slice(5))!.set('position', round(p))
-        }
-      })
+      const moves = Object.entries(positions).map(([id, p]) => {
+        const m = r.nodes.get(id) ?? (id.startsWith('note:') ? r.notes.get(id.slice(5)) : undefined)
+        const cur = m?.get('position') as Position | undefined
+        const next = round(p)
+        return m && (!cur || cur.x !== next.x || cur.y !== next.y) ? ([m, next] as const) : null
+      }).filter((x) => x !== null)
+      if (moves.length) tx(() => { for (const [m, p] of moves) m.set('position', p) })
     },
     setLabel(id: string, label: string) { tx(() => r.nodes.get(id)?.set('label', label)) },
     setConfigField(id: string, field: string, value: unknown) {
