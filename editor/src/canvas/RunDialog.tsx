@@ -2,6 +2,7 @@
 import { useMemo, useState } from 'react'
 import type { GraphNode, JsonSchema, VersionSummary } from '../api/types'
 import { SchemaForm } from '../forms/SchemaForm'
+import { setIn } from '../forms/schema'
 
 interface Props {
   trigger: GraphNode | undefined
@@ -47,7 +48,7 @@ export function RunDialog({ trigger, versions, busy, error, onRun, onClose }: Pr
         {!trigger && <p className="problem warning">No trigger node: add a “Manual trigger” to run this workflow.</p>}
         {mode === 'form' && usable ? (
           <SchemaForm schema={schema!} value={value} idPrefix="run-input"
-            onChange={(f, v) => setValue((o) => { const n = { ...o }; if (v === undefined) delete n[f]; else n[f] = v; return n })} />
+            onChange={(path, v) => setValue((o) => setIn(o, path, v) as Record<string, unknown>)} />
         ) : (
           <>
             <textarea className="input mono" rows={10} value={text} onChange={(e) => setText(e.target.value)} data-testid="run-input-json" />

@@ -52,7 +52,7 @@ export function SidePanel({ node, spec, ops, readOnly, problems, fieldErrors, no
             ))}
             {spec ? (
               <SchemaForm schema={spec.config_schema} value={node.config} errors={fieldErrors} disabled={readOnly}
-                onChange={(field, value) => ops?.setConfigField(node.id, field, value)} />
+                onChange={(path, value) => ops?.setConfigPath(node.id, path, value)} />
             ) : <p className="problem error">Unknown node type: its settings cannot be edited.</p>}
           </>
         ) : (

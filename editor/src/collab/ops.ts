@@ -2,6 +2,7 @@
 import * as Y from 'yjs'
 import type { Graph, GraphEdge, GraphNode, Position, StickyNote } from '../api/types'
 import { LOCAL_ORIGIN, nodeToY, noteToY, roots, yToNode } from './convert'
+import { setIn } from '../forms/schema'
 
 const rand = (n = 4) => Math.random().toString(36).slice(2, 2 + n).padEnd(n, '0')
 const round = (p: Position): Position => ({ x: Math.round(p.x), y: Math.round(p.y) })
@@ -55,6 +56,14 @@ export const ops = (doc: Y.Doc) => {
       const config = r.nodes.get(id)?.get('config')
       if (!(config instanceof Y.Map)) return
       tx(() => (value === undefined ? config.delete(field) : config.set(field, JSON.parse(JSON.stringify(value)))))
+    },
+    /** Set a value inside a node's config by path, from the document's current value (never a stale copy). */
+    setConfigPath(id: string, path: (string | number)[], value: unknown) {
+      const config = r.nodes.get(id)?.get('config')
+      if (!(config instanceof Y.Map) || !path.length) return
+      const [field, ...rest] = path as [string, ...(string | number)[]]
+      const next = rest.length ? setIn(JSON.parse(JSON.stringify(config.get(field) ?? null)), rest, value) : value
+      tx(() => (next === undefined ? config.delete(field) : config.set(field, JSON.parse(JSON.stringify(next)))))
     },
     setName(name: string) { tx(() => r.meta.set('name', name)) },
     addNote(position: Position) {

@@ -7,10 +7,14 @@ import { TextInput } from './inputs'
 
 export type FieldErrors = Record<string, string[]> // config JSON pointer ("/url", "/operations/0/condition") -> messages
 
+/** Set the value at a path inside the config (["url"], ["operations", 0, "condition"]); undefined deletes. */
+export type SetAt = (path: (string | number)[], value: unknown) => void
+
 interface FormProps {
   schema: JsonSchema
   value: Record<string, unknown>
-  onChange: (field: string, value: unknown) => void
+  /** Writes go by path, so a nested edit never rebuilds its parent from a stale copy. */
+  onChange: SetAt
   errors?: FieldErrors
   disabled?: boolean
   idPrefix?: string
@@ -22,9 +26,8 @@ export function SchemaForm({ schema, value, onChange, errors = {}, disabled, idP
   const main = props.filter(([k]) => !ADVANCED.has(k))
   const adv = props.filter(([k]) => ADVANCED.has(k))
   const render = ([name, s]: [string, JsonSchema]) => (
-    <Field key={name} name={name} schema={s} root={schema} value={value[name]} path={`/${name}`} errors={errors}
-      required={(schema.required ?? []).includes(name)} disabled={disabled} idPrefix={idPrefix}
-      onChange={(v) => onChange(name, v)} />
+    <Field key={name} name={name} schema={s} root={schema} value={value[name]} tokens={[name]} errors={errors}
+      required={(schema.required ?? []).includes(name)} disabled={disabled} idPrefix={idPrefix} set={onChange} />
   )
   return (
     <div className="schema-form">
@@ -47,23 +50,22 @@ interface FieldProps {
   schema: JsonSchema
   root: JsonSchema
   value: unknown
-  path: string
+  tokens: (string | number)[]
   errors: FieldErrors
-  onChange: (v: unknown) => void
+  set: SetAt
   required?: boolean
   disabled?: boolean
   idPrefix: string
   bare?: boolean
 }
 
-const testIdOf = (prefix: string, path: string) => `${prefix}-${path.slice(1).replace(/\//g, '.')}`
-
 function Field(p: FieldProps) {
   const { schema: s, nullable } = unwrapNullable(p.schema, p.root)
   const kind = kindOf(s)
-  const msgs = p.errors[p.path] ?? []
-  const tid = testIdOf(p.idPrefix, p.path)
-  const control = <Control {...p} s={s} kind={kind} nullable={nullable} invalid={msgs.length > 0} tid={tid} />
+  const msgs = p.errors['/' + p.tokens.join('/')] ?? []
+  const tid = `${p.idPrefix}-${p.tokens.join('.')}`
+  const onChange = (v: unknown) => p.set(p.tokens, v)
+  const control = <Control {...p} s={s} kind={kind} nullable={nullable} invalid={msgs.length > 0} tid={tid} onChange={onChange} />
   if (p.bare) return <>{control}{msgs.map((m, i) => <div key={i} className="field-error">{m}</div>)}</>
   return (
     <div className={`field field-${kind}${msgs.length ? ' has-error' : ''}`} data-testid={`field-${tid}`}>
@@ -78,7 +80,7 @@ function Field(p: FieldProps) {
   )
 }
 
-type ControlProps = FieldProps & { s: JsonSchema; kind: ReturnType<typeof kindOf>; nullable: boolean; invalid: boolean; tid: string }
+type ControlProps = FieldProps & { s: JsonSchema; kind: ReturnType<typeof kindOf>; nullable: boolean; invalid: boolean; tid: string; onChange: (v: unknown) => void }
 
 function Control(p: ControlProps) {
   const { s, kind, value, onChange, disabled, tid, invalid } = p
@@ -138,9 +140,8 @@ function ObjectFields(p: ControlProps) {
   return (
     <div className="nested">
       {Object.entries<JsonSchema>(p.s.properties ?? {}).map(([k, sub]) => (
-        <Field key={k} name={k} schema={sub} root={p.root} value={obj[k]} path={`${p.path}/${k}`} errors={p.errors}
-          required={(p.s.required ?? []).includes(k)} disabled={p.disabled} idPrefix={p.idPrefix}
-          onChange={(v) => { const next = { ...obj }; if (v === undefined) delete next[k]; else next[k] = v; p.onChange(next) }} />
+        <Field key={k} name={k} schema={sub} root={p.root} value={obj[k]} tokens={[...p.tokens, k]} errors={p.errors}
+          required={(p.s.required ?? []).includes(k)} disabled={p.disabled} idPrefix={p.idPrefix} set={p.set} />
       ))}
     </div>
   )
@@ -179,9 +180,8 @@ function ArrayEditor(p: ControlProps) {
       {list.map((v, i) => (
         <div key={i} className={simple ? 'array-row' : 'array-card'}>
           <div className="array-body">
-            <Field name={`${i + 1}`} schema={p.s.items} root={p.root} value={v} path={`${p.path}/${i}`} errors={p.errors}
-              disabled={p.disabled} idPrefix={p.idPrefix} bare={simple}
-              onChange={(nv) => p.onChange(list.map((x, j) => (j === i ? nv : x)))} />
+            <Field name={`${i + 1}`} schema={p.s.items} root={p.root} value={v} tokens={[...p.tokens, i]} errors={p.errors}
+              disabled={p.disabled} idPrefix={p.idPrefix} bare={simple} set={p.set} />
           </div>
           <button type="button" className="icon-btn" title="Remove" disabled={p.disabled}
             onClick={() => p.onChange(list.filter((_, j) => j !== i))}>×</button>
@@ -207,8 +207,7 @@ function UnionEditor(p: ControlProps) {
         onChange={(e) => p.onChange(emptyValue({ $ref: mapping[e.target.value] }, p.root))}>
         {Object.keys(mapping).map((k) => <option key={k} value={k}>{k}</option>)}
       </select>
-      <ObjectFields {...p} s={{ ...sub, properties: Object.fromEntries(Object.entries(sub.properties ?? {}).filter(([k]) => k !== prop)) }}
-        onChange={(v) => p.onChange({ [prop]: current, ...(v as object) })} />
+      <ObjectFields {...p} s={{ ...sub, properties: Object.fromEntries(Object.entries(sub.properties ?? {}).filter(([k]) => k !== prop)) }} />
     </div>
   )
 }

@@ -83,3 +83,20 @@ export function fromText(text: string): unknown {
   }
   return text
 }
+
+/** A copy of `root` with the value at `path` replaced (undefined deletes it); creates missing containers. */
+export function setIn(root: unknown, path: (string | number)[], value: unknown): unknown {
+  if (!path.length) return value
+  const [head, ...rest] = path
+  if (typeof head === 'number') {
+    const list = Array.isArray(root) ? [...root] : []
+    if (value === undefined && !rest.length) list.splice(head, 1)
+    else list[head] = setIn(list[head], rest, value)
+    return list
+  }
+  const obj: Record<string, unknown> = root && typeof root === 'object' && !Array.isArray(root) ? { ...(root as Record<string, unknown>) } : {}
+  const next = setIn(obj[head], rest, value)
+  if (next === undefined) delete obj[head]
+  else obj[head] = next
+  return obj
+}
