@@ -28,6 +28,7 @@ import { useRunState } from './useRunState'
 import { useShortcuts } from './useShortcuts'
 import { useValidation } from './useValidation'
 import { useFlowChanges } from './useFlowChanges'
+import { makeThrottle } from './throttle'
 
 const nodeTypes = { flow: FlowNode, note: NoteNode }
 const NOTE = 'note:'
@@ -61,7 +62,7 @@ export function Editor({ workflow, catalogue, me }: { workflow: Workflow; catalo
   const [name, setName] = useState(workflow.name)
   const wrapper = useRef<HTMLDivElement>(null)
   const mouse = useRef<Position | null>(null)
-  const lastAwareness = useRef(0)
+  const cursorThrottle = useRef(makeThrottle(40)).current
   const lastRunAt = useRef(Date.now() - 10 * 60_000)
 
   const graphRef = useRef(graph)
@@ -174,7 +175,7 @@ export function Editor({ workflow, catalogue, me }: { workflow: Workflow; catalo
   }
   const addNode = (t: NodeType, at?: Position) => {
     if (readOnly || !o) return
-    let pos = at ? { x: at.x - 110, y: at.y - 35 } : { x: center().x - 110, y: center().y - 35 }
+    let pos = at ? { x: at.x - 100, y: at.y - 35 } : { x: center().x - 100, y: center().y - 35 }
     // Clicked (not dropped): do not cover a node that is already there.
     const taken = (q: Position) => graph.nodes.some((n) => Math.abs(n.position.x - q.x) < 200 && Math.abs(n.position.y - q.y) < 90)
     for (let i = 0; !at && i < 20 && taken(pos); i++) pos = { x: pos.x + (i % 4 === 3 ? -780 : 260), y: pos.y + (i % 4 === 3 ? 130 : 0) }
@@ -296,13 +297,12 @@ export function Editor({ workflow, catalogue, me }: { workflow: Workflow; catalo
           <Palette types={catalogue} disabled={readOnly} onAdd={(t) => addNode(t)} onAddNote={addNote} />
           <div className="canvas" ref={wrapper} data-testid="canvas"
             onDragOver={(e) => { e.preventDefault(); e.dataTransfer.dropEffect = 'move' }} onDrop={onDrop}
-            onMouseMove={(e) => {
+            onPointerMove={(e) => {
               const p = rf.screenToFlowPosition({ x: e.clientX, y: e.clientY })
               mouse.current = p
-              const now = Date.now()
-              if (now - lastAwareness.current > 40) { lastAwareness.current = now; presence.update({ cursor: { x: Math.round(p.x), y: Math.round(p.y) } }) }
+              cursorThrottle(() => presence.update({ cursor: { x: Math.round(p.x), y: Math.round(p.y) } }))
             }}
-            onMouseLeave={() => { mouse.current = null; presence.update({ cursor: null }) }}>
+            onPointerLeave={() => { mouse.current = null; cursorThrottle.cancel(); presence.update({ cursor: null }) }}>
             {!synced && (
               <div className="banner" data-testid="connecting-banner">
                 {status === 'refused' ? `Live editing is not available (${collab?.refusal}). Showing the saved draft, read-only.` : 'Connecting to live editing… showing the saved draft, read-only.'}

@@ -6,6 +6,7 @@ import type { Position } from '../api/types'
 import type { Ops } from '../collab/ops'
 import type { PresenceState } from '../collab/usePresence'
 import type { useUndo } from '../collab/useUndo'
+import { makeThrottle } from './throttle'
 
 type Size = { width: number; height: number }
 const NOTE = 'note:'
@@ -25,8 +26,8 @@ export function useFlowChanges({ ops: o, undo, updatePresence, selected, setSele
   const [noteSize, setNoteSize] = useState<Record<string, Size>>({})
   const [measured, setMeasured] = useState<Record<string, Size>>({})
   const drag = useRef<Record<string, Position>>({})
-  const lastDocWrite = useRef(0)
-  const lastAwareness = useRef(0)
+  const awarenessThrottle = useRef(makeThrottle(40)).current
+  const docThrottle = useRef(makeThrottle(100)).current
   const resizing = useRef<Record<string, Size>>({})
   const onNodesChange = useCallback((changes: NodeChange[]) => {
     let sel: Set<string> | null = null
@@ -51,14 +52,16 @@ export function useFlowChanges({ ops: o, undo, updatePresence, selected, setSele
     if (Object.keys(dims).length) setMeasured((m) => ({ ...m, ...dims }))
     if (dragged) {
       setLocalDrag({ ...drag.current })
-      const now = Date.now()
-      if (now - lastAwareness.current > 40) { lastAwareness.current = now; updatePresence({ dragging: { ...drag.current } }) }
-      if (now - lastDocWrite.current > 100 && !Object.keys(resizing.current).length) { lastDocWrite.current = now; o?.setPositions(drag.current) }
+      const positions = { ...drag.current }
+      awarenessThrottle(() => updatePresence({ dragging: positions }))
+      if (!Object.keys(resizing.current).length) docThrottle(() => o?.setPositions(positions))
     }
   }, [selected, o, updatePresence])
 
   const onNodeDragStart = useCallback(() => { drag.current = {}; undo.beginGesture() }, [undo])
   const onNodeDragStop = useCallback((_e: unknown, _n: Node, nodes: Node[]) => {
+    awarenessThrottle.cancel()
+    docThrottle.cancel()
     const final = { ...drag.current }
     for (const n of nodes) final[n.id] = final[n.id] ?? n.position
     o?.setPositions(final)
