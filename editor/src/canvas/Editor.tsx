@@ -68,6 +68,13 @@ export function Editor({ workflow, catalogue, me }: { workflow: Workflow; catalo
   const graphRef = useRef(graph)
   graphRef.current = graph
   const lastChange = useRef(0)
+  // A co-editor's rename arrives as meta.name: follow it (but not the first value seen).
+  const seenName = useRef<string | null>(null)
+  useEffect(() => {
+    if (!synced) return
+    if (seenName.current !== null && seenName.current !== graph.name) setName(graph.name)
+    seenName.current = graph.name
+  }, [graph.name, synced])
   useEffect(() => { lastChange.current = Date.now() }, [graph])
   const specs = useMemo(() => new Map(catalogue.map((t) => [`${t.type}@${t.version}`, t])), [catalogue])
   const specOf = useCallback((n: GraphNode | undefined) => (n ? specs.get(`${n.type}@${n.type_version}`) : undefined), [specs])

@@ -22,7 +22,7 @@ export function HelpPanel({ onClose }: { onClose: () => void }) {
       <div className="modal" onMouseDown={(e) => e.stopPropagation()} data-testid="help-panel">
         <h3>Keyboard shortcuts</h3>
         <table className="shortcuts"><tbody>
-          {SHORTCUTS.map(([k, v]) => <tr key={k}><td><kbd>{k}</kbd></td><td>{v}</td></tr>)}
+          {SHORTCUTS.map(([k, v], i) => <tr key={k}><td>{i < 3 ? <span className="gesture">{k}</span> : k.split(' / ').map((x, j) => <span key={j}>{j > 0 && ' / '}<kbd>{x}</kbd></span>)}</td><td>{v}</td></tr>)}
         </tbody></table>
         <div className="modal-actions"><button className="btn" onClick={onClose} data-testid="help-close">Close</button></div>
       </div>
