@@ -192,9 +192,12 @@ export function Editor({ workflow, catalogue, me }: { workflow: Workflow; catalo
   }
   const addNote = () => {
     if (readOnly || !o) return
-    const p = mouse.current ?? center()
+    const at = mouse.current
+    let p = at ? { x: at.x - 110, y: at.y - 70 } : { x: center().x - 110, y: center().y - 220 }
+    const taken = (q: Position) => graph.nodes.some((n) => q.x < n.position.x + 210 && n.position.x < q.x + 230 && q.y < n.position.y + 100 && n.position.y < q.y + 150)
+    for (let i = 0; !at && i < 20 && taken(p); i++) p = { x: p.x, y: p.y - 120 }
     undo.manager?.stopCapturing()
-    const id = o.addNote({ x: p.x - 110, y: p.y - 70 })
+    const id = o.addNote(p)
     setSelected(new Set([NOTE + id]))
   }
   const onDrop = (e: DragEvent) => {
@@ -323,7 +326,7 @@ export function Editor({ workflow, catalogue, me }: { workflow: Workflow; catalo
               onNodeDragStart={changes.onNodeDragStart} onNodeDragStop={changes.onNodeDragStop}
               onNodeClick={(_e, n) => { if (!n.id.startsWith(NOTE)) setPanel(null) }}
               nodesConnectable={!readOnly} nodesDraggable={!readOnly} elementsSelectable
-              deleteKeyCode={null} multiSelectionKeyCode={['Meta', 'Control', 'Shift']} selectionKeyCode="Shift"
+              deleteKeyCode={null} elevateNodesOnSelect={false} multiSelectionKeyCode={['Meta', 'Control', 'Shift']} selectionKeyCode="Shift"
               fitView fitViewOptions={{ padding: 0.25, maxZoom: 1 }} minZoom={0.1} maxZoom={2.5}
               defaultEdgeOptions={{ type: 'default' }} proOptions={{ hideAttribution: true }}
             >
