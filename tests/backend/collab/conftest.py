@@ -46,3 +46,14 @@ async def workflow(http, tenant_a) -> dict[str, Any]:
                           headers=tenant_a.editor.headers)
     assert r.status_code == 201, r.text
     return r.json()
+
+
+@pytest.fixture
+def workflow_factory(http, tenant_a):
+    """Makes a new workflow per call (hypothesis examples share one fixture instance)."""
+    async def make() -> dict[str, Any]:
+        r = await http.post("/api/workflows", json={"name": "random", "graph": welcome_graph()},
+                            headers=tenant_a.editor.headers)
+        assert r.status_code == 201, r.text
+        return r.json()
+    return make
