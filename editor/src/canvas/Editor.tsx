@@ -81,6 +81,13 @@ export function Editor({ workflow, catalogue, me }: { workflow: Workflow; catalo
 
   useEffect(() => { if (toast) { const t = setTimeout(() => setToast(null), 3500); return () => clearTimeout(t) } }, [toast])
   useEffect(() => { api.listVersions(workflow.id).then(setVersions).catch(() => {}) }, [workflow.id])
+  // A run still going when the canvas opens (started by anyone, or through the API) is painted too.
+  useEffect(() => {
+    api.listRuns(workflow.id).then((list) => {
+      const live = list.find((r) => r.status === 'running' || r.status === 'queued')
+      if (live) runs.show(live.id)
+    }).catch(() => {})
+  }, [workflow.id]) // eslint-disable-line react-hooks/exhaustive-deps
 
   // --- connections: refuse mismatched port types with a reason -------------------------------
   const refuseReason = useCallback<CanvasCtx['refuseReason']>((c) => {
