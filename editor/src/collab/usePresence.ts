@@ -23,7 +23,9 @@ export function usePresence(provider: WebsocketProvider | undefined, me: Presenc
   useEffect(() => {
     if (!awareness || !me) return
     awareness.setLocalState({ user: me, cursor: null, selection: [], dragging: null, run: null })
-    const onChange = () => {
+    const onChange = (changes?: { added: number[]; updated: number[]; removed: number[] }) => {
+      // Our own cursor moves need no re-render here.
+      if (changes && [...changes.added, ...changes.updated, ...changes.removed].every((id) => id === awareness.clientID)) return
       const list: Peer[] = []
       awareness.getStates().forEach((s: PresenceState, clientId: number) => {
         if (clientId !== awareness.clientID && s.user) list.push({ ...s, clientId, user: s.user })
@@ -42,11 +44,13 @@ export function usePresence(provider: WebsocketProvider | undefined, me: Presenc
   }, [awareness])
 
   // Everyone's live drag positions, merged (the last dragger of a node wins).
+  // Keyed by content: peers' cursor moves alone do not produce a new object (and redraw every node).
+  const dragKey = JSON.stringify(peers.map((p) => p.dragging ?? null))
   const remoteDrag = useMemo(() => {
     const out: Record<string, Position> = {}
-    for (const p of peers) Object.assign(out, p.dragging ?? {})
+    for (const d of JSON.parse(dragKey) as (Record<string, Position> | null)[]) Object.assign(out, d ?? {})
     return out
-  }, [peers])
+  }, [dragKey])
 
   return { peers, update, remoteDrag }
 }
