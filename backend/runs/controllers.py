@@ -45,8 +45,9 @@ class RunController(Controller):
                                  db_session: AsyncSession) -> RunSummaryOut:
         """Start a run of a workflow; answers at once with the run id, the run goes on in the background."""
         body = await read_body(request, StartWorkflowRunIn) if await request.body() else StartWorkflowRunIn()
-        graph, version = await services.graph_of_workflow(db_session, principal, workflow_id, body.source, body.version)
         st = _state(request)
+        graph, version = await services.graph_of_workflow(db_session, principal, workflow_id, body.source,
+                                                          body.version, st.collab)
         run = await services.start_run(db_session, principal, st.runner, st.recorder, st.registry, graph=graph,
                                        payload=body.input, trigger="api", workflow_id=workflow_id, version=version)
         return _summary(run)

@@ -15,7 +15,8 @@ from backend.auth.schemas import Principal
 from backend.db.models import NodeRun, Run, RunEvent, WorkflowVersion, looks_like_id
 from backend.errors import Conflict, NotFound, Unprocessable
 from backend.runs.recorder import DbRecorder
-from backend.workflows.services import get_workflow
+from backend.collab.rooms import RoomManager
+from backend.workflows.services import draft_graph, get_workflow
 from flows.compile import CompileError, Plan, compile_graph
 from flows.runner import RunManager
 from nodes.registry import NodeRegistry
@@ -30,14 +31,16 @@ def compile_or_422(graph: Any, registry: NodeRegistry) -> Plan:
 
 
 async def graph_of_workflow(s: AsyncSession, p: Principal, workflow_id: str, source: str,
-                            version: int | None) -> tuple[dict[str, Any], int | None]:
+                            version: int | None, collab: RoomManager) -> tuple[dict[str, Any], int | None]:
+    """The graph to run: a published version, or the draft as the shared document holds it
+    right now (an open room's edits reach the stored draft only about a second later)."""
     wf = await get_workflow(s, p, workflow_id)
     if version is None and source == "published":
         version = wf.published_version
         if version is None:
             raise Conflict("this workflow has no published version yet; publish it or run the draft")
     if version is None:
-        return wf.graph, None
+        return await draft_graph(s, wf, collab), None
     row = await s.scalar(select(WorkflowVersion).where(WorkflowVersion.workflow_id == wf.id,
                                                        WorkflowVersion.version == version))
     if row is None:

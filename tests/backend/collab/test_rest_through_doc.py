@@ -8,6 +8,7 @@ from backend.collab.convert import graph_from_doc
 from backend.seed import welcome_graph
 from tests.backend.collab.test_endpoint import eventually, label, set_label, url
 from tests.backend.collab.yclient import YClient
+from tests.backend.runs.test_controllers import wait_for_end
 
 
 def node(graph: dict, node_id: str) -> dict:
@@ -97,3 +98,17 @@ async def test_versions_diff_endpoint(http, workflow, tenant_a):
     assert r2.json()["nodes"] == d["nodes"]
     assert (await http.get(f"/api/workflows/{wid}/versions/diff?from_version=x", headers=h)).status_code == 400
     assert (await http.get(f"/api/workflows/{wid}/versions/diff?from_version=9", headers=h)).status_code == 404
+
+
+async def test_a_draft_run_right_after_an_edit_runs_the_documents_graph(live_server, http, workflow, tenant_a):
+    """Starting a draft run just after a co-editor's edit runs what is on screen, not the
+    stored draft the room writes a second later."""
+    a = await YClient(url(live_server, workflow, tenant_a.editor)).connect()
+    a.edit(lambda doc: doc.get("nodes", type=Map)["vip"]["config"].__setitem__("values", {"tier": "platinum"}))
+    await a.drain()
+    h = tenant_a.editor.headers
+    r = await http.post(f"/api/workflows/{workflow['id']}/runs", json={"input": {"total": 500}}, headers=h)
+    assert r.status_code == 202, r.text
+    run = await wait_for_end(http, h, r.json()["id"])
+    assert run["output"]["done"]["tier"] == "platinum", run
+    await a.close()
