@@ -293,7 +293,7 @@ def _validate(raw: Any, registry: NodeRegistry) -> ValidationResult:
     document = None
     if header is not None and None not in nodes and None not in edges:
         document = GraphDocument.model_construct(
-            schema_version=header.schema_version, name=header.name, nodes=nodes, edges=edges
+            schema_version=header.schema_version, name=header.name, nodes=nodes, edges=edges, notes=header.notes
         )
     return ValidationResult(problems, document)
 

@@ -389,3 +389,11 @@ def test_documents_round_trip(raw):
     assert dumped == raw
     assert validate(dumped).to_json() == validate(raw).to_json()
     assert validate(raw).document.model_dump(mode="json") == raw
+
+
+def test_sticky_notes_are_kept_in_the_validated_document():
+    """Notes are not checked as nodes, but the document a publish stores must keep them."""
+    raw = document([node("t", "test.trigger")], notes=[{"id": "n1", "text": "call Ada first"}])
+    result = validate(raw)
+    assert result.ok
+    assert [n.text for n in result.document.notes] == ["call Ada first"]
