@@ -30,6 +30,7 @@ from backend.runs.controllers import RunController, stream_run_events
 from backend.runs.plugin import start_runs, stop_runs
 from backend.settings import Settings, get_settings
 from backend.workflows.controllers import WorkflowController
+from backend.templates.controllers import ROUTES as TEMPLATE_ROUTES
 
 log = logging.getLogger("maily.app")
 
@@ -100,7 +101,7 @@ def create_app(
     origins = sorted(settings.allowed_origin_set)
     app = Litestar(
         route_handlers=[AuthController, WorkflowController, AIController, CatalogueController, HealthController,
-                        RunController, stream_run_events, collab_socket, *_email_routes(), *extra_route_handlers, *_editor_handlers(editor_dist or EDITOR_DIST)],
+                        RunController, stream_run_events, collab_socket, *_email_routes(), *TEMPLATE_ROUTES, *extra_route_handlers, *_editor_handlers(editor_dist or EDITOR_DIST)],
         dependencies=dependencies(),
         exception_handlers=exception_handlers(),
         middleware=[session_config(settings).middleware],

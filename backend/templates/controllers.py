@@ -1,0 +1,126 @@
+"""/api/templates (gallery, import, upload, save as, sharing) and
+/api/workflows/{id}/template-update (updates and their merge). Logic lives in services.py."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Controller, Request, delete, get, post, put
+from litestar.params import Parameter
+from litestar.status_codes import HTTP_204_NO_CONTENT
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from backend.auth.guards import requires_editor
+from backend.auth.schemas import Principal
+from backend.errors import BadRequest, PayloadTooLarge, json_body, read_body
+from backend.templates import services
+from backend.templates.schemas import (ImportIn, SaveAsTemplateIn, TemplateListOut, TemplateOut, TemplateUpdateIn,
+                                       Visibility)
+from backend.workflows.controllers import _out as workflow_out
+from backend.workflows.schemas import WorkflowOut
+from templates.format import MAX_TEMPLATE_BYTES, MAX_TEMPLATE_DEPTH
+
+
+def _registry(request: Request) -> Any:
+    return request.app.state.registry
+
+
+class TemplateController(Controller):
+    path = "/api/templates"
+    tags = ["templates"]
+
+    @get("/", operation_id="listTemplates")
+    async def list_templates(self, request: Request, principal: Principal, db_session: AsyncSession,
+                             q: str = Parameter(default="", max_length=200),
+                             category: str = Parameter(default="", max_length=64),
+                             tag: str = Parameter(default="", max_length=40)) -> TemplateListOut:
+        """The gallery: built-in templates and every saved one the caller may see, searched
+        (words in title, description, category, tags) and filtered; facets of all of them."""
+        return TemplateListOut(**await services.list_templates(db_session, principal, _registry(request),
+                                                                q=q, category=category, tag=tag))
+
+    @get("/{template_id:str}", operation_id="getTemplate")
+    async def get_template(self, request: Request, template_id: str, principal: Principal,
+                           db_session: AsyncSession) -> TemplateOut:
+        """One template with its parameter schema and graph (placeholders kept) for a read-only preview."""
+        found = await services.get_template(db_session, principal, _registry(request), template_id)
+        return TemplateOut(**found.detail(principal))
+
+    @post("/{template_id:str}/import", operation_id="importTemplate", guards=[requires_editor], status_code=201,
+          operation_class=json_body(ImportIn))
+    async def import_template(self, request: Request, template_id: str, principal: Principal,
+                              db_session: AsyncSession) -> WorkflowOut:
+        """Create a workflow draft from the template and its parameters (422 naming the field
+        when one does not match the parameter schema). Nothing is run."""
+        body = await read_body(request, ImportIn)
+        wf = await services.import_template(db_session, principal, _registry(request), template_id, body)
+        return workflow_out(wf, request)
+
+    @post("/upload", operation_id="uploadTemplate", guards=[requires_editor], status_code=201)
+    async def upload(self, request: Request, principal: Principal, db_session: AsyncSession,
+                     visibility: Visibility = "private") -> TemplateOut:
+        """A template file or a graph document (file upload or pasted JSON), through the strict
+        gate: no unknown keys, size/depth/count/string limits, catalogue node types only,
+        no `__proto__`. Nothing is executed, fetched or resolved."""
+        from flows.jsonlimits import JsonLimitError, parse_limited
+
+        body = await request.body()
+        if not body.strip():
+            raise BadRequest("the request body is empty; send a template file (JSON)")
+        try:
+            raw = parse_limited(body, max_bytes=MAX_TEMPLATE_BYTES, max_depth=MAX_TEMPLATE_DEPTH)
+        except JsonLimitError as exc:
+            if exc.code == "too_large":
+                raise PayloadTooLarge(exc.message, code=exc.code) from None
+            raise BadRequest(exc.message, code=exc.code) from None
+        found = await services.upload(db_session, principal, _registry(request), raw, visibility)
+        return TemplateOut(**found.detail(principal))
+
+    @post("/", operation_id="saveAsTemplate", guards=[requires_editor], status_code=201,
+          operation_class=json_body(SaveAsTemplateIn))
+    async def save_as_template(self, request: Request, principal: Principal, db_session: AsyncSession) -> TemplateOut:
+        """Save a workflow's draft as a template (private, workspace or public)."""
+        body = await read_body(request, SaveAsTemplateIn)
+        found = await services.save_as_template(db_session, principal, _registry(request), body,
+                                                request.app.state.collab)
+        return TemplateOut(**found.detail(principal))
+
+    @put("/{template_id:str}", operation_id="updateTemplate", guards=[requires_editor],
+         operation_class=json_body(TemplateUpdateIn))
+    async def update_template(self, request: Request, template_id: str, principal: Principal,
+                              db_session: AsyncSession) -> TemplateOut:
+        """Owner only: metadata and sharing; a new graph (`workflow_id`) or parameters make a new version."""
+        body = await read_body(request, TemplateUpdateIn)
+        found = await services.update_template(db_session, principal, _registry(request), template_id, body,
+                                               request.app.state.collab)
+        return TemplateOut(**found.detail(principal))
+
+    @delete("/{template_id:str}", operation_id="deleteTemplate", guards=[requires_editor],
+            status_code=HTTP_204_NO_CONTENT)
+    async def delete_template(self, request: Request, template_id: str, principal: Principal,
+                              db_session: AsyncSession) -> None:
+        """Owner only. Workflows made from it keep working; they just get no more updates."""
+        await services.delete_template(db_session, principal, _registry(request), template_id)
+
+
+class TemplateUpdateController(Controller):
+    path = "/api/workflows/{workflow_id:str}/template-update"
+    tags = ["templates"]
+
+    @get("/", operation_id="getTemplateUpdate")
+    async def get_update(self, request: Request, workflow_id: str, principal: Principal,
+                         db_session: AsyncSession) -> dict:
+        """Whether the workflow's template has a newer version, the diff from the imported
+        version to it, and the conflicts a merge into the current draft would have."""
+        return await services.template_update(db_session, principal, _registry(request), workflow_id,
+                                              request.app.state.collab)
+
+    @post("/merge", operation_id="mergeTemplateUpdate", guards=[requires_editor], status_code=200)
+    async def merge(self, request: Request, workflow_id: str, principal: Principal, db_session: AsyncSession) -> dict:
+        """Three-way merge of the newer version into the draft as a collaborative edit; the
+        draft's own changes are kept, conflicts keep the draft's value and are listed."""
+        return await services.merge_update(db_session, principal, _registry(request), workflow_id,
+                                           request.app.state.collab)
+
+
+ROUTES = [TemplateController, TemplateUpdateController]

@@ -1,0 +1,80 @@
+"""Bodies of /api/templates. Requests refuse unknown fields (templates come from strangers)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Visibility = Literal["private", "workspace", "public"]
+
+
+class _In(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ImportIn(_In):
+    """Make a workflow draft from a template: its parameters (checked against the template's
+    parameter schema, defaults filled in) and optionally the workflow's name."""
+
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    params: dict[str, Any] = Field(default_factory=dict)
+
+
+class SaveAsTemplateIn(_In):
+    """Save a workflow's draft as a template."""
+
+    workflow_id: str
+    title: str = Field(min_length=1, max_length=200)
+    description: str = Field(default="", max_length=5_000)
+    category: str = Field(default="general", pattern=r"^[a-z0-9][a-z0-9-]{0,63}$")
+    tags: list[str] = Field(default_factory=list, max_length=20)
+    icon: str = Field(default="workflow", pattern=r"^[a-z0-9-]{1,40}$")
+    visibility: Visibility = "private"
+    parameters: dict[str, Any] | None = Field(default=None, description="JSON Schema of the parameters")
+
+
+class TemplateUpdateIn(_In):
+    """Owner only. Metadata and sharing change in place; `workflow_id` (take that draft's
+    graph) or `parameters` make a new version."""
+
+    title: str | None = Field(default=None, min_length=1, max_length=200)
+    description: str | None = Field(default=None, max_length=5_000)
+    category: str | None = Field(default=None, pattern=r"^[a-z0-9][a-z0-9-]{0,63}$")
+    tags: list[str] | None = Field(default=None, max_length=20)
+    icon: str | None = Field(default=None, pattern=r"^[a-z0-9-]{1,40}$")
+    visibility: Visibility | None = None
+    workflow_id: str | None = None
+    parameters: dict[str, Any] | None = None
+
+
+class TemplateSummaryOut(BaseModel):
+    id: str
+    builtin: bool
+    title: str
+    description: str
+    category: str
+    tags: list[str]
+    icon: str
+    version: int
+    visibility: Visibility
+    owner_id: str | None
+    editable: bool                 # the caller may edit or delete it
+    node_count: int
+    ai_enhancements: int
+    updated_at: datetime | None
+
+
+class TemplateOut(TemplateSummaryOut):
+    parameters: dict[str, Any]
+    ai_enhancement_points: list[dict[str, Any]]
+    sample_input: dict[str, Any]
+    graph: dict[str, Any]          # with its {"$param": ...} placeholders, for a read-only preview
+    document: dict[str, Any]       # the template file (export)
+
+
+class TemplateListOut(BaseModel):
+    items: list[TemplateSummaryOut]
+    categories: list[str]          # of every template the caller sees (facets)
+    tags: list[str]
