@@ -5,6 +5,7 @@ import { interceptLinks, navigate, usePath } from './router'
 import { SignIn } from './pages/SignIn'
 import { WorkflowList } from './pages/WorkflowList'
 import { CanvasPage } from './pages/Canvas'
+import { Gallery } from './templates/Gallery'
 
 export function App() {
   const path = usePath()
@@ -24,5 +25,6 @@ export function App() {
   const signOut = () => api.logout().finally(() => { setMe(null); navigate('/signin') })
   const m = /^\/workflows\/([^/]+)/.exec(path)
   if (m) return <CanvasPage id={m[1]} me={me} />
+  if (path === '/templates') return <Gallery me={me} />
   return <WorkflowList me={me} onSignOut={signOut} />
 }

@@ -3,6 +3,7 @@ import { ReactFlowProvider } from '@xyflow/react'
 import { api } from '../api/client'
 import type { Me, NodeType, Workflow } from '../api/types'
 import { Editor } from '../canvas/Editor'
+import { TemplateBar } from '../templates/TemplateBar'
 
 export function CanvasPage({ id, me }: { id: string; me: Me }) {
   const [wf, setWf] = useState<Workflow | null>(null)
@@ -16,5 +17,5 @@ export function CanvasPage({ id, me }: { id: string; me: Me }) {
   }, [id])
   if (error) return <div className="loading-screen"><div><p className="problem error">{error}</p><a href="/">Back to workflows</a></div></div>
   if (!wf || !catalogue) return <div className="loading-screen">Loading workflow…</div>
-  return <ReactFlowProvider><Editor key={wf.id} workflow={wf} catalogue={catalogue} me={me} /></ReactFlowProvider>
+  return <ReactFlowProvider><Editor key={wf.id} workflow={wf} catalogue={catalogue} me={me} /><TemplateBar workflowId={wf.id} workflowName={wf.name} me={me} /></ReactFlowProvider>
 }

@@ -47,6 +47,7 @@ export function WorkflowList({ me, onSignOut }: { me: Me; onSignOut: () => void 
           <h1>Workflows</h1>
           <div className="grow" />
           <input className="input search" placeholder="Filter" value={filter} onChange={(e) => setFilter(e.target.value)} data-testid="workflow-filter" />
+          <a className="btn" href="/templates" data-testid="open-templates">Templates</a>
           {canEdit && <button className="btn primary" onClick={create} data-testid="workflow-create"><Icon name="plus" /> New workflow</button>}
         </div>
         {error && <div className="problem error">{error}</div>}
