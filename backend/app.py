@@ -28,6 +28,9 @@ from backend.db.session import Database
 from backend.errors import NotFound, exception_handlers
 from backend.runs.controllers import RunController, stream_run_events
 from backend.runs.plugin import start_runs, stop_runs
+from backend.audit import AuditController
+from backend.metrics import metrics_endpoint
+from backend.tracing import configure_tracing, observe_middleware, shutdown_tracing
 from backend.settings import Settings, get_settings
 from backend.workflows.controllers import WorkflowController
 from backend.templates.controllers import ROUTES as TEMPLATE_ROUTES
@@ -87,6 +90,7 @@ def create_app(
     editor_dist: Path | None = None,
 ) -> Litestar:
     settings = settings or get_settings()
+    configure_tracing()   # only when OTEL_EXPORTER_OTLP_ENDPOINT is set (docs/operations.md)
 
     async def open_database(app: Litestar) -> None:
         app.state.db = Database(settings.resolved_database_url)
@@ -101,16 +105,17 @@ def create_app(
     origins = sorted(settings.allowed_origin_set)
     app = Litestar(
         route_handlers=[AuthController, WorkflowController, AIController, CatalogueController, HealthController,
-                        RunController, stream_run_events, collab_socket, *_email_routes(), *TEMPLATE_ROUTES, *extra_route_handlers, *_editor_handlers(editor_dist or EDITOR_DIST)],
+                        RunController, stream_run_events, collab_socket, AuditController, metrics_endpoint,
+                        *_email_routes(), *TEMPLATE_ROUTES, *extra_route_handlers, *_editor_handlers(editor_dist or EDITOR_DIST)],
         dependencies=dependencies(),
         exception_handlers=exception_handlers(),
-        middleware=[session_config(settings).middleware],
+        middleware=[observe_middleware, session_config(settings).middleware],
         cors_config=CORSConfig(allow_origins=origins, allow_credentials=True) if origins else None,
         request_max_body_size=settings.max_body_bytes,
         # The runs owner's startup hooks run after the database is open; shutdown in reverse.
         on_startup=[open_database, start_collab, start_runs, *on_startup],
         # Rooms write everything out before the database closes.
-        on_shutdown=[*on_shutdown, stop_runs, stop_collab, close_database],
+        on_shutdown=[*on_shutdown, stop_runs, stop_collab, close_database, lambda _app: shutdown_tracing()],
         openapi_config=OpenAPIConfig(
             title="Maily Flow API", version="1", path="/schema", use_handler_docstrings=True,
             render_plugins=[ScalarRenderPlugin(), SwaggerRenderPlugin(path="/swagger")],

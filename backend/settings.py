@@ -75,6 +75,8 @@ class Settings(BaseSettings):
     dns_enabled: bool = True
     log_level: str = "INFO"
     log_json: bool = False
+    # GET /metrics wants `Authorization: Bearer <this>` when set; empty: /metrics is open (docs/operations.md).
+    metrics_token: SecretStr = SecretStr("")
 
     @property
     def resolved_database_url(self) -> str:

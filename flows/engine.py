@@ -25,6 +25,7 @@ from pydantic import ValidationError
 
 from flows.compile import Plan, PlanEdge, PlanNode
 from flows.events import EventSink, RunEvent
+from flows.observe import traced_node, traced_run
 from nodes.sdk import (
     Clock,
     NodeConfigError,
@@ -147,6 +148,7 @@ class Engine:
     def __init__(self, services: Services | None = None):
         self.services = services or Services()
 
+    @traced_run
     async def run(self, plan: Plan, run_id: str, payload: Any, emit: Emitter, *,
                   tenant_id: str = "", meta: dict[str, Any] | None = None,
                   durable: DurableRunner | None = None, started: dict[str, Any] | None = None) -> RunOutcome:
@@ -254,6 +256,7 @@ class Engine:
                 if states[nid].total == 0:
                     consider(nid)
 
+    @traced_node
     async def _execute(self, run: _Run, node: PlanNode, inputs: dict[str, Any], exprs: Any,
                        variables: dict[str, Any], iteration: int | None) -> dict[str, Any]:
         emit = run.emit

@@ -17,6 +17,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from backend.ai.models import AiBudget, AiCacheEntry, AiCredential, AiUsage
+from backend.metrics import observe_ai_usage
 from backend.crypto import DecryptError, decrypt
 from backend.db.models import Tenant, utcnow
 from backend.db.session import Database
@@ -101,6 +102,7 @@ class DbStore:
         row = {**usage, "error": (usage.get("error") or None) and usage["error"][:300]}
         async with self.db.sessionmaker() as s, s.begin():
             await s.execute(sa.insert(AiUsage.__table__).values(**row, created_at=utcnow()))
+        observe_ai_usage(usage)   # Prometheus counters (backend/metrics.py)
 
 
 class DbCache:

@@ -25,6 +25,7 @@ from backend.auth.schemas import Principal
 from backend.db.models import Tenant, User
 from backend.errors import Forbidden, Unauthorized
 from backend.settings import Settings
+from flows.observe import bind_log_ids
 
 TENANT_HEADER = "x-maily-tenant"
 SESSION_COOKIE = "maily_session"
@@ -129,6 +130,7 @@ async def resolve_principal(connection: ASGIConnection[Any, Any, Any, Any], *, q
                     raise Forbidden("you are not a member of any tenant")
             p = services.principal_of(user, picked[0])
     connection.scope.setdefault("state", {})[_PRINCIPAL_STATE] = p
+    bind_log_ids(tenant_id=p.tenant_id, user_id=p.user_id)   # log records of this request carry them
     return p
 
 

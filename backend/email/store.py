@@ -114,12 +114,13 @@ def build_email_services(settings: Settings, http: Any) -> dict[str, Any]:
     from backend.auth.deps import secret_key
     from backend.certify.service import DbLedger
     from nodes.verify.address import DnsSettings
+    from backend.metrics import observe_email
 
     db = LazyDb(settings.resolved_database_url)
     secret = secret_key(settings)
     mailer = Mailer(store=DbMailStore(db, secret), signer=UnsubscribeSigner(secret, public_url(settings)),
                     limits=RateLimits(settings.email_tenant_rate, _rates(settings.email_provider_rates)),
-                    http=http, allowed_hosts=settings.http_allowed_host_set)
+                    http=http, allowed_hosts=settings.http_allowed_host_set, observe=observe_email)
     dns = DnsSettings(tuple(s.strip() for s in settings.dns_nameservers.split(",") if s.strip()), settings.dns_port,
                       settings.dns_timeout_s, settings.dns_lifetime_s, settings.dns_enabled)
     return {"mailer": mailer, "email_templates": DbTemplates(db), "dns": dns, "certifier": DbLedger(db, secret)}

@@ -40,7 +40,9 @@ async def start_runs(app: Litestar) -> None:
         prefect.start_in_background()   # the first durable run should not wait for it to boot
     services_ = node_services(settings)
     app.state.ai = services_.extra["ai"]   # the API's health and credential endpoints use the same gateway
-    app.state.runner = RunManager(sinks=[app.state.bus, app.state.recorder], services=services_,
+    from backend.metrics import MetricsSink
+
+    app.state.runner = RunManager(sinks=[app.state.bus, app.state.recorder, MetricsSink()], services=services_,
                                   prefect=prefect, prefect_mode=settings.prefect,
                                   max_concurrent_per_tenant=settings.tenant_max_concurrent_runs)
 

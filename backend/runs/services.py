@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from backend import audit
 from backend.auth.schemas import Principal
 from backend.db.models import NodeRun, Run, RunEvent, WorkflowVersion, looks_like_id
 from backend.errors import Conflict, NotFound, Unprocessable
@@ -56,6 +57,8 @@ async def start_run(s: AsyncSession, p: Principal, runner: RunManager, recorder:
               status="queued", trigger=trigger, input=payload, graph=graph, created_by=p.user_id,
               created_at=datetime.now(timezone.utc))
     s.add(run)
+    await audit.record(s, p, "run.start", "run", run.id, {"workflow_id": workflow_id, "version": version,
+                                                         "trigger": trigger})
     await s.commit()  # the recorder writes node runs that reference this row
     recorder.register(run.id, p.tenant_id, {nid: n.type.spec.type for nid, n in plan.nodes.items()})
     runner.submit(plan, run.id, payload, tenant_id=p.tenant_id,
@@ -101,6 +104,7 @@ async def cancel_run(s: AsyncSession, p: Principal, runner: RunManager, recorder
     run = await get_run(s, p, run_id)
     if run.status in ("succeeded", "failed", "cancelled"):
         raise Conflict(f"run {run_id} has already {run.status}")
+    await audit.record(s, p, "run.cancel", "run", run_id, {"status_before": run.status})
     if await runner.cancel(run_id):
         await recorder.flush()
     else:

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from backend import audit
 from backend.auth.schemas import Principal
 from backend.collab.convert import UnrepresentableGraph, check
 from backend.db.models import Workflow, WorkflowVersion, looks_like_id, utcnow
@@ -68,6 +69,7 @@ async def create_workflow(s: AsyncSession, p: Principal, body: WorkflowCreateIn)
                   graph=body.graph if body.graph is not None else empty_graph(body.name), created_by=p.user_id)
     s.add(wf)
     await s.flush()
+    await audit.record(s, p, "workflow.create", "workflow", wf.id, {"name": wf.name})
     return wf
 
 
@@ -85,6 +87,8 @@ async def update_workflow(s: AsyncSession, p: Principal, workflow_id: str, body:
     if body.description is not None:
         wf.description = body.description
     wf.updated_at = utcnow()
+    changed = [k for k in ("name", "description", "graph") if getattr(body, k) is not None]
+    await audit.record(s, p, "workflow.update", "workflow", wf.id, {"fields": changed})
     await s.flush()
     return wf
 
@@ -93,6 +97,7 @@ async def delete_workflow(s: AsyncSession, p: Principal, workflow_id: str) -> No
     # Soft delete: runs keep pointing at it and their history stays readable.
     wf = await get_workflow(s, p, workflow_id)
     wf.deleted_at = utcnow()
+    await audit.record(s, p, "workflow.delete", "workflow", wf.id, {"name": wf.name})
 
 
 async def list_versions(s: AsyncSession, p: Principal, workflow_id: str) -> list[WorkflowVersion]:
@@ -140,6 +145,7 @@ async def publish(s: AsyncSession, p: Principal, workflow_id: str, registry: Nod
                               note=note, created_by=p.user_id)
     s.add(version)
     wf.published_version = number
+    await audit.record(s, p, "workflow.publish", "workflow", wf.id, {"version": number, "note": note})
     await s.flush()
     return version
 
@@ -151,5 +157,6 @@ async def restore(s: AsyncSession, p: Principal, workflow_id: str, version: int,
     wf = await get_workflow(s, p, workflow_id)
     wf.graph = await collab.edit(wf.id, p.tenant_id, dict(row.graph))
     wf.updated_at = utcnow()
+    await audit.record(s, p, "workflow.restore", "workflow", wf.id, {"version": version})
     await s.flush()
     return wf

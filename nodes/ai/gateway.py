@@ -186,7 +186,7 @@ class AIGateway:
             with attempt:
                 budget = max(0.05, min(cfg.timeout_s, deadline - time.monotonic()))
                 try:
-                    return await asyncio.wait_for(provider.complete(request, budget), budget + 0.5)
+                    return await asyncio.wait_for(_traced_complete(provider, request, budget), budget + 0.5)
                 except (TimeoutError, asyncio.TimeoutError):
                     raise ProviderError("timed out", retryable=True) from None
         raise AssertionError("unreachable")
@@ -240,6 +240,28 @@ class AIGateway:
         for p in self._providers.values():
             await p.aclose()
         self._providers.clear()
+
+
+
+async def _traced_complete(provider: Provider, request: ChatRequest, budget: float) -> ChatResult:
+    """One provider attempt as an OpenTelemetry CLIENT span, a child of the node's span
+    (a no-op unless tracing is configured: docs/operations.md)."""
+    from opentelemetry import trace
+    from opentelemetry.trace import SpanKind, Status, StatusCode
+
+    with trace.get_tracer("maily").start_as_current_span(
+            f"ai.chat {provider.name}", kind=SpanKind.CLIENT, record_exception=False, set_status_on_exception=False,
+            attributes={"gen_ai.system": provider.name, "gen_ai.request.model": request.model}) as span:
+        try:
+            res = await provider.complete(request, budget)
+        except BaseException as exc:
+            span.set_status(Status(StatusCode.ERROR, str(exc)[:200]))
+            raise
+        if res.tokens_in is not None:
+            span.set_attribute("gen_ai.usage.input_tokens", res.tokens_in)
+        if res.tokens_out is not None:
+            span.set_attribute("gen_ai.usage.output_tokens", res.tokens_out)
+        return res
 
 
 def make_provider(kind: str, api_key: str, base_url: str | None) -> Provider:

@@ -146,6 +146,7 @@ class Mailer:
     http: Any = None
     allowed_hosts: frozenset[str] = frozenset()
     concurrency: int = 8
+    observe: Any = None   # called with each message's result (the app counts them: backend/metrics.py)
 
     async def send_batch(self, tenant_id: str, run_id: str, node_id: str, messages: list[Outgoing],
                          use_outbox: bool = False) -> list[dict[str, Any]]:
@@ -192,6 +193,8 @@ class Mailer:
             results = await asyncio.gather(*(one(m) for m in messages))
         finally:
             await provider.aclose() if hasattr(provider, "aclose") else None
+        for r in results if self.observe else ():
+            self.observe(r)
         if fatal:
             raise fatal[0]
         if temporary:
