@@ -1,0 +1,143 @@
+"""/api/workflows/{id}/webhooks|schedules|chains and the public /hooks/{webhook_id}.
+Logic lives in services.py (CRUD), hooks.py (deliveries) and runtime.py (firing)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Controller, Request, delete, get, post, put, route
+from litestar.status_codes import HTTP_201_CREATED, HTTP_202_ACCEPTED, HTTP_204_NO_CONTENT
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from backend.auth.guards import requires_editor
+from backend.auth.schemas import Principal
+from backend.errors import json_body, read_body
+from backend.triggers import hooks, services
+from backend.triggers.schemas import (ChainCreateIn, ChainOut, ScheduleCreateIn, ScheduleOut, ScheduleUpdateIn,
+                                      WebhookAcceptedOut, WebhookCreatedOut, WebhookCreateIn, WebhookOut,
+                                      WebhookUpdateIn)
+
+
+def _base_url(request: Request[Any, Any, Any]) -> str:
+    return request.app.state.settings.public_url or str(request.base_url)
+
+
+async def _optional_body(request: Request[Any, Any, Any], model: type[Any]) -> Any:
+    return await read_body(request, model) if (await request.body()).strip() else model()
+
+
+class TriggerController(Controller):
+    path = "/api/workflows/{workflow_id:str}"
+    tags = ["triggers"]
+
+    # --- webhooks -----------------------------------------------------------------------
+
+    @post("/webhooks", operation_id="createWebhook", guards=[requires_editor], status_code=HTTP_201_CREATED,
+          operation_class=json_body(WebhookCreateIn))
+    async def create_webhook(self, request: Request, workflow_id: str, principal: Principal,
+                             db_session: AsyncSession) -> WebhookCreatedOut:
+        """A webhook URL for this workflow, with its signing secret (shown only in this answer)."""
+        body = await _optional_body(request, WebhookCreateIn)
+        hook, secret = await services.create_webhook(db_session, principal, workflow_id, body)
+        return WebhookCreatedOut(**services.webhook_out(hook, _base_url(request)).model_dump(), secret=secret)
+
+    @get("/webhooks", operation_id="listWebhooks")
+    async def list_webhooks(self, request: Request, workflow_id: str, principal: Principal,
+                            db_session: AsyncSession) -> list[WebhookOut]:
+        """The workflow's webhooks (without secrets)."""
+        rows = await services.list_webhooks(db_session, principal, workflow_id)
+        return [services.webhook_out(h, _base_url(request)) for h in rows]
+
+    @get("/webhooks/{webhook_id:str}", operation_id="getWebhook")
+    async def get_webhook(self, request: Request, workflow_id: str, webhook_id: str, principal: Principal,
+                          db_session: AsyncSession) -> WebhookOut:
+        hook = await services.get_webhook(db_session, principal, workflow_id, webhook_id)
+        return services.webhook_out(hook, _base_url(request))
+
+    @put("/webhooks/{webhook_id:str}", operation_id="updateWebhook", guards=[requires_editor],
+         operation_class=json_body(WebhookUpdateIn))
+    async def update_webhook(self, request: Request, workflow_id: str, webhook_id: str, principal: Principal,
+                             db_session: AsyncSession) -> WebhookOut:
+        """Change source, allow_token or description; absent fields are kept."""
+        body = await read_body(request, WebhookUpdateIn)
+        hook = await services.update_webhook(db_session, principal, workflow_id, webhook_id, body)
+        return services.webhook_out(hook, _base_url(request))
+
+    @post("/webhooks/{webhook_id:str}/rotate", operation_id="rotateWebhookSecret", guards=[requires_editor],
+          status_code=HTTP_201_CREATED)
+    async def rotate_webhook(self, request: Request, workflow_id: str, webhook_id: str, principal: Principal,
+                             db_session: AsyncSession) -> WebhookCreatedOut:
+        """A new secret (shown only in this answer); the old one stops working at once."""
+        hook, secret = await services.rotate_webhook(db_session, principal, workflow_id, webhook_id)
+        return WebhookCreatedOut(**services.webhook_out(hook, _base_url(request)).model_dump(), secret=secret)
+
+    @delete("/webhooks/{webhook_id:str}", operation_id="deleteWebhook", guards=[requires_editor],
+            status_code=HTTP_204_NO_CONTENT)
+    async def delete_webhook(self, workflow_id: str, webhook_id: str, principal: Principal,
+                             db_session: AsyncSession) -> None:
+        await services.delete_webhook(db_session, principal, workflow_id, webhook_id)
+
+    # --- schedules ----------------------------------------------------------------------
+
+    @post("/schedules", operation_id="createSchedule", guards=[requires_editor], status_code=HTTP_201_CREATED,
+          operation_class=json_body(ScheduleCreateIn))
+    async def create_schedule(self, request: Request, workflow_id: str, principal: Principal,
+                              db_session: AsyncSession) -> ScheduleOut:
+        """Run the workflow on a cron schedule in an IANA time zone; the answer lists the next fire times."""
+        body = await read_body(request, ScheduleCreateIn)
+        return services.schedule_out(await services.create_schedule(db_session, principal, workflow_id, body))
+
+    @get("/schedules", operation_id="listSchedules")
+    async def list_schedules(self, workflow_id: str, principal: Principal, db_session: AsyncSession) -> list[ScheduleOut]:
+        return [services.schedule_out(x) for x in await services.list_schedules(db_session, principal, workflow_id)]
+
+    @get("/schedules/{schedule_id:str}", operation_id="getSchedule")
+    async def get_schedule(self, workflow_id: str, schedule_id: str, principal: Principal,
+                           db_session: AsyncSession) -> ScheduleOut:
+        return services.schedule_out(await services.get_schedule(db_session, principal, workflow_id, schedule_id))
+
+    @put("/schedules/{schedule_id:str}", operation_id="updateSchedule", guards=[requires_editor],
+         operation_class=json_body(ScheduleUpdateIn))
+    async def update_schedule(self, request: Request, workflow_id: str, schedule_id: str, principal: Principal,
+                              db_session: AsyncSession) -> ScheduleOut:
+        """Change cron, timezone, enabled, input or source; absent fields are kept. The next fire time is recomputed."""
+        body = await read_body(request, ScheduleUpdateIn)
+        sch = await services.update_schedule(db_session, principal, workflow_id, schedule_id, body)
+        return services.schedule_out(sch)
+
+    @delete("/schedules/{schedule_id:str}", operation_id="deleteSchedule", guards=[requires_editor],
+            status_code=HTTP_204_NO_CONTENT)
+    async def delete_schedule(self, workflow_id: str, schedule_id: str, principal: Principal,
+                              db_session: AsyncSession) -> None:
+        await services.delete_schedule(db_session, principal, workflow_id, schedule_id)
+
+    # --- chains -------------------------------------------------------------------------
+
+    @post("/chains", operation_id="createChain", guards=[requires_editor], status_code=HTTP_201_CREATED,
+          operation_class=json_body(ChainCreateIn))
+    async def create_chain(self, request: Request, workflow_id: str, principal: Principal,
+                           db_session: AsyncSession) -> ChainOut:
+        """When a run of this workflow ends with a status in `on`, start a run of the target.
+        A chain that would close a cycle is refused (422)."""
+        body = await read_body(request, ChainCreateIn)
+        return services.chain_out(await services.create_chain(db_session, principal, workflow_id, body))
+
+    @get("/chains", operation_id="listChains")
+    async def list_chains(self, workflow_id: str, principal: Principal, db_session: AsyncSession) -> list[ChainOut]:
+        """Chains out of this workflow and into it."""
+        return [services.chain_out(c) for c in await services.list_chains(db_session, principal, workflow_id)]
+
+    @delete("/chains/{chain_id:str}", operation_id="deleteChain", guards=[requires_editor],
+            status_code=HTTP_204_NO_CONTENT)
+    async def delete_chain(self, workflow_id: str, chain_id: str, principal: Principal,
+                           db_session: AsyncSession) -> None:
+        await services.delete_chain(db_session, principal, workflow_id, chain_id)
+
+
+@route("/hooks/{webhook_id:str}", http_method=["GET", "POST", "PUT", "PATCH", "DELETE"],
+       operation_id="deliverWebhook", status_code=HTTP_202_ACCEPTED, tags=["triggers"], security=[])
+async def deliver_webhook(request: Request, webhook_id: str, db_session: AsyncSession) -> WebhookAcceptedOut:
+    """Public webhook endpoint: no login. Sign with X-Maily-Signature: sha256=<hex HMAC-SHA256 of
+    "<X-Maily-Timestamp>.<raw body>"> and X-Maily-Timestamp (Unix seconds, within 5 minutes), or
+    pass ?token=<secret> if the webhook allows it. Answers 202 with the id of the run it started."""
+    return await hooks.deliver(request, db_session, webhook_id)
