@@ -32,6 +32,8 @@ from backend.audit import AuditController
 from backend.metrics import metrics_endpoint
 from backend.tracing import configure_tracing, observe_middleware, shutdown_tracing
 from backend.settings import Settings, get_settings
+from backend.triggers.controllers import TriggerController, deliver_webhook
+from backend.triggers.runtime import start_triggers, stop_triggers
 from backend.workflows.controllers import WorkflowController
 from backend.templates.controllers import ROUTES as TEMPLATE_ROUTES
 
@@ -105,7 +107,7 @@ def create_app(
     origins = sorted(settings.allowed_origin_set)
     app = Litestar(
         route_handlers=[AuthController, WorkflowController, AIController, CatalogueController, HealthController,
-                        RunController, stream_run_events, collab_socket, AuditController, metrics_endpoint,
+                        RunController, stream_run_events, collab_socket, TriggerController, deliver_webhook, AuditController, metrics_endpoint,
                         *_email_routes(), *TEMPLATE_ROUTES, *extra_route_handlers, *_editor_handlers(editor_dist or EDITOR_DIST)],
         dependencies=dependencies(),
         exception_handlers=exception_handlers(),
@@ -113,9 +115,9 @@ def create_app(
         cors_config=CORSConfig(allow_origins=origins, allow_credentials=True) if origins else None,
         request_max_body_size=settings.max_body_bytes,
         # The runs owner's startup hooks run after the database is open; shutdown in reverse.
-        on_startup=[open_database, start_collab, start_runs, *on_startup],
+        on_startup=[open_database, start_collab, start_runs, start_triggers, *on_startup],
         # Rooms write everything out before the database closes.
-        on_shutdown=[*on_shutdown, stop_runs, stop_collab, close_database, lambda _app: shutdown_tracing()],
+        on_shutdown=[*on_shutdown, stop_triggers, stop_runs, stop_collab, close_database, lambda _app: shutdown_tracing()],
         openapi_config=OpenAPIConfig(
             title="Maily Flow API", version="1", path="/schema", use_handler_docstrings=True,
             render_plugins=[ScalarRenderPlugin(), SwaggerRenderPlugin(path="/swagger")],

@@ -73,6 +73,17 @@ class Settings(BaseSettings):
     dns_timeout_s: float = 2.0
     dns_lifetime_s: float = 4.0
     dns_enabled: bool = True
+    # Triggers (docs/triggers.md): webhook rate limits per webhook and per tenant (limits notation),
+    # largest webhook body, how old a signed delivery's X-Maily-Timestamp may be.
+    webhook_rate: str = "120/minute"
+    webhook_tenant_rate: str = "1200/minute"
+    webhook_max_body_bytes: int = 1024 * 1024
+    webhook_tolerance_s: int = 300
+    # The cron scheduler loop: off in processes that should not fire schedules; how often it looks.
+    scheduler_enabled: bool = True
+    scheduler_interval_s: float = 1.0
+    # Longest chain of workflow-finished triggers (A starts B starts C ...) before it stops.
+    chain_max_depth: int = 10
     log_level: str = "INFO"
     log_json: bool = False
     # GET /metrics wants `Authorization: Bearer <this>` when set; empty: /metrics is open (docs/operations.md).
