@@ -21,8 +21,8 @@ JSONType = sa.JSON().with_variant(JSONB(), "postgresql")
 
 TENANT_TIERS = ("free", "premium", "enterprise")
 ROLES = ("owner", "editor", "viewer")
-RUN_STATUSES = ("queued", "running", "succeeded", "failed", "cancelled")
-NODE_STATUSES = ("queued", "running", "succeeded", "failed", "skipped", "cancelled")
+RUN_STATUSES = ("queued", "running", "succeeded", "failed", "cancelled", "waiting", "paused")
+NODE_STATUSES = ("queued", "running", "succeeded", "failed", "skipped", "cancelled", "waiting")
 RUN_TRIGGERS = ("manual", "api", "webhook", "cli")
 
 
@@ -171,6 +171,7 @@ class Run(Base):
     __table_args__ = (
         sa.Index("ix_runs_tenant_id_created_at", "tenant_id", "created_at"),
         sa.Index("ix_runs_tenant_id_status", "tenant_id", "status"),
+        sa.Index("ix_runs_status_resume_at", "status", "resume_at"),
     )
 
     id: Mapped[str] = _id()
@@ -188,6 +189,12 @@ class Run(Base):
     started_at: Mapped[datetime | None] = _ts(nullable=True)
     finished_at: Mapped[datetime | None] = _ts(nullable=True)
     prefect_flow_run_id: Mapped[str | None] = mapped_column(sa.String(64), nullable=True)
+    # Run control: a waiting run resumes at resume_at (None: on a decision); waiting_on lists
+    # its waiting nodes. retry_of / rerun_from link a retry or re-run to the run it reuses.
+    resume_at: Mapped[datetime | None] = _ts(nullable=True)
+    waiting_on: Mapped[Any | None] = mapped_column(JSONType, nullable=True)
+    retry_of: Mapped[str | None] = mapped_column(sa.String(32), nullable=True)
+    rerun_from: Mapped[str | None] = mapped_column(sa.String(64), nullable=True)
 
 
 class NodeRun(Base):
