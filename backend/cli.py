@@ -222,14 +222,24 @@ def verify(cert_file: Path) -> None:
 
 
 @app.command()
-def worker() -> None:
-    """Start a Prefect worker for production mode (MAILY_MODE=production, PREFECT_API_URL)."""
+def worker(limit: Optional[int] = typer.Option(None, help="Runs executed at once (default MAILY_WORKER_LIMIT)")) -> None:
+    """Execute production-mode runs: a Prefect task worker (PREFECT_API_URL, MAILY_REDIS_URL, MAILY_DATABASE_URL)."""
+    from backend.logs import configure_logging
+
     s = _settings()
     if s.mode != "production":
         err.print("[yellow]maily worker is for MAILY_MODE=production; embedded mode runs flows in the app[/yellow]")
         raise typer.Exit(2)
-    err.print("[red]production workers come with the production issue; runs execute in the app for now[/red]")
-    raise typer.Exit(2)
+    configure_logging(s)
+    from backend.runs.worker import serve_worker
+
+    try:
+        asyncio.run(serve_worker(s, limit=limit))
+    except RuntimeError as exc:
+        err.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2)
+    except KeyboardInterrupt:
+        pass
 
 
 ai_app = typer.Typer(no_args_is_help=True, help="AI gateway: usage and cost reports.")

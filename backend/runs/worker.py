@@ -1,0 +1,331 @@
+"""`maily worker`: executes production-mode runs (see backend/runs/remote.py for the app's side).
+
+A warm Prefect task worker (`prefect.task_worker.serve(execute_run)`) subscribes to the
+Prefect server's task-run queue over a websocket and starts a run about 0.1 s after the app
+enqueued it; a deployment run (serve, process worker) takes 2-9 s and a process per run.
+
+Delivery is at least once, execution at most once per node with side effects:
+
+- **Lease.** A worker executes a run only while it holds `maily:run-lease:<run id>` in
+  Redis (SET NX with a TTL of `lease_s`, renewed every lease_s/4 by compare-and-set). A
+  worker that loses its lease cancels its copy of the run (fencing).
+- **Sweep.** Prefect acknowledges a task run when it hands it to a worker, and does not
+  hand it to another when that worker dies. So every worker, every `sweep_s`, looks for
+  runs the database says are `running` with no lease (their worker died: SIGKILL, OOM,
+  node lost) or `queued` for longer than `queued_grace_s` (Prefect lost or never got the
+  hand-over), claims the lease and runs them itself while it has free slots.
+- **Reuse.** A worker resuming a run loads its node runs: nodes with side effects or
+  waits that already succeeded are not executed again; their recorded outputs are
+  replayed. A side-effect node interrupted *during* its call may run again; email.send
+  guards that window with its sent-log (nodes/email/mailer.py), http.request sends
+  `Idempotency-Key`-style headers only if the workflow sets them.
+
+Events go to the database (RetryingRecorder) and to Redis pub/sub (channel per run); a
+terminal event is published only after it is in the database, so an app that sees a run
+end on the bus reads the final row.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import json
+import logging
+import os
+import socket
+import uuid
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from prefect import task
+from sqlalchemy import func, select
+
+from backend.db.models import NodeRun, Run, RunEvent as RunEventRow
+from backend.db.session import Database
+from backend.runs.remote import (PASS_END, CONTROL_CHANNEL, EVENTS_CHANNEL, LEASE_KEY, TASK_NAME, RetryingRecorder, db_retrying,
+                                 event_to_wire)
+from flows.compile import Plan, PlanNode, compile_graph
+from flows.engine import Attempt, Emitter, Engine, RunOutcome, Services
+from flows.events import TERMINAL_RUN, RunEvent
+from nodes.registry import NodeRegistry, default_registry
+from nodes.sdk import NodeTemporaryError
+
+log = logging.getLogger("maily.worker")
+
+# When a resumed run continues, its events skip this many seq numbers: events the dead
+# worker published to live subscribers but never recorded can then not collide.
+RESUME_SEQ_GAP = 100
+
+_RENEW = """if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) else return 0 end"""
+_RELEASE = """if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end"""
+
+_current: "RunWorker | None" = None
+_ENGINE_REUSES = "reuse" in inspect.signature(Engine.run).parameters
+
+
+async def _execute_run() -> str:
+    """The Prefect task: the run id is the task run's name (no parameters, nothing stored)."""
+    from prefect.runtime import task_run
+
+    if _current is None:
+        raise RuntimeError("execute_run runs only inside `maily worker`")
+    return await _current.execute(str(task_run.name).rsplit(":", 1)[-1], source="prefect")
+
+
+# No cache key: every delivery executes (the task worker would otherwise cache by inputs,
+# and a task without inputs would hit the same cache entry for every run).
+execute_run = task(_execute_run, name=TASK_NAME, cache_key_fn=lambda *_: None, retries=0, log_prints=False)
+
+
+class RedisPublisher:
+    """EventSink: publishes each event on the run's channel, in order, from a background task."""
+
+    def __init__(self, redis: Any, recorder: RetryingRecorder):
+        self.redis = redis
+        self.recorder = recorder
+        self._queue: asyncio.Queue[RunEvent] = asyncio.Queue()
+        self._task: asyncio.Task[None] | None = None
+
+    def emit(self, event: RunEvent) -> None:
+        self._queue.put_nowait(event)
+        if self._task is None or self._task.done():
+            self._task = asyncio.get_running_loop().create_task(self._loop(), name="run-event-publisher")
+
+    async def _loop(self) -> None:
+        while not self._queue.empty():
+            batch = [self._queue.get_nowait() for _ in range(self._queue.qsize())]
+            if any(e.kind.startswith("run.") and e.status in PASS_END for e in batch):
+                await self.recorder.flush()     # readers who see the end read the final row
+            try:
+                async with self.redis.pipeline(transaction=False) as pipe:
+                    for event in batch:
+                        pipe.publish(EVENTS_CHANNEL + event.run_id, event_to_wire(event))
+                    await pipe.execute()
+            except Exception as exc:  # live streams miss these; the database has them
+                log.warning("could not publish %d run events (%s)", len(batch), exc)
+
+    async def flush(self) -> None:
+        while self._task is not None and not self._task.done():
+            await asyncio.shield(self._task)
+
+
+class RunWorker:
+    def __init__(self, db: Database, redis: Any, services: Services | None = None, *,
+                 registry: NodeRegistry | None = None, limit: int = 100, lease_s: float = 5.0,
+                 sweep_s: float = 1.0, queued_grace_s: float = 10.0):
+        self.db = db
+        self.redis = redis
+        self.engine = Engine(services)
+        self.registry = registry or default_registry()
+        self.limit = limit
+        self.lease_s = lease_s
+        self.sweep_s = sweep_s
+        self.queued_grace_s = queued_grace_s
+        self.id = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+        self.recorder = RetryingRecorder(db)
+        self.publisher = RedisPublisher(redis, self.recorder)
+        self.active: dict[str, asyncio.Task[RunOutcome]] = {}
+        self._plans: dict[str, Plan] = {}
+
+    # -- one run -------------------------------------------------------------------------
+    async def execute(self, run_id: str, source: str = "prefect") -> str:
+        key = LEASE_KEY + run_id
+        if not await self.redis.set(key, self.id, nx=True, px=int(self.lease_s * 1000)):
+            log.info("run %s is leased by another worker; %s delivery skipped", run_id, source)
+            return "leased-elsewhere"
+        try:
+            loaded = await self._load(run_id)
+            if loaded is None:
+                return "gone"
+            run, node_rows, max_seq = loaded
+            if run["status"] in TERMINAL_RUN:
+                return "already-" + run["status"]
+            plan = self._plan(run["graph"])
+            resumed = run["status"] == "running"
+            done = [r for r in node_rows if r["status"] in ("succeeded", "reused") and r["node_id"] in plan.nodes
+                    and isinstance(r["output"], dict) and not r["output"].get("truncated")]
+            reuse = {(r["node_id"], r["iteration"]): r["output"] for r in done if plan.nodes[r["node_id"]].durable}
+            extra: dict[str, Any] = {}
+            if resumed and _ENGINE_REUSES:   # the engine skips every main-path node that succeeded (node.reused)
+                extra["reuse"] = {r["node_id"]: r["output"] for r in done if r["iteration"] is None}
+            self.recorder.register(run_id, run["tenant_id"], {nid: n.type.spec.type for nid, n in plan.nodes.items()})
+            self.recorder.seed(run_id, node_rows)
+            emit = Emitter(run_id, [self.recorder, self.publisher])
+            emit.seq = max(max_seq, 1) + (RESUME_SEQ_GAP if resumed else 0)   # seq 1 is the app's run.queued
+            if resumed:
+                log.warning("resuming run %s (%d durable node(s) reused)", run_id, len(reuse))
+            meta = {"workflow_id": run["workflow_id"], "version": run["workflow_version"], "trigger": run["trigger"]}
+            durable = _reusing(reuse, self.engine) if reuse else None
+            coro = self.engine.run(plan, run_id, run["input"], emit, tenant_id=run["tenant_id"], meta=meta,
+                                   durable=durable, started={"worker": self.id, **({"resumed": True} if resumed else {})},
+                                   **extra)
+            runner = asyncio.get_running_loop().create_task(coro, name=f"run:{run_id}")
+            self.active[run_id] = runner
+            keeper = asyncio.get_running_loop().create_task(self._keep_lease(key, runner, emit))
+            try:
+                outcome = await runner
+            except asyncio.CancelledError:
+                if asyncio.current_task().cancelling():    # this worker is stopping: the lease expires, another resumes
+                    raise
+                outcome = RunOutcome("cancelled")
+            finally:
+                keeper.cancel()
+                self.active.pop(run_id, None)
+            await self.recorder.flush()
+            await self.publisher.flush()
+            return outcome.status
+        finally:
+            await self.redis.eval(_RELEASE, 1, key, self.id)
+
+    async def _keep_lease(self, key: str, runner: asyncio.Task[Any], emit: Emitter) -> None:
+        every = self.lease_s / 4
+        while not runner.done():
+            await asyncio.sleep(every)
+            try:
+                held = await self.redis.eval(_RENEW, 1, key, self.id, int(self.lease_s * 1000))
+            except Exception as exc:            # Redis blip: retry until the lease would expire
+                log.warning("could not renew the lease %s (%s)", key, exc)
+                continue
+            if not held:
+                log.error("lost the lease %s to another worker; stopping this copy of the run", key)
+                emit.sinks = []             # fenced: this copy records nothing more, the new holder owns the run
+                runner.cancel()
+                return
+
+    async def _load(self, run_id: str) -> tuple[dict[str, Any], list[dict[str, Any]], int] | None:
+        async for attempt in db_retrying():
+            with attempt:
+                async with self.db.engine.connect() as conn:
+                    run = (await conn.execute(select(Run.__table__).where(Run.id == run_id))).mappings().first()
+                    if run is None:
+                        return None
+                    nodes = (await conn.execute(select(NodeRun.__table__).where(NodeRun.run_id == run_id))).mappings().all()
+                    max_seq = await conn.scalar(select(func.max(RunEventRow.seq)).where(RunEventRow.run_id == run_id))
+                    return dict(run), [dict(r) for r in nodes], int(max_seq or 0)
+        return None
+
+    def _plan(self, graph: dict[str, Any]) -> Plan:
+        return compile_graph(graph, self.registry)   # cached by the document's hash
+
+    # -- control and sweep ---------------------------------------------------------------
+    async def control(self) -> None:
+        """Cancel requests from the app: the worker running the run cancels it."""
+        while True:
+            pubsub = self.redis.pubsub(ignore_subscribe_messages=True)
+            try:
+                await pubsub.subscribe(CONTROL_CHANNEL)
+                async for message in pubsub.listen():
+                    if message.get("type") != "message":
+                        continue
+                    run_id = json.loads(message["data"]).get("cancel")
+                    runner = self.active.get(run_id)
+                    if runner is not None:
+                        runner.cancel()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                log.warning("control channel lost (%s); reconnecting", exc)
+                await asyncio.sleep(0.5)
+            finally:
+                try:
+                    await pubsub.aclose()
+                except Exception:
+                    pass
+
+    async def sweep_once(self) -> list[str]:
+        """Claim runs whose worker died (running, no lease) or that Prefect never delivered."""
+        free = self.limit - len(self.active)
+        if free <= 0:
+            return []
+        now = datetime.now(timezone.utc)
+        async with self.db.engine.connect() as conn:
+            rows = (await conn.execute(
+                select(Run.id, Run.status, Run.created_at).where(Run.status.in_(("queued", "running")))
+                .order_by(Run.created_at).limit(1000))).all()
+        candidates = []
+        for run_id, status, created in rows:
+            if status == "queued" and created is not None:
+                created = created if created.tzinfo else created.replace(tzinfo=timezone.utc)
+                if now - created < timedelta(seconds=self.queued_grace_s):
+                    continue
+            if run_id not in self.active:
+                candidates.append(run_id)
+        if not candidates:
+            return []
+        leases = await self.redis.mget([LEASE_KEY + r for r in candidates])
+        orphans = [r for r, lease in zip(candidates, leases) if lease is None][:free]
+        for run_id in orphans:
+            asyncio.get_running_loop().create_task(self._execute_logged(run_id), name=f"sweep:{run_id}")
+        return orphans
+
+    async def _execute_logged(self, run_id: str) -> None:
+        try:
+            status = await self.execute(run_id, source="sweep")
+            if status not in ("leased-elsewhere",):
+                log.warning("swept run %s: %s", run_id, status)
+        except Exception:
+            log.exception("swept run %s crashed", run_id)
+
+    async def sweep(self) -> None:
+        while True:
+            await asyncio.sleep(self.sweep_s)
+            try:
+                await self.sweep_once()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                log.warning("sweep failed (%s)", exc)
+
+
+def _reusing(reuse: dict[tuple[str, int | None], Any], engine: Engine):
+    """A DurableRunner that replays the recorded outputs of durable nodes that already succeeded."""
+
+    async def run(node: PlanNode, iteration: int | None, attempt: Attempt, delays: list[float]) -> dict[str, Any]:
+        key = (node.id, iteration)
+        if key in reuse and isinstance(reuse[key], dict) and not reuse[key].get("truncated"):
+            return reuse[key]
+        n = 1
+        while True:
+            try:
+                return await attempt(n)
+            except NodeTemporaryError:
+                if n > len(delays):
+                    raise
+                await engine.services.clock.sleep(delays[n - 1])
+                n += 1
+
+    return run
+
+
+async def serve_worker(settings: Any, *, limit: int | None = None) -> None:
+    """The worker process: the Prefect task worker, the sweep and the control channel."""
+    global _current
+    import redis.asyncio as redis
+    from prefect.task_worker import serve
+
+    from backend.runs.plugin import node_services
+    from flows.prefect_server import configure_environment
+
+    configure_environment(settings.data_dir)
+    if not os.environ.get("PREFECT_API_URL"):
+        raise RuntimeError("maily worker needs PREFECT_API_URL (the Prefect server's /api URL)")
+    if not settings.redis_url:
+        raise RuntimeError("maily worker needs MAILY_REDIS_URL (live run events and leases go through Redis)")
+    db = Database(settings.resolved_database_url)
+    r = redis.from_url(settings.redis_url)
+    await r.ping()
+    worker = RunWorker(db, r, node_services(settings), limit=limit or settings.worker_limit,
+                       lease_s=settings.worker_lease_s, sweep_s=settings.worker_sweep_s,
+                       queued_grace_s=settings.worker_queued_grace_s)
+    _current = worker
+    background = [asyncio.create_task(worker.control()), asyncio.create_task(worker.sweep())]
+    log.warning("maily worker %s: %d slot(s), Prefect %s", worker.id, worker.limit, os.environ["PREFECT_API_URL"])
+    try:
+        await serve(execute_run, limit=worker.limit)
+    finally:
+        for t in background:
+            t.cancel()
+        await worker.recorder.stop()
+        await r.aclose()
+        await db.dispose()
+        _current = None
