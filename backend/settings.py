@@ -40,6 +40,11 @@ class Settings(BaseSettings):
     max_body_bytes: int = 6 * 1024 * 1024
     # Runs one tenant may have running at once; more wait in the queue.
     tenant_max_concurrent_runs: int = 50
+    # Waits longer than this (util.delay) suspend the run instead of holding a task; the
+    # resumer continues it when the time comes (docs/engine.md, run control).
+    suspend_after_s: float = 30.0
+    # How often the resumer looks for suspended runs whose time has come.
+    resume_poll_s: float = 1.0
     # Allowed browser origins for WebSockets and CORS, comma-separated. Empty: same origin only.
     allowed_origins: str = ""
     # Redis for the AI response cache (redis://127.0.0.1:6379/0). Empty: the cache is a database table.
@@ -84,6 +89,14 @@ class Settings(BaseSettings):
     scheduler_interval_s: float = 1.0
     # Longest chain of workflow-finished triggers (A starts B starts C ...) before it stops.
     chain_max_depth: int = 10
+    # Production workers (`maily worker`, docs/production.md): runs one worker executes at once
+    # (a run waiting on a delay holds a slot but no thread), how long its Redis lease on a run
+    # lasts without renewal, how often it sweeps for runs whose worker died, and how long a
+    # run may stay queued before a sweep takes it without Prefect's hand-over.
+    worker_limit: int = 100
+    worker_lease_s: float = 5.0
+    worker_sweep_s: float = 1.0
+    worker_queued_grace_s: float = 10.0
     log_level: str = "INFO"
     log_json: bool = False
     # GET /metrics wants `Authorization: Bearer <this>` when set; empty: /metrics is open (docs/operations.md).
