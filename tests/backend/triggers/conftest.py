@@ -18,6 +18,30 @@ def settings(db_url, tmp_path) -> Settings:
                     prefect_at_start=False, webhook_max_body_bytes=4096, scheduler_interval_s=0.2)
 
 
+@pytest.fixture
+async def client(app):
+    """The app served by uvicorn in this event loop (not a test portal's own loop), so tests
+    can also drive app.state (schedulers, the chain listener) directly."""
+    import socket
+
+    import httpx
+    import uvicorn
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
+    task = asyncio.create_task(server.serve())
+    while not server.started:
+        if task.done():
+            task.result()
+        await asyncio.sleep(0.02)
+    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=30) as c:
+        yield c
+    server.should_exit = True
+    await task
+
+
 def simple_graph(trigger: str = "trigger.manual", name: str = "wf", **trigger_config: Any) -> dict[str, Any]:
     return graph([node("start", trigger, **trigger_config),
                   node("echo", "data.set", values={"seen": "{{ trigger }}"})],
