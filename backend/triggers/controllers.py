@@ -134,8 +134,14 @@ class TriggerController(Controller):
         await services.delete_chain(db_session, principal, workflow_id, chain_id)
 
 
+def _delivery_operation_id(_handler: Any, method: Any, _path: Any) -> str:
+    """deliverWebhook for POST; deliverWebhookGet, deliverWebhookPut... for the other methods."""
+    name = str(getattr(method, "value", method)).upper()
+    return "deliverWebhook" if name == "POST" else "deliverWebhook" + name.title()
+
+
 @route("/hooks/{webhook_id:str}", http_method=["GET", "POST", "PUT", "PATCH", "DELETE"],
-       operation_id="deliverWebhook", status_code=HTTP_202_ACCEPTED, tags=["triggers"], security=[])
+       operation_id=_delivery_operation_id, status_code=HTTP_202_ACCEPTED, tags=["triggers"], security=[])
 async def deliver_webhook(request: Request, webhook_id: str, db_session: AsyncSession) -> WebhookAcceptedOut:
     """Public webhook endpoint: no login. Sign with X-Maily-Signature: sha256=<hex HMAC-SHA256 of
     "<X-Maily-Timestamp>.<raw body>"> and X-Maily-Timestamp (Unix seconds, within 5 minutes), or
