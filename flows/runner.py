@@ -37,7 +37,10 @@ class _Queue:
 class RunManager:
     def __init__(self, *, sinks: list[EventSink], services: Services | None = None,
                  prefect: PrefectApi | None = None, prefect_mode: str = "auto",
-                 max_concurrent_per_tenant: int = 50):
+                 max_concurrent_per_tenant: int = 50, remote: Any = None):
+        # production mode: runs execute on workers; `remote` dispatches and follows them
+        # (backend/runs/remote.py RemoteRuns: run(run_id) -> RunOutcome, cancel(run_id))
+        self.remote = remote
         self.sinks = sinks
         self.engine = Engine(services)
         self.prefect = prefect
@@ -57,7 +60,8 @@ class RunManager:
         emit = Emitter(run_id, self.sinks)
         emit("run.queued")
         task = asyncio.get_running_loop().create_task(
-            self._run(plan, run_id, payload, emit, tenant_id, meta or {}), name=f"run:{run_id}")
+            self.remote.run(run_id) if self.remote is not None
+            else self._run(plan, run_id, payload, emit, tenant_id, meta or {}), name=f"run:{run_id}")
         self._tasks[run_id] = task
         task.add_done_callback(lambda _t: self._tasks.pop(run_id, None))
         return task
@@ -138,6 +142,13 @@ class RunManager:
         task = self._tasks.get(run_id)
         if task is None:
             return False
+        if self.remote is not None:   # the worker running it cancels it; its run.cancelled ends our wait
+            await self.remote.cancel(run_id)
+            try:
+                await asyncio.wait_for(asyncio.shield(task), 10)
+                return True
+            except BaseException:
+                pass
         task.cancel()
         try:
             await task
@@ -147,6 +158,11 @@ class RunManager:
 
     async def shutdown(self) -> None:
         for run_id in list(self._tasks):
-            await self.cancel(run_id)
+            if self.remote is not None:     # production: the runs go on on their workers; stop following them
+                self._tasks[run_id].cancel()
+            else:
+                await self.cancel(run_id)
+        if self.remote is not None:
+            await self.remote.stop()
         if self.prefect is not None:
             await self.prefect.stop()

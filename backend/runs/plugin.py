@@ -7,7 +7,7 @@ import logging
 from litestar import Litestar
 
 from backend.runs import services
-from backend.runs.recorder import DbRecorder
+from backend.runs.remote import RemoteRuns, RetryingRecorder
 from backend.settings import Settings
 from flows.engine import Services
 from flows.events import EventBus
@@ -29,12 +29,18 @@ def node_services(settings: Settings) -> Services:
 
 async def start_runs(app: Litestar) -> None:
     settings: Settings = app.state.settings
-    async with app.state.db.sessionmaker() as s:
-        interrupted = await services.mark_interrupted(s)
+    interrupted = 0
+    if settings.mode != "production":   # production: workers own the runs, their sweep resumes orphans
+        async with app.state.db.sessionmaker() as s:
+            interrupted = await services.mark_interrupted(s)
     if interrupted:
         log.warning("%d run(s) were interrupted by the last stop and are marked failed", interrupted)
     app.state.bus = EventBus()
-    app.state.recorder = DbRecorder(app.state.db)
+    app.state.recorder = RetryingRecorder(app.state.db)   # survives dropped database connections
+    remote = None
+    if settings.mode == "production":    # runs execute on `maily worker`s (backend/runs/remote.py)
+        remote = RemoteRuns(settings.redis_url, app.state.bus, app.state.recorder)
+        await remote.start()
     prefect = None if settings.prefect == "never" else PrefectApi(settings.data_dir, settings.mode)
     if prefect is not None and settings.prefect_at_start:
         prefect.start_in_background()   # the first durable run should not wait for it to boot
@@ -44,7 +50,7 @@ async def start_runs(app: Litestar) -> None:
 
     app.state.runner = RunManager(sinks=[app.state.bus, app.state.recorder, MetricsSink()], services=services_,
                                   prefect=prefect, prefect_mode=settings.prefect,
-                                  max_concurrent_per_tenant=settings.tenant_max_concurrent_runs)
+                                  max_concurrent_per_tenant=settings.tenant_max_concurrent_runs, remote=remote)
 
 
 async def stop_runs(app: Litestar) -> None:
