@@ -101,14 +101,17 @@ class RetryingRecorder(DbRecorder):
                     raise
 
 
-def enqueue(run_id: str) -> str:
-    """Create the Prefect task run a task worker picks up (blocking: call it in a thread)."""
+async def enqueue(run_id: str) -> str:
+    """Create the Prefect task run a task worker picks up.
+
+    `Task.delay()` is the same call made synchronous (run_coro_as_sync); called from many
+    threads at once it deadlocks here, so the app awaits the coroutine under it instead."""
     from backend.runs.worker import execute_run
 
     # a parameterless task run named after the run (the name is all a deferred run carries
     # without parameter storage); the task key, which routes it to workers, stays the same
-    future = execute_run.with_options(name=f"{TASK_NAME}:{run_id}").delay()
-    return str(future.task_run_id)
+    task_run = await execute_run.with_options(name=f"{TASK_NAME}:{run_id}").create_run(parameters={}, deferred=True)
+    return str(task_run.id)
 
 
 class RemoteRuns:
@@ -171,7 +174,7 @@ class RemoteRuns:
         events = self.bus.subscribe(run_id)
         try:
             try:
-                await asyncio.to_thread(enqueue, run_id)
+                await enqueue(run_id)
             except Exception as exc:
                 log.warning("could not hand run %s to Prefect (%s); a worker's sweep will pick it up", run_id, exc)
             async for event in events:
