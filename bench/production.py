@@ -135,10 +135,17 @@ async def bench(opts: Options) -> list[Summary]:
                 return r.json()["id"]
 
             async def first_node_started(run_id: str) -> datetime:
-                async for ev in client.app.state.bus.subscribe(run_id):
-                    if ev.kind == "node.started":
-                        return ev.at
-                raise AssertionError("no node started")
+                # the app's EventBus lives on the test client's own loop: read the recorded event
+                from sqlalchemy import select
+
+                from backend.db.models import RunEvent
+                while True:
+                    async with db.sessionmaker() as s:
+                        at = await s.scalar(select(RunEvent.at).where(RunEvent.run_id == run_id,
+                                                                      RunEvent.kind == "node.started").limit(1))
+                    if at is not None:
+                        return at
+                    await asyncio.sleep(0.01)
 
             async def count(status: str, ids: list[str]) -> int:
                 from sqlalchemy import func, select
