@@ -31,6 +31,7 @@ from nodes.sdk import (
     NodeConfigError,
     NodeContext,
     NodeError,
+    NodeSuspended,
     NodeTemporaryError,
     NoSecrets,
     Secrets,
@@ -41,6 +42,7 @@ from nodes.sdk import (
 log = logging.getLogger("maily.engine")
 
 SKIP: Any = object()                # an edge whose source port was not taken
+SUSPENDED: Any = object()           # _execute's answer for a node that suspended the run
 MAX_RECORDED_BYTES = 64 * 1024      # inputs/outputs larger than this are recorded as a preview
 MAX_RETRY_DELAY_S = 300.0
 
@@ -87,14 +89,16 @@ class Emitter:
         self.run_id = run_id
         self.sinks = sinks
         self.seq = 0
-        self.ended = False          # the run's terminal event went out
+        self.ended = False          # the run's terminal event (or waiting / paused) went out
+        self.pausing = False        # set by RunManager.pause: the cancellation ends the run paused
 
     def __call__(self, kind: str, node_id: str | None = None, attempt: int | None = None,
                  iteration: int | None = None, **data: Any) -> RunEvent:
         self.seq += 1
         event = RunEvent(self.run_id, self.seq, kind, node_id=node_id, attempt=attempt,  # type: ignore[arg-type]
                          iteration=iteration, data=data)
-        self.ended = self.ended or kind in ("run.succeeded", "run.failed", "run.cancelled")
+        self.ended = self.ended or kind in ("run.succeeded", "run.failed", "run.cancelled", "run.waiting",
+                                            "run.paused")
         for sink in self.sinks:
             sink.emit(event)
         return event
@@ -116,13 +120,16 @@ class Services:
     clock: Clock = field(default_factory=SystemClock)
     secrets: Secrets = field(default_factory=NoSecrets)
     extra: dict[str, Any] = field(default_factory=dict)
+    # waits longer than this suspend the run (MAILY_SUSPEND_AFTER_S); None: never suspend
+    suspend_after_s: float | None = 30.0
 
 
 @dataclass
 class RunOutcome:
-    status: str                              # succeeded | failed | cancelled
+    status: str                              # succeeded | failed | cancelled | waiting | paused
     output: dict[str, Any] = field(default_factory=dict)
     error: dict[str, Any] | None = None
+    waiting: list[dict[str, Any]] = field(default_factory=list)   # status waiting: what it waits on
 
 
 @dataclass
@@ -134,6 +141,10 @@ class _Run:
     meta: dict[str, Any]
     tenant_id: str
     durable: DurableRunner | None
+    # run control (docs/engine.md): outputs of nodes not to execute again, nodes still waiting
+    reuse: dict[str, dict[str, Any]] = field(default_factory=dict)
+    rewait: dict[str, dict[str, Any]] = field(default_factory=dict)
+    waiting: list[dict[str, Any]] = field(default_factory=list)   # nodes that suspended in this pass
 
 
 @dataclass
@@ -151,9 +162,19 @@ class Engine:
     @traced_run
     async def run(self, plan: Plan, run_id: str, payload: Any, emit: Emitter, *,
                   tenant_id: str = "", meta: dict[str, Any] | None = None,
-                  durable: DurableRunner | None = None, started: dict[str, Any] | None = None) -> RunOutcome:
-        """Run the plan; emits run.started and the run's terminal event. Re-raises cancellation."""
-        run = _Run(plan, run_id, payload, emit, {"id": run_id, **(meta or {})}, tenant_id, durable)
+                  durable: DurableRunner | None = None, started: dict[str, Any] | None = None,
+                  reuse: dict[str, dict[str, Any]] | None = None,
+                  waiting: dict[str, dict[str, Any]] | None = None) -> RunOutcome:
+        """Run the plan; emits run.started and the run's terminal event. Re-raises cancellation.
+
+        `reuse` maps main-path node ids to outputs recorded earlier: those nodes are not
+        executed (`node.reused`) and their edges resolve at once (resume, retry, re-run).
+        `waiting` maps node ids that still wait to their earlier `node.waiting` data: they
+        wait again as soon as they are reached, without executing. A node raising
+        NodeSuspended ends the run `waiting` once the nodes already running have finished."""
+        run = _Run(plan, run_id, payload, emit, {"id": run_id, **(meta or {})}, tenant_id, durable,
+                   reuse={k: v for k, v in (reuse or {}).items() if k in plan.nodes and plan.nodes[k].scope is None},
+                   rewait=dict(waiting or {}))
         emit("run.started", **(started or {}))
         try:
             results = await self._run_scope(run, None, {}, {}, None, None)
@@ -162,8 +183,13 @@ class Engine:
             emit("run.failed", error=error)
             return RunOutcome("failed", error=error)
         except asyncio.CancelledError:
-            emit("run.cancelled")
+            emit("run.paused" if emit.pausing else "run.cancelled")
             raise
+        if run.waiting:
+            times = [w["resume_at"] for w in run.waiting]
+            resume_at = None if None in times else min(times)
+            emit("run.waiting", waiting=run.waiting, resume_at=resume_at)
+            return RunOutcome("waiting", waiting=run.waiting)
         # the run's output: what the main path's last nodes produced (edges into a for_each's
         # per-item sub-path do not make a node "not last")
         output = {nid: _primary(results[nid]) for nid in plan.scope_nodes(None)
@@ -239,17 +265,39 @@ class Engine:
                         resolve(edge, SKIP)
 
             def start(nid: str, inputs: dict[str, Any]) -> None:
+                if scope is None and nid in run.rewait:
+                    data = run.rewait[nid]      # still waiting since an earlier pass: wait on
+                    run.emit("node.waiting", node_id=nid, **data)
+                    run.waiting.append(_waiting_entry(plan.nodes[nid], data))
+                    return
+                if scope is None and run.waiting:
+                    return                      # suspending: nothing new starts
                 tg.create_task(node_task(nid, inputs), name=f"{run.run_id}:{nid}")
+
+            def reused(nid: str) -> None:
+                out = run.reuse[nid]
+                run.emit("node.reused", node_id=nid, output=capped(out))
+                finished(nid, out)
+
+            def finished(nid: str, out: dict[str, Any]) -> None:
+                results[nid] = out
+                local_exprs[nid] = {"output": _primary(out), "ports": out}
+                for edge in plan.nodes[nid].outgoing:
+                    if edge.target in member_set:
+                        resolve(edge, out.get(edge.source_port, SKIP))
 
             async def node_task(nid: str, inputs: dict[str, Any]) -> None:
                 node = plan.nodes[nid]
                 out = await self._execute(run, node, inputs, exprs, variables, iteration)
-                results[nid] = out
-                local_exprs[nid] = {"output": _primary(out), "ports": out}
-                for edge in node.outgoing:
-                    if edge.target in member_set:
-                        resolve(edge, out.get(edge.source_port, SKIP))
+                if out is not SUSPENDED:
+                    finished(nid, out)
 
+            if scope is None and run.reuse:
+                again = [nid for nid in members if nid in run.reuse]
+                for nid in again:               # none of them may start while the others resolve
+                    states[nid].started = True
+                for nid in again:               # reused outputs resolve their edges at once
+                    reused(nid)
             for edge, value in entry:
                 resolve(edge, value)
             for nid in members:
@@ -272,8 +320,17 @@ class Engine:
             else:
                 out = await self._inline(attempt, delays)
         except asyncio.CancelledError:
-            emit("node.cancelled", node_id=node.id, iteration=iteration)
+            emit("node.cancelled", node_id=node.id, iteration=iteration,
+                 **({"reason": "paused"} if emit.pausing else {}))
             raise
+        except NodeSuspended as susp:
+            data: dict[str, Any] = {"resume_at": susp.resume_at.isoformat() if susp.resume_at else None,
+                                    "reason": susp.reason, "details": capped(susp.details)}
+            if susp.result is not None:
+                data["output"] = capped(susp.result)
+            emit("node.waiting", node_id=node.id, iteration=iteration, **data)
+            run.waiting.append(_waiting_entry(node, data))
+            return SUSPENDED
         except Exception as exc:  # every failure ends here: classified, recorded, the run stops
             error = _classify(exc, node)
             emit("node.failed", node_id=node.id, iteration=iteration, error=error)
@@ -299,7 +356,8 @@ class Engine:
                               workflow_id=run.meta.get("workflow_id"), attempt=n, http=services.http,
                               clock=services.clock, secrets=services.secrets, scope=scope,
                               services=services.extra,
-                              run_each=run_each if run.plan.subpaths.get(node.id) else None)
+                              run_each=run_each if run.plan.subpaths.get(node.id) else None,
+                              suspend_after_s=services.suspend_after_s if iteration is None else None)
             try:
                 out = await asyncio.wait_for(node.type.execute(ctx, config, inputs), timeout)
             except TimeoutError:
@@ -330,6 +388,11 @@ class Engine:
                     raise
                 await self.services.clock.sleep(delays[n - 1])
                 n += 1
+
+
+def _waiting_entry(node: PlanNode, data: dict[str, Any]) -> dict[str, Any]:
+    return {"node_id": node.id, "node_type": node.type.spec.type, "resume_at": data.get("resume_at"),
+            "reason": data.get("reason"), "details": data.get("details") or {}}
 
 
 def _primary(outputs: dict[str, Any]) -> Any:

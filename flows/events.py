@@ -12,13 +12,17 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from typing import Any, AsyncIterator, Literal, Protocol
 
-RunStatus = Literal["queued", "running", "succeeded", "failed", "cancelled"]
-NodeStatus = Literal["queued", "running", "succeeded", "failed", "skipped", "cancelled"]
+RunStatus = Literal["queued", "running", "succeeded", "failed", "cancelled", "waiting", "paused"]
+NodeStatus = Literal["queued", "running", "succeeded", "failed", "skipped", "cancelled", "waiting"]
 TERMINAL_RUN = frozenset({"succeeded", "failed", "cancelled"})
+# A run's pass ends with a terminal status, or suspended (waiting) or paused: nothing of it
+# runs any more until it is resumed (a new pass of the same run id, numbering on).
+PASS_END = TERMINAL_RUN | {"waiting", "paused"}
 
 EventKind = Literal[
-    "run.queued", "run.started", "run.succeeded", "run.failed", "run.cancelled",
+    "run.queued", "run.started", "run.succeeded", "run.failed", "run.cancelled", "run.waiting", "run.paused",
     "node.started", "node.retrying", "node.succeeded", "node.failed", "node.skipped", "node.cancelled",
+    "node.waiting", "node.reused",
 ]
 
 
@@ -73,8 +77,13 @@ class EventBus:
         self._history.setdefault(event.run_id, []).append(event)
         for q in list(self._subs.get(event.run_id, ())):
             q.put_nowait(event)
-        if event.kind.startswith("run.") and event.status in TERMINAL_RUN:
-            asyncio.get_running_loop().call_later(self._keep_s, self._history.pop, event.run_id, None)
+        if event.kind.startswith("run.") and event.status in PASS_END:
+            asyncio.get_running_loop().call_later(self._keep_s, self._expire, event.run_id, event.seq)
+
+    def _expire(self, run_id: str, seq: int) -> None:
+        history = self._history.get(run_id)
+        if history and history[-1].seq == seq:   # not resumed since: forget it
+            self._history.pop(run_id, None)
 
     def knows(self, run_id: str) -> bool:
         return run_id in self._history
@@ -93,8 +102,10 @@ class EventBus:
                     continue
                 after_seq = event.seq
                 yield event
-                if event.kind.startswith("run.") and event.status in TERMINAL_RUN:
-                    return
+                if event.kind.startswith("run.") and event.status in PASS_END:
+                    history = self._history.get(run_id) or [event]
+                    if history[-1].seq <= event.seq:   # a resumed run's earlier pass does not end the stream
+                        return
         finally:
             self._subs[run_id].discard(q)
             if not self._subs[run_id]:

@@ -48,8 +48,10 @@ async def _durable_task(node: PlanNode, iteration: int | None, attempt: Attempt,
 
 
 async def run_as_prefect_flow(engine: Engine, plan: Plan, run_id: str, payload: Any, emit: Emitter,
-                              *, api_url: str, tenant_id: str = "", meta: dict[str, Any] | None = None) -> RunOutcome:
-    """Run the plan inside a Prefect flow run against the Prefect API at api_url."""
+                              *, api_url: str, tenant_id: str = "", meta: dict[str, Any] | None = None,
+                              started: dict[str, Any] | None = None, **engine_kw: Any) -> RunOutcome:
+    """Run the plan inside a Prefect flow run against the Prefect API at api_url. A resumed
+    run (engine_kw: reuse, waiting) is a new flow run of the same run id."""
     from prefect import flow
     from prefect.runtime import flow_run
     from prefect.settings import PREFECT_API_URL, temporary_settings
@@ -59,7 +61,8 @@ async def run_as_prefect_flow(engine: Engine, plan: Plan, run_id: str, payload: 
     async def body() -> None:
         nonlocal outcome
         outcome = await engine.run(plan, run_id, payload, emit, tenant_id=tenant_id, meta=meta,
-                                   durable=_durable_task, started={"prefect_flow_run_id": str(flow_run.id)})
+                                   durable=_durable_task, **engine_kw,
+                                   started={**(started or {}), "prefect_flow_run_id": str(flow_run.id)})
         if outcome.status == "failed":
             # the flow run's state in Prefect's UI matches ours
             raise RuntimeError(f"run failed at node {outcome.error and outcome.error.get('node_id')}")

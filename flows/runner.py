@@ -32,6 +32,8 @@ class _Queue:
     limit: int
     running: int = 0
     waiting: list[asyncio.Future[None]] = field(default_factory=list)
+    running_ids: list[str] = field(default_factory=list)     # in the order they started
+    waiting_ids: dict[asyncio.Future[None], str] = field(default_factory=dict)
 
 
 class RunManager:
@@ -47,6 +49,7 @@ class RunManager:
         self.prefect_mode = prefect_mode
         self.max_concurrent = max_concurrent_per_tenant
         self._tasks: dict[str, asyncio.Task[RunOutcome]] = {}
+        self._emitters: dict[str, Emitter] = {}
         self._queues: dict[str, _Queue] = defaultdict(lambda: _Queue(self.max_concurrent))
 
     def uses_prefect(self, plan: Plan) -> bool:
@@ -55,24 +58,40 @@ class RunManager:
         return self.prefect_mode == "always" or plan.needs_prefect
 
     def submit(self, plan: Plan, run_id: str, payload: Any, *, tenant_id: str = "",
-               meta: dict[str, Any] | None = None) -> asyncio.Task[RunOutcome]:
-        """Queue the run and return its task at once; run.queued is its first event."""
+               meta: dict[str, Any] | None = None, reuse: dict[str, dict[str, Any]] | None = None,
+               waiting: dict[str, dict[str, Any]] | None = None, seq_after: int = 0) -> asyncio.Task[RunOutcome]:
+        """Queue the run and return its task at once; run.queued is its first event.
+
+        A resumed run (same id) passes `seq_after`, its last event's number, and the engine's
+        `reuse` / `waiting` (see Engine.run)."""
         emit = Emitter(run_id, self.sinks)
-        emit("run.queued")
+        emit.seq = seq_after
+        emit("run.queued", **({"resumed": True} if seq_after else {}))
+        engine_kw: dict[str, Any] = {"reuse": reuse or {}, "waiting": waiting or {}}
+        if seq_after:
+            engine_kw["started"] = {"resumed": True}
         task = asyncio.get_running_loop().create_task(
             self.remote.run(run_id) if self.remote is not None
-            else self._run(plan, run_id, payload, emit, tenant_id, meta or {}), name=f"run:{run_id}")
+            else self._run(plan, run_id, payload, emit, tenant_id, meta or {}, engine_kw), name=f"run:{run_id}")
         self._tasks[run_id] = task
-        task.add_done_callback(lambda _t: self._tasks.pop(run_id, None))
+        self._emitters[run_id] = emit
+
+        def done(_t: Any) -> None:
+            if self._tasks.get(run_id) is task:
+                self._tasks.pop(run_id, None)
+                self._emitters.pop(run_id, None)
+
+        task.add_done_callback(done)
         return task
 
     async def _run(self, plan: Plan, run_id: str, payload: Any, emit: Emitter, tenant_id: str,
-                   meta: dict[str, Any]) -> RunOutcome:
+                   meta: dict[str, Any], engine_kw: dict[str, Any] | None = None) -> RunOutcome:
         queue = self._queues[tenant_id]
+        engine_kw = engine_kw or {}
         try:
-            await self._acquire(queue)
+            await self._acquire(queue, run_id)
         except asyncio.CancelledError:
-            emit("run.cancelled")
+            emit("run.paused" if emit.pausing else "run.cancelled")
             raise
         try:
             if self.uses_prefect(plan):
@@ -81,11 +100,11 @@ class RunManager:
                 assert self.prefect is not None
                 api_url = await self.prefect.ready()
                 return await run_as_prefect_flow(self.engine, plan, run_id, payload, emit, api_url=api_url,
-                                                 tenant_id=tenant_id, meta=meta)
-            return await self.engine.run(plan, run_id, payload, emit, tenant_id=tenant_id, meta=meta)
+                                                 tenant_id=tenant_id, meta=meta, **engine_kw)
+            return await self.engine.run(plan, run_id, payload, emit, tenant_id=tenant_id, meta=meta, **engine_kw)
         except asyncio.CancelledError:
             if not emit.ended:  # cancelled before the engine began (waiting for Prefect)
-                emit("run.cancelled")
+                emit("run.paused" if emit.pausing else "run.cancelled")
             raise
         except Exception as exc:  # the engine records node failures itself; this is the engine failing
             log.exception("run %s crashed", run_id)
@@ -95,26 +114,34 @@ class RunManager:
             emit("run.failed", error=error)
             return RunOutcome("failed", error=error)
         finally:
-            self._release(queue)
+            self._release(queue, run_id)
 
-    async def _acquire(self, queue: _Queue) -> None:
+    async def _acquire(self, queue: _Queue, run_id: str = "") -> None:
         if queue.running < queue.limit and not queue.waiting:
             queue.running += 1
+            queue.running_ids.append(run_id)
             return
         waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         queue.waiting.append(waiter)
+        queue.waiting_ids[waiter] = run_id
         try:
             await waiter          # _release hands its slot over: running stays counted
         except asyncio.CancelledError:
+            queue.waiting_ids.pop(waiter, None)
             if waiter in queue.waiting:
                 queue.waiting.remove(waiter)
             elif waiter.done() and not waiter.cancelled():
-                self._release(queue)
+                queue.running_ids.append(run_id)
+                self._release(queue, run_id)
             raise
+        queue.running_ids.append(run_id)
 
-    def _release(self, queue: _Queue) -> None:
+    def _release(self, queue: _Queue, run_id: str = "") -> None:
+        if run_id in queue.running_ids:
+            queue.running_ids.remove(run_id)
         while queue.waiting:
             waiter = queue.waiting.pop(0)
+            queue.waiting_ids.pop(waiter, None)
             if not waiter.done():
                 waiter.set_result(None)
                 return
@@ -122,6 +149,19 @@ class RunManager:
 
     def queued(self, tenant_id: str) -> int:
         return len(self._queues[tenant_id].waiting) if tenant_id in self._queues else 0
+
+    def queue_of(self, tenant_id: str) -> tuple[list[str], list[str]]:
+        """The tenant's running run ids (in start order) and queued ones (first in line first)."""
+        queue = self._queues.get(tenant_id)
+        if queue is None:
+            return [], []
+        queued = [queue.waiting_ids[w] for w in queue.waiting if w in queue.waiting_ids and not w.done()]
+        return list(queue.running_ids), queued
+
+    def position(self, tenant_id: str, run_id: str) -> int | None:
+        """1 for the next run to start, None when the run is not queued here."""
+        queued = self.queue_of(tenant_id)[1]
+        return queued.index(run_id) + 1 if run_id in queued else None
 
     def is_active(self, run_id: str) -> bool:
         return run_id in self._tasks
@@ -136,6 +176,15 @@ class RunManager:
             if task.cancelled():
                 return RunOutcome("cancelled")
             raise
+
+    async def pause(self, run_id: str) -> bool:
+        """Interrupt a queued or running run, ending it `paused` (completed outputs are kept in
+        its record; resuming reuses them). True when it was active."""
+        emit = self._emitters.get(run_id)
+        if emit is None or run_id not in self._tasks or self.remote is not None:
+            return False
+        emit.pausing = True
+        return await self.cancel(run_id)
 
     async def cancel(self, run_id: str) -> bool:
         """Cancel a queued or running run; True when it was active."""

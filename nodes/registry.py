@@ -33,6 +33,7 @@ BUILTIN_MODULES: tuple[str, ...] = (
     "nodes.logic.merge",
     "nodes.logic.for_each",
     "nodes.util.delay",
+    "nodes.approval.wait",
     "nodes.http.request",
     "nodes.email.compose",
     "nodes.email.send",

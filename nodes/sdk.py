@@ -108,6 +108,29 @@ class NodeTemporaryError(NodeError):
         self.retry_after = retry_after
 
 
+class NodeSuspended(NodeError):
+    """Raised by a node that must wait long (a delay of hours, an approval): the run is
+    suspended instead of holding a task. The engine lets the nodes already running finish,
+    starts nothing new and ends the run `waiting`; the app resumes it later (at `resume_at`,
+    or when a decision arrives when it is None), reusing every completed node's outputs.
+
+    `result` is the node's outputs once `resume_at` has passed (util.delay: its input);
+    `details` is what a person needs to decide (approval.wait: title, instructions, form)."""
+
+    def __init__(self, resume_at: datetime | None, reason: str, *, result: dict[str, Any] | None = None,
+                 details: dict[str, Any] | None = None):
+        super().__init__(f"suspended: {reason}")
+        self.message = f"suspended: {reason}"
+        self.resume_at = resume_at
+        self.reason = reason
+        self.result = result
+        self.details = details or {}
+
+
+# Waits longer than this suspend the run (MAILY_SUSPEND_AFTER_S); shorter ones just sleep.
+SUSPEND_AFTER_S = 30.0
+
+
 class Clock(Protocol):
     def now(self) -> datetime: ...
     async def sleep(self, seconds: float) -> None: ...
@@ -153,6 +176,9 @@ class NodeContext:
     log: logging.Logger = field(default_factory=lambda: logging.getLogger("maily.node"))
     # Runs a sub-path of the graph for one item (set by the engine for logic.for_each).
     run_each: Callable[[Any, int], Awaitable[Any]] | None = None
+    # Waits longer than this raise NodeSuspended instead of sleeping. None: this node cannot
+    # suspend the run (inside a logic.for_each item, or called outside the engine).
+    suspend_after_s: float | None = None
 
     def render(self, value: Any, extra: dict[str, Any] | None = None) -> Any:
         """Render {{ expressions }} in value (str, or dicts/lists of them) against the scope.

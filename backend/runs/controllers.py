@@ -15,20 +15,21 @@ from backend.auth.origin import origin_allowed
 from backend.auth.guards import requires_editor
 from backend.auth.schemas import Principal
 from backend.db.models import Run
-from backend.errors import NotFound, json_body, read_body
-from backend.runs import services
-from backend.runs.schemas import (NodeRunOut, RunEventOut, RunOut, RunStatus, RunSummaryOut, StartGraphRunIn,
-                                  StartWorkflowRunIn)
+from backend.errors import NotFound, json_body, read_body, read_json
+from backend.runs import control, services
+from backend.runs.schemas import (NodeRunOut, QueueOut, RerunIn, RunEventOut, RunOut, RunStatus, RunSummaryOut,
+                                  StartGraphRunIn, StartWorkflowRunIn)
 
 
-def _summary(run: Run) -> RunSummaryOut:
-    return RunSummaryOut(**{k: getattr(run, k) for k in RunSummaryOut.model_fields})
+def _summary(run: Run, position: int | None = None) -> RunSummaryOut:
+    return RunSummaryOut(**{k: getattr(run, k, None) for k in RunSummaryOut.model_fields if k != "queue_position"},
+                         queue_position=position)
 
 
-async def _full(s: AsyncSession, run: Run) -> RunOut:
+async def _full(s: AsyncSession, run: Run, position: int | None = None) -> RunOut:
     nodes = [NodeRunOut(**{k: getattr(n, k) for k in NodeRunOut.model_fields}) for n in await services.node_runs(s, run.id)]
-    fields = {k: getattr(run, k) for k in RunOut.model_fields if k != "nodes"}
-    return RunOut(**fields, nodes=nodes)
+    fields = {k: getattr(run, k, None) for k in RunOut.model_fields if k not in ("nodes", "queue_position")}
+    return RunOut(**fields, nodes=nodes, queue_position=position)
 
 
 def _state(request: Request | WebSocket) -> Any:
@@ -72,10 +73,19 @@ class RunController(Controller):
                                         limit=limit, offset=offset)
         return [_summary(r) for r in rows]
 
+    @get("/runs/queue", operation_id="getRunQueue")
+    async def get_queue(self, request: Request, principal: Principal, db_session: AsyncSession) -> QueueOut:
+        """The tenant's running runs and its queued ones, each queued run with its queue_position."""
+        runner = _state(request).runner
+        running, queued = await control.queue(db_session, principal, runner)
+        return QueueOut(limit=runner.max_concurrent, running=[_summary(r) for r in running],
+                        queued=[_summary(r, n) for r, n in queued])
+
     @get("/runs/{run_id:str}", operation_id="getRun")
-    async def get_run(self, run_id: str, principal: Principal, db_session: AsyncSession) -> RunOut:
-        """One run with its node runs."""
-        return await _full(db_session, await services.get_run(db_session, principal, run_id))
+    async def get_run(self, request: Request, run_id: str, principal: Principal, db_session: AsyncSession) -> RunOut:
+        """One run with its node runs (a queued run with its queue_position)."""
+        run = await services.get_run(db_session, principal, run_id)
+        return await _full(db_session, run, _state(request).runner.position(principal.tenant_id, run.id))
 
     @get("/runs/{run_id:str}/events", operation_id="listRunEvents")
     async def list_events(self, run_id: str, principal: Principal, db_session: AsyncSession,
@@ -91,6 +101,55 @@ class RunController(Controller):
         """Cancel a queued or running run: the running node is interrupted, the run ends cancelled."""
         st = _state(request)
         return _summary(await services.cancel_run(db_session, principal, st.runner, st.recorder, run_id))
+
+    @post("/runs/{run_id:str}/pause", operation_id="pauseRun", guards=[requires_editor], status_code=HTTP_202_ACCEPTED)
+    async def pause_run(self, request: Request, run_id: str, principal: Principal, db_session: AsyncSession) -> RunSummaryOut:
+        """Pause a queued or running run: running nodes are interrupted, completed outputs are kept."""
+        st = _state(request)
+        return _summary(await control.pause_run(db_session, principal, st.runner, st.recorder, run_id))
+
+    @post("/runs/{run_id:str}/resume", operation_id="resumeRun", guards=[requires_editor], status_code=HTTP_202_ACCEPTED)
+    async def resume_run(self, request: Request, run_id: str, principal: Principal, db_session: AsyncSession) -> RunSummaryOut:
+        """Resume a paused run: completed nodes are reused, interrupted ones run again."""
+        st = _state(request)
+        return _summary(await control.resume_run(db_session, principal, st.runner, st.recorder, st.registry, run_id))
+
+    @post("/runs/{run_id:str}/approve", operation_id="approveRun", guards=[requires_editor], status_code=HTTP_202_ACCEPTED)
+    async def approve_run(self, request: Request, run_id: str, principal: Principal, db_session: AsyncSession,
+                          node_id: str | None = None) -> RunSummaryOut:
+        """Approve the waiting approval.wait node; the body is its form's data (validated against
+        the node's form schema). The run resumes at once on the `approved` branch."""
+        return await self._decide(request, run_id, principal, db_session, "approved", node_id)
+
+    @post("/runs/{run_id:str}/reject", operation_id="rejectRun", guards=[requires_editor], status_code=HTTP_202_ACCEPTED)
+    async def reject_run(self, request: Request, run_id: str, principal: Principal, db_session: AsyncSession,
+                         node_id: str | None = None) -> RunSummaryOut:
+        """Reject the waiting approval.wait node; the body is its form's data. The run resumes at
+        once on the `rejected` branch."""
+        return await self._decide(request, run_id, principal, db_session, "rejected", node_id)
+
+    async def _decide(self, request: Request, run_id: str, principal: Principal, db_session: AsyncSession,
+                      decision: str, node_id: str | None) -> RunSummaryOut:
+        st = _state(request)
+        data = await read_json(request) if await request.body() else {}
+        return _summary(await control.decide(db_session, principal, st.runner, st.recorder, st.registry, run_id,
+                                             decision, data, node_id))
+
+    @post("/runs/{run_id:str}/retry", operation_id="retryRun", guards=[requires_editor], status_code=HTTP_202_ACCEPTED)
+    async def retry_run(self, request: Request, run_id: str, principal: Principal, db_session: AsyncSession) -> RunSummaryOut:
+        """A new run of a failed (or cancelled) run's graph and input, reusing every node that succeeded."""
+        st = _state(request)
+        return _summary(await control.retry_run(db_session, principal, st.runner, st.recorder, st.registry, run_id))
+
+    @post("/runs/{run_id:str}/rerun", operation_id="rerunRun", guards=[requires_editor], status_code=HTTP_202_ACCEPTED,
+          operation_class=json_body(RerunIn))
+    async def rerun_run(self, request: Request, run_id: str, principal: Principal, db_session: AsyncSession) -> RunSummaryOut:
+        """A new run from `from_node`: it and its downstream run again, the rest reuse this run's outputs."""
+        st = _state(request)
+        body = await read_json(request) if await request.body() else {}
+        from_node = body.get("from_node") if isinstance(body, dict) else None
+        return _summary(await control.rerun_from(db_session, principal, st.runner, st.recorder, st.registry, run_id,
+                                                 from_node))
 
 
 @websocket("/api/runs/{run_id:str}/events", operation_id="streamRunEvents")

@@ -24,7 +24,7 @@ def node_services(settings: Settings) -> Services:
 
     http = SafeHttpClient(allowed_hosts=settings.http_allowed_host_set, timeout_s=settings.http_timeout_s,
                           max_response_bytes=settings.http_max_response_bytes)
-    return Services(http=http, extra={"ai": build_gateway(settings), **build_email_services(settings, http)})
+    return Services(http=http, suspend_after_s=settings.suspend_after_s, extra={"ai": build_gateway(settings), **build_email_services(settings, http)})
 
 
 async def start_runs(app: Litestar) -> None:
@@ -51,9 +51,16 @@ async def start_runs(app: Litestar) -> None:
     app.state.runner = RunManager(sinks=[app.state.bus, app.state.recorder, MetricsSink()], services=services_,
                                   prefect=prefect, prefect_mode=settings.prefect,
                                   max_concurrent_per_tenant=settings.tenant_max_concurrent_runs, remote=remote)
+    from backend.runs.control import Resumer
+
+    app.state.resumer = Resumer(app.state, settings.resume_poll_s)   # suspended runs whose time has come
+    app.state.resumer.start()
 
 
 async def stop_runs(app: Litestar) -> None:
+    resumer = getattr(app.state, "resumer", None)
+    if resumer is not None:
+        await resumer.stop()
     runner: RunManager | None = getattr(app.state, "runner", None)
     if runner is not None:
         await runner.shutdown()

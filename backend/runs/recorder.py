@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
+from datetime import datetime
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,7 +18,7 @@ from sqlalchemy import bindparam, insert, update
 
 from backend.db.models import NodeRun, Run, RunEvent as RunEventRow
 from backend.db.session import Database
-from flows.events import TERMINAL_RUN, RunEvent
+from flows.events import PASS_END, RunEvent
 
 log = logging.getLogger("maily.recorder")
 
@@ -42,9 +43,14 @@ class DbRecorder:
         self._idle.set()
         self._task: asyncio.Task[None] | None = None
 
-    def register(self, run_id: str, tenant_id: str, node_types: dict[str, str]) -> None:
-        """Called before the run is submitted: the recorder needs the tenant and node types."""
-        self._runs[run_id] = _RunInfo(tenant_id, node_types)
+    def register(self, run_id: str, tenant_id: str, node_types: dict[str, str],
+                 existing: list[dict[str, Any]] | None = None) -> None:
+        """Called before the run is submitted: the recorder needs the tenant and node types.
+        A resumed run hands in its node runs (`existing`, rows as dicts): they are updated,
+        not inserted again."""
+        info = self._runs[run_id] = _RunInfo(tenant_id, node_types)
+        for row in existing or ():
+            info.nodes[(row["node_id"], row["iteration"])] = {**row}
 
     def emit(self, event: RunEvent) -> None:
         if event.run_id not in self._runs:
@@ -53,7 +59,7 @@ class DbRecorder:
         self._idle.clear()
         if self._task is None or self._task.done():
             self._task = asyncio.get_running_loop().create_task(self._loop(), name="run-recorder")
-        if event.kind.startswith("run.") and event.status in TERMINAL_RUN:
+        if event.kind.startswith("run.") and event.status in PASS_END:
             self._wake.set()  # a finished run is written at once: its readers are waiting
 
     async def _loop(self) -> None:
@@ -105,7 +111,7 @@ class DbRecorder:
             else:
                 run = runs.setdefault(ev.run_id, {})
                 _apply_run_event(run, ev)
-                if ev.status in TERMINAL_RUN:
+                if ev.status in PASS_END:
                     finished.append(ev.run_id)
         # Core statements on the tables: no ORM identity map to synchronise, one executemany each.
         node_runs, run_table = NodeRun.__table__, Run.__table__
@@ -128,7 +134,14 @@ class DbRecorder:
 def _apply_node_event(row: dict[str, Any], ev: RunEvent) -> None:
     status = ev.status
     if status == "started":
-        row.update(status="running", attempts=1, started_at=ev.at, input=ev.data.get("input"))
+        row.update(status="running", attempts=1, started_at=ev.at, input=ev.data.get("input"), output=None,
+                   error=None, finished_at=None)
+    elif status == "reused":     # recorded as succeeded with its earlier output; attempts unchanged
+        row.update(status="succeeded", output=ev.data.get("output"), error=None)
+        row["finished_at"] = row["finished_at"] or ev.at
+    elif status == "waiting":    # output: what it gives once its time has come (util.delay: its input)
+        row.update(status="waiting", output=ev.data.get("output"), error=None)
+        row["started_at"] = row["started_at"] or ev.at
     elif status == "retrying":
         row.update(attempts=ev.attempt or row["attempts"] + 1)
     else:
@@ -141,10 +154,18 @@ def _apply_node_event(row: dict[str, Any], ev: RunEvent) -> None:
 
 def _apply_run_event(values: dict[str, Any], ev: RunEvent) -> None:
     if ev.status == "started":
-        values.update(status="running", started_at=ev.at)
+        values.update(status="running", resume_at=None, waiting_on=None, finished_at=None)
+        if not ev.data.get("resumed"):     # a resumed run keeps when it first started
+            values["started_at"] = ev.at
         if ev.data.get("prefect_flow_run_id"):
             values["prefect_flow_run_id"] = ev.data["prefect_flow_run_id"]
-    elif ev.status in TERMINAL_RUN:
+    elif ev.status == "waiting":
+        resume_at = ev.data.get("resume_at")
+        values.update(status="waiting", waiting_on=ev.data.get("waiting") or [],
+                      resume_at=datetime.fromisoformat(resume_at) if resume_at else None)
+    elif ev.status == "paused":
+        values.update(status="paused")
+    elif ev.status in PASS_END:
         values.update(status=ev.status, finished_at=ev.at)
         if "output" in ev.data:
             values["output"] = ev.data["output"]

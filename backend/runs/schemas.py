@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-RunStatus = Literal["queued", "running", "succeeded", "failed", "cancelled"]
+RunStatus = Literal["queued", "running", "succeeded", "failed", "cancelled", "waiting", "paused"]
 
 
 class _In(BaseModel):
@@ -40,6 +40,25 @@ class RunSummaryOut(BaseModel):
     started_at: datetime | None
     finished_at: datetime | None
     error: Any = None
+    # run control: a waiting run's nodes and when it resumes (None: on a decision); a retry or
+    # re-run names the run it reuses; a queued run its place in its tenant's queue (1 = next)
+    resume_at: datetime | None = None
+    waiting_on: list[dict[str, Any]] | None = None
+    retry_of: str | None = None
+    rerun_from: str | None = None
+    queue_position: int | None = None
+
+
+class QueueOut(BaseModel):
+    """The tenant's runs holding a slot and those queued for one (waiting runs hold none)."""
+
+    limit: int = Field(description="Runs this tenant may have running at once")
+    running: list[RunSummaryOut]
+    queued: list[RunSummaryOut] = Field(description="First in line first; each with its queue_position")
+
+
+class RerunIn(_In):
+    from_node: str = Field(description="Run this node and everything downstream of it again; reuse the rest")
 
 
 class NodeRunOut(BaseModel):

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from pydantic import Field
 
-from nodes.sdk import NodeConfig, NodeConfigError, NodeContext, NodeSpec, Port
+from nodes.sdk import NodeConfig, NodeConfigError, NodeContext, NodeSpec, NodeSuspended, Port
 
 MAX_DELAY_S = 30 * 86_400
 
@@ -17,7 +17,8 @@ SPEC = NodeSpec(
     title="Delay",
     category="util",
     icon="clock",
-    description="Waits a number of seconds, or until a date and time (at most 30 days), then continues.",
+    description=("Waits a number of seconds, or until a date and time (at most 30 days), then continues. "
+                 "Long waits suspend the run: no process is held while it waits."),
     inputs=(Port("input", "any", "Passed on unchanged after the wait"),),
     outputs=(Port("output", "any", "The input, after the wait"),),
     waits=True,
@@ -40,6 +41,11 @@ async def execute(ctx: NodeContext, config: Config, inputs: dict[str, Any]) -> d
             raise NodeConfigError(f"{until.isoformat()} is more than 30 days away", pointer="/until")
     else:
         wait = config.seconds or 0.0
+    if ctx.suspend_after_s is not None and wait > ctx.suspend_after_s:
+        # a long wait holds no task: the run is suspended and resumed at that moment with
+        # the input passed through (see docs/engine.md, run control)
+        raise NodeSuspended(ctx.clock.now() + timedelta(seconds=wait), "delay",
+                            result={"output": inputs.get("input")})
     if wait > 0:
         await ctx.clock.sleep(wait)
     return {"output": inputs.get("input")}

@@ -103,7 +103,7 @@ async def test_a_failing_node_fails_the_run_with_the_node_and_field_named(client
 
 async def test_cancel_interrupts_a_running_run(client, tenant_a):
     h = tenant_a.editor.headers
-    slow = graph([node("start", "trigger.manual"), node("wait", "util.delay", seconds=60)], [edge("start", "wait")])
+    slow = graph([node("start", "trigger.manual"), node("wait", "util.delay", seconds=25)], [edge("start", "wait")])
     r = await client.post("/api/runs", json={"graph": slow}, headers=h)
     run_id = r.json()["id"]
     await asyncio.sleep(0.3)

@@ -1,0 +1,311 @@
+"""Run control: pause and resume, approvals, retry, re-run from a node, the visible queue,
+and the resumer that continues suspended runs when their time comes.
+
+One mechanism serves them all: `Engine.run(..., reuse=...)`. A node whose recorded output
+is reused is not executed again (`node.reused`). Outputs are reused from the node runs'
+recorded `output`, which the engine caps at 64 KB: a node whose output was recorded
+truncated cannot be reused, and a run that would need it is not resumable (its error, or a
+409, says which node and why). See docs/engine.md, "Run control".
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from datetime import datetime, timezone
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from backend.auth.schemas import Principal
+from backend.db.models import NodeRun, Run, RunEvent
+from backend.errors import Conflict, Forbidden, Unprocessable
+from backend.runs.recorder import DbRecorder
+from backend.runs.services import compile_or_422, get_run, node_runs
+from flows.compile import Plan, compile_graph
+from flows.runner import RunManager
+from nodes.registry import NodeRegistry
+
+log = logging.getLogger("maily.runs.control")
+
+ENDED = ("succeeded", "failed", "cancelled")
+_ROW_FIELDS = ("id", "run_id", "tenant_id", "node_id", "node_type", "iteration", "status", "attempts",
+               "started_at", "finished_at", "input", "output", "error")
+
+
+class NotResumable(Exception):
+    def __init__(self, node_id: str):
+        super().__init__(f"node {node_id}'s output was larger than 64 KB and was recorded truncated, so it "
+                         f"cannot be reused; start the workflow again instead")
+        self.node_id = node_id
+
+
+def _truncated(value: Any) -> bool:
+    return isinstance(value, dict) and value.get("truncated") is True and "preview" in value
+
+
+def reusable_outputs(plan: Plan, rows: list[NodeRun], exclude: set[str] = frozenset()) -> dict[str, dict[str, Any]]:  # type: ignore[assignment]
+    """Outputs of the main-path nodes that succeeded, except `exclude`; raises NotResumable
+    when one of them was recorded truncated."""
+    reuse: dict[str, dict[str, Any]] = {}
+    for row in rows:
+        node = plan.nodes.get(row.node_id)
+        if (node is None or node.scope is not None or row.iteration is not None or row.status != "succeeded"
+                or row.node_id in exclude):
+            continue
+        if _truncated(row.output) or not isinstance(row.output, dict):
+            raise NotResumable(row.node_id)
+        reuse[row.node_id] = row.output
+    return reuse
+
+
+def downstream(plan: Plan, node_id: str) -> set[str]:
+    """The node and every node reachable from it (a node inside a logic.for_each counts from
+    its outermost for_each: the for_each's results depend on it)."""
+    while plan.nodes[node_id].scope is not None:
+        node_id = plan.nodes[node_id].scope  # type: ignore[assignment]
+    seen, todo = {node_id}, [node_id]
+    while todo:
+        for edge in plan.nodes[todo.pop()].outgoing:
+            if edge.target not in seen:
+                seen.add(edge.target)
+                todo.append(edge.target)
+    return seen
+
+
+def _meta(run: Run) -> dict[str, Any]:
+    return {"workflow_id": run.workflow_id, "version": run.workflow_version, "trigger": run.trigger}
+
+
+def _types(plan: Plan) -> dict[str, str]:
+    return {nid: n.type.spec.type for nid, n in plan.nodes.items()}
+
+
+async def _claim(s: AsyncSession, run: Run, expected: str) -> bool:
+    """Move the run from `expected` to queued, atomically: one decision / one resumer wins."""
+    result = await s.execute(update(Run).where(Run.id == run.id, Run.status == expected)
+                             .values(status="queued").execution_options(synchronize_session=False))
+    await s.commit()
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def _fail(s: AsyncSession, run_id: str, message: str) -> None:
+    await s.execute(update(Run).where(Run.id == run_id).values(
+        status="failed", finished_at=datetime.now(timezone.utc), resume_at=None,
+        error={"kind": "not_resumable", "message": message}).execution_options(synchronize_session=False))
+    await s.commit()
+
+
+async def continue_run(s: AsyncSession, run: Run, runner: RunManager, recorder: DbRecorder, registry: NodeRegistry,
+                       *, decisions: dict[str, dict[str, Any]] | None = None, now: datetime | None = None) -> bool:
+    """Start the next pass of a waiting or paused run that the caller has claimed (status
+    queued): completed nodes are reused, waiting nodes whose time has come (or whose decision
+    is in `decisions`) give their result, the others wait again. False when not resumable."""
+    now = now or datetime.now(timezone.utc)
+    waiting_on = list(run.waiting_on or [])
+    try:
+        plan = compile_graph(run.graph, registry)
+        rows = await node_runs(s, run.id)
+        reuse = reusable_outputs(plan, rows)
+        by_node = {r.node_id: r for r in rows if r.iteration is None}
+        still: dict[str, dict[str, Any]] = {}
+        for entry in waiting_on:
+            nid, row = entry["node_id"], by_node.get(entry["node_id"])
+            due = entry.get("resume_at") and datetime.fromisoformat(entry["resume_at"]) <= now
+            if decisions and nid in decisions:
+                reuse[nid] = decisions[nid]
+            elif due and row is not None and isinstance(row.output, dict):
+                if _truncated(row.output):
+                    raise NotResumable(nid)
+                reuse[nid] = row.output
+            else:
+                still[nid] = {"resume_at": entry.get("resume_at"), "reason": entry.get("reason"),
+                              "details": entry.get("details") or {},
+                              **({"output": row.output} if row is not None and row.output is not None else {})}
+    except NotResumable as exc:
+        await _fail(s, run.id, str(exc))
+        return False
+    except Exception as exc:  # the snapshot no longer compiles (a node type went away)
+        log.exception("run %s cannot be resumed", run.id)
+        await _fail(s, run.id, f"the run cannot be resumed: {exc}")
+        return False
+    last = await s.scalar(select(func.max(RunEvent.seq)).where(RunEvent.run_id == run.id)) or 0
+    await recorder.flush()     # the previous pass is written out before this one registers
+    recorder.register(run.id, run.tenant_id, _types(plan),
+                      existing=[{f: getattr(r, f) for f in _ROW_FIELDS} for r in rows])
+    runner.submit(plan, run.id, run.input, tenant_id=run.tenant_id, meta=_meta(run), reuse=reuse,
+                  waiting=still, seq_after=last)
+    return True
+
+
+# -- the API's operations ---------------------------------------------------------------------------------
+
+async def pause_run(s: AsyncSession, p: Principal, runner: RunManager, recorder: DbRecorder, run_id: str) -> Run:
+    run = await get_run(s, p, run_id)
+    if run.status not in ("queued", "running"):
+        raise Conflict(f"run {run_id} is {run.status}; only a queued or running run can be paused")
+    if not await runner.pause(run_id):
+        raise Conflict(f"run {run_id} is not running in this app; cancel it or retry it instead")
+    await recorder.flush()
+    await s.refresh(run)
+    return run
+
+
+async def resume_run(s: AsyncSession, p: Principal, runner: RunManager, recorder: DbRecorder,
+                     registry: NodeRegistry, run_id: str) -> Run:
+    run = await get_run(s, p, run_id)
+    if run.status != "paused" or not await _claim(s, run, "paused"):
+        raise Conflict(f"run {run_id} is {run.status}; only a paused run can be resumed"
+                       + (" (a waiting run resumes on its own or with a decision)" if run.status == "waiting" else ""))
+    await s.refresh(run)
+    await continue_run(s, run, runner, recorder, registry)
+    await s.refresh(run)
+    return run
+
+
+async def decide(s: AsyncSession, p: Principal, runner: RunManager, recorder: DbRecorder, registry: NodeRegistry,
+                 run_id: str, decision: str, data: Any, node_id: str | None = None) -> Run:
+    """Approve or reject the run's waiting approval node with the form's data."""
+    from nodes.approval.wait import form_errors
+
+    run = await get_run(s, p, run_id)
+    entries = [e for e in (run.waiting_on or []) if e.get("reason") == "approval"] if run.status == "waiting" else []
+    if node_id is not None:
+        entries = [e for e in entries if e["node_id"] == node_id]
+    if not entries:
+        raise Conflict(f"run {run_id} is {run.status} and waits for no approval"
+                       + (f" at node {node_id}" if node_id else "") + "; it may have been decided already")
+    if len(entries) > 1:
+        raise Unprocessable("several approvals are waiting; name one with ?node_id=",
+                            problems=[{"node_id": e["node_id"]} for e in entries])
+    entry = entries[0]
+    details = entry.get("details") or {}
+    if details.get("approvers") == "owner" and p.role != "owner":
+        raise Forbidden(f"only owners may decide at {entry['node_id']}; your role is {p.role}")
+    if not isinstance(data, dict):
+        raise Unprocessable("the body is the form's data: a JSON object",
+                            problems=[{"field": "", "pointer": "", "message": "expected an object"}])
+    problems = form_errors(details.get("form") or {"type": "object"}, data)
+    if problems:
+        first = problems[0]
+        raise Unprocessable(f"the form is not valid: {first['field'] or '(form)'}: {first['message']}",
+                            problems=problems)
+    outputs = {decision: {"decision": decision, "data": data,
+                          "decided_by": {"user_id": p.user_id, "email": p.email, "name": p.name},
+                          "decided_at": datetime.now(timezone.utc).isoformat()}}
+    if not await _claim(s, run, "waiting"):
+        raise Conflict(f"run {run_id} was decided or resumed already")
+    from backend import audit   # the audit trail (backend/audit.py): who approved or rejected what
+    await audit.record(s, p, f"run.{'approve' if decision == 'approved' else 'reject' if decision == 'rejected' else decision}",
+                       "run", run_id, {"node_id": entry["node_id"], "decision": decision})
+    await s.commit()   # at once: on SQLite a pending write would hold the lock the run's recorder needs
+    await s.refresh(run)
+    await continue_run(s, run, runner, recorder, registry, decisions={entry["node_id"]: outputs})
+    await s.refresh(run)
+    return run
+
+
+async def _start_from(s: AsyncSession, p: Principal, runner: RunManager, recorder: DbRecorder, plan: Plan,
+                      old: Run, reuse: dict[str, dict[str, Any]], rerun_from: str | None) -> Run:
+    run = Run(id=uuid.uuid4().hex, tenant_id=p.tenant_id, workflow_id=old.workflow_id,
+              workflow_version=old.workflow_version, status="queued", trigger=old.trigger, input=old.input,
+              graph=old.graph, created_by=p.user_id, created_at=datetime.now(timezone.utc),
+              retry_of=old.id, rerun_from=rerun_from)
+    s.add(run)
+    await s.commit()
+    recorder.register(run.id, p.tenant_id, _types(plan))
+    runner.submit(plan, run.id, run.input, tenant_id=p.tenant_id, meta=_meta(run), reuse=reuse)
+    return run
+
+
+async def retry_run(s: AsyncSession, p: Principal, runner: RunManager, recorder: DbRecorder,
+                    registry: NodeRegistry, run_id: str) -> Run:
+    """A new run of the same graph snapshot and input, reusing every node that succeeded."""
+    old = await get_run(s, p, run_id)
+    if old.status not in ("failed", "cancelled"):
+        raise Conflict(f"run {run_id} is {old.status}; only a failed or cancelled run can be retried")
+    plan = compile_or_422(old.graph, registry)
+    try:
+        reuse = reusable_outputs(plan, await node_runs(s, old.id))
+    except NotResumable as exc:
+        raise Conflict(str(exc)) from None
+    return await _start_from(s, p, runner, recorder, plan, old, reuse, None)
+
+
+async def rerun_from(s: AsyncSession, p: Principal, runner: RunManager, recorder: DbRecorder,
+                     registry: NodeRegistry, run_id: str, from_node: Any) -> Run:
+    """A new run reusing the outputs of every node that is not `from_node` or downstream of it."""
+    old = await get_run(s, p, run_id)
+    if old.status not in ENDED:
+        raise Conflict(f"run {run_id} is {old.status}; re-run from a node once it has ended")
+    plan = compile_or_422(old.graph, registry)
+    rows = await node_runs(s, old.id)
+    problem = [{"field": "from_node", "pointer": "/from_node", "node_id": str(from_node)}]
+    if not isinstance(from_node, str) or from_node not in plan.nodes:
+        raise Unprocessable(f"node {from_node!r} is not in this run's graph", problems=problem)
+    if not any(r.node_id == from_node and r.status not in ("queued", "skipped") for r in rows):
+        raise Unprocessable(f"node {from_node!r} never ran in run {run_id}", problems=problem)
+    try:
+        reuse = reusable_outputs(plan, rows, exclude=downstream(plan, from_node))
+    except NotResumable as exc:
+        raise Conflict(str(exc)) from None
+    return await _start_from(s, p, runner, recorder, plan, old, reuse, from_node)
+
+
+async def queue(s: AsyncSession, p: Principal, runner: RunManager) -> tuple[list[Run], list[tuple[Run, int]]]:
+    """The tenant's running runs and its queued ones with their positions (1 = next)."""
+    running_ids, queued_ids = runner.queue_of(p.tenant_id)
+    ids = [*running_ids, *queued_ids]
+    rows = {r.id: r for r in await s.scalars(select(Run).where(Run.tenant_id == p.tenant_id, Run.id.in_(ids)))} \
+        if ids else {}
+    running = [rows[i] for i in running_ids if i in rows]
+    queued = [(rows[i], n) for n, i in enumerate(queued_ids, 1) if i in rows]
+    return running, queued
+
+
+# -- the resumer ----------------------------------------------------------------------------------------------
+
+class Resumer:
+    """Continues suspended runs whose `resume_at` has passed: one asyncio loop polling the
+    database every `poll_s` seconds. A waiting run holds no task, no sleep, no slot."""
+
+    def __init__(self, state: Any, poll_s: float = 1.0):
+        self.state = state
+        self.poll_s = poll_s
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        self._task = asyncio.get_running_loop().create_task(self._loop(), name="run-resumer")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            try:
+                await self._task
+            except BaseException:
+                pass
+            self._task = None
+
+    async def _loop(self) -> None:
+        while True:
+            try:
+                await self.tick()
+            except Exception:  # the next tick tries again (the database may be back by then)
+                log.exception("the resumer could not look for due runs")
+            await asyncio.sleep(self.poll_s)
+
+    async def tick(self, now: datetime | None = None) -> int:
+        """Resume every waiting run due at `now` (default: the time now); returns how many."""
+        now = now or datetime.now(timezone.utc)
+        st = self.state
+        async with st.db.sessionmaker() as s:
+            due = list(await s.scalars(select(Run).where(Run.status == "waiting", Run.resume_at.is_not(None),
+                                                         Run.resume_at <= now).order_by(Run.resume_at).limit(200)))
+            resumed = 0
+            for run in due:
+                if await _claim(s, run, "waiting"):
+                    await s.refresh(run)
+                    resumed += await continue_run(s, run, st.runner, st.recorder, st.registry, now=now)
+            return resumed

@@ -1,0 +1,1 @@
+"""Approval nodes: a person decides before the run goes on."""

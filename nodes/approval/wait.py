@@ -1,0 +1,80 @@
+"""approval.wait: the run waits, holding no process, until someone approves or rejects.
+
+The node always suspends the run (NodeSuspended with no resume_at). A decision arrives
+through `POST /api/runs/{id}/approve` or `/reject` (or the editor's approval form) with the
+form's data, validated against `form` (a JSON Schema); the run then resumes and the node
+fires `approved` or `rejected` with {decision, data, decided_by, decided_at}.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import Field, field_validator
+
+from nodes.sdk import NodeConfig, NodeConfigError, NodeContext, NodeSpec, NodeSuspended, Port
+
+SPEC = NodeSpec(
+    type="approval.wait",
+    version=1,
+    title="Wait for approval",
+    category="approval",
+    icon="user-check",
+    description=("Pauses the run until a person approves or rejects it, filling in a form. "
+                 "The run holds no process while it waits."),
+    inputs=(Port("input", "any", "What is to be approved; shown to the approver"),),
+    outputs=(Port("approved", "object", "{decision, data (the form), decided_by, decided_at} when approved"),
+             Port("rejected", "object", "{decision, data (the form), decided_by, decided_at} when rejected")),
+    waits=True,
+    # the form is a JSON Schema, kept as written (its strings are not expressions)
+    raw_config_fields=("form",),
+)
+
+EMPTY_FORM: dict[str, Any] = {"type": "object", "properties": {}}
+
+
+class Config(NodeConfig):
+    title: str = Field(default="Approval needed", max_length=200, description="What the approver is asked")
+    instructions: str = Field(default="", max_length=5000, description="Shown above the form")
+    form: dict[str, Any] = Field(default_factory=lambda: dict(EMPTY_FORM),
+                                 description="The approver's form, as a JSON Schema of an object")
+    approvers: Literal["editor", "owner"] = Field(default="editor",
+                                                  description="Who may decide: editors (and owners), or owners only")
+
+    @field_validator("form")
+    @classmethod
+    def _a_json_schema_of_an_object(cls, form: dict[str, Any]) -> dict[str, Any]:
+        from jsonschema import Draft202012Validator
+        from jsonschema.exceptions import SchemaError
+
+        try:
+            Draft202012Validator.check_schema(form)
+        except SchemaError as exc:
+            raise ValueError(f"not a valid JSON Schema: {exc.message}") from None
+        if form.get("type", "object") != "object":
+            raise ValueError("the form must be a JSON Schema of type object")
+        return form
+
+
+def form_errors(form: dict[str, Any], data: Any) -> list[dict[str, str]]:
+    """Every problem of the submitted data against the form, each naming its field."""
+    from jsonschema import Draft202012Validator
+
+    problems = []
+    for err in sorted(Draft202012Validator(form).iter_errors(data), key=lambda e: list(e.path)):
+        path = list(err.path)
+        if err.validator == "required":   # the missing field is in the message, not the path
+            missing = err.message.split("'")[1] if "'" in err.message else ""
+            path = [*path, missing]
+        problems.append({"field": "/".join(str(p) for p in path), "pointer": "/" + "/".join(str(p) for p in path),
+                         "message": err.message})
+    return problems
+
+
+async def execute(ctx: NodeContext, config: Config, inputs: dict[str, Any]) -> dict[str, Any]:
+    if ctx.suspend_after_s is None:
+        raise NodeConfigError("approval.wait can only wait on the main path of a run, not inside logic.for_each",
+                              pointer="")
+    raise NodeSuspended(None, "approval", details={
+        "title": config.title, "instructions": config.instructions, "form": config.form,
+        "approvers": config.approvers})
