@@ -17,7 +17,8 @@ out = Console()
 err = Console(stderr=True)
 
 _STYLE = {"succeeded": "green", "failed": "red", "skipped": "dim", "cancelled": "yellow", "retrying": "yellow",
-          "started": "cyan"}
+          "started": "cyan",
+          "waiting": "yellow", "reused": "dim"}
 
 
 def _settings():
@@ -126,6 +127,8 @@ class _Progress:
             detail = event.data["error"].get("message", "")
         elif status == "retrying":
             detail = f"attempt {event.attempt} in {event.data.get('delay_s')} s"
+        elif status == "waiting":
+            detail = f"until {event.data['resume_at']}" if event.data.get("resume_at") else "for a decision"
         style = _STYLE.get(status, "white")
         out.print(f"  [{style}]{status:<10}[/{style}] {where}  {detail}")
 
@@ -164,7 +167,14 @@ def run(path: Path, input: list[str] = typer.Option([], "--input", "-i", help="k
         out.print("[green]succeeded[/green]")
         out.print_json(json.dumps(outcome.output, default=str))
         raise typer.Exit(0)
-    out.print(f"[red]{outcome.status}[/red] {json.dumps(outcome.error or {}, default=str)}")
+    if outcome.status == "waiting":   # suspended: a long delay or an approval (docs/engine.md, run control)
+        for w in outcome.waiting:
+            until = f"until {w['resume_at']}" if w.get("resume_at") else "for a decision"
+            out.print(f"[yellow]waiting[/yellow] {w['node_id']} ({w['reason']}) {until}")
+        out.print("the run is suspended; runs started through the app resume on their own")
+        raise typer.Exit(3)
+    out.print(f"[{'yellow' if outcome.status in ('paused', 'cancelled') else 'red'}]{outcome.status}[/] "
+              f"{json.dumps(outcome.error or {}, default=str)}")
     raise typer.Exit(1)
 
 

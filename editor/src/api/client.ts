@@ -58,6 +58,13 @@ export const api = {
   listRuns: (workflowId: string) => call<RunSummary[]>('GET', '/runs' + q({ workflow_id: workflowId, limit: 30 })),
   getRun: (runId: string) => call<Run>('GET', `/runs/${runId}`),
   cancelRun: (runId: string) => call<RunSummary>('POST', `/runs/${runId}/cancel`),
+  pauseRun: (runId: string) => call<RunSummary>('POST', `/runs/${runId}/pause`),
+  resumeRun: (runId: string) => call<RunSummary>('POST', `/runs/${runId}/resume`),
+  decideRun: (runId: string, decision: 'approve' | 'reject', form: Record<string, unknown>, nodeId?: string) =>
+    call<RunSummary>('POST', `/runs/${runId}/${decision}` + (nodeId ? q({ node_id: nodeId }) : ''), form),
+  retryRun: (runId: string) => call<RunSummary>('POST', `/runs/${runId}/retry`),
+  rerunFrom: (runId: string, fromNode: string) => call<RunSummary>('POST', `/runs/${runId}/rerun`, { from_node: fromNode }),
+  runQueue: () => call<{ limit: number; running: RunSummary[]; queued: RunSummary[] }>('GET', '/runs/queue'),
 }
 
 /** ws(s)://<this host><path>: WebSockets go to the same origin, authenticated by the session cookie. */

@@ -55,12 +55,16 @@ export interface NodeType {
   config_schema: JsonSchema
 }
 
-export type RunStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled'
-export type NodeStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'skipped' | 'cancelled'
+export type RunStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled' | 'waiting' | 'paused'
+export type NodeStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'skipped' | 'cancelled' | 'waiting'
+/** A node a waiting run waits on: a long delay (resume_at) or an approval (details: title, instructions, form). */
+export interface WaitingOn { node_id: string; node_type: string; resume_at: string | null; reason: string; details: Record<string, any> }
 
 export interface RunSummary {
   id: string; tenant_id: string; workflow_id: string | null; workflow_version: number | null; status: RunStatus
   trigger: string; created_at: string; started_at: string | null; finished_at: string | null; error: unknown
+  resume_at?: string | null; waiting_on?: WaitingOn[] | null; retry_of?: string | null; rerun_from?: string | null
+  queue_position?: number | null
 }
 export interface NodeRun {
   node_id: string; node_type: string; iteration: number | null; status: NodeStatus; attempts: number

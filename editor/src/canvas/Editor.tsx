@@ -17,6 +17,7 @@ import { FlowNode, type FlowNodeT } from './FlowNode'
 import { NoteNode, type NoteNodeT } from './NoteNode'
 import { Palette, DRAG_MIME } from './Palette'
 import { SidePanel } from './SidePanel'
+import { ApprovalPanel, RunControls } from './RunControls'
 import { RunDialog } from './RunDialog'
 import { RunHistory } from './RunHistory'
 import { VersionsPanel } from './VersionsPanel'
@@ -306,10 +307,12 @@ export function Editor({ workflow, catalogue, me }: { workflow: Workflow; catalo
             <span className="dot" /> Run <span className="mono">{runs.run.id.slice(0, 8)}</span>: <b data-testid="run-status">{runs.run.status}</b>
             {runDetail?.error != null && <span className="muted"> — {typeof runDetail.error === 'string' ? runDetail.error : (runDetail.error as any)?.message ?? JSON.stringify(runDetail.error)}</span>}
             <div className="grow" />
+            <RunControls run={runs.run} readOnly={readOnly} show={runs.show} />
             {(runs.run.status === 'running' || runs.run.status === 'queued') && <button className="btn small" onClick={() => api.cancelRun(runs.run!.id).catch(() => {})}>Cancel</button>}
             <button className="btn small" onClick={runs.clear} data-testid="run-clear">Clear</button>
           </div>
         )}
+        {runs.run && <ApprovalPanel detail={runDetail ?? null} readOnly={readOnly} show={runs.show} />}
         <div className="workspace">
           <Palette types={catalogue} disabled={readOnly} onAdd={(t) => addNode(t)} onAddNote={addNote} />
           <div className="canvas" ref={wrapper} data-testid="canvas"
@@ -362,6 +365,8 @@ export function Editor({ workflow, catalogue, me }: { workflow: Workflow; catalo
             <SidePanel key={`${onlyNode.id}:${runs.run?.id ?? ''}:${runDetail ? 1 : 0}`} node={onlyNode} spec={specOf(onlyNode)} ops={o} readOnly={readOnly}
               problems={problemsOf[onlyNode.id] ?? []} fieldErrors={validation.fields[onlyNode.id] ?? {}}
               nodeRuns={runDetail ? runDetail.nodes.filter((r) => r.node_id === onlyNode.id) : null}
+              onRunFromHere={runDetail && !readOnly && ['succeeded', 'failed', 'cancelled'].includes(runDetail.status)
+                ? () => api.rerunFrom(runDetail.id, onlyNode.id).then((r) => runs.show(r.id)).catch((e) => alert(e.message)) : undefined}
               onClose={() => setSelected(new Set())} />
           )}
         </div>

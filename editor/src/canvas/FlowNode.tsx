@@ -25,7 +25,7 @@ export type FlowNodeData = {
 export type FlowNodeT = Node<FlowNodeData, 'flow'>
 
 const fmtMs = (ms: number) => (ms < 1000 ? `${Math.round(ms)} ms` : ms < 60000 ? `${(ms / 1000).toFixed(1)} s` : `${Math.round(ms / 60000)} min`)
-const STATE_LABEL: Record<string, string> = { queued: 'Queued', running: 'Running', succeeded: 'Done', failed: 'Failed', skipped: 'Skipped', cancelled: 'Cancelled' }
+const STATE_LABEL: Record<string, string> = { queued: 'Queued', running: 'Running', succeeded: 'Done', failed: 'Failed', skipped: 'Skipped', cancelled: 'Cancelled', waiting: 'Waiting' }
 
 function FlowNodeView({ id, data, selected }: NodeProps<FlowNodeT>) {
   const color = categoryColor(data.category)

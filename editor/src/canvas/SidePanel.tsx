@@ -14,10 +14,12 @@ interface Props {
   problems: Problem[]
   fieldErrors: FieldErrors
   nodeRuns: NodeRun[] | null
+  /** Re-run the shown run from this node, reusing its upstream outputs (a run that ended). */
+  onRunFromHere?: () => void
   onClose: () => void
 }
 
-export function SidePanel({ node, spec, ops, readOnly, problems, fieldErrors, nodeRuns, onClose }: Props) {
+export function SidePanel({ node, spec, ops, readOnly, problems, fieldErrors, nodeRuns, onRunFromHere, onClose }: Props) {
   const hasRun = !!nodeRuns && nodeRuns.length > 0
   const [tab, setTab] = useState<'config' | 'run'>(hasRun ? 'run' : 'config')
   const active = tab === 'run' && nodeRuns ? 'run' : 'config'
@@ -56,7 +58,12 @@ export function SidePanel({ node, spec, ops, readOnly, problems, fieldErrors, no
             ) : <p className="problem error">Unknown node type: its settings cannot be edited.</p>}
           </>
         ) : (
-          <RunData runs={nodeRuns ?? []} />
+          <>
+            {hasRun && onRunFromHere && nodeRuns!.some((r) => r.status !== 'skipped' && r.status !== 'queued') &&
+              <button className="btn small" data-testid="run-from-here" onClick={onRunFromHere}
+                title="Run this node and everything after it again, reusing the earlier nodes' outputs">Run from here</button>}
+            <RunData runs={nodeRuns ?? []} />
+          </>
         )}
       </div>
     </aside>

@@ -4,7 +4,8 @@ import { api, wsUrl } from '../api/client'
 import type { NodeStatus, Run, RunEvent, RunStatus } from '../api/types'
 import type { RunBadge } from './FlowNode'
 
-const TERMINAL = new Set(['succeeded', 'failed', 'cancelled'])
+// waiting / paused end a pass of the run: its stream closes; resuming it is a new pass (show() again)
+const TERMINAL = new Set(['succeeded', 'failed', 'cancelled', 'waiting', 'paused'])
 const ms = (a?: string | null, b?: string | null) => (a && b ? Math.max(0, Date.parse(b) - Date.parse(a)) : null)
 
 export interface ShownRun { id: string; status: RunStatus | 'connecting'; detail: Run | null }
