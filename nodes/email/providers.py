@@ -8,21 +8,26 @@ the message before the failure (a timeout after the request went out): such a se
 repeated blindly (see mailer.py).
 
 The HTTP APIs go through SafeHttpClient like http.request: a tenant's `base_url` pointing at
-a private address is refused unless the operator allows it (MAILY_HTTP_ALLOWED_HOSTS).
+a private address is refused unless the operator allows it (MAILY_HTTP_ALLOWED_HOSTS). The
+SMTP host passes the same check once per batch, and every connection of the batch goes to an
+address that passed it (the socket is connected to that IP; the hostname stays the TLS server
+name for SNI and the certificate check), so DNS cannot answer differently a second time.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import socket
+import ssl
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Awaitable, Callable
 from urllib.parse import urlencode
 
 import aiosmtplib
 
 from nodes.email.mime import Outgoing, build_mime
-from nodes.net import SafeHttpClient, check_url
+from nodes.net import IPAddress, SafeHttpClient, check_url
 from nodes.sdk import NodeConfigError, NodeTemporaryError
 
 PROVIDERS = ("outbox", "smtp", "resend", "sendgrid", "mailgun")
@@ -122,9 +127,25 @@ class HttpProvider:
         return f"{self.base_url}/v3/{self.domain}/messages", headers, {"content": urlencode(form)}
 
 
+async def check_smtp_host(host: str, port: int, allowed_hosts: frozenset[str]) -> list[IPAddress]:
+    """The addresses `host` may be reached at (the private-address rule of http.request)."""
+    try:
+        return await check_url(f"http://{_url_host(host)}:{port}/", allowed_hosts)
+    except NodeConfigError as exc:   # blocked, or no such host: every message of the batch would fail
+        raise NodeConfigError(f"SMTP host: {exc.message}", pointer="/provider") from None
+
+
+def _url_host(host: str) -> str:
+    return f"[{host}]" if ":" in host and not host.startswith("[") else host
+
+
 @dataclass
 class SmtpProvider:
-    """One server; connections are pooled per batch (a TLS handshake per mail would dominate)."""
+    """One server; connections are pooled per batch (a TLS handshake per mail would dominate).
+
+    The host is resolved and checked once (`checker`, by default check_smtp_host); every
+    connection is a socket connected to one of those addresses, handed to aiosmtplib with
+    the hostname, which stays the TLS server name (SNI, certificate check)."""
 
     host: str
     port: int = 587
@@ -135,27 +156,46 @@ class SmtpProvider:
     pool_size: int = 4
     allowed_hosts: frozenset[str] = frozenset()
     validate_certs: bool = True
+    tls_context: ssl.SSLContext | None = None   # operators and tests: a private CA
+    checker: Callable[[str, int, frozenset[str]], Awaitable[list[IPAddress]]] = check_smtp_host
     supports_idempotency: bool = False
     name: str = "smtp"
     _pool: asyncio.Queue | None = field(default=None, init=False, repr=False)
     _opened: list[aiosmtplib.SMTP] = field(default_factory=list, init=False, repr=False)
-    _checked: bool = field(default=False, init=False, repr=False)
+    _addresses: list[IPAddress] | None = field(default=None, init=False, repr=False)
+
+    async def _socket(self) -> socket.socket:
+        if self._addresses is None:
+            self._addresses = await self.checker(self.host, self.port, self.allowed_hosts)
+        loop, error = asyncio.get_running_loop(), None
+        for ip in self._addresses:
+            sock = socket.socket(socket.AF_INET6 if ip.version == 6 else socket.AF_INET, socket.SOCK_STREAM)
+            sock.setblocking(False)
+            try:
+                await asyncio.wait_for(loop.sock_connect(sock, (str(ip), self.port)), self.timeout_s)
+                return sock
+            except (OSError, asyncio.TimeoutError) as exc:
+                sock.close()
+                error = exc
+        raise SendFailed(f"SMTP {self.host}:{self.port}: cannot connect to {self._addresses[0]}: "
+                         f"{error or 'no address'}")
 
     async def _connect(self) -> aiosmtplib.SMTP:
-        if not self._checked:  # the same private-address rule as http.request
-            await check_url(f"http://{self.host}:{self.port}/", self.allowed_hosts)
-            self._checked = True
-        client = aiosmtplib.SMTP(hostname=self.host, port=self.port, timeout=self.timeout_s,
+        sock = await self._socket()
+        client = aiosmtplib.SMTP(hostname=self.host, sock=sock, timeout=self.timeout_s,
                                  use_tls=self.security == "tls",
                                  start_tls=True if self.security == "starttls" else False,
-                                 validate_certs=self.validate_certs)
+                                 validate_certs=self.validate_certs, tls_context=self.tls_context)
         try:
             await client.connect()
             if self.username:
                 await client.login(self.username, self.password)
         except aiosmtplib.SMTPAuthenticationError as exc:
+            client.close()
             raise NodeConfigError(f"SMTP login refused: {exc.code} {exc.message}", pointer="/provider") from None
         except (aiosmtplib.SMTPException, OSError) as exc:
+            client.close()
+            sock.close()
             raise SendFailed(f"SMTP {self.host}:{self.port}: {exc}") from None
         self._opened.append(client)
         return client

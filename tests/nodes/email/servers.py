@@ -8,6 +8,7 @@ import base64
 import email
 import json
 import socket
+import ssl
 import threading
 import uuid
 from email import policy
@@ -37,16 +38,21 @@ class _Collect:
 class SmtpServer:
     """aiosmtpd on 127.0.0.1 in its own thread; `.messages` holds what it received."""
 
-    def __init__(self, auth: tuple[str, str] | None = None):
+    def __init__(self, auth: tuple[str, str] | None = None, *, host: str = "127.0.0.1", port: int | None = None,
+                 starttls: ssl.SSLContext | None = None, implicit_tls: ssl.SSLContext | None = None):
         self.handler = _Collect()
-        kwargs = {}
+        kwargs: dict = {}
         if auth:
             def authenticator(server, session, envelope, mechanism, auth_data):
                 from aiosmtpd.smtp import AuthResult
                 ok = (auth_data.login.decode(), auth_data.password.decode()) == auth
                 return AuthResult(success=ok, handled=False)
             kwargs = {"authenticator": authenticator, "auth_require_tls": False}
-        self.controller = Controller(self.handler, hostname="127.0.0.1", port=_free_port(), **kwargs)
+        if starttls is not None:
+            kwargs.update(tls_context=starttls, require_starttls=True)
+        if implicit_tls is not None:
+            kwargs.update(ssl_context=implicit_tls)
+        self.controller = Controller(self.handler, hostname=host, port=port or _free_port(host), **kwargs)
 
     @property
     def messages(self) -> list[dict]:
@@ -64,9 +70,9 @@ class SmtpServer:
         self.controller.stop()
 
 
-def _free_port() -> int:
+def _free_port(host: str = "127.0.0.1") -> int:
     with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
+        s.bind((host, 0))
         return s.getsockname()[1]
 
 
