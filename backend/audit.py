@@ -6,7 +6,8 @@ request's transaction, so an action and its audit row commit (or roll back) toge
 action, target, actor and time. Rows are never updated; they outlive what they name.
 
 Actions so far (docs/operations.md): workflow.create, workflow.update, workflow.delete,
-workflow.publish, workflow.restore, run.start, run.cancel, run.approve, run.reject.
+workflow.publish, workflow.restore, run.start, run.cancel, run.pause, run.resume,
+run.approve, run.reject, run.retry, run.rerun.
 """
 
 from __future__ import annotations

@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from backend import audit
 from backend.auth.schemas import Principal
 from backend.db.models import NodeRun, Run, RunEvent
 from backend.errors import Conflict, Forbidden, Unprocessable
@@ -149,6 +150,8 @@ async def pause_run(s: AsyncSession, p: Principal, runner: RunManager, recorder:
     if not await runner.pause(run_id):
         raise Conflict(f"run {run_id} is not running in this app; cancel it or retry it instead")
     await recorder.flush()
+    await audit.record(s, p, "run.pause", "run", run_id, {"status_before": run.status})
+    await s.commit()
     await s.refresh(run)
     return run
 
@@ -159,6 +162,8 @@ async def resume_run(s: AsyncSession, p: Principal, runner: RunManager, recorder
     if run.status != "paused" or not await _claim(s, run, "paused"):
         raise Conflict(f"run {run_id} is {run.status}; only a paused run can be resumed"
                        + (" (a waiting run resumes on its own or with a decision)" if run.status == "waiting" else ""))
+    await audit.record(s, p, "run.resume", "run", run_id, {})
+    await s.commit()
     await s.refresh(run)
     await continue_run(s, run, runner, recorder, registry)
     await s.refresh(run)
@@ -197,9 +202,8 @@ async def decide(s: AsyncSession, p: Principal, runner: RunManager, recorder: Db
                           "decided_at": datetime.now(timezone.utc).isoformat()}}
     if not await _claim(s, run, "waiting"):
         raise Conflict(f"run {run_id} was decided or resumed already")
-    from backend import audit   # the audit trail (backend/audit.py): who approved or rejected what
-    await audit.record(s, p, f"run.{'approve' if decision == 'approved' else 'reject' if decision == 'rejected' else decision}",
-                       "run", run_id, {"node_id": entry["node_id"], "decision": decision})
+    await audit.record(s, p, "run.approve" if decision == "approved" else "run.reject", "run", run_id,
+                       {"node_id": entry["node_id"], "decision": decision})
     await s.commit()   # at once: on SQLite a pending write would hold the lock the run's recorder needs
     await s.refresh(run)
     await continue_run(s, run, runner, recorder, registry, decisions={entry["node_id"]: outputs})
@@ -214,6 +218,9 @@ async def _start_from(s: AsyncSession, p: Principal, runner: RunManager, recorde
               graph=old.graph, created_by=p.user_id, created_at=datetime.now(timezone.utc),
               retry_of=old.id, rerun_from=rerun_from)
     s.add(run)
+    await audit.record(s, p, "run.rerun" if rerun_from else "run.retry", "run", run.id,
+                       {"workflow_id": old.workflow_id, "version": old.workflow_version, "retry_of": old.id,
+                        **({"from_node": rerun_from} if rerun_from else {})})
     await s.commit()
     recorder.register(run.id, p.tenant_id, _types(plan))
     runner.submit(plan, run.id, run.input, tenant_id=p.tenant_id, meta=_meta(run), reuse=reuse)
