@@ -7,10 +7,13 @@ The engine hands every event to a list of sinks, in order: the database recorder
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections import defaultdict
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
-from typing import Any, AsyncIterator, Literal, Protocol
+from typing import Any, AsyncIterator, Callable, Literal, Protocol
+
+log = logging.getLogger("maily.events")
 
 RunStatus = Literal["queued", "running", "succeeded", "failed", "cancelled", "waiting", "paused"]
 NodeStatus = Literal["queued", "running", "succeeded", "failed", "skipped", "cancelled", "waiting"]
@@ -66,17 +69,36 @@ class EventBus:
     """In-process fan-out of run events to live subscribers (WebSocket streams).
 
     It keeps each run's events while the run is live and for `keep_s` after it ends, so
-    a subscriber that joins late replays what it missed without racing the database."""
+    a subscriber that joins late replays what it missed without racing the database.
+
+    Listeners (`add_listener`) see every event of every run, synchronously, after the run's
+    subscribers: the chain trigger listens for runs ending this way."""
 
     def __init__(self, keep_s: float = 60.0) -> None:
         self._subs: dict[str, set[asyncio.Queue[RunEvent]]] = defaultdict(set)
         self._history: dict[str, list[RunEvent]] = {}
         self._keep_s = keep_s
+        self._listeners: list[Callable[[RunEvent], None]] = []
+
+    def add_listener(self, listener: Callable[[RunEvent], None]) -> Callable[[], None]:
+        """Call `listener(event)` for every event from now on; returns a function that removes it.
+        A listener must not block (start a task for I/O); one that raises is logged and kept."""
+        self._listeners.append(listener)
+
+        def remove() -> None:
+            if listener in self._listeners:
+                self._listeners.remove(listener)
+        return remove
 
     def emit(self, event: RunEvent) -> None:
         self._history.setdefault(event.run_id, []).append(event)
         for q in list(self._subs.get(event.run_id, ())):
             q.put_nowait(event)
+        for listener in list(self._listeners):
+            try:
+                listener(event)
+            except Exception:  # noqa: BLE001 - a listener's bug must not stop the run's events
+                log.exception("run event listener %r failed on %s of run %s", listener, event.kind, event.run_id)
         if event.kind.startswith("run.") and event.status in PASS_END:
             asyncio.get_running_loop().call_later(self._keep_s, self._expire, event.run_id, event.seq)
 

@@ -7,9 +7,11 @@ run, so any number of app processes (or two loops in one) fire a slot exactly on
 missed while no app was running are not replayed one by one: the newest one fires once and
 the schedule moves on to the next future time.
 
-Chains: a listener on the app's EventBus; when a run ends, the chains
-out of its workflow whose `on` has the run's status start their targets with trigger
-`workflow` and payload {source_run_id, source_workflow_id, status, output, error, depth}."""
+Chains: a listener on the app's EventBus (`EventBus.add_listener`); when a run of the deployed
+workflow ends (a run of a published version, or one a trigger started), the chains out of its
+workflow whose `on` has the run's status start their targets with trigger `workflow` and
+payload {source_run_id, source_workflow_id, status, output, error, depth}. Test runs of the
+draft started by hand fire no chain."""
 
 from __future__ import annotations
 
@@ -29,6 +31,10 @@ from backend.triggers.services import start_triggered_run, upcoming
 from flows.events import TERMINAL_RUN, RunEvent
 
 log = logging.getLogger("maily.triggers")
+
+# Runs a trigger started belong to the deployed workflow even when the trigger runs the draft
+# (`source: "draft"`); a run started by hand is a test run unless it ran a published version.
+DEPLOYED_TRIGGERS = frozenset({"webhook", "schedule", "workflow"})
 
 
 class Scheduler:
@@ -136,6 +142,8 @@ class ChainSink:
             run = await s.get(Run, run_id)
             if run is None or run.workflow_id is None:
                 return []
+            if run.workflow_version is None and run.trigger not in DEPLOYED_TRIGGERS:
+                return []   # a test run of the draft (editor, API, CLI): chains follow deployed runs only
             chains = [c for c in await s.scalars(select(Chain).where(Chain.source_workflow_id == run.workflow_id,
                                                                      Chain.tenant_id == run.tenant_id))
                       if status in (c.on or ())]
@@ -189,14 +197,7 @@ async def start_triggers(app: Litestar) -> None:
     app.state.chains = ChainSink(app.state, max_depth=settings.chain_max_depth)
     # Listen on the app's EventBus: it sees every run's events, those of runs in this process
     # (it is one of the run manager's sinks) and, in production mode, those relayed from workers.
-    bus = app.state.bus
-    bus_emit = bus.emit
-
-    def emit(event: RunEvent) -> None:
-        bus_emit(event)
-        app.state.chains.emit(event)
-
-    bus.emit = emit
+    app.state.chains_unlisten = app.state.bus.add_listener(app.state.chains.emit)
     app.state.scheduler = Scheduler(app.state, interval_s=settings.scheduler_interval_s)
     if settings.scheduler_enabled:
         app.state.scheduler.start()
@@ -206,6 +207,9 @@ async def stop_triggers(app: Litestar) -> None:
     scheduler: Scheduler | None = getattr(app.state, "scheduler", None)
     if scheduler is not None:
         await scheduler.stop()
+    unlisten = getattr(app.state, "chains_unlisten", None)
+    if unlisten is not None:
+        unlisten()
     chains: ChainSink | None = getattr(app.state, "chains", None)
     if chains is not None:
         await asyncio.wait_for(chains.drain(), timeout=10)

@@ -100,3 +100,44 @@ async def test_tenants_and_roles(client, tenant_a, tenant_b):
     assert_problem(await client.delete(f"/api/workflows/{a}/chains/{cid}", headers=tenant_a.viewer.headers), 403)
     assert (await client.delete(f"/api/workflows/{a}/chains/{cid}", headers=tenant_a.editor.headers)).status_code == 204
     assert (await client.get(f"/api/workflows/{a}/chains", headers=tenant_a.editor.headers)).json() == []
+
+
+async def test_a_test_run_of_the_draft_fires_no_chain(app, client, tenant_a):
+    """A run of A's draft started by hand (the editor's Run button) is a test run: B does not start."""
+    h = tenant_a.editor.headers
+    a = await published_workflow(client, h, simple_graph(name="A"))
+    b = await published_workflow(client, h, simple_graph(name="B"))
+    assert (await chain(client, h, a, b)).status_code == 201
+    r = await client.post(f"/api/workflows/{a}/runs", json={"input": {}, "source": "draft"}, headers=h)
+    draft_run = await wait_for_end(client, h, r.json()["id"])
+    assert draft_run["status"] == "succeeded" and draft_run["workflow_version"] is None
+    await app.state.chains.drain()
+    await asyncio.sleep(0.3)
+    assert await runs_of(client, h, b) == []
+    r = await client.post(f"/api/workflows/{a}/runs", json={"input": {}, "source": "published"}, headers=h)
+    await wait_for_end(client, h, r.json()["id"])
+    [target] = await wait_for_runs(client, h, b, 1)          # the published run does fire it
+    assert target["trigger"] == "workflow"
+
+
+async def test_a_trigger_started_run_of_the_draft_fires_its_chains(client, tenant_a):
+    """A chain whose target runs the draft (source "draft") starts a deployed run: its own chains fire."""
+    h = tenant_a.editor.headers
+    a, b, c = [await published_workflow(client, h, simple_graph(name=n)) for n in "ABC"]
+    r = await client.post(f"/api/workflows/{a}/chains", json={"target_workflow_id": b, "source": "draft"}, headers=h)
+    assert r.status_code == 201, r.text
+    assert (await chain(client, h, b, c)).status_code == 201
+    r = await client.post(f"/api/workflows/{a}/runs", json={"input": {}, "source": "published"}, headers=h)
+    await wait_for_end(client, h, r.json()["id"])
+    [on_b] = await wait_for_runs(client, h, b, 1)
+    assert on_b["workflow_version"] is None and on_b["trigger"] == "workflow"
+    [on_c] = await wait_for_runs(client, h, c, 1)
+    full = (await client.get(f"/api/runs/{on_c['id']}", headers=h)).json()
+    assert full["input"]["source_run_id"] == on_b["id"] and full["input"]["depth"] == 2
+
+
+async def test_the_chain_sink_is_a_listener_of_the_bus(app, client):
+    """The chain sink listens through EventBus.add_listener: the bus's emit is its own method."""
+    bus = app.state.bus
+    assert "emit" not in vars(bus)                           # the bus's own method, not a replacement
+    assert app.state.chains.emit in bus._listeners
