@@ -1,10 +1,11 @@
 """The template file: metadata, a parameter schema and a graph with placeholders.
 
-    {"format_version": 2, "id": "user-onboarding", "version": 3,
+    {"format_version": 3, "id": "user-onboarding", "version": 3,
      "title": "...", "description": "...", "category": "onboarding", "tags": [...], "icon": "user-plus",
      "parameters": {JSON Schema of an object},
      "ai_enhancements": [{"node": "welcome", "kind": "personalize", "description": "..."}],
      "sample_input": {...},
+     "triggers": [{"type": "schedule", "cron": {"$param": "schedule"}, "timezone": "UTC"}, {"type": "webhook"}],
      "graph": {graph document, schema_version 1, config values may be {"$param": "name"}}}
 
 Three versions: `format_version` (this file's layout, FORMAT_VERSION), `version` (the
@@ -14,13 +15,14 @@ Older files are upgraded by templates.migrate before they reach `parse_template`
 `parse_template(raw, registry)` is the one strict gate for every template that enters the
 system (gallery files, uploads, pasted JSON, "save as template"): unknown keys, limits,
 prototype-polluting keys, duplicate ids, node types outside the catalogue, placeholders
-naming no parameter and parameter schemas that would fetch anything are refused with a
+naming no parameter, trigger declarations with a bad cron or time zone (templates.triggers)
+and parameter schemas that would fetch anything are refused with a
 `TemplateError` naming the place. Nothing is rendered, executed, fetched or resolved.
 """
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal, Union
 
 from jsonschema import Draft202012Validator, FormatChecker
 from jsonschema.exceptions import SchemaError
@@ -29,7 +31,7 @@ from pydantic import ValidationError as PydanticValidationError
 
 from flows.graph import MAX_NESTING, SCHEMA_VERSION, GraphDocument
 
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 
 # Limits of one template (stricter than a graph's: templates come from strangers).
 MAX_TEMPLATE_BYTES = 2 * 1024 * 1024
@@ -38,6 +40,7 @@ MAX_TEMPLATE_NODES = 500
 MAX_TEMPLATE_EDGES = 2_000
 MAX_TEMPLATE_STRING = 20_000              # characters of any one string (key or value)
 MAX_PARAMETERS = 50
+MAX_TRIGGERS = 10
 MAX_PATTERN = 200                         # a `pattern` in a parameter schema (bounded regex cost)
 FORBIDDEN_KEYS = frozenset({"__proto__", "constructor", "prototype"})
 SLUG = r"^[a-z0-9][a-z0-9-]{0,63}$"
@@ -69,8 +72,33 @@ class AIEnhancement(_Strict):
                                                             description="Lowest tier where a model is used")
 
 
+Placeholder = dict[str, str]   # exactly {"$param": "<name>"}; checked by templates.triggers
+
+
+class ScheduleTrigger(_Strict):
+    """Run the imported workflow on a cron schedule. `cron` and `timezone` are literal or a
+    parameter's value; the schedule is created disabled (templates.triggers)."""
+
+    type: Literal["schedule"]
+    cron: str | Placeholder = Field(description="Five fields or @daily..., or {\"$param\": name}")
+    timezone: str | Placeholder = Field(default="UTC", description="IANA name, or {\"$param\": name}")
+    input: dict[str, Any] = Field(default_factory=dict, description="The input of each scheduled run")
+    description: str = Field(default="", max_length=500)
+
+
+class WebhookTrigger(_Strict):
+    """Give the imported workflow a webhook URL (its secret is shown once, in the import answer)."""
+
+    type: Literal["webhook"]
+    allow_token: bool = False
+    description: str = Field(default="", max_length=500)
+
+
+Trigger = Annotated[Union[ScheduleTrigger, WebhookTrigger], Field(discriminator="type")]
+
+
 class TemplateFile(_Strict):
-    format_version: Literal[2] = FORMAT_VERSION
+    format_version: Literal[3] = FORMAT_VERSION
     id: str = Field(pattern=SLUG, description="Stable slug of the template")
     version: int = Field(ge=1, le=1_000_000, description="The template's own version, bumped on each change")
     title: str = Field(min_length=1, max_length=200)
@@ -81,6 +109,8 @@ class TemplateFile(_Strict):
     parameters: dict[str, Any] = Field(default_factory=lambda: {"type": "object", "properties": {}})
     ai_enhancements: list[AIEnhancement] = Field(default_factory=list, max_length=100)
     sample_input: dict[str, Any] = Field(default_factory=dict)
+    triggers: list[Trigger] = Field(default_factory=list, max_length=MAX_TRIGGERS,
+                                    description="Triggers an import creates (templates.triggers)")
     graph: dict[str, Any]
 
 
@@ -114,8 +144,21 @@ def check_shape(raw: Any) -> None:
             stack.extend((child, [*path, i]) for i, child in enumerate(value))
 
 
-def _pydantic_error(exc: PydanticValidationError, prefix: list[Any]) -> TemplateError:
-    errors = [{"pointer": _ptr([*prefix, *e["loc"]]), "message": e["msg"]}
+def _real_loc(loc: tuple[Any, ...], raw: Any) -> list[Any]:
+    """The location in the input: without the tag pydantic inserts for a discriminated union
+    (`triggers/0/schedule/cron` is `/triggers/0/cron` in the file)."""
+    out: list[Any] = []
+    for part in loc:
+        if isinstance(raw, dict) and part not in raw and raw.get("type") == part:
+            continue
+        out.append(part)
+        raw = raw.get(part) if isinstance(raw, dict) else (raw[part] if isinstance(raw, list) and isinstance(
+            part, int) and part < len(raw) else None)
+    return out
+
+
+def _pydantic_error(exc: PydanticValidationError, prefix: list[Any], raw: Any = None) -> TemplateError:
+    errors = [{"pointer": _ptr([*prefix, *_real_loc(e["loc"], raw)]), "message": e["msg"]}
               for e in exc.errors(include_url=False, include_input=False, include_context=False)]
     first = errors[0]
     where = first["pointer"] or "/"
@@ -163,26 +206,32 @@ def check_parameter_schema(schema: dict[str, Any]) -> None:
                             code="parameters") from None
 
 
+def placeholders_in(value: Any, path: list[Any]) -> list[tuple[str, str]]:
+    """(pointer, parameter name) of every placeholder inside `value`, which sits at `path`."""
+    found: list[tuple[str, str]] = []
+    stack: list[tuple[Any, list[Any]]] = [(value, path)]
+    while stack:
+        v, p = stack.pop()
+        if isinstance(v, dict):
+            if PLACEHOLDER in v:
+                name = v[PLACEHOLDER]
+                if set(v) != {PLACEHOLDER} or not isinstance(name, str):
+                    raise TemplateError('a placeholder is exactly {"$param": "<name>"}', pointer=_ptr(p),
+                                        code="placeholder")
+                found.append((_ptr(p), name))
+                continue
+            stack.extend((c, [*p, k]) for k, c in v.items())
+        elif isinstance(v, list):
+            stack.extend((c, [*p, j]) for j, c in enumerate(v))
+    return found
+
+
 def placeholders(graph: dict[str, Any]) -> list[tuple[str, str]]:
     """(pointer, parameter name) of every placeholder in the graph's node configs."""
     found: list[tuple[str, str]] = []
     for i, node in enumerate(graph.get("nodes") or []):
-        if not isinstance(node, dict):
-            continue
-        stack: list[tuple[Any, list[Any]]] = [(node.get("config"), ["graph", "nodes", i, "config"])]
-        while stack:
-            value, path = stack.pop()
-            if isinstance(value, dict):
-                if PLACEHOLDER in value:
-                    name = value[PLACEHOLDER]
-                    if set(value) != {PLACEHOLDER} or not isinstance(name, str):
-                        raise TemplateError('a placeholder is exactly {"$param": "<name>"}', pointer=_ptr(path),
-                                            code="placeholder")
-                    found.append((_ptr(path), name))
-                    continue
-                stack.extend((c, [*path, k]) for k, c in value.items())
-            elif isinstance(value, list):
-                stack.extend((c, [*path, j]) for j, c in enumerate(value))
+        if isinstance(node, dict):
+            found += placeholders_in(node.get("config"), ["graph", "nodes", i, "config"])
     return found
 
 
@@ -194,7 +243,7 @@ def parse_template(raw: Any, registry: Any) -> TemplateFile:
     try:
         tpl = TemplateFile.model_validate(raw)
     except PydanticValidationError as exc:
-        raise _pydantic_error(exc, []) from None
+        raise _pydantic_error(exc, [], raw) from None
     for i, tag in enumerate(tpl.tags):
         if not 1 <= len(tag) <= 40:
             raise TemplateError("tags are 1 to 40 characters", pointer=f"/tags/{i}", code="schema")
@@ -236,6 +285,9 @@ def parse_template(raw: Any, registry: Any) -> TemplateFile:
         if name not in declared:
             raise TemplateError(f"placeholder names parameter {name!r}, which the parameter schema does not declare",
                                 pointer=pointer, code="placeholder")
+    from templates.triggers import check_triggers
+
+    check_triggers(tpl)
     return tpl
 
 
@@ -272,36 +324,39 @@ def validate_params(schema: dict[str, Any], params: Any) -> dict[str, Any]:
     return values
 
 
-def substitute(graph: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
-    """A copy of the graph with every {"$param": name} replaced by params[name]. Plain data
+def substitute_value(value: Any, params: dict[str, Any]) -> Any:
+    """A copy of `value` with every {"$param": name} replaced by params[name]. Plain data
     substitution: values are not rendered, evaluated or looked up anywhere else."""
     import copy
 
+    # Iterative over containers; placeholders are replaced in place of their container slot.
+    root = [copy.deepcopy(value)]
+    stack: list[tuple[Any, Any]] = [(root, 0)]
+    while stack:
+        parent, key = stack.pop()
+        v = parent[key]
+        if isinstance(v, dict):
+            if set(v) == {PLACEHOLDER} and isinstance(v[PLACEHOLDER], str):
+                name = v[PLACEHOLDER]
+                if name not in params:
+                    raise TemplateError(f"no value for parameter {name!r}", pointer=f"/params/{name}",
+                                        code="params")
+                parent[key] = copy.deepcopy(params[name])
+                continue
+            stack.extend((v, k) for k in v)
+        elif isinstance(v, list):
+            stack.extend((v, i) for i in range(len(v)))
+    return root[0]
+
+
+def substitute(graph: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
+    """A copy of the graph with every placeholder in node configs replaced (substitute_value)."""
+    import copy
+
     out = copy.deepcopy(graph)
-
-    def walk(value: Any) -> Any:
-        # Iterative over containers; placeholders are replaced in place of their container slot.
-        root = [value]
-        stack: list[tuple[Any, Any]] = [(root, 0)]
-        while stack:
-            parent, key = stack.pop()
-            v = parent[key]
-            if isinstance(v, dict):
-                if set(v) == {PLACEHOLDER} and isinstance(v[PLACEHOLDER], str):
-                    name = v[PLACEHOLDER]
-                    if name not in params:
-                        raise TemplateError(f"no value for parameter {name!r}", pointer=f"/params/{name}",
-                                            code="params")
-                    parent[key] = copy.deepcopy(params[name])
-                    continue
-                stack.extend((v, k) for k in v)
-            elif isinstance(v, list):
-                stack.extend((v, i) for i in range(len(v)))
-        return root[0]
-
     for node in out.get("nodes") or []:
         if isinstance(node, dict) and "config" in node:
-            node["config"] = walk(node["config"])
+            node["config"] = substitute_value(node["config"], params)
     return out
 
 

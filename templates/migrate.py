@@ -5,7 +5,10 @@ Template `format_version`:
      as a list `params: [{name, type, title, description, default, required, enum}]`, the
      template version as a string `"1.2"` (major.minor), and placeholders written as whole
      strings `"$param:sender"`.
-  2  current (templates/format.py).
+  2  no `triggers`: a parameter such as `schedule` only reached node configs; no run was
+     ever scheduled from it.
+  3  current (templates/format.py): `triggers` declares schedules (cron and time zone,
+     literal or from parameters) and webhooks an import creates (templates/triggers.py).
 
 Graph `schema_version`:
   0  the prototype canvas: nodes `{id, type, version, x, y, title, params}`, edges
@@ -126,7 +129,16 @@ def _template_1_to_2(t: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-TEMPLATE_STEPS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {1: _template_1_to_2}
+def _template_2_to_3(t: dict[str, Any]) -> dict[str, Any]:
+    """Format 3 only adds `triggers`. A format 2 file declared none, so it gets none: a
+    parameter named `schedule` meant whatever its nodes did with it, and is left as it was."""
+    if "triggers" in t:
+        raise TemplateError("`triggers` arrived with format_version 3; this file says 2", pointer="/triggers",
+                            code="schema")
+    return {**t, "format_version": 3, "triggers": []}
+
+
+TEMPLATE_STEPS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {1: _template_1_to_2, 2: _template_2_to_3}
 
 
 def migrate_template(raw: Any) -> dict[str, Any]:

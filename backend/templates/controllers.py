@@ -14,10 +14,9 @@ from backend.auth.guards import requires_editor
 from backend.auth.schemas import Principal
 from backend.errors import BadRequest, PayloadTooLarge, json_body, read_body
 from backend.templates import services
-from backend.templates.schemas import (ImportIn, SaveAsTemplateIn, TemplateListOut, TemplateOut, TemplateUpdateIn,
-                                       Visibility)
+from backend.templates.schemas import (ImportIn, SaveAsTemplateIn, TemplateImportOut, TemplateListOut,
+                                       TemplateOut, TemplateUpdateIn, Visibility)
 from backend.workflows.controllers import _out as workflow_out
-from backend.workflows.schemas import WorkflowOut
 from templates.format import MAX_TEMPLATE_BYTES, MAX_TEMPLATE_DEPTH
 
 
@@ -49,12 +48,14 @@ class TemplateController(Controller):
     @post("/{template_id:str}/import", operation_id="importTemplate", guards=[requires_editor], status_code=201,
           operation_class=json_body(ImportIn))
     async def import_template(self, request: Request, template_id: str, principal: Principal,
-                              db_session: AsyncSession) -> WorkflowOut:
-        """Create a workflow draft from the template and its parameters (422 naming the field
-        when one does not match the parameter schema). Nothing is run."""
+                              db_session: AsyncSession) -> TemplateImportOut:
+        """Create a workflow draft from the template and its parameters, with the triggers the
+        template declares (schedules disabled); 422 naming the parameter that does not fit. Nothing is run."""
         body = await read_body(request, ImportIn)
-        wf = await services.import_template(db_session, principal, _registry(request), template_id, body)
-        return workflow_out(wf, request)
+        base_url = request.app.state.settings.public_url or str(request.base_url)
+        wf, triggers = await services.import_template(db_session, principal, _registry(request), template_id, body,
+                                                      base_url)
+        return TemplateImportOut(**workflow_out(wf, request).model_dump(), triggers=triggers)
 
     @post("/upload", operation_id="uploadTemplate", guards=[requires_editor], status_code=201)
     async def upload(self, request: Request, principal: Principal, db_session: AsyncSession,

@@ -7,6 +7,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from backend.workflows.schemas import WorkflowOut
+
 Visibility = Literal["private", "workspace", "public"]
 
 
@@ -72,6 +74,20 @@ class TemplateOut(TemplateSummaryOut):
     sample_input: dict[str, Any]
     graph: dict[str, Any]          # with its {"$param": ...} placeholders, for a read-only preview
     document: dict[str, Any]       # the template file (export)
+
+
+class ImportedTriggerOut(BaseModel):
+    """A trigger the import created: the schedule or webhook as /api/workflows/{id}/schedules
+    and /webhooks answer them, plus `type`. Schedules start disabled; a webhook's `secret`
+    is shown here only (rotate it to get a new one)."""
+
+    model_config = ConfigDict(extra="allow")
+    type: Literal["schedule", "webhook"]
+    id: str
+
+
+class TemplateImportOut(WorkflowOut):
+    triggers: list[ImportedTriggerOut] = Field(default_factory=list)
 
 
 class TemplateListOut(BaseModel):

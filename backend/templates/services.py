@@ -23,10 +23,11 @@ from backend.templates.schemas import ImportIn, SaveAsTemplateIn, TemplateUpdate
 from backend.workflows import services as workflows
 from backend.workflows.diff import diff_graphs, is_empty
 from backend.workflows.schemas import WorkflowCreateIn
-from templates.format import TemplateError, TemplateFile, instantiate, parse_template, substitute, validate_params
+from templates.format import FORMAT_VERSION, TemplateError, TemplateFile, instantiate, parse_template, substitute, validate_params
 from templates.gallery import builtin_templates
 from templates.merge import merge_graphs
-from templates.migrate import load_template
+from templates.triggers import resolve_triggers
+from templates.migrate import load_template, migrate_template
 
 if TYPE_CHECKING:
     from backend.collab.rooms import RoomManager
@@ -80,7 +81,8 @@ def _visible(p: Principal) -> Any:
 def _file(row: Template) -> TemplateFile:
     # Stored documents passed the gate when they were written; validating the model again
     # (not the whole gate: the catalogue may have lost a plugin since) keeps reads cheap.
-    return TemplateFile.model_validate(row.document)
+    # Rows written in an older format are migrated on read (pure, no write).
+    return TemplateFile.model_validate(migrate_template(row.document))
 
 
 async def list_templates(s: AsyncSession, p: Principal, registry: Any, *, q: str = "", category: str = "",
@@ -121,12 +123,15 @@ async def _owned(s: AsyncSession, p: Principal, registry: Any, template_id: str)
     return found
 
 
-async def import_template(s: AsyncSession, p: Principal, registry: Any, template_id: str, body: ImportIn) -> Any:
-    """A new workflow draft from the template and its parameters; the link remembers the
-    template, its version, the parameters and the graph (the base of later merges)."""
+async def import_template(s: AsyncSession, p: Principal, registry: Any, template_id: str, body: ImportIn,
+                          base_url: str) -> tuple[Any, list[dict[str, Any]]]:
+    """A new workflow draft from the template and its parameters, and the triggers the
+    template declares; the link remembers the template, its version, the parameters and the
+    graph (the base of later merges). Everything is checked before anything is stored."""
     found = await get_template(s, p, registry, template_id)
     try:
         graph, values = instantiate(found.tpl, body.params, body.name)
+        triggers = resolve_triggers(found.tpl, values)
     except TemplateError as exc:
         raise api_error(exc) from None
     wf = await workflows.create_workflow(s, p, WorkflowCreateIn(name=graph["name"], description=found.tpl.description,
@@ -134,7 +139,25 @@ async def import_template(s: AsyncSession, p: Principal, registry: Any, template
     s.add(TemplateLink(workflow_id=wf.id, tenant_id=p.tenant_id, template_id=found.id,
                        template_version=found.tpl.version, params=values, base_graph=graph))
     await s.flush()
-    return wf
+    return wf, [await _create_trigger(s, p, wf.id, t, base_url) for t in triggers]
+
+
+async def _create_trigger(s: AsyncSession, p: Principal, workflow_id: str, t: dict[str, Any],
+                          base_url: str) -> dict[str, Any]:
+    """Through backend.triggers.services, like the trigger endpoints. A schedule starts
+    disabled (and runs the published version): importing runs nothing, now or later, until
+    the user publishes the workflow and turns the schedule on, as n8n imports workflows inactive."""
+    from backend.triggers import services as triggers
+    from backend.triggers.schemas import ScheduleCreateIn, WebhookCreateIn
+
+    if t["type"] == "schedule":
+        sch = await triggers.create_schedule(s, p, workflow_id, ScheduleCreateIn(
+            cron=t["cron"], timezone=t["timezone"], input=t["input"], enabled=False, source="published"))
+        return {"type": "schedule", **triggers.schedule_out(sch).model_dump(mode="json"),
+                "description": t["description"]}
+    hook, secret = await triggers.create_webhook(s, p, workflow_id, WebhookCreateIn(
+        allow_token=t["allow_token"], description=t["description"], source="published"))
+    return {"type": "webhook", **triggers.webhook_out(hook, base_url).model_dump(mode="json"), "secret": secret}
 
 
 def _store(s: AsyncSession, p: Principal, tpl: TemplateFile, visibility: str) -> Template:
@@ -150,7 +173,7 @@ async def upload(s: AsyncSession, p: Principal, registry: Any, raw: Any, visibil
     through the strict gate; stored as the caller's own template."""
     try:
         if isinstance(raw, dict) and "format_version" not in raw and "nodes" in raw:
-            raw = {"format_version": 2, "id": _slug(str(raw.get("name") or "imported")), "version": 1,
+            raw = {"format_version": FORMAT_VERSION, "id": _slug(str(raw.get("name") or "imported")), "version": 1,
                    "title": str(raw.get("name") or "Imported workflow")[:200], "graph": raw}
         tpl = load_template(raw, registry)
     except TemplateError as exc:
@@ -174,7 +197,7 @@ async def _draft_of(s: AsyncSession, p: Principal, workflow_id: str, collab: Roo
 async def save_as_template(s: AsyncSession, p: Principal, registry: Any, body: SaveAsTemplateIn,
                            collab: RoomManager) -> Found:
     graph = await _draft_of(s, p, body.workflow_id, collab)
-    doc = {"format_version": 2, "id": _slug(body.title), "version": 1, "title": body.title,
+    doc = {"format_version": FORMAT_VERSION, "id": _slug(body.title), "version": 1, "title": body.title,
            "description": body.description, "category": body.category, "tags": body.tags, "icon": body.icon,
            "graph": graph}
     if body.parameters is not None:
@@ -193,7 +216,7 @@ async def update_template(s: AsyncSession, p: Principal, registry: Any, template
     found = await _owned(s, p, registry, template_id)
     row = found.row
     assert row is not None
-    doc = dict(row.document)
+    doc = migrate_template(row.document)
     for key in ("title", "description", "category", "tags", "icon", "parameters"):
         value = getattr(body, key)
         if value is not None:

@@ -70,8 +70,8 @@ def test_format_1_details():
 
 
 def test_newer_versions_are_refused():
-    with pytest.raises(TemplateError, match="format_version 3"):
-        migrate_template({"format_version": 3})
+    with pytest.raises(TemplateError, match=f"format_version {FORMAT_VERSION + 1}"):
+        migrate_template({"format_version": FORMAT_VERSION + 1})
     with pytest.raises(TemplateError, match="newer than this server"):
         migrate_graph({"schema_version": SCHEMA_VERSION + 1})
     with pytest.raises(TemplateError, match="format_version is required"):

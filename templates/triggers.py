@@ -1,0 +1,94 @@
+"""Triggers a template declares (`triggers` in the file, format 3): what an import creates
+besides the draft.
+
+    "triggers": [{"type": "schedule", "cron": {"$param": "schedule"}, "timezone": {"$param": "timezone"},
+                  "input": {}, "description": "Nightly cleanup"},
+                 {"type": "webhook", "allow_token": false, "description": "..."}]
+
+`cron` and `timezone` are literal strings or a parameter's value (`{"$param": name}`); the
+schedule's `input` may hold placeholders too. The gate (`check_triggers`, called by
+templates.format.parse_template) checks literal crons and time zones with the scheduler's own
+rules (backend.triggers.cron: Prefect's cron semantics) and that placeholders name a declared
+parameter. At import, `resolve_triggers` substitutes the parameters and checks the values,
+so a bad cron in the parameters is a TemplateError naming that parameter, raised before
+anything is stored. Nothing here creates, runs or fetches anything: backend/templates does
+the creating, through backend.triggers.services, and creates schedules disabled.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from templates.format import (PLACEHOLDER, ScheduleTrigger, TemplateError, TemplateFile, WebhookTrigger, _ptr,
+                              placeholders_in, substitute_value)
+
+
+def _check_literal(kind: str, value: str, pointer: str) -> None:
+    from backend.triggers.cron import CronError, check_cron, check_timezone
+
+    try:
+        check_cron(value) if kind == "cron" else check_timezone(value)
+    except CronError as exc:
+        raise TemplateError(str(exc), pointer=pointer, code="trigger") from None
+
+
+def check_triggers(tpl: TemplateFile) -> None:
+    """The gate's part for `triggers`: literal crons and time zones valid, placeholders naming
+    declared parameters of type string."""
+    props = tpl.parameters.get("properties", {})
+    for i, trig in enumerate(tpl.triggers):
+        base = ["triggers", i]
+        if not isinstance(trig, ScheduleTrigger):
+            continue
+        for field in ("cron", "timezone"):
+            value = getattr(trig, field)
+            if isinstance(value, str):
+                _check_literal(field, value, _ptr([*base, field]))
+                continue
+            for pointer, name in placeholders_in(value, [*base, field]):
+                prop = props.get(name)
+                if prop is None:
+                    raise TemplateError(f"placeholder names parameter {name!r}, which the parameter schema "
+                                        "does not declare", pointer=pointer, code="placeholder")
+                if not isinstance(prop, dict) or prop.get("type") != "string":
+                    raise TemplateError(f"the {field} of a schedule comes from parameter {name!r}, which must "
+                                        "have type 'string'", pointer=pointer, code="trigger")
+        for pointer, name in placeholders_in(trig.input, [*base, "input"]):
+            if name not in props:
+                raise TemplateError(f"placeholder names parameter {name!r}, which the parameter schema "
+                                    "does not declare", pointer=pointer, code="placeholder")
+
+
+def _from_param(value: Any, field: str, values: dict[str, Any], i: int) -> str:
+    """The literal, or the parameter's value checked as a cron / time zone, with an error naming
+    the parameter (the user typed it, not the template's author)."""
+    if isinstance(value, str):
+        return value
+    name = value[PLACEHOLDER]
+    resolved = values.get(name)
+    from backend.triggers.cron import CronError, check_cron, check_timezone
+
+    what = "a cron expression" if field == "cron" else "a time zone"
+    try:
+        if not isinstance(resolved, str):
+            raise CronError(f"must be {what}")
+        return check_cron(resolved) if field == "cron" else check_timezone(resolved)
+    except CronError as exc:
+        message = f"{exc} (the schedule of trigger {i} uses it as {what})"
+        raise TemplateError(f"parameter {name}: {message}", pointer=_ptr(["params", name]), code="params",
+                            errors=[{"field": name, "pointer": _ptr(["params", name]), "message": message}]) from None
+
+
+def resolve_triggers(tpl: TemplateFile, values: dict[str, Any]) -> list[dict[str, Any]]:
+    """The template's triggers with the (validated) parameters substituted and checked:
+    `{"type": "schedule", "cron", "timezone", "input", "description"}` or
+    `{"type": "webhook", "allow_token", "description"}`. Raises before anything is stored."""
+    out: list[dict[str, Any]] = []
+    for i, trig in enumerate(tpl.triggers):
+        if isinstance(trig, ScheduleTrigger):
+            out.append({"type": "schedule", "cron": _from_param(trig.cron, "cron", values, i),
+                        "timezone": _from_param(trig.timezone, "timezone", values, i),
+                        "input": substitute_value(trig.input, values), "description": trig.description})
+        elif isinstance(trig, WebhookTrigger):
+            out.append({"type": "webhook", "allow_token": trig.allow_token, "description": trig.description})
+    return out

@@ -1,0 +1,93 @@
+"""Importing a template that declares triggers creates them through backend.triggers, on
+SQLite and PostgreSQL: backup-and-cleanup's schedule takes its cron and time zone from the
+parameters and starts disabled; a bad cron or zone is a 422 naming the parameter and stores
+nothing; a declared webhook comes with its secret, once."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import pytest
+import sqlalchemy as sa
+
+from backend.db.models import Workflow
+from backend.templates.models import TemplateLink
+from backend.triggers.models import Schedule, Webhook
+from tests.backend.conftest import assert_problem
+
+
+async def _stored(db, tenant_id):
+    async with db.sessionmaker() as s:
+        counts = []
+        for model in (Workflow, TemplateLink, Schedule, Webhook):
+            counts.append(await s.scalar(sa.select(sa.func.count()).select_from(model)
+                                         .where(model.tenant_id == tenant_id)))
+    return tuple(counts)
+
+
+class TestScheduleFromParameters:
+    async def test_import_creates_the_schedule_with_the_parameters_cron_and_zone_disabled(self, client, tenant_a):
+        """The schedule parameter becomes a real schedule of the new workflow, off until the user turns it on."""
+        h = tenant_a.editor.headers
+        r = await client.post("/api/templates/backup-and-cleanup/import",
+                              json={"params": {"schedule": "30 2 * * 1-5", "timezone": "Europe/Paris"}}, headers=h)
+        assert r.status_code == 201, r.text
+        wf = r.json()
+        assert [(t["type"], t["cron"], t["timezone"], t["enabled"], t["next_runs"]) for t in wf["triggers"]] == [
+            ("schedule", "30 2 * * 1-5", "Europe/Paris", False, [])]
+        listed = (await client.get(f"/api/workflows/{wf['id']}/schedules", headers=h)).json()
+        assert [(s["id"], s["cron"], s["timezone"], s["enabled"], s["source"]) for s in listed] == [
+            (wf["triggers"][0]["id"], "30 2 * * 1-5", "Europe/Paris", False, "published")]
+        # turned on, it fires at 02:30 Paris time on weekdays
+        on = await client.put(f"/api/workflows/{wf['id']}/schedules/{listed[0]['id']}", json={"enabled": True},
+                              headers=h)
+        assert on.status_code == 200, on.text
+        times = [datetime.fromisoformat(t.replace("Z", "+00:00")) for t in on.json()["next_runs"]]
+        assert len(times) == 5
+        from zoneinfo import ZoneInfo
+        local = [t.astimezone(ZoneInfo("Europe/Paris")) for t in times]
+        assert all((x.hour, x.minute) == (2, 30) and x.weekday() < 5 for x in local), local
+
+    async def test_defaults_give_the_nightly_utc_schedule(self, client, tenant_a):
+        r = await client.post("/api/templates/backup-and-cleanup/import", json={}, headers=tenant_a.editor.headers)
+        assert r.status_code == 201, r.text
+        assert [(t["cron"], t["timezone"], t["enabled"]) for t in r.json()["triggers"]] == [("0 3 * * *", "UTC", False)]
+
+    @pytest.mark.parametrize("params, field, words", [
+        ({"schedule": "99 3 * * *"}, "schedule", "99"),
+        ({"schedule": "0 3 * *"}, "schedule", "5 fields"),
+        ({"timezone": "Mars/Olympus"}, "timezone", "Mars/Olympus"),
+    ])
+    async def test_a_bad_cron_or_zone_is_a_422_naming_the_parameter_and_stores_nothing(self, client, tenant_a, db,
+                                                                                        params, field, words):
+        r = await client.post("/api/templates/backup-and-cleanup/import", json={"params": params},
+                              headers=tenant_a.editor.headers)
+        doc = assert_problem(r, 422)
+        assert doc["pointer"] == f"/params/{field}" and doc["errors"][0]["field"] == field
+        assert field in doc["detail"] and words in doc["detail"], doc
+        assert await _stored(db, tenant_a.id) == (0, 0, 0, 0)
+
+
+def _with_webhook():
+    return {"format_version": 3, "id": "hooked", "version": 1, "title": "Hooked",
+            "triggers": [{"type": "webhook", "description": "from the CRM"}],
+            "graph": {"schema_version": 1, "nodes": [{"id": "start", "type": "trigger.manual"}], "edges": []}}
+
+
+async def test_a_declared_webhook_is_created_with_its_secret_shown_once(client, tenant_a, db):
+    h = tenant_a.editor.headers
+    tid = (await client.post("/api/templates/upload", json=_with_webhook(), headers=h)).json()["id"]
+    r = await client.post(f"/api/templates/{tid}/import", json={}, headers=h)
+    assert r.status_code == 201, r.text
+    hook = r.json()["triggers"][0]
+    assert hook["type"] == "webhook" and hook["description"] == "from the CRM" and hook["allow_token"] is False
+    assert hook["secret"].startswith(hook["secret_hint"]) and hook["url"].endswith(f"/hooks/{hook['id']}")
+    listed = (await client.get(f"/api/workflows/{r.json()['id']}/webhooks", headers=h)).json()
+    assert [w["id"] for w in listed] == [hook["id"]] and "secret" not in listed[0]
+    assert await _stored(db, tenant_a.id) == (1, 1, 0, 1)
+
+
+async def test_an_upload_with_a_bad_trigger_is_refused_naming_it(client, tenant_a, db):
+    bad = {**_with_webhook(), "triggers": [{"type": "schedule", "cron": "0 3 * * *", "enabled": True}]}
+    doc = assert_problem(await client.post("/api/templates/upload", json=bad, headers=tenant_a.editor.headers), 422)
+    assert doc["pointer"] == "/triggers/0/enabled", doc
