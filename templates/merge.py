@@ -9,8 +9,10 @@ Elements (nodes, edges, notes) are matched by id; inside an element, objects are
 key by key, recursively (so a changed `config.subject` upstream and a changed
 `config.html` by the user both survive); any other value is taken whole. Where only one
 side changed something, that side wins; where both changed it differently, ours is kept
-and a conflict is reported with the three values. Edges left pointing at a node that no
-longer exists are dropped (reported too).
+and a conflict is reported with the three values, unless `choices` maps that conflict's
+pointer to "theirs" (the user took the template's value; "mine" or no choice keeps ours).
+Edges left pointing at a node that no longer exists are dropped (reported too; that is not
+a choice).
 """
 
 from __future__ import annotations
@@ -38,7 +40,16 @@ def _eq(a: Any, b: Any) -> bool:
     return same(a, b)
 
 
-def _merge_value(base: Any, ours: Any, theirs: Any, pointer: str, conflicts: list[dict[str, Any]]) -> Any:
+def _where(pointer: str) -> dict[str, Any]:
+    """`/nodes/say/config/subject` -> element "node", id "say", field "config.subject" (for display)."""
+    parts = [p.replace("~1", "/").replace("~0", "~") for p in pointer.split("/")[1:]]
+    if parts and parts[0] in LISTS and len(parts) >= 2:
+        return {"element": parts[0][:-1], "id": parts[1], "field": ".".join(parts[2:])}
+    return {"element": "graph", "id": None, "field": ".".join(parts)}
+
+
+def _merge_value(base: Any, ours: Any, theirs: Any, pointer: str, conflicts: list[dict[str, Any]],
+                 choices: dict[str, str]) -> Any:
     if _eq(ours, theirs):
         return ours
     if _eq(base, ours):
@@ -49,28 +60,34 @@ def _merge_value(base: Any, ours: Any, theirs: Any, pointer: str, conflicts: lis
         out: dict[str, Any] = {}
         for key in list(ours) + [k for k in theirs if k not in ours]:
             v = _merge_value(base.get(key, _MISSING), ours.get(key, _MISSING), theirs.get(key, _MISSING),
-                             f"{pointer}/{_tok(key)}", conflicts)
+                             f"{pointer}/{_tok(key)}", conflicts, choices)
             if v is not _MISSING:
                 out[key] = v
         return out
-    conflicts.append({"pointer": pointer, "base": _plain(base), "ours": _plain(ours), "theirs": _plain(theirs)})
-    return ours
+    take = "theirs" if choices.get(pointer) == "theirs" else "mine"
+    conflicts.append({"pointer": pointer, **_where(pointer), "base": _plain(base), "ours": _plain(ours),
+                      "theirs": _plain(theirs), "choosable": True, "resolution": take})
+    return theirs if take == "theirs" else ours
 
 
 def _index(graph: dict[str, Any], key: str) -> dict[str, dict[str, Any]]:
     return {i["id"]: i for i in graph.get(key) or [] if isinstance(i, dict) and isinstance(i.get("id"), str)}
 
 
-def merge_graphs(base: dict[str, Any], ours: dict[str, Any], theirs: dict[str, Any]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    """(merged graph, conflicts). Conflicts: `{pointer, base, ours, theirs}` with the JSON
-    pointer into the merged document's element (`/nodes/<id>/config/subject`); ours was kept."""
+def merge_graphs(base: dict[str, Any], ours: dict[str, Any], theirs: dict[str, Any],
+                 choices: dict[str, str] | None = None) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """(merged graph, conflicts). Conflicts: `{pointer, element, id, field, base, ours, theirs,
+    choosable, resolution}` with the JSON pointer into the merged document's element
+    (`/nodes/<id>/config/subject`) and which value the merge took ("mine" unless `choices`
+    says "theirs" for that pointer)."""
+    choices = choices or {}
     conflicts: list[dict[str, Any]] = []
     merged: dict[str, Any] = {}
     for key in list(ours) + [k for k in theirs if k not in ours]:
         if key in LISTS:
             continue
         v = _merge_value(base.get(key, _MISSING), ours.get(key, _MISSING), theirs.get(key, _MISSING),
-                         f"/{_tok(key)}", conflicts)
+                         f"/{_tok(key)}", conflicts, choices)
         if v is not _MISSING:
             merged[key] = v
     for key in LISTS:
@@ -79,7 +96,7 @@ def merge_graphs(base: dict[str, Any], ours: dict[str, Any], theirs: dict[str, A
         items = []
         for element_id in order:
             v = _merge_value(b.get(element_id, _MISSING), o.get(element_id, _MISSING), t.get(element_id, _MISSING),
-                             f"/{key}/{_tok(element_id)}", conflicts)
+                             f"/{key}/{_tok(element_id)}", conflicts, choices)
             if v is not _MISSING:
                 items.append(copy.deepcopy(v))
         if items or key in ours or key in theirs:
@@ -90,7 +107,9 @@ def merge_graphs(base: dict[str, Any], ours: dict[str, Any], theirs: dict[str, A
         if e.get("source") in node_ids and e.get("target") in node_ids:
             kept.append(e)
         else:
-            conflicts.append({"pointer": f"/edges/{_tok(e['id'])}", "base": None, "ours": e, "theirs": None,
+            pointer = f"/edges/{_tok(e['id'])}"
+            conflicts.append({"pointer": pointer, **_where(pointer), "base": None, "ours": e, "theirs": None,
+                              "choosable": False, "resolution": "dropped",
                               "reason": "edge to a node that the merge removed; dropped"})
     if "edges" in merged:
         merged["edges"] = kept

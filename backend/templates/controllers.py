@@ -14,10 +14,25 @@ from backend.auth.guards import requires_editor
 from backend.auth.schemas import Principal
 from backend.errors import BadRequest, PayloadTooLarge, json_body, read_body
 from backend.templates import services
-from backend.templates.schemas import (ImportIn, SaveAsTemplateIn, TemplateImportOut, TemplateListOut,
+from backend.templates.schemas import (ImportIn, MergeIn, SaveAsTemplateIn, TemplateImportOut, TemplateListOut,
                                        TemplateOut, TemplateUpdateIn, Visibility)
 from backend.workflows.controllers import _out as workflow_out
 from templates.format import MAX_TEMPLATE_BYTES, MAX_TEMPLATE_DEPTH
+
+
+def _optional_body(model: Any, description: str) -> type:
+    """json_body, with the body documented as optional (the handler reads it only when sent)."""
+    from dataclasses import dataclass
+
+    base: Any = json_body(model, description)
+
+    @dataclass
+    class _Optional(base):  # type: ignore[misc, valid-type]
+        def __post_init__(self) -> None:
+            super().__post_init__()
+            self.request_body.required = False
+
+    return _Optional
 
 
 def _registry(request: Request) -> Any:
@@ -116,12 +131,15 @@ class TemplateUpdateController(Controller):
         return await services.template_update(db_session, principal, _registry(request), workflow_id,
                                               request.app.state.collab)
 
-    @post("/merge", operation_id="mergeTemplateUpdate", guards=[requires_editor], status_code=200)
+    @post("/merge", operation_id="mergeTemplateUpdate", guards=[requires_editor], status_code=200,
+          operation_class=_optional_body(MergeIn, "The choice per conflict (pointer -> mine/theirs)"))
     async def merge(self, request: Request, workflow_id: str, principal: Principal, db_session: AsyncSession) -> dict:
         """Three-way merge of the newer version into the draft as a collaborative edit; the
-        draft's own changes are kept, conflicts keep the draft's value and are listed."""
+        draft's own changes are kept; a conflict keeps the draft's value unless the body's
+        `choices` takes the template's (409 when a choice names no current conflict)."""
+        body = await read_body(request, MergeIn) if (await request.body()).strip() else MergeIn()
         return await services.merge_update(db_session, principal, _registry(request), workflow_id,
-                                           request.app.state.collab)
+                                           request.app.state.collab, body.choices)
 
 
 ROUTES = [TemplateController, TemplateUpdateController]

@@ -24,6 +24,14 @@ class ImportIn(_In):
     params: dict[str, Any] = Field(default_factory=dict)
 
 
+class MergeIn(_In):
+    """How to settle the conflicts of a template update: JSON pointer of a conflict (as
+    template-update lists them) -> `mine` (keep the draft's value, the default) or `theirs`
+    (take the template's). Applied in the same collaborative edit as the merge."""
+
+    choices: dict[str, Literal["mine", "theirs"]] = Field(default_factory=dict, max_length=1_000)
+
+
 class SaveAsTemplateIn(_In):
     """Save a workflow's draft as a template."""
 

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.auth.schemas import Principal
 from backend.db.models import looks_like_id, utcnow
-from backend.errors import ApiError, BadRequest, Forbidden, NotFound, PayloadTooLarge, Unprocessable
+from backend.errors import ApiError, BadRequest, Conflict, Forbidden, NotFound, PayloadTooLarge, Unprocessable
 from backend.templates.models import Template, TemplateLink
 from backend.templates.schemas import ImportIn, SaveAsTemplateIn, TemplateUpdateIn
 from backend.workflows import services as workflows
@@ -288,9 +288,12 @@ async def template_update(s: AsyncSession, p: Principal, registry: Any, workflow
 
 
 async def merge_update(s: AsyncSession, p: Principal, registry: Any, workflow_id: str,
-                       collab: RoomManager) -> dict[str, Any]:
+                       collab: RoomManager, choices: dict[str, str] | None = None) -> dict[str, Any]:
     """Three-way merge of the newer template version into the draft, through the shared
-    document (connected editors see it as an ordinary edit); conflicts keep the draft's value."""
+    document (connected editors see it as an ordinary edit). A conflict keeps the draft's
+    value unless `choices` maps its pointer to "theirs"; the choices are applied in the same
+    edit. A choice naming no current conflict (the draft or the template changed since the
+    user saw the list) is a 409 and nothing is merged."""
     link = await _link(s, p, workflow_id)
     found = await get_template(s, p, registry, link.template_id)
     if found.tpl.version <= link.template_version:
@@ -299,7 +302,14 @@ async def merge_update(s: AsyncSession, p: Principal, registry: Any, workflow_id
     theirs = _theirs(found, link)
     wf = await workflows.get_workflow(s, p, workflow_id)
     draft = await _draft_of(s, p, workflow_id, collab)
-    merged, conflicts = merge_graphs(link.base_graph, draft, theirs)
+    merged, conflicts = merge_graphs(link.base_graph, draft, theirs, choices)
+    choosable = {c["pointer"] for c in conflicts if c["choosable"]}
+    stale = sorted(set(choices or {}) - choosable)
+    if stale:
+        raise Conflict(f"no conflict at {stale[0]} any more: the draft or the template changed since the update "
+                       "was shown; look at the update again and choose anew", field="choices",
+                       pointer="/choices/" + stale[0].replace("~", "~0").replace("/", "~1"), code="stale_choice",
+                       stale=stale)
     changed = not is_empty(diff_graphs(draft, merged))
     # The shared document first, before this session writes (see workflows.services.update_workflow).
     wf.graph = await collab.edit(wf.id, p.tenant_id, merged)

@@ -73,8 +73,15 @@ def test_same_field_changed_differently_keeps_ours_and_reports_it():
     _node(theirs, 1)["config"]["values"]["b"] = "new"
     _node(theirs, 0)["label"] = "upstream"
     merged, conflicts = merge_graphs(base, ours, theirs)
-    assert conflicts == [{"pointer": "/nodes/n1/config/values/b", "base": "x", "ours": "mine", "theirs": "new"}]
+    assert conflicts == [{"pointer": "/nodes/n1/config/values/b", "element": "node", "id": "n1",
+                          "field": "config.values.b", "base": "x", "ours": "mine", "theirs": "new",
+                          "choosable": True, "resolution": "mine"}]
     assert _node(merged, 1)["config"]["values"]["b"] == "mine" and _node(merged, 0)["label"] == "upstream"
+    # the user chooses the template's value for that conflict: theirs, the rest unchanged
+    chosen, conflicts = merge_graphs(base, ours, theirs, {"/nodes/n1/config/values/b": "theirs"})
+    assert _node(chosen, 1)["config"]["values"]["b"] == "new" and _node(chosen, 0)["label"] == "upstream"
+    assert [c["resolution"] for c in conflicts] == ["theirs"]
+    assert merge_graphs(base, ours, theirs, {"/nodes/n1/config/values/b": "mine"})[0] == merged
 
 
 def test_edges_to_a_node_upstream_removed_are_dropped_and_reported():
@@ -99,3 +106,20 @@ def test_removed_by_us_changed_by_them_is_a_conflict_and_stays_removed():
     merged, conflicts = merge_graphs(base, ours, theirs)
     assert [x["id"] for x in merged["nodes"]] == ["n0"]
     assert conflicts[0]["pointer"] == "/nodes/n1" and conflicts[0]["ours"] is None
+    assert (conflicts[0]["element"], conflicts[0]["id"], conflicts[0]["field"]) == ("node", "n1", "")
+    # taking theirs brings the node back, as the template has it
+    restored, _ = merge_graphs(base, ours, theirs, {"/nodes/n1": "theirs"})
+    assert [x["id"] for x in restored["nodes"]] == ["n0", "n1"] and _node(restored, 1)["label"] == "changed"
+
+
+def test_taking_theirs_where_they_removed_a_node_removes_it_and_drops_its_edges():
+    base = _graph(2)
+    ours, theirs = copy.deepcopy(base), copy.deepcopy(base)
+    _node(ours, 1)["label"] = "kept by me"
+    theirs["nodes"] = theirs["nodes"][:1]
+    theirs["edges"] = []
+    kept, conflicts = merge_graphs(base, ours, theirs)
+    assert [x["id"] for x in kept["nodes"]] == ["n0", "n1"] and conflicts[0]["theirs"] is None
+    gone, conflicts = merge_graphs(base, ours, theirs, {"/nodes/n1": "theirs"})
+    assert [x["id"] for x in gone["nodes"]] == ["n0"] and gone["edges"] == []
+    assert [(c["pointer"], c["resolution"]) for c in conflicts][0] == ("/nodes/n1", "theirs")
