@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 from typing import Any, Literal
 
 import sqlalchemy as sa
@@ -18,11 +17,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from backend.auth.deps import secret_key
 from backend.auth.guards import requires_editor, requires_owner
 from backend.auth.schemas import Principal
-from backend.crypto import encrypt
+from backend.crypto import DecryptError, decrypt, encrypt
 from backend.db.models import looks_like_id, utcnow
 from backend.email.models import EmailOutboxMessage, EmailProviderConfig, EmailSuppression, EmailTemplate
 from backend.email.store import public_url
-from backend.errors import BadRequest, NotFound, read_body, read_json
+from backend.email.webhooks import SIGNED_PROVIDERS, BadSignature, BadSigningKey, check_signing_key, provider_events, \
+    remember, verify
+from backend.errors import BadRequest, NotFound, Unauthorized, read_body, read_json
 from nodes.email.mailer import UnsubscribeSigner
 from nodes.email.template import PreviewRecipient, Recipient, render_email
 from nodes.sdk import NodeConfigError
@@ -53,6 +54,11 @@ class ProviderIn(BaseModel):
     domain: str = ""
     base_url: str = ""
     secret: str = Field(default="", description="SMTP password or API key; stored encrypted, never shown")
+    webhook_signing_key: str | None = Field(
+        default=None, max_length=4000,
+        description="the provider's webhook signing secret (Resend whsec_..., Mailgun HTTP webhook signing key) or "
+                    "public key (SendGrid verification key); stored encrypted, never shown. Absent: kept; "
+                    "empty: removed (webhooks are then authenticated by the URL token only)")
 
 
 def _template_out(t: EmailTemplate) -> dict[str, Any]:
@@ -136,6 +142,11 @@ class EmailController(Controller):
         out = {"kind": row.kind if row else "outbox", "settings": row.settings if row else {},
                "has_secret": bool(row and row.secret)}
         out["webhook_url"] = f"{base}/api/email/webhooks/{out['kind']}/{webhook_token(request, principal.tenant_id)}"
+        signed = row.webhook_provider if row and row.webhook_secret else None
+        out["webhook_signing_provider"] = signed
+        out["webhook_verification"] = (
+            f"signature: {signed} webhooks must carry a valid signature (401 otherwise); other providers' are refused"
+            if signed else "url_token: no signing key is set, so webhooks are authenticated by the secret URL only")
         return out
 
     @put("/provider", operation_id="setEmailProvider", guards=[requires_owner])
@@ -145,7 +156,12 @@ class EmailController(Controller):
             raise BadRequest("SMTP needs a host", field="host")
         if body.kind == "mailgun" and not body.domain:
             raise BadRequest("Mailgun needs the sending domain", field="domain")
-        settings = body.model_dump(exclude={"kind", "secret"})
+        settings = body.model_dump(exclude={"kind", "secret", "webhook_signing_key"})
+        if body.webhook_signing_key:
+            try:
+                check_signing_key(body.kind, body.webhook_signing_key)
+            except BadSigningKey as exc:
+                raise BadRequest(str(exc), field="webhook_signing_key") from None
         row = await db_session.get(EmailProviderConfig, principal.tenant_id)
         if row is None:
             row = EmailProviderConfig(tenant_id=principal.tenant_id, kind=body.kind)
@@ -154,6 +170,10 @@ class EmailController(Controller):
         if body.secret:
             row.secret = encrypt(body.secret, secret=secret_key(request.app.state.settings),
                                  context=principal.tenant_id.encode())
+        if body.webhook_signing_key is not None:
+            row.webhook_provider = body.kind if body.webhook_signing_key else ""
+            row.webhook_secret = encrypt(body.webhook_signing_key, secret=secret_key(request.app.state.settings),
+                                         context=principal.tenant_id.encode()) if body.webhook_signing_key else ""
         await db_session.flush()
         return await self.get_provider.fn(self, request, principal, db_session)
 
@@ -238,41 +258,39 @@ class UnsubscribeController(Controller):
 
     @post("/webhooks/{provider:str}/{token:str}", operation_id="emailProviderWebhook", status_code=200)
     async def webhook(self, request: Request, provider: str, token: str, db_session: AsyncSession) -> dict[str, Any]:
-        """Public, authenticated by the secret URL: bounces and complaints become suppressions."""
+        """Public: bounces and complaints become suppressions. Authenticated by the secret URL and,
+        when the tenant set a signing key, the provider's signature (401 when missing or wrong)."""
+        if provider not in (*SIGNED_PROVIDERS, "smtp", "outbox"):   # smtp/outbox: the URL GET shows, no events
+            raise NotFound(f"unknown provider {provider}")
         tenant_id = token.partition(".")[0]
-        if not hmac.compare_digest(token, webhook_token(request, tenant_id)):
+        if not hmac.compare_digest(token.encode(), webhook_token(request, tenant_id).encode()):
             raise NotFound("unknown webhook")
-        raw = await request.body()
-        try:
-            doc = json.loads(raw) if provider != "mailgun-form" else {}
-        except ValueError:
-            raise BadRequest("the body is not JSON") from None
+        raw, doc = await request.body(), await read_json(request)
+        verified_by = await _check_signature(request, db_session, tenant_id, provider, raw, doc)
         events = provider_events(provider, doc)
         for email, reason in events:
             await suppress(db_session, tenant_id, email.lower(), reason, provider)
-        return {"suppressed": len(events)}
+        return {"suppressed": len(events), "verified_by": verified_by}
 
 
-def provider_events(provider: str, doc: Any) -> list[tuple[str, str]]:
-    """(address, bounce|complaint) from each provider's webhook format; other events are ignored."""
-    out: list[tuple[str, str]] = []
-    if provider == "resend" and isinstance(doc, dict):           # {"type": "email.bounced", "data": {"to": [..]}}
-        kind = {"email.bounced": "bounce", "email.complained": "complaint"}.get(doc.get("type", ""))
-        data = doc.get("data") or {}
-        permanent = (data.get("bounce") or {}).get("type", "Permanent") != "Transient"
-        if kind and (kind == "complaint" or permanent):
-            out += [(a, kind) for a in data.get("to") or [] if isinstance(a, str)]
-    elif provider == "sendgrid" and isinstance(doc, list):       # [{"email", "event": "bounce"|"spamreport"}]
-        for ev in doc:
-            kind = {"bounce": "bounce", "spamreport": "complaint"}.get(ev.get("event", "")) if isinstance(ev, dict) else None
-            if kind and isinstance(ev.get("email"), str) and ev.get("type") != "blocked":
-                out.append((ev["email"], kind))
-    elif provider == "mailgun" and isinstance(doc, dict):        # {"event-data": {"event", "severity", "recipient"}}
-        ev = doc.get("event-data") or {}
-        if ev.get("event") == "failed" and ev.get("severity") == "permanent":
-            out.append((ev.get("recipient", ""), "bounce"))
-        elif ev.get("event") == "complained":
-            out.append((ev.get("recipient", ""), "complaint"))
-    elif provider not in ("resend", "sendgrid", "mailgun", "smtp", "outbox"):
-        raise NotFound(f"unknown provider {provider}")
-    return [(a, k) for a, k in out if "@" in a]
+async def _check_signature(request: Request, s: AsyncSession, tenant_id: str, provider: str, raw: bytes,
+                           doc: Any) -> str:
+    """"signature" or "url_token" (no signing key set); raises 401 when the signature fails."""
+    row = await s.get(EmailProviderConfig, tenant_id)
+    if row is None or not row.webhook_secret:
+        return "url_token"
+    if row.webhook_provider != provider:
+        raise Unauthorized(f"only signed {row.webhook_provider} webhooks are accepted for this tenant",
+                           headers={})
+    try:
+        key = decrypt(row.webhook_secret, secret=secret_key(request.app.state.settings), context=tenant_id.encode())
+    except DecryptError:
+        raise Unauthorized("the webhook signing key on file cannot be decrypted (was the app's secret key "
+                           "changed?); set it again with PUT /api/email/provider", headers={}) from None
+    try:
+        once = verify(provider, key, request.headers, raw, doc)
+        if once is not None:
+            await remember(s, tenant_id, provider, once)
+    except (BadSignature, BadSigningKey) as exc:
+        raise Unauthorized(f"webhook signature refused: {exc}", headers={}) from None
+    return "signature"

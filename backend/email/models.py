@@ -44,6 +44,10 @@ class EmailProviderConfig(Base):
     kind: Mapped[str] = mapped_column(sa.String(20))
     settings: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)   # host, port, domain, base_url...
     secret: Mapped[str] = mapped_column(sa.Text, default="")
+    # The provider's webhook signing secret (Resend whsec_..., Mailgun key) or public key
+    # (SendGrid), encrypted the same way, and the provider it verifies (backend/email/webhooks.py).
+    webhook_secret: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
+    webhook_provider: Mapped[str] = mapped_column(sa.String(20), default="", server_default="")
     updated_at: Mapped[datetime] = _now()
 
 
@@ -93,4 +97,18 @@ class EmailOutboxMessage(Base):
     recipient: Mapped[str] = mapped_column(sa.String(400))
     subject: Mapped[str] = mapped_column(sa.Text)
     raw: Mapped[str] = mapped_column(sa.Text)
+    created_at: Mapped[datetime] = _now()
+
+
+class EmailWebhookNonce(Base):
+    """One-time webhook tokens (Mailgun) seen within the timestamp tolerance: a replay is refused."""
+
+    __tablename__ = "email_webhook_nonces"
+    __table_args__ = (sa.UniqueConstraint("tenant_id", "provider", "token"),
+                      sa.Index("ix_email_webhook_nonces_created_at", "created_at"))
+
+    id: Mapped[str] = _id()
+    tenant_id: Mapped[str] = mapped_column(sa.String(32), sa.ForeignKey("tenants.id", ondelete="CASCADE"))
+    provider: Mapped[str] = mapped_column(sa.String(20))
+    token: Mapped[str] = mapped_column(sa.String(200))
     created_at: Mapped[datetime] = _now()
