@@ -251,3 +251,55 @@ def test_dashboard_uses_only_exported_metrics():
 @pytest.mark.parametrize("path", ["docker-compose.yml", *[f"deploy/k8s/{p.name}" for p in sorted(K8S.glob('*.yaml'))]])
 def test_every_yaml_file_parses(path):
     assert list(yaml.safe_load_all((ROOT / path).read_text()))
+
+
+# --- Prefect settings named in the docs and manifests --------------------------------------
+# The fields of prefect_redis.client.RedisMessagingSettings in prefect-redis 0.3.0 (env prefix
+# PREFECT_REDIS_MESSAGING_, from `build_settings_config(("redis", "messaging"))`); prefect-redis
+# is not a dependency of this repo: it goes into the Prefect server's image.
+PREFECT_REDIS_MESSAGING = {f"PREFECT_REDIS_MESSAGING_{f}" for f in (
+    "URL", "HOST", "PORT", "DB", "USERNAME", "PASSWORD", "HEALTH_CHECK_INTERVAL", "SSL", "SOCKET_TIMEOUT",
+    "SOCKET_CONNECT_TIMEOUT", "PROTOCOL")}
+PREFECT_REDIS_MODULES = {"prefect_redis.messaging", "prefect_redis.ordering", "prefect_redis.lease_storage"}
+
+
+def prefect_setting_names() -> set[str]:
+    from prefect.settings.legacy import _get_valid_setting_names
+    from prefect.settings.models.root import Settings as PrefectSettings
+
+    return set(_get_valid_setting_names(PrefectSettings))
+
+
+def prefect_names_in(text: str) -> set[str]:
+    # a trailing underscore is a family written `PREFECT_REDIS_MESSAGING_HOST / _PORT`: the stem is not a name
+    return {n for n in re.findall(r"\b(PREFECT_[A-Z0-9_]+)\b", text) if not n.endswith("_")}
+
+
+def test_every_prefect_setting_named_in_docs_and_manifests_exists():
+    """Each PREFECT_* name in production/operations docs, compose and the manifests is a setting of the
+    pinned Prefect, or a prefect-redis messaging setting: a misspelt name would be silently ignored."""
+    real = prefect_setting_names() | PREFECT_REDIS_MESSAGING
+    sources = [ROOT / "docs" / "production.md", ROOT / "docs" / "operations.md", ROOT / "docker-compose.yml",
+               *sorted(K8S.glob("*.yaml"))]
+    unknown = {f"{p.name}: {n}" for p in sources for n in prefect_names_in(p.read_text()) if n not in real}
+    assert not unknown, sorted(unknown)
+    assert {"PREFECT_MESSAGING_BROKER", "PREFECT_MESSAGING_CACHE", "PREFECT_SERVER_EVENTS_CAUSAL_ORDERING",
+            "PREFECT_SERVER_CONCURRENCY_LEASE_STORAGE", "PREFECT_SERVER_DOCKET_URL"} <= prefect_setting_names()
+
+
+def test_the_redis_modules_the_docs_name_are_the_ones_prefect_redis_ships():
+    """production.md names exactly the prefect_redis modules that implement broker, cache, ordering and leases."""
+    named = set(re.findall(r"\bprefect_redis\.[a-z_]+\b", (ROOT / "docs" / "production.md").read_text()))
+    named.discard("prefect_redis.client")          # where the connection settings live, not a module setting
+    assert named == PREFECT_REDIS_MODULES
+
+
+def test_prefect_redis_settings_match_the_installed_package_when_there_is_one():
+    """When prefect-redis is importable, its messaging settings are exactly the names listed above."""
+    try:
+        from prefect_redis.client import RedisMessagingSettings
+    except ImportError:
+        return      # not a dependency here; the list above was read from prefect-redis 0.3.0's client.py
+    prefix = RedisMessagingSettings.model_config["env_prefix"]
+    assert prefix == "PREFECT_REDIS_MESSAGING_"
+    assert {prefix + f.upper() for f in RedisMessagingSettings.model_fields} == PREFECT_REDIS_MESSAGING
