@@ -78,3 +78,41 @@ async def test_pasted_json_with_an_unknown_node_type_is_refused(sign_in: Any, te
     error = page.get_by_test_id("template-error")
     await error.wait_for()
     assert "system.exec" in await error.inner_text()
+
+
+async def test_a_template_update_with_conflicts_lets_the_user_choose_per_field(sign_in: Any, server: LiveServer,
+                                                                              tenant: TenantFixture):
+    """The draft and the new template version changed the same two fields: the update panel lists
+    both with my value and the template's; I take the template's for one, keep mine for the other,
+    merge, and the draft has exactly that."""
+    from tests.backend.templates.test_merge_choices import _conflicting_update
+    from tests.backend.templates.test_templates_api import _node
+
+    h = tenant.editor.headers
+    async with httpx.AsyncClient(base_url=server.url, timeout=10) as c:
+        wf = {"id": await _conflicting_update(c, tenant)}
+
+    page = await sign_in(tenant.editor)
+    await page.goto(f"{server.url}/workflows/{wf['id']}")
+    await page.locator('[data-testid="collab-status"][data-status="live"]').wait_for()
+    panel = page.get_by_test_id("template-update-conflicts")
+    await panel.wait_for()
+    rows = panel.locator('[data-testid^="template-conflict-"][data-pointer]')
+    assert await rows.count() == 2
+    by_pointer = {await rows.nth(i).get_attribute("data-pointer"): i for i in range(2)}
+    who, label = by_pointer["/nodes/say/config/values/who"], by_pointer["/nodes/say/label"]
+    assert await page.get_by_test_id(f"template-conflict-{who}-ours").inner_text() == "{{ trigger.mine }}"
+    assert await page.get_by_test_id(f"template-conflict-{who}-theirs-value").inner_text() == "{{ trigger.theirs }}"
+    assert "config.values.who" in await rows.nth(who).inner_text() and "say" in await rows.nth(who).inner_text()
+    assert await page.get_by_test_id(f"template-conflict-{label}-mine").is_checked()      # mine by default
+
+    await page.get_by_test_id(f"template-conflict-{who}-theirs").check()
+    await page.get_by_test_id("template-update-merge").click()
+    result = page.get_by_test_id("template-merge-result")
+    await result.wait_for()
+    assert "1 took the template’s value, 1 kept yours" in await result.inner_text()
+    await page.get_by_test_id("template-update").wait_for(state="detached")               # no update left
+
+    async with httpx.AsyncClient(base_url=server.url, timeout=10) as c:
+        say = _node((await c.get(f"/api/workflows/{wf['id']}", headers=h)).json()["graph"], "say")
+    assert say["config"]["values"]["who"] == "{{ trigger.theirs }}" and say["label"] == "My label"

@@ -23,6 +23,14 @@ function setAt(obj: Record<string, unknown>, path: (string | number)[], value: u
   return root
 }
 
+// "schedule 0 3 * * * (UTC)" or "schedule: cron from parameter schedule": what an import creates.
+const source = (v: unknown) => (typeof v === 'string' ? v : `parameter “${(v as any)?.$param}”`)
+function triggerLines(t: Template): string[] {
+  return ((t.document?.triggers as any[]) ?? []).map((x) => x.type === 'schedule'
+    ? `Schedule: cron ${source(x.cron)}, time zone ${source(x.timezone ?? 'UTC')}; created disabled, turn it on once the workflow is published`
+    : `Webhook URL${x.allow_token ? ' (token allowed)' : ''}; its secret is shown once, in the import answer`)
+}
+
 function defaults(schema: Record<string, any>): Record<string, unknown> {
   const out: Record<string, unknown> = {}
   for (const [k, p] of Object.entries<any>(schema.properties ?? {})) if (p && 'default' in p) out[k] = p.default
@@ -119,7 +127,7 @@ export function Gallery({ me }: { me: Me }) {
         {pasting && (
           <div className="tpl-paste">
             <textarea className="input mono" rows={8} value={pasted} onChange={(e) => setPasted(e.target.value)}
-              placeholder='{"format_version": 2, "id": "...", ...} or a graph document' data-testid="template-paste-input" />
+              placeholder='{"format_version": 3, "id": "...", ...} or a graph document' data-testid="template-paste-input" />
             <button className="btn primary" onClick={() => uploadText(pasted)} disabled={!pasted.trim()} data-testid="template-paste-submit">Import</button>
           </div>
         )}
@@ -153,6 +161,11 @@ export function Gallery({ me }: { me: Me }) {
               {selected.ai_enhancement_points.length > 0 && (
                 <ul className="tpl-ai-list small" data-testid="template-ai-points">
                   {selected.ai_enhancement_points.map((p) => <li key={p.node}>AI: <b>{p.node}</b> ({p.kind}, {p.tier}+): {p.description}</li>)}
+                </ul>
+              )}
+              {triggerLines(selected).length > 0 && (
+                <ul className="small" data-testid="template-triggers">
+                  {triggerLines(selected).map((line, i) => <li key={i}>{line}</li>)}
                 </ul>
               )}
               {selected.editable && (

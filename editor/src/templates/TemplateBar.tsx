@@ -4,6 +4,7 @@
 import { useEffect, useState } from 'react'
 import type { Me } from '../api/types'
 import { templatesApi, type MergeResult, type TemplateUpdate } from './api'
+import { ConflictList, type Choice } from './ConflictList'
 
 function DiffList({ diff }: { diff: any }) {
   const rows: string[] = []
@@ -22,18 +23,33 @@ export function TemplateBar({ workflowId, workflowName, me }: { workflowId: stri
   const [update, setUpdate] = useState<TemplateUpdate | null>(null)
   const [showDiff, setShowDiff] = useState(false)
   const [merged, setMerged] = useState<MergeResult | null>(null)
+  const [choices, setChoices] = useState<Record<string, Choice>>({})
   const [saving, setSaving] = useState(false)
   const [title, setTitle] = useState(workflowName)
   const [visibility, setVisibility] = useState('private')
   const [message, setMessage] = useState<string | null>(null)
   const canEdit = me.role !== 'viewer'
 
-  const check = () => templatesApi.templateUpdate(workflowId).then(setUpdate).catch(() => setUpdate(null))
+  const check = () => templatesApi.templateUpdate(workflowId).then((u) => {
+    setUpdate(u)
+    // keep only choices that still name a conflict (the draft or the template may have moved on)
+    setChoices((c) => Object.fromEntries(Object.entries(c).filter(([p]) => u.conflicts.some((x) => x.pointer === p))))
+  }).catch(() => setUpdate(null))
   useEffect(() => { check() }, [workflowId])
 
   const merge = async () => {
-    try { const r = await templatesApi.merge(workflowId); setMerged(r); setShowDiff(false); await check() }
-    catch (e) { setMessage((e as Error).message) }
+    setMessage(null)
+    try {
+      const r = await templatesApi.merge(workflowId, choices)
+      setMerged(r); setShowDiff(false); setChoices({}); await check()
+    } catch (e) { setMessage((e as Error).message); await check() }   // 409: the conflicts changed, shown anew
+  }
+  const conflictsOf = (list: TemplateUpdate['conflicts']) => list.filter((c) => c.choosable !== false)
+  const summary = (r: MergeResult) => {
+    const rows = conflictsOf(r.conflicts)
+    if (!rows.length) return ' · no conflicts'
+    const taken = rows.filter((c) => c.resolution === 'theirs').length
+    return ` · ${rows.length} conflict(s): ${taken} took the template’s value, ${rows.length - taken} kept yours`
   }
   const save = async () => {
     try {
@@ -49,15 +65,20 @@ export function TemplateBar({ workflowId, workflowName, me }: { workflowId: stri
           <span>Template “{update.title}” has v{update.latest_version} (this workflow: v{update.current_version})</span>
           <button className="btn small" onClick={() => setShowDiff(!showDiff)} data-testid="template-update-show">{showDiff ? 'Hide' : 'Changes'}</button>
           {canEdit && <button className="btn small primary" onClick={merge} data-testid="template-update-merge">Merge update</button>}
-          {showDiff && <>
-            <DiffList diff={update.diff} />
-            {update.conflicts.length > 0 && <div className="problem warning small">{update.conflicts.length} conflict(s): your values are kept at {update.conflicts.map((c) => c.pointer).join(', ')}</div>}
-          </>}
+          {showDiff && <DiffList diff={update.diff} />}
+          {conflictsOf(update.conflicts).length > 0 && (
+            <div className="problem warning small" data-testid="template-update-conflicts">
+              {conflictsOf(update.conflicts).length} conflict(s): you and the template changed the same field.
+              Choose per field; “mine” is kept unless you take the template’s.
+              <ConflictList conflicts={update.conflicts} choices={choices}
+                onChoose={canEdit ? (pointer, choice) => setChoices((c) => ({ ...c, [pointer]: choice })) : undefined} />
+            </div>
+          )}
         </div>
       )}
       {merged && (
         <div className="tpl-update" data-testid="template-merge-result">
-          Merged v{merged.to_version}{merged.conflicts.length ? ` · ${merged.conflicts.length} conflict(s) kept your values: ${merged.conflicts.map((c) => c.pointer).join(', ')}` : ' · no conflicts'}
+          Merged v{merged.to_version}{summary(merged)}
           <button className="btn small" onClick={() => setMerged(null)}>OK</button>
         </div>
       )}

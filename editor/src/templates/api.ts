@@ -13,7 +13,12 @@ export interface Template extends TemplateSummary {
   document: Record<string, unknown>
 }
 export interface TemplateList { items: TemplateSummary[]; categories: string[]; tags: string[] }
-export interface Conflict { pointer: string; base: unknown; ours: unknown; theirs: unknown; reason?: string }
+export interface Conflict {
+  pointer: string; base: unknown; ours: unknown; theirs: unknown; reason?: string
+  element?: string; id?: string | null; field?: string   // "node", "say", "config.subject"
+  choosable?: boolean; resolution?: 'mine' | 'theirs' | 'dropped'
+}
+export interface ImportedTrigger { type: 'schedule' | 'webhook'; id: string; [key: string]: unknown }
 export interface TemplateUpdate {
   workflow_id: string; template_id: string; title: string | null; available?: boolean
   current_version: number; latest_version: number | null; update_available: boolean
@@ -44,12 +49,13 @@ export const templatesApi = {
   list: (q = '', category = '', tag = '') => call<TemplateList>('GET', '/templates' + qs({ q, category, tag })),
   get: (id: string) => call<Template>('GET', `/templates/${id}`),
   importTemplate: (id: string, params: Record<string, unknown>, name?: string) =>
-    call<Workflow>('POST', `/templates/${id}/import`, name ? { params, name } : { params }),
+    call<Workflow & { triggers: ImportedTrigger[] }>('POST', `/templates/${id}/import`, name ? { params, name } : { params }),
   upload: (text: string, visibility = 'private') => call<Template>('POST', `/templates/upload?visibility=${visibility}`, undefined, text),
   saveAs: (body: { workflow_id: string; title: string; description?: string; category?: string; tags?: string[]; visibility: string }) =>
     call<Template>('POST', '/templates', body),
   update: (id: string, body: Record<string, unknown>) => call<Template>('PUT', `/templates/${id}`, body),
   remove: (id: string) => call<void>('DELETE', `/templates/${id}`),
   templateUpdate: (workflowId: string) => call<TemplateUpdate>('GET', `/workflows/${workflowId}/template-update`),
-  merge: (workflowId: string) => call<MergeResult>('POST', `/workflows/${workflowId}/template-update/merge`),
+  merge: (workflowId: string, choices: Record<string, 'mine' | 'theirs'> = {}) =>
+    call<MergeResult>('POST', `/workflows/${workflowId}/template-update/merge`, { choices }),
 }

@@ -12,7 +12,8 @@ from tests.backend.templates.test_templates_api import _node, _tiny
 
 
 async def _conflicting_update(client, tenant):
-    """A template v1 imported into a draft; the draft and v2 both change `say`'s text and label."""
+    """A template v1 imported into a draft; the draft and v2 both change `say`'s text and label.
+    `client`: the API test client or an httpx.AsyncClient on a live server (the browser test)."""
     h = tenant.editor.headers
     src = (await client.post("/api/workflows", json={"name": "src", "graph": _tiny()["graph"]}, headers=h)).json()
     tid = (await client.post("/api/templates", json={"workflow_id": src["id"], "title": "Greeter",
