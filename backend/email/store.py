@@ -33,10 +33,20 @@ class LazyDb:
     def sessionmaker(self) -> Any:
         return self.db.sessionmaker()
 
+    async def dispose(self) -> None:
+        """Closes the engine's connections (app shutdown); a later use opens a new engine."""
+        db, self._db = self._db, None
+        if db is not None:
+            await db.dispose()
+
 
 class DbMailStore:
     def __init__(self, db: Any, secret: str | None = None):
         self.db, self.secret = db, secret
+
+    async def aclose(self) -> None:
+        """The engine is shared with the template store and the ledger: one dispose closes it."""
+        await self.db.dispose()
 
     async def provider_config(self, tenant_id: str) -> dict[str, Any] | None:
         async with self.db.sessionmaker() as s:

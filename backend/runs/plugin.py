@@ -46,6 +46,7 @@ async def start_runs(app: Litestar) -> None:
         prefect.start_in_background()   # the first durable run should not wait for it to boot
     services_ = node_services(settings)
     app.state.ai = services_.extra["ai"]   # the API's health and credential endpoints use the same gateway
+    app.state.mailer = services_.extra["mailer"]   # owns the email/certify database engine: closed at stop
     from backend.metrics import MetricsSink
 
     app.state.runner = RunManager(sinks=[app.state.bus, app.state.recorder, MetricsSink()], services=services_,
@@ -68,3 +69,6 @@ async def stop_runs(app: Litestar) -> None:
     ai = getattr(app.state, "ai", None)
     if ai is not None:
         await ai.aclose()
+    mailer = getattr(app.state, "mailer", None)
+    if mailer is not None:
+        await mailer.aclose()

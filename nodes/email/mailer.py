@@ -148,6 +148,12 @@ class Mailer:
     concurrency: int = 8
     observe: Any = None   # called with each message's result (the app counts them: backend/metrics.py)
 
+    async def aclose(self) -> None:
+        """Releases what the store holds (the app's database engine); called at shutdown."""
+        close = getattr(self.store, "aclose", None)
+        if close is not None:
+            await close()
+
     async def send_batch(self, tenant_id: str, run_id: str, node_id: str, messages: list[Outgoing],
                          use_outbox: bool = False) -> list[dict[str, Any]]:
         config = None if use_outbox else await self.store.provider_config(tenant_id)

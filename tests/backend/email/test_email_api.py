@@ -19,7 +19,7 @@ async def _send_through_app(settings, tenant_id, to, run_id="r1"):
     try:
         return (await send.execute(ctx, send.Config(sender="shop@maily.example", to=to), {"message": msg}))["output"]
     finally:
-        await services.extra["mailer"].store.db.db.dispose()
+        await services.extra["mailer"].aclose()
         await services.http.aclose()
 
 
