@@ -27,3 +27,109 @@ async def test_a_durable_workflow_runs_as_a_prefect_flow_and_every_node_is_recor
     assert run["prefect_flow_run_id"]
     assert {n["node_id"]: n["status"] for n in run["nodes"]} == {"start": "succeeded", "wait": "succeeded",
                                                                 "after": "succeeded"}
+
+
+# -- suspended runs on the Prefect path ---------------------------------------------------------
+
+import asyncio  # noqa: E402
+from datetime import datetime, timedelta, timezone  # noqa: E402
+
+from backend.db.models import Run  # noqa: E402
+from tests.backend.runs.test_run_control import APPROVAL, LONG_DELAY, executed, make_app, nodes_of, start, wait_status  # noqa: E402
+
+
+@pytest.fixture
+def app(settings):
+    # every run through Prefect, with the test node types (test.record counts executions)
+    return make_app(settings.model_copy(update={"prefect": "always", "resume_poll_s": 0.2}))
+
+
+async def prefect_flow_run(api_url: str, flow_run_id: str, timeout: float = 30):
+    """The Prefect flow run once Prefect has it in a final state."""
+    from prefect.client.orchestration import get_client
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    with temporary_settings(updates={PREFECT_API_URL: api_url}):
+        async with get_client() as c:
+            while True:
+                flow_run = await c.read_flow_run(flow_run_id)
+                if (flow_run.state is not None and flow_run.state.is_final()) or loop.time() > deadline:
+                    return flow_run
+                await asyncio.sleep(0.2)
+
+
+class TestSuspendedRunsOnPrefect:
+    async def test_a_long_delay_suspends_holding_nothing_and_the_resumer_completes_it(self, prefect_api, app,
+                                                                                         client, db, tenant_a):
+        """The flow run ends when the run suspends (no process, task or slot held); when its time
+        comes the resumer starts a second flow run of the same run id, which reuses and succeeds."""
+        h = tenant_a.editor.headers
+        run_id = await start(client, h, LONG_DELAY, {"x": 1})
+        run = await wait_status(client, h, run_id, "waiting", timeout=120)      # the first run boots Prefect
+        first_flow = run["prefect_flow_run_id"]
+        assert first_flow and nodes_of(run)["wait"]["status"] == "waiting" and "after" not in nodes_of(run)
+        flow_run = await prefect_flow_run(await prefect_api.ready(), first_flow)
+        assert flow_run.state.is_final() and flow_run.name == run_id            # Prefect holds nothing either
+        assert not app.state.runner.is_active(run_id) and app.state.runner.queue_of(tenant_a.id) == ([], [])
+        past = datetime.now(timezone.utc) - timedelta(seconds=1)
+        async with db.sessionmaker() as s:
+            row = await s.get(Run, run_id)
+            row.resume_at = past
+            row.waiting_on = [{**w, "resume_at": past.isoformat()} for w in row.waiting_on]
+            await s.commit()
+        run = await wait_status(client, h, run_id, "succeeded", "failed", timeout=60)
+        assert run["status"] == "succeeded", run
+        assert run["prefect_flow_run_id"] and run["prefect_flow_run_id"] != first_flow
+        assert nodes_of(run)["wait"]["output"] == {"output": {"x": 1}} and executed(run_id) == ["after"]
+        second = await prefect_flow_run(await prefect_api.ready(), run["prefect_flow_run_id"])
+        assert second.name == run_id and second.state.is_completed()
+
+    async def test_an_approval_waits_then_approve_resumes_it_on_the_approved_branch(self, prefect_api, app,
+                                                                                     client, tenant_a, tenant_b):
+        """approval.wait suspends the Prefect run; approving (editor of the tenant only) finishes it in a new flow run."""
+        h = tenant_a.editor.headers
+        run_id = await start(client, h, APPROVAL)
+        run = await wait_status(client, h, run_id, "waiting", timeout=120)
+        assert run["prefect_flow_run_id"] and run["resume_at"] is None
+        assert not app.state.runner.is_active(run_id)
+        url = f"/api/runs/{run_id}/approve"
+        assert (await client.post(url, json={"note": "ok"}, headers=tenant_b.owner.headers)).status_code == 404
+        assert (await client.post(url, json={"note": "ok"}, headers=tenant_a.viewer.headers)).status_code == 403
+        r = await client.post(url, json={"note": "ship it"}, headers=h)
+        assert r.status_code == 202, r.text
+        run = await wait_status(client, h, run_id, "succeeded", "failed", timeout=60)
+        assert run["status"] == "succeeded", run
+        assert executed(run_id) == ["prep", "yes"]
+        assert nodes_of(run)["ok"]["output"]["approved"]["data"] == {"note": "ship it"}
+        assert nodes_of(run)["no"]["status"] == "skipped"
+
+    async def test_pause_interrupts_the_flow_run_and_resume_completes_it_in_a_new_one(self, prefect_api, app,
+                                                                                       client, tenant_a):
+        """Pausing a run inside a Prefect flow ends it paused with completed nodes kept; resume reuses them."""
+        from tests.flows import fakes
+        from tests.flows.fakes import edge, graph, node
+
+        h = tenant_a.editor.headers
+        doc = graph([node("start", "trigger.manual"), node("a", "test.record"),
+                     node("slow", "test.flaky_durable", fail_times=1, kind="hang", timeout_s=60),
+                     node("b", "test.record")],
+                    [edge("start", "a"), edge("a", "slow"), edge("slow", "b")])
+        run_id = await start(client, h, doc)
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + 120
+        while fakes.ATTEMPTS.get((run_id, "slow")) != 1:                  # the durable task is in its call
+            assert loop.time() < deadline, "the Prefect run never reached the slow node"
+            await asyncio.sleep(0.1)
+        r = await client.post(f"/api/runs/{run_id}/pause", headers=h)
+        assert r.status_code == 202 and r.json()["status"] == "paused", r.text
+        run = (await client.get(f"/api/runs/{run_id}", headers=h)).json()
+        first_flow = run["prefect_flow_run_id"]
+        assert first_flow and nodes_of(run)["a"]["status"] == "succeeded"
+        assert nodes_of(run)["slow"]["status"] == "cancelled" and not app.state.runner.is_active(run_id)
+        assert (await client.post(f"/api/runs/{run_id}/resume", headers=h)).status_code == 202
+        run = await wait_status(client, h, run_id, "succeeded", "failed", timeout=60)
+        assert run["status"] == "succeeded", run
+        assert executed(run_id) == ["a", "b"] and fakes.ATTEMPTS[(run_id, "slow")] == 2
+        assert run["prefect_flow_run_id"] != first_flow
