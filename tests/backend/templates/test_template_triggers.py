@@ -91,3 +91,23 @@ async def test_an_upload_with_a_bad_trigger_is_refused_naming_it(client, tenant_
     bad = {**_with_webhook(), "triggers": [{"type": "schedule", "cron": "0 3 * * *", "enabled": True}]}
     doc = assert_problem(await client.post("/api/templates/upload", json=bad, headers=tenant_a.editor.headers), 422)
     assert doc["pointer"] == "/triggers/0/enabled", doc
+
+
+async def test_templates_saved_in_format_2_are_read_and_updated_after_the_upgrade(client, tenant_a, db):
+    """Rows written before format 3 keep working: shown, imported (no triggers) and edited."""
+    from backend.templates.models import Template
+
+    doc = {**_with_webhook(), "format_version": 2, "id": "old"}
+    del doc["triggers"]
+    async with db.sessionmaker() as s:
+        row = Template(tenant_id=tenant_a.id, owner_id=tenant_a.editor.user_id, slug="old", title="Hooked",
+                       version=1, visibility="private", document=doc)
+        s.add(row)
+        await s.commit()
+    h = tenant_a.editor.headers
+    got = (await client.get(f"/api/templates/{row.id}", headers=h)).json()
+    assert got["document"]["format_version"] == 3 and got["document"]["triggers"] == []
+    r = await client.post(f"/api/templates/{row.id}/import", json={}, headers=h)
+    assert r.status_code == 201 and r.json()["triggers"] == [], r.text
+    r = await client.put(f"/api/templates/{row.id}", json={"title": "Renamed"}, headers=h)
+    assert r.status_code == 200 and r.json()["document"]["format_version"] == 3, r.text
