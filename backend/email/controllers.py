@@ -18,7 +18,7 @@ from backend.auth.deps import secret_key
 from backend.auth.guards import requires_editor, requires_owner
 from backend.auth.schemas import Principal
 from backend.crypto import DecryptError, decrypt, encrypt
-from backend.db.models import looks_like_id, utcnow
+from backend.db.models import looks_like_id, new_id, utcnow
 from backend.email.models import EmailOutboxMessage, EmailProviderConfig, EmailSuppression, EmailTemplate
 from backend.email.store import public_url
 from backend.email.webhooks import SIGNED_PROVIDERS, BadSignature, BadSigningKey, check_signing_key, provider_events, \
@@ -219,11 +219,14 @@ class EmailController(Controller):
 
 
 async def suppress(s: AsyncSession, tenant_id: str, email: str, reason: str, source: str) -> None:
-    exists = (await s.execute(sa.select(EmailSuppression.id).where(EmailSuppression.tenant_id == tenant_id,
-                                                                   EmailSuppression.email == email))).first()
-    if not exists:
-        s.add(EmailSuppression(tenant_id=tenant_id, email=email, reason=reason, source=source))
-        await s.flush()
+    """Idempotent, also when two requests suppress the same address at once (no IntegrityError)."""
+    if s.bind.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    await s.execute(insert(EmailSuppression).values(id=new_id(), tenant_id=tenant_id, email=email, reason=reason,
+                                                    source=source, created_at=utcnow())
+                    .on_conflict_do_nothing(index_elements=["tenant_id", "email"]))
 
 
 _PAGE = """<!doctype html><html><head><meta charset="utf-8"><title>Unsubscribe</title></head>

@@ -93,3 +93,27 @@ async def test_bounce_and_complaint_webhooks(client, tenant_a, provider, payload
     assert r.status_code == 200 and r.json()["suppressed"] == 1
     supp = (await client.get("/api/email/suppressions", headers=tenant_a.viewer.headers)).json()
     assert [s["email"] for s in supp] == ["x@example.com"]
+
+
+async def test_two_requests_suppressing_one_address_at_once_both_succeed(db, tenant_a):
+    """A bounce and a complaint for the same address at the same moment: one row, no IntegrityError (never a 500)."""
+    import asyncio
+
+    import sqlalchemy as sa
+
+    from backend.email.controllers import suppress
+    from backend.email.models import EmailSuppression
+
+    async with db.sessionmaker() as a, db.sessionmaker() as b:
+        await b.execute(sa.select(1))          # b holds its connection: its next statement runs at once
+        await suppress(a, tenant_a.id, "race@example.com", "bounce", "resend")   # not committed yet
+
+        async def commit_a_later() -> None:
+            await asyncio.sleep(0.3)
+            await a.commit()
+
+        await asyncio.gather(suppress(b, tenant_a.id, "race@example.com", "complaint", "sendgrid"), commit_a_later())
+        await b.commit()
+    async with db.sessionmaker() as s:
+        rows = (await s.execute(sa.select(EmailSuppression.reason).where(EmailSuppression.tenant_id == tenant_a.id))).all()
+    assert [r.reason for r in rows] == ["bounce"]
