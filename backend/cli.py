@@ -81,8 +81,11 @@ def serve(host: Optional[str] = None, port: Optional[int] = None) -> None:
 
     s = _settings()
     configure_logging(s)
+    # WebSockets: websockets' sans-I/O implementation (the legacy one is deprecated and slower)
+    # and no permessage-deflate: compressing every co-editing message once per connection
+    # costs more CPU and latency than it saves on small Yjs updates (docs/benchmarks.md).
     uvicorn.run(create_app(s), host=host or s.host, port=port or s.port, log_level=s.log_level.lower(),
-                ws="websockets")
+                ws="websockets-sansio", ws_per_message_deflate=False)
 
 
 @app.command()

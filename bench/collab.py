@@ -103,7 +103,8 @@ from backend.settings import Settings
 url, data_dir, port = sys.argv[1], sys.argv[2], int(sys.argv[3])
 app = create_app(Settings(database_url=url, data_dir=data_dir, secret_key="bench-secret", prefect="never",
                           prefect_at_start=False, log_level="WARNING"))
-uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", ws_max_size=16 * 1024 * 1024)
+uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", ws_max_size=16 * 1024 * 1024,
+            ws="websockets-sansio", ws_per_message_deflate=False)  # as `maily serve`
 """
 
 

@@ -97,7 +97,8 @@ class LiveServer:
                             prefect="never", prefect_at_start=False)
         app = create_app(settings, editor_dist=self.dist)
         self._server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning",
-                                                     lifespan="on", timeout_graceful_shutdown=5))
+                                                     lifespan="on", timeout_graceful_shutdown=5,
+                                                     ws="websockets-sansio", ws_per_message_deflate=False))
         self._task = asyncio.create_task(self._server.serve())
         while not self._server.started:
             if self._task.done():

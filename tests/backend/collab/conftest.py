@@ -21,7 +21,8 @@ async def live_server(app):
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on",
+                                           ws="websockets-sansio", ws_per_message_deflate=False))  # as `maily serve`
     task = asyncio.create_task(server.serve())
     while not server.started:
         if task.done():
