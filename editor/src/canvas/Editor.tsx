@@ -8,7 +8,7 @@ import { api } from '../api/client'
 import type { Graph, GraphNode, Me, NodeType, Position, VersionSummary, Workflow } from '../api/types'
 import { graphToDoc, LOCAL_ORIGIN } from '../collab/convert'
 import { ops as makeOps } from '../collab/ops'
-import { useCollabGraph } from '../collab/useCollabGraph'
+import type { Collab } from '../collab/useCollabGraph'
 import { colorFor, usePresence } from '../collab/usePresence'
 import { useUndo } from '../collab/useUndo'
 import { CanvasContext, type CanvasCtx } from './context'
@@ -24,21 +24,27 @@ import { VersionsPanel } from './VersionsPanel'
 import { HelpPanel } from './HelpPanel'
 import { ConnectionHint, RemoteCursors } from './Presence'
 import { TopBar, type CollabBadge } from './TopBar'
-import { autoLayout } from './layout'
 import { useRunState } from './useRunState'
 import { useShortcuts } from './useShortcuts'
 import { useValidation } from './useValidation'
 import { useFlowChanges } from './useFlowChanges'
+import { useStableItems } from './useStableItems'
 import { makeThrottle } from './throttle'
 
 const nodeTypes = { flow: FlowNode, note: NoteNode }
+// React Flow copies each changed prop into its store, and every store write runs every node's and edge's
+// selectors: props must keep their identity across renders (constants here, callbacks memoised below).
+const FIT_VIEW_OPTIONS = { padding: 0.25, maxZoom: 1 }
+const DEFAULT_EDGE_OPTIONS = { type: 'default' }
+const PRO_OPTIONS = { hideAttribution: true }
+const MULTI_SELECT_KEYS = ['Meta', 'Control', 'Shift']
+const miniMapColor = (n: Node) => (n.type === 'note' ? '#fde68a' : '#6366f1')
 const NOTE = 'note:'
 /** The collab server persists accepted updates within about a second (backend/collab/rooms.py). */
 const SAVE_SETTLE_MS = 1500
 type Size = { width: number; height: number }
 
-export function Editor({ workflow, catalogue, me }: { workflow: Workflow; catalogue: NodeType[]; me: Me }) {
-  const collab = useCollabGraph(workflow.id, workflow.graph)
+export function Editor({ workflow, collab, catalogue, me }: { workflow: Workflow; collab: Collab | null; catalogue: NodeType[]; me: Me }) {
   const doc = collab?.doc
   const synced = !!collab?.synced
   const readOnly = !synced || me.role === 'viewer'
@@ -114,6 +120,10 @@ export function Editor({ workflow, catalogue, me }: { workflow: Workflow; catalo
     lastRefusal.current = r
     return r === null
   }, [refuseReason])
+  const onConnectEnd = useCallback((_e: unknown, state: { toHandle: unknown; isValid: boolean | null }) => {
+    if (state.toHandle && !state.isValid && lastRefusal.current) setToast(lastRefusal.current)
+  }, [])
+  const onNodeClick = useCallback((_e: unknown, n: Node) => { if (!n.id.startsWith(NOTE)) setPanel(null) }, [])
   const onConnect = useCallback((c: Connection) => {
     if (readOnly || !o || !c.sourceHandle || !c.targetHandle) return
     if (refuseReason(c)) return
@@ -145,18 +155,18 @@ export function Editor({ workflow, catalogue, me }: { workflow: Workflow; catalo
 
   // --- React Flow nodes and edges from the graph ----------------------------------------------
   const problemsOf = validation.byNode
-  const rfNodes = useMemo<Node[]>(() => {
+  const allNodes = useMemo<Node[]>(() => {
     const pos = (id: string, p: Position) => localDrag?.[id] ?? presence.remoteDrag[id] ?? p
     const notes: NoteNodeT[] = (graph.notes ?? []).map((s) => ({
       id: NOTE + s.id, type: 'note', position: pos(NOTE + s.id, s.position), zIndex: -1,
       width: noteSize[NOTE + s.id]?.width ?? s.width, height: noteSize[NOTE + s.id]?.height ?? s.height,
-      selected: selected.has(NOTE + s.id), draggable: !readOnly, data: { note: s },
+      selected: selected.has(NOTE + s.id), data: { note: s },
     }))
     const nodes: FlowNodeT[] = graph.nodes.map((n) => {
       const spec = specOf(n)
       const probs = problemsOf[n.id] ?? []
       return {
-        id: n.id, type: 'flow', position: pos(n.id, n.position), selected: selected.has(n.id), draggable: !readOnly,
+        id: n.id, type: 'flow', position: pos(n.id, n.position), selected: selected.has(n.id),
         measured: measured[n.id],
         data: {
           label: n.label ?? '', type: n.type, title: spec?.title ?? n.type, icon: spec?.icon ?? 'box', category: spec?.category ?? '',
@@ -171,10 +181,12 @@ export function Editor({ workflow, catalogue, me }: { workflow: Workflow; catalo
       }
     })
     return [...notes, ...nodes]
-  }, [graph, localDrag, presence.remoteDrag, noteSize, selected, readOnly, measured, specOf, problemsOf, runs.states, remoteSel, draggedBy])
+  }, [graph, localDrag, presence.remoteDrag, noteSize, selected, measured, specOf, problemsOf, runs.states, remoteSel, draggedBy])
+  // Unchanged nodes keep their objects, so React Flow and the memo'd node components skip them.
+  const rfNodes = useStableItems(allNodes)
 
   const edgeProblems = useMemo(() => new Set((validation.result?.problems ?? []).map((p) => p.edge_id).filter(Boolean)), [validation.result])
-  const rfEdges = useMemo<Edge[]>(() => graph.edges.map((e) => {
+  const allEdges = useMemo<Edge[]>(() => graph.edges.map((e) => {
     const st = runs.states[e.source]?.status
     return {
       id: e.id, source: e.source, sourceHandle: e.source_port, target: e.target, targetHandle: e.target_port,
@@ -182,6 +194,7 @@ export function Editor({ workflow, catalogue, me }: { workflow: Workflow; catalo
       className: `${edgeProblems.has(e.id) ? 'edge-error' : ''} ${st === 'succeeded' ? 'edge-done' : ''}`,
     }
   }), [graph.edges, selectedEdges, edgeProblems, runs.states])
+  const rfEdges = useStableItems(allEdges)
 
   // --- actions -----------------------------------------------------------------------------------
   const center = (): Position => {
@@ -242,8 +255,9 @@ export function Editor({ workflow, catalogue, me }: { workflow: Workflow; catalo
     setSelected(new Set([...made.nodes, ...made.notes.map((n) => NOTE + n)]))
     setToast(`Pasted ${made.nodes.length} node${made.nodes.length === 1 ? '' : 's'}`)
   }
-  const layout = () => {
+  const layout = async () => {
     if (readOnly || !o) return
+    const { autoLayout } = await import('./layout') // dagre loads on first use, not with the canvas
     const sizes: Record<string, Size> = {}
     for (const n of rf.getNodes()) if (n.measured?.width) sizes[n.id] = { width: n.measured.width, height: n.measured.height ?? 80 }
     undo.manager?.stopCapturing()
@@ -332,17 +346,17 @@ export function Editor({ workflow, catalogue, me }: { workflow: Workflow; catalo
               nodes={rfNodes} edges={rfEdges} nodeTypes={nodeTypes}
               onNodesChange={changes.onNodesChange} onEdgesChange={changes.onEdgesChange} onConnect={onConnect}
               isValidConnection={isValidConnection}
-              onConnectEnd={(_e, state) => { if (state.toHandle && !state.isValid && lastRefusal.current) setToast(lastRefusal.current) }}
+              onConnectEnd={onConnectEnd}
               onNodeDragStart={changes.onNodeDragStart} onNodeDragStop={changes.onNodeDragStop}
-              onNodeClick={(_e, n) => { if (!n.id.startsWith(NOTE)) setPanel(null) }}
+              onNodeClick={onNodeClick}
               nodesConnectable={!readOnly} nodesDraggable={!readOnly} elementsSelectable
-              deleteKeyCode={null} elevateNodesOnSelect={false} multiSelectionKeyCode={['Meta', 'Control', 'Shift']} selectionKeyCode="Shift"
-              fitView fitViewOptions={{ padding: 0.25, maxZoom: 1 }} minZoom={0.1} maxZoom={2.5}
-              defaultEdgeOptions={{ type: 'default' }} proOptions={{ hideAttribution: true }}
+              deleteKeyCode={null} elevateNodesOnSelect={false} multiSelectionKeyCode={MULTI_SELECT_KEYS} selectionKeyCode="Shift"
+              fitView fitViewOptions={FIT_VIEW_OPTIONS} minZoom={0.1} maxZoom={2.5}
+              defaultEdgeOptions={DEFAULT_EDGE_OPTIONS} proOptions={PRO_OPTIONS}
             >
               <Background variant={BackgroundVariant.Dots} gap={18} size={1.2} color="#cbd5e1" />
               <MiniMap pannable zoomable nodeStrokeWidth={3} data-testid="minimap"
-                nodeColor={(n) => (n.type === 'note' ? '#fde68a' : '#6366f1')} />
+                nodeColor={miniMapColor} />
               <Controls showInteractive={false} />
               <RemoteCursors peers={presence.peers} />
               <ConnectionHint />

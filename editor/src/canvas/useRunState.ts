@@ -1,5 +1,5 @@
 // Paints one run on the canvas: live events from /api/runs/{id}/events, then the recorded node runs.
-import { useCallback, useEffect, useRef, useState } from 'react'
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react'
 import { api, wsUrl } from '../api/client'
 import type { NodeStatus, Run, RunEvent, RunStatus } from '../api/types'
 import type { RunBadge } from './FlowNode'
@@ -64,7 +64,8 @@ export function useRunState(nodeIds: string[]) {
   useEffect(() => () => ws.current?.close(), [])
 
   // Nodes still "queued" when the run is over never ran: show nothing on them.
-  const finished = run && TERMINAL.has(run.status)
-  const shown = finished ? Object.fromEntries(Object.entries(states).filter(([, b]) => b.status !== 'queued')) : states
+  // (Memoised: a new object on every render would rebuild every node of the canvas.)
+  const finished = !!run && TERMINAL.has(run.status)
+  const shown = useMemo(() => (finished ? Object.fromEntries(Object.entries(states).filter(([, b]) => b.status !== 'queued')) : states), [finished, states])
   return { run, states: shown, show, clear }
 }

@@ -1,5 +1,5 @@
 // Undo/redo of this user's own changes only: a Y.UndoManager tracking LOCAL_ORIGIN transactions.
-import { useEffect, useState } from 'react'
+import { useEffect, useMemo, useState } from 'react'
 import * as Y from 'yjs'
 import { LOCAL_ORIGIN, roots } from './convert'
 
@@ -25,7 +25,8 @@ export function useUndo(doc: Y.Doc | undefined) {
     return () => { m.destroy(); setManager(null) }
   }, [doc])
 
-  return {
+  // One object per manager and counts: callbacks built on it keep their identity across renders.
+  return useMemo(() => ({
     manager,
     canUndo: counts.undo > 0,
     canRedo: counts.redo > 0,
@@ -34,5 +35,5 @@ export function useUndo(doc: Y.Doc | undefined) {
     /** One gesture (a drag) = one step: hold the capture open until endGesture. */
     beginGesture: () => { if (manager) { manager.stopCapturing(); manager.captureTimeout = 1e9 } },
     endGesture: () => { if (manager) { manager.captureTimeout = CAPTURE_MS; manager.stopCapturing() } },
-  }
+  }), [manager, counts])
 }

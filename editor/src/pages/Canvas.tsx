@@ -3,12 +3,15 @@ import { ReactFlowProvider } from '@xyflow/react'
 import { api } from '../api/client'
 import type { Me, NodeType, Workflow } from '../api/types'
 import { Editor } from '../canvas/Editor'
+import { useCollabGraph } from '../collab/useCollabGraph'
 import { TemplateBar } from '../templates/TemplateBar'
 
 export function CanvasPage({ id, me }: { id: string; me: Me }) {
   const [wf, setWf] = useState<Workflow | null>(null)
   const [catalogue, setCatalogue] = useState<NodeType[] | null>(null)
   const [error, setError] = useState<string | null>(null)
+  // The live document connects at once, alongside the REST requests, not after the canvas's first render.
+  const collab = useCollabGraph(id, wf?.id === id ? wf.graph : null)
   useEffect(() => {
     setWf(null); setError(null)
     Promise.all([api.getWorkflow(id), api.nodeTypes()])
@@ -17,5 +20,5 @@ export function CanvasPage({ id, me }: { id: string; me: Me }) {
   }, [id])
   if (error) return <div className="loading-screen"><div><p className="problem error">{error}</p><a href="/">Back to workflows</a></div></div>
   if (!wf || !catalogue) return <div className="loading-screen">Loading workflow…</div>
-  return <ReactFlowProvider><Editor key={wf.id} workflow={wf} catalogue={catalogue} me={me} /><TemplateBar workflowId={wf.id} workflowName={wf.name} me={me} /></ReactFlowProvider>
+  return <ReactFlowProvider><Editor key={wf.id} workflow={wf} collab={collab} catalogue={catalogue} me={me} /><TemplateBar workflowId={wf.id} workflowName={wf.name} me={me} /></ReactFlowProvider>
 }
