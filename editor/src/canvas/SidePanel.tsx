@@ -54,7 +54,8 @@ export function SidePanel({ node, spec, ops, readOnly, problems, fieldErrors, no
             ))}
             {spec ? (
               <SchemaForm schema={spec.config_schema} value={node.config} errors={fieldErrors} disabled={readOnly}
-                onChange={(path, value) => ops?.setConfigPath(node.id, path, value)} />
+                onChange={(path, value) => ops?.setConfigPath(node.id, path, value)}
+                read={ops ? (path) => ops.configAt(node.id, path) : undefined} />
             ) : <p className="problem error">Unknown node type: its settings cannot be edited.</p>}
           </>
         ) : (

@@ -2,7 +2,7 @@
 import * as Y from 'yjs'
 import type { Graph, GraphEdge, GraphNode, Position, StickyNote } from '../api/types'
 import { LOCAL_ORIGIN, nodeToY, noteToY, roots, yToNode } from './convert'
-import { setIn } from '../forms/schema'
+import { getIn, setIn } from '../forms/schema'
 
 const rand = (n = 4) => Math.random().toString(36).slice(2, 2 + n).padEnd(n, '0')
 const round = (p: Position): Position => ({ x: Math.round(p.x), y: Math.round(p.y) })
@@ -64,6 +64,13 @@ export const ops = (doc: Y.Doc) => {
       const [field, ...rest] = path as [string, ...(string | number)[]]
       const next = rest.length ? setIn(JSON.parse(JSON.stringify(config.get(field) ?? null)), rest, value) : value
       tx(() => (next === undefined ? config.delete(field) : config.set(field, JSON.parse(JSON.stringify(next)))))
+    },
+    /** A value inside a node's config by path, as the document holds it now (forms read it at save time). */
+    configAt(id: string, path: (string | number)[]): unknown {
+      const config = r.nodes.get(id)?.get('config')
+      if (!(config instanceof Y.Map) || !path.length) return undefined
+      const [field, ...rest] = path as [string, ...(string | number)[]]
+      return getIn(config.get(field), rest)
     },
     setName(name: string) { tx(() => r.meta.set('name', name)) },
     addNote(position: Position) {

@@ -1,14 +1,16 @@
 // A config form generated from a node type's JSON Schema. Each top-level field is its own doc entry
 // (so two people editing different fields both keep their edit); server problems show on the field.
-import { useState } from 'react'
+import { useRef, useState } from 'react'
 import type { JsonSchema } from '../api/types'
-import { ADVANCED, emptyValue, fromText, kindOf, resolve, titleOf, toText, unwrapNullable } from './schema'
+import { ADVANCED, emptyValue, fromText, getIn, kindOf, resolve, setIn, titleOf, toText, unwrapNullable } from './schema'
 import { TextInput } from './inputs'
 
 export type FieldErrors = Record<string, string[]> // config JSON pointer ("/url", "/operations/0/condition") -> messages
 
 /** Set the value at a path inside the config (["url"], ["operations", 0, "condition"]); undefined deletes. */
 export type SetAt = (path: (string | number)[], value: unknown) => void
+/** The value at a path as it is at the moment of a write (not as it was when the form last rendered). */
+export type GetAt = (path: (string | number)[]) => unknown
 
 interface FormProps {
   schema: JsonSchema
@@ -18,16 +20,24 @@ interface FormProps {
   errors?: FieldErrors
   disabled?: boolean
   idPrefix?: string
+  /** Where the current value is read at save time (the canvas: the Y.Doc). Default: `value` with this form's own
+   * writes applied since it last rendered, so two writes in one frame both count. */
+  read?: GetAt
 }
 
-export function SchemaForm({ schema, value, onChange, errors = {}, disabled, idPrefix = 'config' }: FormProps) {
+export function SchemaForm({ schema, value, onChange, errors = {}, disabled, idPrefix = 'config', read }: FormProps) {
   const [advanced, setAdvanced] = useState(false)
+  // The value with our own writes applied, until the next `value` arrives.
+  const latest = useRef({ from: value, now: value as unknown })
+  if (latest.current.from !== value) latest.current = { from: value, now: value }
+  const get: GetAt = (path) => (read ? read(path) : getIn(latest.current.now, path))
+  const set: SetAt = (path, v) => { latest.current.now = setIn(latest.current.now, path, v); onChange(path, v) }
   const props = Object.entries<JsonSchema>(schema.properties ?? {})
   const main = props.filter(([k]) => !ADVANCED.has(k))
   const adv = props.filter(([k]) => ADVANCED.has(k))
   const render = ([name, s]: [string, JsonSchema]) => (
     <Field key={name} name={name} schema={s} root={schema} value={value[name]} tokens={[name]} errors={errors}
-      required={(schema.required ?? []).includes(name)} disabled={disabled} idPrefix={idPrefix} set={onChange} />
+      required={(schema.required ?? []).includes(name)} disabled={disabled} idPrefix={idPrefix} set={set} get={get} />
   )
   return (
     <div className="schema-form">
@@ -53,6 +63,7 @@ interface FieldProps {
   tokens: (string | number)[]
   errors: FieldErrors
   set: SetAt
+  get: GetAt
   required?: boolean
   disabled?: boolean
   idPrefix: string
@@ -141,30 +152,34 @@ function ObjectFields(p: ControlProps) {
     <div className="nested">
       {Object.entries<JsonSchema>(p.s.properties ?? {}).map(([k, sub]) => (
         <Field key={k} name={k} schema={sub} root={p.root} value={obj[k]} tokens={[...p.tokens, k]} errors={p.errors}
-          required={(p.s.required ?? []).includes(k)} disabled={p.disabled} idPrefix={p.idPrefix} set={p.set} />
+          required={(p.s.required ?? []).includes(k)} disabled={p.disabled} idPrefix={p.idPrefix} set={p.set} get={p.get} />
       ))}
     </div>
   )
 }
 
+const asMap = (v: unknown) => (v && typeof v === 'object' && !Array.isArray(v) ? v : {}) as Record<string, unknown>
+
 function MapEditor(p: ControlProps) {
-  const obj = (p.value && typeof p.value === 'object' && !Array.isArray(p.value) ? p.value : {}) as Record<string, unknown>
-  const entries = Object.entries(obj)
-  const set = (next: [string, unknown][]) => p.onChange(Object.fromEntries(next))
+  const entries = Object.entries(asMap(p.value))
+  // Every edit starts from the map as it is when it is saved, never from this render's copy: a key renamed
+  // and a value typed in the same frame (before the form re-renders) both stay.
+  const edit = (change: (rows: [string, unknown][]) => [string, unknown][]) =>
+    p.onChange(Object.fromEntries(change(Object.entries(asMap(p.get(p.tokens))))))
   return (
     <div className="map-editor" data-testid={p.tid}>
       {entries.map(([k, v], i) => (
         <div className="kv-row" key={i}>
           <TextInput value={k} placeholder="name" disabled={p.disabled} testId={`${p.tid}.key.${i}`}
-            onCommit={(t) => set(entries.map((e, j) => (j === i ? [t, e[1]] : e)))} />
+            onCommit={(t) => edit((rows) => rows.map((e, j) => (j === i ? [t, e[1]] : e)))} />
           <TextInput value={toText(v)} placeholder="value or {{ expression }}" disabled={p.disabled} testId={`${p.tid}.value.${i}`}
-            onCommit={(t) => set(entries.map((e, j) => (j === i ? [e[0], fromText(t)] : e)))} />
+            onCommit={(t) => edit((rows) => rows.map((e, j) => (j === i ? [e[0], fromText(t)] : e)))} />
           <button type="button" className="icon-btn" title="Remove" disabled={p.disabled}
-            onClick={() => set(entries.filter((_, j) => j !== i))}>×</button>
+            onClick={() => edit((rows) => rows.filter((_, j) => j !== i))}>×</button>
         </div>
       ))}
       <button type="button" className="link" disabled={p.disabled} data-testid={`${p.tid}.add`}
-        onClick={() => set([...entries, [nextKey(obj), '']])}>+ Add field</button>
+        onClick={() => edit((rows) => [...rows, [nextKey(Object.fromEntries(rows)), '']])}>+ Add field</button>
     </div>
   )
 }
@@ -175,21 +190,22 @@ function ArrayEditor(p: ControlProps) {
   const item = resolve(p.s.items, p.root)
   const simple = ['string', 'number', 'integer', 'enum', 'any', 'boolean'].includes(kindOf(unwrapNullable(item, p.root).schema))
   const max = p.s.maxItems ?? Infinity
+  const current = () => { const v = p.get(p.tokens); return Array.isArray(v) ? v : [] } // at save time, as in MapEditor
   return (
     <div className="array-editor" data-testid={p.tid}>
       {list.map((v, i) => (
         <div key={i} className={simple ? 'array-row' : 'array-card'}>
           <div className="array-body">
             <Field name={`${i + 1}`} schema={p.s.items} root={p.root} value={v} tokens={[...p.tokens, i]} errors={p.errors}
-              disabled={p.disabled} idPrefix={p.idPrefix} bare={simple} set={p.set} />
+              disabled={p.disabled} idPrefix={p.idPrefix} bare={simple} set={p.set} get={p.get} />
           </div>
           <button type="button" className="icon-btn" title="Remove" disabled={p.disabled}
-            onClick={() => p.onChange(list.filter((_, j) => j !== i))}>×</button>
+            onClick={() => p.onChange(current().filter((_, j) => j !== i))}>×</button>
         </div>
       ))}
       {list.length < max && (
         <button type="button" className="link" disabled={p.disabled} data-testid={`${p.tid}.add`}
-          onClick={() => p.onChange([...list, emptyValue(p.s.items, p.root)])}>+ Add {titleOf(p.name, item).toLowerCase()}</button>
+          onClick={() => p.onChange([...current(), emptyValue(p.s.items, p.root)])}>+ Add {titleOf(p.name, item).toLowerCase()}</button>
       )}
     </div>
   )

@@ -85,6 +85,13 @@ export function fromText(text: string): unknown {
 }
 
 /** A copy of `root` with the value at `path` replaced (undefined deletes it); creates missing containers. */
+/** The value at a path (["values"], ["operations", 0, "condition"]); undefined when it is not there. */
+export function getIn(root: unknown, path: (string | number)[]): unknown {
+  let v = root
+  for (const k of path) v = v && typeof v === 'object' ? (v as Record<string | number, unknown>)[k] : undefined
+  return v
+}
+
 export function setIn(root: unknown, path: (string | number)[], value: unknown): unknown {
   if (!path.length) return value
   const [head, ...rest] = path
