@@ -12,15 +12,16 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections import deque
 from dataclasses import dataclass
 from typing import Any, Awaitable, Callable
 
 import sqlalchemy as sa
-from pycrdt import Doc
+from pycrdt import Doc, merge_updates
 
 from backend.collab import protocol as p
 from backend.collab import store
-from backend.collab.convert import UnrepresentableGraph, apply_graph, check, doc_from_graph, graph_from_doc
+from backend.collab.convert import UnrepresentableGraph, apply_graph, check, doc_from_graph, graph_from_doc, roots
 from backend.db.models import Workflow
 
 log = logging.getLogger("maily.collab")
@@ -35,33 +36,53 @@ MAX_QUEUED = 2_000        # outgoing messages a client may fall behind before it
 
 
 class Connection:
-    """One socket in a room. Messages go out through a queue drained by `pump`, so a
-    broadcast never waits for a slow client."""
+    """One socket in a room. Messages go out through a buffer drained by `pump`, so a
+    broadcast never waits for a slow client; a burst goes out in one wake-up of the pump."""
 
     def __init__(self, *, read_only: bool, user_id: str = "") -> None:
         self.read_only = read_only
         self.user_id = user_id
         self.awareness_ids: set[int] = set()
         self.last_seen = time.monotonic()
-        self._queue: asyncio.Queue[bytes | tuple[int, str]] = asyncio.Queue()
+        self._out: deque[bytes] = deque()
+        self._closing: tuple[int, str] | None = None
+        self._wakeup: asyncio.Future[None] | None = None
 
     def send(self, message: bytes) -> None:
-        if self._queue.qsize() > MAX_QUEUED:
+        if self._closing is not None:
+            return
+        if len(self._out) > MAX_QUEUED:
             self.close(1013, "too far behind")
-        else:
-            self._queue.put_nowait(message)
+            return
+        self._out.append(message)
+        if self._wakeup is not None and not self._wakeup.done():
+            self._wakeup.set_result(None)
 
     def close(self, code: int, reason: str) -> None:
-        self._queue.put_nowait((code, reason))
+        """Close after nothing more: messages not sent yet are dropped (the client resyncs
+        when it reconnects)."""
+        if self._closing is None:
+            self._closing = (code, reason)
+            self._out.clear()
+            if self._wakeup is not None and not self._wakeup.done():
+                self._wakeup.set_result(None)
 
-    async def pump(self, send: Callable[[bytes], Awaitable[None]],
+    async def pump(self, send: Callable[[dict[str, Any]], Awaitable[None]],
                    close: Callable[[int, str], Awaitable[None]]) -> None:
+        """Send the buffered messages through `send`, the socket's ASGI send (the event is
+        built here: `send_bytes` would build the same dict through two more calls, for every
+        message to every client), until the connection is closed."""
+        loop = asyncio.get_running_loop()
+        out = self._out
         while True:
-            item = await self._queue.get()
-            if isinstance(item, tuple):
-                await close(*item)
+            while out and self._closing is None:
+                await send({"type": "websocket.send", "bytes": out.popleft()})
+            if self._closing is not None:
+                await close(*self._closing)
                 return
-            await send(item)
+            self._wakeup = loop.create_future()
+            await self._wakeup
+            self._wakeup = None
 
 
 @dataclass
@@ -86,6 +107,9 @@ class Room:
         self._sender: Connection | None = None
         self._flush_lock = asyncio.Lock()
         self._subscription = doc.observe(self._on_update)
+        # Workflow.graph is written again only when an update touched the graph's roots.
+        self.graph_dirty = False
+        self._graph_subscriptions = [(root, root.observe_deep(self._on_graph_change)) for root in roots(doc)]
         self._renew_server_presence()
 
     # --- document ------------------------------------------------------------------------
@@ -97,10 +121,14 @@ class Room:
         if not self.pending:
             self.pending_since = time.monotonic()
         self.pending.append(update)
-        message = p.sync_update(update)
+        message = p.sync_update(update)  # encoded once, the same bytes to everyone
+        sender = self._sender
         for conn in self.connections:
-            if conn is not self._sender:
+            if conn is not sender:
                 conn.send(message)
+
+    def _on_graph_change(self, events: Any) -> None:
+        self.graph_dirty = True
 
     def edit(self, fn: Callable[[Doc], None]) -> None:
         """A server-side edit (REST save, restore): broadcast to everyone, persisted like any other."""
@@ -206,19 +234,25 @@ class Room:
     # --- persistence ---------------------------------------------------------------------
 
     async def flush(self) -> None:
-        """Write the buffered updates and the draft JSON in one transaction. On failure the
-        batch goes back to the buffer and is retried by the next tick."""
+        """Write the buffered updates (merged into one row) and, if the graph changed, the
+        draft JSON, in one transaction. The work on the event loop is small: one merge in
+        pycrdt, the JSON only when needed, one INSERT (the database driver does the I/O off the
+        loop). On failure the batch goes back to the buffer and is retried by the next tick."""
         async with self._flush_lock:
             batch, self.pending = self.pending, []
             if not batch:
                 return
+            graph_changed, self.graph_dirty = self.graph_dirty, False
             try:
+                update = batch[0] if len(batch) == 1 else merge_updates(*batch)
+                graph = graph_from_doc(self.doc) if graph_changed else None
                 async with self.db.sessionmaker() as s, s.begin():
-                    await store.append(s, self.workflow_id, batch, graph_from_doc(self.doc))
+                    await store.append(s, self.workflow_id, update, graph)
             except BaseException:
                 self.pending[:0] = batch
+                self.graph_dirty = self.graph_dirty or graph_changed
                 raise
-            self.rows_since_compaction += len(batch)
+            self.rows_since_compaction += 1
 
     async def compact(self) -> None:
         async with self._flush_lock:
@@ -232,6 +266,8 @@ class Room:
         await self.flush()
         await self.compact()
         self.doc.unobserve(self._subscription)
+        for root, subscription in self._graph_subscriptions:
+            root.unobserve(subscription)
 
 
 def _sanitized(graph: Any) -> dict[str, Any]:

@@ -32,7 +32,7 @@ class WorkflowDoc(Base):
 
 
 class WorkflowDocUpdate(Base):
-    """One batch of updates accepted after the compacted state."""
+    """One batch of updates accepted after the compacted state (merged into one update)."""
 
     __tablename__ = "workflow_doc_updates"
 
@@ -80,10 +80,13 @@ async def set_graph(s: AsyncSession, workflow_id: str, graph: dict[str, Any]) ->
     await s.execute(sa.update(Workflow).where(Workflow.id == workflow_id).values(graph=graph, updated_at=utcnow()))
 
 
-async def append(s: AsyncSession, workflow_id: str, updates: list[bytes], graph: dict[str, Any]) -> None:
-    """Store a batch of accepted updates (one row per update) and the draft JSON they give."""
-    s.add_all([WorkflowDocUpdate(workflow_id=workflow_id, update=u) for u in updates])
-    await set_graph(s, workflow_id, graph)
+async def append(s: AsyncSession, workflow_id: str, update: bytes, graph: dict[str, Any] | None) -> None:
+    """Store a batch of accepted updates (merged into one update: one row) and, when given,
+    the draft JSON they give. A Core INSERT: no ORM unit of work on the event loop."""
+    await s.execute(sa.insert(WorkflowDocUpdate.__table__).values(workflow_id=workflow_id, update=update,
+                                                                  created_at=utcnow()))
+    if graph is not None:
+        await set_graph(s, workflow_id, graph)
 
 
 async def compact(s: AsyncSession, workflow_id: str, tenant_id: str) -> int:
