@@ -65,7 +65,9 @@ async def collab_socket(socket: WebSocket, workflow_id: str) -> None:
     except NotFound:
         return await socket.close(code=4404, reason="no such workflow")
 
-    conn = Connection(read_only=not principal.can_edit, user_id=principal.user_id)
+    # The name editors show (as the editor computes it for itself): awareness `user` is this.
+    conn = Connection(read_only=not principal.can_edit, user_id=principal.user_id,
+                      user_name=principal.name or principal.email.split("@")[0])
     pump = asyncio.create_task(conn.pump(socket.send, lambda code, reason: socket.close(code, reason)))
     try:
         room = await st.collab.join(wf.id, principal.tenant_id, conn)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import time
 from collections import deque
 from dataclasses import dataclass
@@ -39,9 +40,9 @@ class Connection:
     """One socket in a room. Messages go out through a buffer drained by `pump`, so a
     broadcast never waits for a slow client; a burst goes out in one wake-up of the pump."""
 
-    def __init__(self, *, read_only: bool, user_id: str = "") -> None:
+    def __init__(self, *, read_only: bool, user_id: str = "", user_name: str = "") -> None:
         self.read_only = read_only
-        self.user_id = user_id
+        self.user_id, self.user_name = user_id, user_name
         self.awareness_ids: set[int] = set()
         self.last_seen = time.monotonic()
         self._out: deque[bytes] = deque()
@@ -178,7 +179,8 @@ class Room:
 
     def _apply_presence(self, conn: Connection, entries: list[p.AwarenessEntry]) -> None:
         """y-protocols' rule (a newer clock wins; a null state at the same clock removes),
-        plus: nobody may set or remove a client id that another connection owns."""
+        plus: nobody may set or remove a client id that another connection owns, and a
+        state's `user` is always the connection's own (`_as_signed_in`)."""
         accepted = []
         now = time.monotonic()
         for e in entries:
@@ -192,10 +194,12 @@ class Room:
             if e.state is None:
                 del self.presence[e.client_id]
                 conn.awareness_ids.discard(e.client_id)
+                accepted.append(e)
             else:
-                self.presence[e.client_id] = _Presence(e.clock, e.state, now, conn)
+                state = _as_signed_in(e.state, conn)
+                self.presence[e.client_id] = _Presence(e.clock, state, now, conn)
                 conn.awareness_ids.add(e.client_id)
-            accepted.append(e)
+                accepted.append(p.AwarenessEntry(e.client_id, e.clock, state))
         if accepted:
             self._broadcast(p.awareness(p.encode_awareness(accepted)), but=conn)
 
@@ -268,6 +272,23 @@ class Room:
         self.doc.unobserve(self._subscription)
         for root, subscription in self._graph_subscriptions:
             root.unobserve(subscription)
+
+
+_COLOR = re.compile(r"#[0-9a-fA-F]{3,8}")
+DEFAULT_COLOR = "#64748b"
+
+
+def _as_signed_in(state: dict[str, Any], conn: Connection) -> dict[str, Any]:
+    """A person's awareness state as others see it: a `user` is always the signed-in
+    principal of the connection (id and name from the server; the colour, if a CSS hex
+    colour, from the client), so nobody can show up as someone else. A state without a
+    `user` stays without one (editors show only states with a user)."""
+    if "user" not in state:
+        return state
+    user = state["user"] if isinstance(state["user"], dict) else {}
+    color = user.get("color")
+    color = color if isinstance(color, str) and _COLOR.fullmatch(color) else DEFAULT_COLOR
+    return {**state, "user": {"id": conn.user_id, "name": conn.user_name, "color": color}}
 
 
 def _sanitized(graph: Any) -> dict[str, Any]:

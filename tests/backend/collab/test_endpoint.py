@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import secrets
 import time
 
 import pytest
@@ -11,6 +12,7 @@ from pycrdt import Doc, Map
 
 from backend.collab import store
 from backend.collab.convert import graph_from_doc
+from backend.collab.rooms import DEFAULT_COLOR
 from backend.db.session import Database
 from tests.backend.collab.yclient import YClient
 
@@ -94,20 +96,22 @@ async def test_refusals_close_after_accept(live_server, workflow, tenant_a, tena
 
 async def test_presence_of_people_in_the_room_is_sent_on_join(live_server, workflow, tenant_a):
     """Someone joining sees who is already there within a second, without asking."""
-    a = await YClient(url(live_server, workflow, tenant_a.editor), user={"id": "ann", "name": "Ann"}).connect()
+    ann, bob = tenant_a.editor, tenant_a.owner
+    a = await YClient(url(live_server, workflow, ann), user={"id": ann.user_id, "name": "Ann"}).connect()
     await asyncio.sleep(0.2)
-    b = YClient(url(live_server, workflow, tenant_a.owner), user={"id": "bob", "name": "Bøb"})
+    b = YClient(url(live_server, workflow, bob), user={"id": bob.user_id, "name": "Bøb"})
     await b.connect(wait_synced=False)
-    assert await eventually(lambda: b.people() == {"ann"}, timeout=1.0) < 1.0
-    await eventually(lambda: a.people() == {"bob"}, timeout=1.0)
+    assert await eventually(lambda: b.people() == {ann.user_id}, timeout=1.0) < 1.0
+    await eventually(lambda: a.people() == {bob.user_id}, timeout=1.0)
     await a.close(), await b.close()
 
 
 async def test_abruptly_disconnected_person_disappears_within_a_second(live_server, workflow, tenant_a):
     """A person whose TCP connection dies without a close frame leaves the others' awareness at once."""
-    a = await YClient(url(live_server, workflow, tenant_a.editor), user={"id": "ann", "name": "Ann"}).connect()
-    b = await YClient(url(live_server, workflow, tenant_a.owner), user={"id": "bob", "name": "Bob"}).connect()
-    await eventually(lambda: a.people() == {"bob"})
+    ann, bob = tenant_a.editor, tenant_a.owner
+    a = await YClient(url(live_server, workflow, ann), user={"id": ann.user_id, "name": "Ann"}).connect()
+    b = await YClient(url(live_server, workflow, bob), user={"id": bob.user_id, "name": "Bob"}).connect()
+    await eventually(lambda: a.people() == {bob.user_id})
     b.abort()
     assert await eventually(lambda: a.people() == set(), timeout=1.0) < 1.0
     await a.close(), await b._stop_tasks()
@@ -189,3 +193,44 @@ async def test_compaction_keeps_the_whole_document(live_server, workflow, tenant
     stale = await YClient(url(live_server, workflow, tenant_a.editor), doc=old).connect()
     await eventually(lambda: graph_from_doc(stale.doc) == before)
     await stale.close()
+
+
+async def _member_named(db, tenant_id: str, name: str, role: str = "editor"):
+    """A new member of the tenant with this display name, and an API token."""
+    from backend.auth import services as auth
+    from tests.backend.conftest import Member
+
+    tag = secrets.token_hex(4)
+    async with db.sessionmaker() as s, s.begin():
+        user = await auth.create_user(s, f"m-{tag}@a.test", "pw", name=name)
+        await auth.add_member(s, tenant_id, user.id, role)
+        _, token = await auth.create_api_token(s, tenant_id, user.id, "token")
+    return Member(user.id, tenant_id, f"m-{tag}@a.test", "pw", role, token)
+
+
+async def test_a_spoofed_awareness_user_is_shown_as_its_real_sender(live_server, workflow, tenant_a, db):
+    """Someone whose awareness claims to be another person is shown to everyone (already
+    there or joining later) as themselves: the server sets `user` from the signed-in account."""
+    ann = await _member_named(db, tenant_a.id, "Ann")
+    mallory = await _member_named(db, tenant_a.id, "Zoë Ærø", role="viewer")  # non-ASCII: byte lengths
+    a = await YClient(url(live_server, workflow, ann), user={"id": ann.user_id, "name": "Ann", "color": "#2563eb"}).connect()
+    watcher = await YClient(url(live_server, workflow, tenant_a.owner)).connect()
+    spoof = {"id": ann.user_id, "name": "Ann", "color": "url(javascript:alert(1))"}
+    m = await YClient(url(live_server, workflow, mallory), user=spoof).connect()
+
+    def shown(client: YClient, client_id: int) -> dict | None:
+        state = client.presence.get(client_id)
+        return state[1].get("user") if state else None
+
+    real = {"id": mallory.user_id, "name": "Zoë Ærø", "color": DEFAULT_COLOR}
+    await eventually(lambda: shown(watcher, m.client_id) is not None)
+    assert shown(watcher, m.client_id) == real and shown(a, m.client_id) == real
+    late = await YClient(url(live_server, workflow, tenant_a.owner)).connect()
+    await eventually(lambda: late.people() == {ann.user_id, mallory.user_id})
+    assert shown(late, m.client_id) == real
+    assert shown(late, a.client_id) == {"id": ann.user_id, "name": "Ann", "color": "#2563eb"}
+    # a later state change is rewritten the same way, whatever it claims
+    m.set_presence({"user": {"id": tenant_a.owner.user_id, "name": "Owner a"}, "cursor": {"x": 1, "y": 2}})
+    await eventually(lambda: (watcher.presence.get(m.client_id) or (0, {}))[1].get("cursor") == {"x": 1, "y": 2})
+    assert shown(watcher, m.client_id) == real
+    await asyncio.gather(a.close(), watcher.close(), m.close(), late.close())
