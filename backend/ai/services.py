@@ -107,12 +107,16 @@ async def get_budget(s: AsyncSession, tenant_id: str) -> BudgetOut:
                      spent_usd=spent / 1e6, calls=calls)
 
 
-async def _month_spend(s: AsyncSession, tenant_id: str, now: datetime) -> tuple[int, int]:
+def month_spend_query(tenant_id: str, now: datetime) -> sa.Select[Any]:
+    """What the ledger says the tenant's month used: (cost, calls)."""
     u = AiUsage.__table__.c
-    q = sa.select(sa.func.coalesce(sa.func.sum(u.cost_micros), 0),
-                  sa.func.count().filter(u.cached.is_(False))).where(u.tenant_id == tenant_id,
-                                                                     u.created_at >= _month_start(now))
-    spent, calls = (await s.execute(q)).one()
+    return sa.select(sa.func.coalesce(sa.func.sum(u.cost_micros), 0),
+                     sa.func.count().filter(u.cached.is_(False))).where(u.tenant_id == tenant_id,
+                                                                        u.created_at >= _month_start(now))
+
+
+async def _month_spend(s: AsyncSession, tenant_id: str, now: datetime) -> tuple[int, int]:
+    spent, calls = (await s.execute(month_spend_query(tenant_id, now))).one()
     return int(spent), int(calls)
 
 

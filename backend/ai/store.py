@@ -5,18 +5,24 @@ Budgets are enforced atomically: reserve() is ONE conditional UPDATE that adds t
 only `WHERE spent + estimate <= budget` (and calls + 1 <= quota), rolling the month over in
 the same statement; concurrent calls therefore cannot overspend on SQLite (one writer at a
 time) or PostgreSQL (the row lock makes the second UPDATE re-check the WHERE).
+
+Every tenant that calls a model has an ai_budgets row (no limits unless the owner set some):
+the first reservation creates it, starting from what the ledger says the month used, so
+afterwards "no row updated" always means "refused" and no SELECT is needed. finish() settles
+and writes the ledger row atomically. The hot statements are SQLAlchemy Core, built once,
+and each operation is one trip to the database (backend/ai/sql.py).
 """
 
 from __future__ import annotations
 
 import json
 import time
-from datetime import timedelta
 from typing import Any
 
 import sqlalchemy as sa
 
-from backend.ai.models import AiBudget, AiCacheEntry, AiCredential, AiUsage
+from backend.ai import sql
+from backend.ai.models import AiCredential
 from backend.metrics import observe_ai_usage
 from backend.crypto import DecryptError, decrypt
 from backend.db.models import Tenant, utcnow
@@ -34,8 +40,9 @@ def period_of(now: Any = None) -> str:
 
 
 class DbStore:
-    def __init__(self, db: Database, secret: str):
+    def __init__(self, db: Database, secret: str, sql_: sql.Sql | None = None):
         self.db = db
+        self.sql = sql_ or sql.Sql(db)
         self._secret = secret
         self._tiers: dict[str, tuple[float, str]] = {}
         self._creds: dict[tuple[str, str], tuple[float, Credential | None]] = {}
@@ -72,63 +79,50 @@ class DbStore:
         return cred
 
     async def reserve(self, tenant_id: str, cost_micros: int) -> bool:
-        p = period_of()
-        b = AiBudget.__table__.c
-        current_spent = sa.case((b.period == p, b.spent_micros), else_=0)
-        current_calls = sa.case((b.period == p, b.calls), else_=0)
-        stmt = (sa.update(AiBudget.__table__)
-                .where(b.tenant_id == tenant_id,
-                       sa.or_(b.monthly_budget_micros.is_(None), current_spent + cost_micros <= b.monthly_budget_micros),
-                       sa.or_(b.monthly_call_quota.is_(None), current_calls + 1 <= b.monthly_call_quota))
-                .values(spent_micros=current_spent + cost_micros, calls=current_calls + 1, period=p,
-                        updated_at=utcnow()))
-        async with self.db.sessionmaker() as s, s.begin():
-            if (await s.execute(stmt)).rowcount == 1:
-                return True
-            # No row: no budget set for this tenant, nothing to enforce.
-            exists = (await s.execute(sa.select(b.tenant_id).where(b.tenant_id == tenant_id))).first()
-            return exists is None
+        return await self.sql.run(sql.reserve, tenant_id, cost_micros, utcnow())
 
     async def settle(self, tenant_id: str, reserved_micros: int, actual_micros: int, called: bool) -> None:
-        b = AiBudget.__table__.c
-        values: dict[str, Any] = {"spent_micros": b.spent_micros - reserved_micros + actual_micros}
-        if not called:
-            values["calls"] = b.calls - 1
-        async with self.db.sessionmaker() as s, s.begin():
-            await s.execute(sa.update(AiBudget.__table__).where(b.tenant_id == tenant_id, b.period == period_of())
-                            .values(**values))
+        await self.finish(tenant_id, reserved_micros, actual_micros, called, None)
 
     async def record(self, usage: dict[str, Any]) -> None:
-        row = {**usage, "error": (usage.get("error") or None) and usage["error"][:300]}
-        async with self.db.sessionmaker() as s, s.begin():
-            await s.execute(sa.insert(AiUsage.__table__).values(**row, created_at=utcnow()))
+        await self.sql.run(sql.record, _ledger_row(usage))
         observe_ai_usage(usage)   # Prometheus counters (backend/metrics.py)
+
+    async def finish(self, tenant_id: str, reserved_micros: int, actual_micros: int, called: bool,
+                     usage: dict[str, Any] | None) -> None:
+        """Settle the reservation and write the ledger row: both or neither, one trip."""
+        await self.sql.run(sql.finish, tenant_id, reserved_micros, actual_micros, called,
+                           None if usage is None else _ledger_row(usage), utcnow())
+        if usage is not None:
+            observe_ai_usage(usage)
+
+    async def aclose(self) -> None:
+        self.sql.dispose()
+
+
+def _ledger_row(usage: dict[str, Any]) -> dict[str, Any]:
+    return {**usage, "error": (usage.get("error") or None) and usage["error"][:300], "created_at": utcnow()}
 
 
 class DbCache:
-    def __init__(self, db: Database):
+    SWEEP_EVERY_S = 60.0   # expired entries are deleted a few at a time, at most this often
+
+    def __init__(self, db: Database, sql_: sql.Sql | None = None):
         self.db = db
+        self.sql = sql_ or sql.Sql(db)
+        self._next_sweep = 0.0
 
     async def get(self, key: str) -> dict[str, Any] | None:
-        t = AiCacheEntry.__table__.c
-        async with self.db.sessionmaker() as s:
-            return (await s.execute(sa.select(t.value).where(t.key == key, t.expires_at > utcnow()))).scalar()
+        return await self.sql.run(sql.cache_get, key, utcnow())
 
     async def set(self, key: str, value: dict[str, Any], ttl_s: int) -> None:
-        expires = utcnow() + timedelta(seconds=ttl_s)
-        dialect = self.db.engine.dialect.name
-        if dialect == "postgresql":
-            from sqlalchemy.dialects.postgresql import insert
-        else:
-            from sqlalchemy.dialects.sqlite import insert
-        stmt = insert(AiCacheEntry.__table__).values(key=key, value=value, expires_at=expires)
-        stmt = stmt.on_conflict_do_update(index_elements=["key"], set_={"value": value, "expires_at": expires})
-        async with self.db.sessionmaker() as s, s.begin():
-            await s.execute(stmt)
-            # Expired entries go a few at a time, so the table never needs a sweeper job.
-            t = AiCacheEntry.__table__.c
-            old = sa.select(t.key).where(t.expires_at < utcnow()).limit(20).scalar_subquery()
-            await s.execute(sa.delete(AiCacheEntry.__table__).where(t.key.in_(old)))
+        sweep = time.monotonic() >= self._next_sweep
+        if sweep:
+            self._next_sweep = time.monotonic() + self.SWEEP_EVERY_S
+        await self.sql.run(sql.cache_set, key, value, ttl_s, utcnow(), sweep)
+
+    async def aclose(self) -> None:
+        self.sql.dispose()
 
 
 def ai_config(settings: Settings) -> AIConfig:
@@ -156,13 +150,15 @@ class DbGateway(AIGateway):
         from nodes.ai.cache import RedisCache
 
         self.db = Database(settings.resolved_database_url)
-        cache = RedisCache(settings.redis_url) if settings.redis_url else DbCache(self.db)
-        super().__init__(ai_config(settings), DbStore(self.db, secret_key(settings)), cache)
+        self.sql = sql.Sql(self.db)   # one pool of connections for the store and the cache
+        cache = RedisCache(settings.redis_url) if settings.redis_url else DbCache(self.db, self.sql)
+        super().__init__(ai_config(settings), DbStore(self.db, secret_key(settings), self.sql), cache)
 
     async def aclose(self) -> None:
-        await super().aclose()
+        await super().aclose()   # awaits the cache writes still in flight
         if hasattr(self.cache, "aclose"):
             await self.cache.aclose()
+        self.sql.dispose()
         await self.db.dispose()
 
 

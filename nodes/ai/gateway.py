@@ -1,8 +1,10 @@
 """The AI gateway: every AI node asks it to run one task, and it decides how.
 
     tier -> provider chain -> (cache | budget reservation -> call with retries) -> parse
-    and validate -> settle cost and write the ledger row; any failure moves to the next
-    provider in the chain, and past the last one to the node's deterministic baseline.
+    and validate -> settle cost and write the ledger row (one store call); any failure moves
+    to the next provider in the chain, and past the last one to the node's deterministic
+    baseline. The answer is written to the cache after the node has it (write-behind): a
+    tracked task, visible to later calls of this gateway at once, awaited by flush()/aclose().
 
 The node always gets {"result": ..., "ai": {decision, reason, provider, model, tokens...}}
 and the run always succeeds: AI is an enhancement, never a dependency. Credentials go to
@@ -87,6 +89,8 @@ class AIGateway:
         self._providers: dict[tuple[str, str, str], Provider] = {}
         self._checked: dict[str, float] = {}
         self._sleep = sleep
+        self._writes: set[asyncio.Task[None]] = set()
+        self._pending: dict[str, tuple[float, dict[str, Any]]] = {}   # key -> (expires, value) being written
 
     # --- the decision -------------------------------------------------------------------
     async def run(self, ctx: NodeContext, task: Task) -> dict[str, Any]:
@@ -111,7 +115,7 @@ class AIGateway:
                                   temperature=task.temperature, json_mode=task.json_mode)
             key = cache_key(ctx.tenant_id, provider.key, request.cache_fields())
             started = time.perf_counter()
-            hit = await self.cache.get(key)
+            hit = await self._cache_get(key)
             if hit is not None:
                 try:
                     result = task.parse(hit["text"])
@@ -127,7 +131,7 @@ class AIGateway:
                 attempts.append({"provider": kind, "model": model, "error": outcome})
                 continue
             res, result, tokens_in, tokens_out, cost = outcome
-            await self.cache.set(key, {"text": res.text, "model": res.model}, cfg.cache_ttl_s)
+            self._cache_set_behind(key, {"text": res.text, "model": res.model})
             return _ai(result, "tier" if not attempts else "fallback", tier, kind, model, tokens_in, tokens_out,
                        cost, False, attempts)
         return _baseline(task, "provider_down", tier, attempts)
@@ -142,15 +146,15 @@ class AIGateway:
             return "budget"
         breaker = self.breakers.setdefault(provider.key, Breaker(cfg.breaker_threshold, cfg.breaker_reset_s))
         if not breaker.allow():
-            await self.store.settle(ctx.tenant_id, estimate, 0, called=False)
+            await self._finish(ctx.tenant_id, estimate, 0, False, None)
             return "circuit open"
         started = time.perf_counter()
         try:
             res = await self._call(provider, request, deadline)
         except ProviderError as exc:
             breaker.failure(str(exc))
-            await self.store.settle(ctx.tenant_id, estimate, 0, called=False)
-            await self._record(ctx, task, kind, model, 0, 0, 0, False, started, str(exc))
+            await self._finish(ctx.tenant_id, estimate, 0, False,
+                               self._usage(ctx, task, kind, model, 0, 0, 0, False, started, str(exc)))
             log.warning("ai provider %s failed for %s: %s", kind, task.node_type, exc)
             return str(exc)
         latency = (time.perf_counter() - started) * 1000
@@ -158,13 +162,14 @@ class AIGateway:
         tokens_in = res.tokens_in if res.tokens_in is not None else estimate_tokens(request.system + request.prompt)
         tokens_out = res.tokens_out if res.tokens_out is not None else estimate_tokens(res.text)
         cost = cfg.prices.cost_micros(kind, model, tokens_in, tokens_out)
-        await self.store.settle(ctx.tenant_id, estimate, cost, called=True)
         try:
             result = task.parse(res.text)
         except InvalidOutput as exc:   # paid for, but unusable: recorded, then the next provider
-            await self._record(ctx, task, kind, model, tokens_in, tokens_out, cost, False, started, f"invalid output: {exc}")
+            await self._finish(ctx.tenant_id, estimate, cost, True, self._usage(
+                ctx, task, kind, model, tokens_in, tokens_out, cost, False, started, f"invalid output: {exc}"))
             return f"invalid output: {exc}"
-        await self._record(ctx, task, kind, model, tokens_in, tokens_out, cost, False, started, None)
+        await self._finish(ctx.tenant_id, estimate, cost, True,
+                           self._usage(ctx, task, kind, model, tokens_in, tokens_out, cost, False, started, None))
         return res, result, tokens_in, tokens_out, cost
 
     async def _call(self, provider: Provider, request: ChatRequest, deadline: float) -> ChatResult:
@@ -222,21 +227,70 @@ class AIGateway:
             raise _Skip(f"base URL refused: {getattr(exc, 'message', exc)}") from None
         self._checked[base_url] = time.monotonic() + 60
 
+    @staticmethod
+    def _usage(ctx: NodeContext, task: Task, kind: str, model: str, tokens_in: int, tokens_out: int,
+               cost: int, cached: bool, started: float, error: str | None) -> dict[str, Any]:
+        return {"tenant_id": ctx.tenant_id, "workflow_id": ctx.workflow_id, "run_id": ctx.run_id,
+                "node_id": ctx.node_id, "node_type": task.node_type, "provider": kind, "model": model,
+                "tokens_in": tokens_in, "tokens_out": tokens_out, "cost_micros": cost, "cached": cached,
+                "latency_ms": round((time.perf_counter() - started) * 1000, 2), "ok": error is None, "error": error}
+
     async def _record(self, ctx: NodeContext, task: Task, kind: str, model: str, tokens_in: int, tokens_out: int,
                       cost: int, cached: bool, started: float, error: str | None) -> None:
         try:
-            await self.store.record({
-                "tenant_id": ctx.tenant_id, "workflow_id": ctx.workflow_id, "run_id": ctx.run_id,
-                "node_id": ctx.node_id, "node_type": task.node_type, "provider": kind, "model": model,
-                "tokens_in": tokens_in, "tokens_out": tokens_out, "cost_micros": cost, "cached": cached,
-                "latency_ms": round((time.perf_counter() - started) * 1000, 2), "ok": error is None, "error": error})
+            await self.store.record(self._usage(ctx, task, kind, model, tokens_in, tokens_out, cost, cached,
+                                                started, error))
         except Exception:  # the ledger must not turn a good answer into a failed node
             log.exception("ai usage could not be recorded")
+
+    async def _finish(self, tenant_id: str, reserved: int, actual: int, called: bool,
+                      usage: dict[str, Any] | None) -> None:
+        """Settle the reservation and write the ledger row, together. If that fails, the
+        reservation stays held (the budget errs towards refusing) and the error is logged."""
+        try:
+            await self.store.finish(tenant_id, reserved, actual, called, usage)
+        except Exception:
+            log.exception("ai usage could not be settled and recorded")
+
+    # --- the cache, written behind ------------------------------------------------------
+    async def _cache_get(self, key: str) -> dict[str, Any] | None:
+        pending = self._pending.get(key)
+        if pending is not None and pending[0] > time.monotonic():
+            return pending[1]
+        try:
+            return await self.cache.get(key)
+        except Exception:  # a cache outage is a miss, never a failed node
+            log.exception("ai cache could not be read")
+            return None
+
+    def _cache_set_behind(self, key: str, value: dict[str, Any]) -> None:
+        """Write an answer to the cache without making the node wait. Until the write lands,
+        this gateway answers the key from memory; flush() and aclose() await the writes."""
+        ttl = self.config.cache_ttl_s
+        self._pending[key] = (time.monotonic() + ttl, value)
+        write = asyncio.create_task(self._cache_write(key, value, ttl), name="ai cache write")
+        self._writes.add(write)
+        write.add_done_callback(self._writes.discard)
+
+    async def _cache_write(self, key: str, value: dict[str, Any], ttl: int) -> None:
+        try:
+            await self.cache.set(key, value, ttl)
+        except Exception:  # a lost cache entry costs one more call later, never a node
+            log.exception("ai cache entry could not be written")
+        finally:
+            if self._pending.get(key, (0, None))[1] is value:
+                del self._pending[key]
+
+    async def flush(self) -> None:
+        """Wait for every cache write started so far."""
+        while self._writes:
+            await asyncio.gather(*list(self._writes))
 
     def health(self) -> list[dict[str, Any]]:
         return [{"provider": key, **b.health()} for key, b in sorted(self.breakers.items())]
 
     async def aclose(self) -> None:
+        await self.flush()
         for p in self._providers.values():
             await p.aclose()
         self._providers.clear()

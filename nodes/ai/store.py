@@ -1,5 +1,6 @@
 """What the gateway needs from storage: the tenant's tier and credentials, atomic budget
-reservations and the usage ledger. backend/ai/store.py implements it on the database;
+reservations and the usage ledger. After a call, finish() settles the reservation and writes
+the ledger row together (one transaction on the database). backend/ai/store.py implements it on the database;
 MemoryStore serves node tests and runs without a database (all tenants free by default)."""
 
 from __future__ import annotations
@@ -22,6 +23,9 @@ class AIStore(Protocol):
     async def reserve(self, tenant_id: str, cost_micros: int) -> bool: ...
     async def settle(self, tenant_id: str, reserved_micros: int, actual_micros: int, called: bool) -> None: ...
     async def record(self, usage: dict[str, Any]) -> None: ...
+    # settle() and record() at once (usage None: nothing to record, e.g. the circuit was open).
+    async def finish(self, tenant_id: str, reserved_micros: int, actual_micros: int, called: bool,
+                     usage: dict[str, Any] | None) -> None: ...
 
 
 @dataclass
@@ -57,3 +61,9 @@ class MemoryStore:
 
     async def record(self, usage: dict[str, Any]) -> None:
         self.usage.append(usage)
+
+    async def finish(self, tenant_id: str, reserved_micros: int, actual_micros: int, called: bool,
+                     usage: dict[str, Any] | None) -> None:
+        await self.settle(tenant_id, reserved_micros, actual_micros, called)
+        if usage is not None:
+            await self.record(usage)

@@ -1,0 +1,163 @@
+"""How the AI gateway's hot statements reach the database: one unit of work, one trip.
+
+A unit is a plain function of a SQLAlchemy Connection (Core statements, no ORM session).
+
+- SQLite (a file): a synchronous engine on the same file, with the app's PRAGMAs (WAL, busy
+  timeout), and the whole unit runs as ONE transaction in a worker thread. That is one thread
+  hop per unit, where aiosqlite makes three or four per statement (cursor, execute, fetch,
+  close, commit), and each hop costs a scheduler wake-up on a loaded machine.
+- PostgreSQL: the app's async engine (asyncpg) in AUTOCOMMIT, the unit run through run_sync:
+  a unit of one statement is one round trip, without BEGIN and COMMIT around it. Each
+  statement commits on its own, so what must be atomic has to be ONE statement (the gateway's
+  settle-and-record is a data-modifying CTE).
+- Anything else (an in-memory SQLite database): the async engine, one transaction.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime, timedelta
+from typing import Any, Callable, TypeVar
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.engine import Connection, make_url
+
+from backend.ai.models import AiBudget, AiCacheEntry, AiUsage
+from backend.ai.services import month_spend_query
+from backend.db.models import Tenant
+from backend.db.session import SQLITE_BUSY_TIMEOUT_MS, Database, _on_sqlite_connect, sqlite_path
+
+T = TypeVar("T")
+
+
+class Sql:
+    def __init__(self, db: Database):
+        self.db = db
+        self.dialect = db.engine.dialect.name
+        self._sync: sa.Engine | None = None
+        self._auto = None
+        if sqlite_path(db.url) is not None:
+            self._sync = sa.create_engine(
+                make_url(db.url).set(drivername="sqlite"), pool_size=5, max_overflow=10,
+                connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
+            event.listen(self._sync, "connect", _on_sqlite_connect)
+        elif self.dialect == "postgresql":
+            self._auto = db.engine.execution_options(isolation_level="AUTOCOMMIT")
+
+    async def run(self, unit: Callable[..., T], *args: Any) -> T:
+        if self._sync is not None:
+            return await asyncio.to_thread(self._in_thread, unit, *args)
+        if self._auto is not None:
+            async with self._auto.connect() as conn:
+                return await conn.run_sync(unit, *args)
+        async with self.db.engine.begin() as conn:
+            return await conn.run_sync(unit, *args)
+
+    def _in_thread(self, unit: Callable[..., T], *args: Any) -> T:
+        assert self._sync is not None
+        with self._sync.begin() as conn:
+            return unit(conn, *args)
+
+    def dispose(self) -> None:
+        if self._sync is not None:
+            self._sync.dispose()
+
+
+
+# --- the statements, built once with bind parameters ---------------------------------------
+_budgets, _usage, _cache = AiBudget.__table__, AiUsage.__table__, AiCacheEntry.__table__
+_b, _c = _budgets.c, _cache.c
+_NOW = sa.bindparam("p_now", type_=_b.updated_at.type)
+_PERIOD = sa.bindparam("p_period", type_=sa.String())
+_TENANT = sa.bindparam("p_tenant", type_=sa.String())
+_COST = sa.bindparam("p_cost", type_=_b.spent_micros.type)
+_SPENT = sa.case((_b.period == _PERIOD, _b.spent_micros), else_=0)
+_CALLS = sa.case((_b.period == _PERIOD, _b.calls), else_=0)
+# The estimate and one call, only if they fit; the month rolls over in the same statement.
+_RESERVE = (sa.update(_budgets)
+            .where(_b.tenant_id == _TENANT,
+                   sa.or_(_b.monthly_budget_micros.is_(None), _SPENT + _COST <= _b.monthly_budget_micros),
+                   sa.or_(_b.monthly_call_quota.is_(None), _CALLS + 1 <= _b.monthly_call_quota))
+            .values(spent_micros=_SPENT + _COST, calls=_CALLS + 1, period=_PERIOD, updated_at=_NOW))
+# Give back the estimate and charge the real cost; a call that did not happen gives its slot back.
+_DELTA = sa.bindparam("p_delta", type_=_b.spent_micros.type)
+_SETTLE = {True: (sa.update(_budgets).where(_b.tenant_id == _TENANT, _b.period == _PERIOD)
+                  .values(spent_micros=_b.spent_micros + _DELTA, updated_at=_NOW))}
+_SETTLE[False] = _SETTLE[True].values(calls=_b.calls - 1)
+# Every column explicitly, under its own parameter names (l_...): nothing else in a statement
+# may pick a ledger value up by column name.
+_LEDGER_COLUMNS = [c for c in _usage.c if c.name != "id"]
+_LEDGER = sa.insert(_usage).values({c: sa.bindparam("l_" + c.name, type_=c.type) for c in _LEDGER_COLUMNS})
+# PostgreSQL: settle and the ledger row as ONE statement (a data-modifying CTE), so that in
+# autocommit both happen or neither, in one round trip.
+_SETTLE_AND_LEDGER = {called: _LEDGER.add_cte(stmt.cte("settle")) for called, stmt in _SETTLE.items()}
+_CACHE_GET = sa.select(_c.value).where(_c.key == sa.bindparam("p_key", type_=sa.String()), _c.expires_at > _NOW)
+
+
+def _insert(conn: Connection) -> Any:
+    if conn.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    return insert
+
+
+# --- the units -----------------------------------------------------------------------------
+def reserve(conn: Connection, tenant_id: str, cost_micros: int, now: datetime) -> bool:
+    params = {"p_tenant": tenant_id, "p_cost": cost_micros, "p_period": now.strftime("%Y-%m"), "p_now": now}
+    if conn.execute(_RESERVE, params).rowcount == 1:
+        return True
+    # Refused, or the tenant's first call: create its row (once) and try again. The row has
+    # no limits and starts from the month's ledger, as put_budget does; ON CONFLICT DO
+    # NOTHING, as it may exist (limits reached) or be created concurrently. Selected from
+    # tenants, so a deleted tenant gets no row (and no call).
+    spent, calls = conn.execute(month_spend_query(tenant_id, now)).one()
+    t = Tenant.__table__.c
+    rows = sa.select(t.id, sa.literal(params["p_period"]), sa.literal(int(spent), _b.spent_micros.type),
+                     sa.literal(int(calls)), sa.literal(now, _b.updated_at.type)).where(t.id == tenant_id)
+    conn.execute(_insert(conn)(_budgets).from_select(["tenant_id", "period", "spent_micros", "calls", "updated_at"],
+                                                     rows).on_conflict_do_nothing())
+    return conn.execute(_RESERVE, params).rowcount == 1
+
+
+def ledger_params(row: dict[str, Any]) -> dict[str, Any]:
+    return {"l_" + c.name: row[c.name] if c.name in row else _default(c) for c in _LEDGER_COLUMNS}
+
+
+def _default(column: sa.Column[Any]) -> Any:
+    d = column.default
+    if d is None:
+        return None
+    return d.arg if d.is_scalar else d.arg(None)   # type: ignore[attr-defined]
+
+
+def finish(conn: Connection, tenant_id: str, reserved_micros: int, actual_micros: int, called: bool,
+           ledger_row: dict[str, Any] | None, now: datetime) -> None:
+    """Settle the reservation and write the ledger row: both or neither."""
+    settle = {"p_tenant": tenant_id, "p_period": now.strftime("%Y-%m"), "p_delta": actual_micros - reserved_micros,
+              "p_now": now}
+    if ledger_row is None:
+        conn.execute(_SETTLE[called], settle)
+    elif conn.dialect.name == "postgresql":
+        conn.execute(_SETTLE_AND_LEDGER[called], {**ledger_params(ledger_row), **settle})
+    else:   # SQLite: one transaction in one thread hop
+        conn.execute(_SETTLE[called], settle)
+        conn.execute(_LEDGER, ledger_params(ledger_row))
+
+
+def record(conn: Connection, ledger_row: dict[str, Any]) -> None:
+    conn.execute(_LEDGER, ledger_params(ledger_row))
+
+
+def cache_get(conn: Connection, key: str, now: datetime) -> dict[str, Any] | None:
+    return conn.execute(_CACHE_GET, {"p_key": key, "p_now": now}).scalar()
+
+
+def cache_set(conn: Connection, key: str, value: dict[str, Any], ttl_s: int, now: datetime, sweep: bool) -> None:
+    expires = now + timedelta(seconds=ttl_s)
+    stmt = _insert(conn)(_cache).values(key=key, value=value, expires_at=expires)
+    conn.execute(stmt.on_conflict_do_update(index_elements=["key"], set_={"value": value, "expires_at": expires}))
+    if sweep:   # expired entries go a hundred at a time, so the table never needs a sweeper job
+        old = sa.select(_c.key).where(_c.expires_at < now).limit(100).scalar_subquery()
+        conn.execute(sa.delete(_cache).where(_c.key.in_(old)))
