@@ -31,6 +31,9 @@ class Script:
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # Headers and body go out in two writes: without TCP_NODELAY the body waits for the
+    # client's delayed ACK (~40 ms per request on Linux), which drowns what bench/ai_overhead.py measures.
+    disable_nagle_algorithm = True
     server: "_Server"
 
     def log_message(self, *args: Any) -> None:
