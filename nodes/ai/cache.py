@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import time
 from typing import Any, Protocol
+
+log = logging.getLogger("maily.ai")
 
 
 def cache_key(tenant_id: str, provider_key: str, fields: dict[str, Any]) -> str:
@@ -49,15 +52,16 @@ class RedisCache:
     async def get(self, key: str) -> dict[str, Any] | None:
         try:
             raw = await self._redis.get(key)
-        except Exception:  # a cache outage must never fail a node: it is a miss
+        except Exception as exc:  # a cache outage must never fail a node: it is a miss
+            log.warning("ai cache (redis) could not be read: %s", exc)
             return None
         return json.loads(raw) if raw else None
 
     async def set(self, key: str, value: dict[str, Any], ttl_s: int) -> None:
         try:
             await self._redis.set(key, json.dumps(value), ex=max(1, ttl_s))
-        except Exception:
-            pass
+        except Exception as exc:
+            log.warning("ai cache (redis) entry could not be written: %s", exc)
 
     async def aclose(self) -> None:
         await self._redis.aclose()
