@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import secrets
 import time
+from typing import Any
 
 import pytest
 import websockets
@@ -234,3 +235,46 @@ async def test_a_spoofed_awareness_user_is_shown_as_its_real_sender(live_server,
     await eventually(lambda: (watcher.presence.get(m.client_id) or (0, {}))[1].get("cursor") == {"x": 1, "y": 2})
     assert shown(watcher, m.client_id) == real
     await asyncio.gather(a.close(), watcher.close(), m.close(), late.close())
+
+
+async def test_stored_draft_follows_an_open_room_within_two_seconds(live_server, workflow, tenant_a, db_url):
+    """While people keep editing, the database has every accepted update and the draft JSON
+    (Workflow.graph) within about a second; an edit outside the graph is stored without
+    rewriting the JSON."""
+    import sqlalchemy as sa
+
+    from backend.db.models import Workflow
+
+    db = Database(db_url)
+
+    async def stored() -> tuple[dict, Any, dict, dict]:
+        async with db.sessionmaker() as s:
+            row = (await s.execute(sa.select(Workflow.graph, Workflow.updated_at)
+                                   .where(Workflow.id == workflow["id"]))).one()
+            doc = await store.load_doc(s, workflow["id"])
+        return row.graph, row.updated_at, graph_from_doc(doc), doc.get("scratch", type=Map).to_py() or {}
+
+    async def until(check) -> tuple[dict, Any, dict, dict]:
+        deadline = time.monotonic() + 2.5
+        while not check(found := await stored()) and time.monotonic() < deadline:
+            await asyncio.sleep(0.1)
+        return found
+
+    def start_label(graph: dict) -> str:
+        return next(n for n in graph["nodes"] if n["id"] == "start")["label"]
+
+    a = await YClient(url(live_server, workflow, tenant_a.editor)).connect()
+    try:
+        for i in range(30):
+            a.edit(set_label(f"burst {i}"))
+        column, updated_at, from_rows, _ = await until(lambda f: start_label(f[0]) == "burst 29")
+        assert start_label(column) == "burst 29" and column == from_rows == graph_from_doc(a.doc)
+
+        a.edit(lambda d: d.get("scratch", type=Map).__setitem__("k", "not part of the graph"))
+        column2, updated_at2, _, scratch = await until(lambda f: f[3] == {"k": "not part of the graph"})
+        assert scratch == {"k": "not part of the graph"}
+        assert (column2, updated_at2) == (column, updated_at)  # the JSON was not written again
+        assert not a.closed.is_set()  # the room was open throughout
+    finally:
+        await db.dispose()
+        await a.close()
