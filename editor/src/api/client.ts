@@ -1,6 +1,7 @@
 // A small typed client for /api. Errors are RFC 9457 problem documents, raised as ApiError.
 import type {
-  Graph, Me, NodeType, Run, RunSummary, Validation, Version, VersionSummary, Workflow, WorkflowSummary,
+  Graph, Me, NodeType, OutboxMessage, OutboxMessageDetail, Run, RunSummary, Validation, Version, VersionSummary, Workflow,
+  WorkflowSummary,
 } from './types'
 
 export class ApiError extends Error {
@@ -64,6 +65,8 @@ export const api = {
     call<RunSummary>('POST', `/runs/${runId}/${decision}` + (nodeId ? q({ node_id: nodeId }) : ''), form),
   retryRun: (runId: string) => call<RunSummary>('POST', `/runs/${runId}/retry`),
   rerunFrom: (runId: string, fromNode: string) => call<RunSummary>('POST', `/runs/${runId}/rerun`, { from_node: fromNode }),
+  listOutbox: (limit = 200) => call<OutboxMessage[]>('GET', '/email/outbox' + q({ limit })),
+  getOutbox: (id: string) => call<OutboxMessageDetail>('GET', `/email/outbox/${id}`),
   runQueue: () => call<{ limit: number; running: RunSummary[]; queued: RunSummary[] }>('GET', '/runs/queue'),
 }
 

@@ -76,3 +76,10 @@ export interface RunEvent {
   run_id?: string; seq: number; kind: string; status: string; node_id: string | null
   iteration?: number | null; attempt?: number | null; at: string; data: Record<string, any>
 }
+
+/** Mail kept by the built-in outbox (GET /api/email/outbox); the detail adds the raw MIME message. */
+export interface OutboxMessage {
+  id: string; run_id: string | null; node_id: string | null; message_id: string; sender: string; recipient: string
+  subject: string; created_at: string
+}
+export interface OutboxMessageDetail extends OutboxMessage { raw: string }

@@ -48,6 +48,7 @@ export function WorkflowList({ me, onSignOut }: { me: Me; onSignOut: () => void 
           <div className="grow" />
           <input className="input search" placeholder="Filter" value={filter} onChange={(e) => setFilter(e.target.value)} data-testid="workflow-filter" />
           <a className="btn" href="/templates" data-testid="open-templates">Templates</a>
+          <a className="btn" href="/outbox" data-testid="open-outbox">Outbox</a>
           {canEdit && <button className="btn primary" onClick={create} data-testid="workflow-create"><Icon name="plus" /> New workflow</button>}
         </div>
         {error && <div className="problem error">{error}</div>}
