@@ -110,6 +110,11 @@ class EventBus:
     def knows(self, run_id: str) -> bool:
         return run_id in self._history
 
+    def last_seq(self, run_id: str) -> int:
+        """The seq of the run's latest event the bus keeps; 0 when it keeps none."""
+        history = self._history.get(run_id)
+        return history[-1].seq if history else 0
+
     async def subscribe(self, run_id: str, after_seq: int = 0) -> AsyncIterator[RunEvent]:
         """Events of the run with seq > after_seq: the kept history first, then live ones,
         ending after the run's terminal event."""

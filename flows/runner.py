@@ -41,7 +41,7 @@ class RunManager:
                  prefect: PrefectApi | None = None, prefect_mode: str = "auto",
                  max_concurrent_per_tenant: int = 50, remote: Any = None):
         # production mode: runs execute on workers; `remote` dispatches and follows them
-        # (backend/runs/remote.py RemoteRuns: run(run_id) -> RunOutcome, cancel(run_id))
+        # (backend/runs/remote.py RemoteRuns: run(run_id, seq_after) -> RunOutcome, cancel(run_id), pause(run_id))
         self.remote = remote
         self.sinks = sinks
         self.engine = Engine(services)
@@ -71,7 +71,7 @@ class RunManager:
         if seq_after:
             engine_kw["started"] = {"resumed": True}
         task = asyncio.get_running_loop().create_task(
-            self.remote.run(run_id) if self.remote is not None
+            self.remote.run(run_id, seq_after=seq_after) if self.remote is not None
             else self._run(plan, run_id, payload, emit, tenant_id, meta or {}, engine_kw), name=f"run:{run_id}")
         self._tasks[run_id] = task
         self._emitters[run_id] = emit
@@ -179,9 +179,12 @@ class RunManager:
 
     async def pause(self, run_id: str) -> bool:
         """Interrupt a queued or running run, ending it `paused` (completed outputs are kept in
-        its record; resuming reuses them). True when it was active."""
+        its record; resuming reuses them). True when it was active (production: when the worker
+        running it reported it paused)."""
+        if self.remote is not None:   # production: the worker running it pauses it, wherever it was started
+            return await self.remote.pause(run_id)
         emit = self._emitters.get(run_id)
-        if emit is None or run_id not in self._tasks or self.remote is not None:
+        if emit is None or run_id not in self._tasks:
             return False
         emit.pausing = True
         return await self.cancel(run_id)

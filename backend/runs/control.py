@@ -24,6 +24,7 @@ from backend.auth.schemas import Principal
 from backend.db.models import NodeRun, Run, RunEvent
 from backend.errors import Conflict, Forbidden, Unprocessable
 from backend.runs.recorder import DbRecorder
+from backend.runs.reuse import NotResumable, next_pass, retry_reuse
 from backend.runs.services import compile_or_422, get_run, node_runs
 from flows.compile import Plan, compile_graph
 from flows.runner import RunManager
@@ -36,44 +37,8 @@ _ROW_FIELDS = ("id", "run_id", "tenant_id", "node_id", "node_type", "iteration",
                "started_at", "finished_at", "input", "output", "error")
 
 
-class NotResumable(Exception):
-    def __init__(self, node_id: str):
-        super().__init__(f"node {node_id}'s output was larger than 64 KB and was recorded truncated, so it "
-                         f"cannot be reused; start the workflow again instead")
-        self.node_id = node_id
-
-
-def _truncated(value: Any) -> bool:
-    return isinstance(value, dict) and value.get("truncated") is True and "preview" in value
-
-
-def reusable_outputs(plan: Plan, rows: list[NodeRun], exclude: set[str] = frozenset()) -> dict[str, dict[str, Any]]:  # type: ignore[assignment]
-    """Outputs of the main-path nodes that succeeded, except `exclude`; raises NotResumable
-    when one of them was recorded truncated."""
-    reuse: dict[str, dict[str, Any]] = {}
-    for row in rows:
-        node = plan.nodes.get(row.node_id)
-        if (node is None or node.scope is not None or row.iteration is not None or row.status != "succeeded"
-                or row.node_id in exclude):
-            continue
-        if _truncated(row.output) or not isinstance(row.output, dict):
-            raise NotResumable(row.node_id)
-        reuse[row.node_id] = row.output
-    return reuse
-
-
-def downstream(plan: Plan, node_id: str) -> set[str]:
-    """The node and every node reachable from it (a node inside a logic.for_each counts from
-    its outermost for_each: the for_each's results depend on it)."""
-    while plan.nodes[node_id].scope is not None:
-        node_id = plan.nodes[node_id].scope  # type: ignore[assignment]
-    seen, todo = {node_id}, [node_id]
-    while todo:
-        for edge in plan.nodes[todo.pop()].outgoing:
-            if edge.target not in seen:
-                seen.add(edge.target)
-                todo.append(edge.target)
-    return seen
+def row_dicts(rows: list[NodeRun]) -> list[dict[str, Any]]:
+    return [{f: getattr(r, f) for f in _ROW_FIELDS} for r in rows]
 
 
 def _meta(run: Run) -> dict[str, Any]:
@@ -84,10 +49,10 @@ def _types(plan: Plan) -> dict[str, str]:
     return {nid: n.type.spec.type for nid, n in plan.nodes.items()}
 
 
-async def _claim(s: AsyncSession, run: Run, expected: str) -> bool:
+async def _claim(s: AsyncSession, run: Run, expected: str, **values: Any) -> bool:
     """Move the run from `expected` to queued, atomically: one decision / one resumer wins."""
     result = await s.execute(update(Run).where(Run.id == run.id, Run.status == expected)
-                             .values(status="queued").execution_options(synchronize_session=False))
+                             .values(status="queued", **values).execution_options(synchronize_session=False))
     await s.commit()
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
@@ -100,31 +65,17 @@ async def _fail(s: AsyncSession, run_id: str, message: str) -> None:
 
 
 async def continue_run(s: AsyncSession, run: Run, runner: RunManager, recorder: DbRecorder, registry: NodeRegistry,
-                       *, decisions: dict[str, dict[str, Any]] | None = None, now: datetime | None = None) -> bool:
+                       *, now: datetime | None = None) -> bool:
     """Start the next pass of a waiting or paused run that the caller has claimed (status
     queued): completed nodes are reused, waiting nodes whose time has come (or whose decision
-    is in `decisions`) give their result, the others wait again. False when not resumable."""
+    is recorded in `waiting_on`) give their result, the others wait again (reuse.next_pass).
+    False when not resumable. In production mode the worker that takes the pass computes the
+    same from the database (backend/runs/worker.py)."""
     now = now or datetime.now(timezone.utc)
-    waiting_on = list(run.waiting_on or [])
     try:
         plan = compile_graph(run.graph, registry)
-        rows = await node_runs(s, run.id)
-        reuse = reusable_outputs(plan, rows)
-        by_node = {r.node_id: r for r in rows if r.iteration is None}
-        still: dict[str, dict[str, Any]] = {}
-        for entry in waiting_on:
-            nid, row = entry["node_id"], by_node.get(entry["node_id"])
-            due = entry.get("resume_at") and datetime.fromisoformat(entry["resume_at"]) <= now
-            if decisions and nid in decisions:
-                reuse[nid] = decisions[nid]
-            elif due and row is not None and isinstance(row.output, dict):
-                if _truncated(row.output):
-                    raise NotResumable(nid)
-                reuse[nid] = row.output
-            else:
-                still[nid] = {"resume_at": entry.get("resume_at"), "reason": entry.get("reason"),
-                              "details": entry.get("details") or {},
-                              **({"output": row.output} if row is not None and row.output is not None else {})}
+        rows = row_dicts(await node_runs(s, run.id))
+        reuse, still = next_pass(plan, run.waiting_on, rows, now)
     except NotResumable as exc:
         await _fail(s, run.id, str(exc))
         return False
@@ -134,8 +85,7 @@ async def continue_run(s: AsyncSession, run: Run, runner: RunManager, recorder: 
         return False
     last = await s.scalar(select(func.max(RunEvent.seq)).where(RunEvent.run_id == run.id)) or 0
     await recorder.flush()     # the previous pass is written out before this one registers
-    recorder.register(run.id, run.tenant_id, _types(plan),
-                      existing=[{f: getattr(r, f) for f in _ROW_FIELDS} for r in rows])
+    recorder.register(run.id, run.tenant_id, _types(plan), existing=rows)
     runner.submit(plan, run.id, run.input, tenant_id=run.tenant_id, meta=_meta(run), reuse=reuse,
                   waiting=still, seq_after=last)
     return True
@@ -147,8 +97,12 @@ async def pause_run(s: AsyncSession, p: Principal, runner: RunManager, recorder:
     run = await get_run(s, p, run_id)
     if run.status not in ("queued", "running"):
         raise Conflict(f"run {run_id} is {run.status}; only a queued or running run can be paused")
+    if runner.remote is not None and run.status == "queued":
+        raise Conflict(f"run {run_id} is queued and no worker has it yet; pause it once it is running, or cancel it")
     if not await runner.pause(run_id):
-        raise Conflict(f"run {run_id} is not running in this app; cancel it or retry it instead")
+        raise Conflict(f"run {run_id} is not running in this app; cancel it or retry it instead" if runner.remote is None
+                       else f"no worker paused run {run_id} within 10 s (its worker may have died: another takes it "
+                            f"over within seconds); try again, or cancel it")
     await recorder.flush()
     await audit.record(s, p, "run.pause", "run", run_id, {"status_before": run.status})
     await s.commit()
@@ -200,13 +154,16 @@ async def decide(s: AsyncSession, p: Principal, runner: RunManager, recorder: Db
     outputs = {decision: {"decision": decision, "data": data,
                           "decided_by": {"user_id": p.user_id, "email": p.email, "name": p.name},
                           "decided_at": datetime.now(timezone.utc).isoformat()}}
-    if not await _claim(s, run, "waiting"):
+    # the decision is stored with the waiting entry: whoever runs the next pass (this app, or a
+    # worker in production mode) reads it from there
+    decided = [{**e, "decision": outputs} if e["node_id"] == entry["node_id"] else e for e in run.waiting_on or []]
+    if not await _claim(s, run, "waiting", waiting_on=decided):
         raise Conflict(f"run {run_id} was decided or resumed already")
     await audit.record(s, p, "run.approve" if decision == "approved" else "run.reject", "run", run_id,
                        {"node_id": entry["node_id"], "decision": decision})
     await s.commit()   # at once: on SQLite a pending write would hold the lock the run's recorder needs
     await s.refresh(run)
-    await continue_run(s, run, runner, recorder, registry, decisions={entry["node_id"]: outputs})
+    await continue_run(s, run, runner, recorder, registry)
     await s.refresh(run)
     return run
 
@@ -235,7 +192,7 @@ async def retry_run(s: AsyncSession, p: Principal, runner: RunManager, recorder:
         raise Conflict(f"run {run_id} is {old.status}; only a failed or cancelled run can be retried")
     plan = compile_or_422(old.graph, registry)
     try:
-        reuse = reusable_outputs(plan, await node_runs(s, old.id))
+        reuse = retry_reuse(plan, row_dicts(await node_runs(s, old.id)), None)
     except NotResumable as exc:
         raise Conflict(str(exc)) from None
     return await _start_from(s, p, runner, recorder, plan, old, reuse, None)
@@ -248,14 +205,14 @@ async def rerun_from(s: AsyncSession, p: Principal, runner: RunManager, recorder
     if old.status not in ENDED:
         raise Conflict(f"run {run_id} is {old.status}; re-run from a node once it has ended")
     plan = compile_or_422(old.graph, registry)
-    rows = await node_runs(s, old.id)
+    rows = row_dicts(await node_runs(s, old.id))
     problem = [{"field": "from_node", "pointer": "/from_node", "node_id": str(from_node)}]
     if not isinstance(from_node, str) or from_node not in plan.nodes:
         raise Unprocessable(f"node {from_node!r} is not in this run's graph", problems=problem)
-    if not any(r.node_id == from_node and r.status not in ("queued", "skipped") for r in rows):
+    if not any(r["node_id"] == from_node and r["status"] not in ("queued", "skipped") for r in rows):
         raise Unprocessable(f"node {from_node!r} never ran in run {run_id}", problems=problem)
     try:
-        reuse = reusable_outputs(plan, rows, exclude=downstream(plan, from_node))
+        reuse = retry_reuse(plan, rows, from_node)
     except NotResumable as exc:
         raise Conflict(str(exc)) from None
     return await _start_from(s, p, runner, recorder, plan, old, reuse, from_node)

@@ -38,7 +38,7 @@ except ImportError:  # pragma: no cover
 log = logging.getLogger("maily.remote")
 
 EVENTS_CHANNEL = "maily:run-events:"          # + run id: every event of the run, as JSON
-CONTROL_CHANNEL = "maily:run-control"         # {"cancel": run_id}
+CONTROL_CHANNEL = "maily:run-control"         # {"cancel": run_id} or {"pause": run_id}
 LEASE_KEY = "maily:run-lease:"                # + run id: the worker executing it (expires)
 TASK_NAME = "maily.execute_run"
 
@@ -150,7 +150,7 @@ class RemoteRuns:
                     try:
                         event = event_from_wire(message["data"])
                         self.bus.emit(event)
-                        if self.recorder is not None and event.kind.startswith("run.") and event.status in TERMINAL_RUN:
+                        if self.recorder is not None and event.kind.startswith("run.") and event.status in PASS_END:
                             # the worker recorded the rest; our recorder only wrote run.queued
                             asyncio.get_running_loop().call_later(5.0, self.recorder._runs.pop, event.run_id, None)
                     except Exception:
@@ -166,13 +166,17 @@ class RemoteRuns:
                 except Exception:
                     pass
 
-    async def run(self, run_id: str) -> RunOutcome:
-        """Dispatch the run to a worker and follow it until its terminal event.
+    async def run(self, run_id: str, seq_after: int = 0) -> RunOutcome:
+        """Dispatch the run to a worker and follow it until the end of this pass.
 
-        When Prefect cannot take it (API down), the run stays queued in the database and a
-        worker's sweep picks it up (backend/runs/worker.py): the database is the truth."""
-        events = self.bus.subscribe(run_id)
+        A resumed pass (`seq_after`: the last seq of the run's earlier passes) is written out
+        first: the worker numbers its events after this app's `run.queued`, read from the
+        database. When Prefect cannot take it (API down), the run stays queued in the database
+        and a worker's sweep picks it up (backend/runs/worker.py): the database is the truth."""
+        events = self.bus.subscribe(run_id, after_seq=seq_after)
         try:
+            if seq_after and self.recorder is not None:
+                await self.recorder.flush()
             try:
                 await enqueue(run_id)
             except Exception as exc:
@@ -186,6 +190,22 @@ class RemoteRuns:
 
     async def cancel(self, run_id: str) -> None:
         await self._redis.publish(CONTROL_CHANNEL, json.dumps({"cancel": run_id}))
+
+    async def pause(self, run_id: str, timeout_s: float = 10.0) -> bool:
+        """Ask the worker running the run to pause it; True once its pass has ended (paused, or
+        it ended otherwise meanwhile), False when no worker did within `timeout_s`."""
+        events = self.bus.subscribe(run_id, after_seq=self.bus.last_seq(run_id))
+        try:
+            async with asyncio.timeout(timeout_s):
+                await self._redis.publish(CONTROL_CHANNEL, json.dumps({"pause": run_id}))
+                async for event in events:
+                    if event.kind.startswith("run.") and event.status in PASS_END:
+                        return True
+        except TimeoutError:
+            return False
+        finally:
+            await events.aclose()
+        return False
 
     async def stop(self) -> None:
         if self._relay is not None:

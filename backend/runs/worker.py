@@ -42,11 +42,12 @@ from sqlalchemy import func, select
 
 from backend.db.models import NodeRun, Run, RunEvent as RunEventRow
 from backend.db.session import Database
+from backend.runs.reuse import NotResumable, next_pass, retry_reuse
 from backend.runs.remote import (PASS_END, CONTROL_CHANNEL, EVENTS_CHANNEL, LEASE_KEY, TASK_NAME, RetryingRecorder, db_retrying,
                                  event_to_wire)
 from flows.compile import Plan, PlanNode, compile_graph
 from flows.engine import Attempt, Emitter, Engine, RunOutcome, Services
-from flows.events import TERMINAL_RUN, RunEvent
+from flows.events import RunEvent
 from nodes.registry import NodeRegistry, default_registry
 from nodes.sdk import NodeTemporaryError
 
@@ -125,6 +126,7 @@ class RunWorker:
         self.recorder = RetryingRecorder(db)
         self.publisher = RedisPublisher(redis, self.recorder)
         self.active: dict[str, asyncio.Task[RunOutcome]] = {}
+        self._emitters: dict[str, Emitter] = {}
         self._plans: dict[str, Plan] = {}
 
     # -- one run -------------------------------------------------------------------------
@@ -137,40 +139,60 @@ class RunWorker:
             loaded = await self._load(run_id)
             if loaded is None:
                 return "gone"
-            run, node_rows, max_seq = loaded
-            if run["status"] in TERMINAL_RUN:
+            run, node_rows, (max_seq, last_kind) = loaded
+            if run["status"] in PASS_END:     # ended, or waiting / paused until the app resumes it
                 return "already-" + run["status"]
             plan = self._plan(run["graph"])
-            resumed = run["status"] == "running"
+            resumed = run["status"] == "running"     # its worker died: take it over
+            # queued with node runs: a waiting or paused run the app resumed (a decision, the
+            # resumer, POST /resume); queued without, but retry_of: a retry or re-run
+            next_pass_ = run["status"] == "queued" and bool(node_rows)
             done = [r for r in node_rows if r["status"] in ("succeeded", "reused") and r["node_id"] in plan.nodes
                     and isinstance(r["output"], dict) and not r["output"].get("truncated")]
             reuse = {(r["node_id"], r["iteration"]): r["output"] for r in done if plan.nodes[r["node_id"]].durable}
             extra: dict[str, Any] = {}
-            if resumed and _ENGINE_REUSES:   # the engine skips every main-path node that succeeded (node.reused)
-                extra["reuse"] = {r["node_id"]: r["output"] for r in done if r["iteration"] is None}
             self.recorder.register(run_id, run["tenant_id"], {nid: n.type.spec.type for nid, n in plan.nodes.items()})
             self.recorder.seed(run_id, node_rows)
             emit = Emitter(run_id, [self.recorder, self.publisher])
             emit.seq = max(max_seq, 1) + (RESUME_SEQ_GAP if resumed else 0)   # seq 1 is the app's run.queued
+            if next_pass_ and last_kind != "run.queued":
+                emit.seq += 1     # a sweep came first: leave the app's run.queued of this pass its number
+            try:
+                if resumed and _ENGINE_REUSES:   # the engine skips every main-path node that succeeded (node.reused)
+                    extra["reuse"] = {r["node_id"]: r["output"] for r in done if r["iteration"] is None}
+                elif next_pass_:                 # the same decision the app made (backend/runs/reuse.py)
+                    extra["reuse"], extra["waiting"] = next_pass(plan, run["waiting_on"], node_rows,
+                                                                 datetime.now(timezone.utc))
+                elif run["retry_of"] and run["status"] == "queued":
+                    old = await self._load(run["retry_of"])
+                    extra["reuse"] = retry_reuse(plan, old[1], run["rerun_from"]) if old is not None else {}
+            except NotResumable as exc:
+                emit("run.started")
+                emit("run.failed", error={"kind": "not_resumable", "message": str(exc)})
+                await self.recorder.flush()
+                await self.publisher.flush()
+                return "failed"
             if resumed:
                 log.warning("resuming run %s (%d durable node(s) reused)", run_id, len(reuse))
             meta = {"workflow_id": run["workflow_id"], "version": run["workflow_version"], "trigger": run["trigger"]}
             durable = _reusing(reuse, self.engine) if reuse else None
             coro = self.engine.run(plan, run_id, run["input"], emit, tenant_id=run["tenant_id"], meta=meta,
-                                   durable=durable, started={"worker": self.id, **({"resumed": True} if resumed else {})},
-                                   **extra)
+                                   durable=durable, **extra,
+                                   started={"worker": self.id, **({"resumed": True} if resumed or next_pass_ else {})})
             runner = asyncio.get_running_loop().create_task(coro, name=f"run:{run_id}")
             self.active[run_id] = runner
+            self._emitters[run_id] = emit
             keeper = asyncio.get_running_loop().create_task(self._keep_lease(key, runner, emit))
             try:
                 outcome = await runner
             except asyncio.CancelledError:
                 if asyncio.current_task().cancelling():    # this worker is stopping: the lease expires, another resumes
                     raise
-                outcome = RunOutcome("cancelled")
+                outcome = RunOutcome("paused" if emit.pausing else "cancelled")
             finally:
                 keeper.cancel()
                 self.active.pop(run_id, None)
+                self._emitters.pop(run_id, None)
             await self.recorder.flush()
             await self.publisher.flush()
             return outcome.status
@@ -192,7 +214,8 @@ class RunWorker:
                 runner.cancel()
                 return
 
-    async def _load(self, run_id: str) -> tuple[dict[str, Any], list[dict[str, Any]], int] | None:
+    async def _load(self, run_id: str) -> tuple[dict[str, Any], list[dict[str, Any]], tuple[int, str]] | None:
+        """The run's row, its node runs and its last event's (seq, kind)."""
         async for attempt in db_retrying():
             with attempt:
                 async with self.db.engine.connect() as conn:
@@ -200,8 +223,9 @@ class RunWorker:
                     if run is None:
                         return None
                     nodes = (await conn.execute(select(NodeRun.__table__).where(NodeRun.run_id == run_id))).mappings().all()
-                    max_seq = await conn.scalar(select(func.max(RunEventRow.seq)).where(RunEventRow.run_id == run_id))
-                    return dict(run), [dict(r) for r in nodes], int(max_seq or 0)
+                    last = (await conn.execute(select(RunEventRow.seq, RunEventRow.kind).where(RunEventRow.run_id == run_id)
+                                               .order_by(RunEventRow.seq.desc()).limit(1))).first()
+                    return dict(run), [dict(r) for r in nodes], (int(last[0]), last[1]) if last else (0, "")
         return None
 
     def _plan(self, graph: dict[str, Any]) -> Plan:
@@ -209,7 +233,8 @@ class RunWorker:
 
     # -- control and sweep ---------------------------------------------------------------
     async def control(self) -> None:
-        """Cancel requests from the app: the worker running the run cancels it."""
+        """Cancel and pause requests from the app: the worker running the run interrupts it
+        (pause: marked pausing, so the engine ends it `run.paused` keeping completed nodes)."""
         while True:
             pubsub = self.redis.pubsub(ignore_subscribe_messages=True)
             try:
@@ -217,9 +242,12 @@ class RunWorker:
                 async for message in pubsub.listen():
                     if message.get("type") != "message":
                         continue
-                    run_id = json.loads(message["data"]).get("cancel")
-                    runner = self.active.get(run_id)
+                    request = json.loads(message["data"])
+                    run_id = request.get("cancel") or request.get("pause")
+                    runner, emit = self.active.get(run_id), self._emitters.get(run_id)
                     if runner is not None:
+                        if "pause" in request and emit is not None:
+                            emit.pausing = True
                         runner.cancel()
             except asyncio.CancelledError:
                 raise

@@ -28,6 +28,14 @@ def side_effects(base: str, wait_s: float) -> dict:
                  [edge("start", "one"), edge("one", "wait"), edge("wait", "two")], name="side-effects")
 
 
+async def start_side_effects(client, headers, counter, wait_s: float) -> str:
+    """Start side_effects(...) and return its run id once its wait node is running."""
+    r = await client.post("/api/runs", json={"graph": side_effects(counter.url, wait_s), "input": {}}, headers=headers)
+    assert r.status_code == 202, r.text
+    await node_status(client, headers, r.json()["id"], "wait", "running")
+    return r.json()["id"]
+
+
 async def node_status(client, headers, run_id: str, node_id: str, status: str, timeout: float = 20) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -67,9 +75,7 @@ async def test_a_worker_killed_mid_run_is_replaced_and_no_side_effect_runs_twice
 async def test_dropped_database_connections_mid_run_are_survived(prod_app, workers, prod_db, tenant, counter):
     workers(1)
     h = tenant.editor.headers
-    r = await prod_app.post("/api/runs", json={"graph": side_effects(counter.url, 1.5), "input": {}}, headers=h)
-    run_id = r.json()["id"]
-    await node_status(prod_app, h, run_id, "wait", "running")
+    run_id = await start_side_effects(prod_app, h, counter, 1.5)
     dropped = await cluster.terminate_connections(prod_db)    # the app's and the worker's
     assert dropped >= 1
     await asyncio.sleep(0.3)

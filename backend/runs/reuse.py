@@ -1,0 +1,89 @@
+"""What a new pass of a run reuses: pure functions of the plan, the run's `waiting_on` and its
+recorded node runs (as dicts), shared by the app (backend/runs/control.py) and, in production
+mode, by the worker that executes the pass (backend/runs/worker.py), so both decide alike from
+what the database holds.
+
+Outputs are reused from the node runs' recorded `output`, which the engine caps at 64 KB: a
+node whose output was recorded truncated cannot be reused (NotResumable names it).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Iterable
+
+from flows.compile import Plan
+
+
+class NotResumable(Exception):
+    def __init__(self, node_id: str):
+        super().__init__(f"node {node_id}'s output was larger than 64 KB and was recorded truncated, so it "
+                         f"cannot be reused; start the workflow again instead")
+        self.node_id = node_id
+
+
+def truncated(value: Any) -> bool:
+    return isinstance(value, dict) and value.get("truncated") is True and "preview" in value
+
+
+def reusable_outputs(plan: Plan, rows: Iterable[dict[str, Any]],
+                     exclude: Iterable[str] = ()) -> dict[str, dict[str, Any]]:
+    """Outputs of the main-path nodes that succeeded, except `exclude`; raises NotResumable
+    when one of them was recorded truncated."""
+    skip = set(exclude)
+    reuse: dict[str, dict[str, Any]] = {}
+    for row in rows:
+        node = plan.nodes.get(row["node_id"])
+        if (node is None or node.scope is not None or row["iteration"] is not None or row["status"] != "succeeded"
+                or row["node_id"] in skip):
+            continue
+        if truncated(row["output"]) or not isinstance(row["output"], dict):
+            raise NotResumable(row["node_id"])
+        reuse[row["node_id"]] = row["output"]
+    return reuse
+
+
+def downstream(plan: Plan, node_id: str) -> set[str]:
+    """The node and every node reachable from it (a node inside a logic.for_each counts from
+    its outermost for_each: the for_each's results depend on it)."""
+    while plan.nodes[node_id].scope is not None:
+        node_id = plan.nodes[node_id].scope  # type: ignore[assignment]
+    seen, todo = {node_id}, [node_id]
+    while todo:
+        for edge in plan.nodes[todo.pop()].outgoing:
+            if edge.target not in seen:
+                seen.add(edge.target)
+                todo.append(edge.target)
+    return seen
+
+
+def next_pass(plan: Plan, waiting_on: list[dict[str, Any]] | None, rows: list[dict[str, Any]],
+              now: datetime) -> tuple[dict[str, dict[str, Any]], dict[str, dict[str, Any]]]:
+    """The engine's `reuse` and `waiting` for the next pass of a waiting or paused run:
+    completed main-path nodes are reused; a waiting node with a recorded decision (an approval,
+    `entry["decision"]`) gives it, one whose `resume_at` has passed gives its recorded result,
+    the others wait again. Raises NotResumable."""
+    reuse = reusable_outputs(plan, rows)
+    by_node = {r["node_id"]: r for r in rows if r["iteration"] is None}
+    still: dict[str, dict[str, Any]] = {}
+    for entry in waiting_on or ():
+        nid, row = entry["node_id"], by_node.get(entry["node_id"])
+        output = row["output"] if row is not None else None
+        due = entry.get("resume_at") and datetime.fromisoformat(entry["resume_at"]) <= now
+        if isinstance(entry.get("decision"), dict):
+            reuse[nid] = entry["decision"]
+        elif due and isinstance(output, dict):
+            if truncated(output):
+                raise NotResumable(nid)
+            reuse[nid] = output
+        else:
+            still[nid] = {"resume_at": entry.get("resume_at"), "reason": entry.get("reason"),
+                          "details": entry.get("details") or {}, **({"output": output} if output is not None else {})}
+    return reuse, still
+
+
+def retry_reuse(plan: Plan, old_rows: list[dict[str, Any]], rerun_from: str | None) -> dict[str, dict[str, Any]]:
+    """What a retry (every succeeded node) or a re-run from a node (all but it and its
+    downstream) of an old run reuses. Raises NotResumable."""
+    exclude = downstream(plan, rerun_from) if rerun_from and rerun_from in plan.nodes else set()
+    return reusable_outputs(plan, old_rows, exclude=exclude)
