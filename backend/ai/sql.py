@@ -11,6 +11,11 @@ A unit is a plain function of a SQLAlchemy Connection (Core statements, no ORM s
   statement commits on its own, so what must be atomic has to be ONE statement (the gateway's
   settle-and-record is a data-modifying CTE).
 - Anything else (an in-memory SQLite database): the async engine, one transaction.
+
+`durable=False` is for the cache only: on PostgreSQL its transaction does not wait for the WAL
+flush (synchronous_commit off, for that transaction only). A server crash can then lose the
+last entries, which costs a provider call later; never a ledger row or a budget. (SQLite in
+WAL mode with synchronous=NORMAL does not flush at commit anyway.)
 """
 
 from __future__ import annotations
@@ -45,13 +50,15 @@ class Sql:
         elif self.dialect == "postgresql":
             self._auto = db.engine.execution_options(isolation_level="AUTOCOMMIT")
 
-    async def run(self, unit: Callable[..., T], *args: Any) -> T:
+    async def run(self, unit: Callable[..., T], *args: Any, durable: bool = True) -> T:
         if self._sync is not None:
             return await asyncio.to_thread(self._in_thread, unit, *args)
-        if self._auto is not None:
+        if self._auto is not None and durable:
             async with self._auto.connect() as conn:
                 return await conn.run_sync(unit, *args)
         async with self.db.engine.begin() as conn:
+            if not durable and self.dialect == "postgresql":
+                await conn.execute(sa.text("SET LOCAL synchronous_commit TO OFF"))
             return await conn.run_sync(unit, *args)
 
     def _in_thread(self, unit: Callable[..., T], *args: Any) -> T:

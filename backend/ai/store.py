@@ -119,7 +119,7 @@ class DbCache:
         sweep = time.monotonic() >= self._next_sweep
         if sweep:
             self._next_sweep = time.monotonic() + self.SWEEP_EVERY_S
-        await self.sql.run(sql.cache_set, key, value, ttl_s, utcnow(), sweep)
+        await self.sql.run(sql.cache_set, key, value, ttl_s, utcnow(), sweep, durable=False)
 
     async def aclose(self) -> None:
         self.sql.dispose()

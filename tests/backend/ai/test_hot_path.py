@@ -193,3 +193,14 @@ async def test_an_in_memory_sqlite_database_uses_the_async_engine():
     assert sq._sync is None and sq._auto is None
     assert await sq.run(lambda conn: conn.execute(sa.text("SELECT 41 + 1")).scalar()) == 42
     await db.dispose()
+
+
+async def test_only_cache_writes_skip_waiting_for_the_wal_flush(db):
+    """On PostgreSQL the ledger and budgets commit durably; the cache's transaction does not wait."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite in WAL mode with synchronous=NORMAL never waits for a flush at commit")
+    sq = Sql(db)
+    setting = lambda conn: conn.execute(sa.text("SELECT current_setting('synchronous_commit')")).scalar()  # noqa: E731
+    assert await sq.run(setting) == "on"
+    assert await sq.run(setting, durable=False) == "off"
+    assert await sq.run(setting) == "on"   # SET LOCAL: nothing leaks into the pooled connection
