@@ -116,13 +116,16 @@ def reserve(conn: Connection, tenant_id: str, cost_micros: int, now: datetime) -
     if conn.execute(_RESERVE, params).rowcount == 1:
         return True
     # Refused, or the tenant's first call: create its row (once) and try again. The row has
-    # no limits and starts from the month's ledger, as put_budget does; ON CONFLICT DO
-    # NOTHING, as it may exist (limits reached) or be created concurrently. Selected from
-    # tenants, so a deleted tenant gets no row (and no call).
-    spent, calls = conn.execute(month_spend_query(tenant_id, now)).one()
+    # no limits and starts from the month's ledger, as put_budget does; the ledger is summed
+    # only when the row is missing (a refused call does not pay for it). ON CONFLICT DO
+    # NOTHING: it may be created concurrently. Selected from tenants, so a deleted tenant
+    # gets no row (and no call).
+    month = month_spend_query(tenant_id, now)
+    spent, calls = (month.with_only_columns(col).scalar_subquery() for col in month.selected_columns)
     t = Tenant.__table__.c
-    rows = sa.select(t.id, sa.literal(params["p_period"]), sa.literal(int(spent), _b.spent_micros.type),
-                     sa.literal(int(calls)), sa.literal(now, _b.updated_at.type)).where(t.id == tenant_id)
+    missing = ~sa.exists().where(_b.tenant_id == tenant_id)
+    rows = sa.select(t.id, sa.literal(params["p_period"]), spent, calls,
+                     sa.literal(now, _b.updated_at.type)).where(t.id == tenant_id, missing)
     conn.execute(_insert(conn)(_budgets).from_select(["tenant_id", "period", "spent_micros", "calls", "updated_at"],
                                                      rows).on_conflict_do_nothing())
     return conn.execute(_RESERVE, params).rowcount == 1
