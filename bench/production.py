@@ -1,6 +1,9 @@
 """Production mode: start latency, throughput with 1, 2 and 4 workers, 1,000 runs waiting at once.
 
-    .venv/bin/python -m bench.production [--quick]      (needs PostgreSQL and Redis; about 2 min)
+    .venv/bin/python -m bench.production [--quick] [--prefect-postgres]   (needs PostgreSQL and Redis; about 2 min)
+
+`--prefect-postgres`: the embedded Prefect server runs on a fresh PostgreSQL database
+(`prefect_bench_<random>`, dropped after) instead of SQLite, as a production Prefect server does.
 
 A fresh PostgreSQL database, Redis, the embedded Prefect server (a subprocess), `maily
 worker` subprocesses and the app in this process with MAILY_MODE=production. Baseline, in
@@ -229,8 +232,41 @@ def serve_noop() -> None:
     serve(noop_task(), limit=100)
 
 
+async def _prefect_database(drop: str | None = None) -> str:
+    """Create (or, given its URL, drop) a PostgreSQL database for the Prefect server."""
+    import secrets
+
+    import asyncpg
+    from sqlalchemy.engine import make_url
+
+    from tests.production import cluster
+
+    admin = make_url(cluster.PG_URL)
+    conn = await asyncpg.connect(host=admin.host, port=admin.port, user=admin.username, password=admin.password,
+                                 database=admin.database, timeout=10)
+    try:
+        if drop is not None:
+            await conn.execute(f'DROP DATABASE IF EXISTS "{make_url(drop).database}" WITH (FORCE)')
+            return drop
+        name = f"prefect_bench_{secrets.token_hex(4)}"
+        await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
+    return admin.set(database=name).render_as_string(hide_password=False)
+
+
 if __name__ == "__main__":
     if "--serve-noop" in sys.argv:
         serve_noop()
+    elif "--prefect-postgres" in sys.argv:
+        # read by flows.prefect_server.configure_environment (an operator's PREFECT_* wins) before
+        # Prefect is imported, and handed to the server subprocess
+        url = asyncio.run(_prefect_database())
+        os.environ["PREFECT_API_DATABASE_CONNECTION_URL"] = url
+        print(f"  (Prefect server on PostgreSQL: {url.rsplit('/', 1)[-1]})", flush=True)
+        try:
+            main(bench, __doc__ or "", [a for a in sys.argv[1:] if a != "--prefect-postgres"])
+        finally:
+            asyncio.run(_prefect_database(drop=url))
     else:
         main(bench, __doc__ or "", sys.argv[1:])
