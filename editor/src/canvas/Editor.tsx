@@ -151,7 +151,7 @@ export function Editor({ workflow, collab, catalogue, me }: { workflow: Workflow
   }, [presence.peers, runs])
 
   const changes = useFlowChanges({ ops: o, undo, updatePresence: presence.update, selected, setSelected, selectedEdges, setSelectedEdges })
-  const { localDrag, noteSize, measured } = changes
+  const { localDrag, noteSize } = changes
 
   // --- React Flow nodes and edges from the graph ----------------------------------------------
   const problemsOf = validation.byNode
@@ -167,7 +167,7 @@ export function Editor({ workflow, collab, catalogue, me }: { workflow: Workflow
       const probs = problemsOf[n.id] ?? []
       return {
         id: n.id, type: 'flow', position: pos(n.id, n.position), selected: selected.has(n.id),
-        measured: measured[n.id],
+        measured: rf.getInternalNode(n.id)?.measured, // as React Flow measured it (not part of useStableItems' comparison)
         data: {
           label: n.label ?? '', type: n.type, title: spec?.title ?? n.type, icon: spec?.icon ?? 'box', category: spec?.category ?? '',
           known: !!spec, inputs: spec?.inputs ?? [], outputs: spec?.outputs ?? [],
@@ -181,7 +181,7 @@ export function Editor({ workflow, collab, catalogue, me }: { workflow: Workflow
       }
     })
     return [...notes, ...nodes]
-  }, [graph, localDrag, presence.remoteDrag, noteSize, selected, measured, specOf, problemsOf, runs.states, remoteSel, draggedBy])
+  }, [graph, localDrag, presence.remoteDrag, noteSize, selected, specOf, problemsOf, runs.states, remoteSel, draggedBy])
   // Unchanged nodes keep their objects, so React Flow and the memo'd node components skip them.
   const rfNodes = useStableItems(allNodes)
 
@@ -259,7 +259,10 @@ export function Editor({ workflow, collab, catalogue, me }: { workflow: Workflow
     if (readOnly || !o) return
     const { autoLayout } = await import('./layout') // dagre loads on first use, not with the canvas
     const sizes: Record<string, Size> = {}
-    for (const n of rf.getNodes()) if (n.measured?.width) sizes[n.id] = { width: n.measured.width, height: n.measured.height ?? 80 }
+    for (const n of rf.getNodes()) {
+      const m = rf.getInternalNode(n.id)?.measured
+      if (m?.width) sizes[n.id] = { width: m.width, height: m.height ?? 80 }
+    }
     undo.manager?.stopCapturing()
     o.setPositions(autoLayout(graph, sizes))
     undo.manager?.stopCapturing()

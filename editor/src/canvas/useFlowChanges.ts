@@ -1,4 +1,4 @@
-// React Flow's node and edge changes -> local state, awareness and the doc: selection, measured sizes,
+// React Flow's node and edge changes -> local state, awareness and the doc: selection,
 // drags (awareness every ~40 ms, doc every ~100 ms and at the end, one undo step) and note resizing.
 import { useCallback, useRef, useState } from 'react'
 import type { EdgeChange, Node, NodeChange } from '@xyflow/react'
@@ -24,7 +24,6 @@ interface Args {
 export function useFlowChanges({ ops: o, undo, updatePresence, selected, setSelected, selectedEdges, setSelectedEdges }: Args) {
   const [localDrag, setLocalDrag] = useState<Record<string, Position> | null>(null)
   const [noteSize, setNoteSize] = useState<Record<string, Size>>({})
-  const [measured, setMeasured] = useState<Record<string, Size>>({})
   const drag = useRef<Record<string, Position>>({})
   const awarenessThrottle = useRef(makeThrottle(40)).current
   const docThrottle = useRef(makeThrottle(100)).current
@@ -32,7 +31,6 @@ export function useFlowChanges({ ops: o, undo, updatePresence, selected, setSele
   const onNodesChange = useCallback((changes: NodeChange[]) => {
     let sel: Set<string> | null = null
     let dragged = false
-    const dims: Record<string, Size> = {}
     for (const c of changes) {
       if (c.type === 'select') { sel ??= new Set(selected); if (c.selected) sel.add(c.id); else sel.delete(c.id) }
       else if (c.type === 'position' && c.position && (c.dragging || resizing.current[c.id])) { drag.current = { ...drag.current, [c.id]: c.position }; dragged = true }
@@ -45,11 +43,12 @@ export function useFlowChanges({ ops: o, undo, updatePresence, selected, setSele
           o?.updateNote(c.id.slice(NOTE.length), { width: Math.round(size.width), height: Math.round(size.height), ...(p ? { position: { x: Math.round(p.x), y: Math.round(p.y) } } : {}) })
           drag.current = {}
           setTimeout(() => { setNoteSize((s) => { const n = { ...s }; delete n[c.id]; return n }); setLocalDrag(null) }, 60)
-        } else dims[c.id] = c.dimensions
+        }
+        // Other measurements stay in React Flow's store (its internal node keeps them while our node object is
+        // unchanged; Editor reads them when it rebuilds a node): echoing them back would redraw every node again.
       }
     }
     if (sel) setSelected(sel)
-    if (Object.keys(dims).length) setMeasured((m) => ({ ...m, ...dims }))
     if (dragged) {
       setLocalDrag({ ...drag.current })
       const positions = { ...drag.current }
@@ -77,5 +76,5 @@ export function useFlowChanges({ ops: o, undo, updatePresence, selected, setSele
     if (sel) setSelectedEdges(sel)
   }, [selectedEdges])
 
-  return { localDrag, noteSize, measured, onNodesChange, onNodeDragStart, onNodeDragStop, onEdgesChange }
+  return { localDrag, noteSize, onNodesChange, onNodeDragStart, onNodeDragStop, onEdgesChange }
 }

@@ -1,11 +1,15 @@
 // Structural sharing for React Flow's nodes and edges: an item equal (as JSON) to the one drawn before keeps
 // its object, and a changed item keeps its `data` object when only its position, size or selection moved.
 // React Flow then skips unchanged nodes (adoptUserNodes compares by identity) and memo'd node components
-// skip unchanged data, so a document update, a validation result or a measurement pass touches only what changed.
+// skip unchanged data, so a document update or a validation result touches only what changed.
+// `measured` is not compared: React Flow keeps its own measurement on an unchanged node, and a rebuilt node
+// carries the latest one.
 import { useMemo, useRef } from 'react'
 import { same } from '../collab/convert'
 
-type Item = { id: string; data?: unknown }
+type Item = { id: string; data?: unknown; measured?: unknown }
+
+const sameButMeasured = (a: Item, b: Item) => same({ ...a, measured: null }, { ...b, measured: null })
 
 export function useStableItems<T extends Item>(items: T[]): T[] {
   const prev = useRef<{ list: T[]; byId: Map<string, T> }>({ list: [], byId: new Map() })
@@ -17,7 +21,7 @@ export function useStableItems<T extends Item>(items: T[]): T[] {
       const old = before.byId.get(item.id)
       let next = item
       if (old) {
-        if (same(old, item)) next = old
+        if (sameButMeasured(old, item)) next = old
         else if (item.data !== undefined && same(old.data, item.data)) next = { ...item, data: old.data }
       }
       byId.set(item.id, next)
