@@ -34,33 +34,37 @@ IDLE_TIMEOUT = 45.0       # a connection that sent nothing for this long has van
 HEARTBEAT = 10.0          # server awareness renewal; y-websocket reconnects after 30 s of silence
 COMPACT_AFTER = 500       # update rows of an open room before they are folded into the state
 MAX_QUEUED = 2_000        # outgoing messages a client may fall behind before it is dropped
+MERGE_AT_MOST = 200       # updates waiting in a row for one client that are sent as one
 
 
 class Connection:
-    """One socket in a room. Messages go out through a buffer drained by `pump`, so a
-    broadcast never waits for a slow client; a burst goes out in one wake-up of the pump."""
+    """One socket in a room. Messages go out through a buffer drained by its own task
+    (`pump`), so a broadcast never waits for a slow client. A client that fell behind gets the
+    document updates waiting in a row as one merged update: one message instead of many."""
 
     def __init__(self, *, read_only: bool, user_id: str = "", user_name: str = "") -> None:
         self.read_only = read_only
         self.user_id, self.user_name = user_id, user_name
         self.awareness_ids: set[int] = set()
         self.last_seen = time.monotonic()
-        self._out: deque[bytes] = deque()
+        # (message, the update it carries, or None for any other message)
+        self._out: deque[tuple[bytes, bytes | None]] = deque()
         self._closing: tuple[int, str] | None = None
         self._wakeup: asyncio.Future[None] | None = None
 
-    def send(self, message: bytes) -> None:
+    def send(self, message: bytes, update: bytes | None = None) -> None:
+        """Queue a message; `update`: the document update it carries, if it is a sync update."""
         if self._closing is not None:
             return
         if len(self._out) > MAX_QUEUED:
             self.close(1013, "too far behind")
             return
-        self._out.append(message)
+        self._out.append((message, update))
         if self._wakeup is not None and not self._wakeup.done():
             self._wakeup.set_result(None)
 
     def close(self, code: int, reason: str) -> None:
-        """Close after nothing more: messages not sent yet are dropped (the client resyncs
+        """Close the socket next; messages not sent yet are dropped (the client syncs again
         when it reconnects)."""
         if self._closing is None:
             self._closing = (code, reason)
@@ -68,16 +72,24 @@ class Connection:
             if self._wakeup is not None and not self._wakeup.done():
                 self._wakeup.set_result(None)
 
+    def _next(self) -> bytes:
+        message, update = self._out.popleft()
+        if update is None or not self._out or self._out[0][1] is None:
+            return message
+        updates = [update]
+        while self._out and self._out[0][1] is not None and len(updates) < MERGE_AT_MOST:
+            updates.append(self._out.popleft()[1])  # type: ignore[arg-type]
+        return p.sync_update(merge_updates(*updates))
+
     async def pump(self, send: Callable[[dict[str, Any]], Awaitable[None]],
                    close: Callable[[int, str], Awaitable[None]]) -> None:
         """Send the buffered messages through `send`, the socket's ASGI send (the event is
         built here: `send_bytes` would build the same dict through two more calls, for every
         message to every client), until the connection is closed."""
         loop = asyncio.get_running_loop()
-        out = self._out
         while True:
-            while out and self._closing is None:
-                await send({"type": "websocket.send", "bytes": out.popleft()})
+            while self._out and self._closing is None:
+                await send({"type": "websocket.send", "bytes": self._next()})
             if self._closing is not None:
                 await close(*self._closing)
                 return
@@ -126,7 +138,7 @@ class Room:
         sender = self._sender
         for conn in self.connections:
             if conn is not sender:
-                conn.send(message)
+                conn.send(message, update)
 
     def _on_graph_change(self, events: Any) -> None:
         self.graph_dirty = True

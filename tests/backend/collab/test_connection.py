@@ -1,0 +1,48 @@
+"""A connection's outgoing buffer: order kept, a backlog of updates sent as one merged update."""
+
+from __future__ import annotations
+
+import asyncio
+
+from pycrdt import Doc, Map
+
+from backend.collab import protocol as p
+from backend.collab.rooms import Connection
+
+
+async def test_a_backlog_of_updates_goes_out_merged_in_order():
+    """Updates waiting in a row reach a lagging client as one message that gives the same
+    document; other messages keep their place between them."""
+    source, updates = Doc(), []
+    source.observe(lambda e: updates.append(e.update))
+    for i in range(5):
+        source.get("m", type=Map)[f"k{i}"] = i
+    conn, sent = Connection(read_only=False), []
+
+    async def send(event: dict) -> None:
+        sent.append(event["bytes"])
+
+    async def close(code: int, reason: str) -> None:
+        sent.append(("closed", code))
+
+    presence = p.awareness(p.encode_awareness([p.AwarenessEntry(7, 1, {"cursor": None})]))
+    for u in updates[:3]:
+        conn.send(p.sync_update(u), u)
+    conn.send(presence)
+    for u in updates[3:]:
+        conn.send(p.sync_update(u), u)
+    pump = asyncio.create_task(conn.pump(send, close))
+    await asyncio.sleep(0.05)
+    assert len(sent) == 3 and sent[1] == presence
+    replica = Doc()
+    for message in (sent[0], sent[2]):
+        msg = p.decode(message)
+        assert (msg.type, msg.sub_type) == (p.SYNC, p.UPDATE)
+        replica.apply_update(msg.payload)
+    assert replica.get("m", type=Map).to_py() == {f"k{i}": i for i in range(5)}
+    conn.send(p.sync_update(updates[0]), updates[0])  # a lone update goes out as it came
+    await asyncio.sleep(0.05)
+    assert sent[3] == p.sync_update(updates[0])
+    conn.close(1001, "bye")
+    await asyncio.wait_for(pump, 1)
+    assert sent[4] == ("closed", 1001)
