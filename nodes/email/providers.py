@@ -163,10 +163,12 @@ class SmtpProvider:
     _pool: asyncio.Queue | None = field(default=None, init=False, repr=False)
     _opened: list[aiosmtplib.SMTP] = field(default_factory=list, init=False, repr=False)
     _addresses: list[IPAddress] | None = field(default=None, init=False, repr=False)
+    _resolving: asyncio.Lock = field(default_factory=asyncio.Lock, init=False, repr=False)
 
     async def _socket(self) -> socket.socket:
-        if self._addresses is None:
-            self._addresses = await self.checker(self.host, self.port, self.allowed_hosts)
+        async with self._resolving:   # pooled connections open concurrently: one lookup for all of them
+            if self._addresses is None:
+                self._addresses = await self.checker(self.host, self.port, self.allowed_hosts)
         loop, error = asyncio.get_running_loop(), None
         for ip in self._addresses:
             sock = socket.socket(socket.AF_INET6 if ip.version == 6 else socket.AF_INET, socket.SOCK_STREAM)

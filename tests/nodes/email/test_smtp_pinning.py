@@ -4,6 +4,7 @@ servers on loopback, real TLS with a throwaway CA."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime
 import ipaddress
 import ssl
@@ -33,7 +34,9 @@ class Rebinding:
 
     async def __call__(self, host: str, port: int, allowed: frozenset[str]) -> list:
         self.calls += 1
-        return [ipaddress.ip_address(self.answers[min(self.calls - 1, 1)])]
+        answer = self.answers[min(self.calls - 1, 1)]
+        await asyncio.sleep(0.01)                      # a lookup takes time: other coroutines run meanwhile
+        return [ipaddress.ip_address(answer)]
 
 
 @pytest.fixture
@@ -74,6 +77,20 @@ class TestPinnedConnection:
                 await smtp.aclose()
             assert checker.calls == 1
             assert len(good.messages) == 7 and evil.messages == []
+
+    async def test_connections_opened_at_once_share_one_lookup(self):
+        """A batch opens its pooled connections concurrently: still one check, and all of them go to the address it passed."""
+        port = _free_port()
+        with SmtpServer(port=port) as good, SmtpServer(host="127.0.0.2", port=port) as evil:
+            checker = Rebinding("127.0.0.1", "127.0.0.2")
+            smtp = SmtpProvider(host="mail.rebind.test", port=port, security="none", pool_size=4, checker=checker)
+            try:
+                await asyncio.gather(*(smtp.send(_msg(i)) for i in range(8)))
+                opened = len(smtp._opened)
+            finally:
+                await smtp.aclose()
+            assert checker.calls == 1 and opened == 4
+            assert len(good.messages) == 8 and evil.messages == []
 
     async def test_an_unresolvable_hostname_is_never_resolved_again_by_the_smtp_client(self):
         """The name only the checker knows is reachable: the client connects to the checked IP itself."""
