@@ -61,36 +61,41 @@ def tls_files(tmp_path):
     return server, client
 
 
-class TestPinnedConnection:
-    async def test_every_pooled_connection_goes_to_the_checked_address_not_a_rebound_one(self):
-        """DNS answering 127.0.0.2 after the check said 127.0.0.1 changes nothing: all mail lands on .1."""
-        port = _free_port()
-        with SmtpServer(port=port) as good, SmtpServer(host="127.0.0.2", port=port) as evil:
-            checker = Rebinding("127.0.0.1", "127.0.0.2")
-            smtp = SmtpProvider(host="mail.rebind.test", port=port, security="none", pool_size=4, checker=checker)
-            try:
-                for i in range(6):
-                    await smtp.send(_msg(i))
-                smtp._pool = None                    # drop the pool: new connections, same pinned address
-                await smtp.send(_msg(6))
-            finally:
-                await smtp.aclose()
-            assert checker.calls == 1
-            assert len(good.messages) == 7 and evil.messages == []
+@pytest.fixture
+def rebinding():
+    """Two SMTP servers on one port, 127.0.0.1 (checked) and 127.0.0.2 (what DNS says later), and a
+    provider for mail.rebind.test whose lookup answers .1 first and .2 afterwards."""
+    port = _free_port()
+    with SmtpServer(port=port) as good, SmtpServer(host="127.0.0.2", port=port) as evil:
+        checker = Rebinding("127.0.0.1", "127.0.0.2")
+        smtp = SmtpProvider(host="mail.rebind.test", port=port, security="none", pool_size=4, checker=checker)
+        yield smtp, checker, good, evil
 
-    async def test_connections_opened_at_once_share_one_lookup(self):
-        """A batch opens its pooled connections concurrently: still one check, and all of them go to the address it passed."""
-        port = _free_port()
-        with SmtpServer(port=port) as good, SmtpServer(host="127.0.0.2", port=port) as evil:
-            checker = Rebinding("127.0.0.1", "127.0.0.2")
-            smtp = SmtpProvider(host="mail.rebind.test", port=port, security="none", pool_size=4, checker=checker)
-            try:
-                await asyncio.gather(*(smtp.send(_msg(i)) for i in range(8)))
-                opened = len(smtp._opened)
-            finally:
-                await smtp.aclose()
-            assert checker.calls == 1 and opened == 4
-            assert len(good.messages) == 8 and evil.messages == []
+
+class TestPinnedConnection:
+    async def test_every_pooled_connection_goes_to_the_checked_address_not_a_rebound_one(self, rebinding):
+        """DNS answering 127.0.0.2 after the check said 127.0.0.1 changes nothing: all mail lands on .1."""
+        smtp, checker, good, evil = rebinding
+        try:
+            for i in range(6):
+                await smtp.send(_msg(i))
+            smtp._pool = None                    # drop the pool: new connections, same pinned address
+            await smtp.send(_msg(6))
+        finally:
+            await smtp.aclose()
+        assert checker.calls == 1
+        assert len(good.messages) == 7 and evil.messages == []
+
+    async def test_connections_opened_at_once_share_one_lookup(self, rebinding):
+        """A batch opens its pooled connections concurrently: one check, and all go to the address it passed."""
+        smtp, checker, good, evil = rebinding
+        try:
+            await asyncio.gather(*(smtp.send(_msg(i)) for i in range(8)))
+            opened = len(smtp._opened)
+        finally:
+            await smtp.aclose()
+        assert checker.calls == 1 and opened == 4
+        assert len(good.messages) == 8 and evil.messages == []
 
     async def test_an_unresolvable_hostname_is_never_resolved_again_by_the_smtp_client(self):
         """The name only the checker knows is reachable: the client connects to the checked IP itself."""
