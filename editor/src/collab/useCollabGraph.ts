@@ -49,6 +49,7 @@ export function useCollabGraph(workflowId: string, restGraph: Graph | null): Col
     provider.on('sync', (isSynced: boolean) => {
       if (!isSynced || synced) return
       synced = true
+      performance.mark('maily:synced') // for profiling an open (docs/editor.md)
       doc.on('update', provider._updateHandler)
       // The server seeds the room from the saved draft; if it did not, the first editor does.
       if (isEmptyDoc(doc) && restRef.current) graphToDoc(restRef.current, doc)
