@@ -131,7 +131,7 @@ async def bench(opts: Options) -> list[Summary]:
                 if hasattr(cache, "aclose"):
                     await cache.aclose()
             await provider.aclose()
-            sq.dispose()
+            await sq.aclose()
             show("AI gateway (ms)", ["store/cache", "hit p50", "hit p95", "call p50", "provider alone p50",
                                      "overhead p50"], rows)
             await db.dispose()

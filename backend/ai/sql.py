@@ -12,10 +12,16 @@ A unit is a plain function of a SQLAlchemy Connection (Core statements, no ORM s
   settle-and-record is a data-modifying CTE).
 - Anything else (an in-memory SQLite database): the async engine, one transaction.
 
-`durable=False` is for the cache only: on PostgreSQL its transaction does not wait for the WAL
-flush (synchronous_commit off, for that transaction only). A server crash can then lose the
-last entries, which costs a provider call later; never a ledger row or a budget. (SQLite in
-WAL mode with synchronous=NORMAL does not flush at commit anyway.)
+`durable=False`: on PostgreSQL the unit runs on a second small autocommit pool whose sessions
+have synchronous_commit off, so its commit does not wait for the WAL flush (one round trip, no
+fsync). WAL is flushed in order, so such a commit becomes durable with the next durable commit
+after it; a server crash loses at most the last fraction of a second of them. Used for:
+- cache entries (a lost one costs a provider call later);
+- reservations: the call's durable settle-and-ledger statement comes after its reservation and
+  flushes it; a crash before that loses the call's result as well, and the hold with it;
+- the ledger rows of cache hits (cost 0, no budget effect).
+Settles and ledger rows of real calls always wait for the flush. (SQLite in WAL mode with
+synchronous=NORMAL does not flush at commit anyway.)
 """
 
 from __future__ import annotations
@@ -27,6 +33,7 @@ from typing import Any, Callable, TypeVar
 import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from backend.ai.models import AiBudget, AiCacheEntry, AiUsage
 from backend.ai.services import month_spend_query
@@ -42,6 +49,7 @@ class Sql:
         self.dialect = db.engine.dialect.name
         self._sync: sa.Engine | None = None
         self._auto = None
+        self._lazy: AsyncEngine | None = None
         if sqlite_path(db.url) is not None:
             self._sync = sa.create_engine(
                 make_url(db.url).set(drivername="sqlite"), pool_size=5, max_overflow=10,
@@ -49,16 +57,18 @@ class Sql:
             event.listen(self._sync, "connect", _on_sqlite_connect)
         elif self.dialect == "postgresql":
             self._auto = db.engine.execution_options(isolation_level="AUTOCOMMIT")
+            self._lazy = create_async_engine(
+                db.url, isolation_level="AUTOCOMMIT", pool_size=2, max_overflow=8, pool_pre_ping=True,
+                connect_args={"server_settings": {"synchronous_commit": "off"}})
 
     async def run(self, unit: Callable[..., T], *args: Any, durable: bool = True) -> T:
         if self._sync is not None:
             return await asyncio.to_thread(self._in_thread, unit, *args)
-        if self._auto is not None and durable:
-            async with self._auto.connect() as conn:
+        engine = self._auto if durable else self._lazy
+        if engine is not None:
+            async with engine.connect() as conn:
                 return await conn.run_sync(unit, *args)
         async with self.db.engine.begin() as conn:
-            if not durable and self.dialect == "postgresql":
-                await conn.execute(sa.text("SET LOCAL synchronous_commit TO OFF"))
             return await conn.run_sync(unit, *args)
 
     def _in_thread(self, unit: Callable[..., T], *args: Any) -> T:
@@ -66,9 +76,11 @@ class Sql:
         with self._sync.begin() as conn:
             return unit(conn, *args)
 
-    def dispose(self) -> None:
+    async def aclose(self) -> None:
         if self._sync is not None:
             self._sync.dispose()
+        if self._lazy is not None:
+            await self._lazy.dispose()
 
 
 

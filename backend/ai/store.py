@@ -79,13 +79,13 @@ class DbStore:
         return cred
 
     async def reserve(self, tenant_id: str, cost_micros: int) -> bool:
-        return await self.sql.run(sql.reserve, tenant_id, cost_micros, utcnow())
+        return await self.sql.run(sql.reserve, tenant_id, cost_micros, utcnow(), durable=False)
 
     async def settle(self, tenant_id: str, reserved_micros: int, actual_micros: int, called: bool) -> None:
         await self.finish(tenant_id, reserved_micros, actual_micros, called, None)
 
     async def record(self, usage: dict[str, Any]) -> None:
-        await self.sql.run(sql.record, _ledger_row(usage))
+        await self.sql.run(sql.record, _ledger_row(usage), durable=not usage.get("cached"))
         observe_ai_usage(usage)   # Prometheus counters (backend/metrics.py)
 
     async def finish(self, tenant_id: str, reserved_micros: int, actual_micros: int, called: bool,
@@ -97,7 +97,7 @@ class DbStore:
             observe_ai_usage(usage)
 
     async def aclose(self) -> None:
-        self.sql.dispose()
+        await self.sql.aclose()
 
 
 def _ledger_row(usage: dict[str, Any]) -> dict[str, Any]:
@@ -122,7 +122,7 @@ class DbCache:
         await self.sql.run(sql.cache_set, key, value, ttl_s, utcnow(), sweep, durable=False)
 
     async def aclose(self) -> None:
-        self.sql.dispose()
+        await self.sql.aclose()
 
 
 def ai_config(settings: Settings) -> AIConfig:
@@ -158,7 +158,7 @@ class DbGateway(AIGateway):
         await super().aclose()   # awaits the cache writes still in flight
         if hasattr(self.cache, "aclose"):
             await self.cache.aclose()
-        self.sql.dispose()
+        await self.sql.aclose()
         await self.db.dispose()
 
 

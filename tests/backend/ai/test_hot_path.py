@@ -195,12 +195,20 @@ async def test_an_in_memory_sqlite_database_uses_the_async_engine():
     await db.dispose()
 
 
-async def test_only_cache_writes_skip_waiting_for_the_wal_flush(db):
-    """On PostgreSQL the ledger and budgets commit durably; the cache's transaction does not wait."""
-    if db.engine.dialect.name != "postgresql":
-        pytest.skip("SQLite in WAL mode with synchronous=NORMAL never waits for a flush at commit")
+async def test_non_durable_units_skip_the_flush_and_durable_ones_wait(db):
+    """Durable units (settles, ledger rows of real calls) wait for the flush at commit; cache
+    entries, reservations and hit rows do not: on PostgreSQL synchronous_commit is off only on
+    the second pool, on SQLite WAL with synchronous=NORMAL never flushes at commit."""
     sq = Sql(db)
-    setting = lambda conn: conn.execute(sa.text("SELECT current_setting('synchronous_commit')")).scalar()  # noqa: E731
-    assert await sq.run(setting) == "on"
-    assert await sq.run(setting, durable=False) == "off"
-    assert await sq.run(setting) == "on"   # SET LOCAL: nothing leaks into the pooled connection
+    try:
+        if db.engine.dialect.name == "postgresql":
+            setting = lambda conn: conn.execute(sa.text("SELECT current_setting('synchronous_commit')")).scalar()  # noqa: E731
+            assert await sq.run(setting) == "on"
+            assert await sq.run(setting, durable=False) == "off"
+            assert await sq.run(setting) == "on"   # the durable pool's sessions are untouched
+        else:
+            pragma = lambda name: lambda conn: conn.exec_driver_sql(f"PRAGMA {name}").scalar()  # noqa: E731
+            assert str(await sq.run(pragma("journal_mode"))).lower() == "wal"
+            assert await sq.run(pragma("synchronous")) == 1   # NORMAL
+    finally:
+        await sq.aclose()
