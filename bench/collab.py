@@ -210,6 +210,7 @@ def _client_class() -> Any:
             super().__init__(url)
             self.map = self.doc.get("bench", type=Map)
             self.seen: dict[int, float] = {}
+            self.last = 0
 
         async def connect(self, *, wait_synced: bool = True, timeout: float = 5) -> "Probe":
             # YClient.connect with the compression choice
@@ -231,8 +232,13 @@ def _client_class() -> Any:
             super()._apply(update)
             t = now()
             seq = self.map.get("s")
-            if seq is not None and int(seq) not in self.seen:
-                self.seen[int(seq)] = t
+            if seq is not None and int(seq) > self.last:
+                # Every write up to seq is applied now: one writer's updates integrate in order.
+                # A server may send a client that fell behind several writes as one merged
+                # update (ours does); each of them counts, with the time it waited.
+                for k in range(self.last + 1, int(seq) + 1):
+                    self.seen[k] = t
+                self.last = int(seq)
 
     return Probe
 
