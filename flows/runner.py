@@ -189,18 +189,21 @@ class RunManager:
         emit.pausing = True
         return await self.cancel(run_id)
 
-    async def cancel(self, run_id: str) -> bool:
-        """Cancel a queued or running run; True when it was active."""
+    async def cancel(self, run_id: str, timeout_s: float = 10.0) -> bool:
+        """Cancel a queued or running run; True when it was active (production: when the worker
+        running it, whichever app replica started it, reported it ended within `timeout_s`)."""
         task = self._tasks.get(run_id)
+        if self.remote is not None:
+            ended = await self.remote.cancel(run_id, timeout_s)
+            if task is not None and not task.done():     # stop following a run no worker reported on
+                task.cancel()
+                try:
+                    await task
+                except BaseException:
+                    pass
+            return ended
         if task is None:
             return False
-        if self.remote is not None:   # the worker running it cancels it; its run.cancelled ends our wait
-            await self.remote.cancel(run_id)
-            try:
-                await asyncio.wait_for(asyncio.shield(task), 10)
-                return True
-            except BaseException:
-                pass
         task.cancel()
         try:
             await task

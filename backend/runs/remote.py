@@ -188,16 +188,21 @@ class RemoteRuns:
             await events.aclose()
         return RunOutcome("failed", error={"kind": "bug", "message": "the run's event stream ended early"})
 
-    async def cancel(self, run_id: str) -> None:
-        await self._redis.publish(CONTROL_CHANNEL, json.dumps({"cancel": run_id}))
+    async def cancel(self, run_id: str, timeout_s: float = 10.0) -> bool:
+        """Ask the worker running the run to cancel it (any app replica may ask); True once its
+        pass has ended, False when no worker did within `timeout_s` (none has it)."""
+        return await self._ask("cancel", run_id, timeout_s)
 
     async def pause(self, run_id: str, timeout_s: float = 10.0) -> bool:
         """Ask the worker running the run to pause it; True once its pass has ended (paused, or
         it ended otherwise meanwhile), False when no worker did within `timeout_s`."""
+        return await self._ask("pause", run_id, timeout_s)
+
+    async def _ask(self, request: str, run_id: str, timeout_s: float) -> bool:
         events = self.bus.subscribe(run_id, after_seq=self.bus.last_seq(run_id))
         try:
             async with asyncio.timeout(timeout_s):
-                await self._redis.publish(CONTROL_CHANNEL, json.dumps({"pause": run_id}))
+                await self._redis.publish(CONTROL_CHANNEL, json.dumps({request: run_id}))
                 async for event in events:
                     if event.kind.startswith("run.") and event.status in PASS_END:
                         return True

@@ -105,10 +105,13 @@ async def cancel_run(s: AsyncSession, p: Principal, runner: RunManager, recorder
     if run.status in ("succeeded", "failed", "cancelled"):
         raise Conflict(f"run {run_id} has already {run.status}")
     await audit.record(s, p, "run.cancel", "run", run_id, {"status_before": run.status})
-    if await runner.cancel(run_id):
+    # production: a queued run no worker has taken answers within 2 s; a worker that takes it
+    # later finds it cancelled and skips it
+    if await runner.cancel(run_id, timeout_s=2.0 if run.status == "queued" else 10.0):
         await recorder.flush()
     else:
-        # queued or running in the database but not in this process: left over from a restart
+        # embedded: queued or running in the database but not in this process (left over from a
+        # restart); production: no worker has it
         run.status, run.finished_at = "cancelled", datetime.now(timezone.utc)
         await s.commit()
     await s.refresh(run)

@@ -3,6 +3,7 @@ execute on `maily worker` processes, reusing what the run recorded, each side ef
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime, timedelta, timezone
 
 from backend.db.models import Run
@@ -112,3 +113,32 @@ class TestRetryOnWorkers:
         run = await wait_status(prod_app, h, r.json()["id"], timeout=30)
         assert run["status"] == "succeeded", run
         assert counter.hits["/one"] == 1 and counter.hits["/two"] == 1, counter.hits
+
+
+class TestCancelFromAnyReplica:
+    async def test_a_replica_that_did_not_start_the_run_cancels_it_on_its_worker(self, prod_app, prod_db, workers,
+                                                                                 tenant, counter, tmp_path):
+        """Cancel sent to another app replica reaches the worker: the run ends cancelled and stays
+        so (the worker does not go on and overwrite it), and the call after the wait never happens."""
+        from litestar.testing import AsyncTestClient
+
+        from backend.app import create_app
+        from backend.settings import Settings
+        from tests.production import cluster
+
+        workers(1)
+        h = tenant.editor.headers
+        run_id = await start_side_effects(prod_app, h, counter, 3)
+        other = create_app(Settings(database_url=prod_db, data_dir=tmp_path / "replica2", secret_key="test-secret-key",
+                                    mode="production", redis_url=cluster.REDIS_URL, prefect="never",
+                                    prefect_at_start=False, scheduler_enabled=False))
+        async with AsyncTestClient(app=other) as replica:
+            assert (await replica.post(f"/api/runs/{run_id}/cancel", headers=tenant.viewer.headers)).status_code == 403
+            r = await replica.post(f"/api/runs/{run_id}/cancel", headers=h)
+            assert r.status_code == 202 and r.json()["status"] == "cancelled", r.text
+        await asyncio.sleep(4)                                   # past the 3 s wait the worker would have finished
+        run = (await prod_app.get(f"/api/runs/{run_id}", headers=h)).json()
+        assert run["status"] == "cancelled", run
+        assert counter.hits["/one"] == 1 and counter.hits["/two"] == 0, counter.hits
+        kinds = [e["kind"] for e in await events_of(prod_app, h, run_id)]
+        assert kinds[-1] == "run.cancelled" and "run.succeeded" not in kinds
