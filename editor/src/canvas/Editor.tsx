@@ -48,6 +48,9 @@ export function Editor({ workflow, collab, catalogue, me }: { workflow: Workflow
   const doc = collab?.doc
   const synced = !!collab?.synced
   const readOnly = !synced || me.role === 'viewer'
+  // Nodes can be grabbed and ports dragged from while live editing is on its way too (a drag before the sync
+  // changes nothing: the handlers see readOnly), so going live does not redraw every node and port.
+  const handsOn = me.role !== 'viewer' && collab?.status !== 'refused'
   const graph: Graph = collab?.graph ?? workflow.graph
   const o = useMemo(() => (doc ? makeOps(doc) : null), [doc])
   const undo = useUndo(doc)
@@ -150,7 +153,7 @@ export function Editor({ workflow, collab, catalogue, me }: { workflow: Workflow
     }
   }, [presence.peers, runs])
 
-  const changes = useFlowChanges({ ops: o, undo, updatePresence: presence.update, selected, setSelected, selectedEdges, setSelectedEdges })
+  const changes = useFlowChanges({ ops: readOnly ? null : o, undo, updatePresence: presence.update, selected, setSelected, selectedEdges, setSelectedEdges })
   const { localDrag, noteSize } = changes
 
   // --- React Flow nodes and edges from the graph ----------------------------------------------
@@ -352,7 +355,7 @@ export function Editor({ workflow, collab, catalogue, me }: { workflow: Workflow
               onConnectEnd={onConnectEnd}
               onNodeDragStart={changes.onNodeDragStart} onNodeDragStop={changes.onNodeDragStop}
               onNodeClick={onNodeClick}
-              nodesConnectable={!readOnly} nodesDraggable={!readOnly} elementsSelectable
+              nodesConnectable={handsOn} nodesDraggable={handsOn} elementsSelectable
               deleteKeyCode={null} elevateNodesOnSelect={false} multiSelectionKeyCode={MULTI_SELECT_KEYS} selectionKeyCode="Shift"
               fitView fitViewOptions={FIT_VIEW_OPTIONS} minZoom={0.1} maxZoom={2.5}
               defaultEdgeOptions={DEFAULT_EDGE_OPTIONS} proOptions={PRO_OPTIONS}

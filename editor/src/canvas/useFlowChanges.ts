@@ -33,7 +33,7 @@ export function useFlowChanges({ ops: o, undo, updatePresence, selected, setSele
     let dragged = false
     for (const c of changes) {
       if (c.type === 'select') { sel ??= new Set(selected); if (c.selected) sel.add(c.id); else sel.delete(c.id) }
-      else if (c.type === 'position' && c.position && (c.dragging || resizing.current[c.id])) { drag.current = { ...drag.current, [c.id]: c.position }; dragged = true }
+      else if (c.type === 'position' && c.position && o && (c.dragging || resizing.current[c.id])) { drag.current = { ...drag.current, [c.id]: c.position }; dragged = true }
       else if (c.type === 'dimensions' && c.dimensions) {
         if (c.id.startsWith(NOTE) && c.resizing) { resizing.current[c.id] = c.dimensions; setNoteSize((s) => ({ ...s, [c.id]: c.dimensions! })) }
         else if (c.id.startsWith(NOTE) && c.resizing === false) {

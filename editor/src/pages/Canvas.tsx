@@ -6,26 +6,12 @@ import { Editor } from '../canvas/Editor'
 import { useCollabGraph } from '../collab/useCollabGraph'
 import { TemplateBar } from '../templates/TemplateBar'
 
-/** How long a workflow that has arrived waits for its live document before it is drawn read-only. */
-const SYNC_GRACE_MS = 300
-
 export function CanvasPage({ id, me }: { id: string; me: Me }) {
   const [wf, setWf] = useState<Workflow | null>(null)
   const [catalogue, setCatalogue] = useState<NodeType[] | null>(null)
   const [error, setError] = useState<string | null>(null)
   // The live document connects at once, alongside the REST requests, not after the canvas's first render.
   const collab = useCollabGraph(id, wf?.id === id ? wf.graph : null)
-  // When the workflow arrives first, give the document a moment to arrive too: drawing the saved draft
-  // read-only and then the live document redraws every node (and makes every node draggable) twice.
-  const [waited, setWaited] = useState(false)
-  const synced = !!collab?.synced
-  const refused = collab?.status === 'refused'
-  useEffect(() => {
-    setWaited(false)
-    if (!wf || synced || refused) return
-    const t = setTimeout(() => setWaited(true), SYNC_GRACE_MS)
-    return () => clearTimeout(t)
-  }, [wf, synced, refused])
   useEffect(() => {
     setWf(null); setError(null)
     Promise.all([api.getWorkflow(id), api.nodeTypes()])
@@ -33,6 +19,6 @@ export function CanvasPage({ id, me }: { id: string; me: Me }) {
       .catch((e) => setError(e.status === 404 ? 'This workflow does not exist (or is not in your workspace).' : e.message))
   }, [id])
   if (error) return <div className="loading-screen"><div><p className="problem error">{error}</p><a href="/">Back to workflows</a></div></div>
-  if (!wf || !catalogue || !(synced || refused || waited)) return <div className="loading-screen">Loading workflow…</div>
+  if (!wf || !catalogue) return <div className="loading-screen">Loading workflow…</div>
   return <ReactFlowProvider><Editor key={wf.id} workflow={wf} collab={collab} catalogue={catalogue} me={me} /><TemplateBar workflowId={wf.id} workflowName={wf.name} me={me} /></ReactFlowProvider>
 }
