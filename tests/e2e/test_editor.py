@@ -122,9 +122,8 @@ async def set_value(page: Any, server: LiveServer, member: Member, workflow_id: 
                     key: str, value: str) -> None:
     """data.set: add one row to `values`, name it, fill its value.
 
-    The map editor rebuilds the whole map from what it last rendered (a doc change is drawn on
-    the next animation frame), so a value typed within a frame of the rename would write the
-    old key back: wait until the document has the new key first (reported as a product bug)."""
+    Waits until the document has the new key before typing the value, as a person would see it;
+    a value typed within the same frame as the rename is covered by tests/e2e/test_forms.py."""
     await select(page, node_id)
     await page.get_by_test_id("config-values.add").click()
     await page.get_by_test_id("config-values.key.0").fill(key)
