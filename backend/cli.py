@@ -144,7 +144,7 @@ def run(path: Path, input: list[str] = typer.Option([], "--input", "-i", help="k
     from flows.prefect_server import PrefectApi
     from flows.runner import RunManager
     from nodes.registry import default_registry
-    from backend.runs.plugin import node_services
+    from backend.runs.plugin import close_node_services, node_services
 
     s = _settings()
     try:
@@ -157,12 +157,14 @@ def run(path: Path, input: list[str] = typer.Option([], "--input", "-i", help="k
 
     async def go() -> Any:
         api = None if mode == "never" else PrefectApi(s.data_dir, s.mode)
-        manager = RunManager(sinks=[_Progress()], services=node_services(s), prefect=api, prefect_mode=mode)
+        services_ = node_services(s)
+        manager = RunManager(sinks=[_Progress()], services=services_, prefect=api, prefect_mode=mode)
         try:
             task = manager.submit(plan, uuid.uuid4().hex, _parse_inputs(input), meta={"trigger": "cli"})
             return await task
         finally:
             await manager.shutdown()
+            await close_node_services(services_)
 
     out.print(f"running [bold]{plan.name}[/bold] ({len(plan.nodes)} nodes)")
     outcome = asyncio.run(go())

@@ -27,6 +27,16 @@ def node_services(settings: Settings) -> Services:
     return Services(http=http, suspend_after_s=settings.suspend_after_s, extra={"ai": build_gateway(settings), **build_email_services(settings, http)})
 
 
+async def close_node_services(services_: Services) -> None:
+    """Close what node_services opened: the AI gateway (awaits its cache writes), the mailer
+    (its database engine) and the HTTP client. Every process that builds them calls this."""
+    for name in ("ai", "mailer"):
+        owner = services_.extra.get(name)
+        if owner is not None:
+            await owner.aclose()
+    await services_.http.aclose()
+
+
 async def start_runs(app: Litestar) -> None:
     settings: Settings = app.state.settings
     interrupted = 0
@@ -47,6 +57,7 @@ async def start_runs(app: Litestar) -> None:
     services_ = node_services(settings)
     app.state.ai = services_.extra["ai"]   # the API's health and credential endpoints use the same gateway
     app.state.mailer = services_.extra["mailer"]   # owns the email/certify database engine: closed at stop
+    app.state.node_services = services_
     from backend.metrics import MetricsSink
 
     app.state.runner = RunManager(sinks=[app.state.bus, app.state.recorder, MetricsSink()], services=services_,
@@ -66,9 +77,6 @@ async def stop_runs(app: Litestar) -> None:
     if runner is not None:
         await runner.shutdown()
         await app.state.recorder.stop()
-    ai = getattr(app.state, "ai", None)
-    if ai is not None:
-        await ai.aclose()
-    mailer = getattr(app.state, "mailer", None)
-    if mailer is not None:
-        await mailer.aclose()
+    node_services_ = getattr(app.state, "node_services", None)
+    if node_services_ is not None:
+        await close_node_services(node_services_)

@@ -331,7 +331,7 @@ async def serve_worker(settings: Any, *, limit: int | None = None) -> None:
     import redis.asyncio as redis
     from prefect.task_worker import serve
 
-    from backend.runs.plugin import node_services
+    from backend.runs.plugin import close_node_services, node_services
     from flows.prefect_server import configure_environment
 
     configure_environment(settings.data_dir)
@@ -342,7 +342,8 @@ async def serve_worker(settings: Any, *, limit: int | None = None) -> None:
     db = Database(settings.resolved_database_url)
     r = redis.from_url(settings.redis_url)
     await r.ping()
-    worker = RunWorker(db, r, node_services(settings), limit=limit or settings.worker_limit,
+    services_ = node_services(settings)
+    worker = RunWorker(db, r, services_, limit=limit or settings.worker_limit,
                        lease_s=settings.worker_lease_s, sweep_s=settings.worker_sweep_s,
                        queued_grace_s=settings.worker_queued_grace_s)
     _current = worker
@@ -354,6 +355,7 @@ async def serve_worker(settings: Any, *, limit: int | None = None) -> None:
         for t in background:
             t.cancel()
         await worker.recorder.stop()
+        await close_node_services(services_)
         await r.aclose()
         await db.dispose()
         _current = None
