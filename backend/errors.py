@@ -158,6 +158,11 @@ def handle_exception(request: Request[Any, Any, Any], exc: Exception) -> Respons
         if status == 413:
             detail = "the request body is larger than the limit"
         return _response(problem(status, str(detail), instance=path), exc.headers)
+    from backend.collab.convert import UnrepresentableGraph
+    if isinstance(exc, UnrepresentableGraph):   # a graph the shared document cannot hold
+        extra = {"node_id": exc.node_id} if exc.node_id else {}
+        return _response(problem(422, str(exc), instance=path, slug="unprocessable", title="Unprocessable content",
+                                 field="graph", pointer=exc.pointer, **extra))
     # Body parsing outside our read_json (Litestar's automatic `data`) can meet these.
     if isinstance(exc, (msgspec.DecodeError, UnicodeDecodeError)):
         return _response(problem(400, f"malformed JSON: {exc}", instance=path))

@@ -20,7 +20,12 @@ _MAX_SAFE_INT = 2**53
 
 
 class UnrepresentableGraph(ValueError):
-    """A graph the shared document cannot hold (elements without a unique string id)."""
+    """A graph the shared document cannot hold: elements without a unique string id, or an
+    integer beyond 2**53 (Yjs numbers are doubles, and pycrdt panics on ints past 2**63)."""
+
+    def __init__(self, message: str, pointer: str = "", node_id: str | None = None):
+        super().__init__(message)
+        self.pointer, self.node_id = pointer, node_id
 
 
 def roots(doc: Doc) -> tuple[Map, Map, Map, Map]:
@@ -73,6 +78,37 @@ def check(graph: Any) -> None:
         raise UnrepresentableGraph("a graph is a JSON object")
     for key in LISTS:
         _by_id(graph, key)
+    _check_integers(graph)
+
+
+def _check_integers(graph: dict[str, Any]) -> None:
+    """Refuse integers the document (and the browser) cannot hold exactly; iterative."""
+    stack: list[tuple[Any, tuple[Any, ...]]] = [(graph, ())]
+    while stack:
+        value, path = stack.pop()
+        if isinstance(value, int) and not isinstance(value, bool) and abs(value) > _MAX_SAFE_INT:
+            node_id = None
+            if len(path) > 1 and path[0] == "nodes" and isinstance(graph["nodes"][path[1]], dict):
+                node_id = graph["nodes"][path[1]].get("id")
+            pointer = "/" + "/".join(str(p).replace("~", "~0").replace("/", "~1") for p in path)
+            where = f"node {node_id!r}, " if node_id else ""
+            raise UnrepresentableGraph(f"{where}{pointer}: the integer {value} is beyond ±2^53, which the editor "
+                                       "cannot hold exactly; write it as a string", pointer, node_id)
+        if isinstance(value, dict):
+            stack.extend((v, path + (k,)) for k, v in value.items())
+        elif isinstance(value, list):
+            stack.extend((v, path + (i,)) for i, v in enumerate(value))
+
+
+def integers_as_strings(value: Any) -> Any:
+    """A copy with integers beyond ±2**53 written as strings: a legacy draft keeps its data."""
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) > _MAX_SAFE_INT:
+        return str(value)
+    if isinstance(value, dict):
+        return {k: integers_as_strings(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [integers_as_strings(v) for v in value]
+    return value
 
 
 def _plain(value: Any) -> Any:

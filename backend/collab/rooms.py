@@ -22,7 +22,8 @@ from pycrdt import Doc, merge_updates
 
 from backend.collab import protocol as p
 from backend.collab import store
-from backend.collab.convert import UnrepresentableGraph, apply_graph, check, doc_from_graph, graph_from_doc, roots
+from backend.collab.convert import (UnrepresentableGraph, apply_graph, check, doc_from_graph, graph_from_doc,
+                                    integers_as_strings, roots)
 from backend.db.models import Workflow
 
 log = logging.getLogger("maily.collab")
@@ -311,7 +312,7 @@ def _sanitized(graph: Any) -> dict[str, Any]:
         items = graph.get(key) if isinstance(graph.get(key), list) else []
         graph[key] = [i for i in items if isinstance(i, dict) and isinstance(i.get("id"), str) and i["id"]
                       and not (i["id"] in seen or seen.add(i["id"]))]
-    return graph
+    return integers_as_strings(graph)
 
 
 class RoomManager:

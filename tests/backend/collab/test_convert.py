@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pycrdt import Doc, Map
 
-from backend.collab.convert import UnrepresentableGraph, apply_graph, doc_from_graph, graph_from_doc
+from backend.collab.convert import UnrepresentableGraph, apply_graph, doc_from_graph, graph_from_doc, integers_as_strings
 from backend.seed import welcome_graph
 
 ident = st.from_regex(r"[A-Za-z_][A-Za-z0-9_-]{0,8}", fullmatch=True)
@@ -120,3 +120,20 @@ def test_integral_numbers_come_back_as_ints_and_booleans_stay_booleans():
     g["nodes"][0]["config"]["b"] = 1
     apply_graph(doc, g)
     assert graph_from_doc(doc)["nodes"][0]["config"]["b"] == 1 and graph_from_doc(doc)["nodes"][0]["config"]["b"] is not True
+
+
+def test_integers_beyond_2_53_are_refused_with_their_node_and_pointer():
+    """Yjs numbers are doubles and pycrdt panics on ints past 2**63: such a graph is refused before any edit."""
+    g = {"nodes": [{"id": "a", "type": "t", "config": {"ok": 2**53, "list": [1, -(2**63)]}}]}
+    with pytest.raises(UnrepresentableGraph) as info:
+        apply_graph(Doc(), g)
+    assert (info.value.node_id, info.value.pointer) == ("a", "/nodes/0/config/list/1")
+
+
+def test_a_legacy_draft_keeps_its_huge_integers_as_strings():
+    """integers_as_strings (used when a stored draft cannot be held as is) loses no data."""
+    g = {"nodes": [{"id": "a", "config": {"n": 2**70, "flag": True, "small": 7}}]}
+    out = integers_as_strings(g)
+    assert out["nodes"][0]["config"] == {"n": str(2**70), "flag": True, "small": 7}
+    doc = doc_from_graph(out)
+    assert graph_from_doc(doc)["nodes"][0]["config"]["n"] == str(2**70)

@@ -112,3 +112,18 @@ async def test_a_draft_run_right_after_an_edit_runs_the_documents_graph(live_ser
     run = await wait_for_end(http, h, r.json()["id"])
     assert run["output"]["done"]["tier"] == "platinum", run
     await a.close()
+
+
+async def test_an_integer_the_document_cannot_hold_is_a_422_naming_node_and_field(http, workflow, tenant_a):
+    """A REST save with an integer beyond 2**53 (pycrdt panics past 2**63) is refused with the
+    node id and pointer, and the draft stays as it was."""
+    h = tenant_a.editor.headers
+    before = (await http.get(f"/api/workflows/{workflow['id']}", headers=h)).json()["graph"]
+    changed = welcome_graph()
+    node(changed, "start")["config"] = {"huge": 2**64}
+    r = await http.put(f"/api/workflows/{workflow['id']}", json={"graph": changed}, headers=h)
+    assert r.status_code == 422 and r.headers["content-type"].startswith("application/problem+json"), r.text
+    problem = r.json()
+    i = next(i for i, n in enumerate(changed["nodes"]) if n["id"] == "start")
+    assert (problem["node_id"], problem["pointer"], problem["field"]) == ("start", f"/nodes/{i}/config/huge", "graph")
+    assert (await http.get(f"/api/workflows/{workflow['id']}", headers=h)).json()["graph"] == before
