@@ -12,6 +12,7 @@ from typing import Any, Awaitable, Callable
 
 import httpx
 import pytest
+from playwright.async_api import TimeoutError as PlaywrightTimeoutError
 
 from backend.seed import welcome_graph
 from tests.backend.conftest import Member, TenantFixture
@@ -108,8 +109,16 @@ async def drag_node(page: Any, node_id: str, dx: float, dy: float) -> None:
 
 
 async def select(page: Any, node_id: str) -> None:
-    """Click a node so that its side panel shows it."""
-    await page.get_by_test_id(f"node-{node_id}").click()
+    """Click a node so that its side panel shows it. A node the view has moved under the top bar
+    (the canvas fits its view when a co-editor's first nodes arrive) is brought back with
+    zoom-to-fit first, as a person would."""
+    node = page.get_by_test_id(f"node-{node_id}")
+    try:
+        await node.click(timeout=3000)
+    except PlaywrightTimeoutError:
+        await page.get_by_test_id("zoom-fit").click()
+        await page.wait_for_timeout(400)   # the fit animates for 300 ms
+        await node.click()
     await page.get_by_test_id("side-panel").wait_for()
 
 
