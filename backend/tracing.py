@@ -101,7 +101,8 @@ def observe_middleware(app: ASGIApp) -> ASGIApp:
                 if ws_kind:
                     WEBSOCKETS.labels(ws_kind).inc()
                 try:
-                    await app(scope, receive, send_wrapper)
+                    # A WebSocket's messages go straight out: one wrapper less per co-editing message.
+                    await app(scope, receive, send_wrapper if kind == "http" else send)
                 finally:
                     if ws_kind:
                         WEBSOCKETS.labels(ws_kind).dec()
