@@ -12,6 +12,8 @@ from typing import Any
 
 from pycrdt import Doc, Map
 
+from flows.validate import pointer
+
 LISTS = ("nodes", "edges", "notes")
 # Node and note fields in the order graph JSON lists them; other keys follow, sorted.
 _NODE_ORDER = ("id", "type", "type_version", "position", "label", "config")
@@ -90,10 +92,9 @@ def _check_integers(graph: dict[str, Any]) -> None:
             node_id = None
             if len(path) > 1 and path[0] == "nodes" and isinstance(graph["nodes"][path[1]], dict):
                 node_id = graph["nodes"][path[1]].get("id")
-            pointer = "/" + "/".join(str(p).replace("~", "~0").replace("/", "~1") for p in path)
-            where = f"node {node_id!r}, " if node_id else ""
-            raise UnrepresentableGraph(f"{where}{pointer}: the integer {value} is beyond ±2^53, which the editor "
-                                       "cannot hold exactly; write it as a string", pointer, node_id)
+            at, where = pointer(*path), f"node {node_id!r}, " if node_id else ""
+            raise UnrepresentableGraph(f"{where}{at}: the integer {value} is beyond ±2^53, which the editor cannot "
+                                       "hold exactly; write it as a string", at, node_id)
         if isinstance(value, dict):
             stack.extend((v, path + (k,)) for k, v in value.items())
         elif isinstance(value, list):

@@ -23,6 +23,7 @@ from backend.templates.schemas import ImportIn, SaveAsTemplateIn, TemplateUpdate
 from backend.workflows import services as workflows
 from backend.workflows.diff import diff_graphs, is_empty
 from backend.workflows.schemas import WorkflowCreateIn
+from flows.validate import pointer
 from templates.format import FORMAT_VERSION, TemplateError, TemplateFile, instantiate, parse_template, substitute, validate_params
 from templates.gallery import builtin_templates
 from templates.merge import merge_graphs
@@ -308,7 +309,7 @@ async def merge_update(s: AsyncSession, p: Principal, registry: Any, workflow_id
     if stale:
         raise Conflict(f"no conflict at {stale[0]} any more: the draft or the template changed since the update "
                        "was shown; look at the update again and choose anew", field="choices",
-                       pointer="/choices/" + stale[0].replace("~", "~0").replace("/", "~1"), code="stale_choice",
+                       pointer=pointer("choices", stale[0]), code="stale_choice",
                        stale=stale)
     changed = not is_empty(diff_graphs(draft, merged))
     # The shared document first, before this session writes (see workflows.services.update_workflow).
