@@ -81,9 +81,6 @@ class DbStore:
     async def reserve(self, tenant_id: str, cost_micros: int) -> bool:
         return await self.sql.run(sql.reserve, tenant_id, cost_micros, utcnow(), durable=False)
 
-    async def settle(self, tenant_id: str, reserved_micros: int, actual_micros: int, called: bool) -> None:
-        await self.finish(tenant_id, reserved_micros, actual_micros, called, None)
-
     async def record(self, usage: dict[str, Any]) -> None:
         await self.sql.run(sql.record, _ledger_row(usage), durable=not usage.get("cached"))
         observe_ai_usage(usage)   # Prometheus counters (backend/metrics.py)
