@@ -38,7 +38,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from backend.ai.models import AiBudget, AiCacheEntry, AiUsage
 from backend.ai.services import month_spend_query
 from backend.db.models import Tenant
-from backend.db.session import SQLITE_BUSY_TIMEOUT_MS, Database, _on_sqlite_connect, sqlite_path
+from backend.db.session import SQLITE_BUSY_TIMEOUT_MS, Database, _on_sqlite_connect, dialect_insert, sqlite_path
 
 T = TypeVar("T")
 
@@ -114,14 +114,6 @@ _SETTLE_AND_LEDGER = {called: _LEDGER.add_cte(stmt.cte("settle")) for called, st
 _CACHE_GET = sa.select(_c.value).where(_c.key == sa.bindparam("p_key", type_=sa.String()), _c.expires_at > _NOW)
 
 
-def _insert(conn: Connection) -> Any:
-    if conn.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    return insert
-
-
 # --- the units -----------------------------------------------------------------------------
 def reserve(conn: Connection, tenant_id: str, cost_micros: int, now: datetime) -> bool:
     params = {"p_tenant": tenant_id, "p_cost": cost_micros, "p_period": now.strftime("%Y-%m"), "p_now": now}
@@ -138,8 +130,9 @@ def reserve(conn: Connection, tenant_id: str, cost_micros: int, now: datetime) -
     missing = ~sa.exists().where(_b.tenant_id == tenant_id)
     rows = sa.select(t.id, sa.literal(params["p_period"]), spent, calls,
                      sa.literal(now, _b.updated_at.type)).where(t.id == tenant_id, missing)
-    conn.execute(_insert(conn)(_budgets).from_select(["tenant_id", "period", "spent_micros", "calls", "updated_at"],
-                                                     rows).on_conflict_do_nothing())
+    insert = dialect_insert(conn.dialect.name)
+    conn.execute(insert(_budgets).from_select(["tenant_id", "period", "spent_micros", "calls", "updated_at"],
+                                          rows).on_conflict_do_nothing())
     return conn.execute(_RESERVE, params).rowcount == 1
 
 
@@ -178,7 +171,7 @@ def cache_get(conn: Connection, key: str, now: datetime) -> dict[str, Any] | Non
 
 def cache_set(conn: Connection, key: str, value: dict[str, Any], ttl_s: int, now: datetime, sweep: bool) -> None:
     expires = now + timedelta(seconds=ttl_s)
-    stmt = _insert(conn)(_cache).values(key=key, value=value, expires_at=expires)
+    stmt = dialect_insert(conn.dialect.name)(_cache).values(key=key, value=value, expires_at=expires)
     conn.execute(stmt.on_conflict_do_update(index_elements=["key"], set_={"value": value, "expires_at": expires}))
     if sweep:   # expired entries go a hundred at a time, so the table never needs a sweeper job
         old = sa.select(_c.key).where(_c.expires_at < now).limit(100).scalar_subquery()

@@ -30,6 +30,15 @@ def sqlite_path(url: str) -> Path | None:
     return Path(u.database)
 
 
+def dialect_insert(dialect_name: str) -> Any:
+    """The INSERT construct with ON CONFLICT for the dialect (PostgreSQL's or SQLite's)."""
+    if dialect_name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    return insert
+
+
 def _on_sqlite_connect(dbapi_conn: Any, _record: Any) -> None:
     cur = dbapi_conn.cursor()
     cur.execute("PRAGMA journal_mode=WAL")

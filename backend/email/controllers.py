@@ -19,6 +19,7 @@ from backend.auth.guards import requires_editor, requires_owner
 from backend.auth.schemas import Principal
 from backend.crypto import DecryptError, decrypt, encrypt
 from backend.db.models import looks_like_id, new_id, utcnow
+from backend.db.session import dialect_insert
 from backend.email.models import EmailOutboxMessage, EmailProviderConfig, EmailSuppression, EmailTemplate
 from backend.email.store import public_url
 from backend.email.webhooks import SIGNED_PROVIDERS, BadSignature, BadSigningKey, check_signing_key, provider_events, \
@@ -220,10 +221,7 @@ class EmailController(Controller):
 
 async def suppress(s: AsyncSession, tenant_id: str, email: str, reason: str, source: str) -> None:
     """Idempotent, also when two requests suppress the same address at once (no IntegrityError)."""
-    if s.bind.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
+    insert = dialect_insert(s.bind.dialect.name)
     await s.execute(insert(EmailSuppression).values(id=new_id(), tenant_id=tenant_id, email=email, reason=reason,
                                                     source=source, created_at=utcnow())
                     .on_conflict_do_nothing(index_elements=["tenant_id", "email"]))
