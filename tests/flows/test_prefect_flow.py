@@ -17,9 +17,10 @@ from tests.flows.test_engine import Collect
 REGISTRY = fakes.registry()
 
 
-async def _flow_run(api_url: str, flow_run_id: str, timeout: float = 30):
-    """The flow run and its task runs once Prefect has recorded their final states
-    (task run states reach the server through its event stream, a little after the run)."""
+async def _flow_run(api_url: str, flow_run_id: str, timeout: float = 30, *, tasks_too: bool = True):
+    """The flow run and its task runs once Prefect has recorded their final states (task run
+    states reach the server through its event stream, a little after the run); with
+    tasks_too=False, once the flow run alone is final."""
     from prefect.client.orchestration import get_client
     from prefect.settings import PREFECT_API_URL, temporary_settings
 
@@ -30,8 +31,8 @@ async def _flow_run(api_url: str, flow_run_id: str, timeout: float = 30):
             while True:
                 flow_run = await client.read_flow_run(flow_run_id)
                 tasks = [t for t in await client.read_task_runs() if t.flow_run_id == flow_run.id]
-                settled = flow_run.state is not None and flow_run.state.is_final() and tasks and all(
-                    t.state is not None and t.state.is_final() for t in tasks)
+                settled = flow_run.state is not None and flow_run.state.is_final() and (not tasks_too or tasks and all(
+                    t.state is not None and t.state.is_final() for t in tasks))
                 if settled or loop.time() > deadline:
                     return flow_run, tasks
                 await asyncio.sleep(0.2)

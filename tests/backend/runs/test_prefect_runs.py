@@ -35,6 +35,7 @@ import asyncio  # noqa: E402
 from datetime import datetime, timedelta, timezone  # noqa: E402
 
 from backend.db.models import Run  # noqa: E402
+from tests.flows.test_prefect_flow import _flow_run  # noqa: E402
 from tests.backend.runs.test_run_control import APPROVAL, LONG_DELAY, executed, make_app, nodes_of, start, wait_status  # noqa: E402
 
 
@@ -46,18 +47,8 @@ def app(settings):
 
 async def prefect_flow_run(api_url: str, flow_run_id: str, timeout: float = 30):
     """The Prefect flow run once Prefect has it in a final state."""
-    from prefect.client.orchestration import get_client
-    from prefect.settings import PREFECT_API_URL, temporary_settings
-
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    with temporary_settings(updates={PREFECT_API_URL: api_url}):
-        async with get_client() as c:
-            while True:
-                flow_run = await c.read_flow_run(flow_run_id)
-                if (flow_run.state is not None and flow_run.state.is_final()) or loop.time() > deadline:
-                    return flow_run
-                await asyncio.sleep(0.2)
+    flow_run, _ = await _flow_run(api_url, flow_run_id, timeout, tasks_too=False)
+    return flow_run
 
 
 async def let_go(runner, run_id: str, timeout: float = 10) -> None:
