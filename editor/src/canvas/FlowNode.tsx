@@ -1,6 +1,6 @@
 // One workflow node on the canvas: header, typed ports, validation badge, run state, remote selection.
 import { memo } from 'react'
-import { Handle, Position, type Node, type NodeProps } from '@xyflow/react'
+import { Handle, Position, useStore, type Node, type NodeProps, type ReactFlowState } from '@xyflow/react'
 import type { NodeStatus, Port } from '../api/types'
 import { Icon, categoryColor } from './icons'
 
@@ -24,6 +24,16 @@ export type FlowNodeData = {
 }
 export type FlowNodeT = Node<FlowNodeData, 'flow'>
 
+/**
+ * Below this zoom a node drops its small print: the icon's drawing, the type and id line, port names and types.
+ * At 0.45 that 11 px text is under 5 px on screen, and it was half of a node's DOM: a 500-node workflow opens
+ * zoomed out to fit (about 0.2), where drawing it cost a third of the open. Label, problems, run state,
+ * co-editors' marks and every port handle stay, and the node keeps its size (fixed line heights in
+ * styles.css), so edges do not move when the detail comes and goes.
+ */
+export const COMPACT_BELOW_ZOOM = 0.45
+const zoomedOut = (s: ReactFlowState) => s.transform[2] < COMPACT_BELOW_ZOOM
+
 const fmtMs = (ms: number) => (ms < 1000 ? `${Math.round(ms)} ms` : ms < 60000 ? `${(ms / 1000).toFixed(1)} s` : `${Math.round(ms / 60000)} min`)
 const STATE_LABEL: Record<string, string> = { queued: 'Queued', running: 'Running', succeeded: 'Done', failed: 'Failed', skipped: 'Skipped', cancelled: 'Cancelled', waiting: 'Waiting' }
 
@@ -31,18 +41,19 @@ function FlowNodeView({ id, data, selected }: NodeProps<FlowNodeT>) {
   const color = categoryColor(data.category)
   const ring = data.remote[0]?.color
   const rows = Math.max(data.inputs.length, data.outputs.length, 1)
+  const compact = useStore(zoomedOut)
   return (
     <div
-      className={`flow-node${selected ? ' selected' : ''}${data.errors.length ? ' has-errors' : ''}${data.run ? ` run-${data.run.status}` : ''}`}
+      className={`flow-node${compact ? ' compact' : ''}${selected ? ' selected' : ''}${data.errors.length ? ' has-errors' : ''}${data.run ? ` run-${data.run.status}` : ''}`}
       style={ring ? { boxShadow: `0 0 0 3px ${ring}55, 0 0 0 1.5px ${ring}` } : undefined}
       data-testid={`node-${id}`} data-type={data.type} data-status={data.run?.status ?? ''}
       title={data.errors.concat(data.warnings).join('\n') || undefined}
     >
       <div className="flow-node-head">
-        <span className="flow-node-icon" style={{ background: color }}><Icon name={data.icon} size={14} /></span>
+        <span className="flow-node-icon" style={{ background: color }}>{!compact && <Icon name={data.icon} size={14} />}</span>
         <div className="flow-node-titles">
           <div className="flow-node-label" data-testid={`node-label-${id}`}>{data.label || data.title}</div>
-          <div className="flow-node-type">{data.known ? data.title : `${data.type} (unknown)`} · <span className="mono">{id}</span></div>
+          {!compact && <div className="flow-node-type">{data.known ? data.title : `${data.type} (unknown)`} · <span className="mono">{id}</span></div>}
         </div>
         {(data.errors.length > 0 || data.warnings.length > 0) && (
           <span className={`problem-badge ${data.errors.length ? 'error' : 'warning'}`} data-testid={`node-problems-${id}`}
@@ -57,14 +68,14 @@ function FlowNodeView({ id, data, selected }: NodeProps<FlowNodeT>) {
             <div className="port port-in" key={p.name} title={`${p.name}: ${p.type}${p.multiple ? ' (many)' : ''}`}>
               <Handle type="target" position={Position.Left} id={p.name} data-testid={`port-${id}-in-${p.name}`}
                 className={`handle type-${p.type}`} />
-              <span>{p.name}</span><em>{p.type}</em>
+              {!compact && <><span>{p.name}</span><em>{p.type}</em></>}
             </div>
           ))}
         </div>
         <div className="ports-out">
           {data.outputs.map((p) => (
             <div className="port port-out" key={p.name} title={`${p.name}: ${p.type}${p.each ? ' (per item)' : ''}`}>
-              <em>{p.type}</em><span>{data.portLabels[p.name] || p.name}</span>
+              {!compact && <><em>{p.type}</em><span>{data.portLabels[p.name] || p.name}</span></>}
               <Handle type="source" position={Position.Right} id={p.name} data-testid={`port-${id}-out-${p.name}`}
                 className={`handle type-${p.type}`} />
             </div>
