@@ -1,5 +1,5 @@
 // The canvas: React Flow drawing the shared Y.Doc, with presence, validation, runs and panels around it.
-import { useCallback, useEffect, useMemo, useRef, useState, type DragEvent } from 'react'
+import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState, type DragEvent } from 'react'
 import {
   Background, BackgroundVariant, Controls, MiniMap, ReactFlow, useReactFlow,
   type Connection, type Edge, type Node,
@@ -30,11 +30,12 @@ import { useValidation } from './useValidation'
 import { useFlowChanges } from './useFlowChanges'
 import { useStableItems } from './useStableItems'
 import { makeThrottle } from './throttle'
+import { firstDraw, FIT_MAX_ZOOM, FIT_PADDING, MIN_ZOOM, openingViewport } from './geometry'
 
 const nodeTypes = { flow: FlowNode, note: NoteNode }
 // React Flow copies each changed prop into its store, and every store write runs every node's and edge's
 // selectors: props must keep their identity across renders (constants here, callbacks memoised below).
-const FIT_VIEW_OPTIONS = { padding: 0.25, maxZoom: 1 }
+const FIT_VIEW_OPTIONS = { padding: FIT_PADDING, maxZoom: FIT_MAX_ZOOM }
 const DEFAULT_EDGE_OPTIONS = { type: 'default' }
 const PRO_OPTIONS = { hideAttribution: true }
 const MULTI_SELECT_KEYS = ['Meta', 'Control', 'Shift']
@@ -168,9 +169,12 @@ export function Editor({ workflow, collab, catalogue, me }: { workflow: Workflow
     const nodes: FlowNodeT[] = graph.nodes.map((n) => {
       const spec = specOf(n)
       const probs = problemsOf[n.id] ?? []
+      const measured = rf.getInternalNode(n.id)?.measured
       return {
         id: n.id, type: 'flow', position: pos(n.id, n.position), selected: selected.has(n.id),
-        measured: rf.getInternalNode(n.id)?.measured, // as React Flow measured it (not part of useStableItems' comparison)
+        // As React Flow measured it, or the size and handles it will measure (geometry.ts); neither is part of
+        // useStableItems' comparison.
+        ...(measured?.width ? { measured } : firstDraw(n.id, spec?.inputs ?? [], spec?.outputs ?? [])),
         data: {
           label: n.label ?? '', type: n.type, title: spec?.title ?? n.type, icon: spec?.icon ?? 'box', category: spec?.category ?? '',
           known: !!spec, inputs: spec?.inputs ?? [], outputs: spec?.outputs ?? [],
@@ -187,6 +191,10 @@ export function Editor({ workflow, collab, catalogue, me }: { workflow: Workflow
   }, [graph, localDrag, presence.remoteDrag, noteSize, selected, specOf, problemsOf, runs.states, remoteSel, draggedBy])
   // Unchanged nodes keep their objects, so React Flow and the memo'd node components skip them.
   const rfNodes = useStableItems(allNodes)
+  // The canvas's size, read before React Flow's first draw, so it opens at the fitted zoom (viewport.ts).
+  const [box, setBox] = useState<Size | null>(null)
+  useLayoutEffect(() => { const el = wrapper.current; if (el) setBox({ width: el.clientWidth, height: el.clientHeight }) }, [])
+  const opening = useMemo(() => (box ? openingViewport(allNodes, box) : undefined), [box]) // eslint-disable-line react-hooks/exhaustive-deps
 
   const edgeProblems = useMemo(() => new Set((validation.result?.problems ?? []).map((p) => p.edge_id).filter(Boolean)), [validation.result])
   const allEdges = useMemo<Edge[]>(() => graph.edges.map((e) => {
@@ -348,7 +356,7 @@ export function Editor({ workflow, collab, catalogue, me }: { workflow: Workflow
                 {status === 'refused' ? `Live editing is not available (${collab?.refusal}). Showing the saved draft, read-only.` : 'Connecting to live editing… showing the saved draft, read-only.'}
               </div>
             )}
-            <ReactFlow
+            {box && <ReactFlow
               nodes={rfNodes} edges={rfEdges} nodeTypes={nodeTypes}
               onNodesChange={changes.onNodesChange} onEdgesChange={changes.onEdgesChange} onConnect={onConnect}
               isValidConnection={isValidConnection}
@@ -357,7 +365,7 @@ export function Editor({ workflow, collab, catalogue, me }: { workflow: Workflow
               onNodeClick={onNodeClick}
               nodesConnectable={handsOn} nodesDraggable={handsOn} elementsSelectable
               deleteKeyCode={null} elevateNodesOnSelect={false} multiSelectionKeyCode={MULTI_SELECT_KEYS} selectionKeyCode="Shift"
-              fitView fitViewOptions={FIT_VIEW_OPTIONS} minZoom={0.1} maxZoom={2.5}
+              fitView fitViewOptions={FIT_VIEW_OPTIONS} defaultViewport={opening} minZoom={MIN_ZOOM} maxZoom={2.5}
               defaultEdgeOptions={DEFAULT_EDGE_OPTIONS} proOptions={PRO_OPTIONS}
             >
               <Background variant={BackgroundVariant.Dots} gap={18} size={1.2} color="#cbd5e1" />
@@ -366,7 +374,7 @@ export function Editor({ workflow, collab, catalogue, me }: { workflow: Workflow
               <Controls showInteractive={false} />
               <RemoteCursors peers={presence.peers} />
               <ConnectionHint />
-            </ReactFlow>
+            </ReactFlow>}
             {toast && <div className="toast" data-testid="toast">{toast}</div>}
             {graph.nodes.length === 0 && synced && (
               <div className="empty-hint">Drag a node from the left — start with a <b>Manual trigger</b>.</div>

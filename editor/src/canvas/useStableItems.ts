@@ -2,14 +2,15 @@
 // its object, and a changed item keeps its `data` object when only its position, size or selection moved.
 // React Flow then skips unchanged nodes (adoptUserNodes compares by identity) and memo'd node components
 // skip unchanged data, so a document update or a validation result touches only what changed.
-// `measured` is not compared: React Flow keeps its own measurement on an unchanged node, and a rebuilt node
-// carries the latest one.
+// `measured` and the first-draw geometry (geometry.ts) are not compared: React Flow keeps its own measurement
+// on an unchanged node, and a rebuilt node carries the latest one.
 import { useMemo, useRef } from 'react'
 import { same } from '../collab/convert'
 
-type Item = { id: string; data?: unknown; measured?: unknown }
+type Item = { id: string; data?: unknown; measured?: unknown; handles?: unknown }
 
-const sameButMeasured = (a: Item, b: Item) => same({ ...a, measured: null }, { ...b, measured: null })
+const UNCOMPARED = { measured: null, handles: null }
+const sameButMeasured = (a: Item, b: Item) => same({ ...a, ...UNCOMPARED }, { ...b, ...UNCOMPARED })
 
 export function useStableItems<T extends Item>(items: T[]): T[] {
   const prev = useRef<{ list: T[]; byId: Map<string, T> }>({ list: [], byId: new Map() })
