@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'react'
 import { ReactFlowProvider } from '@xyflow/react'
-import { api } from '../api/client'
+import { canvasData } from '../api/prefetch'
 import type { Me, NodeType, Workflow } from '../api/types'
 import { Editor } from '../canvas/Editor'
 import { useCollabGraph } from '../collab/useCollabGraph'
@@ -14,7 +14,7 @@ export function CanvasPage({ id, me }: { id: string; me: Me }) {
   const collab = useCollabGraph(id, wf?.id === id ? wf.graph : null)
   useEffect(() => {
     setWf(null); setError(null)
-    Promise.all([api.getWorkflow(id), api.nodeTypes()])
+    canvasData(id)
       .then(([w, c]) => { performance.mark('maily:workflow'); setWf(w); setCatalogue(c); document.title = `${w.name} · Maily Flow` })
       .catch((e) => setError(e.status === 404 ? 'This workflow does not exist (or is not in your workspace).' : e.message))
   }, [id])
