@@ -60,6 +60,16 @@ async def test_plugin_is_listed_like_a_builtin(app, client, tenant_a):
     assert r.json()["ok"] is True, r.json()
 
 
+def test_a_catalogue_entry_is_built_once_per_loaded_type():
+    """A node type's entry (with its JSON Schema) is built on first use and reused; another loaded type,
+    even with the same spec, gets its own."""
+    from backend.catalogue.controllers import node_type_out
+
+    first, again = NodeType.from_module(plugin_module(), source="a"), NodeType.from_module(plugin_module(), source="b")
+    assert node_type_out(first) is node_type_out(first)
+    assert node_type_out(again) is not node_type_out(first) and node_type_out(again).source == "b"
+
+
 async def test_graph_schema(client, tenant_a):
     schema = (await client.get("/api/graph/schema", headers=tenant_a.viewer.headers)).json()
     assert schema["title"] == "Maily Flow graph document" and "nodes" in schema["properties"]
