@@ -29,6 +29,7 @@ import { useShortcuts } from './useShortcuts'
 import { useValidation } from './useValidation'
 import { useFlowChanges } from './useFlowChanges'
 import { useStableItems } from './useStableItems'
+import { useStableCallback } from './useStableCallback'
 import { makeThrottle } from './throttle'
 import { firstDraw, FIT_MAX_ZOOM, FIT_PADDING, MIN_ZOOM, openingViewport } from './geometry'
 
@@ -307,6 +308,9 @@ export function Editor({ workflow, collab, catalogue, me }: { workflow: Workflow
     api.updateWorkflow(workflow.id, { name: v }).then(() => o?.setName(v)).catch((e) => setToast(e.message))
   }
 
+  const paletteAdd = useStableCallback((t: NodeType) => addNode(t))
+  const paletteAddNote = useStableCallback(() => addNote())
+
   useShortcuts({
     undo: () => undo.undo(), redo: () => undo.redo(), remove: removeSelection,
     selectAll: () => setSelected(new Set(rfNodes.map((n) => n.id))),
@@ -342,7 +346,7 @@ export function Editor({ workflow, collab, catalogue, me }: { workflow: Workflow
         )}
         {runs.run && <ApprovalPanel detail={runDetail ?? null} readOnly={readOnly} show={runs.show} />}
         <div className="workspace">
-          <Palette types={catalogue} disabled={readOnly} onAdd={(t) => addNode(t)} onAddNote={addNote} />
+          <Palette types={catalogue} disabled={readOnly} onAdd={paletteAdd} onAddNote={paletteAddNote} />
           <div className="canvas" ref={wrapper} data-testid="canvas"
             onDragOver={(e) => { e.preventDefault(); e.dataTransfer.dropEffect = 'move' }} onDrop={onDrop}
             onPointerMove={(e) => {

@@ -1,12 +1,12 @@
 // The node catalogue: search, categories, drag onto the canvas (or click to add in the middle).
-import { useMemo, useState } from 'react'
+import { memo, useMemo, useState } from 'react'
 import type { NodeType } from '../api/types'
 import { Icon, categoryColor } from './icons'
 
 export const DRAG_MIME = 'application/x-maily-node-type'
 const ORDER = ['trigger', 'data', 'logic', 'ai', 'http', 'email', 'util']
 
-export function Palette({ types, disabled, onAdd, onAddNote }: {
+function PaletteView({ types, disabled, onAdd, onAddNote }: {
   types: NodeType[]; disabled: boolean; onAdd: (t: NodeType) => void; onAddNote: () => void
 }) {
   const [q, setQ] = useState('')
@@ -59,3 +59,6 @@ export function Palette({ types, disabled, onAdd, onAddNote }: {
     </aside>
   )
 }
+
+// Memo'd: the canvas re-renders on every document change, validation and presence update; the palette need not.
+export const Palette = memo(PaletteView)
