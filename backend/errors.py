@@ -19,6 +19,7 @@ from pydantic import BaseModel
 from pydantic import ValidationError as PydanticValidationError
 
 from flows.graph import MAX_NESTING
+from flows.pointer import pointer
 from nodes.sdk import new_correlation_id
 
 log = logging.getLogger("maily.api")
@@ -211,10 +212,6 @@ async def read_json(request: Request[Any, Any, Any], *, max_depth: int = BODY_MA
         raise BadRequest(exc.message, code=exc.code) from None
 
 
-def _pointer(loc: tuple[Any, ...]) -> str:
-    return "".join("/" + str(p).replace("~", "~0").replace("/", "~1") for p in loc)
-
-
 def validate_body(raw: Any, model: type[M]) -> M:
     """Turn parsed JSON into `model`; 422 naming every field that is wrong."""
     if not isinstance(raw, dict):
@@ -223,7 +220,7 @@ def validate_body(raw: Any, model: type[M]) -> M:
         return model.model_validate(raw)
     except PydanticValidationError as exc:
         errors = [
-            {"field": ".".join(str(p) for p in e["loc"]), "pointer": _pointer(e["loc"]), "message": e["msg"]}
+            {"field": ".".join(str(p) for p in e["loc"]), "pointer": pointer(*e["loc"]), "message": e["msg"]}
             for e in exc.errors(include_url=False, include_input=False, include_context=False)
         ]
         first = errors[0]

@@ -48,6 +48,7 @@ from flows.graph import (
 )
 from flows.graph_algorithms import one_cycle, reachable, strongly_connected_components
 from flows.graph_algorithms import topological_order  # noqa: F401  (part of this module's API)
+from flows.pointer import pointer  # noqa: F401  (part of this module's API)
 from nodes.registry import NodeRegistry
 from nodes.sdk import NodeType, Port
 
@@ -105,11 +106,6 @@ class ValidationResult:
 
 
 # ---------------------------------------------------------------------------- pointers
-
-def pointer(*parts: Any) -> str:
-    """RFC 6901 JSON pointer from path parts."""
-    return "".join("/" + str(p).replace("~", "~0").replace("/", "~1") for p in parts)
-
 
 # ------------------------------------------------------------------------- expressions
 

@@ -30,6 +30,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from pydantic import ValidationError as PydanticValidationError
 
 from flows.graph import MAX_NESTING, SCHEMA_VERSION, GraphDocument
+from flows.pointer import pointer
 
 FORMAT_VERSION = 3
 
@@ -114,31 +115,27 @@ class TemplateFile(_Strict):
     graph: dict[str, Any]
 
 
-def _ptr(parts: list[Any]) -> str:
-    return "".join("/" + str(p).replace("~", "~0").replace("/", "~1") for p in parts)
-
-
 def check_shape(raw: Any) -> None:
     """Depth, string length and forbidden keys of an already parsed value, iteratively."""
     stack: list[tuple[Any, list[Any]]] = [(raw, [])]
     while stack:
         value, path = stack.pop()
         if len(path) > MAX_TEMPLATE_DEPTH:
-            raise TemplateError(f"the template nests deeper than {MAX_TEMPLATE_DEPTH} levels", pointer=_ptr(path),
+            raise TemplateError(f"the template nests deeper than {MAX_TEMPLATE_DEPTH} levels", pointer=pointer(*path),
                                 code="too_deep", status=400)
         if isinstance(value, str):
             if len(value) > MAX_TEMPLATE_STRING:
                 raise TemplateError(f"a string of {len(value):,} characters; the limit is {MAX_TEMPLATE_STRING:,}",
-                                    pointer=_ptr(path), code="limit")
+                                    pointer=pointer(*path), code="limit")
         elif isinstance(value, dict):
             for key, child in value.items():
                 if not isinstance(key, str):
-                    raise TemplateError("object keys must be strings", pointer=_ptr(path), code="schema")
+                    raise TemplateError("object keys must be strings", pointer=pointer(*path), code="schema")
                 if key in FORBIDDEN_KEYS:
                     raise TemplateError(f"the key {key!r} is not allowed anywhere in a template",
-                                        pointer=_ptr([*path, key]), code="forbidden_key")
+                                        pointer=pointer(*path, key), code="forbidden_key")
                 if len(key) > MAX_TEMPLATE_STRING:
-                    raise TemplateError("a key is too long", pointer=_ptr(path), code="limit")
+                    raise TemplateError("a key is too long", pointer=pointer(*path), code="limit")
                 stack.append((child, [*path, key]))
         elif isinstance(value, list):
             stack.extend((child, [*path, i]) for i, child in enumerate(value))
@@ -158,7 +155,7 @@ def _real_loc(loc: tuple[Any, ...], raw: Any) -> list[Any]:
 
 
 def _pydantic_error(exc: PydanticValidationError, prefix: list[Any], raw: Any = None) -> TemplateError:
-    errors = [{"pointer": _ptr([*prefix, *_real_loc(e["loc"], raw)]), "message": e["msg"]}
+    errors = [{"pointer": pointer(*prefix, *_real_loc(e["loc"], raw)), "message": e["msg"]}
               for e in exc.errors(include_url=False, include_input=False, include_context=False)]
     first = errors[0]
     where = first["pointer"] or "/"
@@ -179,7 +176,7 @@ def check_parameter_schema(schema: dict[str, Any]) -> None:
     for name in props:
         if not re.fullmatch(PARAM_NAME, name):
             raise TemplateError(f"parameter name {name!r} must match {PARAM_NAME}",
-                                pointer=_ptr(["parameters", "properties", name]), code="parameters")
+                                pointer=pointer("parameters", "properties", name), code="parameters")
     stack: list[tuple[Any, list[Any]]] = [(schema, ["parameters"])]
     while stack:
         value, path = stack.pop()
@@ -188,20 +185,20 @@ def check_parameter_schema(schema: dict[str, Any]) -> None:
                 if key in ("$ref", "$dynamicRef", "$recursiveRef") and not (isinstance(child, str)
                                                                            and child.startswith("#")):
                     raise TemplateError(f"{key} may only point inside the schema ('#...'); nothing is fetched",
-                                        pointer=_ptr([*path, key]), code="parameters")
+                                        pointer=pointer(*path, key), code="parameters")
                 if key in ("$id", "$schema", "$anchor", "$dynamicAnchor") and path[-1:] != ["properties"]:
-                    raise TemplateError(f"{key} is not allowed in a parameter schema", pointer=_ptr([*path, key]),
+                    raise TemplateError(f"{key} is not allowed in a parameter schema", pointer=pointer(*path, key),
                                         code="parameters")
                 if key == "pattern" and isinstance(child, str) and len(child) > MAX_PATTERN:
                     raise TemplateError(f"a pattern longer than {MAX_PATTERN} characters",
-                                        pointer=_ptr([*path, key]), code="parameters")
+                                        pointer=pointer(*path, key), code="parameters")
                 stack.append((child, [*path, key]))
         elif isinstance(value, list):
             stack.extend((c, [*path, i]) for i, c in enumerate(value))
     try:
         Draft202012Validator.check_schema(schema)
     except SchemaError as exc:
-        where = _ptr(["parameters", *exc.path])
+        where = pointer("parameters", *exc.path)
         raise TemplateError(f"the parameter schema is not valid JSON Schema: {exc.message}", pointer=where,
                             code="parameters") from None
 
@@ -216,9 +213,9 @@ def placeholders_in(value: Any, path: list[Any]) -> list[tuple[str, str]]:
             if PLACEHOLDER in v:
                 name = v[PLACEHOLDER]
                 if set(v) != {PLACEHOLDER} or not isinstance(name, str):
-                    raise TemplateError('a placeholder is exactly {"$param": "<name>"}', pointer=_ptr(p),
+                    raise TemplateError('a placeholder is exactly {"$param": "<name>"}', pointer=pointer(*p),
                                         code="placeholder")
-                found.append((_ptr(p), name))
+                found.append((pointer(*p), name))
                 continue
             stack.extend((c, [*p, k]) for k, c in v.items())
         elif isinstance(v, list):
@@ -281,10 +278,10 @@ def parse_template(raw: Any, registry: Any) -> TemplateFile:
                                 pointer=f"/ai_enhancements/{i}/node", code="schema")
     check_parameter_schema(tpl.parameters)
     declared = set(tpl.parameters.get("properties", {}))
-    for pointer, name in placeholders(graph):
+    for where, name in placeholders(graph):
         if name not in declared:
             raise TemplateError(f"placeholder names parameter {name!r}, which the parameter schema does not declare",
-                                pointer=pointer, code="placeholder")
+                                pointer=where, code="placeholder")
     from templates.triggers import check_triggers
 
     check_triggers(tpl)
@@ -317,7 +314,7 @@ def validate_params(schema: dict[str, Any], params: Any) -> dict[str, Any]:
                 missing = e.message.split("'")[1] if "'" in e.message else ""
                 path = [missing] if missing else path
             field = ".".join(map(str, path)) or "params"
-            listed.append({"field": field, "pointer": _ptr(["params", *path]), "message": e.message})
+            listed.append({"field": field, "pointer": pointer("params", *path), "message": e.message})
         first = listed[0]
         raise TemplateError(f"parameter {first['field']}: {first['message']}", pointer=first["pointer"],
                             code="params", errors=listed)

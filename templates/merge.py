@@ -21,13 +21,11 @@ import copy
 from typing import Any
 
 from backend.collab.convert import same
+from flows.pointer import parts as pointer_parts
+from flows.pointer import token
 
 _MISSING: Any = object()
 LISTS = ("nodes", "edges", "notes")
-
-
-def _tok(key: Any) -> str:
-    return str(key).replace("~", "~0").replace("/", "~1")
 
 
 def _plain(v: Any) -> Any:
@@ -42,7 +40,7 @@ def _eq(a: Any, b: Any) -> bool:
 
 def _where(pointer: str) -> dict[str, Any]:
     """`/nodes/say/config/subject` -> element "node", id "say", field "config.subject" (for display)."""
-    parts = [p.replace("~1", "/").replace("~0", "~") for p in pointer.split("/")[1:]]
+    parts = pointer_parts(pointer)
     if parts and parts[0] in LISTS and len(parts) >= 2:
         return {"element": parts[0][:-1], "id": parts[1], "field": ".".join(parts[2:])}
     return {"element": "graph", "id": None, "field": ".".join(parts)}
@@ -60,7 +58,7 @@ def _merge_value(base: Any, ours: Any, theirs: Any, pointer: str, conflicts: lis
         out: dict[str, Any] = {}
         for key in list(ours) + [k for k in theirs if k not in ours]:
             v = _merge_value(base.get(key, _MISSING), ours.get(key, _MISSING), theirs.get(key, _MISSING),
-                             f"{pointer}/{_tok(key)}", conflicts, choices)
+                             f"{pointer}/{token(key)}", conflicts, choices)
             if v is not _MISSING:
                 out[key] = v
         return out
@@ -87,7 +85,7 @@ def merge_graphs(base: dict[str, Any], ours: dict[str, Any], theirs: dict[str, A
         if key in LISTS:
             continue
         v = _merge_value(base.get(key, _MISSING), ours.get(key, _MISSING), theirs.get(key, _MISSING),
-                         f"/{_tok(key)}", conflicts, choices)
+                         f"/{token(key)}", conflicts, choices)
         if v is not _MISSING:
             merged[key] = v
     for key in LISTS:
@@ -96,7 +94,7 @@ def merge_graphs(base: dict[str, Any], ours: dict[str, Any], theirs: dict[str, A
         items = []
         for element_id in order:
             v = _merge_value(b.get(element_id, _MISSING), o.get(element_id, _MISSING), t.get(element_id, _MISSING),
-                             f"/{key}/{_tok(element_id)}", conflicts, choices)
+                             f"/{key}/{token(element_id)}", conflicts, choices)
             if v is not _MISSING:
                 items.append(copy.deepcopy(v))
         if items or key in ours or key in theirs:
@@ -107,7 +105,7 @@ def merge_graphs(base: dict[str, Any], ours: dict[str, Any], theirs: dict[str, A
         if e.get("source") in node_ids and e.get("target") in node_ids:
             kept.append(e)
         else:
-            pointer = f"/edges/{_tok(e['id'])}"
+            pointer = f"/edges/{token(e['id'])}"
             conflicts.append({"pointer": pointer, **_where(pointer), "base": None, "ours": e, "theirs": None,
                               "choosable": False, "resolution": "dropped",
                               "reason": "edge to a node that the merge removed; dropped"})

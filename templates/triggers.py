@@ -19,17 +19,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from templates.format import (PLACEHOLDER, ScheduleTrigger, TemplateError, TemplateFile, WebhookTrigger, _ptr,
+from flows.pointer import pointer
+from templates.format import (PLACEHOLDER, ScheduleTrigger, TemplateError, TemplateFile, WebhookTrigger,
                               placeholders_in, substitute_value)
 
 
-def _check_literal(kind: str, value: str, pointer: str) -> None:
+def _check_literal(kind: str, value: str, where: str) -> None:
     from backend.triggers.cron import CronError, check_cron, check_timezone
 
     try:
         check_cron(value) if kind == "cron" else check_timezone(value)
     except CronError as exc:
-        raise TemplateError(str(exc), pointer=pointer, code="trigger") from None
+        raise TemplateError(str(exc), pointer=where, code="trigger") from None
 
 
 def check_triggers(tpl: TemplateFile) -> None:
@@ -43,20 +44,20 @@ def check_triggers(tpl: TemplateFile) -> None:
         for field in ("cron", "timezone"):
             value = getattr(trig, field)
             if isinstance(value, str):
-                _check_literal(field, value, _ptr([*base, field]))
+                _check_literal(field, value, pointer(*base, field))
                 continue
-            for pointer, name in placeholders_in(value, [*base, field]):
+            for where, name in placeholders_in(value, [*base, field]):
                 prop = props.get(name)
                 if prop is None:
                     raise TemplateError(f"placeholder names parameter {name!r}, which the parameter schema "
-                                        "does not declare", pointer=pointer, code="placeholder")
+                                        "does not declare", pointer=where, code="placeholder")
                 if not isinstance(prop, dict) or prop.get("type") != "string":
                     raise TemplateError(f"the {field} of a schedule comes from parameter {name!r}, which must "
-                                        "have type 'string'", pointer=pointer, code="trigger")
-        for pointer, name in placeholders_in(trig.input, [*base, "input"]):
+                                        "have type 'string'", pointer=where, code="trigger")
+        for where, name in placeholders_in(trig.input, [*base, "input"]):
             if name not in props:
                 raise TemplateError(f"placeholder names parameter {name!r}, which the parameter schema "
-                                    "does not declare", pointer=pointer, code="placeholder")
+                                    "does not declare", pointer=where, code="placeholder")
 
 
 def _from_param(value: Any, field: str, values: dict[str, Any], i: int) -> str:
@@ -75,8 +76,8 @@ def _from_param(value: Any, field: str, values: dict[str, Any], i: int) -> str:
         return check_cron(resolved) if field == "cron" else check_timezone(resolved)
     except CronError as exc:
         message = f"{exc} (the schedule of trigger {i} uses it as {what})"
-        raise TemplateError(f"parameter {name}: {message}", pointer=_ptr(["params", name]), code="params",
-                            errors=[{"field": name, "pointer": _ptr(["params", name]), "message": message}]) from None
+        raise TemplateError(f"parameter {name}: {message}", pointer=pointer("params", name), code="params",
+                            errors=[{"field": name, "pointer": pointer("params", name), "message": message}]) from None
 
 
 def resolve_triggers(tpl: TemplateFile, values: dict[str, Any]) -> list[dict[str, Any]]:

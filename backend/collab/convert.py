@@ -12,7 +12,7 @@ from typing import Any
 
 from pycrdt import Doc, Map
 
-from flows.validate import pointer
+from flows.pointer import pointer
 
 LISTS = ("nodes", "edges", "notes")
 # Node and note fields in the order graph JSON lists them; other keys follow, sorted.

@@ -23,7 +23,7 @@ from backend.templates.schemas import ImportIn, SaveAsTemplateIn, TemplateUpdate
 from backend.workflows import services as workflows
 from backend.workflows.diff import diff_graphs, is_empty
 from backend.workflows.schemas import WorkflowCreateIn
-from flows.validate import pointer
+from flows.pointer import pointer
 from templates.format import FORMAT_VERSION, TemplateError, TemplateFile, instantiate, parse_template, substitute, validate_params
 from templates.gallery import builtin_templates
 from templates.merge import merge_graphs

@@ -11,12 +11,9 @@ from __future__ import annotations
 from typing import Any
 
 from backend.collab.convert import same
+from flows.pointer import token
 
 Change = dict[str, Any]
-
-
-def _pointer_token(key: str) -> str:
-    return key.replace("~", "~0").replace("/", "~1")
 
 
 def _changes(old: Any, new: Any, pointer: str, descend: bool) -> list[Change]:
@@ -25,7 +22,7 @@ def _changes(old: Any, new: Any, pointer: str, descend: bool) -> list[Change]:
     if descend and isinstance(old, dict) and isinstance(new, dict):
         out: list[Change] = []
         for key in sorted(old.keys() | new.keys()):
-            sub = f"{pointer}/{_pointer_token(key)}"
+            sub = f"{pointer}/{token(key)}"
             if key not in new:
                 out.append({"pointer": sub, "op": "remove", "from": old[key]})
             elif key not in old:
@@ -40,7 +37,7 @@ def _element_changes(old: dict[str, Any], new: dict[str, Any]) -> tuple[list[str
     fields: list[str] = []
     changes: list[Change] = []
     for key in sorted((old.keys() | new.keys()) - {"id"}):
-        pointer = "/" + _pointer_token(key)
+        pointer = "/" + token(key)
         if key not in new:
             found = [{"pointer": pointer, "op": "remove", "from": old[key]}]
         elif key not in old:
@@ -75,7 +72,7 @@ def diff_graphs(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
     fields of the document (`name`, ...) in `document`."""
     scalar_keys = ((old.keys() | new.keys()) - {"nodes", "edges", "notes"})
     document = [c for k in sorted(scalar_keys)
-                for c in (_changes(old.get(k), new.get(k), "/" + _pointer_token(k), descend=False))]
+                for c in (_changes(old.get(k), new.get(k), "/" + token(k), descend=False))]
     return {"nodes": _diff_list(old, new, "nodes"), "edges": _diff_list(old, new, "edges"),
             "notes": _diff_list(old, new, "notes"), "document": document}
 
