@@ -24,6 +24,7 @@ from backend.auth.controllers import AuthController
 from backend.auth.deps import dependencies, session_config
 from backend.catalogue.controllers import CatalogueController, HealthController
 from backend.collab.controllers import collab_socket, start_collab, stop_collab
+from backend.collab.send import expose_server_send
 from backend.db.session import Database
 from backend.errors import NotFound, exception_handlers
 from backend.runs.controllers import RunController, stream_run_events
@@ -133,4 +134,7 @@ def create_app(
     )
     app.state.settings = settings
     app.state.registry = default_registry()
+    # Outside everything Litestar wraps around its router (the exception handler, CORS), so co-editing's data
+    # messages can skip those wrappers (backend/collab/send.py).
+    app.asgi_handler = expose_server_send(app.asgi_handler)
     return app

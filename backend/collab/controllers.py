@@ -12,6 +12,7 @@ from litestar import Litestar, WebSocket, websocket
 from backend.auth.deps import authenticate_websocket
 from backend.auth.origin import origin_allowed
 from backend.collab.rooms import Connection, RoomManager
+from backend.collab.send import data_send
 from backend.errors import NotFound
 from backend.workflows.services import get_workflow
 
@@ -68,7 +69,7 @@ async def collab_socket(socket: WebSocket, workflow_id: str) -> None:
     # The name editors show (as the editor computes it for itself): awareness `user` is this.
     conn = Connection(read_only=not principal.can_edit, user_id=principal.user_id,
                       user_name=principal.name or principal.email.split("@")[0])
-    pump = asyncio.create_task(conn.pump(socket.send, lambda code, reason: socket.close(code, reason)))
+    pump = asyncio.create_task(conn.pump(data_send(socket), lambda code, reason: socket.close(code, reason)))
     try:
         room = await st.collab.join(wf.id, principal.tenant_id, conn)
     except RuntimeError:  # shutting down
