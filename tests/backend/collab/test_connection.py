@@ -46,3 +46,40 @@ async def test_a_backlog_of_updates_goes_out_merged_in_order():
     conn.close(1001, "bye")
     await asyncio.wait_for(pump, 1)
     assert sent[4] == ("closed", 1001)
+
+
+async def test_an_idle_connection_writes_at_once_and_a_busy_one_keeps_the_order():
+    """With a direct writer, a message to an idle connection is written at once, already framed; once the
+    writer refuses (a paused socket), that message and every later one go through the pump, in order."""
+    from backend.collab.send import frame
+
+    conn, written, pumped = Connection(read_only=False), [], []
+    accept = True
+
+    def direct(framed: bytes) -> bool:
+        if accept:
+            written.append(framed)
+        return accept
+
+    async def send(event: dict) -> None:
+        pumped.append(event["bytes"])
+
+    async def close(code: int, reason: str) -> None:
+        pass
+
+    pump = asyncio.create_task(conn.pump(send, close))
+    await asyncio.sleep(0)
+    conn.direct = direct  # as direct_writer gives for uvicorn's sans-I/O protocol
+    conn.send(b"one", framed=frame(b"one"))
+    conn.send(b"two")
+    assert written == [frame(b"one"), frame(b"two")] and conn.direct_sends == 2 and pumped == []
+    accept = False
+    conn.send(b"three")
+    accept = True
+    conn.send(b"four")  # the pump has "three" waiting: "four" must not overtake it
+    await asyncio.sleep(0.02)
+    assert pumped == [b"three", b"four"] and len(written) == 2
+    conn.send(b"five")  # idle again: at once
+    assert written[-1] == frame(b"five")
+    conn.close(1000, "done")
+    await asyncio.wait_for(pump, 1)

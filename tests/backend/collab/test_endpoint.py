@@ -278,3 +278,19 @@ async def test_stored_draft_follows_an_open_room_within_two_seconds(live_server,
     finally:
         await db.dispose()
         await a.close()
+
+
+async def test_updates_are_written_framed_once_to_idle_connections(live_server, workflow, tenant_a, app):
+    """Under uvicorn's sans-I/O protocol (as `maily serve` runs it) the room writes each update's frame
+    straight to every idle socket, and the client receives every update, in order."""
+    a = await YClient(url(live_server, workflow, tenant_a.editor)).connect()
+    b = await YClient(url(live_server, workflow, tenant_a.owner)).connect()
+    for i in range(30):
+        a.edit(set_label(f"v{i}"))
+        await asyncio.sleep(0.005)
+    await eventually(lambda: label(b) == "v29")
+    room = app.state.collab.rooms[workflow["id"]]
+    to_b = [c for c in room.connections if c.user_id == tenant_a.owner.user_id]
+    assert len(to_b) == 1 and to_b[0].direct is not None and to_b[0].direct_sends >= 30
+    await a.close()
+    await b.close()
