@@ -192,7 +192,7 @@ export function Editor({ workflow, collab, catalogue, me }: { workflow: Workflow
   }, [graph, localDrag, presence.remoteDrag, noteSize, selected, specOf, problemsOf, runs.states, remoteSel, draggedBy])
   // Unchanged nodes keep their objects, so React Flow and the memo'd node components skip them.
   const rfNodes = useStableItems(allNodes)
-  // The canvas's size, read before React Flow's first draw, so it opens at the fitted zoom (viewport.ts).
+  // The canvas's size, read before React Flow's first draw, so it opens at the fitted zoom (geometry.ts).
   const [box, setBox] = useState<Size | null>(null)
   useLayoutEffect(() => { const el = wrapper.current; if (el) setBox({ width: el.clientWidth, height: el.clientHeight }) }, [])
   const opening = useMemo(() => (box ? openingViewport(allNodes, box) : undefined), [box]) // eslint-disable-line react-hooks/exhaustive-deps
