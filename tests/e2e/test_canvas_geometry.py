@@ -121,3 +121,18 @@ async def test_zooming_in_brings_back_the_small_print(sign_in, server, tenant: T
     assert await page.locator(".flow-node-type").count() == 4
     assert "case_3" in await page.get_by_test_id("node-sw").inner_text()
     assert await page.locator(".react-flow__edge").count() == 4
+
+
+async def test_a_graph_without_positions_or_configs_opens(sign_in, server, tenant: TenantFixture, make_workflow) -> None:
+    """Nodes saved without `type_version`, `position` or `config` and edges without ports (the schema
+    defaults them; templates and API clients may leave them out) are drawn as the defaults say: at the
+    origin, wired output to input, and a node's form opens."""
+    wf = await make_workflow({"schema_version": 1, "name": "bare", "edges": [
+        {"id": "e1", "source": "start", "target": "put"}], "nodes": [
+        {"id": "start", "type": "trigger.manual"}, {"id": "put", "type": "data.set", "type_version": 1}]})
+    page = await sign_in(tenant.editor)
+    await open_canvas(page, server, wf["id"])
+    await page.locator(".react-flow__edge").first.wait_for(state="attached")
+    assert await page.locator(".react-flow__edge").count() == 1
+    await page.get_by_test_id("node-put").click(force=True)  # the two nodes overlap at the origin
+    await page.get_by_test_id("side-panel").wait_for()

@@ -6,7 +6,7 @@ import {
 } from '@xyflow/react'
 import { api } from '../api/client'
 import type { Graph, GraphNode, Me, NodeType, Position, VersionSummary, Workflow } from '../api/types'
-import { graphToDoc, LOCAL_ORIGIN } from '../collab/convert'
+import { graphToDoc, LOCAL_ORIGIN, withDefaults } from '../collab/convert'
 import { ops as makeOps } from '../collab/ops'
 import type { Collab } from '../collab/useCollabGraph'
 import { colorFor, usePresence } from '../collab/usePresence'
@@ -53,7 +53,7 @@ export function Editor({ workflow, collab, catalogue, me }: { workflow: Workflow
   // Nodes can be grabbed and ports dragged from while live editing is on its way too (a drag before the sync
   // changes nothing: the handlers see readOnly), so going live does not redraw every node and port.
   const handsOn = me.role !== 'viewer' && collab?.status !== 'refused'
-  const graph: Graph = collab?.graph ?? workflow.graph
+  const graph: Graph = useMemo(() => withDefaults(collab?.graph ?? workflow.graph), [collab?.graph, workflow.graph])
   const o = useMemo(() => (doc ? makeOps(doc) : null), [doc])
   const undo = useUndo(doc)
   const user = useMemo(() => ({ id: me.user_id, name: me.name || me.email.split('@')[0], color: colorFor(me.user_id) }), [me])

@@ -51,6 +51,29 @@ export function yToNode(m: Y.Map<unknown>): GraphNode {
   return out as unknown as GraphNode
 }
 
+const ORIGIN = { x: 0, y: 0 }
+const nodeComplete = (n: GraphNode) => n.type_version !== undefined && !!n.position && !!n.config
+const edgeComplete = (e: GraphEdge) => e.source_port !== undefined && e.target_port !== undefined
+const noteComplete = (s: StickyNote) => !!s.position && s.width !== undefined && s.height !== undefined && s.color !== undefined
+/**
+ * The graph with the schema's defaults (flows/graph.py) filled in where a saved graph leaves them out: a
+ * template or an API client may send `{"id": "start", "type": "trigger.manual"}`, and the server stores it
+ * as sent. The same object when nothing is missing, so the canvas's memos keep their inputs.
+ */
+export function withDefaults(g: Graph): Graph {
+  const notes = g.notes ?? []
+  if (g.nodes.every(nodeComplete) && g.edges.every(edgeComplete) && notes.every(noteComplete)) return g
+  return {
+    ...g,
+    nodes: g.nodes.map((n) => (nodeComplete(n) ? n
+      : { ...n, type_version: n.type_version ?? 1, position: n.position ?? ORIGIN, config: n.config ?? {} })),
+    edges: g.edges.map((e) => (edgeComplete(e) ? e
+      : { ...e, source_port: e.source_port ?? 'output', target_port: e.target_port ?? 'input' })),
+    ...(g.notes ? { notes: notes.map((s) => (noteComplete(s) ? s
+      : { ...s, position: s.position ?? ORIGIN, width: s.width ?? 220, height: s.height ?? 140, color: s.color ?? 'yellow' })) } : {}),
+  }
+}
+
 export function yToNote(m: Y.Map<unknown>): StickyNote {
   return m.toJSON() as StickyNote
 }
