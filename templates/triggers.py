@@ -17,6 +17,8 @@ the creating, through backend.triggers.services, and creates schedules disabled.
 
 from __future__ import annotations
 
+import json
+from collections import Counter
 from typing import Any
 
 from flows.pointer import pointer
@@ -93,3 +95,30 @@ def resolve_triggers(tpl: TemplateFile, values: dict[str, Any]) -> list[dict[str
         elif isinstance(trig, WebhookTrigger):
             out.append({"type": "webhook", "allow_token": trig.allow_token, "description": trig.description})
     return out
+
+
+def _trigger_key(t: dict[str, Any]) -> tuple[Any, ...]:
+    """What makes two resolved triggers the same one across template versions: a schedule's cron, zone and
+    input; a webhook's token setting. A new description alone is not a new trigger."""
+    if t["type"] == "schedule":
+        return ("schedule", t["cron"], t["timezone"], json.dumps(t.get("input") or {}, sort_keys=True))
+    return ("webhook", bool(t.get("allow_token")))
+
+
+def trigger_changes(base: list[dict[str, Any]], theirs: list[dict[str, Any]]) -> tuple[list[dict[str, Any]],
+                                                                                       list[dict[str, Any]]]:
+    """(added, dropped) between two lists of resolved triggers: those `theirs` declares that `base` does not
+    have, and those of `base` that `theirs` no longer declares, each counted (a template may declare the same
+    trigger twice)."""
+    def minus(a: list[dict[str, Any]], b: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        left = Counter(_trigger_key(t) for t in b)
+        out = []
+        for t in a:
+            k = _trigger_key(t)
+            if left[k]:
+                left[k] -= 1
+            else:
+                out.append(t)
+        return out
+
+    return minus(theirs, base), minus(base, theirs)

@@ -127,7 +127,8 @@ class TemplateUpdateController(Controller):
     async def get_update(self, request: Request, workflow_id: str, principal: Principal,
                          db_session: AsyncSession) -> dict:
         """Whether the workflow's template has a newer version, the diff from the imported
-        version to it, and the conflicts a merge into the current draft would have."""
+        version to it, the conflicts a merge into the current draft would have, and the triggers it
+        would add (and those the template no longer declares, which a merge keeps)."""
         return await services.template_update(db_session, principal, _registry(request), workflow_id,
                                               request.app.state.collab)
 
@@ -136,10 +137,12 @@ class TemplateUpdateController(Controller):
     async def merge(self, request: Request, workflow_id: str, principal: Principal, db_session: AsyncSession) -> dict:
         """Three-way merge of the newer version into the draft as a collaborative edit; the
         draft's own changes are kept; a conflict keeps the draft's value unless the body's
-        `choices` takes the template's (409 when a choice names no current conflict)."""
+        `choices` takes the template's (409 when a choice names no current conflict). Triggers the new
+        version declares and the workflow did not get yet are created, schedules disabled."""
         body = await read_body(request, MergeIn) if (await request.body()).strip() else MergeIn()
+        base_url = request.app.state.settings.public_url or str(request.base_url)
         return await services.merge_update(db_session, principal, _registry(request), workflow_id,
-                                           request.app.state.collab, body.choices)
+                                           request.app.state.collab, body.choices, base_url)
 
 
 ROUTES = [TemplateController, TemplateUpdateController]

@@ -52,5 +52,8 @@ class TemplateLink(Base):
     template_version: Mapped[int] = mapped_column(sa.Integer)
     params: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
     base_graph: Mapped[dict[str, Any]] = mapped_column(JSONType)
+    # The template's triggers as the import (or the last update) resolved and created them: the base an
+    # update compares the new version's triggers with. None for links made before it was kept.
+    base_triggers: Mapped[list[dict[str, Any]] | None] = mapped_column(JSONType, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), nullable=False, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime(), nullable=False, default=utcnow)

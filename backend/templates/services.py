@@ -27,7 +27,7 @@ from flows.pointer import pointer
 from templates.format import FORMAT_VERSION, TemplateError, TemplateFile, instantiate, parse_template, substitute, validate_params
 from templates.gallery import builtin_templates
 from templates.merge import merge_graphs
-from templates.triggers import resolve_triggers
+from templates.triggers import resolve_triggers, trigger_changes
 from templates.migrate import load_template, migrate_template
 
 if TYPE_CHECKING:
@@ -138,7 +138,7 @@ async def import_template(s: AsyncSession, p: Principal, registry: Any, template
     wf = await workflows.create_workflow(s, p, WorkflowCreateIn(name=graph["name"], description=found.tpl.description,
                                                                 graph=graph))
     s.add(TemplateLink(workflow_id=wf.id, tenant_id=p.tenant_id, template_id=found.id,
-                       template_version=found.tpl.version, params=values, base_graph=graph))
+                       template_version=found.tpl.version, params=values, base_graph=graph, base_triggers=triggers))
     await s.flush()
     return wf, [await _create_trigger(s, p, wf.id, t, base_url) for t in triggers]
 
@@ -257,16 +257,31 @@ async def _link(s: AsyncSession, p: Principal, workflow_id: str) -> TemplateLink
     return link
 
 
-def _theirs(found: Found, link: TemplateLink) -> dict[str, Any]:
-    """The new version with the workflow's parameters (new parameters take their defaults)."""
+def _theirs(found: Found, link: TemplateLink) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """The new version's graph and triggers with the workflow's parameters (new parameters take their
+    defaults)."""
     try:
         values = validate_params(found.tpl.parameters, dict(link.params or {}))
         graph = substitute(found.tpl.graph, values)
+        triggers = resolve_triggers(found.tpl, values)
     except TemplateError as exc:
         raise Unprocessable(f"the new template version needs other parameters: {exc.message}",
                             pointer=exc.pointer, code="params") from None
     graph["name"] = link.base_graph.get("name", graph.get("name"))   # the workflow keeps its own name
-    return graph
+    return graph, triggers
+
+
+async def _base_triggers(s: AsyncSession, p: Principal, link: TemplateLink) -> list[dict[str, Any]]:
+    """What the link's import (or last update) created. A link made before that was kept: the workflow's
+    triggers as they are now stand in for it, so an update adds only what the workflow lacks."""
+    if link.base_triggers is not None:
+        return list(link.base_triggers)
+    from backend.triggers import services as triggers
+
+    return ([{"type": "schedule", "cron": x.cron, "timezone": x.timezone, "input": x.input or {}}
+             for x in await triggers.list_schedules(s, p, link.workflow_id)]
+            + [{"type": "webhook", "allow_token": h.allow_token, "description": h.description}
+               for h in await triggers.list_webhooks(s, p, link.workflow_id)])
 
 
 async def template_update(s: AsyncSession, p: Principal, registry: Any, workflow_id: str,
@@ -282,25 +297,30 @@ async def template_update(s: AsyncSession, p: Principal, registry: Any, workflow
     out.update(available=True, latest_version=found.tpl.version, title=found.tpl.title)
     if found.tpl.version <= link.template_version:
         return out
-    theirs = _theirs(found, link)
+    theirs, their_triggers = _theirs(found, link)
     draft = await _draft_of(s, p, workflow_id, collab)
     _, conflicts = merge_graphs(link.base_graph, draft, theirs)
-    return {**out, "update_available": True, "diff": diff_graphs(link.base_graph, theirs), "conflicts": conflicts}
+    added, dropped = trigger_changes(await _base_triggers(s, p, link), their_triggers)
+    return {**out, "update_available": True, "diff": diff_graphs(link.base_graph, theirs), "conflicts": conflicts,
+            "triggers": {"added": added, "dropped": dropped}}
 
 
 async def merge_update(s: AsyncSession, p: Principal, registry: Any, workflow_id: str,
-                       collab: RoomManager, choices: dict[str, str] | None = None) -> dict[str, Any]:
+                       collab: RoomManager, choices: dict[str, str] | None = None,
+                       base_url: str = "") -> dict[str, Any]:
     """Three-way merge of the newer template version into the draft, through the shared
     document (connected editors see it as an ordinary edit). A conflict keeps the draft's
     value unless `choices` maps its pointer to "theirs"; the choices are applied in the same
     edit. A choice naming no current conflict (the draft or the template changed since the
-    user saw the list) is a 409 and nothing is merged."""
+    user saw the list) is a 409 and nothing is merged. Triggers the new version declares that the base
+    did not are created as an import creates them (schedules disabled); triggers it no longer declares
+    are kept and listed (`triggers_dropped`): the user may rely on them."""
     link = await _link(s, p, workflow_id)
     found = await get_template(s, p, registry, link.template_id)
     if found.tpl.version <= link.template_version:
         raise BadRequest(f"the workflow already has version {link.template_version} of the template",
                          code="up_to_date")
-    theirs = _theirs(found, link)
+    theirs, their_triggers = _theirs(found, link)
     wf = await workflows.get_workflow(s, p, workflow_id)
     draft = await _draft_of(s, p, workflow_id, collab)
     merged, conflicts = merge_graphs(link.base_graph, draft, theirs, choices)
@@ -312,11 +332,15 @@ async def merge_update(s: AsyncSession, p: Principal, registry: Any, workflow_id
                        pointer=pointer("choices", stale[0]), code="stale_choice",
                        stale=stale)
     changed = not is_empty(diff_graphs(draft, merged))
+    added, dropped = trigger_changes(await _base_triggers(s, p, link), their_triggers)
     # The shared document first, before this session writes (see workflows.services.update_workflow).
     wf.graph = await collab.edit(wf.id, p.tenant_id, merged)
     wf.updated_at = utcnow()
     previous = link.template_version
     link.template_version, link.base_graph, link.updated_at = found.tpl.version, theirs, utcnow()
+    link.base_triggers = their_triggers
+    created = [await _create_trigger(s, p, workflow_id, t, base_url) for t in added]
     await s.flush()
     return {"workflow_id": workflow_id, "from_version": previous, "to_version": found.tpl.version,
-            "changed": changed, "conflicts": conflicts, "graph": wf.graph}
+            "changed": changed, "conflicts": conflicts, "graph": wf.graph,
+            "triggers_created": created, "triggers_dropped": dropped}

@@ -116,3 +116,32 @@ async def test_a_template_update_with_conflicts_lets_the_user_choose_per_field(s
     async with httpx.AsyncClient(base_url=server.url, timeout=10) as c:
         say = _node((await c.get(f"/api/workflows/{wf['id']}", headers=h)).json()["graph"], "say")
     assert say["config"]["values"]["who"] == "{{ trigger.theirs }}" and say["label"] == "My label"
+
+
+async def test_a_template_update_that_adds_a_schedule_shows_it_and_creates_it_off(sign_in: Any, server: LiveServer,
+                                                                                  tenant: TenantFixture, e2e_db) -> None:
+    """The new version declares a schedule: the update panel says so, and after the merge the bar shows it
+    created (off) and the workflow has it."""
+    from tests.backend.templates.test_template_triggers import TestUpdateTriggers
+
+    rows = TestUpdateTriggers()
+    hook = {"type": "webhook", "description": "from the CRM"}
+    tid = await rows._row(e2e_db, tenant, 1, [hook])
+    h = tenant.editor.headers
+    async with httpx.AsyncClient(base_url=server.url, timeout=10) as c:
+        wf = (await c.post(f"/api/templates/{tid}/import", json={"params": {"cron": "0 5 * * *"}}, headers=h)).json()
+    await rows._row(e2e_db, tenant, 2, [hook, {"type": "schedule", "cron": {"$param": "cron"}, "timezone": "UTC"}], tid)
+
+    page = await sign_in(tenant.editor)
+    await page.goto(f"{server.url}/workflows/{wf['id']}")
+    await page.locator('[data-testid="collab-status"][data-status="live"]').wait_for()
+    listed = page.get_by_test_id("template-update-triggers")
+    await listed.wait_for()
+    assert "+ schedule 0 5 * * * (UTC), created off" in await listed.inner_text()
+    await page.get_by_test_id("template-update-merge").click()
+    created = page.get_by_test_id("template-merge-triggers")
+    await created.wait_for()
+    assert "+ schedule 0 5 * * * (UTC)" in await created.inner_text()
+    async with httpx.AsyncClient(base_url=server.url, timeout=10) as c:
+        schedules = (await c.get(f"/api/workflows/{wf['id']}/schedules", headers=h)).json()
+    assert [(s["cron"], s["enabled"]) for s in schedules] == [("0 5 * * *", False)]

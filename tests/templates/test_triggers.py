@@ -100,3 +100,19 @@ class TestResolve:
         assert resolve_triggers(tpl, values) == [
             {"type": "schedule", "cron": "@daily", "timezone": "UTC", "input": {"n": 9}, "description": ""},
             {"type": "webhook", "allow_token": True, "description": "CRM"}]
+
+
+def test_trigger_changes_count_triggers_and_ignore_a_new_description():
+    """Added and dropped triggers between two versions, counted: a second identical schedule is added, a
+    schedule whose cron changed is one dropped and one added, and a webhook whose description alone
+    changed is the same webhook."""
+    from templates.triggers import trigger_changes
+
+    nightly = {"type": "schedule", "cron": "0 3 * * *", "timezone": "UTC", "input": {}, "description": "a"}
+    hook = {"type": "webhook", "allow_token": False, "description": "CRM"}
+    added, dropped = trigger_changes([nightly, hook], [nightly, {**nightly, "description": "b"},
+                                                      {**hook, "description": "CRM v2"}])
+    assert added == [{**nightly, "description": "b"}] and dropped == []
+    moved = {**nightly, "cron": "0 4 * * *"}
+    assert trigger_changes([nightly, hook], [moved, hook]) == ([moved], [nightly])
+    assert trigger_changes([], []) == ([], [])

@@ -3,7 +3,7 @@
 // document: this canvas receives the result like any co-editor's edit.
 import { useEffect, useState } from 'react'
 import type { Me } from '../api/types'
-import { templatesApi, type MergeResult, type TemplateUpdate } from './api'
+import { templatesApi, type MergeResult, type TemplateTrigger, type TemplateUpdate } from './api'
 import { ConflictList, type Choice } from './ConflictList'
 
 function DiffList({ diff }: { diff: any }) {
@@ -17,6 +17,19 @@ function DiffList({ diff }: { diff: any }) {
   }
   for (const c of diff?.document ?? []) rows.push(`~ ${c.pointer}`)
   return <ul className="tpl-diff mono small" data-testid="template-update-diff">{rows.length ? rows.map((r, i) => <li key={i}>{r}</li>) : <li>no changes</li>}</ul>
+}
+
+const describe = (t: TemplateTrigger) =>
+  t.type === 'schedule' ? `schedule ${t.cron} (${t.timezone})` : `webhook${t.description ? ` “${t.description}”` : ''}`
+
+function TriggerChanges({ added, dropped, testId }: { added: TemplateTrigger[]; dropped: TemplateTrigger[]; testId: string }) {
+  if (!added.length && !dropped.length) return null
+  return (
+    <ul className="tpl-diff small" data-testid={testId}>
+      {added.map((t, i) => <li key={`a${i}`}>+ {describe(t)}{t.type === 'schedule' ? ', created off' : ''}</li>)}
+      {dropped.map((t, i) => <li key={`d${i}`}>− {describe(t)}: no longer in the template, yours is kept</li>)}
+    </ul>
+  )
 }
 
 export function TemplateBar({ workflowId, workflowName, me }: { workflowId: string; workflowName: string; me: Me }) {
@@ -66,6 +79,7 @@ export function TemplateBar({ workflowId, workflowName, me }: { workflowId: stri
           <button className="btn small" onClick={() => setShowDiff(!showDiff)} data-testid="template-update-show">{showDiff ? 'Hide' : 'Changes'}</button>
           {canEdit && <button className="btn small primary" onClick={merge} data-testid="template-update-merge">Merge update</button>}
           {showDiff && <DiffList diff={update.diff} />}
+          {update.triggers && <TriggerChanges added={update.triggers.added} dropped={update.triggers.dropped} testId="template-update-triggers" />}
           {conflictsOf(update.conflicts).length > 0 && (
             <div className="problem warning small" data-testid="template-update-conflicts">
               {conflictsOf(update.conflicts).length} conflict(s): you and the template changed the same field.
@@ -79,6 +93,10 @@ export function TemplateBar({ workflowId, workflowName, me }: { workflowId: stri
       {merged && (
         <div className="tpl-update" data-testid="template-merge-result">
           Merged v{merged.to_version}{summary(merged)}
+          <TriggerChanges added={merged.triggers_created ?? []} dropped={merged.triggers_dropped ?? []} testId="template-merge-triggers" />
+          {(merged.triggers_created ?? []).filter((t) => t.secret).map((t) => (
+            <div key={t.id} className="small" data-testid="template-merge-webhook-secret">Webhook secret (shown once): <span className="mono">{t.secret}</span></div>
+          ))}
           <button className="btn small" onClick={() => setMerged(null)}>OK</button>
         </div>
       )}

@@ -19,12 +19,18 @@ export interface Conflict {
   choosable?: boolean; resolution?: 'mine' | 'theirs' | 'dropped'
 }
 export interface ImportedTrigger { type: 'schedule' | 'webhook'; id: string; [key: string]: unknown }
+/** A template trigger as resolved with the workflow's parameters (what an import or a merge creates). */
+export interface TemplateTrigger { type: 'schedule' | 'webhook'; cron?: string; timezone?: string; description?: string; allow_token?: boolean }
 export interface TemplateUpdate {
   workflow_id: string; template_id: string; title: string | null; available?: boolean
   current_version: number; latest_version: number | null; update_available: boolean
   diff: any; conflicts: Conflict[]
+  triggers?: { added: TemplateTrigger[]; dropped: TemplateTrigger[] }
 }
-export interface MergeResult { from_version: number; to_version: number; changed: boolean; conflicts: Conflict[]; graph: Graph }
+export interface MergeResult {
+  from_version: number; to_version: number; changed: boolean; conflicts: Conflict[]; graph: Graph
+  triggers_created: (TemplateTrigger & { id: string; secret?: string; url?: string })[]; triggers_dropped: TemplateTrigger[]
+}
 
 async function call<T>(method: string, path: string, body?: unknown, raw?: string): Promise<T> {
   const res = await fetch(`/api${path}`, {

@@ -111,3 +111,81 @@ async def test_templates_saved_in_format_2_are_read_and_updated_after_the_upgrad
     assert r.status_code == 201 and r.json()["triggers"] == [], r.text
     r = await client.put(f"/api/templates/{row.id}", json={"title": "Renamed"}, headers=h)
     assert r.status_code == 200 and r.json()["document"]["format_version"] == 3, r.text
+
+
+class TestUpdateTriggers:
+    """A template update that declares new triggers creates them on merge (schedules disabled), as an
+    import would; triggers the new version no longer declares are kept and listed."""
+
+    @staticmethod
+    def _doc(version: int, triggers: list) -> dict:
+        return {"format_version": 3, "id": "evolving", "version": version, "title": "Evolving",
+                "parameters": {"type": "object", "properties": {
+                    "cron": {"type": "string", "default": "15 4 * * *"}}},
+                "triggers": triggers,
+                "graph": {"schema_version": 1, "nodes": [{"id": "start", "type": "trigger.manual"}], "edges": []}}
+
+    async def _row(self, db, tenant, version: int, triggers: list, row_id: str | None = None) -> str:
+        from backend.templates.models import Template
+
+        async with db.sessionmaker() as s:
+            if row_id is None:
+                row = Template(tenant_id=tenant.id, owner_id=tenant.editor.user_id, slug="evolving",
+                               title="Evolving", version=version, visibility="private",
+                               document=self._doc(version, triggers))
+                s.add(row)
+            else:
+                row = await s.get(Template, row_id)
+                row.version, row.document = version, self._doc(version, triggers)
+            await s.commit()
+            return row.id
+
+    async def test_new_triggers_are_listed_then_created_and_dropped_ones_are_kept(self, client, tenant_a, db):
+        h = tenant_a.editor.headers
+        schedule = {"type": "schedule", "cron": {"$param": "cron"}, "timezone": "Europe/Paris", "input": {"k": 1},
+                    "description": "nightly"}
+        hook = {"type": "webhook", "description": "from the CRM"}
+        tid = await self._row(db, tenant_a, 1, [hook])
+        r = await client.post(f"/api/templates/{tid}/import", json={"params": {"cron": "0 5 * * *"}}, headers=h)
+        assert r.status_code == 201, r.text
+        wf = r.json()["id"]
+        assert [t["type"] for t in r.json()["triggers"]] == ["webhook"]
+
+        # version 2 adds a schedule (its cron from the workflow's parameters) and renames the webhook's description
+        await self._row(db, tenant_a, 2, [{**hook, "description": "from the CRM, v2"}, schedule], tid)
+        up = (await client.get(f"/api/workflows/{wf}/template-update", headers=h)).json()
+        assert up["update_available"] and up["triggers"]["dropped"] == []
+        assert [(t["type"], t["cron"], t["timezone"], t["input"]) for t in up["triggers"]["added"]] == [
+            ("schedule", "0 5 * * *", "Europe/Paris", {"k": 1})]
+        assert await _stored(db, tenant_a.id) == (1, 1, 0, 1)  # looking changes nothing
+
+        merged = await client.post(f"/api/workflows/{wf}/template-update/merge", headers=h)
+        assert merged.status_code == 200, merged.text
+        created = merged.json()["triggers_created"]
+        assert [(t["type"], t["cron"], t["enabled"]) for t in created] == [("schedule", "0 5 * * *", False)]
+        schedules = (await client.get(f"/api/workflows/{wf}/schedules", headers=h)).json()
+        assert [(x["id"], x["cron"], x["timezone"], x["enabled"]) for x in schedules] == [
+            (created[0]["id"], "0 5 * * *", "Europe/Paris", False)]
+        assert await _stored(db, tenant_a.id) == (1, 1, 1, 1)
+
+        # version 3 drops the webhook: the merge keeps it and says so; nothing is created twice
+        await self._row(db, tenant_a, 3, [schedule], tid)
+        up = (await client.get(f"/api/workflows/{wf}/template-update", headers=h)).json()
+        assert up["triggers"]["added"] == [] and [t["type"] for t in up["triggers"]["dropped"]] == ["webhook"]
+        merged = (await client.post(f"/api/workflows/{wf}/template-update/merge", headers=h)).json()
+        assert merged["triggers_created"] == [] and [t["type"] for t in merged["triggers_dropped"]] == ["webhook"]
+        assert await _stored(db, tenant_a.id) == (1, 1, 1, 1)
+
+    async def test_a_link_from_before_uses_the_workflows_triggers_as_the_base(self, client, tenant_a, db):
+        """A workflow imported before links kept their triggers: an update adds only what it lacks."""
+        h = tenant_a.editor.headers
+        hook = {"type": "webhook", "description": "from the CRM"}
+        tid = await self._row(db, tenant_a, 1, [hook])
+        wf = (await client.post(f"/api/templates/{tid}/import", json={}, headers=h)).json()["id"]
+        async with db.sessionmaker() as s:
+            await s.execute(sa.update(TemplateLink).where(TemplateLink.workflow_id == wf).values(base_triggers=None))
+            await s.commit()
+        await self._row(db, tenant_a, 2, [hook, {"type": "schedule", "cron": "0 6 * * *", "timezone": "UTC"}], tid)
+        merged = (await client.post(f"/api/workflows/{wf}/template-update/merge", headers=h)).json()
+        assert [(t["type"], t["cron"]) for t in merged["triggers_created"]] == [("schedule", "0 6 * * *")]
+        assert await _stored(db, tenant_a.id) == (1, 1, 1, 1)
