@@ -339,6 +339,8 @@ async def merge_update(s: AsyncSession, p: Principal, registry: Any, workflow_id
     previous = link.template_version
     link.template_version, link.base_graph, link.updated_at = found.tpl.version, theirs, utcnow()
     link.base_triggers = their_triggers
+    # After the document (this session may not write before it, above); resolve_triggers has already
+    # checked every cron and zone with the scheduler's own rules, so creating them does not fail on input.
     created = [await _create_trigger(s, p, workflow_id, t, base_url) for t in added]
     await s.flush()
     return {"workflow_id": workflow_id, "from_version": previous, "to_version": found.tpl.version,
