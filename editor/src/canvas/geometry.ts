@@ -9,14 +9,14 @@
 // differs (a run state below its ports, say) is measured again as usual, handles included. The figures below
 // follow styles.css (.flow-node and its fixed line heights); tests/e2e/test_canvas_geometry.py fails if the
 // two drift apart.
-import { getViewportForBounds, Position, type NodeHandle, type Node, type Viewport } from '@xyflow/react'
+import { getNodesBounds, getViewportForBounds, Position, type NodeHandle, type Node, type Viewport } from '@xyflow/react'
 import type { Port } from '../api/types'
 
 export const FIT_PADDING = 0.25
 export const MIN_ZOOM = 0.1
 export const FIT_MAX_ZOOM = 1
 
-export const NODE_WIDTH = 200 // .flow-node
+const NODE_WIDTH = 200 // .flow-node
 const BORDER = 1
 const HEAD = 51 // 10 px + 32 px of titles + 8 px of padding, 1 px border
 const PORTS_PAD = 6 // .flow-node-ports
@@ -26,7 +26,7 @@ const HANDLE = 11 // .flow-node .handle, centred on the node's edge
 const rows = (inputs: Port[], outputs: Port[]) => Math.max(inputs.length, outputs.length, 1)
 
 /** The node's height without a run state: borders, head, and port rows in their padding. */
-export const nodeHeight = (inputs: Port[], outputs: Port[]) => 2 * BORDER + HEAD + 2 * PORTS_PAD + ROW * rows(inputs, outputs) - 2
+const nodeHeight = (inputs: Port[], outputs: Port[]) => 2 * BORDER + HEAD + 2 * PORTS_PAD + ROW * rows(inputs, outputs) - 2
 
 /** React Flow's `measured` and `handles` for a node not yet measured. */
 export function firstDraw(id: string, inputs: Port[], outputs: Port[]) {
@@ -42,11 +42,6 @@ export function firstDraw(id: string, inputs: Port[], outputs: Port[]) {
 
 export function openingViewport(nodes: Node[], box: { width: number; height: number }): Viewport | undefined {
   if (!nodes.length || !box.width || !box.height) return undefined
-  let x0 = Infinity, y0 = Infinity, x1 = -Infinity, y1 = -Infinity
-  for (const n of nodes) {
-    const w = n.measured?.width ?? n.width ?? NODE_WIDTH, h = n.measured?.height ?? n.height ?? 100
-    x0 = Math.min(x0, n.position.x); y0 = Math.min(y0, n.position.y)
-    x1 = Math.max(x1, n.position.x + w); y1 = Math.max(y1, n.position.y + h)
-  }
-  return getViewportForBounds({ x: x0, y: y0, width: x1 - x0, height: y1 - y0 }, box.width, box.height, MIN_ZOOM, FIT_MAX_ZOOM, FIT_PADDING)
+  // Every node here has a size: its `measured` (firstDraw's, or React Flow's) or a note's width and height.
+  return getViewportForBounds(getNodesBounds(nodes), box.width, box.height, MIN_ZOOM, FIT_MAX_ZOOM, FIT_PADDING)
 }
