@@ -151,12 +151,7 @@ class Room:
         if not self.pending:
             self.pending_since = time.monotonic()
         self.pending.append(update)
-        message = p.sync_update(update)  # encoded and framed once, the same bytes to everyone
-        framed = frame(message)
-        sender = self._sender
-        for conn in self.connections:
-            if conn is not sender:
-                conn.send(message, update, framed)
+        self._broadcast(p.sync_update(update), but=self._sender, update=update)
 
     def _on_graph_change(self, events: Any) -> None:
         self.graph_dirty = True
@@ -249,11 +244,13 @@ class Room:
         self._heartbeat_at = time.monotonic()
         self._broadcast(p.awareness(self._presence_update([self._server_id])))
 
-    def _broadcast(self, message: bytes, but: Connection | None = None) -> None:
+    def _broadcast(self, message: bytes, but: Connection | None = None, update: bytes | None = None) -> None:
+        """`message` to everyone but `but`, encoded and framed once: the same bytes to all.
+        `update`: the document update it carries (see Connection.send)."""
         framed = frame(message)
         for conn in self.connections:
             if conn is not but:
-                conn.send(message, framed=framed)
+                conn.send(message, update, framed)
 
     def tick(self, now: float) -> None:
         """Expire silent presence and vanished connections; renew the server's presence."""
