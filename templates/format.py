@@ -31,6 +31,7 @@ from pydantic import ValidationError as PydanticValidationError
 
 from flows.graph import MAX_NESTING, SCHEMA_VERSION, GraphDocument
 from flows.pointer import pointer
+from flows.validate import validate_graph
 
 FORMAT_VERSION = 3
 
@@ -285,7 +286,24 @@ def parse_template(raw: Any, registry: Any) -> TemplateFile:
     from templates.triggers import check_triggers
 
     check_triggers(tpl)
+    check_graph_structure(graph, registry)
     return tpl
+
+
+# Problems of a graph's shape that no parameter value can fix. Config problems are left out:
+# a config may hold {"$param": name} placeholders that only an import fills in.
+STRUCTURAL_PROBLEMS = frozenset({"duplicate_id", "dangling_edge", "trigger_input", "unknown_port", "port_type",
+                                 "multiple_inputs", "cycle", "for_each_scope"})
+
+
+def check_graph_structure(graph: dict[str, Any], registry: Any) -> None:
+    """Refuse a graph with cycles, self-loops, dangling edges or bad ports, naming every problem at once."""
+    problems = [p for p in validate_graph(graph, registry).errors if p.code in STRUCTURAL_PROBLEMS]
+    if problems:
+        first = problems[0]
+        raise TemplateError(f"the graph has {len(problems)} problem(s); first: {first.message}",
+                            pointer="/graph" + first.pointer, code="graph",
+                            errors=[{**p.to_json(), "pointer": "/graph" + p.pointer} for p in problems])
 
 
 # --- parameters ------------------------------------------------------------------------

@@ -125,6 +125,23 @@ async def test_hostile_uploads_answer_4xx_and_store_nothing(client, tenant_a, db
     assert await _counts(db, tenant_a.id) == (0, 0)
 
 
+async def test_upload_with_a_cycle_and_a_self_loop_answers_422_naming_both(client, tenant_a, db):
+    """An uploaded graph with a two-node cycle and a self-loop is refused with every problem listed, and nothing is stored."""
+    graph = _tiny()["graph"]
+    extra = {"id": "echo", "type": "data.set", "type_version": 1, "position": {"x": 480, "y": 0}, "label": "Echo",
+             "config": {"values": {}}}
+    loop = {"id": "loop", "type": "data.set", "type_version": 1, "position": {"x": 480, "y": 200}, "label": "Loop",
+            "config": {"values": {}}}
+    wire = lambda i, a, b: {"id": i, "source": a, "source_port": "output", "target": b, "target_port": "input"}  # noqa: E731
+    doc = _tiny(graph={**graph, "nodes": graph["nodes"] + [extra, loop],
+                       "edges": [wire("e1", "say", "echo"), wire("e2", "echo", "say"), wire("e3", "loop", "loop")]})
+    r = await client.post("/api/templates/upload", json=doc, headers=tenant_a.editor.headers)
+    body = assert_problem(r, 422)
+    cycles = [e for e in body["errors"] if e["code"] == "cycle"]
+    assert {tuple(sorted(e["node_ids"])) for e in cycles} == {("echo", "say"), ("loop",)}, body
+    assert await _counts(db, tenant_a.id) == (0, 0)
+
+
 async def test_a_100_mb_upload_is_refused_before_it_is_read(client, tenant_a, db):
     body = b'{"x": "' + b"a" * (100 * 1024 * 1024) + b'"}'
     r = await client.post("/api/templates/upload", content=body, headers={**tenant_a.editor.headers,
