@@ -24,6 +24,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from backend.auth.guards import requires_owner
 from backend.auth.schemas import Principal
+from backend.params import OFFSET
 from backend.db.models import Base, JSONType, UtcDateTime, new_id, utcnow
 
 
@@ -85,7 +86,7 @@ class AuditController(Controller):
         target_type: str | None = None, target_id: str | None = None,
         actor: str | None = Parameter(default=None, description="user id or email of who acted"),
         since: datetime | None = None, until: datetime | None = None,
-        limit: int = Parameter(default=100, ge=1, le=500), offset: int = Parameter(default=0, ge=0),
+        limit: int = Parameter(default=100, ge=1, le=500), offset: int = OFFSET,
     ) -> list[AuditEventOut]:
         """The tenant's audit trail, newest first (owners only)."""
         q = sa.select(AuditEvent).where(AuditEvent.tenant_id == principal.tenant_id)

@@ -25,6 +25,7 @@ from backend.email.store import public_url
 from backend.email.webhooks import SIGNED_PROVIDERS, BadSignature, BadSigningKey, check_signing_key, provider_events, \
     remember, verify
 from backend.errors import BadRequest, NotFound, Unauthorized, read_body, read_json
+from backend.params import OFFSET
 from nodes.email.mailer import UnsubscribeSigner
 from nodes.email.template import PreviewRecipient, Recipient, render_email
 from nodes.sdk import NodeConfigError
@@ -181,7 +182,7 @@ class EmailController(Controller):
     @get("/outbox", operation_id="listEmailOutbox")
     async def list_outbox(self, principal: Principal, db_session: AsyncSession,
                           limit: int = Parameter(default=50, ge=1, le=500),
-                          offset: int = Parameter(default=0, ge=0)) -> list[dict[str, Any]]:
+                          offset: int = OFFSET) -> list[dict[str, Any]]:
         """Mail kept by the built-in outbox (tenants without a provider): nothing was sent."""
         rows = (await db_session.execute(sa.select(EmailOutboxMessage)
                                          .where(EmailOutboxMessage.tenant_id == principal.tenant_id)

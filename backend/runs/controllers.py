@@ -16,6 +16,7 @@ from backend.auth.guards import requires_editor
 from backend.auth.schemas import Principal
 from backend.db.models import Run
 from backend.errors import NotFound, json_body, read_body, read_json
+from backend.params import AFTER_SEQ, OFFSET
 from backend.runs import control, services
 from backend.runs.schemas import (NodeRunOut, QueueOut, RerunIn, RunEventOut, RunOut, RunStatus, RunSummaryOut,
                                   StartGraphRunIn, StartWorkflowRunIn)
@@ -67,7 +68,7 @@ class RunController(Controller):
     async def list_runs(self, principal: Principal, db_session: AsyncSession,
                         workflow_id: str | None = None, status: RunStatus | None = None,
                         limit: int = Parameter(default=50, ge=1, le=200),
-                        offset: int = Parameter(default=0, ge=0)) -> list[RunSummaryOut]:
+                        offset: int = OFFSET) -> list[RunSummaryOut]:
         """The tenant's runs, newest first, filtered by workflow and status."""
         rows = await services.list_runs(db_session, principal, workflow_id=workflow_id, status=status,
                                         limit=limit, offset=offset)
@@ -89,7 +90,7 @@ class RunController(Controller):
 
     @get("/runs/{run_id:str}/events", operation_id="listRunEvents")
     async def list_events(self, run_id: str, principal: Principal, db_session: AsyncSession,
-                          after: int = Parameter(default=0, ge=0)) -> list[RunEventOut]:
+                          after: int = AFTER_SEQ) -> list[RunEventOut]:
         """The run's recorded events after sequence number `after` (for polling clients)."""
         await services.get_run(db_session, principal, run_id)
         rows = await services.events_of(db_session, run_id, after)

@@ -7,6 +7,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from backend.params import VersionField
+
 RunStatus = Literal["queued", "running", "succeeded", "failed", "cancelled", "waiting", "paused"]
 
 
@@ -19,7 +21,7 @@ class StartWorkflowRunIn(_In):
 
     input: dict[str, Any] = Field(default_factory=dict, description="The run input, the trigger's output")
     source: Literal["draft", "published"] = Field(default="draft", description="Which graph to run")
-    version: int | None = Field(default=None, ge=1, description="Run this published version")
+    version: VersionField | None = Field(default=None, description="Run this published version")
 
 
 class StartGraphRunIn(_In):

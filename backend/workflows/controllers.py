@@ -12,6 +12,7 @@ from backend.auth.schemas import Principal
 from backend.db.models import Workflow, WorkflowVersion
 from backend.errors import json_body, read_body, read_json, validate_body
 from backend.errors import BadRequest
+from backend.params import OFFSET, VersionNumber
 from backend.workflows import services
 from backend.workflows.diff import diff_graphs
 from backend.workflows.schemas import (PublishIn, VersionOut, VersionSummaryOut, WorkflowCreateIn, WorkflowOut,
@@ -51,7 +52,7 @@ class WorkflowController(Controller):
     @get("/", operation_id="listWorkflows")
     async def list_workflows(
         self, principal: Principal, db_session: AsyncSession,
-        limit: int = Parameter(default=50, ge=1, le=200), offset: int = Parameter(default=0, ge=0),
+        limit: int = Parameter(default=50, ge=1, le=200), offset: int = OFFSET,
         order: services.Order = "updated",
     ) -> list[WorkflowSummaryOut]:
         """The tenant's workflows, without their graphs."""
@@ -84,7 +85,7 @@ class WorkflowController(Controller):
         return [_version(v, False) for v in await services.list_versions(db_session, principal, workflow_id)]
 
     @get("/{workflow_id:str}/versions/{version:int}", operation_id="getWorkflowVersion")
-    async def get_version(self, workflow_id: str, version: int, principal: Principal, db_session: AsyncSession) -> VersionOut:
+    async def get_version(self, workflow_id: str, version: VersionNumber, principal: Principal, db_session: AsyncSession) -> VersionOut:
         """One published version with its frozen graph."""
         return _version(await services.get_version(db_session, principal, workflow_id, version))
 
@@ -99,7 +100,7 @@ class WorkflowController(Controller):
 
     @post("/{workflow_id:str}/versions/{version:int}/restore", operation_id="restoreWorkflowVersion",
           guards=[requires_editor], status_code=200)
-    async def restore_version(self, request: Request, workflow_id: str, version: int, principal: Principal,
+    async def restore_version(self, request: Request, workflow_id: str, version: VersionNumber, principal: Principal,
                       db_session: AsyncSession) -> WorkflowOut:
         """Copy a published version's graph into the draft."""
         return _out(await services.restore(db_session, principal, workflow_id, version, _collab(request)), request)

@@ -92,7 +92,8 @@ class UnsubscribeSigner:
     def read(self, token: str) -> tuple[str, str] | None:
         body, _, sig = token.partition(".")
         good = base64.urlsafe_b64encode(hmac.new(self._key, body.encode(), hashlib.sha256).digest()[:18]).decode()
-        if not sig or not hmac.compare_digest(sig, good):
+        # Compared as bytes: compare_digest refuses non-ASCII str (a hostile link would be a 500).
+        if not sig or not hmac.compare_digest(sig.encode(), good.encode()):
             return None
         try:
             tenant_id, _, email = base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)).decode().partition(":")
