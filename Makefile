@@ -35,7 +35,7 @@ chromium:
 run: install editor
 	$(VENV)/bin/maily migrate
 	$(VENV)/bin/maily seed-demo
-	$(VENV)/bin/maily serve
+	MAILY_METRICS_PUBLIC=$${MAILY_METRICS_PUBLIC:-true} $(VENV)/bin/maily serve   # local demo: /metrics open
 
 postgres:
 	@bash scripts/ensure-postgres.sh

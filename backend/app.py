@@ -27,6 +27,7 @@ from backend.collab.controllers import collab_socket, start_collab, stop_collab
 from backend.collab.send import expose_server_send
 from backend.db.session import Database
 from backend.errors import NotFound, exception_handlers
+from backend.headers import with_security_headers
 from backend.runs.controllers import RunController, stream_run_events
 from backend.runs.plugin import start_runs, stop_runs
 from backend.audit import AuditController
@@ -137,4 +138,6 @@ def create_app(
     # Outside everything Litestar wraps around its router (the exception handler, CORS), so co-editing's data
     # messages can skip those wrappers (backend/collab/send.py).
     app.asgi_handler = expose_server_send(app.asgi_handler)
+    # CSP, anti-framing, nosniff, referrer policy on every HTTP answer (WebSockets pass through untouched).
+    app.asgi_handler = with_security_headers(app.asgi_handler)
     return app

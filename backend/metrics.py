@@ -12,7 +12,8 @@ Fed by:
   emails            the mailer's per-message results (nodes/email/mailer.py `observe`)
   HTTP, WebSockets  the request middleware (backend/tracing.py)
 
-With MAILY_METRICS_TOKEN set, /metrics wants `Authorization: Bearer <token>`.
+With MAILY_METRICS_TOKEN set, /metrics wants `Authorization: Bearer <token>`. Without one it
+answers 403 (metrics name tenants' activity), unless MAILY_METRICS_PUBLIC=true opens it on purpose.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from typing import Any
 from litestar import Request, Response, get
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Gauge, Histogram, generate_latest
 
+from backend.errors import Forbidden
 from flows.events import RunEvent
 from flows.observe import NODE_DURATION, REGISTRY
 
@@ -122,9 +124,14 @@ def scrape() -> bytes:
 
 @get("/metrics", include_in_schema=False, sync_to_thread=False)
 def metrics_endpoint(request: Request) -> Response[bytes]:
-    """Prometheus text format. Behind MAILY_METRICS_TOKEN (a bearer token) when it is set."""
-    secret = request.app.state.settings.metrics_token
+    """Prometheus text format. Behind MAILY_METRICS_TOKEN (a bearer token), or open with MAILY_METRICS_PUBLIC."""
+    settings = request.app.state.settings
+    secret = settings.metrics_token
     token = secret.get_secret_value() if hasattr(secret, "get_secret_value") else str(secret or "")
+    if not token and not settings.metrics_public:
+        raise Forbidden("/metrics is off: set MAILY_METRICS_TOKEN and scrape with `Authorization: Bearer <token>`, "
+                        "or set MAILY_METRICS_PUBLIC=true to serve it without one (docs/operations.md)",
+                        code="metrics_disabled")
     if token:
         scheme, _, given = request.headers.get("authorization", "").partition(" ")
         if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip().encode(), token.encode()):

@@ -99,8 +99,10 @@ class Settings(BaseSettings):
     worker_queued_grace_s: float = 10.0
     log_level: str = "INFO"
     log_json: bool = False
-    # GET /metrics wants `Authorization: Bearer <this>` when set; empty: /metrics is open (docs/operations.md).
+    # GET /metrics wants `Authorization: Bearer <this>` when set (docs/operations.md).
     metrics_token: SecretStr = SecretStr("")
+    # With no metrics token, /metrics answers 403 unless the operator opts in to an open endpoint.
+    metrics_public: bool = False
 
     @property
     def resolved_database_url(self) -> str:

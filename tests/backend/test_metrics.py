@@ -15,6 +15,7 @@ from backend.metrics import observe_ai_usage
 from backend.settings import Settings
 from nodes.email.mailer import Mailer, MemoryMailStore
 from nodes.email.mime import Outgoing
+from tests.backend.conftest import assert_problem
 from tests.flows.fakes import edge, graph, node
 
 FAILING = graph([node("start", "trigger.manual"), node("bad", "data.set", values={"x": "{{ nodes.start.output.a.b }}"})],
@@ -26,7 +27,7 @@ OK = graph([node("start", "trigger.manual"), node("hello", "data.set", values={"
 @pytest.fixture
 def settings(db_url, tmp_path) -> Settings:
     return Settings(database_url=db_url, data_dir=tmp_path, secret_key="test-secret-key", prefect="never",
-                    prefect_at_start=False)
+                    prefect_at_start=False, metrics_public=True)
 
 
 def samples(text: str) -> dict[tuple[str, frozenset[tuple[str, str]]], float]:
@@ -141,6 +142,16 @@ async def test_metrics_token_is_required_when_set(settings):
         assert (await c.get("/metrics", headers={"Authorization": "s3cret-metrics"})).status_code == 401
         r = await c.get("/metrics", headers={"Authorization": "Bearer s3cret-metrics"})
         assert r.status_code == 200 and "maily_runs_total" in r.text
+
+
+async def test_metrics_without_a_token_or_opt_in_is_403_saying_how_to_enable_it(settings):
+    """With neither MAILY_METRICS_TOKEN nor MAILY_METRICS_PUBLIC, /metrics is a 403 problem naming both settings."""
+    app = create_app(Settings(**{**settings.model_dump(), "metrics_public": False}))
+    async with AsyncTestClient(app=app) as c:
+        r = await c.get("/metrics")
+        doc = assert_problem(r, 403)
+        assert "MAILY_METRICS_TOKEN" in doc["detail"] and "MAILY_METRICS_PUBLIC" in doc["detail"]
+        assert "maily_runs_total" not in r.text
 
 
 def _text() -> str:
