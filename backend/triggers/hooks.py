@@ -28,6 +28,7 @@ from backend.db.models import Workflow, looks_like_id, utcnow
 from backend.errors import ApiError, BadRequest, NotFound, PayloadTooLarge, Unauthorized, Unprocessable
 from backend.settings import Settings
 from backend.triggers.models import Webhook
+from backend.triggers.replay import delivery_key
 from backend.triggers.schemas import WebhookAcceptedOut
 from backend.triggers.services import start_triggered_run, webhook_secret
 
@@ -205,9 +206,19 @@ async def deliver(request: Request[Any, Any, Any], s: AsyncSession, webhook_id: 
     headers = {k.lower(): v for k, v in request.headers.items() if k.lower() not in SECRET_HEADERS}
     payload = {"method": request.method, "path": request.url.path, "headers": headers, "query": query,
                "body": parsed}
-    run = await start_triggered_run(state, s, tenant_id=hook.tenant_id, user_id=hook.created_by,
-                                    workflow_id=hook.workflow_id, source=hook.source, payload=payload,
-                                    trigger="webhook", graph=graph, version=version)
+    # Last check before the run: a delivery refused above (422, 405...) is not remembered.
+    replay_key = None if by_token else delivery_key(hook.id, request.headers[SIGNATURE_HEADER])
+    if replay_key:
+        await state.webhook_replays.claim(s, replay_key, int(request.headers[TIMESTAMP_HEADER].strip()),
+                                          settings.webhook_tolerance_s)
+    try:
+        run = await start_triggered_run(state, s, tenant_id=hook.tenant_id, user_id=hook.created_by,
+                                        workflow_id=hook.workflow_id, source=hook.source, payload=payload,
+                                        trigger="webhook", graph=graph, version=version)
+    except BaseException:
+        if replay_key:
+            await state.webhook_replays.release(replay_key)
+        raise
     await s.execute(update(Webhook).where(Webhook.id == hook.id).values(last_used_at=utcnow()))
     return WebhookAcceptedOut(run_id=run.id, status=run.status, workflow_id=hook.workflow_id,
                               workflow_version=run.workflow_version)

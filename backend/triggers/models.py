@@ -90,3 +90,14 @@ class ChainFiring(Base):
     target_run_id: Mapped[str | None] = mapped_column(sa.String(32), nullable=True)
     error: Mapped[str | None] = mapped_column(sa.Text, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), nullable=False, default=utcnow)
+
+
+class WebhookDelivery(Base):
+    """A signed webhook delivery already accepted, kept until its timestamp leaves the tolerance
+    window: the primary key refuses the same delivery twice across processes (triggers/replay.py)."""
+
+    __tablename__ = "webhook_deliveries"
+
+    # sha256 of webhook id + signature: the signature covers timestamp and body, so it names one delivery.
+    key: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime(), nullable=False, index=True)

@@ -191,9 +191,11 @@ class ChainSink:
 async def start_triggers(app: Litestar) -> None:
     """After start_runs: the rate limiter, the chain sink on the run manager, the scheduler."""
     from backend.triggers.hooks import HookLimits
+    from backend.triggers.replay import ReplayGuard
 
     settings = app.state.settings
     app.state.trigger_limits = HookLimits(settings)
+    app.state.webhook_replays = ReplayGuard(settings.redis_url)
     app.state.chains = ChainSink(app.state, max_depth=settings.chain_max_depth)
     # Listen on the app's EventBus: it sees every run's events, those of runs in this process
     # (it is one of the run manager's sinks) and, in production mode, those relayed from workers.
@@ -213,3 +215,6 @@ async def stop_triggers(app: Litestar) -> None:
     chains: ChainSink | None = getattr(app.state, "chains", None)
     if chains is not None:
         await asyncio.wait_for(chains.drain(), timeout=10)
+    replays = getattr(app.state, "webhook_replays", None)
+    if replays is not None:
+        await replays.close()

@@ -155,9 +155,10 @@ async def test_rate_limits_per_webhook_and_per_tenant(app, client, tenant_a):
     wf = await published_workflow(client, h, webhook_graph())
     app.state.trigger_limits = HookLimits(Settings(webhook_rate="2/minute", webhook_tenant_rate="3/minute"))
     one, two = await make_hook(client, h, wf), await make_hook(client, h, wf)
-    body = b'{"a": 1}'
+    sent = iter(range(100))
 
-    async def post(hook):
+    async def post(hook):   # a distinct body each time: a repeated signed delivery would be a replay (409)
+        body = json.dumps({"a": next(sent)}).encode()
         return await client.post(f"/hooks/{hook['id']}", content=body, headers=signed(hook["secret"], body))
 
     assert (await post(one)).status_code == 202
