@@ -14,6 +14,9 @@ the private network. SafeHttpClient therefore:
 * follows redirects itself, re-checking every hop;
 * caps total time and the (decompressed) response size while streaming.
 
+guarded_transport() applies the same check, per request and per redirect hop, inside httpx
+clients we do not drive ourselves (the AI providers' SDKs).
+
 Hosts in allowed_hosts (MAILY_HTTP_ALLOWED_HOSTS; hostnames, IPs or CIDR networks) skip
 the private-address check: operators use it for internal APIs, tests for loopback servers.
 """
@@ -21,6 +24,7 @@ the private-address check: operators use it for internal APIs, tests for loopbac
 from __future__ import annotations
 
 import asyncio
+import functools
 import ipaddress
 import os
 import socket
@@ -290,3 +294,70 @@ class SafeHttpClient:
 
     def _too_big(self, url: httpx.URL) -> NodeConfigError:
         return NodeConfigError(f"response from {url.host} is larger than {self.max_response_bytes} bytes", pointer="/url")
+
+
+
+class _Guarded:
+    """The same guard as SafeHttpClient, as an httpx transport for clients we do not drive
+    ourselves (the OpenAI and Anthropic SDKs, `http_client=`). Every request reaches it, each
+    redirect hop too, so each is resolved, checked against `allowed_hosts` and sent to the
+    checked address (Host header and TLS name keep the hostname): a redirect or a DNS answer
+    that changed since the base URL was checked cannot lead to a private address.
+
+    `http` is the httpx-compatible module the client uses: the SDKs bring their own fork,
+    `httpx2`, whose transports must be its own classes (guarded_transport builds one per module)."""
+
+    http: Any = httpx
+
+    def __init__(self, allowed_hosts: frozenset[str] = frozenset()) -> None:
+        self.allowed_hosts = frozenset(h.lower() for h in allowed_hosts)
+        # One pool per hostname, as in SafeHttpClient: a TLS connection verified for one name
+        # is never reused for another name on the same address.
+        self._pools: dict[str, Any] = {}
+
+    async def _pool(self, host: str) -> Any:
+        pool = self._pools.pop(host, None)
+        if pool is None:
+            if len(self._pools) >= _MAX_POOLS:
+                await self._pools.pop(next(iter(self._pools))).aclose()
+            pool = self.http.AsyncHTTPTransport()
+        self._pools[host] = pool
+        return pool
+
+    async def handle_async_request(self, request: Any) -> Any:
+        url = request.url
+        if url.scheme not in ("http", "https"):
+            raise BlockedAddressError(f"only http and https URLs are allowed, not {url.scheme!r}", pointer="/url")
+        ips = await _check(url, self.allowed_hosts)
+        extensions = dict(request.extensions)
+        if url.scheme == "https":
+            extensions["sni_hostname"] = url.host
+        headers = request.headers.copy()
+        headers["Host"] = url.netloc.decode("ascii")
+        pool = await self._pool(url.host)
+        for n, ip in enumerate(ips):  # every address was checked; try them in DNS order
+            pinned = self.http.Request(request.method, url.copy_with(host=str(ip)), headers=headers,
+                                       stream=request.stream, extensions=extensions)
+            try:
+                return await pool.handle_async_request(pinned)
+            except self.http.ConnectError:
+                if n == len(ips) - 1:
+                    raise
+        raise AssertionError("unreachable")  # pragma: no cover - _check returns at least one address
+
+    async def aclose(self) -> None:
+        pools, self._pools = list(self._pools.values()), {}
+        for pool in pools:
+            await pool.aclose()
+
+
+@functools.cache
+def _guarded_class(http: Any) -> type:
+    return type("GuardedTransport", (_Guarded, http.AsyncBaseTransport), {"http": http})
+
+
+def guarded_transport(allowed_hosts: frozenset[str] = frozenset(), http: Any = httpx) -> Any:
+    """A transport of the httpx-compatible module `http` (httpx, or the SDKs' httpx2) that checks
+    every connection like SafeHttpClient. Give its client trust_env=False: an HTTP(S)_PROXY from
+    the environment would be mounted beside the transport and bypass it."""
+    return _guarded_class(http)(allowed_hosts)

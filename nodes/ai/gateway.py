@@ -211,7 +211,7 @@ class AIGateway:
         ident = (kind, base_url or "", hashlib.sha256(api_key.encode()).hexdigest())
         provider = self._providers.get(ident)
         if provider is None:
-            provider = self._providers[ident] = make_provider(kind, api_key, base_url)
+            provider = self._providers[ident] = make_provider(kind, api_key, base_url, self.config.allowed_hosts)
         return provider
 
     async def _check_url(self, base_url: str) -> None:
@@ -318,14 +318,15 @@ async def _traced_complete(provider: Provider, request: ChatRequest, budget: flo
         return res
 
 
-def make_provider(kind: str, api_key: str, base_url: str | None) -> Provider:
+def make_provider(kind: str, api_key: str, base_url: str | None,
+                  allowed_hosts: frozenset[str] = frozenset()) -> Provider:
     if kind == "anthropic":
         from nodes.ai.providers.anthropic_api import AnthropicProvider
 
-        return AnthropicProvider(api_key, base_url)
+        return AnthropicProvider(api_key, base_url, allowed_hosts=allowed_hosts)
     from nodes.ai.providers.openai_compat import OpenAIProvider
 
-    return OpenAIProvider(api_key, base_url, name=kind)
+    return OpenAIProvider(api_key, base_url, name=kind, allowed_hosts=allowed_hosts)
 
 
 def _info(decision: str, reason: str, tier: str, provider: str, model: str, tokens_in: int, tokens_out: int,

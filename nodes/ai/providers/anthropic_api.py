@@ -6,13 +6,18 @@ SDK retries are off for the same reason as in openai_compat.
 from __future__ import annotations
 
 import anthropic
+import httpx2
 
-from nodes.ai.providers.base import ChatRequest, ChatResult, ProviderError, parse_retry_after
+from nodes.ai.providers.base import ChatRequest, ChatResult, ProviderError, parse_retry_after, refused_address
+from nodes.net import guarded_transport
 
 ANTHROPIC_BASE_URL = "https://api.anthropic.com"
 
 
 def _error(exc: Exception) -> ProviderError:
+    refused = refused_address(exc)
+    if refused is not None:
+        return refused
     if isinstance(exc, anthropic.APITimeoutError):
         return ProviderError("timed out", retryable=True)
     if isinstance(exc, anthropic.APIConnectionError):
@@ -29,10 +34,13 @@ def _error(exc: Exception) -> ProviderError:
 class AnthropicProvider:
     name = "anthropic"
 
-    def __init__(self, api_key: str, base_url: str | None = None):
+    def __init__(self, api_key: str, base_url: str | None = None, *, allowed_hosts: frozenset[str] = frozenset()):
         self.base_url = (base_url or ANTHROPIC_BASE_URL).rstrip("/")
         self.key = f"anthropic:{self.base_url}"
-        self._client = anthropic.AsyncAnthropic(api_key=api_key or "none", base_url=self.base_url, max_retries=0)
+        # Every connection and redirect hop passes the SSRF guard (see openai_compat).
+        http = anthropic.DefaultAsyncHttpxClient(transport=guarded_transport(allowed_hosts, httpx2), trust_env=False)
+        self._client = anthropic.AsyncAnthropic(api_key=api_key or "none", base_url=self.base_url, max_retries=0,
+                                                http_client=http)
 
     async def complete(self, request: ChatRequest, timeout_s: float) -> ChatResult:
         system = request.system + ("\nAnswer with one JSON object only." if request.json_mode else "")

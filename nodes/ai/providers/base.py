@@ -67,3 +67,16 @@ def parse_retry_after(value: str | None) -> float | None:
         return max(0.0, (parsedate_to_datetime(value) - datetime.now(timezone.utc)).total_seconds())
     except (TypeError, ValueError):
         return None
+
+
+def refused_address(exc: BaseException) -> ProviderError | None:
+    """The SDKs wrap a transport error in their connection error: a BlockedAddressError from the
+    guarded transport (nodes.net.GuardedTransport) is a refusal, not worth another attempt."""
+    from nodes.net import BlockedAddressError
+
+    seen = exc
+    while seen is not None:
+        if isinstance(seen, BlockedAddressError):
+            return ProviderError(f"address refused: {seen}")
+        seen = seen.__cause__ or seen.__context__
+    return None

@@ -9,14 +9,19 @@ from __future__ import annotations
 
 from typing import Any
 
+import httpx2
 import openai
 
-from nodes.ai.providers.base import ChatRequest, ChatResult, ProviderError, parse_retry_after
+from nodes.ai.providers.base import ChatRequest, ChatResult, ProviderError, parse_retry_after, refused_address
+from nodes.net import guarded_transport
 
 OPENAI_BASE_URL = "https://api.openai.com/v1"
 
 
 def _error(exc: Exception) -> ProviderError:
+    refused = refused_address(exc)
+    if refused is not None:
+        return refused
     if isinstance(exc, openai.APITimeoutError):
         return ProviderError("timed out", retryable=True)
     if isinstance(exc, openai.APIConnectionError):
@@ -31,12 +36,17 @@ def _error(exc: Exception) -> ProviderError:
 
 
 class OpenAIProvider:
-    def __init__(self, api_key: str, base_url: str | None = None, *, name: str = "openai"):
+    def __init__(self, api_key: str, base_url: str | None = None, *, name: str = "openai",
+                 allowed_hosts: frozenset[str] = frozenset()):
         self.name = name
         self.base_url = (base_url or OPENAI_BASE_URL).rstrip("/")
         self.key = f"{name}:{self.base_url}"
         # Local servers accept any key; the SDK refuses an empty one.
-        self._client = openai.AsyncOpenAI(api_key=api_key or "none", base_url=self.base_url, max_retries=0)
+        # Every connection and redirect hop passes the SSRF guard, not only the base URL checked by the
+        # gateway; trust_env=False so an environment proxy cannot bypass the transport.
+        http = openai.DefaultAsyncHttpxClient(transport=guarded_transport(allowed_hosts, httpx2), trust_env=False)
+        self._client = openai.AsyncOpenAI(api_key=api_key or "none", base_url=self.base_url, max_retries=0,
+                                          http_client=http)
 
     async def complete(self, request: ChatRequest, timeout_s: float) -> ChatResult:
         params: dict[str, Any] = {
