@@ -1,0 +1,76 @@
+"""Schemathesis against the app's own OpenAPI document: for every operation, requests generated
+from the schema (a bounded number per operation), sent with the API token of a seeded workspace
+to the app served by uvicorn on loopback, never get a 5xx answer."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import threading
+import time
+
+import pytest
+import schemathesis
+import uvicorn
+from hypothesis import HealthCheck, Phase, settings
+from schemathesis.checks import not_a_server_error
+
+from backend.app import create_app
+from backend.db.migrate import upgrade_async
+from backend.db.session import Database
+from backend.settings import Settings
+from tests.backend.conftest import make_tenant
+
+# Enough to reach every parameter and body shape, small enough for the whole run to take a minute or two.
+EXAMPLES_PER_OPERATION = 20
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory):
+    """The app on a free loopback port with a migrated SQLite database and one seeded workspace."""
+    tmp = tmp_path_factory.mktemp("schemathesis")
+    url = f"sqlite+aiosqlite:///{tmp / 'maily.db'}"
+
+    async def seed():
+        await upgrade_async(url)
+        db = Database(url)
+        try:
+            return await make_tenant(db, "st")
+        finally:
+            await db.dispose()
+
+    tenant = asyncio.run(seed())
+    app = create_app(Settings(database_url=url, data_dir=tmp, secret_key="schemathesis-secret", prefect="never",
+                              prefect_at_start=False, scheduler_enabled=False))
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    while not server.started:
+        if not thread.is_alive():
+            raise RuntimeError("the app did not start")
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}", tenant
+    server.should_exit = True
+    thread.join(30)
+
+
+def _openapi_document() -> dict:
+    """The document GET /schema/openapi.json serves (read from an app built without a database)."""
+    app = create_app(Settings(database_url="sqlite+aiosqlite://", secret_key="x", prefect="never",
+                              prefect_at_start=False))
+    return app.openapi_schema.to_schema()
+
+
+schema = schemathesis.openapi.from_dict(_openapi_document())
+
+
+@schema.parametrize()
+@settings(max_examples=EXAMPLES_PER_OPERATION, deadline=None, phases=[Phase.explicit, Phase.generate],
+          suppress_health_check=list(HealthCheck))
+def test_no_operation_answers_5xx(case, served):
+    """A request the schema allows (or nearly allows) answers below 500, signed in as the workspace owner."""
+    base_url, tenant = served
+    case.call_and_validate(base_url=base_url, headers=tenant.owner.headers, checks=[not_a_server_error])
