@@ -12,7 +12,7 @@ from backend.auth.schemas import Principal
 from backend.db.models import Workflow, WorkflowVersion
 from backend.errors import json_body, read_body, read_json, validate_body
 from backend.errors import BadRequest
-from backend.params import OFFSET, VersionNumber
+from backend.params import MAX_DB_INT, OFFSET, VersionNumber
 from backend.workflows import services
 from backend.workflows.diff import diff_graphs
 from backend.workflows.schemas import (PublishIn, VersionOut, VersionSummaryOut, WorkflowCreateIn, WorkflowOut,
@@ -115,7 +115,8 @@ class WorkflowController(Controller):
             if value == "draft":
                 wf = await services.get_workflow(db_session, principal, workflow_id)
                 graphs.append(await services.draft_graph(db_session, wf, _collab(request)))
-            elif value.isdigit():
+            # isascii: str.isdigit also accepts '²', which int() refuses; the bound keeps it a database integer.
+            elif value.isascii() and value.isdigit() and 1 <= int(value) <= MAX_DB_INT:
                 graphs.append((await services.get_version(db_session, principal, workflow_id, int(value))).graph)
             else:
                 raise BadRequest(f"{name} must be a version number or 'draft'", field=name)

@@ -29,6 +29,15 @@ async def test_a_version_of_2_to_the_63_in_the_path_is_4xx(client, tenant_a):
     assert 400 <= r.status_code < 500 and r.headers["content-type"].startswith("application/problem+json"), r.text
 
 
+@pytest.mark.parametrize("value", [str(HUGE), "\u00b2"])
+async def test_a_diff_from_an_out_of_range_or_non_ascii_version_is_400(client, tenant_a, value):
+    """The diff's version numbers are refused as 400 when no database integer holds them or int() cannot read them."""
+    h = tenant_a.editor.headers
+    wid = (await client.post("/api/workflows", json={"name": "W"}, headers=h)).json()["id"]
+    r = await client.get(f"/api/workflows/{wid}/versions/diff", params={"from_version": value}, headers=h)
+    assert assert_problem(r, 400)["field"] == "from_version"
+
+
 async def test_a_run_of_version_2_to_the_63_is_422(client, tenant_a):
     """Starting a run of published version 2^63 is refused as 422 naming the version field."""
     h = tenant_a.editor.headers
