@@ -17,7 +17,7 @@ import jsonschema
 import re2
 from jsonschema import Draft202012Validator, ValidationError, validators
 
-__all__ = ["SchemaError", "ValidationError", "validate_user_schema"]
+__all__ = ["SchemaError", "ValidationError", "check_user_schema", "user_schema_errors", "validate_user_schema"]
 
 SchemaError = jsonschema.SchemaError
 _PATTERN_CACHE = 512
@@ -77,28 +77,41 @@ def _user_validator(base: Any) -> Any:
 _VALIDATORS: dict[Any, Any] = {}
 
 
-def _check_patterns(node: Any, where: str = "") -> None:
+def _check_patterns(node: Any, path: tuple[Any, ...] = ()) -> None:
     """Compile every `pattern`/`patternProperties` key up front so a bad one is refused even when unused."""
     if isinstance(node, dict):
         for key, value in node.items():
-            here = f"{where}/{key}"
             if key == "pattern" and isinstance(value, str):
-                _check_one(value, here)
+                _check_one(value, (*path, key))
             if key == "patternProperties" and isinstance(value, dict):
                 for p in value:
-                    _check_one(p, f"{here}/{p}")
-            _check_patterns(value, here)
+                    _check_one(p, (*path, key, p))
+            _check_patterns(value, (*path, key))
     elif isinstance(node, list):
         for i, value in enumerate(node):
-            _check_patterns(value, f"{where}/{i}")
+            _check_patterns(value, (*path, i))
 
 
-def _check_one(pattern: str, where: str) -> None:
+def _check_one(pattern: str, path: tuple[Any, ...]) -> None:
     try:
         _compiled(pattern)
     except re2.error:
+        where = "".join(f"/{p}" for p in path)
         raise SchemaError(f"pattern at {where} is not supported: {pattern!r} "
-                          "(no backreferences or lookaround)") from None
+                          "(no backreferences or lookaround)", path=path) from None
+
+
+def check_user_schema(schema: dict[str, Any]) -> None:
+    """SchemaError when `schema` is not valid JSON Schema or holds a pattern RE2 cannot run."""
+    validators.validator_for(schema, default=Draft202012Validator).check_schema(schema)
+    _check_patterns(schema)
+
+
+def user_schema_errors(instance: Any, schema: dict[str, Any], *, format_checker: Any = None) -> list[ValidationError]:
+    """Every error of `instance` against an already checked `schema`, regexes evaluated by RE2."""
+    base = validators.validator_for(schema, default=Draft202012Validator)
+    cls = _VALIDATORS.get(base) or _VALIDATORS.setdefault(base, _user_validator(base))
+    return list(cls(schema, format_checker=format_checker).iter_errors(instance))
 
 
 def validate_user_schema(instance: Any, schema: dict[str, Any]) -> None:
@@ -107,10 +120,7 @@ def validate_user_schema(instance: Any, schema: dict[str, Any]) -> None:
     Same contract as `jsonschema.validate` (best-match error, schema checked first), but regexes run
     on RE2, so the time is linear in the size of the data and the schema.
     """
-    base = validators.validator_for(schema, default=Draft202012Validator)
-    base.check_schema(schema)
-    _check_patterns(schema)
-    cls = _VALIDATORS.get(base) or _VALIDATORS.setdefault(base, _user_validator(base))
-    error = jsonschema.exceptions.best_match(cls(schema).iter_errors(instance))
+    check_user_schema(schema)
+    error = jsonschema.exceptions.best_match(user_schema_errors(instance, schema))
     if error is not None:
         raise error

@@ -35,3 +35,19 @@ class TestPatterns:
         """The manual trigger's input_schema check answers a bomb pattern with a NodeConfigError, not a hang."""
         with pytest.raises(NodeConfigError, match="does not match"):
             validate_payload({"k": "a" * 40 + "!"}, {"properties": {"k": {"pattern": BOMB}}})
+
+
+class TestApprovalForm:
+    def test_bomb_pattern_in_the_form_is_a_field_problem(self):
+        """approval.wait's form check reports a bomb pattern's mismatch against the field instead of hanging."""
+        from nodes.approval.wait import form_errors
+        form = {"type": "object", "properties": {"note": {"type": "string", "pattern": BOMB}}}
+        assert [p["field"] for p in form_errors(form, {"note": "a" * 40 + "!"})] == ["note"]
+
+    def test_form_with_a_pattern_re2_cannot_run_is_refused(self):
+        """An approval form whose pattern RE2 cannot compile is refused when the node's config is read."""
+        from pydantic import ValidationError as ConfigInvalid
+
+        from nodes.approval.wait import Config
+        with pytest.raises(ConfigInvalid, match="not supported"):
+            Config(form={"type": "object", "properties": {"n": {"type": "string", "pattern": "(?=a)"}}})
