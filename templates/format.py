@@ -24,14 +24,14 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal, Union
 
-from jsonschema import Draft202012Validator, FormatChecker
-from jsonschema.exceptions import SchemaError
+from jsonschema import FormatChecker
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic import ValidationError as PydanticValidationError
 
 from flows.graph import MAX_NESTING, SCHEMA_VERSION, GraphDocument
 from flows.pointer import pointer
 from flows.validate import validate_graph
+from nodes.user_schema import SchemaError, check_user_schema, user_schema_errors
 
 FORMAT_VERSION = 3
 
@@ -197,7 +197,7 @@ def check_parameter_schema(schema: dict[str, Any]) -> None:
         elif isinstance(value, list):
             stack.extend((c, [*path, i]) for i, c in enumerate(value))
     try:
-        Draft202012Validator.check_schema(schema)
+        check_user_schema(schema)
     except SchemaError as exc:
         where = pointer("parameters", *exc.path)
         raise TemplateError(f"the parameter schema is not valid JSON Schema: {exc.message}", pointer=where,
@@ -322,8 +322,7 @@ def validate_params(schema: dict[str, Any], params: Any) -> dict[str, Any]:
         raise TemplateError("params must be an object", pointer="/params", code="params")
     check_shape(params)
     values = with_defaults(schema, params)
-    validator = Draft202012Validator(schema, format_checker=FormatChecker())
-    errors = sorted(validator.iter_errors(values), key=lambda e: (list(map(str, e.absolute_path)), e.message))
+    errors = sorted(user_schema_errors(values, schema, format_checker=FormatChecker()), key=lambda e: (list(map(str, e.absolute_path)), e.message))
     if errors:
         listed = []
         for e in errors:

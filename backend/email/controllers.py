@@ -21,6 +21,7 @@ from backend.crypto import DecryptError, decrypt, encrypt
 from backend.db.models import looks_like_id, new_id, utcnow
 from backend.db.session import dialect_insert
 from backend.email.models import EmailOutboxMessage, EmailProviderConfig, EmailSuppression, EmailTemplate
+from backend.email.previews import render_off_loop
 from backend.email.store import public_url
 from backend.email.webhooks import SIGNED_PROVIDERS, BadSignature, BadSigningKey, check_signing_key, provider_events, \
     remember, verify
@@ -98,8 +99,8 @@ class EmailController(Controller):
             templates = {k: v or saved[k] for k, v in templates.items()}
         recipient = Recipient(body.recipient) if body.recipient is not None else PreviewRecipient()
         try:
-            return render_email(templates, {**body.data, "data": body.data, "recipient": recipient,
-                                            "unsubscribe_url": "#unsubscribe"})
+            scope = {**body.data, "data": body.data, "recipient": recipient, "unsubscribe_url": "#unsubscribe"}
+            return await render_off_loop(principal.tenant_id, lambda: render_email(templates, scope))
         except NodeConfigError as exc:
             raise BadRequest(exc.message, field=exc.pointer.lstrip("/")) from None
 

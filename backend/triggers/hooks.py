@@ -15,7 +15,6 @@ import time
 from typing import Any
 from urllib.parse import parse_qsl
 
-import jsonschema
 from limits import parse
 from limits.aio.storage import MemoryStorage, RedisStorage, Storage
 from limits.aio.strategies import MovingWindowRateLimiter
@@ -31,6 +30,7 @@ from backend.triggers.models import Webhook
 from backend.triggers.replay import delivery_key
 from backend.triggers.schemas import WebhookAcceptedOut
 from backend.triggers.services import start_triggered_run, webhook_secret
+from nodes.user_schema import SchemaError, ValidationError, validate_user_schema
 
 log = logging.getLogger("maily.triggers")
 
@@ -167,13 +167,14 @@ def _check_schema(body: Any, nodes: list[dict[str, Any]]) -> None:
         if not schema:
             continue
         try:
-            jsonschema.validate(body, schema)
-        except jsonschema.ValidationError as e:
+            validate_user_schema(body, schema)
+        except ValidationError as e:
             pointer = "/body" + "".join(f"/{p}" for p in e.absolute_path)
             raise Unprocessable(f"the body does not match the webhook's schema: {e.message}",
                                 pointer=pointer, field="body") from None
-        except jsonschema.SchemaError as e:
-            raise Unprocessable(f"the webhook node's body_schema is not a valid JSON Schema: {e.message}") from None
+        except SchemaError as e:
+            raise Unprocessable(f"the webhook node's body_schema is not a valid JSON Schema: {e.message}",
+                                field="body_schema") from None
 
 
 async def deliver(request: Request[Any, Any, Any], s: AsyncSession, webhook_id: str) -> WebhookAcceptedOut:

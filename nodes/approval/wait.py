@@ -13,6 +13,7 @@ from typing import Any, Literal
 from pydantic import Field, field_validator
 
 from nodes.sdk import NodeConfig, NodeConfigError, NodeContext, NodeSpec, NodeSuspended, Port
+from nodes.user_schema import SchemaError, check_user_schema, user_schema_errors
 
 SPEC = NodeSpec(
     type="approval.wait",
@@ -44,11 +45,8 @@ class Config(NodeConfig):
     @field_validator("form")
     @classmethod
     def _a_json_schema_of_an_object(cls, form: dict[str, Any]) -> dict[str, Any]:
-        from jsonschema import Draft202012Validator
-        from jsonschema.exceptions import SchemaError
-
         try:
-            Draft202012Validator.check_schema(form)
+            check_user_schema(form)
         except SchemaError as exc:
             raise ValueError(f"not a valid JSON Schema: {exc.message}") from None
         if form.get("type", "object") != "object":
@@ -58,10 +56,8 @@ class Config(NodeConfig):
 
 def form_errors(form: dict[str, Any], data: Any) -> list[dict[str, str]]:
     """Every problem of the submitted data against the form, each naming its field."""
-    from jsonschema import Draft202012Validator
-
     problems = []
-    for err in sorted(Draft202012Validator(form).iter_errors(data), key=lambda e: list(e.path)):
+    for err in sorted(user_schema_errors(data, form), key=lambda e: list(e.path)):
         path = list(err.path)
         if err.validator == "required":   # the missing field is in the message, not the path
             missing = err.message.split("'")[1] if "'" in err.message else ""

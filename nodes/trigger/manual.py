@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-import jsonschema
 from pydantic import Field
 
+from nodes.user_schema import SchemaError, ValidationError, validate_user_schema
 from nodes.sdk import NodeConfig, NodeConfigError, NodeContext, NodeSpec, Port
 
 SPEC = NodeSpec(
@@ -36,12 +36,12 @@ def validate_payload(payload: Any, schema: dict[str, Any] | None) -> None:
     if not schema:
         return
     try:
-        jsonschema.validate(payload, schema)
-    except jsonschema.ValidationError as e:
+        validate_user_schema(payload, schema)
+    except ValidationError as e:
         where = "/".join(str(p) for p in e.absolute_path)
         raise NodeConfigError(f"run input does not match the input schema: {e.message}",
                               pointer=f"/inputs/payload/{where}".rstrip("/")) from None
-    except jsonschema.SchemaError as e:
+    except SchemaError as e:
         raise NodeConfigError(f"input schema is not a valid JSON Schema: {e.message}", pointer="/input_schema") from None
 
 

@@ -12,7 +12,8 @@ import pytest
 from flows.compile import compile_graph
 from flows.graph import SCHEMA_VERSION
 from nodes.registry import default_registry
-from templates.format import FORMAT_VERSION, TemplateError, instantiate, parse_template, substitute, validate_params
+from templates.format import (FORMAT_VERSION, TemplateError, check_parameter_schema, instantiate, parse_template,
+                              substitute, validate_params)
 from templates.gallery import GALLERY_DIR, builtin_templates
 from templates.migrate import load_template, migrate_graph, migrate_template
 
@@ -89,6 +90,18 @@ def test_parameters_are_validated_with_errors_naming_the_field():
     assert e.value.errors[0]["field"] == "who"
     with pytest.raises(TemplateError, match="params must be an object"):
         validate_params(tpl.parameters, ["x"])
+
+
+def test_parameter_patterns_run_in_linear_time_and_unrunnable_ones_are_refused():
+    """A backtracking-bomb parameter pattern is a plain field error; a backreference is refused naming its place."""
+    schema = {"type": "object", "properties": {"who": {"type": "string", "pattern": "^(a+)+$"}}}
+    check_parameter_schema(schema)
+    with pytest.raises(TemplateError) as e:
+        validate_params(schema, {"who": "a" * 40 + "!"})
+    assert e.value.errors[0]["field"] == "who"
+    with pytest.raises(TemplateError, match="not supported") as e:
+        check_parameter_schema({"type": "object", "properties": {"who": {"type": "string", "pattern": "(a)\\1"}}})
+    assert e.value.pointer == "/parameters/properties/who/pattern"
 
 
 def test_substitution_is_data_only():

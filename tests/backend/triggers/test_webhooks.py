@@ -3,6 +3,7 @@ payload; every refusal is problem+json with the right status and starts no run."
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 
@@ -185,3 +186,33 @@ async def test_roles_and_tenants(client, tenant_a, tenant_b):
                                        headers=tenant_b.owner.headers), 404)
     r = await client.get(f"/api/workflows/{wf}/webhooks/{hook['id']}", headers=tenant_a.viewer.headers)
     assert r.status_code == 200 and "secret" not in r.json()
+
+
+EVIL_SCHEMA = {"type": "object", "properties": {"email": {"type": "string", "pattern": "^(a+)+$"}}}
+
+
+async def test_catastrophic_body_schema_pattern_neither_hangs_nor_blocks_health(client, tenant_a):
+    """A backtracking-bomb `pattern` in body_schema is answered with a 422 and /api/health is answered meanwhile."""
+    h = tenant_a.editor.headers
+    wf = await published_workflow(client, h, webhook_graph(body_schema=EVIL_SCHEMA))
+    hook = await make_hook(client, h, wf)
+    evil = json.dumps({"email": "a" * 30 + "!"}).encode()
+    # Python's re needs about 2**30 steps for this body; RE2 is linear, so a generous bound separates them.
+    delivery = asyncio.create_task(client.post(f"/hooks/{hook['id']}", content=evil,
+                                               headers=signed(hook["secret"], evil)))
+    health = await asyncio.wait_for(client.get("/api/health"), timeout=10)
+    assert health.status_code == 200
+    doc = assert_problem(await asyncio.wait_for(delivery, timeout=10), 422)
+    assert doc["field"] == "body" and doc["pointer"] == "/body/email"
+
+
+async def test_body_schema_pattern_re2_cannot_run_is_refused_naming_it(client, tenant_a):
+    """A body_schema pattern with a backreference is refused with a 422 naming body_schema and the pattern's place."""
+    h = tenant_a.editor.headers
+    schema = {"type": "object", "properties": {"email": {"type": "string", "pattern": "(a)\\1"}}}
+    wf = await published_workflow(client, h, webhook_graph(body_schema=schema))
+    hook = await make_hook(client, h, wf)
+    body = json.dumps({"email": "aa"}).encode()
+    doc = assert_problem(await client.post(f"/hooks/{hook['id']}", content=body, headers=signed(hook["secret"], body)), 422)
+    assert doc["field"] == "body_schema" and "/properties/email/pattern" in doc["detail"]
+    assert await runs_of(client, h, wf) == []
