@@ -16,6 +16,8 @@ from typing import Any
 
 from pycrdt import Decoder, write_var_uint
 
+from backend.collab.limits import check_awareness_state
+
 SYNC, AWARENESS, AUTH, QUERY_AWARENESS = 0, 1, 2, 3
 STEP1, STEP2, UPDATE = 0, 1, 2
 
@@ -98,7 +100,9 @@ def decode_awareness(update: bytes) -> list[AwarenessEntry]:
         entries = []
         for _ in range(d.read_var_uint()):
             client_id, clock = d.read_var_uint(), d.read_var_uint()
-            raw = _read_exact(d).decode("utf-8")
+            raw_bytes = _read_exact(d)
+            check_awareness_state(raw_bytes)  # UpdateRefused: the connection is closed
+            raw = raw_bytes.decode("utf-8")
             state = json.loads(raw) if raw else None
             entries.append(AwarenessEntry(client_id, clock, state if isinstance(state, dict) else None))
         return entries

@@ -22,6 +22,7 @@ from pycrdt import Doc, merge_updates
 
 from backend.collab import protocol as p
 from backend.collab import store
+from backend.collab.limits import UpdateRefused, check_update
 from backend.collab.convert import (UnrepresentableGraph, apply_graph, check, doc_from_graph, graph_from_doc,
                                     integers_as_strings, roots)
 from backend.collab.send import direct_writer, frame
@@ -184,6 +185,7 @@ class Room:
                 conn.send(p.sync_step2(self.doc.get_update(msg.payload)))
             elif msg.type == p.SYNC:
                 if not conn.read_only and msg.payload != b"\x00\x00":
+                    check_update(msg.payload)  # before pycrdt: a deep value would crash it
                     self._sender = conn
                     try:
                         self.doc.apply_update(msg.payload)
@@ -193,6 +195,9 @@ class Room:
                 self._apply_presence(conn, p.decode_awareness(msg.payload))
             elif msg.type == p.QUERY_AWARENESS:
                 conn.send(p.awareness(self._presence_update(list(self.presence))))
+        except UpdateRefused as exc:  # not applied, not broadcast, not stored; the room goes on
+            log.warning("collab %s: refused a message and closed its connection: %s", self.workflow_id, exc)
+            conn.close(1009 if exc.too_big else 1008, exc.reason[:120])
         except (p.ProtocolError, ValueError) as exc:  # pycrdt raises ValueError on a bad update
             log.warning("collab %s: dropped a malformed message: %s", self.workflow_id, exc)
 
