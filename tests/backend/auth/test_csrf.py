@@ -54,3 +54,11 @@ async def test_same_origin_json_and_bearer_requests_pass(client, tenant_a):
     r = await client.post("/api/auth/tokens", content='{"name": "ci"}',
                           headers={**tenant_a.owner.headers, "content-type": "text/plain", "origin": "https://evil.test"})
     assert r.status_code != 403
+
+
+def test_session_cookie_is_secure_when_public_url_is_https(settings):
+    """Behind an https public address the session cookie carries the Secure flag; over plain http it does not."""
+    from backend.auth.deps import session_config
+
+    assert session_config(settings.model_copy(update={"public_url": "https://maily.example"})).secure
+    assert not session_config(settings.model_copy(update={"public_url": "http://localhost:8000"})).secure
