@@ -7,6 +7,7 @@ from litestar.status_codes import HTTP_204_NO_CONTENT
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.auth import services
+from backend.auth.revocation import revoke
 from backend.auth.schemas import LoginIn, MeOut, Principal, TenantOut, TokenCreatedOut, TokenCreateIn, TokenOut
 from backend.errors import Forbidden, NotFound, Unauthorized, json_body, read_body
 
@@ -65,7 +66,9 @@ class AuthController(Controller):
         return [_token_out(r) for r in await services.list_tokens(db_session, principal)]
 
     @delete("/tokens/{token_id:str}", operation_id="revokeToken", status_code=HTTP_204_NO_CONTENT)
-    async def revoke_token(self, token_id: str, principal: Principal, db_session: AsyncSession) -> None:
+    async def revoke_token(self, request: Request, token_id: str, principal: Principal, db_session: AsyncSession) -> None:
         """Revoke one of the caller's tokens; it answers 401 from then on."""
         if not await services.revoke_token(db_session, principal, token_id):
             raise NotFound(f"no API token {token_id}")
+        await db_session.commit()  # revoked in the database before its sockets close
+        await revoke(request.app.state, token_id=token_id, reason="API token revoked")

@@ -57,8 +57,10 @@ def session_config(settings: Settings) -> CookieBackendConfig:
     # The cookie is AES-GCM encrypted and authenticated with a key derived from the secret.
     # SameSite=Lax keeps it off cross-site POSTs (CSRF).
     secret = hashlib.sha256(("maily-session:" + secret_key(settings)).encode()).digest()
+    # Secure when the public address is HTTPS, so the cookie never travels over plain HTTP there.
+    secure = settings.public_url.lower().startswith("https://")
     return CookieBackendConfig(secret=secret, key=SESSION_COOKIE, httponly=True, samesite="lax",
-                               max_age=14 * 24 * 3600)
+                               secure=secure, max_age=14 * 24 * 3600)
 
 
 # --- db_session ---------------------------------------------------------------------------

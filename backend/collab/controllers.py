@@ -10,6 +10,7 @@ import logging
 from litestar import Litestar, WebSocket, websocket
 
 from backend.auth.deps import authenticate_websocket
+from backend.auth.revocation import SocketOwner, registry
 from backend.auth.origin import origin_allowed
 from backend.collab.rooms import Connection, RoomManager
 from backend.collab.send import data_send
@@ -75,15 +76,17 @@ async def collab_socket(socket: WebSocket, workflow_id: str) -> None:
     except RuntimeError:  # shutting down
         pump.cancel()
         return await socket.close(code=1012, reason="server restarting")
+    owner = SocketOwner(principal.user_id, principal.tenant_id, principal.token_id)
     try:
-        while True:
-            event = await socket.receive()
-            if event["type"] == "websocket.disconnect":
-                break
-            if event.get("bytes"):
-                room.receive(conn, event["bytes"])
-            if pump.done():  # the socket failed while sending, or the room closed it
-                break
+        with registry(st).register(owner, lambda code, reason: socket.close(code=code, reason=reason)):
+            while True:
+                event = await socket.receive()
+                if event["type"] == "websocket.disconnect":
+                    break
+                if event.get("bytes"):
+                    room.receive(conn, event["bytes"])
+                if pump.done():  # the socket failed while sending, or the room closed it
+                    break
     except Exception:  # noqa: BLE001 - an abrupt disconnect surfaces as various errors
         log.debug("collab %s: connection ended abruptly", workflow_id, exc_info=True)
     finally:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from typing import Any
 
 from litestar import Controller, Request, WebSocket, get, post, websocket
@@ -11,6 +13,7 @@ from litestar.status_codes import HTTP_202_ACCEPTED
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.auth.deps import authenticate_websocket
+from backend.auth.revocation import SocketOwner, registry
 from backend.auth.origin import origin_allowed
 from backend.auth.guards import requires_editor
 from backend.auth.schemas import Principal
@@ -171,15 +174,32 @@ async def stream_run_events(socket: WebSocket, run_id: str) -> None:
             past = [] if st.bus.knows(run_id) else await services.events_of(s, run_id)
     except NotFound:
         return await socket.close(code=4404, reason="no such run")
+
+    async def stream() -> None:
+        try:
+            if past or not st.bus.knows(run_id):
+                for e in past:  # the run ended a while ago: its record is complete
+                    await socket.send_json({"run_id": run_id, "seq": e.seq, "kind": e.kind, "status": e.kind.split(".", 1)[1],
+                                            "node_id": e.node_id, "at": e.at.isoformat(), "data": e.data})
+            else:
+                async for event in st.bus.subscribe(run_id):
+                    await socket.send_json(event.to_json())
+            await socket.close(code=1000)
+        except WebSocketDisconnect:
+            pass
+
+    # The stream runs as its own task so that a revocation can stop it and close the socket.
+    streaming = asyncio.create_task(stream())
+
+    async def close_revoked(code: int, reason: str) -> None:
+        streaming.cancel()
+        await socket.close(code=code, reason=reason)
+
     try:
-        if past or not st.bus.knows(run_id):
-            for e in past:  # the run ended a while ago: its record is complete
-                await socket.send_json({"run_id": run_id, "seq": e.seq, "kind": e.kind, "status": e.kind.split(".", 1)[1],
-                                        "node_id": e.node_id, "at": e.at.isoformat(), "data": e.data})
-        else:
-            async for event in st.bus.subscribe(run_id):
-                await socket.send_json(event.to_json())
-        await socket.close(code=1000)
-    except WebSocketDisconnect:
-        pass
+        with registry(st).register(SocketOwner(principal.user_id, principal.tenant_id, principal.token_id), close_revoked):
+            await asyncio.wait([streaming])
+    finally:
+        streaming.cancel()  # the handler itself was cancelled (shutdown)
+    if not streaming.cancelled():
+        streaming.result()  # an unexpected error surfaces as before
 
