@@ -15,7 +15,6 @@ SIMPLE = graph([node("start", "trigger.manual"), node("hello", "data.set", value
 async def test_a_run_executes_on_a_worker_and_streams_its_events(prod_app, workers, tenant):
     workers(1)
     h = tenant.editor.headers
-    t0 = time.monotonic()
     r = await prod_app.post("/api/runs", json={"graph": SIMPLE, "input": {"name": "Ada"}}, headers=h)
     assert r.status_code == 202, r.text
     run = await wait_status(prod_app, h, r.json()["id"])
@@ -25,5 +24,3 @@ async def test_a_run_executes_on_a_worker_and_streams_its_events(prod_app, worke
     events = (await prod_app.get(f"/api/runs/{run['id']}/events", headers=h)).json()
     kinds = [e["kind"] for e in events]
     assert kinds[0] == "run.queued" and kinds[-1] == "run.succeeded", kinds
-    print([(e["kind"], e["at"]) for e in events], run["created_at"], time.monotonic() - t0)
-    assert time.monotonic() - t0 < 10

@@ -46,4 +46,8 @@ def test_create_app_exposes_it_outside_litestars_wrappers(tmp_path) -> None:
 
     app = create_app(Settings(database_url=f"sqlite+aiosqlite:///{tmp_path}/x.db", data_dir=str(tmp_path),
                               secret_key="s", prefect="never", prefect_at_start=False))
-    assert app.asgi_handler.__qualname__.startswith("expose_server_send")
+    # The security-headers wrapper sits outermost but passes WebSockets through untouched.
+    outer = app.asgi_handler
+    assert outer.__qualname__.startswith("with_security_headers")
+    inner = next(c.cell_contents for c in outer.__closure__ or () if callable(c.cell_contents))
+    assert inner.__qualname__.startswith("expose_server_send")
