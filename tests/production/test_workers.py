@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import time
 
 from tests.flows.fakes import edge, graph, node
 from tests.production.conftest import wait_status
