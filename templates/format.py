@@ -15,7 +15,7 @@ Older files are upgraded by templates.migrate before they reach `parse_template`
 `parse_template(raw, registry)` is the one strict gate for every template that enters the
 system (gallery files, uploads, pasted JSON, "save as template"): unknown keys, limits,
 prototype-polluting keys, duplicate ids, node types outside the catalogue, placeholders
-naming no parameter, trigger declarations with a bad cron or time zone (templates.triggers)
+naming no parameter, trigger declarations with a bad cron or time zone (check_triggers)
 and parameter schemas that would fetch anything are refused with a
 `TemplateError` naming the place. Nothing is rendered, executed, fetched or resolved.
 """
@@ -28,6 +28,7 @@ from jsonschema import FormatChecker
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic import ValidationError as PydanticValidationError
 
+from flows.cron import CronError, check_cron, check_timezone
 from flows.graph import MAX_NESTING, SCHEMA_VERSION, GraphDocument
 from flows.pointer import pointer
 from flows.validate import validate_graph
@@ -233,6 +234,40 @@ def placeholders(graph: dict[str, Any]) -> list[tuple[str, str]]:
     return found
 
 
+def _check_literal(kind: str, value: str, where: str) -> None:
+    try:
+        check_cron(value) if kind == "cron" else check_timezone(value)
+    except CronError as exc:
+        raise TemplateError(str(exc), pointer=where, code="trigger") from None
+
+
+def check_triggers(tpl: TemplateFile) -> None:
+    """The gate's part for `triggers`: literal crons and time zones valid, placeholders naming
+    declared parameters of type string."""
+    props = tpl.parameters.get("properties", {})
+    for i, trig in enumerate(tpl.triggers):
+        base = ["triggers", i]
+        if not isinstance(trig, ScheduleTrigger):
+            continue
+        for field in ("cron", "timezone"):
+            value = getattr(trig, field)
+            if isinstance(value, str):
+                _check_literal(field, value, pointer(*base, field))
+                continue
+            for where, name in placeholders_in(value, [*base, field]):
+                prop = props.get(name)
+                if prop is None:
+                    raise TemplateError(f"placeholder names parameter {name!r}, which the parameter schema "
+                                        "does not declare", pointer=where, code="placeholder")
+                if not isinstance(prop, dict) or prop.get("type") != "string":
+                    raise TemplateError(f"the {field} of a schedule comes from parameter {name!r}, which must "
+                                        "have type 'string'", pointer=where, code="trigger")
+        for where, name in placeholders_in(trig.input, [*base, "input"]):
+            if name not in props:
+                raise TemplateError(f"placeholder names parameter {name!r}, which the parameter schema "
+                                    "does not declare", pointer=where, code="placeholder")
+
+
 def parse_template(raw: Any, registry: Any) -> TemplateFile:
     """The strict gate (see the module docstring). `raw` is parsed JSON in the current format."""
     if not isinstance(raw, dict):
@@ -283,8 +318,6 @@ def parse_template(raw: Any, registry: Any) -> TemplateFile:
         if name not in declared:
             raise TemplateError(f"placeholder names parameter {name!r}, which the parameter schema does not declare",
                                 pointer=where, code="placeholder")
-    from templates.triggers import check_triggers
-
     check_triggers(tpl)
     check_graph_structure(graph, registry)
     return tpl

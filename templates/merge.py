@@ -20,7 +20,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from backend.collab.convert import same
+from flows.jsonequal import same
 from flows.pointer import parts as pointer_parts
 from flows.pointer import token
 

@@ -26,7 +26,7 @@ import re
 from typing import Any, Callable
 
 from flows.graph import SCHEMA_VERSION
-from templates.format import FORMAT_VERSION, PLACEHOLDER, TemplateError
+from templates.format import FORMAT_VERSION, PLACEHOLDER, TemplateError, check_shape, parse_template
 
 _V1_PLACEHOLDER = re.compile(r"^\$param:([A-Za-z_][A-Za-z0-9_]{0,63})$")
 _V1_TYPES = {"string": "string", "text": "string", "email": "string", "number": "number", "integer": "integer",
@@ -163,7 +163,5 @@ def migrate_template(raw: Any) -> dict[str, Any]:
 
 def load_template(raw: Any, registry: Any) -> Any:
     """migrate + parse: the way every template file is read."""
-    from templates.format import check_shape, parse_template
-
     check_shape(raw)   # before migration walks it recursively
     return parse_template(migrate_template(raw), registry)

@@ -6,10 +6,9 @@ besides the draft.
                  {"type": "webhook", "allow_token": false, "description": "..."}]
 
 `cron` and `timezone` are literal strings or a parameter's value (`{"$param": name}`); the
-schedule's `input` may hold placeholders too. The gate (`check_triggers`, called by
-templates.format.parse_template) checks literal crons and time zones with the scheduler's own
-rules (backend.triggers.cron: Prefect's cron semantics) and that placeholders name a declared
-parameter. At import, `resolve_triggers` substitutes the parameters and checks the values,
+schedule's `input` may hold placeholders too. The gate (`check_triggers` in templates.format,
+part of parse_template) checks literal crons and time zones with the scheduler's own rules
+(flows.cron: Prefect's cron semantics) and that placeholders name a declared parameter. At import, `resolve_triggers` substitutes the parameters and checks the values,
 so a bad cron in the parameters is a TemplateError naming that parameter, raised before
 anything is stored. Nothing here creates, runs or fetches anything: backend/templates does
 the creating, through backend.triggers.services, and creates schedules disabled.
@@ -21,45 +20,10 @@ import json
 from collections import Counter
 from typing import Any
 
+from flows.cron import CronError, check_cron, check_timezone
 from flows.pointer import pointer
 from templates.format import (PLACEHOLDER, ScheduleTrigger, TemplateError, TemplateFile, WebhookTrigger,
-                              placeholders_in, substitute_value)
-
-
-def _check_literal(kind: str, value: str, where: str) -> None:
-    from backend.triggers.cron import CronError, check_cron, check_timezone
-
-    try:
-        check_cron(value) if kind == "cron" else check_timezone(value)
-    except CronError as exc:
-        raise TemplateError(str(exc), pointer=where, code="trigger") from None
-
-
-def check_triggers(tpl: TemplateFile) -> None:
-    """The gate's part for `triggers`: literal crons and time zones valid, placeholders naming
-    declared parameters of type string."""
-    props = tpl.parameters.get("properties", {})
-    for i, trig in enumerate(tpl.triggers):
-        base = ["triggers", i]
-        if not isinstance(trig, ScheduleTrigger):
-            continue
-        for field in ("cron", "timezone"):
-            value = getattr(trig, field)
-            if isinstance(value, str):
-                _check_literal(field, value, pointer(*base, field))
-                continue
-            for where, name in placeholders_in(value, [*base, field]):
-                prop = props.get(name)
-                if prop is None:
-                    raise TemplateError(f"placeholder names parameter {name!r}, which the parameter schema "
-                                        "does not declare", pointer=where, code="placeholder")
-                if not isinstance(prop, dict) or prop.get("type") != "string":
-                    raise TemplateError(f"the {field} of a schedule comes from parameter {name!r}, which must "
-                                        "have type 'string'", pointer=where, code="trigger")
-        for where, name in placeholders_in(trig.input, [*base, "input"]):
-            if name not in props:
-                raise TemplateError(f"placeholder names parameter {name!r}, which the parameter schema "
-                                    "does not declare", pointer=where, code="placeholder")
+                              substitute_value)
 
 
 def _from_param(value: Any, field: str, values: dict[str, Any], i: int) -> str:
@@ -69,8 +33,6 @@ def _from_param(value: Any, field: str, values: dict[str, Any], i: int) -> str:
         return value
     name = value[PLACEHOLDER]
     resolved = values.get(name)
-    from backend.triggers.cron import CronError, check_cron, check_timezone
-
     what = "a cron expression" if field == "cron" else "a time zone"
     try:
         if not isinstance(resolved, str):

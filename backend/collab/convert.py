@@ -12,6 +12,7 @@ from typing import Any
 
 from pycrdt import Doc, Map
 
+from flows.jsonequal import same
 from flows.pointer import pointer
 
 LISTS = ("nodes", "edges", "notes")
@@ -45,19 +46,6 @@ def normalize(value: Any) -> Any:
     if isinstance(value, list):
         return [normalize(v) for v in value]
     return value
-
-
-def same(a: Any, b: Any) -> bool:
-    """JSON equality: 1 == 1.0, but True != 1 (Python's == says otherwise)."""
-    if isinstance(a, bool) or isinstance(b, bool):
-        return type(a) is type(b) and a == b
-    if isinstance(a, dict) and isinstance(b, dict):
-        return a.keys() == b.keys() and all(same(a[k], b[k]) for k in a)
-    if isinstance(a, list) and isinstance(b, list):
-        return len(a) == len(b) and all(same(x, y) for x, y in zip(a, b))
-    if isinstance(a, (int, float)) and isinstance(b, (int, float)):
-        return a == b
-    return type(a) is type(b) and a == b
 
 
 def _by_id(graph: dict[str, Any], key: str) -> dict[str, dict[str, Any]]:

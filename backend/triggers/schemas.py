@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from backend.triggers.cron import CronError, check_cron, check_timezone
+from flows.cron import CronError, check_cron, check_timezone
 
 Source = Literal["published", "draft"]
 EndStatus = Literal["succeeded", "failed", "cancelled"]

@@ -16,7 +16,8 @@ from backend.auth.schemas import Principal
 from backend.crypto import decrypt, encrypt
 from backend.db.models import Run, looks_like_id, utcnow
 from backend.errors import NotFound, Unprocessable
-from backend.triggers.cron import CronError, next_fire_times
+from backend.runs.services import graph_of_workflow, start_run
+from flows.cron import CronError, next_fire_times
 from backend.triggers.models import Chain, Schedule, Webhook
 from backend.triggers.schemas import (ChainCreateIn, ChainOut, ScheduleCreateIn, ScheduleOut, ScheduleUpdateIn,
                                       WebhookCreateIn, WebhookOut, WebhookUpdateIn)
@@ -264,8 +265,6 @@ async def start_triggered_run(state: Any, s: AsyncSession, *, tenant_id: str, us
                               workflow_id: str, source: str, payload: dict[str, Any], trigger: str,
                               graph: dict[str, Any] | None = None, version: int | None = None) -> Run:
     """A run through backend.runs.services.start_run, as the app's API starts them."""
-    from backend.runs.services import graph_of_workflow, start_run
-
     p = trigger_principal(tenant_id, user_id, f"trigger:{trigger}")
     if graph is None:
         graph, version = await graph_of_workflow(s, p, workflow_id, source, None, state.collab)

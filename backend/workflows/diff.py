@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from backend.collab.convert import same
+from flows.jsonequal import same
 from flows.pointer import token
 
 Change = dict[str, Any]

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 from hypothesis import HealthCheck, given, settings as hsettings, strategies as st
 from sqlalchemy import update
 
-from backend.triggers.cron import next_fire_times
+from flows.cron import next_fire_times
 from backend.triggers.models import Schedule
 from backend.triggers.runtime import Scheduler
 from tests.backend.triggers.conftest import assert_problem, published_workflow, simple_graph, wait_for_runs
