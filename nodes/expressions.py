@@ -31,7 +31,7 @@ from jinja2 import StrictUndefined, TemplateError, Undefined, nodes as jnodes
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 from jinja2.utils import _PassArg
 
-from nodes.sdk import NodeConfigError
+from nodes.errors import NodeConfigError
 
 RENDER_TIME_LIMIT_S = 1.0               # per render_value() call
 MAX_OUTPUT_CHARS = 1_000_000            # per rendered string / native string value

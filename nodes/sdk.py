@@ -28,6 +28,11 @@ from typing import Any, Awaitable, Callable, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
+# The errors live in nodes/errors.py so nodes/expressions.py can raise them without importing
+# this module back; they are part of the SDK and re-exported here under their usual names.
+from nodes.errors import NodeConfigError, NodeError, NodeSuspended, NodeTemporaryError  # noqa: F401  (the SDK)
+from nodes.expressions import render_value
+
 # The value types a port can carry; "any" connects to everything.
 PortType = Literal["any", "object", "array", "string", "number", "boolean"]
 PORT_TYPES: tuple[str, ...] = ("any", "object", "array", "string", "number", "boolean")
@@ -80,51 +85,6 @@ class NodeConfig(BaseModel):
     retries: int | None = Field(default=None, ge=0, le=10, description="Retries after a temporary failure")
     retry_backoff_s: float = Field(default=1.0, ge=0, le=600, description="First retry delay; doubles each retry, with jitter")
     timeout_s: float | None = Field(default=None, gt=0, le=86_400, description="Time limit of one attempt")
-
-
-class NodeError(Exception):
-    """Base of the errors a node raises on purpose."""
-
-
-class NodeConfigError(NodeError):
-    """The user's mistake (config or input): shown on the node, never retried.
-
-    `pointer` is a JSON pointer into the node's config ("/url") or its inputs ("/inputs/items").
-    """
-
-    def __init__(self, message: str, *, pointer: str = "", node_id: str | None = None):
-        super().__init__(message)
-        self.message = message
-        self.pointer = pointer
-        self.node_id = node_id
-
-
-class NodeTemporaryError(NodeError):
-    """A temporary outside failure (timeout, 429, 5xx): retried with backoff."""
-
-    def __init__(self, message: str, *, retry_after: float | None = None):
-        super().__init__(message)
-        self.message = message
-        self.retry_after = retry_after
-
-
-class NodeSuspended(NodeError):
-    """Raised by a node that must wait long (a delay of hours, an approval): the run is
-    suspended instead of holding a task. The engine lets the nodes already running finish,
-    starts nothing new and ends the run `waiting`; the app resumes it later (at `resume_at`,
-    or when a decision arrives when it is None), reusing every completed node's outputs.
-
-    `result` is the node's outputs once `resume_at` has passed (util.delay: its input);
-    `details` is what a person needs to decide (approval.wait: title, instructions, form)."""
-
-    def __init__(self, resume_at: datetime | None, reason: str, *, result: dict[str, Any] | None = None,
-                 details: dict[str, Any] | None = None):
-        super().__init__(f"suspended: {reason}")
-        self.message = f"suspended: {reason}"
-        self.resume_at = resume_at
-        self.reason = reason
-        self.result = result
-        self.details = details or {}
 
 
 # Waits longer than this suspend the run (MAILY_SUSPEND_AFTER_S); shorter ones just sleep.
@@ -184,8 +144,6 @@ class NodeContext:
         """Render {{ expressions }} in value (str, or dicts/lists of them) against the scope.
 
         A string that is one whole expression gives the native value (list, number...)."""
-        from nodes.expressions import render_value
-
         scope = self.scope if not extra else {**self.scope, **extra}
         return render_value(value, scope)
 
