@@ -15,6 +15,9 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
+from backend.keys import secret_key
+from backend.settings import get_settings
+
 _PREFIX = "v1:"
 # Distinct `info` per purpose: the session cookie key and this key never coincide.
 _INFO = b"maily-flow secrets at rest v1"
@@ -33,9 +36,6 @@ def _aead(secret: str) -> AESGCM:
 def _secret(secret: str | None) -> str:
     if secret:
         return secret
-    from backend.auth.deps import secret_key
-    from backend.settings import get_settings
-
     return secret_key(get_settings())
 
 

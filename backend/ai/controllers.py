@@ -12,10 +12,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.ai import services
 from backend.ai.services import BudgetIn, BudgetOut, CredentialIn, CredentialOut, GroupBy
-from backend.auth.deps import secret_key
 from backend.auth.guards import requires_owner
 from backend.auth.schemas import Principal
 from backend.errors import json_body, read_body
+from backend.keys import secret_key
 
 
 def _forget(request: Request, tenant_id: str) -> None:

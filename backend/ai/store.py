@@ -27,7 +27,9 @@ from backend.metrics import observe_ai_usage
 from backend.crypto import DecryptError, decrypt
 from backend.db.models import Tenant, utcnow
 from backend.db.session import Database
+from backend.keys import secret_key
 from backend.settings import Settings
+from nodes.ai.cache import RedisCache
 from nodes.ai.gateway import DEFAULT_TIER_MODELS, AIConfig, AIGateway
 from nodes.ai.pricing import PriceTable
 from nodes.ai.store import Credential
@@ -143,9 +145,6 @@ class DbGateway(AIGateway):
     """The app's gateway: owns its database engine (and Redis client) and closes them."""
 
     def __init__(self, settings: Settings):
-        from backend.auth.deps import secret_key
-        from nodes.ai.cache import RedisCache
-
         self.db = Database(settings.resolved_database_url)
         self.sql = sql.Sql(self.db)   # one pool of connections for the store and the cache
         cache = RedisCache(settings.redis_url) if settings.redis_url else DbCache(self.db, self.sql)

@@ -9,9 +9,6 @@ user's tenants; a token is bound to its own tenant.
 from __future__ import annotations
 
 import hashlib
-import os
-import secrets
-from pathlib import Path
 from typing import Any, AsyncGenerator
 
 from litestar.connection import ASGIConnection
@@ -24,6 +21,7 @@ from backend.auth import services
 from backend.auth.schemas import Principal
 from backend.db.models import Tenant, User
 from backend.errors import Forbidden, Unauthorized
+from backend.keys import secret_key
 from backend.settings import Settings
 from flows.observe import bind_log_ids
 
@@ -33,25 +31,6 @@ _PRINCIPAL_STATE = "maily_principal"
 
 
 # --- secret key and session cookie --------------------------------------------------------
-
-def secret_key(settings: Settings) -> str:
-    """settings.secret_key, else one generated once into data_dir/secret_key (mode 0600)."""
-    if settings.secret_key:
-        return settings.secret_key
-    path = Path(settings.data_dir) / "secret_key"
-    if path.exists():
-        return path.read_text().strip()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    key = secrets.token_urlsafe(48)
-    # O_EXCL: two processes starting at once must not each write a different key.
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        return path.read_text().strip()
-    with os.fdopen(fd, "w") as f:
-        f.write(key)
-    return key
-
 
 def session_config(settings: Settings) -> CookieBackendConfig:
     # The cookie is AES-GCM encrypted and authenticated with a key derived from the secret.

@@ -14,7 +14,6 @@ from litestar.status_codes import HTTP_204_NO_CONTENT
 from pydantic import BaseModel, Field
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from backend.auth.deps import secret_key
 from backend.auth.guards import requires_editor, requires_owner
 from backend.auth.schemas import Principal
 from backend.crypto import DecryptError, decrypt, encrypt
@@ -26,9 +25,10 @@ from backend.email.store import public_url
 from backend.email.webhooks import SIGNED_PROVIDERS, BadSignature, BadSigningKey, check_signing_key, provider_events, \
     remember, verify
 from backend.errors import BadRequest, NotFound, Unauthorized, read_body, read_json
+from backend.keys import secret_key
 from backend.params import OFFSET
 from nodes.email.mailer import UnsubscribeSigner
-from nodes.email.template import PreviewRecipient, Recipient, render_email
+from nodes.email.template import PreviewRecipient, Recipient, escape, render_email
 from nodes.sdk import NodeConfigError
 
 
@@ -244,7 +244,6 @@ class UnsubscribeController(Controller):
         if who is None:
             return Response(_PAGE.format(body="<p>This unsubscribe link is not valid.</p>"), status_code=404,
                             media_type=MediaType.HTML)
-        from nodes.email.template import escape
         return Response(_PAGE.format(body=f"<p>Stop sending mail to <b>{escape(who[1])}</b>?</p>"
                                           f'<form method="post"><button type="submit">Unsubscribe</button></form>'),
                         media_type=MediaType.HTML)

@@ -8,13 +8,17 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
+from backend.certify.service import DbLedger
 from backend.crypto import decrypt
 from backend.db.models import utcnow
 from backend.db.session import Database
 from backend.email.models import EmailOutboxMessage, EmailProviderConfig, EmailSend, EmailSuppression, EmailTemplate
+from backend.keys import secret_key
+from backend.metrics import observe_email
 from backend.settings import Settings
 from nodes.email.mailer import Mailer, RateLimits, UnsubscribeSigner
 from nodes.email.mime import Outgoing
+from nodes.verify.address import DnsSettings
 
 
 class LazyDb:
@@ -121,11 +125,6 @@ def public_url(settings: Settings) -> str:
 
 def build_email_services(settings: Settings, http: Any) -> dict[str, Any]:
     """The Services.extra entries of the email and verify nodes."""
-    from backend.auth.deps import secret_key
-    from backend.certify.service import DbLedger
-    from nodes.verify.address import DnsSettings
-    from backend.metrics import observe_email
-
     db = LazyDb(settings.resolved_database_url)
     secret = secret_key(settings)
     mailer = Mailer(store=DbMailStore(db, secret), signer=UnsubscribeSigner(secret, public_url(settings)),

@@ -9,9 +9,9 @@ import json
 
 import sqlalchemy as sa
 
-from backend.auth.deps import secret_key
 from backend.certify.models import LedgerEntry
 from backend.certify.service import DbLedger
+from backend.keys import secret_key
 from tests.backend.conftest import assert_problem
 
 
