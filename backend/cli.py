@@ -12,6 +12,20 @@ from typing import Any, Optional
 import typer
 from rich.console import Console
 
+from backend.auth import services as auth
+from backend.certify.service import verify_document
+from backend.db.models import Tenant, utcnow
+from backend.db.session import Database
+from backend.logs import configure_logging
+from backend.seed import seed_demo as seed
+from backend.settings import get_settings
+from flows.compile import CompileError, compile_graph
+from flows.jsonlimits import JsonLimitError, parse_limited
+from flows.prefect_server import PrefectApi
+from flows.runner import RunManager
+from flows.validate import validate_graph
+from nodes.registry import default_registry
+
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Maily Flow: visual workflows on Prefect.")
 out = Console()
 err = Console(stderr=True)
@@ -22,14 +36,10 @@ _STYLE = {"succeeded": "green", "failed": "red", "skipped": "dim", "cancelled": 
 
 
 def _settings():
-    from backend.settings import get_settings
-
     return get_settings()
 
 
 def _load_json(path: Path) -> Any:
-    from flows.jsonlimits import JsonLimitError, parse_limited
-
     try:
         return parse_limited(path.read_bytes())
     except OSError as exc:
@@ -43,6 +53,7 @@ def _load_json(path: Path) -> Any:
 @app.command()
 def migrate() -> None:
     """Apply the database migrations (MAILY_DATABASE_URL, default: SQLite in MAILY_DATA_DIR)."""
+    # lazy: Alembic (and Mako) are needed by `maily migrate` alone
     from backend.db.migrate import upgrade
 
     url = _settings().resolved_database_url
@@ -53,9 +64,6 @@ def migrate() -> None:
 @app.command("seed-demo")
 def seed_demo() -> None:
     """Create the demo tenant, user, API token and sample workflow (idempotent)."""
-    from backend.db.session import Database
-    from backend.seed import seed_demo as seed
-
     async def go() -> dict[str, str]:
         db = Database(_settings().resolved_database_url)
         try:
@@ -76,9 +84,8 @@ def serve(host: Optional[str] = None, port: Optional[int] = None) -> None:
     """Serve the app (API, WebSockets, editor)."""
     import uvicorn
 
+    # lazy: the web app (Litestar and every domain, about a second) is loaded by `maily serve` alone
     from backend.app import create_app
-    from backend.logs import configure_logging
-
     s = _settings()
     configure_logging(s)
     # WebSockets: websockets' sans-I/O implementation (the legacy one is deprecated and slower)
@@ -91,9 +98,6 @@ def serve(host: Optional[str] = None, port: Optional[int] = None) -> None:
 @app.command()
 def validate(path: Path) -> None:
     """Validate a graph document; lists every problem with node id and JSON pointer. Exit 1 on errors."""
-    from flows.validate import validate_graph
-    from nodes.registry import default_registry
-
     result = validate_graph(_load_json(path), default_registry())
     for p in result.problems:
         colour = "red" if p.severity == "error" else "yellow"
@@ -140,11 +144,8 @@ class _Progress:
 def run(path: Path, input: list[str] = typer.Option([], "--input", "-i", help="key=value (value may be JSON)"),
         prefect: Optional[bool] = typer.Option(None, help="Force (--prefect) or skip (--no-prefect) Prefect")) -> None:
     """Run a graph document here, printing each node's progress; exit 0 when it succeeds."""
-    from flows.compile import CompileError, compile_graph
-    from flows.prefect_server import PrefectApi
-    from flows.runner import RunManager
-    from nodes.registry import default_registry
-    from backend.runs.plugin import close_node_services, node_services
+    # lazy: the node services load the AI and email stacks (Litestar, SMTP, DNS); `maily run` alone needs them
+    from backend.runs.node_services import close_node_services, node_services
 
     s = _settings()
     try:
@@ -187,9 +188,6 @@ def run(path: Path, input: list[str] = typer.Option([], "--input", "-i", help="k
 def token(email: str = typer.Option(..., help="The user's email"), name: str = "cli",
           tenant: Optional[str] = typer.Option(None, help="Tenant id or slug (default: the first)")) -> None:
     """Create an API token for a user; it is shown once."""
-    from backend.auth import services as auth
-    from backend.db.session import Database
-
     async def go() -> str:
         db = Database(_settings().resolved_database_url)
         try:
@@ -215,9 +213,6 @@ def token(email: str = typer.Option(..., help="The user's email"), name: str = "
 @app.command()
 def verify(cert_file: Path) -> None:
     """Check a certificate file against this installation's keys and ledger; exit 0 when valid."""
-    from backend.certify.service import verify_document
-    from backend.db.session import Database
-
     doc = _load_json(cert_file)
 
     async def go() -> dict[str, Any]:
@@ -239,13 +234,12 @@ def verify(cert_file: Path) -> None:
 @app.command()
 def worker(limit: Optional[int] = typer.Option(None, help="Runs executed at once (default MAILY_WORKER_LIMIT)")) -> None:
     """Execute production-mode runs: a Prefect task worker (PREFECT_API_URL, MAILY_REDIS_URL, MAILY_DATABASE_URL)."""
-    from backend.logs import configure_logging
-
     s = _settings()
     if s.mode != "production":
         err.print("[yellow]maily worker is for MAILY_MODE=production; embedded mode runs flows in the app[/yellow]")
         raise typer.Exit(2)
     configure_logging(s)
+    # lazy: the worker imports Prefect (about a second), needed by `maily worker` alone
     from backend.runs.worker import serve_worker
 
     try:
@@ -272,10 +266,8 @@ def ai_usage(tenant: str = typer.Option(..., help="Tenant slug or id"),
     import sqlalchemy as sa
     from rich.table import Table
 
+    # lazy: the AI services load the API's stack (Litestar); `maily ai usage` alone needs it
     from backend.ai.services import usage_report
-    from backend.db.models import Tenant, utcnow
-    from backend.db.session import Database
-
     if by not in ("workflow", "model", "day", "provider", "node_type"):
         err.print(f"[red]--by must be workflow, model, day, provider or node_type, not {by!r}[/red]")
         raise typer.Exit(2)

@@ -6,35 +6,17 @@ import logging
 
 from litestar import Litestar
 
+from backend.metrics import MetricsSink
 from backend.runs import services
+from backend.runs.control import Resumer
+from backend.runs.node_services import close_node_services, node_services
 from backend.runs.remote import RemoteRuns, RetryingRecorder
 from backend.settings import Settings
-from flows.engine import Services
 from flows.events import EventBus
 from flows.prefect_server import PrefectApi
 from flows.runner import RunManager
-from nodes.net import SafeHttpClient
 
 log = logging.getLogger("maily.runs")
-
-
-def node_services(settings: Settings) -> Services:
-    from backend.ai.store import build_gateway
-    from backend.email.store import build_email_services
-
-    http = SafeHttpClient(allowed_hosts=settings.http_allowed_host_set, timeout_s=settings.http_timeout_s,
-                          max_response_bytes=settings.http_max_response_bytes)
-    return Services(http=http, suspend_after_s=settings.suspend_after_s, extra={"ai": build_gateway(settings), **build_email_services(settings, http)})
-
-
-async def close_node_services(services_: Services) -> None:
-    """Close what node_services opened: the AI gateway (awaits its cache writes), the mailer
-    (its database engine) and the HTTP client. Every process that builds them calls this."""
-    for name in ("ai", "mailer"):
-        owner = services_.extra.get(name)
-        if owner is not None:
-            await owner.aclose()
-    await services_.http.aclose()
 
 
 async def start_runs(app: Litestar) -> None:
@@ -58,13 +40,9 @@ async def start_runs(app: Litestar) -> None:
     app.state.ai = services_.extra["ai"]   # the API's health and credential endpoints use the same gateway
     app.state.mailer = services_.extra["mailer"]   # owns the email/certify database engine: closed at stop
     app.state.node_services = services_
-    from backend.metrics import MetricsSink
-
     app.state.runner = RunManager(sinks=[app.state.bus, app.state.recorder, MetricsSink()], services=services_,
                                   prefect=prefect, prefect_mode=settings.prefect,
                                   max_concurrent_per_tenant=settings.tenant_max_concurrent_runs, remote=remote)
-    from backend.runs.control import Resumer
-
     app.state.resumer = Resumer(app.state, settings.resume_poll_s)   # suspended runs whose time has come
     app.state.resumer.start()
 

@@ -10,8 +10,9 @@ parameters, so Prefect stores nothing in its task-scheduling storage (a task wit
 parameters needs that storage shared between the app and every worker, see
 docs/production.md). The worker loads the graph snapshot and input from our database.
 
-Shared by both sides: the Redis channel names, RunEvent <-> JSON, and RetryingRecorder
-(the DbRecorder with its writes retried through dropped database connections).
+The task itself is in backend/runs/task.py. Shared by both sides: the Redis channel names,
+RunEvent <-> JSON, and RetryingRecorder (the DbRecorder with its writes retried through
+dropped database connections).
 """
 
 from __future__ import annotations
@@ -40,7 +41,6 @@ log = logging.getLogger("maily.remote")
 EVENTS_CHANNEL = "maily:run-events:"          # + run id: every event of the run, as JSON
 CONTROL_CHANNEL = "maily:run-control"         # {"cancel": run_id} or {"pause": run_id}
 LEASE_KEY = "maily:run-lease:"                # + run id: the worker executing it (expires)
-TASK_NAME = "maily.execute_run"
 
 
 def event_to_wire(event: RunEvent) -> str:
@@ -101,19 +101,6 @@ class RetryingRecorder(DbRecorder):
                     raise
 
 
-async def enqueue(run_id: str) -> str:
-    """Create the Prefect task run a task worker picks up.
-
-    `Task.delay()` is the same call made synchronous (run_coro_as_sync); called from many
-    threads at once it deadlocks here, so the app awaits the coroutine under it instead."""
-    from backend.runs.worker import execute_run
-
-    # a parameterless task run named after the run (the name is all a deferred run carries
-    # without parameter storage); the task key, which routes it to workers, stays the same
-    task_run = await execute_run.with_options(name=f"{TASK_NAME}:{run_id}").create_run(parameters={}, deferred=True)
-    return str(task_run.id)
-
-
 class RemoteRuns:
     """The app's handle on runs that execute on workers: dispatch, live events, cancel."""
 
@@ -133,7 +120,7 @@ class RemoteRuns:
         self._redis = redis.from_url(self.redis_url)
         await self._redis.ping()
         # importing Prefect takes a second or two: not on the first run's clock
-        await asyncio.to_thread(importlib.import_module, "backend.runs.worker")
+        await asyncio.to_thread(importlib.import_module, "backend.runs.task")
         self._relay = asyncio.get_running_loop().create_task(self._relay_events(), name="run-event-relay")
         await asyncio.wait_for(self._subscribed.wait(), 10)
 
@@ -178,6 +165,9 @@ class RemoteRuns:
             if seq_after and self.recorder is not None:
                 await self.recorder.flush()
             try:
+                # lazy: backend.runs.task imports Prefect (about a second), which start() loads off the event loop
+                from backend.runs.task import enqueue
+
                 await enqueue(run_id)
             except Exception as exc:
                 log.warning("could not hand run %s to Prefect (%s); a worker's sweep will pick it up", run_id, exc)

@@ -37,17 +37,19 @@ import uuid
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from prefect import task
 from sqlalchemy import func, select
 
 from backend.db.models import NodeRun, Run, RunEvent as RunEventRow
 from backend.db.session import Database
 from backend.runs.reuse import NotResumable, next_pass, retry_reuse
-from backend.runs.remote import (PASS_END, CONTROL_CHANNEL, EVENTS_CHANNEL, LEASE_KEY, TASK_NAME, RetryingRecorder, db_retrying,
+from backend.runs.node_services import close_node_services, node_services
+from backend.runs.remote import (PASS_END, CONTROL_CHANNEL, EVENTS_CHANNEL, LEASE_KEY, RetryingRecorder, db_retrying,
                                  event_to_wire)
+from backend.runs.task import execute_run, serving
 from flows.compile import Plan, PlanNode, compile_graph
 from flows.engine import Attempt, Emitter, Engine, RunOutcome, Services
 from flows.events import RunEvent
+from flows.prefect_server import configure_environment
 from nodes.registry import NodeRegistry, default_registry
 from nodes.sdk import NodeTemporaryError
 
@@ -60,22 +62,7 @@ RESUME_SEQ_GAP = 100
 _RENEW = """if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) else return 0 end"""
 _RELEASE = """if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end"""
 
-_current: "RunWorker | None" = None
 _ENGINE_REUSES = "reuse" in inspect.signature(Engine.run).parameters
-
-
-async def _execute_run() -> str:
-    """The Prefect task: the run id is the task run's name (no parameters, nothing stored)."""
-    from prefect.runtime import task_run
-
-    if _current is None:
-        raise RuntimeError("execute_run runs only inside `maily worker`")
-    return await _current.execute(str(task_run.name).rsplit(":", 1)[-1], source="prefect")
-
-
-# No cache key: every delivery executes (the task worker would otherwise cache by inputs,
-# and a task without inputs would hit the same cache entry for every run).
-execute_run = task(_execute_run, name=TASK_NAME, cache_key_fn=lambda *_: None, retries=0, log_prints=False)
 
 
 class RedisPublisher:
@@ -327,12 +314,8 @@ def _reusing(reuse: dict[tuple[str, int | None], Any], engine: Engine):
 
 async def serve_worker(settings: Any, *, limit: int | None = None) -> None:
     """The worker process: the Prefect task worker, the sweep and the control channel."""
-    global _current
     import redis.asyncio as redis
     from prefect.task_worker import serve
-
-    from backend.runs.plugin import close_node_services, node_services
-    from flows.prefect_server import configure_environment
 
     configure_environment(settings.data_dir)
     if not os.environ.get("PREFECT_API_URL"):
@@ -346,11 +329,11 @@ async def serve_worker(settings: Any, *, limit: int | None = None) -> None:
     worker = RunWorker(db, r, services_, limit=limit or settings.worker_limit,
                        lease_s=settings.worker_lease_s, sweep_s=settings.worker_sweep_s,
                        queued_grace_s=settings.worker_queued_grace_s)
-    _current = worker
     background = [asyncio.create_task(worker.control()), asyncio.create_task(worker.sweep())]
     log.warning("maily worker %s: %d slot(s), Prefect %s", worker.id, worker.limit, os.environ["PREFECT_API_URL"])
     try:
-        await serve(execute_run, limit=worker.limit)
+        with serving(worker):
+            await serve(execute_run, limit=worker.limit)
     finally:
         for t in background:
             t.cancel()
@@ -358,4 +341,3 @@ async def serve_worker(settings: Any, *, limit: int | None = None) -> None:
         await close_node_services(services_)
         await r.aclose()
         await db.dispose()
-        _current = None

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from backend.runs.plugin import node_services
+from backend.runs.node_services import node_services
 from nodes.email import compose, send
 from nodes.sdk import NodeContext
 from tests.backend.conftest import assert_problem

@@ -5,7 +5,7 @@ from __future__ import annotations
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from threading import Thread
 
-from backend.runs.plugin import close_node_services, node_services
+from backend.runs.node_services import close_node_services, node_services
 
 
 class _Ok(BaseHTTPRequestHandler):

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 from backend.certify.models import Certificate
 from backend.email.models import EmailOutboxMessage
-from backend.runs.plugin import node_services
+from backend.runs.node_services import node_services
 from flows.compile import compile_graph
 from flows.engine import Emitter, Engine
 from nodes.registry import default_registry

@@ -1,0 +1,32 @@
+"""The services nodes run with (Services of flows/engine.py), wired from the settings.
+
+Apart from backend/runs/plugin.py (the app's run machinery) because the worker
+(backend/runs/worker.py) and `maily run` build them too, without the app's plugin.
+"""
+
+from __future__ import annotations
+
+from backend.ai.store import build_gateway
+from backend.email.store import build_email_services
+from backend.settings import Settings
+from flows.engine import Services
+from nodes.net import SafeHttpClient
+
+
+def node_services(settings: Settings) -> Services:
+    """The services every node run gets: the SSRF-guarded HTTP client, the AI gateway and the email and verify
+    services, each with its own database engine. The app and every worker build one; close_node_services closes it."""
+    http = SafeHttpClient(allowed_hosts=settings.http_allowed_host_set, timeout_s=settings.http_timeout_s,
+                          max_response_bytes=settings.http_max_response_bytes)
+    return Services(http=http, suspend_after_s=settings.suspend_after_s,
+                    extra={"ai": build_gateway(settings), **build_email_services(settings, http)})
+
+
+async def close_node_services(services_: Services) -> None:
+    """Close what node_services opened: the AI gateway (awaits its cache writes), the mailer
+    (its database engine) and the HTTP client. Every process that builds them calls this."""
+    for name in ("ai", "mailer"):
+        owner = services_.extra.get(name)
+        if owner is not None:
+            await owner.aclose()
+    await services_.http.aclose()
