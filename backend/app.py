@@ -32,6 +32,8 @@ from backend.headers import with_security_headers
 from backend.runs.controllers import RunController, stream_run_events
 from backend.runs.plugin import start_runs, stop_runs
 from backend.audit import AuditController
+from backend.certify.controllers import CertificateController
+from backend.email.controllers import EmailController, UnsubscribeController
 from backend.metrics import metrics_endpoint
 from backend.tracing import configure_tracing, observe_middleware, shutdown_tracing
 from backend.settings import Settings, get_settings
@@ -39,6 +41,7 @@ from backend.triggers.controllers import TriggerController, deliver_webhook
 from backend.triggers.runtime import start_triggers, stop_triggers
 from backend.workflows.controllers import WorkflowController
 from backend.templates.controllers import ROUTES as TEMPLATE_ROUTES
+from nodes.registry import default_registry
 
 log = logging.getLogger("maily.app")
 
@@ -80,9 +83,6 @@ def _editor_handlers(dist: Path) -> list[Any]:
 
 
 def _email_routes() -> list[Any]:
-    from backend.certify.controllers import CertificateController
-    from backend.email.controllers import EmailController, UnsubscribeController
-
     return [EmailController, UnsubscribeController, CertificateController]
 
 
@@ -104,8 +104,6 @@ def create_app(
         db = getattr(app.state, "db", None)
         if db is not None:
             await db.dispose()
-
-    from nodes.registry import default_registry
 
     origins = sorted(settings.allowed_origin_set)
     app = Litestar(

@@ -18,7 +18,9 @@ from litestar.exceptions import HTTPException, ValidationException
 from pydantic import BaseModel
 from pydantic import ValidationError as PydanticValidationError
 
+from backend.collab.convert import UnrepresentableGraph
 from flows.graph import MAX_NESTING
+from flows.jsonlimits import JsonLimitError, parse_limited
 from flows.pointer import pointer
 from nodes.sdk import new_correlation_id
 
@@ -159,7 +161,6 @@ def handle_exception(request: Request[Any, Any, Any], exc: Exception) -> Respons
         if status == 413:
             detail = "the request body is larger than the limit"
         return _response(problem(status, str(detail), instance=path), exc.headers)
-    from backend.collab.convert import UnrepresentableGraph
     if isinstance(exc, UnrepresentableGraph):   # a graph the shared document cannot hold
         extra = {"node_id": exc.node_id} if exc.node_id else {}
         return _response(problem(422, str(exc), instance=path, slug="unprocessable", title="Unprocessable content",
@@ -199,8 +200,6 @@ M = TypeVar("M", bound=BaseModel)
 
 
 async def read_json(request: Request[Any, Any, Any], *, max_depth: int = BODY_MAX_DEPTH) -> Any:
-    from flows.jsonlimits import JsonLimitError, parse_limited
-
     body = await request.body()   # Litestar enforces request_max_body_size (413) while reading
     if not body.strip():
         raise BadRequest("the request body is empty; send a JSON document")

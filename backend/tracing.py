@@ -25,6 +25,7 @@ from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from opentelemetry import trace
 from opentelemetry.trace import SpanKind, Status, StatusCode
 
+from backend.metrics import HTTP_DURATION, HTTP_REQUESTS, WEBSOCKETS
 from flows.observe import end_log_scope, log_ids, new_log_scope, tracer
 
 log = logging.getLogger("maily.tracing")
@@ -71,8 +72,6 @@ def _websocket_kind(path: str) -> str | None:
 
 def observe_middleware(app: ASGIApp) -> ASGIApp:
     """Litestar middleware (it runs after routing, so the route template is known)."""
-    from backend.metrics import HTTP_DURATION, HTTP_REQUESTS, WEBSOCKETS
-
     async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope["type"]
         if kind not in ("http", "websocket"):

@@ -16,6 +16,7 @@ from typing import Any
 
 from flows.graph import GraphDocument
 from flows.graph_algorithms import reachable, topological_order
+from flows.validate import validate_graph
 from nodes.registry import NodeRegistry
 from nodes.sdk import NodeType
 
@@ -119,8 +120,6 @@ _CACHE_SIZE = 256
 
 def compile_graph(raw: Any, registry: NodeRegistry) -> Plan:
     """Validate and compile; raises CompileError listing every problem."""
-    from flows.validate import validate_graph
-
     try:
         payload = raw.model_dump(mode="json") if isinstance(raw, GraphDocument) else raw
         key: tuple[str, int] | None = (

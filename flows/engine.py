@@ -26,6 +26,7 @@ from pydantic import ValidationError
 from flows.compile import Plan, PlanEdge, PlanNode
 from flows.events import EventSink, RunEvent
 from flows.observe import traced_node, traced_run
+from nodes.expressions import is_expression, render_value
 from nodes.sdk import (
     Clock,
     NodeConfigError,
@@ -434,8 +435,6 @@ def _render_config(node: PlanNode, scope: dict[str, Any]) -> Any:
 
 def _render_at(value: Any, scope: dict[str, Any], pointer: str, node_id: str) -> Any:
     """Render expressions in value, so that an error points at the very field that has it."""
-    from nodes.expressions import is_expression, render_value
-
     if isinstance(value, dict):
         return {k: _render_at(v, scope, f"{pointer}/{k}", node_id) for k, v in value.items()}
     if isinstance(value, list):

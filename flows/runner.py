@@ -95,6 +95,7 @@ class RunManager:
             raise
         try:
             if self.uses_prefect(plan):
+                # lazy: flows.prefect_flow imports Prefect (about a second); in-process runs never load it
                 from flows.prefect_flow import run_as_prefect_flow
 
                 assert self.prefect is not None

@@ -11,6 +11,7 @@ from pydantic import BaseModel
 from backend.auth.schemas import Principal
 from backend.errors import read_json
 from flows.graph import graph_json_schema
+from flows.validate import validate_graph
 from nodes.sdk import NodeType, Port
 
 
@@ -92,8 +93,6 @@ class CatalogueController(Controller):
     @post("/graph/validate", operation_id="validateGraph", status_code=200)
     async def validate_graph(self, request: Request, principal: Principal) -> ValidationOut:
         """Every problem of a graph document; 200 even when the graph has errors."""
-        from flows.validate import validate_graph
-
         raw = await read_json(request)
         return ValidationOut(**validate_graph(raw, request.app.state.registry).to_json())
 

@@ -28,6 +28,7 @@ from backend.runs.reuse import NotResumable, next_pass, retry_reuse
 from backend.runs.services import compile_or_422, get_run, node_runs
 from flows.compile import Plan, compile_graph
 from flows.runner import RunManager
+from nodes.approval.wait import form_errors
 from nodes.registry import NodeRegistry
 
 log = logging.getLogger("maily.runs.control")
@@ -127,8 +128,6 @@ async def resume_run(s: AsyncSession, p: Principal, runner: RunManager, recorder
 async def decide(s: AsyncSession, p: Principal, runner: RunManager, recorder: DbRecorder, registry: NodeRegistry,
                  run_id: str, decision: str, data: Any, node_id: str | None = None) -> Run:
     """Approve or reject the run's waiting approval node with the form's data."""
-    from nodes.approval.wait import form_errors
-
     run = await get_run(s, p, run_id)
     entries = [e for e in (run.waiting_on or []) if e.get("reason") == "approval"] if run.status == "waiting" else []
     if node_id is not None:

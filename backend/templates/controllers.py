@@ -17,6 +17,7 @@ from backend.templates import services
 from backend.templates.schemas import (ImportIn, MergeIn, SaveAsTemplateIn, TemplateImportOut, TemplateListOut,
                                        TemplateOut, TemplateUpdateIn, Visibility)
 from backend.workflows.controllers import _out as workflow_out
+from flows.jsonlimits import JsonLimitError, parse_limited
 from templates.format import MAX_TEMPLATE_BYTES, MAX_TEMPLATE_DEPTH
 
 
@@ -78,8 +79,6 @@ class TemplateController(Controller):
         """A template file or a graph document (file upload or pasted JSON), through the strict
         gate: no unknown keys, size/depth/count/string limits, catalogue node types only,
         no `__proto__`. Nothing is executed, fetched or resolved."""
-        from flows.jsonlimits import JsonLimitError, parse_limited
-
         body = await request.body()
         if not body.strip():
             raise BadRequest("the request body is empty; send a template file (JSON)")

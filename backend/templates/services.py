@@ -20,6 +20,8 @@ from backend.db.models import looks_like_id, utcnow
 from backend.errors import ApiError, BadRequest, Conflict, Forbidden, NotFound, PayloadTooLarge, Unprocessable
 from backend.templates.models import Template, TemplateLink
 from backend.templates.schemas import ImportIn, SaveAsTemplateIn, TemplateUpdateIn
+from backend.triggers import services as trigger_services
+from backend.triggers.schemas import ScheduleCreateIn, WebhookCreateIn
 from backend.workflows import services as workflows
 from backend.workflows.diff import diff_graphs, is_empty
 from backend.workflows.schemas import WorkflowCreateIn
@@ -148,17 +150,14 @@ async def _create_trigger(s: AsyncSession, p: Principal, workflow_id: str, t: di
     """Through backend.triggers.services, like the trigger endpoints. A schedule starts
     disabled (and runs the published version): importing runs nothing, now or later, until
     the user publishes the workflow and turns the schedule on, as n8n imports workflows inactive."""
-    from backend.triggers import services as triggers
-    from backend.triggers.schemas import ScheduleCreateIn, WebhookCreateIn
-
     if t["type"] == "schedule":
-        sch = await triggers.create_schedule(s, p, workflow_id, ScheduleCreateIn(
+        sch = await trigger_services.create_schedule(s, p, workflow_id, ScheduleCreateIn(
             cron=t["cron"], timezone=t["timezone"], input=t["input"], enabled=False, source="published"))
-        return {"type": "schedule", **triggers.schedule_out(sch).model_dump(mode="json"),
+        return {"type": "schedule", **trigger_services.schedule_out(sch).model_dump(mode="json"),
                 "description": t["description"]}
-    hook, secret = await triggers.create_webhook(s, p, workflow_id, WebhookCreateIn(
+    hook, secret = await trigger_services.create_webhook(s, p, workflow_id, WebhookCreateIn(
         allow_token=t["allow_token"], description=t["description"], source="published"))
-    return {"type": "webhook", **triggers.webhook_out(hook, base_url).model_dump(mode="json"), "secret": secret}
+    return {"type": "webhook", **trigger_services.webhook_out(hook, base_url).model_dump(mode="json"), "secret": secret}
 
 
 def _store(s: AsyncSession, p: Principal, tpl: TemplateFile, visibility: str) -> Template:
@@ -276,12 +275,10 @@ async def _base_triggers(s: AsyncSession, p: Principal, link: TemplateLink) -> l
     triggers as they are now stand in for it, so an update adds only what the workflow lacks."""
     if link.base_triggers is not None:
         return list(link.base_triggers)
-    from backend.triggers import services as triggers
-
     return ([{"type": "schedule", "cron": x.cron, "timezone": x.timezone, "input": x.input or {}}
-             for x in await triggers.list_schedules(s, p, link.workflow_id)]
+             for x in await trigger_services.list_schedules(s, p, link.workflow_id)]
             + [{"type": "webhook", "allow_token": h.allow_token, "description": h.description}
-               for h in await triggers.list_webhooks(s, p, link.workflow_id)])
+               for h in await trigger_services.list_webhooks(s, p, link.workflow_id)])
 
 
 async def template_update(s: AsyncSession, p: Principal, registry: Any, workflow_id: str,

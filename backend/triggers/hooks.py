@@ -25,11 +25,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from backend.crypto import DecryptError
 from backend.db.models import Workflow, looks_like_id, utcnow
 from backend.errors import ApiError, BadRequest, NotFound, PayloadTooLarge, Unauthorized, Unprocessable
+from backend.runs.services import graph_of_workflow
 from backend.settings import Settings
 from backend.triggers.models import Webhook
 from backend.triggers.replay import delivery_key
 from backend.triggers.schemas import WebhookAcceptedOut
-from backend.triggers.services import start_triggered_run, webhook_secret
+from backend.triggers.services import start_triggered_run, trigger_principal, webhook_secret
+from flows.jsonlimits import JsonLimitError, parse_limited
 from nodes.user_schema import SchemaError, ValidationError, validate_user_schema
 
 log = logging.getLogger("maily.triggers")
@@ -141,8 +143,6 @@ def _parse_body(request: Request[Any, Any, Any], body: bytes) -> Any:
         return None
     ctype = (request.headers.get("content-type") or "").split(";", 1)[0].strip().lower()
     if ctype == "application/json" or ctype.endswith("+json"):
-        from flows.jsonlimits import JsonLimitError, parse_limited
-
         try:
             return parse_limited(body, max_bytes=len(body) + 1, max_depth=32)
         except JsonLimitError as exc:
@@ -189,9 +189,6 @@ async def deliver(request: Request[Any, Any, Any], s: AsyncSession, webhook_id: 
     await state.trigger_limits.check(hook.tenant_id, hook.id)
     body = await _read_capped(request, settings.webhook_max_body_bytes)
     by_token = _authenticate(request, hook, body, settings.webhook_tolerance_s)
-
-    from backend.runs.services import graph_of_workflow
-    from backend.triggers.services import trigger_principal
 
     p = trigger_principal(hook.tenant_id, hook.created_by, "trigger:webhook")
     graph, version = await graph_of_workflow(s, p, hook.workflow_id, hook.source, None, state.collab)

@@ -26,7 +26,9 @@ from sqlalchemy.exc import IntegrityError
 
 from backend.db.models import Run, utcnow
 from backend.errors import ApiError
+from backend.triggers.hooks import HookLimits
 from backend.triggers.models import Chain, ChainFiring, Schedule
+from backend.triggers.replay import ReplayGuard
 from backend.triggers.services import start_triggered_run, upcoming
 from flows.events import TERMINAL_RUN, RunEvent
 
@@ -190,9 +192,6 @@ class ChainSink:
 
 async def start_triggers(app: Litestar) -> None:
     """After start_runs: the rate limiter, the chain sink on the run manager, the scheduler."""
-    from backend.triggers.hooks import HookLimits
-    from backend.triggers.replay import ReplayGuard
-
     settings = app.state.settings
     app.state.trigger_limits = HookLimits(settings)
     app.state.webhook_replays = ReplayGuard(settings.redis_url)

@@ -15,6 +15,7 @@ from backend.db.models import Workflow, WorkflowVersion, looks_like_id, utcnow
 from backend.errors import NotFound, Unprocessable
 from backend.workflows.schemas import WorkflowCreateIn, WorkflowUpdateIn
 from flows.graph import SCHEMA_VERSION
+from flows.validate import validate_graph
 from nodes.registry import NodeRegistry
 
 if TYPE_CHECKING:
@@ -29,8 +30,6 @@ def empty_graph(name: str) -> dict[str, Any]:
 
 
 def validate(graph: Any, registry: NodeRegistry) -> Any:
-    from flows.validate import validate_graph  # imported lazily: flows pulls in the node modules
-
     return validate_graph(graph, registry)
 
 

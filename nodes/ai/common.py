@@ -7,6 +7,7 @@ from typing import Any
 
 from pydantic import Field
 
+from nodes.ai.gateway import InvalidOutput
 from nodes.sdk import NodeConfig
 
 MAX_INPUT_CHARS = 20_000   # bounds cost and reservation size; longer text is cut
@@ -43,8 +44,6 @@ def data(text: str) -> str:
 
 
 def parse_json_object(text: str) -> dict[str, Any]:
-    from nodes.ai.gateway import InvalidOutput
-
     start, end = text.find("{"), text.rfind("}")
     if start < 0 or end < start:
         raise InvalidOutput("no JSON object")

@@ -27,6 +27,7 @@ from nodes.ai.cache import Cache, MemoryCache, cache_key
 from nodes.ai.pricing import PriceTable, estimate_tokens, reserve_tokens
 from nodes.ai.providers.base import ChatRequest, ChatResult, Provider, ProviderError
 from nodes.ai.store import AIStore, Credential, MemoryStore
+from nodes.net import check_url
 from nodes.sdk import NodeContext, NodeError
 
 log = logging.getLogger("maily.ai")
@@ -219,8 +220,6 @@ class AIGateway:
         point 'compatible' at the metadata service), unless the operator allow-listed the host."""
         if self._checked.get(base_url, 0) > time.monotonic():
             return
-        from nodes.net import check_url
-
         try:
             await check_url(base_url, self.config.allowed_hosts)
         except NodeError as exc:
@@ -321,9 +320,11 @@ async def _traced_complete(provider: Provider, request: ChatRequest, budget: flo
 def make_provider(kind: str, api_key: str, base_url: str | None,
                   allowed_hosts: frozenset[str] = frozenset()) -> Provider:
     if kind == "anthropic":
+        # lazy: a provider SDK takes about a second to import; a process loads only the providers its credentials use
         from nodes.ai.providers.anthropic_api import AnthropicProvider
 
         return AnthropicProvider(api_key, base_url, allowed_hosts=allowed_hosts)
+    # lazy: a provider SDK takes about a second to import; a process loads only the providers its credentials use
     from nodes.ai.providers.openai_compat import OpenAIProvider
 
     return OpenAIProvider(api_key, base_url, name=kind, allowed_hosts=allowed_hosts)

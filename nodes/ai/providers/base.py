@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from nodes.net import BlockedAddressError
+
 
 @dataclass(frozen=True)
 class ChatRequest:
@@ -72,8 +74,6 @@ def parse_retry_after(value: str | None) -> float | None:
 def refused_address(exc: BaseException) -> ProviderError | None:
     """The SDKs wrap a transport error in their connection error: a BlockedAddressError from the
     guarded transport (nodes.net.GuardedTransport) is a refusal, not worth another attempt."""
-    from nodes.net import BlockedAddressError
-
     seen = exc
     while seen is not None:
         if isinstance(seen, BlockedAddressError):
