@@ -55,6 +55,15 @@ def _scan_depth(text: str, max_depth: int) -> None:
             depth -= 1
 
 
+def nested_deeper_than(text: str, max_depth: int) -> bool:
+    """Whether a JSON text nests deeper than max_depth (strings skipped); never recurses."""
+    try:
+        _scan_depth(text, max_depth)
+    except JsonLimitError:
+        return True
+    return False
+
+
 def _refuse_constant(name: str) -> Any:
     # NaN and Infinity are not JSON; Python accepts them by default, our documents do not.
     raise ValueError(f"{name} is not valid JSON")

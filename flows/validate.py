@@ -221,6 +221,15 @@ def _check_limits(raw: dict[str, Any], problems: list[Problem]) -> None:
             problems.append(Problem("limit", "error", f"the document is {size:,} bytes; the limit is {MAX_DOCUMENT_BYTES:,}", ""))
 
 
+def limit_problems(raw: Any) -> list[Problem]:
+    """Only the document limits: what no draft may exceed, from REST or from the co-editing
+    document (backend/collab/doc_limits.py)."""
+    problems: list[Problem] = []
+    if isinstance(raw, dict):
+        _check_limits(raw, problems)
+    return problems
+
+
 def _chain_pointer(path: Any) -> str:
     parts: list[Any] = []
     while path is not None:

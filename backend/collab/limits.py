@@ -10,6 +10,8 @@ strings, oversized updates and malformed or truncated input. Nothing here recurs
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
+from dataclasses import dataclass, field
 
 from flows.graph import MAX_DOCUMENT_BYTES, MAX_STRING
 
@@ -87,12 +89,21 @@ class _Reader:
             raise UpdateRefused("string is not UTF-8") from exc
         return raw
 
-    def json(self) -> None:
-        check_json_depth(self.string())
+    def text(self) -> bytes:
+        """A string the graph would hold (a value or a key): at most MAX_STRING characters, as REST."""
+        raw = self.string()
+        if len(raw) > MAX_STRING and len(raw.decode("utf-8")) > MAX_STRING:
+            raise UpdateRefused(f"a string of more than {MAX_STRING:,} characters", too_big=True)
+        return raw
 
-    def any(self) -> None:
-        """One lib0 `any` value, walked with an explicit stack of remaining children."""
+    def json(self) -> int:
+        return check_json_depth(self.text())
+
+    def any(self) -> int:
+        """One lib0 `any` value, walked with an explicit stack of remaining children; returns
+        its nesting depth (a scalar 0, [] 1, [[1]] 2)."""
         stack: list[list[int]] = []  # [children left, 1 if object (a key before each value)]
+        deepest = 0
         while True:
             tag = self.byte()
             if tag in (127, 126, 121, 120):       # undefined, null, false, true
@@ -104,7 +115,7 @@ class _Reader:
             elif tag in (123, 122):               # float64, bigint64
                 self.take(8)
             elif tag == 119:
-                self.string()
+                self.text()
             elif tag == 116:
                 n = self.var_uint()
                 if n > MAX_UPDATE_STRING_BYTES:
@@ -112,12 +123,13 @@ class _Reader:
                 self.take(n)
             elif tag in (118, 117):               # object, array
                 n = self.count()
+                deepest = max(deepest, len(stack) + 1)
                 if n:
                     if len(stack) >= MAX_UPDATE_DEPTH:
                         raise UpdateRefused(f"value nested deeper than {MAX_UPDATE_DEPTH} levels")
                     stack.append([n, 1 if tag == 118 else 0])
                     if tag == 118:
-                        self.string()
+                        self.text()
                     continue
             else:
                 raise UpdateRefused(f"unknown any type {tag}")
@@ -127,88 +139,211 @@ class _Reader:
                 top[0] -= 1
                 if top[0]:
                     if top[1]:
-                        self.string()
+                        self.text()
                     break
                 stack.pop()
             if not stack:
-                return
+                return deepest
 
 
-def check_json_depth(raw: bytes) -> None:
-    """Bracket depth of a JSON text (strings skipped), without parsing it."""
-    depth = 0
+def check_json_depth(raw: bytes) -> int:
+    """Bracket depth of a JSON text (strings skipped), without parsing it; returns the deepest."""
+    depth = deepest = 0
     for match in _JSON_BRACKET.finditer(raw):
         token = match.group()
         if token in (b"[", b"{"):
             depth += 1
             if depth > MAX_UPDATE_DEPTH:
                 raise UpdateRefused(f"JSON nested deeper than {MAX_UPDATE_DEPTH} levels")
+            deepest = max(deepest, depth)
         elif token in (b"]", b"}"):
             depth -= 1
+    return deepest
 
 
 _XML_ELEMENT, _XML_HOOK = 3, 5
+_Y_MAP = 1
+_EDITOR_CONTENT = frozenset({1, 7, 8})  # ContentDeleted, ContentType, ContentAny
 
 
-def check_update(update: bytes) -> None:
-    """Walk a whole Yjs v1 update; raise UpdateRefused unless it is well-formed and bounded."""
+def _foreign(info: int) -> str | None:
+    """What in an item's info byte a Y.Map-only client never writes. A map entry is written with
+    its parent and key, or with a left origin only (the key's previous value): never a right
+    origin, never without a key."""
+    if info & 0x1F not in _EDITOR_CONTENT:
+        return f"content type {info & 0x1F}"
+    if info & 0x40:
+        return "an item with a right origin"
+    if not info & 0x80 and not info & 0x20:
+        return "an item without a key"
+    return None
+
+
+@dataclass
+class UpdateShape:
+    """What an accepted update can add to a document, as far as the graph limits care
+    (backend/collab/doc_limits.py decides from it whether the document must be measured)."""
+
+    size: int
+    # Levels the update can add under an existing container: Y types it chains inside itself
+    # plus the deepest value placed in them (an upper bound; 0 for deletes and scalars).
+    depth: int = 0
+    new_keys: dict[str, int] = field(default_factory=dict)  # root name -> keys set in that root
+    text: bool = False  # Y.Text, XML, binary, embed or subdocument content: not plain graph values
+    # The first thing the editor never writes (it edits Y.Maps of plain values only), or None.
+    foreign: str | None = None
+    spans: dict[int, tuple[int, int]] = field(default_factory=dict)  # client -> (first, end) clock written
+    needs: dict[int, int] = field(default_factory=dict)  # client -> end of the clocks referred to
+
+    def refer(self, client: int, end: int) -> None:
+        if end > self.needs.get(client, 0):
+            self.needs[client] = end
+
+
+class _Parents:
+    """Depth (in Y types created by this update) of the type each item of the update sits in.
+
+    An item names its parent, or inherits the parent of its left (or right) origin, which may
+    lie inside any earlier item of the update. A parent outside the update is an existing
+    type: local depth 0 (the document's own depth is added by the caller)."""
+
+    def __init__(self) -> None:
+        self.types: dict[tuple[int, int], int] = {}           # type item id -> its local depth
+        self.starts: dict[int, list[int]] = {}                # client -> first clocks of items
+        self.spans: dict[int, list[tuple[int, int]]] = {}     # client -> (end clock, parent depth)
+
+    def of_item(self, client: int, clock: int) -> int:
+        starts = self.starts.get(client)
+        if starts:
+            i = bisect_right(starts, clock) - 1
+            if i >= 0 and clock < self.spans[client][i][0]:
+                return self.spans[client][i][1]
+        return 0
+
+    def add(self, client: int, clock: int, length: int, parent_depth: int) -> None:
+        self.starts.setdefault(client, []).append(clock)
+        self.spans.setdefault(client, []).append((clock + max(length, 1), parent_depth))
+
+
+def check_update(update: bytes) -> UpdateShape:
+    """Walk a whole Yjs v1 update; raise UpdateRefused unless it is well-formed and bounded.
+    Returns what it can add to a document (UpdateShape)."""
     if len(update) > MAX_UPDATE_BYTES:
         raise UpdateRefused(f"update of {len(update)} bytes (at most {MAX_UPDATE_BYTES})", too_big=True)
+    shape = UpdateShape(size=len(update))
+    parents = _Parents()
     r = _Reader(update)
     for _ in range(r.count()):                     # struct groups, one per client
         structs = r.count()
-        r.var_uint(), r.var_uint()                 # client, first clock
+        client, clock = r.var_uint(), r.var_uint()
+        first = clock
         for _ in range(structs):
             info = r.byte()
             ref = info & 0x1F
             if ref in (0, 10):                     # GC, Skip: a length
-                r.var_uint()
+                clock += r.var_uint()
                 continue
-            if info & 0x80:                        # origin id
-                r.var_uint(), r.var_uint()
+            parent_depth = 0
+            if shape.foreign is None:
+                shape.foreign = _foreign(info)
+            if info & 0x80:                        # origin id: the parent is the origin's
+                parent_depth = parents.of_item(*_ref(r, shape))
             if info & 0x40:                        # right origin id
-                r.var_uint(), r.var_uint()
+                right = parents.of_item(*_ref(r, shape))
+                parent_depth = parent_depth if info & 0x80 else right
             if not info & 0xC0:                    # parent written out
                 if r.var_uint() == 1:
-                    r.string()                     # a root type's name
+                    root = r.text().decode("utf-8")  # a root type's name
+                    if info & 0x20:
+                        shape.new_keys[root] = shape.new_keys.get(root, 0) + 1
                 else:
-                    r.var_uint(), r.var_uint()     # the parent item's id
+                    parent_depth = parents.types.get(_ref(r, shape), 0)
                 if info & 0x20:
-                    r.string()                     # map key
-            _content(r, ref)
+                    r.text()                       # map key
+            if ref == 7 and shape.foreign is None and r.data[r.pos:r.pos + 1] != bytes([_Y_MAP]):
+                shape.foreign = "a shared type other than Y.Map"
+            length, value_depth = _content(r, ref)
+            if ref == 7:                           # a Y type, one level below its parent
+                if parent_depth >= MAX_UPDATE_DEPTH:
+                    raise UpdateRefused(f"Y types nested deeper than {MAX_UPDATE_DEPTH} levels")
+                parents.types[(client, clock)] = parent_depth + 1
+                value_depth = 1
+            elif ref in (3, 4, 5, 6, 9):
+                shape.text = True
+            shape.depth = max(shape.depth, parent_depth + value_depth)
+            parents.add(client, clock, length, parent_depth)
+            clock += length
+        start, end = shape.spans.get(client, (first, clock))
+        shape.spans[client] = (min(start, first), max(end, clock))
     for _ in range(r.count()):                     # delete set
-        r.var_uint()
+        client = r.var_uint()
         for _ in range(r.count()):
-            r.var_uint(), r.var_uint()
+            clock, length = r.var_uint(), r.var_uint()
+            shape.refer(client, clock + length)
     if r.pos != len(update):
         raise UpdateRefused("bytes after the end of the update")
+    return shape
 
 
-def _content(r: _Reader, ref: int) -> None:
+def _ref(r: _Reader, shape: UpdateShape) -> tuple[int, int]:
+    """An item id the update refers to (an origin or a parent)."""
+    client, clock = r.var_uint(), r.var_uint()
+    shape.refer(client, clock + 1)
+    return client, clock
+
+
+def decode_state(state: bytes) -> dict[int, int]:
+    """A Yjs state vector (Doc.get_state()): client -> the next clock the document expects."""
+    r = _Reader(state)
+    return {r.var_uint(): r.var_uint() for _ in range(r.count())}
+
+
+def check_known(shape: UpdateShape, state: dict[int, int]) -> None:
+    """Refuse an update that refers to items the document does not hold, or leaves a gap in a
+    client's clocks. pycrdt keeps such structs pending until the missing ones arrive, and forged
+    pending structs are what left documents that segfault pycrdt when read (docs/security.md).
+    A real client never sends one: it only knows items the server sent it, and its own, which it
+    sends in order over one socket."""
+    known = dict(state)
+    for client, (first, end) in shape.spans.items():
+        have = state.get(client, 0)
+        if first > have:
+            raise UpdateRefused(f"the update skips clocks {have}-{first - 1} of client {client}")
+        known[client] = max(have, end)
+    for client, end in shape.needs.items():
+        if end > known.get(client, 0):
+            raise UpdateRefused(f"the update refers to item {client}#{end - 1}, which the document does not hold")
+
+
+def _content(r: _Reader, ref: int) -> tuple[int, int]:
+    """Read one item's content; returns (its length in clock ticks, its values' deepest nesting)."""
     if ref == 1:                                   # ContentDeleted
-        r.var_uint()
-    elif ref == 2:                                 # ContentJSON
-        for _ in range(r.count()):
-            r.json()
-    elif ref == 3:                                 # ContentBinary
+        return r.var_uint(), 0
+    if ref == 2:                                   # ContentJSON
+        n = r.count()
+        return n, max((r.json() for _ in range(n)), default=0)
+    if ref == 3:                                   # ContentBinary
         if len(r.buf()) > MAX_UPDATE_STRING_BYTES:
             raise UpdateRefused("binary content too big", too_big=True)
-    elif ref == 4:                                 # ContentString
-        r.string()
-    elif ref == 5:                                 # ContentEmbed
-        r.json()
-    elif ref == 6:                                 # ContentFormat
-        r.string(), r.json()
-    elif ref == 7:                                 # ContentType
+        return 1, 0
+    if ref == 4:                                   # ContentString: its length in UTF-16 units
+        return len(r.text().decode("utf-8").encode("utf-16-le", "surrogatepass")) // 2, 0
+    if ref == 5:                                   # ContentEmbed
+        return 1, r.json()
+    if ref == 6:                                   # ContentFormat
+        r.text()
+        return 1, r.json()
+    if ref == 7:                                   # ContentType
         if r.var_uint() in (_XML_ELEMENT, _XML_HOOK):
             r.string()
-    elif ref == 8:                                 # ContentAny
-        for _ in range(r.count()):
-            r.any()
-    elif ref == 9:                                 # ContentDoc
-        r.string(), r.any()
-    else:
-        raise UpdateRefused(f"unknown content type {ref}")
+        return 1, 1
+    if ref == 8:                                   # ContentAny
+        n = r.count()
+        return n, max((r.any() for _ in range(n)), default=0)
+    if ref == 9:                                   # ContentDoc
+        r.string()
+        return 1, r.any()
+    raise UpdateRefused(f"unknown content type {ref}")
 
 
 def check_awareness_state(raw: bytes) -> None:

@@ -22,7 +22,8 @@ from pycrdt import Doc, merge_updates
 
 from backend.collab import protocol as p
 from backend.collab import store
-from backend.collab.limits import UpdateRefused, check_update
+from backend.collab.doc_limits import DocLimits
+from backend.collab.limits import UpdateRefused, check_known, check_update, decode_state
 from backend.collab.convert import (UnrepresentableGraph, apply_graph, check, doc_from_graph, graph_from_doc,
                                     integers_as_strings, roots)
 from backend.collab.send import direct_writer, frame
@@ -137,6 +138,7 @@ class Room:
         self._heartbeat_at = 0.0
         self._sender: Connection | None = None
         self._flush_lock = asyncio.Lock()
+        self.limits = DocLimits(doc)
         self._subscription = doc.observe(self._on_update)
         # Workflow.graph is written again only when an update touched the graph's roots.
         self.graph_dirty = False
@@ -185,7 +187,11 @@ class Room:
                 conn.send(p.sync_step2(self.doc.get_update(msg.payload)))
             elif msg.type == p.SYNC:
                 if not conn.read_only and msg.payload != b"\x00\x00":
-                    check_update(msg.payload)  # before pycrdt: a deep value would crash it
+                    shape = check_update(msg.payload)  # before pycrdt: a deep value would crash it
+                    if shape.foreign:  # what the editor never writes: the shapes of pycrdt's crashes
+                        raise UpdateRefused(f"the update holds {shape.foreign}")
+                    check_known(shape, decode_state(self.doc.get_state()))  # no forged pending structs
+                    self.limits.admit(self.doc, msg.payload, shape)  # the graph limits of REST
                     self._sender = conn
                     try:
                         self.doc.apply_update(msg.payload)
@@ -200,6 +206,13 @@ class Room:
             conn.close(1009 if exc.too_big else 1008, exc.reason[:120])
         except (p.ProtocolError, ValueError) as exc:  # pycrdt raises ValueError on a bad update
             log.warning("collab %s: dropped a malformed message: %s", self.workflow_id, exc)
+        except BaseException as exc:
+            # pycrdt refuses some forged updates with RuntimeError ("block parent must be a shared
+            # type") and yrs panics surface as pyo3's PanicException, a BaseException.
+            if not isinstance(exc, RuntimeError) and type(exc).__name__ != "PanicException":
+                raise
+            log.warning("collab %s: pycrdt could not apply an update; closed its sender: %s", self.workflow_id, exc)
+            conn.close(1008, "the update could not be applied")
 
     # --- awareness -----------------------------------------------------------------------
 
@@ -418,6 +431,7 @@ class RoomManager:
             apply_graph(room.doc, graph, origin="rest")
             await room.flush()
             result = graph_from_doc(room.doc)
+            room.limits.remeasure(result)
             if temporary:
                 await room.close()
             return result

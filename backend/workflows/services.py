@@ -56,6 +56,13 @@ async def list_workflows(s: AsyncSession, p: Principal, *, limit: int, offset: i
 
 def _check_graph(graph: Any) -> None:
     check(graph)   # UnrepresentableGraph is a 422 naming the field (backend/errors.py)
+    from flows.validate import limit_problems  # lazily, as validate()
+
+    # The document limits are no draft error but a bound, as on the co-editing document.
+    problems = limit_problems(graph)
+    if problems:
+        raise Unprocessable(f"the graph breaks a limit: {problems[0].message}", pointer=problems[0].pointer,
+                            problems=[pr.to_json() for pr in problems])
 
 
 async def create_workflow(s: AsyncSession, p: Principal, body: WorkflowCreateIn) -> Workflow:

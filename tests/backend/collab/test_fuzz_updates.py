@@ -18,6 +18,9 @@ from tests.backend.collab.test_endpoint import eventually, label, set_label, url
 from tests.backend.collab.test_limits import _valid_update, _var_uint, deep_update
 from tests.backend.collab.yclient import YClient
 
+# FUZZ_LOG=path: each example's updates are appended (hex, one line) before they are sent, so
+# an example that takes the process down is not lost with it.
+FUZZ_LOG = os.environ.get("FUZZ_LOG")
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "40" if os.environ.get("CI") == "true" else "15"))
 VALID = _valid_update()
 
@@ -59,6 +62,9 @@ adversarial = st.one_of(
 @given(updates=st.lists(adversarial, min_size=1, max_size=4), seed=st.integers(0, 10**6))
 async def test_adversarial_updates_leave_the_room_serving(live_server, workflow_factory, http, tenant_a, updates, seed):
     """Whatever bytes one connection sends as updates, the others still converge and GET answers 200."""
+    if FUZZ_LOG:
+        with open(FUZZ_LOG, "a") as log:
+            log.write(" ".join(u.hex() for u in updates) + "\n")
     wf = await workflow_factory()
     a = await YClient(url(live_server, wf, tenant_a.editor)).connect()
     b = await YClient(url(live_server, wf, tenant_a.editor)).connect()

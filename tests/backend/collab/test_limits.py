@@ -9,7 +9,7 @@ import websockets
 from pycrdt import Array, Doc, Map, Text
 
 from backend.collab import protocol as p
-from backend.collab.limits import MAX_UPDATE_DEPTH, UpdateRefused, check_update
+from backend.collab.limits import MAX_UPDATE_DEPTH, UpdateRefused, check_known, check_update, decode_state
 from tests.backend.collab.test_endpoint import eventually, label, set_label, url
 from tests.backend.collab.yclient import YClient
 
@@ -87,3 +87,59 @@ async def test_a_deep_update_closes_its_sender_and_the_room_keeps_serving(live_s
     finally:
         await a.close()
         await b.close()
+
+
+def _map_set(client: int, clock: int, root: bytes, key: bytes, *, right: tuple[int, int] | None = None,
+             parent: tuple[int, int] | None = None, values: int = 1) -> bytes:
+    """One ContentAny item written as a forger would: in a root or a parent item, or after a right origin."""
+    if right is not None:
+        head = bytes([8 | 0x40]) + _var_uint(right[0]) + _var_uint(right[1])
+    elif parent is not None:
+        head = bytes([8 | 0x20]) + b"\x00" + _var_uint(parent[0]) + _var_uint(parent[1]) + _var_uint(len(key)) + key
+    else:
+        head = bytes([8 | 0x20]) + b"\x01" + _var_uint(len(root)) + root + _var_uint(len(key)) + key
+    item = head + _var_uint(values) + b"\x7d\x05" * values
+    return b"\x01\x01" + _var_uint(client) + _var_uint(clock) + item + b"\x00"
+
+
+def test_forged_shapes_the_editor_never_writes_are_marked_and_unknown_references_refused():
+    """Right origins, keyless items and Y.Text are marked foreign; references to items the document
+    does not hold, and gaps in a client's clocks, are refused (the shapes of the pycrdt crash)."""
+    doc = Doc()
+    doc.get("nodes", type=Map)["a"] = 1
+    state = decode_state(doc.get_state())
+    server, = state
+    editor_like = check_update(_map_set(7, 0, b"nodes", b"k"))
+    assert editor_like.foreign is None
+    check_known(editor_like, state)
+    assert "right origin" in check_update(_map_set(7, 0, b"nodes", b"k", right=(server, 0))).foreign
+    text = Doc()
+    text.get("nodes", type=Map)["t"] = Text("x")
+    assert check_update(text.get_update()).foreign is not None
+    with pytest.raises(UpdateRefused, match="does not hold"):
+        check_known(check_update(_map_set(7, 0, b"", b"k", parent=(server, 5))), state)
+    with pytest.raises(UpdateRefused, match="skips clocks"):
+        check_known(check_update(_map_set(7, 3, b"nodes", b"k")), state)
+
+
+@pytest.mark.parametrize("forged", ["right_origin", "unknown_parent"])
+async def test_a_forged_update_closes_its_sender_and_the_room_keeps_serving(live_server, workflow, tenant_a, forged):
+    """An update with a shape the editor never writes is refused (1008) before pycrdt sees it."""
+    a = await YClient(url(live_server, workflow, tenant_a.editor)).connect()
+    server = next(iter(decode_state(a.doc.get_state())))
+    update = (_map_set(7, 0, b"nodes", b"k", right=(server, 0)) if forged == "right_origin"
+              else _map_set(7, 0, b"", b"k", parent=(424242, 9)))
+    try:
+        async with websockets.connect(url(live_server, workflow, tenant_a.editor), max_size=None) as bad:
+            await bad.send(p.sync_update(update))
+            with pytest.raises(websockets.ConnectionClosed) as closed:
+                while True:
+                    await asyncio.wait_for(bad.recv(), 5)
+            assert closed.value.rcvd is not None and closed.value.rcvd.code == 1008
+        a.edit(set_label("after the forgery"))
+        b = await YClient(url(live_server, workflow, tenant_a.editor)).connect()
+        await eventually(lambda: label(b) == "after the forgery")
+        assert "k" not in b.doc.get("nodes", type=Map)
+        await b.close()
+    finally:
+        await a.close()
