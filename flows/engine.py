@@ -313,7 +313,10 @@ class Engine:
         scope = {"nodes": exprs, "trigger": run.payload, "run": run.meta,
                  "input": inputs.get("input"), "inputs": inputs, **variables}
         try:
-            config = _render_config(node, scope)
+            # Expressions render in a worker thread: one can cost up to its budget of CPU
+            # (nodes/expressions.py), and the event loop serves every run and request meanwhile.
+            config = (await asyncio.to_thread(_render_config, node, scope) if _has_expressions(node.config)
+                      else _render_config(node, scope))
             delays = retry_delays(config, node)
             attempt = self._attempt_fn(run, node, config, inputs, scope, exprs, iteration, delays)
             if node.durable and run.durable is not None:
@@ -431,6 +434,16 @@ def _render_config(node: PlanNode, scope: dict[str, Any]) -> Any:
         first = e.errors()[0]
         pointer = "/" + "/".join(str(p) for p in first["loc"])
         raise NodeConfigError(f"{pointer.lstrip('/')}: {first['msg']}", pointer=pointer, node_id=node.id) from None
+
+
+def _has_expressions(value: Any) -> bool:
+    from nodes.expressions import is_expression
+
+    if isinstance(value, dict):
+        return any(_has_expressions(v) for v in value.values())
+    if isinstance(value, list):
+        return any(_has_expressions(v) for v in value)
+    return is_expression(value)
 
 
 def _render_at(value: Any, scope: dict[str, Any], pointer: str, node_id: str) -> Any:

@@ -42,6 +42,16 @@ MAX_NUMERIC_ARG = 1_000_000             # widths/counts given to the size-making
 # numbers (timestamps, amounts in cents) pass freely; range() is capped by the sandbox.
 _SIZE_ARG_FUNCS = frozenset({"center", "ljust", "rjust", "zfill", "expandtabs", "indent",
                              "wordwrap", "truncate", "batch", "slice", "lipsum"})
+# One filter call cannot be interrupted by the time budget, so the costly ones get bounded
+# operands up front: text filters that work per character (|urlize on 1 MB took 0.6 s) and
+# filters that sort, group or walk a whole sequence (|sort of a million items took 1.7 s).
+MAX_FILTER_TEXT_CHARS = 100_000
+_TEXT_COST_FILTERS = frozenset({"urlize", "wordwrap", "striptags", "title", "capitalize", "wordcount",
+                                "truncate", "center", "indent", "format", "replace", "xmlattr", "urlencode"})
+MAX_FILTER_ITEMS = 100_000
+_SEQUENCE_COST_FILTERS = frozenset({"sort", "unique", "groupby", "dictsort", "map", "select", "reject",
+                                    "selectattr", "rejectattr", "sum", "min", "max", "join", "list",
+                                    "reverse", "batch", "slice", "tojson", "items"})
 MAX_POWER_BITS = 4_096                  # `a ** b` may not produce a bigger integer
 TEMPLATE_CACHE_SIZE = 1_024
 
@@ -83,6 +93,16 @@ def _check_numbers(name: str, args: Iterable[Any]) -> None:
     for a in args:
         if isinstance(a, (int, float)) and not isinstance(a, bool) and abs(a) > MAX_NUMERIC_ARG:
             raise _LimitExceeded(f"{name}() argument {a!r} is too large (limit {MAX_NUMERIC_ARG})")
+
+
+def _check_operand(name: str, value: Any) -> None:
+    """Refuse an operand too big for a filter that cannot be stopped once it runs."""
+    if name in _TEXT_COST_FILTERS and isinstance(value, str) and len(value) > MAX_FILTER_TEXT_CHARS:
+        raise _LimitExceeded(f"|{name} takes text of at most {MAX_FILTER_TEXT_CHARS:,} characters, "
+                             f"not {len(value):,}")
+    if name in _SEQUENCE_COST_FILTERS and isinstance(value, (list, tuple, dict, str, range)) \
+            and len(value) > MAX_FILTER_ITEMS:
+        raise _LimitExceeded(f"|{name} takes at most {MAX_FILTER_ITEMS:,} items, not {len(value):,}")
 
 
 def _estimate_growth(name: str, value: Any, args: tuple[Any, ...]) -> None:
@@ -132,6 +152,7 @@ def _guard_filter(func: Any) -> Any:
         _check_numbers(name, args[skip:])
         _check_numbers(name, kwargs.values())
         if len(args) >= skip:
+            _check_operand(name, args[skip - 1])
             _estimate_growth(name, args[skip - 1], tuple(args[skip:]) + tuple(kwargs.values()))
         result = func(*args, **kwargs)
         _check_size(result)

@@ -101,10 +101,35 @@ def _check_one(pattern: str, path: tuple[Any, ...]) -> None:
                           "(no backreferences or lookaround)", path=path) from None
 
 
+def _check_unevaluated(schema: dict[str, Any]) -> None:
+    """jsonschema decides which keys `patternProperties` evaluated, for `unevaluatedProperties`,
+    with Python's `re`, outside the keywords re-implemented here. So the two may not be combined
+    in a user schema: `additionalProperties` next to `patternProperties` does run on RE2."""
+    unevaluated: tuple[Any, ...] | None = None
+    has_patterns = False
+    stack: list[tuple[Any, tuple[Any, ...]]] = [(schema, ())]
+    while stack:
+        node, path = stack.pop()
+        if isinstance(node, dict):
+            if "unevaluatedProperties" in node and unevaluated is None:
+                unevaluated = (*path, "unevaluatedProperties")
+            has_patterns = has_patterns or isinstance(node.get("patternProperties"), dict)
+            stack.extend((v, (*path, k)) for k, v in node.items())
+        elif isinstance(node, list):
+            stack.extend((v, (*path, i)) for i, v in enumerate(node))
+    if unevaluated is not None and has_patterns:
+        where = "".join(f"/{p}" for p in unevaluated)
+        raise SchemaError(f"{where}: unevaluatedProperties cannot be combined with patternProperties in a "
+                          "user schema (its patterns would run on a backtracking regex engine); "
+                          "use additionalProperties", path=unevaluated)
+
+
 def check_user_schema(schema: dict[str, Any]) -> None:
-    """SchemaError when `schema` is not valid JSON Schema or holds a pattern RE2 cannot run."""
+    """SchemaError when `schema` is not valid JSON Schema, holds a pattern RE2 cannot run, or
+    combines unevaluatedProperties with patternProperties."""
     validators.validator_for(schema, default=Draft202012Validator).check_schema(schema)
     _check_patterns(schema)
+    _check_unevaluated(schema)
 
 
 def user_schema_errors(instance: Any, schema: dict[str, Any], *, format_checker: Any = None) -> list[ValidationError]:

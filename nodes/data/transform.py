@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Annotated, Any, Literal, Union
 
@@ -133,7 +134,8 @@ async def execute(ctx: NodeContext, config: Config, inputs: dict[str, Any]) -> d
         raise NodeConfigError(f"list has {len(items)} items; the limit is {MAX_ITEMS}", pointer="/items")
     for n, op in enumerate(config.operations):
         try:
-            items = _apply(ctx, op, items, f"/operations/{n}")
+            # off the event loop: each item's expressions may spend up to the render budget
+            items = await asyncio.to_thread(_apply, ctx, op, items, f"/operations/{n}")
         except NodeConfigError as e:
             e.pointer = e.pointer or f"/operations/{n}"
             raise

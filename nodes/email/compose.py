@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from pydantic import Field
@@ -45,5 +46,5 @@ async def execute(ctx: NodeContext, config: Config, inputs: dict[str, Any]) -> d
         raise NodeConfigError("the email needs a subject", pointer="/subject")
     scope = {**ctx.scope, **config.data, "data": config.data, "recipient": PreviewRecipient(),
              "unsubscribe_url": "{{ unsubscribe_url }}"}
-    rendered = render_email(templates, scope)
+    rendered = await asyncio.to_thread(render_email, templates, scope)  # off the event loop
     return {"output": {**rendered, "template": templates, "data": config.data}}

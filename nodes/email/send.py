@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any, Literal
 
 from pydantic import Field
@@ -81,7 +82,7 @@ async def execute(ctx: NodeContext, config: Config, inputs: dict[str, Any]) -> d
         unsub = mailer.signer.url(ctx.tenant_id, rec["email"]) if config.unsubscribe else ""
         if template:
             scope = {**ctx.scope, **data, "data": data, "recipient": Recipient(rec), "unsubscribe_url": unsub}
-            body = render_email(template, scope)
+            body = await asyncio.to_thread(render_email, template, scope)  # off the event loop
         else:
             body = {k: message.get(k, "") for k in ("subject", "html", "text")}
         outgoing.append(Outgoing(key=f"{ctx.run_id}:{ctx.node_id}:{rec['email']}", sender=sender, to=rec["address"],

@@ -135,3 +135,32 @@ def test_template_like_text_renders_or_raises_only_config_errors(text):
         render_value(text, SCOPE)
     except NodeConfigError:
         pass
+
+
+_BIG_TEXT = ("see http://example.com now " * 40_000)  # about 1 MB
+_MANY = list(range(1_000_000, 0, -1))
+
+
+@pytest.mark.parametrize("source, scope, limit", [
+    ("{{ s|urlize }}", {"s": _BIG_TEXT}, "|urlize takes text of at most"),
+    ("{{ s|wordwrap(5) }}", {"s": _BIG_TEXT}, "|wordwrap takes text of at most"),
+    ("{{ s|striptags }}", {"s": "<b>" * 300_000}, "|striptags takes text of at most"),
+    ("{{ l|sort|first }}", {"l": _MANY}, "|sort takes at most"),
+    ("{{ l|groupby('a')|length }}", {"l": [{"a": i} for i in range(300_000)]}, "|groupby takes at most"),
+    ("{{ l|unique|list|length }}", {"l": _MANY}, "|unique takes at most"),
+    ("{{ l|sum }}", {"l": _MANY}, "|sum takes at most"),
+    ("{{ 'x' * 10**8 }}", {}, "repeating a string"),
+    ("{{ '%0999999999d' % 5 }}", {}, "width or precision"),
+    ("{{ '{:>99999999}'.format('a') }}", {}, "width or precision"),
+])
+def test_one_expensive_operation_is_refused_up_front_naming_its_limit(source, scope, limit):
+    """The operations that overran the budget in one uninterruptible call are refused before they run."""
+    with pytest.raises(NodeConfigError, match="expression stopped") as refused:
+        render_value(source, scope)
+    assert limit in str(refused.value)
+
+
+def test_a_huge_range_is_refused_by_the_sandbox():
+    """range() beyond the sandbox's bound is a config error, not a long loop."""
+    with pytest.raises(NodeConfigError, match="Range too big"):
+        render_value("{{ range(10**9)|list|length }}", {})

@@ -31,6 +31,14 @@ class TestPatterns:
         with pytest.raises(SchemaError, match="/properties/x/pattern"):
             validate_user_schema({}, {"properties": {"x": {"pattern": "(a)\\1"}}})
 
+    def test_unevaluated_properties_beside_pattern_properties_is_refused_naming_its_place(self):
+        """unevaluatedProperties would classify keys with Python's re: combined with patternProperties it is a schema error."""
+        schema = {"type": "object", "allOf": [{"patternProperties": {BOMB: {"type": "integer"}}}],
+                  "unevaluatedProperties": False}
+        with pytest.raises(SchemaError, match="/unevaluatedProperties: unevaluatedProperties cannot be combined"):
+            validate_user_schema({"a" * 40 + "!": 1}, schema)
+        validate_user_schema({"x": 1}, {"type": "object", "properties": {"x": {}}, "unevaluatedProperties": False})
+
     def test_manual_trigger_uses_the_shared_helper(self):
         """The manual trigger's input_schema check answers a bomb pattern with a NodeConfigError, not a hang."""
         with pytest.raises(NodeConfigError, match="does not match"):
