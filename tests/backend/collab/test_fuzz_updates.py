@@ -15,7 +15,7 @@ from pycrdt import Map
 
 from backend.collab import protocol as p
 from tests.backend.collab.test_endpoint import eventually, label, set_label, url
-from tests.backend.collab.test_limits import _valid_update, _var_uint, deep_update
+from tests.backend.collab.test_limits import _map_set, _valid_update, _var_uint, deep_update
 from tests.backend.collab.yclient import YClient
 
 # FUZZ_LOG=path: each example's updates are appended (hex, one line) before they are sent, so
@@ -45,7 +45,14 @@ def mutated(draw) -> bytes:
     return bytes(data)
 
 
+ids = st.tuples(st.integers(0, 2**53), st.integers(0, 300))
+# Forged map items (the shapes behind pycrdt's second crash, docs/security.md): a right origin,
+# or a parent item, the document may or may not hold.
+forged = st.builds(lambda c, k, right, parent, n: _map_set(c, k, b"nodes", b"k", right=right, parent=parent, values=n),
+                   st.integers(1, 5), st.integers(0, 3), st.none() | ids, st.none() | ids, st.integers(1, 3))
+
 adversarial = st.one_of(
+    forged,
     st.binary(max_size=300),
     mutated(),
     st.integers(1, len(VALID) - 1).map(lambda cut: VALID[:cut]),

@@ -122,13 +122,16 @@ def test_forged_shapes_the_editor_never_writes_are_marked_and_unknown_references
         check_known(check_update(_map_set(7, 3, b"nodes", b"k")), state)
 
 
-@pytest.mark.parametrize("forged", ["right_origin", "unknown_parent"])
+@pytest.mark.parametrize("forged", ["right_origin", "unknown_parent", "parent_not_a_type"])
 async def test_a_forged_update_closes_its_sender_and_the_room_keeps_serving(live_server, workflow, tenant_a, forged):
-    """An update with a shape the editor never writes is refused (1008) before pycrdt sees it."""
+    """An update with a shape the editor never writes is refused (1008) before pycrdt sees it, and
+    one pycrdt itself refuses (a parent that is a plain value) closes its sender with 1008 too."""
     a = await YClient(url(live_server, workflow, tenant_a.editor)).connect()
     server = next(iter(decode_state(a.doc.get_state())))
-    update = (_map_set(7, 0, b"nodes", b"k", right=(server, 0)) if forged == "right_origin"
-              else _map_set(7, 0, b"", b"k", parent=(424242, 9)))
+    update = {"right_origin": _map_set(7, 0, b"nodes", b"k", right=(server, 0)),
+              "unknown_parent": _map_set(7, 0, b"", b"k", parent=(424242, 9)),
+              # the document's first item is meta's schema_version: a number, not a map
+              "parent_not_a_type": _map_set(7, 0, b"", b"k", parent=(server, 0))}[forged]
     try:
         async with websockets.connect(url(live_server, workflow, tenant_a.editor), max_size=None) as bad:
             await bad.send(p.sync_update(update))
