@@ -192,12 +192,6 @@ class UpdateShape:
     text: bool = False  # Y.Text, XML, binary, embed or subdocument content: not plain graph values
     # The first thing the editor never writes (it edits Y.Maps of plain values only), or None.
     foreign: str | None = None
-    spans: dict[int, tuple[int, int]] = field(default_factory=dict)  # client -> (first, end) clock written
-    needs: dict[int, int] = field(default_factory=dict)  # client -> end of the clocks referred to
-
-    def refer(self, client: int, end: int) -> None:
-        if end > self.needs.get(client, 0):
-            self.needs[client] = end
 
 
 class _Parents:
@@ -236,7 +230,6 @@ def check_update(update: bytes) -> UpdateShape:
     for _ in range(r.count()):                     # struct groups, one per client
         structs = r.count()
         client, clock = r.var_uint(), r.var_uint()
-        first = clock
         for _ in range(structs):
             info = r.byte()
             ref = info & 0x1F
@@ -247,9 +240,9 @@ def check_update(update: bytes) -> UpdateShape:
             if shape.foreign is None:
                 shape.foreign = _foreign(info)
             if info & 0x80:                        # origin id: the parent is the origin's
-                parent_depth = parents.of_item(*_ref(r, shape))
+                parent_depth = parents.of_item(*_ref(r))
             if info & 0x40:                        # right origin id
-                right = parents.of_item(*_ref(r, shape))
+                right = parents.of_item(*_ref(r))
                 parent_depth = parent_depth if info & 0x80 else right
             if not info & 0xC0:                    # parent written out
                 if r.var_uint() == 1:
@@ -257,7 +250,7 @@ def check_update(update: bytes) -> UpdateShape:
                     if info & 0x20:
                         shape.new_keys[root] = shape.new_keys.get(root, 0) + 1
                 else:
-                    parent_depth = parents.types.get(_ref(r, shape), 0)
+                    parent_depth = parents.types.get(_ref(r), 0)
                 if info & 0x20:
                     r.text()                       # map key
             if ref == 7 and shape.foreign is None and r.data[r.pos:r.pos + 1] != bytes([_Y_MAP]):
@@ -273,46 +266,18 @@ def check_update(update: bytes) -> UpdateShape:
             shape.depth = max(shape.depth, parent_depth + value_depth)
             parents.add(client, clock, length, parent_depth)
             clock += length
-        start, end = shape.spans.get(client, (first, clock))
-        shape.spans[client] = (min(start, first), max(end, clock))
     for _ in range(r.count()):                     # delete set
-        client = r.var_uint()
+        r.var_uint()
         for _ in range(r.count()):
-            clock, length = r.var_uint(), r.var_uint()
-            shape.refer(client, clock + length)
+            r.var_uint(), r.var_uint()
     if r.pos != len(update):
         raise UpdateRefused("bytes after the end of the update")
     return shape
 
 
-def _ref(r: _Reader, shape: UpdateShape) -> tuple[int, int]:
+def _ref(r: _Reader) -> tuple[int, int]:
     """An item id the update refers to (an origin or a parent)."""
-    client, clock = r.var_uint(), r.var_uint()
-    shape.refer(client, clock + 1)
-    return client, clock
-
-
-def decode_state(state: bytes) -> dict[int, int]:
-    """A Yjs state vector (Doc.get_state()): client -> the next clock the document expects."""
-    r = _Reader(state)
-    return {r.var_uint(): r.var_uint() for _ in range(r.count())}
-
-
-def check_known(shape: UpdateShape, state: dict[int, int]) -> None:
-    """Refuse an update that refers to items the document does not hold, or leaves a gap in a
-    client's clocks. pycrdt keeps such structs pending until the missing ones arrive, and forged
-    pending structs are what left documents that segfault pycrdt when read (docs/security.md).
-    A real client never sends one: it only knows items the server sent it, and its own, which it
-    sends in order over one socket."""
-    known = dict(state)
-    for client, (first, end) in shape.spans.items():
-        have = state.get(client, 0)
-        if first > have:
-            raise UpdateRefused(f"the update skips clocks {have}-{first - 1} of client {client}")
-        known[client] = max(have, end)
-    for client, end in shape.needs.items():
-        if end > known.get(client, 0):
-            raise UpdateRefused(f"the update refers to item {client}#{end - 1}, which the document does not hold")
+    return r.var_uint(), r.var_uint()
 
 
 def _content(r: _Reader, ref: int) -> tuple[int, int]:

@@ -23,7 +23,7 @@ from pycrdt import Doc, merge_updates
 from backend.collab import protocol as p
 from backend.collab import store
 from backend.collab.doc_limits import DocLimits
-from backend.collab.limits import UpdateRefused, check_known, check_update, decode_state
+from backend.collab.limits import UpdateRefused, check_update
 from backend.collab.convert import (UnrepresentableGraph, apply_graph, check, doc_from_graph, graph_from_doc,
                                     integers_as_strings, roots)
 from backend.collab.send import direct_writer, frame
@@ -190,7 +190,6 @@ class Room:
                     shape = check_update(msg.payload)  # before pycrdt: a deep value would crash it
                     if shape.foreign:  # what the editor never writes: the shapes of pycrdt's crashes
                         raise UpdateRefused(f"the update holds {shape.foreign}")
-                    check_known(shape, decode_state(self.doc.get_state()))  # no forged pending structs
                     self.limits.admit(self.doc, msg.payload, shape)  # the graph limits of REST
                     self._sender = conn
                     try:

@@ -9,7 +9,7 @@ import websockets
 from pycrdt import Array, Doc, Map, Text
 
 from backend.collab import protocol as p
-from backend.collab.limits import MAX_UPDATE_DEPTH, UpdateRefused, check_known, check_update, decode_state
+from backend.collab.limits import MAX_UPDATE_DEPTH, UpdateRefused, check_update
 from tests.backend.collab.test_endpoint import eventually, label, set_label, url
 from tests.backend.collab.yclient import YClient
 
@@ -102,34 +102,33 @@ def _map_set(client: int, clock: int, root: bytes, key: bytes, *, right: tuple[i
     return b"\x01\x01" + _var_uint(client) + _var_uint(clock) + item + b"\x00"
 
 
-def test_forged_shapes_the_editor_never_writes_are_marked_and_unknown_references_refused():
-    """Right origins, keyless items and Y.Text are marked foreign; references to items the document
-    does not hold, and gaps in a client's clocks, are refused (the shapes of the pycrdt crash)."""
-    doc = Doc()
-    doc.get("nodes", type=Map)["a"] = 1
-    state = decode_state(doc.get_state())
-    server, = state
-    editor_like = check_update(_map_set(7, 0, b"nodes", b"k"))
-    assert editor_like.foreign is None
-    check_known(editor_like, state)
-    assert "right origin" in check_update(_map_set(7, 0, b"nodes", b"k", right=(server, 0))).foreign
+def _first_client(state: bytes) -> int:
+    """The first client id of a state vector (count, then client/clock var-uints)."""
+    value, shift, pos = 0, 0, 1  # skip the count (one byte for a few clients)
+    while True:
+        b = state[pos]
+        value |= (b & 0x7F) << shift
+        pos, shift = pos + 1, shift + 7
+        if b < 0x80:
+            return value
+
+
+def test_forged_shapes_the_editor_never_writes_are_marked():
+    """Right origins and Y.Text are marked foreign; a keyed map entry in a root, as the editor writes it, is not."""
+    assert check_update(_map_set(7, 0, b"nodes", b"k")).foreign is None
+    assert "right origin" in check_update(_map_set(7, 0, b"nodes", b"k", right=(1, 0))).foreign
     text = Doc()
     text.get("nodes", type=Map)["t"] = Text("x")
     assert check_update(text.get_update()).foreign is not None
-    with pytest.raises(UpdateRefused, match="does not hold"):
-        check_known(check_update(_map_set(7, 0, b"", b"k", parent=(server, 5))), state)
-    with pytest.raises(UpdateRefused, match="skips clocks"):
-        check_known(check_update(_map_set(7, 3, b"nodes", b"k")), state)
 
 
-@pytest.mark.parametrize("forged", ["right_origin", "unknown_parent", "parent_not_a_type"])
+@pytest.mark.parametrize("forged", ["right_origin", "parent_not_a_type"])
 async def test_a_forged_update_closes_its_sender_and_the_room_keeps_serving(live_server, workflow, tenant_a, forged):
     """An update with a shape the editor never writes is refused (1008) before pycrdt sees it, and
     one pycrdt itself refuses (a parent that is a plain value) closes its sender with 1008 too."""
     a = await YClient(url(live_server, workflow, tenant_a.editor)).connect()
-    server = next(iter(decode_state(a.doc.get_state())))
+    server = _first_client(a.doc.get_state())  # the server's: the only one that wrote the document
     update = {"right_origin": _map_set(7, 0, b"nodes", b"k", right=(server, 0)),
-              "unknown_parent": _map_set(7, 0, b"", b"k", parent=(424242, 9)),
               # the document's first item is meta's schema_version: a number, not a map
               "parent_not_a_type": _map_set(7, 0, b"", b"k", parent=(server, 0))}[forged]
     try:
