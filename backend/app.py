@@ -22,7 +22,7 @@ from litestar.response import File
 from backend.ai.controllers import AIController
 from backend.auth.controllers import AuthController
 from backend.auth.csrf import csrf_middleware
-from backend.auth.deps import dependencies, session_config
+from backend.auth.deps import dependencies
 from backend.catalogue.controllers import CatalogueController, HealthController
 from backend.collab.controllers import collab_socket, start_collab, stop_collab
 from backend.collab.send import expose_server_send
@@ -112,7 +112,7 @@ def create_app(
                         *_email_routes(), *TEMPLATE_ROUTES, *extra_route_handlers, *_editor_handlers(editor_dist or EDITOR_DIST)],
         dependencies=dependencies(),
         exception_handlers=exception_handlers(),
-        middleware=[observe_middleware, csrf_middleware(settings.allowed_origin_set), session_config(settings).middleware],
+        middleware=[observe_middleware, csrf_middleware(settings.allowed_origin_set)],
         cors_config=CORSConfig(allow_origins=origins, allow_credentials=True) if origins else None,
         request_max_body_size=settings.max_body_bytes,
         # The runs owner's startup hooks run after the database is open; shutdown in reverse.

@@ -58,6 +58,7 @@ async def seed_demo(db: Database) -> dict[str, str]:
         user = await auth.user_by_email(s, DEMO_EMAIL)
         if user is None:
             user = await auth.create_user(s, DEMO_EMAIL, DEMO_PASSWORD, name="Demo User")
+        user.is_admin = True   # the demo instance's administrator (sets workspace tiers)
         member = await s.scalar(select(Membership).where(Membership.tenant_id == tenant.id,
                                                          Membership.user_id == user.id))
         if member is None:

@@ -97,6 +97,13 @@ class Settings(BaseSettings):
     worker_lease_s: float = 5.0
     worker_sweep_s: float = 1.0
     worker_queued_grace_s: float = 10.0
+    # Who may create an account (docs/api.md, README "How a team starts"): "invite" (only by an
+    # invitation), "open" (anyone, with a new workspace) or "closed". The first visitor of an instance
+    # with no user at all may always sign up and becomes its admin.
+    signup: Literal["invite", "open", "closed"] = "invite"
+    # Sign-in and password-reset attempts per account (email) and per client address (limits notation).
+    signin_account_rate: str = "10/minute"
+    signin_address_rate: str = "30/minute"
     log_level: str = "INFO"
     log_json: bool = False
     # GET /metrics wants `Authorization: Bearer <this>` when set (docs/operations.md).

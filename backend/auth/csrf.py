@@ -25,7 +25,9 @@ from urllib.parse import urlsplit
 from backend.errors import PROBLEM_JSON, problem
 
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
-SIGN_IN_PATHS = frozenset({"/api/auth/login", "/api/auth/signup"})
+# Requests that sign someone in or set a password without a session yet (login CSRF).
+SIGN_IN_PATHS = frozenset({"/api/auth/login", "/api/auth/signup", "/api/auth/password-reset",
+                           "/api/auth/password-reset/confirm"})
 CSRF_COOKIE = "maily_csrf"
 CSRF_HEADER = "x-csrf-token"
 
@@ -44,7 +46,8 @@ def csrf_refusal(method: str, path: str, headers: dict[str, str], allowed: froze
         cookies.load(headers.get("cookie", ""))
     except Exception:  # a malformed Cookie header carries no session either
         cookies = SimpleCookie()
-    if "maily_session" not in cookies and path not in SIGN_IN_PATHS:
+    signs_in = path in SIGN_IN_PATHS or (path.startswith("/api/invitations/") and path.endswith("/accept"))
+    if "maily_session" not in cookies and not signs_in:
         return None
     origin = headers.get("origin") or _origin_of(headers.get("referer", ""))
     if origin and origin != "null":

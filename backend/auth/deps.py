@@ -1,45 +1,31 @@
-"""App-wide dependencies: `db_session` and `principal`, plus the session cookie config
-and `authenticate_websocket` for WebSocket handlers.
+"""App-wide dependencies: `db_session` and `principal`, and
+`authenticate_websocket` for WebSocket handlers.
 
-Resolution order for the caller: `Authorization: Bearer <token>`, then the session cookie
-(then, for WebSockets only, `?token=`). `X-Maily-Tenant` (id or slug) picks one of the
+Resolution order for the caller: `Authorization: Bearer <token>`, then the `maily_session`
+cookie, looked up in the server-side `sessions` table (backend/auth/sessions.py) (then, for
+WebSockets only, `?token=`). `X-Maily-Tenant` (id or slug) picks one of the
 user's tenants; a token is bound to its own tenant.
 """
 
 from __future__ import annotations
 
-import hashlib
 from typing import Any, AsyncGenerator
 
 from litestar.connection import ASGIConnection
 from litestar.datastructures import State
 from litestar.di import Provide
-from litestar.middleware.session.client_side import CookieBackendConfig
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.auth import services
 from backend.auth.schemas import Principal
+from backend.auth.sessions import SESSION_COOKIE, live_session
 from backend.db.models import Tenant, User
 from backend.errors import Forbidden, Unauthorized
-from backend.keys import secret_key
 from backend.settings import Settings
 from flows.observe import bind_log_ids
 
 TENANT_HEADER = "x-maily-tenant"
-SESSION_COOKIE = "maily_session"
 _PRINCIPAL_STATE = "maily_principal"
-
-
-# --- secret key and session cookie --------------------------------------------------------
-
-def session_config(settings: Settings) -> CookieBackendConfig:
-    # The cookie is AES-GCM encrypted and authenticated with a key derived from the secret.
-    # SameSite=Lax keeps it off cross-site POSTs (CSRF).
-    secret = hashlib.sha256(("maily-session:" + secret_key(settings)).encode()).digest()
-    # Secure when the public address is HTTPS, so the cookie never travels over plain HTTP there.
-    secure = settings.public_url.lower().startswith("https://")
-    return CookieBackendConfig(secret=secret, key=SESSION_COOKIE, httponly=True, samesite="lax",
-                               secure=secure, max_age=14 * 24 * 3600)
 
 
 # --- db_session ---------------------------------------------------------------------------
@@ -66,11 +52,6 @@ def _bearer(connection: ASGIConnection[Any, Any, Any, Any]) -> str | None:
     return None
 
 
-def _session_data(connection: ASGIConnection[Any, Any, Any, Any]) -> dict[str, Any]:
-    data = connection.scope.get("session")
-    return data if isinstance(data, dict) else {}
-
-
 async def resolve_principal(connection: ASGIConnection[Any, Any, Any, Any], *, query_token: bool = False) -> Principal | None:
     """Who is calling, or None. Raises Forbidden when the tenant header names a tenant the
     caller is not a member of (or, for a token, not the token's tenant)."""
@@ -95,21 +76,21 @@ async def resolve_principal(connection: ASGIConnection[Any, Any, Any, Any], *, q
                 if tenant is None or wanted != tenant.slug:
                     raise Forbidden("this API token belongs to another tenant")
         else:
-            session = _session_data(connection)
-            user_id = session.get("uid")
-            if not user_id:
+            session = await live_session(s, connection.cookies.get(SESSION_COOKIE))
+            await s.commit()   # last_seen_at
+            if session is None:
                 return None
-            user = await s.get(User, user_id)
+            user = await s.get(User, session.user_id)
             if user is None:
                 return None
-            picked = services.pick_membership(await services.memberships_of(s, user.id), wanted or session.get("tid"))
+            picked = services.pick_membership(await services.memberships_of(s, user.id), wanted or session.tenant_id)
             if picked is None:
                 if wanted:
                     raise Forbidden(f"you are not a member of tenant {wanted!r}")
                 picked = services.pick_membership(await services.memberships_of(s, user.id), None)
                 if picked is None:
                     raise Forbidden("you are not a member of any tenant")
-            p = services.principal_of(user, picked[0])
+            p = services.principal_of(user, picked[0], session_id=session.public_id)
     connection.scope.setdefault("state", {})[_PRINCIPAL_STATE] = p
     bind_log_ids(tenant_id=p.tenant_id, user_id=p.user_id)   # log records of this request carry them
     return p

@@ -1,8 +1,9 @@
 """Revocation reaches open sockets (security item 5): an in-process registry of open WebSockets.
 
-WebSocket handlers `register` a close callback under who opened them (user, tenant, API token);
-`revoke(app_state, ...)` closes every matching socket with code 4401. Multi-replica fan-out over
-Redis (MAILY_REDIS_URL) and session ids are not wired yet.
+WebSocket handlers `register` a close callback under who opened them (user, tenant, API token,
+browser session); `revoke(app_state, ...)` closes every matching socket with code 4401: a revoked
+token, an ended session (logout, DELETE /api/auth/sessions/{id}, a password change or reset).
+Multi-replica fan-out over Redis (MAILY_REDIS_URL) is not wired yet.
 """
 
 from __future__ import annotations

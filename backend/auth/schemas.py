@@ -18,6 +18,8 @@ class Principal:
     email: str
     name: str
     token_id: str | None = None   # set when authenticated by an API token
+    session_id: str | None = None  # the browser session's public id, when signed in by cookie
+    is_admin: bool = False         # instance administrator (users.is_admin)
 
     @property
     def can_edit(self) -> bool:
@@ -32,6 +34,53 @@ class LoginIn(_In):
     email: str = Field(min_length=3, max_length=320)
     password: str = Field(min_length=1, max_length=1024)
     tenant: str | None = Field(default=None, description="Tenant id or slug; default: the first membership")
+
+
+class SignupIn(_In):
+    email: str = Field(min_length=3, max_length=320)
+    password: str = Field(min_length=1, max_length=1024)
+    name: str = Field(default="", max_length=200)
+    workspace: str = Field(min_length=1, max_length=200, description="Name of the new workspace")
+
+
+class MePatchIn(_In):
+    name: str = Field(min_length=1, max_length=200)
+
+
+class PasswordChangeIn(_In):
+    current_password: str = Field(min_length=1, max_length=1024)
+    new_password: str = Field(min_length=1, max_length=1024)
+
+
+class PasswordResetIn(_In):
+    email: str = Field(min_length=3, max_length=320)
+
+
+class PasswordResetConfirmIn(_In):
+    token: str = Field(min_length=1, max_length=200)
+    password: str = Field(min_length=1, max_length=1024)
+
+
+class SwitchIn(_In):
+    workspace: str = Field(min_length=1, max_length=100, description="Workspace id or slug")
+
+
+class AuthConfigOut(BaseModel):
+    signup: str
+    first_user: bool
+
+
+class SessionOut(BaseModel):
+    id: str
+    created_at: datetime
+    last_seen_at: datetime
+    user_agent: str
+    ip: str
+    current: bool
+
+
+class SessionsOut(BaseModel):
+    items: list[SessionOut]
 
 
 class TokenCreateIn(_In):
@@ -53,6 +102,7 @@ class MeOut(BaseModel):
     tenant_id: str
     role: str
     tenants: list[TenantOut]
+    is_admin: bool = False
 
 
 class TokenOut(BaseModel):

@@ -65,6 +65,17 @@ def slugify(name: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")[:100] or "tenant"
 
 
+async def unique_slug(s: AsyncSession, name: str) -> str:
+    """slugify(name), with -2, -3... appended while another workspace has it."""
+    base = slugify(name)[:90]
+    taken = set(await s.scalars(select(Tenant.slug).where(Tenant.slug.startswith(base, autoescape=True))))
+    slug, n = base, 1
+    while slug in taken:
+        n += 1
+        slug = f"{base}-{n}"
+    return slug
+
+
 # --- users, tenants, memberships -------------------------------------------------------
 
 async def create_tenant(s: AsyncSession, name: str, slug: str | None = None, tier: str = "free") -> Tenant:
@@ -117,9 +128,9 @@ def pick_membership(memberships: list[tuple[Membership, Tenant]], wanted: str | 
     return next(((m, t) for m, t in memberships if wanted in (t.id, t.slug)), None)
 
 
-def principal_of(user: User, m: Membership, token_id: str | None = None) -> Principal:
+def principal_of(user: User, m: Membership, token_id: str | None = None, session_id: str | None = None) -> Principal:
     return Principal(user_id=user.id, tenant_id=m.tenant_id, role=m.role, email=user.email,
-                     name=user.name, token_id=token_id)
+                     name=user.name, token_id=token_id, session_id=session_id, is_admin=bool(user.is_admin))
 
 
 # --- API tokens ---------------------------------------------------------------------------

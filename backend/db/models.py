@@ -107,6 +107,8 @@ class User(Base):
     name: Mapped[str] = mapped_column(sa.String(200), default="")
     password_hash: Mapped[str] = mapped_column(sa.String(300), default="")
     created_at: Mapped[datetime] = _ts()
+    # Instance administrator (sets workspaces' tiers): the first person to sign up, and the demo user.
+    is_admin: Mapped[bool] = mapped_column(sa.Boolean, default=False, server_default=sa.false())
 
 
 class Membership(Base):

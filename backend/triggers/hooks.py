@@ -10,14 +10,11 @@ import hashlib
 import hmac
 import json
 import logging
-import math
 import time
 from typing import Any
 from urllib.parse import parse_qsl
 
 from limits import parse
-from limits.aio.storage import MemoryStorage, RedisStorage, Storage
-from limits.aio.strategies import MovingWindowRateLimiter
 from litestar import Request
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -26,6 +23,7 @@ from backend.crypto import DecryptError
 from backend.db.models import Workflow, looks_like_id, utcnow
 from backend.errors import ApiError, BadRequest, NotFound, PayloadTooLarge, Unauthorized, Unprocessable
 from backend.runs.services import graph_of_workflow
+from backend.ratelimit import enforce, moving_window
 from backend.settings import Settings
 from backend.triggers.models import Webhook
 from backend.triggers.replay import delivery_key
@@ -52,10 +50,6 @@ class UnsupportedMediaType(ApiError):
     status, slug, title = 415, "unsupported-media-type", "Unsupported media type"
 
 
-class TooManyRequests(ApiError):
-    status, slug, title = 429, "too-many-requests", "Too many requests"
-
-
 def _bad_signature(detail: str) -> Unauthorized:
     return Unauthorized(detail, headers={"WWW-Authenticate": 'HMAC-SHA256 header="X-Maily-Signature"'})
 
@@ -71,26 +65,13 @@ class HookLimits:
     Redis when MAILY_REDIS_URL is set, so that several app processes share one budget."""
 
     def __init__(self, settings: Settings) -> None:
-        storage: Storage = MemoryStorage()
-        if settings.redis_url:
-            storage = RedisStorage("async+" + settings.redis_url, implementation="redispy")
-        self._limiter = MovingWindowRateLimiter(storage)
+        self._limiter = moving_window(settings)
         self._hook = parse(settings.webhook_rate)
         self._tenant = parse(settings.webhook_tenant_rate)
 
     async def check(self, tenant_id: str, webhook_id: str) -> None:
-        for item, ids in ((self._hook, ("webhook", webhook_id)), (self._tenant, ("webhook-tenant", tenant_id))):
-            try:
-                if await self._limiter.hit(item, *ids):
-                    continue
-                stats = await self._limiter.get_window_stats(item, *ids)
-            except Exception:  # noqa: BLE001 - the limiter's store is down: let the delivery through
-                log.warning("webhook rate limiter unavailable", exc_info=True)
-                return
-            retry = max(1, math.ceil(stats.reset_time - time.time()))
-            scope = "this webhook" if ids[0] == "webhook" else "this workspace's webhooks"
-            raise TooManyRequests(f"rate limit of {item} reached for {scope}; retry in {retry} s",
-                                  headers={"Retry-After": str(retry)}, retry_after=retry)
+        await enforce(self._limiter, self._hook, ("webhook", webhook_id), "this webhook")
+        await enforce(self._limiter, self._tenant, ("webhook-tenant", tenant_id), "this workspace's webhooks")
 
 
 async def _read_capped(request: Request[Any, Any, Any], cap: int) -> bytes:

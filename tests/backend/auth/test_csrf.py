@@ -56,9 +56,15 @@ async def test_same_origin_json_and_bearer_requests_pass(client, tenant_a):
     assert r.status_code != 403
 
 
-def test_session_cookie_is_secure_when_public_url_is_https(settings):
-    """Behind an https public address the session cookie carries the Secure flag; over plain http it does not."""
-    from backend.auth.deps import session_config
+async def test_session_cookie_is_secure_when_public_url_is_https(settings, tenant_a):
+    """Behind an https public address the session and CSRF cookies carry the Secure flag; over plain http they do not."""
+    from litestar.testing import AsyncTestClient
 
-    assert session_config(settings.model_copy(update={"public_url": "https://maily.example"})).secure
-    assert not session_config(settings.model_copy(update={"public_url": "http://localhost:8000"})).secure
+    from backend.app import create_app
+
+    for public_url, secure in (("https://maily.example", True), ("http://localhost:8000", False)):
+        app = create_app(settings.model_copy(update={"public_url": public_url}))
+        async with AsyncTestClient(app=app) as c:
+            r = await c.post("/api/auth/login", json={"email": tenant_a.owner.email, "password": tenant_a.owner.password})
+        cookies = r.headers.get_list("set-cookie")
+        assert len(cookies) == 2 and all(("secure" in c.lower().split("; ")) is secure for c in cookies), cookies
