@@ -120,7 +120,7 @@ class AuthController(Controller):
         state = request.app.state
         task = BackgroundTask(accounts.request_reset, state.db, state.mailer, public_url(state.settings),
                               body.email, accounts.new_reset_token())
-        return Response(None, status_code=HTTP_202_ACCEPTED, background=task)
+        return Response(b"", status_code=HTTP_202_ACCEPTED, background=task)
 
     @post("/password-reset/confirm", operation_id="confirmPasswordReset",
           operation_class=json_body(PasswordResetConfirmIn), status_code=HTTP_204_NO_CONTENT)
