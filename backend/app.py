@@ -19,6 +19,7 @@ from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 from litestar.response import File
 
+from backend.admin.controllers import AdminController
 from backend.ai.controllers import AIController
 from backend.auth.controllers import AuthController
 from backend.auth.csrf import csrf_middleware
@@ -40,6 +41,7 @@ from backend.settings import Settings, get_settings
 from backend.triggers.controllers import TriggerController, deliver_webhook
 from backend.triggers.runtime import start_triggers, stop_triggers
 from backend.workflows.controllers import WorkflowController
+from backend.workspaces.controllers import WorkspaceController
 from backend.templates.controllers import ROUTES as TEMPLATE_ROUTES
 from nodes.registry import default_registry
 
@@ -109,6 +111,7 @@ def create_app(
     app = Litestar(
         route_handlers=[AuthController, WorkflowController, AIController, CatalogueController, HealthController,
                         RunController, stream_run_events, collab_socket, TriggerController, deliver_webhook, AuditController, metrics_endpoint,
+                        WorkspaceController, AdminController,
                         *_email_routes(), *TEMPLATE_ROUTES, *extra_route_handlers, *_editor_handlers(editor_dist or EDITOR_DIST)],
         dependencies=dependencies(),
         exception_handlers=exception_handlers(),

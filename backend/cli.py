@@ -1,4 +1,4 @@
-"""The `maily` command: serve, migrate, seed-demo, validate, run, token, worker."""
+"""The `maily` command: serve, migrate, seed-demo, validate, run, token, worker, ai, workspace."""
 
 from __future__ import annotations
 
@@ -297,6 +297,39 @@ def ai_usage(tenant: str = typer.Option(..., help="Tenant slug or id"),
         table.add_row(str(r[by]), *(str(r[k]) for k in ("calls", "cache_hits", "errors", "tokens_in", "tokens_out")),
                       f"{r['cost_usd']:.6f}", f"{r['avg_latency_ms']:.1f}")
     out.print(table)
+
+
+workspace_app = typer.Typer(no_args_is_help=True, help="Workspaces: plans (tiers).")
+app.add_typer(workspace_app, name="workspace")
+
+
+@workspace_app.command("set-tier")
+def workspace_set_tier(slug: str = typer.Argument(..., help="Workspace slug (or id)"),
+                       tier: str = typer.Argument(..., help="free, premium or enterprise")) -> None:
+    """Set a workspace's tier (what its AI nodes may use); recorded in its audit trail."""
+    from backend.db.models import TENANT_TIERS
+    from backend.db.session import Database
+    from backend.errors import ApiError
+    from backend.workspaces.services import set_tier
+
+    if tier not in TENANT_TIERS:
+        err.print(f"[red]unknown tier {tier!r}: use one of {', '.join(TENANT_TIERS)}[/red]")
+        raise typer.Exit(2)
+
+    async def go() -> str:
+        db = Database(_settings().resolved_database_url)
+        try:
+            async with db.sessionmaker() as s, s.begin():
+                return (await set_tier(s, None, slug, tier)).slug
+        finally:
+            await db.dispose()
+
+    try:
+        done = asyncio.run(go())
+    except ApiError as exc:
+        err.print(f"[red]{exc.detail}[/red]")
+        raise typer.Exit(1)
+    out.print(f"workspace {done}: tier {tier}")
 
 
 def main() -> None:

@@ -32,3 +32,10 @@ async def requires_owner(connection: ASGIConnection[Any, Any, Any, Any], _: Base
     p = await _principal(connection)
     if p.role != "owner":
         raise Forbidden(f"your role in this tenant is {p.role}; this needs owner")
+
+
+async def requires_admin(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    """The instance administrator (users.is_admin) only."""
+    p = await _principal(connection)
+    if not p.is_admin:
+        raise Forbidden("this needs the instance administrator")
