@@ -7,7 +7,9 @@ action, target, actor and time. Rows are never updated; they outlive what they n
 
 Actions so far (docs/operations.md): workflow.create, workflow.update, workflow.delete,
 workflow.publish, workflow.restore, run.start, run.cancel, run.pause, run.resume,
-run.approve, run.reject, run.retry, run.rerun.
+run.approve, run.reject, run.retry, run.rerun; accounts and workspaces: auth.signup,
+auth.login, auth.logout, auth.password_change, auth.password_reset, session.revoke,
+workspace.create, workspace.rename, workspace.switch, workspace.set_tier.
 """
 
 from __future__ import annotations

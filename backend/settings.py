@@ -20,7 +20,7 @@ class Settings(BaseSettings):
     database_url: str = ""
     host: str = "127.0.0.1"
     port: int = 8000
-    # Signs browser sessions. Generated into data_dir on first start when empty.
+    # Encrypts stored credentials, signs unsubscribe links and certificates. Generated into data_dir on first start when empty.
     secret_key: str = ""
     # embedded: flows run in the app's process against a Prefect server the app starts
     # itself (SQLite). production: an external Prefect API (PREFECT_API_URL) and workers.

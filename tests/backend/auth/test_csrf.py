@@ -57,14 +57,17 @@ async def test_same_origin_json_and_bearer_requests_pass(client, tenant_a):
 
 
 async def test_session_cookie_is_secure_when_public_url_is_https(settings, tenant_a):
-    """Behind an https public address the session and CSRF cookies carry the Secure flag; over plain http they do not."""
+    """Behind an https public address or over https the session and CSRF cookies carry the Secure flag; over plain http they do not."""
     from litestar.testing import AsyncTestClient
 
     from backend.app import create_app
 
-    for public_url, secure in (("https://maily.example", True), ("http://localhost:8000", False)):
+    cases = (("https://maily.example", "http://testserver.local", True),
+             ("http://localhost:8000", "http://testserver.local", False),
+             ("http://localhost:8000", "https://testserver.local", True))   # the request itself came over https
+    for public_url, base_url, secure in cases:
         app = create_app(settings.model_copy(update={"public_url": public_url}))
-        async with AsyncTestClient(app=app) as c:
+        async with AsyncTestClient(app=app, base_url=base_url) as c:
             r = await c.post("/api/auth/login", json={"email": tenant_a.owner.email, "password": tenant_a.owner.password})
         cookies = r.headers.get_list("set-cookie")
         assert len(cookies) == 2 and all(("secure" in c.lower().split("; ")) is secure for c in cookies), cookies
