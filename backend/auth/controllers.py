@@ -18,6 +18,7 @@ from backend.auth.schemas import (AuthConfigOut, LoginIn, MeOut, MePatchIn, Pass
 from backend.db.models import User
 from backend.email.store import public_url
 from backend.errors import BadRequest, Forbidden, NotFound, Unauthorized, json_body, read_body
+from backend.workspaces.services import as_member_of
 
 
 def _me(user: User, current: tuple, memberships: list) -> MeOut:
@@ -160,7 +161,7 @@ class AuthController(Controller):
         if picked is None:
             raise NotFound(f"no workspace {body.workspace}")
         await sessions.set_current_tenant(db_session, principal.session_id, picked[0].tenant_id)
-        moved = Principal(**{**principal.__dict__, "tenant_id": picked[0].tenant_id, "role": picked[0].role})
+        moved = as_member_of(principal, picked[0].tenant_id, picked[0].role)
         await record(db_session, moved, "workspace.switch", "workspace", picked[0].tenant_id,
                      {"from": principal.tenant_id})
         return await me_of(db_session, principal.user_id, picked[0].tenant_id)

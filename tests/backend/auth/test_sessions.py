@@ -69,7 +69,7 @@ async def test_forged_and_oversized_cookies_are_anonymous(client):
 
 
 async def test_sessions_are_listed_and_one_can_be_revoked(client, tenant_a):
-    """GET /api/auth/sessions lists the user's sessions with the current one marked; DELETE ends another at once."""
+    """GET /api/auth/sessions lists the user's sessions with the current one marked; DELETE ends another at once (audited)."""
     laptop = await _login(client, tenant_a.owner)
     phone = await _login(client, tenant_a.owner)
     items = (await client.get("/api/auth/sessions")).json()["items"]
@@ -83,6 +83,8 @@ async def test_sessions_are_listed_and_one_can_be_revoked(client, tenant_a):
     assert_problem(await client.get("/api/auth/me"), 401)
     _use(client, phone)
     assert (await client.get("/api/auth/me")).status_code == 200
+    trail = (await client.get("/api/audit/?action=session.revoke")).json()
+    assert [e["target_id"] for e in trail] == [other["id"]]
 
 
 async def test_cannot_revoke_another_users_session(client, tenant_a, tenant_b):
@@ -109,3 +111,37 @@ async def test_sessions_need_a_caller(client):
     """The session endpoints refuse anonymous callers with 401."""
     assert_problem(await client.get("/api/auth/sessions"), 401)
     assert_problem(await client.delete("/api/auth/sessions/" + "0" * 32), 401)
+
+
+async def test_expired_session_is_anonymous_and_last_seen_moves_at_most_once_a_minute(client, db, tenant_a):
+    """last_seen_at is written when older than a minute (not on every request), and a session past expires_at is 401."""
+    from datetime import timedelta
+
+    from sqlalchemy import update
+
+    from backend.db.models import utcnow
+
+    token = await _login(client, tenant_a.owner)
+    key = hashlib.sha256(token.encode()).hexdigest()
+    stale = utcnow() - timedelta(minutes=5)
+    async with db.sessionmaker() as s, s.begin():
+        await s.execute(update(AuthSession).where(AuthSession.id == key).values(last_seen_at=stale))
+    assert (await client.get("/api/auth/me")).status_code == 200
+    async with db.sessionmaker() as s:
+        seen = (await s.get(AuthSession, key)).last_seen_at
+    assert seen > stale + timedelta(minutes=4)
+    assert (await client.get("/api/auth/me")).status_code == 200
+    async with db.sessionmaker() as s:
+        assert (await s.get(AuthSession, key)).last_seen_at == seen   # within the minute: not written again
+    async with db.sessionmaker() as s, s.begin():
+        await s.execute(update(AuthSession).where(AuthSession.id == key).values(expires_at=utcnow() - timedelta(seconds=1)))
+    assert_problem(await client.get("/api/auth/me"), 401)
+
+
+async def test_login_and_logout_are_audited(client, tenant_a):
+    """auth.login and auth.logout land in the workspace's audit trail with the user as actor."""
+    await _login(client, tenant_a.editor)
+    assert (await client.post("/api/auth/logout")).status_code == 204
+    trail = (await client.get("/api/audit/?action=auth.", headers=tenant_a.owner.headers)).json()
+    mine = [e for e in trail if e["actor_id"] == tenant_a.editor.user_id]
+    assert {"auth.login", "auth.logout"} <= {e["action"] for e in mine}
