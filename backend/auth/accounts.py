@@ -16,7 +16,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from email_validator import EmailNotValidError, validate_email
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.audit import record
@@ -30,6 +30,7 @@ from backend.errors import ApiError, Conflict, Forbidden, NotFound, Unprocessabl
 log = logging.getLogger("maily.auth")
 
 RESET_TTL = timedelta(hours=1)
+_SIGNUP_LOCK = 0x6D61696C79   # "maily": the advisory lock id of sign-up
 
 
 class Gone(ApiError):
@@ -51,6 +52,10 @@ async def is_first_user(s: AsyncSession) -> bool:
 async def signup(s: AsyncSession, body: SignupIn, mode: str) -> tuple[User, Tenant, Membership]:
     """A user, a workspace they own and their membership, per MAILY_SIGNUP; the very first
     user of an instance is always allowed and becomes its admin."""
+    if s.bind.dialect.name == "postgresql":
+        # Two visitors signing up at once on an empty instance must not both be "the first":
+        # signups queue on this lock until the transaction ends. (SQLite has a single writer.)
+        await s.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _SIGNUP_LOCK})
     first = await is_first_user(s)
     if not first and mode != "open":
         raise Forbidden("sign-up is by invitation only: ask a workspace owner for an invitation"
@@ -100,6 +105,9 @@ async def request_reset(db: Any, mailer: Any, public_base: str, email: str, toke
             if user is None or not memberships:
                 return
             key = services.hash_token(token)
+            await s.execute(delete(PasswordReset).where(PasswordReset.user_id == user.id,
+                                                        PasswordReset.used_at.is_not(None)
+                                                        | (PasswordReset.expires_at <= utcnow())))
             s.add(PasswordReset(id=key, user_id=user.id, expires_at=utcnow() + RESET_TTL))
             tenant_id = memberships[0][1].id
             await record(s, services.principal_of(user, memberships[0][0]), "auth.password_reset", "user", user.id,

@@ -19,7 +19,7 @@ from typing import Any
 
 from litestar import Request
 from litestar.datastructures import Cookie
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.auth.csrf import CSRF_COOKIE
@@ -73,6 +73,9 @@ async def start_session(request: Request[Any, Any, Any], db: AsyncSession, user_
     """A new session for user_id in tenant_id; returns the cookies to set on the response.
     A session the request still carried is ended first (the id changes at every sign-in)."""
     await end_session(request, db)
+    # Ended and expired sessions of this user are of no further use: each sign-in sweeps them.
+    await db.execute(delete(AuthSession).where(AuthSession.user_id == user_id,
+                                               (AuthSession.revoked_at.is_not(None)) | (AuthSession.expires_at <= utcnow())))
     token = secrets.token_urlsafe(32)   # 256 bits
     client = request.client.host if request.client else ""
     db.add(AuthSession(id=hash_token(token), user_id=user_id, tenant_id=tenant_id, expires_at=utcnow() + SESSION_TTL,

@@ -145,3 +145,29 @@ async def test_login_and_logout_are_audited(client, tenant_a):
     trail = (await client.get("/api/audit/?action=auth.", headers=tenant_a.owner.headers)).json()
     mine = [e for e in trail if e["actor_id"] == tenant_a.editor.user_id]
     assert {"auth.login", "auth.logout"} <= {e["action"] for e in mine}
+
+
+async def test_the_server_issued_csrf_cookie_is_the_double_submit_token(client, tenant_a):
+    """A non-JSON cookie-authenticated request passes with X-CSRF-Token equal to the maily_csrf cookie sign-in set, and not with another value."""
+    await _login(client, tenant_a.owner)
+    issued = client.cookies["maily_csrf"]
+    assert len(issued) >= 32
+    r = await client.post("/api/auth/tokens", content='{"name": "x"}',
+                          headers={"content-type": "text/plain", "x-csrf-token": "forged"})
+    assert_problem(r, 403)
+    r = await client.post("/api/auth/logout", content="x", headers={"content-type": "text/plain", "x-csrf-token": issued})
+    assert r.status_code == 204, r.text
+
+
+async def test_each_sign_in_sweeps_the_users_ended_sessions(client, db, tenant_a):
+    """Rows of ended sessions do not pile up: the next sign-in of that user deletes them."""
+    from sqlalchemy import func, select
+
+    for _ in range(3):
+        await _login(client, tenant_a.owner)
+        assert (await client.post("/api/auth/logout")).status_code == 204
+    await _login(client, tenant_a.owner)
+    async with db.sessionmaker() as s:
+        n = await s.scalar(select(func.count()).select_from(AuthSession)
+                           .where(AuthSession.user_id == tenant_a.owner.user_id))
+    assert n == 1

@@ -84,3 +84,4 @@ async def test_signup_refusals(settings, tenant_a):
     async with _client_with(settings, "closed") as c:
         assert (await c.get("/api/auth/config")).json()["signup"] == "closed"
         assert "closed" in assert_problem(await c.post("/api/auth/signup", json=_signup()), 403)["detail"]
+
