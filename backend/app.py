@@ -24,6 +24,7 @@ from backend.ai.controllers import AIController
 from backend.auth.controllers import AuthController
 from backend.auth.csrf import csrf_middleware
 from backend.auth.deps import dependencies
+from backend.auth.revocation import start_revocation_bus, stop_revocation_bus
 from backend.catalogue.controllers import CatalogueController, HealthController
 from backend.collab.controllers import collab_socket, start_collab, stop_collab
 from backend.collab.send import expose_server_send
@@ -36,6 +37,7 @@ from backend.audit import AuditController
 from backend.certify.controllers import CertificateController
 from backend.email.controllers import EmailController, UnsubscribeController
 from backend.metrics import metrics_endpoint
+from backend.members.controllers import ROUTES as MEMBER_ROUTES
 from backend.tracing import configure_tracing, observe_middleware, shutdown_tracing
 from backend.settings import Settings, get_settings
 from backend.triggers.controllers import TriggerController, deliver_webhook
@@ -112,16 +114,16 @@ def create_app(
         route_handlers=[AuthController, WorkflowController, AIController, CatalogueController, HealthController,
                         RunController, stream_run_events, collab_socket, TriggerController, deliver_webhook, AuditController, metrics_endpoint,
                         WorkspaceController, AdminController,
-                        *_email_routes(), *TEMPLATE_ROUTES, *extra_route_handlers, *_editor_handlers(editor_dist or EDITOR_DIST)],
+                        *_email_routes(), *TEMPLATE_ROUTES, *MEMBER_ROUTES, *extra_route_handlers, *_editor_handlers(editor_dist or EDITOR_DIST)],
         dependencies=dependencies(),
         exception_handlers=exception_handlers(),
         middleware=[observe_middleware, csrf_middleware(settings.allowed_origin_set)],
         cors_config=CORSConfig(allow_origins=origins, allow_credentials=True) if origins else None,
         request_max_body_size=settings.max_body_bytes,
         # The runs owner's startup hooks run after the database is open; shutdown in reverse.
-        on_startup=[open_database, start_collab, start_runs, start_triggers, *on_startup],
+        on_startup=[open_database, start_collab, start_runs, start_triggers, start_revocation_bus, *on_startup],
         # Rooms write everything out before the database closes.
-        on_shutdown=[*on_shutdown, stop_triggers, stop_runs, stop_collab, close_database, lambda _app: shutdown_tracing()],
+        on_shutdown=[*on_shutdown, stop_revocation_bus, stop_triggers, stop_runs, stop_collab, close_database, lambda _app: shutdown_tracing()],
         openapi_config=OpenAPIConfig(
             title="Maily Flow API", version="1", path="/schema", use_handler_docstrings=True,
             render_plugins=[ScalarRenderPlugin(), SwaggerRenderPlugin(path="/swagger")],

@@ -80,6 +80,10 @@ class Conflict(ApiError):
     status, slug, title = 409, "conflict", "Conflict"
 
 
+class Gone(ApiError):
+    status, slug, title = 410, "gone", "Gone"
+
+
 class PayloadTooLarge(ApiError):
     status, slug, title = 413, "payload-too-large", "Payload too large"
 
@@ -96,7 +100,7 @@ class Unprocessable(ApiError):
 
 
 _SLUGS = {400: "bad-request", 401: "unauthorized", 403: "forbidden", 404: "not-found",
-          405: "method-not-allowed", 409: "conflict", 413: "payload-too-large",
+          405: "method-not-allowed", 409: "conflict", 410: "gone", 413: "payload-too-large",
           422: "unprocessable", 429: "too-many-requests", 500: "internal", 503: "unavailable"}
 
 

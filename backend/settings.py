@@ -69,6 +69,8 @@ class Settings(BaseSettings):
     ai_compatible_api_key: SecretStr = SecretStr("")
     # Email: the app's public address, for unsubscribe links in mail (default http://host:port).
     public_url: str = ""
+    # How long an invitation link to a workspace stays valid.
+    invitation_ttl_days: int = 7
     # Sends per tenant and per provider (the limits package's notation); a send over a limit waits.
     email_tenant_rate: str = "100/second"
     email_provider_rates: str = "smtp=100/second,resend=2/second,sendgrid=100/second,mailgun=100/second"

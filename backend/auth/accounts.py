@@ -13,7 +13,6 @@ import logging
 import secrets
 from datetime import datetime, timedelta, timezone
 from typing import Any
-from urllib.parse import urlsplit
 
 from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import delete, func, select, text, update
@@ -25,16 +24,13 @@ from backend.auth.models import PasswordReset
 from backend.auth.passwords import check_new_password
 from backend.auth.schemas import Principal, SignupIn
 from backend.db.models import Membership, Tenant, User, utcnow
-from backend.errors import ApiError, Conflict, Forbidden, NotFound, Unprocessable
+from backend.email.store import system_sender
+from backend.errors import Conflict, Forbidden, Gone, NotFound, Unprocessable
 
 log = logging.getLogger("maily.auth")
 
 RESET_TTL = timedelta(hours=1)
 _SIGNUP_LOCK = 0x6D61696C79   # "maily": the advisory lock id of sign-up
-
-
-class Gone(ApiError):
-    status, slug, title = 410, "gone", "Gone"
 
 
 def normalise_email(email: str) -> str:
@@ -85,13 +81,6 @@ async def change_password(s: AsyncSession, p: Principal, current: str, new: str)
 
 # --- password reset -------------------------------------------------------------------------
 
-def _sender(public_base: str) -> str:
-    host = (urlsplit(public_base).hostname or "").lower()
-    # A bare host (localhost) or an address is no mail domain: fall back to a neutral one.
-    domain = host if "." in host and not host.replace(".", "").isdigit() else "maily-flow.example"
-    return f"Maily Flow <no-reply@{domain}>"
-
-
 async def request_reset(db: Any, mailer: Any, public_base: str, email: str, token: str) -> None:
     """Background part of POST /api/auth/password-reset: store the link and mail it, if the
     address has an account; nothing otherwise. Mailed through the provider of the user's first
@@ -117,7 +106,7 @@ async def request_reset(db: Any, mailer: Any, public_base: str, email: str, toke
         text = (f"Someone asked to reset the password of your Maily Flow account {user.email}.\n\n"
                 f"Set a new password here (the link works once, for one hour):\n{url}\n\n"
                 "If it was not you, ignore this mail: your password stays as it is.\n")
-        msg = Outgoing(key=f"password-reset:{key[:32]}", sender=_sender(public_base), to=user.email,
+        msg = Outgoing(key=f"password-reset:{key[:32]}", sender=system_sender(public_base), to=user.email,
                        subject="Reset your Maily Flow password", text=text)
         await mailer.send_batch(tenant_id, "account", "password-reset", [msg])
     except Exception:  # noqa: BLE001 - the caller already has its 202; the log says what failed

@@ -37,7 +37,8 @@ async def me_of(s: AsyncSession, user_id: str, tenant_id: str) -> MeOut:
 
 
 def _token_out(row) -> TokenOut:
-    return TokenOut(id=row.id, name=row.name, prefix=row.prefix, tenant_id=row.tenant_id, created_at=row.created_at,
+    return TokenOut(id=row.id, name=row.name, prefix=row.prefix, tenant_id=row.tenant_id,
+                    read_only=bool(row.read_only), created_at=row.created_at,
                     last_used_at=row.last_used_at, revoked_at=row.revoked_at)
 
 
@@ -170,7 +171,9 @@ class AuthController(Controller):
     async def create_token(self, request: Request, principal: Principal, db_session: AsyncSession) -> TokenCreatedOut:
         """Create an API token bound to the current tenant; the token is returned only here."""
         body = await read_body(request, TokenCreateIn)
-        row, token = await services.create_api_token(db_session, principal.tenant_id, principal.user_id, body.name)
+        row, token = await services.create_api_token(db_session, principal.tenant_id, principal.user_id, body.name,
+                                                     read_only=body.read_only)
+        await record(db_session, principal, "token.create", "api_token", row.id, {"name": body.name, "read_only": body.read_only})
         return TokenCreatedOut(**_token_out(row).model_dump(), token=token)
 
     @get("/tokens", operation_id="listTokens")
@@ -183,5 +186,6 @@ class AuthController(Controller):
         """Revoke one of the caller's tokens; it answers 401 from then on."""
         if not await services.revoke_token(db_session, principal, token_id):
             raise NotFound(f"no API token {token_id}")
+        await record(db_session, principal, "token.revoke", "api_token", token_id)
         await db_session.commit()  # revoked in the database before its sockets close
         await revoke(request.app.state, token_id=token_id, reason="API token revoked")

@@ -26,6 +26,7 @@ from flows.observe import bind_log_ids
 
 TENANT_HEADER = "x-maily-tenant"
 _PRINCIPAL_STATE = "maily_principal"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 # --- db_session ---------------------------------------------------------------------------
@@ -91,6 +92,9 @@ async def resolve_principal(connection: ASGIConnection[Any, Any, Any, Any], *, q
                 if picked is None:
                     raise Forbidden("you are not a member of any tenant")
             p = services.principal_of(user, picked[0], session_id=session.public_id)
+    if p.read_only and connection.scope.get("type") == "http" and connection.scope.get("method") not in SAFE_METHODS:
+        # The one guard for read-only API tokens: every unsafe request, whatever the route.
+        raise Forbidden("this API token is read-only: only GET and HEAD requests")
     connection.scope.setdefault("state", {})[_PRINCIPAL_STATE] = p
     bind_log_ids(tenant_id=p.tenant_id, user_id=p.user_id)   # log records of this request carry them
     return p

@@ -2,17 +2,26 @@
 
 WebSocket handlers `register` a close callback under who opened them (user, tenant, API token,
 browser session); `revoke(app_state, ...)` closes every matching socket with code 4401: a revoked
-token, an ended session (logout, DELETE /api/auth/sessions/{id}, a password change or reset).
-Multi-replica fan-out over Redis (MAILY_REDIS_URL) is not wired yet.
+token, an ended session (logout, DELETE /api/auth/sessions/{id}, a password change or reset), a
+removed member. With MAILY_REDIS_URL set, `revoke` also publishes the criteria on the Redis channel
+`maily:revocations`; every replica subscribes at start-up (`start_revocation_bus`) and closes its
+own matching sockets. Without Redis, revocation is in-process only.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import json
+import logging
 from dataclasses import dataclass
 from typing import Any, Awaitable, Callable, Iterator
 
+log = logging.getLogger("maily.revocation")
+
 REVOKED_CODE = 4401
+CHANNEL = "maily:revocations"
+_CRITERIA = ("user_id", "tenant_id", "token_id", "session_id")
 Closer = Callable[[int, str], Awaitable[Any]]
 
 
@@ -55,12 +64,72 @@ def registry(app_state: Any) -> SocketRegistry:
     return reg
 
 
-async def revoke(app_state: Any, *, user_id: str | None = None, tenant_id: str | None = None,
-                 token_id: str | None = None, session_id: str | None = None, reason: str = "revoked") -> int:
-    """Close every open socket of this process matching all given criteria; how many were closed."""
-    closers = registry(app_state).matching(user_id=user_id, tenant_id=tenant_id,
-                                           token_id=token_id, session_id=session_id)
+async def close_local(app_state: Any, criteria: dict[str, str | None], reason: str) -> int:
+    closers = registry(app_state).matching(**{k: criteria.get(k) for k in _CRITERIA})
     for close in closers:
         with contextlib.suppress(Exception):  # an already-closing socket
             await close(REVOKED_CODE, reason)
     return len(closers)
+
+
+async def revoke(app_state: Any, *, user_id: str | None = None, tenant_id: str | None = None,
+                 token_id: str | None = None, session_id: str | None = None, reason: str = "revoked") -> int:
+    """Close every open socket matching all given criteria: this process's at once (how many is
+    returned), the other replicas' through Redis when it is configured."""
+    criteria = {"user_id": user_id, "tenant_id": tenant_id, "token_id": token_id, "session_id": session_id}
+    closed = await close_local(app_state, criteria, reason)
+    bus = getattr(app_state, "revocation_redis", None)
+    if bus is not None and any(criteria.values()):
+        try:
+            await bus.publish(CHANNEL, json.dumps({**criteria, "reason": reason}))
+        except Exception as exc:  # noqa: BLE001 - the database already refuses the credential
+            log.warning("revocation not published to other replicas: %s", type(exc).__name__)
+    return closed
+
+
+async def _listen(app_state: Any, pubsub: Any) -> None:
+    while True:
+        try:
+            msg = await pubsub.get_message(ignore_subscribe_messages=True, timeout=1.0)
+            if msg is None:
+                continue
+            data = json.loads(msg["data"])
+            criteria = {k: data.get(k) if isinstance(data.get(k), str) else None for k in _CRITERIA}
+            await close_local(app_state, criteria, str(data.get("reason", "revoked"))[:100])
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - a bad message or a Redis hiccup must not end the listener
+            log.warning("revocation listener: %s", type(exc).__name__)
+            await asyncio.sleep(1.0)
+
+
+async def start_revocation_bus(app: Any) -> None:
+    """Subscribe to the revocation channel when settings.redis_url is set (app start-up)."""
+    url = app.state.settings.redis_url
+    if not url:
+        return
+    import redis.asyncio as aioredis
+
+    client = aioredis.from_url(url)
+    pubsub = client.pubsub()
+    await pubsub.subscribe(CHANNEL)
+    app.state.revocation_redis = client
+    app.state.revocation_pubsub = pubsub
+    app.state.revocation_task = asyncio.create_task(_listen(app.state, pubsub), name="revocation-listener")
+
+
+async def stop_revocation_bus(app: Any) -> None:
+    task = getattr(app.state, "revocation_task", None)
+    if task is not None:
+        task.cancel()
+        with contextlib.suppress(BaseException):
+            await task
+    pubsub = getattr(app.state, "revocation_pubsub", None)
+    if pubsub is not None:
+        with contextlib.suppress(Exception):
+            await pubsub.aclose()
+    client = getattr(app.state, "revocation_redis", None)
+    if client is not None:
+        with contextlib.suppress(Exception):
+            await client.aclose()
+    app.state.revocation_redis = None

@@ -20,10 +20,11 @@ class Principal:
     token_id: str | None = None   # set when authenticated by an API token
     session_id: str | None = None  # the browser session's public id, when signed in by cookie
     is_admin: bool = False         # instance administrator (users.is_admin)
+    read_only: bool = False       # a read-only API token: safe requests and read-only sockets only
 
     @property
     def can_edit(self) -> bool:
-        return self.role in ("owner", "editor")
+        return self.role in ("owner", "editor") and not self.read_only
 
 
 class _In(BaseModel):
@@ -85,6 +86,7 @@ class SessionsOut(BaseModel):
 
 class TokenCreateIn(_In):
     name: str = Field(min_length=1, max_length=200)
+    read_only: bool = Field(default=False, description="Only safe requests (GET/HEAD) and read-only sockets")
 
 
 class TenantOut(BaseModel):
@@ -110,6 +112,7 @@ class TokenOut(BaseModel):
     name: str
     prefix: str
     tenant_id: str
+    read_only: bool = False
     created_at: datetime
     last_used_at: datetime | None = None
     revoked_at: datetime | None = None

@@ -128,18 +128,20 @@ def pick_membership(memberships: list[tuple[Membership, Tenant]], wanted: str | 
     return next(((m, t) for m, t in memberships if wanted in (t.id, t.slug)), None)
 
 
-def principal_of(user: User, m: Membership, token_id: str | None = None, session_id: str | None = None) -> Principal:
-    return Principal(user_id=user.id, tenant_id=m.tenant_id, role=m.role, email=user.email,
-                     name=user.name, token_id=token_id, session_id=session_id, is_admin=bool(user.is_admin))
+def principal_of(user: User, m: Membership, token_id: str | None = None, session_id: str | None = None,
+                 read_only: bool = False) -> Principal:
+    return Principal(user_id=user.id, tenant_id=m.tenant_id, role=m.role, email=user.email, name=user.name,
+                     token_id=token_id, session_id=session_id, is_admin=bool(user.is_admin), read_only=read_only)
 
 
 # --- API tokens ---------------------------------------------------------------------------
 
-async def create_api_token(s: AsyncSession, tenant_id: str, user_id: str, name: str) -> tuple[ApiToken, str]:
+async def create_api_token(s: AsyncSession, tenant_id: str, user_id: str, name: str,
+                           read_only: bool = False) -> tuple[ApiToken, str]:
     """Returns the row and the token itself, which is never stored and never shown again."""
     token = new_token()
     row = ApiToken(tenant_id=tenant_id, user_id=user_id, name=name, token_hash=hash_token(token),
-                   prefix=token[:8])
+                   prefix=token[:8], read_only=read_only)
     s.add(row)
     await s.flush()
     return row, token
@@ -162,7 +164,7 @@ async def principal_for_token(s: AsyncSession, token: str) -> Principal | None:
     last = api_token.last_used_at
     if last is None or _aware(last) < now - LAST_USED_RESOLUTION:
         await s.execute(update(ApiToken).where(ApiToken.id == api_token.id).values(last_used_at=now))
-    return principal_of(user, membership, token_id=api_token.id)
+    return principal_of(user, membership, token_id=api_token.id, read_only=bool(api_token.read_only))
 
 
 def _aware(dt: datetime) -> datetime:

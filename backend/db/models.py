@@ -132,6 +132,8 @@ class ApiToken(Base):
     # sha256 hex of the token: a leaked database does not leak usable tokens.
     token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
     prefix: Mapped[str] = mapped_column(sa.String(16))
+    # A read-only token makes safe requests (GET/HEAD) only, and opens read-only sockets.
+    read_only: Mapped[bool] = mapped_column(sa.Boolean, default=False, server_default=sa.false())
     created_at: Mapped[datetime] = _ts()
     last_used_at: Mapped[datetime | None] = _ts(nullable=True)
     revoked_at: Mapped[datetime | None] = _ts(nullable=True)
@@ -238,3 +240,22 @@ __all__ = [
     "Base", "Tenant", "User", "Membership", "ApiToken", "Workflow", "WorkflowVersion",
     "Run", "NodeRun", "RunEvent", "new_id", "looks_like_id", "utcnow", "JSONType",
 ]
+
+
+class Invitation(Base):
+    """An invitation to join a tenant with a role. Only the sha256 of its token is stored."""
+
+    __tablename__ = "invitations"
+    __table_args__ = (sa.Index("ix_invitations_tenant_id_email", "tenant_id", "email"),)
+
+    id: Mapped[str] = _id()
+    tenant_id: Mapped[str] = _fk("tenants.id", ondelete="CASCADE")
+    email: Mapped[str] = mapped_column(sa.String(320))          # lower-cased
+    role: Mapped[str] = mapped_column(sa.String(20))
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    invited_by: Mapped[str | None] = mapped_column(sa.String(32), nullable=True)
+    created_at: Mapped[datetime] = _ts()
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    accepted_at: Mapped[datetime | None] = _ts(nullable=True)
+    accepted_by: Mapped[str | None] = mapped_column(sa.String(32), nullable=True)
+    revoked_at: Mapped[datetime | None] = _ts(nullable=True)

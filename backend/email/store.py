@@ -4,6 +4,7 @@ tenant template store email.compose reads, and `build_mailer(settings)` for node
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
@@ -121,6 +122,14 @@ def _rates(raw: str) -> dict[str, str]:
 
 def public_url(settings: Settings) -> str:
     return settings.public_url or f"http://{settings.host}:{settings.port}"
+
+
+def system_sender(public_base: str) -> str:
+    """From address of the instance's own mail (invitations, password resets)."""
+    host = (urlsplit(public_base).hostname or "").lower()
+    # A bare host (localhost) or an address is no mail domain: fall back to a neutral one.
+    domain = host if "." in host and not host.replace(".", "").isdigit() else "maily-flow.example"
+    return f"Maily Flow <no-reply@{domain}>"
 
 
 def build_email_services(settings: Settings, http: Any) -> dict[str, Any]:
