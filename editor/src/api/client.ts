@@ -1,5 +1,7 @@
 // A small typed client for /api. Errors are RFC 9457 problem documents, raised as ApiError.
 import type {
+  AdminWorkspace, ApiToken, ApiTokenCreated, AuthConfig, CurrentWorkspace, Invitation, InvitationCreated, InvitationInfo,
+  Items, MemberRow, Role, Session, SignUpIn, Tier, Workspace,
   Graph, Me, NodeType, OutboxMessage, OutboxMessageDetail, Run, RunSummary, Validation, Version, VersionSummary, Workflow,
   WorkflowSummary,
 } from './types'
@@ -9,13 +11,26 @@ export class ApiError extends Error {
     super(body?.detail || body?.title || `HTTP ${status}`)
   }
   get problems() { return (this.body?.problems ?? []) as Validation['problems'] }
+  /** The request field a 422 names (problem+json `field`), if any. */
+  get field(): string | null { return typeof this.body?.field === 'string' ? this.body.field : null }
+}
+
+const SAFE = new Set(['GET', 'HEAD', 'OPTIONS'])
+
+/** The double-submit CSRF token: the server's `maily_csrf` cookie (not HttpOnly), echoed in X-CSRF-Token. */
+function csrfToken(): string | null {
+  const m = /(?:^|;\s*)maily_csrf=([^;]*)/.exec(document.cookie)
+  return m ? decodeURIComponent(m[1]) : null
 }
 
 async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
+  const headers: Record<string, string> = body === undefined ? {} : { 'Content-Type': 'application/json' }
+  const csrf = SAFE.has(method) ? null : csrfToken()
+  if (csrf) headers['X-CSRF-Token'] = csrf
   const res = await fetch(`/api${path}`, {
     method,
     credentials: 'same-origin',
-    headers: body === undefined ? {} : { 'Content-Type': 'application/json' },
+    headers,
     body: body === undefined ? undefined : JSON.stringify(body),
   })
   if (res.status === 204) return undefined as T
@@ -67,6 +82,38 @@ export const api = {
   rerunFrom: (runId: string, fromNode: string) => call<RunSummary>('POST', `/runs/${runId}/rerun`, { from_node: fromNode }),
   listOutbox: (limit = 200) => call<OutboxMessage[]>('GET', '/email/outbox' + q({ limit })),
   getOutbox: (id: string) => call<OutboxMessageDetail>('GET', `/email/outbox/${id}`),
+  // ---- teams (issue 13)
+  authConfig: () => call<AuthConfig>('GET', '/auth/config'),
+  signup: (body: SignUpIn) => call<Me>('POST', '/auth/signup', body),
+  updateMe: (name: string) => call<Me>('PATCH', '/auth/me', { name }),
+  changePassword: (current_password: string, new_password: string) =>
+    call<void>('POST', '/auth/password', { current_password, new_password }),
+  requestPasswordReset: (email: string) => call<void>('POST', '/auth/password-reset', { email }),
+  confirmPasswordReset: (token: string, password: string) => call<void>('POST', '/auth/password-reset/confirm', { token, password }),
+  listSessions: () => call<Items<Session>>('GET', '/auth/sessions'),
+  revokeSession: (id: string) => call<void>('DELETE', `/auth/sessions/${encodeURIComponent(id)}`),
+  listTokens: () => call<ApiToken[]>('GET', '/auth/tokens'),
+  createToken: (name: string, read_only: boolean) => call<ApiTokenCreated>('POST', '/auth/tokens', { name, read_only }),
+  revokeToken: (id: string) => call<void>('DELETE', `/auth/tokens/${encodeURIComponent(id)}`),
+  switchWorkspace: (workspace: string) => call<Me>('POST', '/auth/switch', { workspace }),
+
+  listMembers: () => call<Items<MemberRow>>('GET', '/members'),
+  setMemberRole: (userId: string, role: Role) => call<MemberRow>('PATCH', `/members/${encodeURIComponent(userId)}`, { role }),
+  removeMember: (userId: string) => call<void>('DELETE', `/members/${encodeURIComponent(userId)}`),
+  listInvitations: () => call<Items<Invitation>>('GET', '/members/invitations'),
+  invite: (email: string, role: Role) => call<InvitationCreated>('POST', '/members/invitations', { email, role }),
+  resendInvitation: (id: string) => call<InvitationCreated>('POST', `/members/invitations/${encodeURIComponent(id)}/resend`),
+  revokeInvitation: (id: string) => call<void>('DELETE', `/members/invitations/${encodeURIComponent(id)}`),
+  getInvitation: (token: string) => call<InvitationInfo>('GET', `/invitations/${encodeURIComponent(token)}`),
+  acceptInvitation: (token: string, body: { name?: string; password?: string }) =>
+    call<Me | undefined>('POST', `/invitations/${encodeURIComponent(token)}/accept`, body),
+
+  listWorkspaces: () => call<Items<Workspace>>('GET', '/workspaces'),
+  createWorkspace: (name: string) => call<Workspace>('POST', '/workspaces', { name }),
+  renameWorkspace: (id: string, name: string) => call<Workspace>('PATCH', `/workspaces/${encodeURIComponent(id)}`, { name }),
+  currentWorkspace: () => call<CurrentWorkspace>('GET', '/workspaces/current'),
+  adminWorkspaces: () => call<Items<AdminWorkspace>>('GET', '/admin/workspaces'),
+  setWorkspaceTier: (id: string, tier: Tier) => call<AdminWorkspace>('PATCH', `/admin/workspaces/${encodeURIComponent(id)}`, { tier }),
   runQueue: () => call<{ limit: number; running: RunSummary[]; queued: RunSummary[] }>('GET', '/runs/queue'),
 }
 

@@ -25,7 +25,7 @@ export interface Graph {
 }
 
 export interface TenantRef { id: string; name: string; slug: string; tier: string; role: string }
-export interface Me { user_id: string; email: string; name: string; tenant_id: string; role: string; tenants: TenantRef[] }
+export interface Me { user_id: string; email: string; name: string; tenant_id: string; role: string; tenants: TenantRef[]; is_admin?: boolean }
 
 export interface Problem {
   code: string
@@ -83,3 +83,25 @@ export interface OutboxMessage {
   subject: string; created_at: string
 }
 export interface OutboxMessageDetail extends OutboxMessage { raw: string }
+
+// ---- teams (docs/api.md, issue 13): accounts, members, invitations, workspaces, plans
+
+export type Role = 'owner' | 'editor' | 'viewer'
+export type Tier = 'free' | 'premium' | 'enterprise'
+export interface Items<T> { items: T[] }
+export interface AuthConfig { signup: 'invite' | 'open' | 'closed'; first_user: boolean }
+export interface SignUpIn { email: string; password: string; name: string; workspace: string }
+export interface Session { id: string; created_at: string; last_seen_at: string | null; user_agent: string | null; ip: string | null; current: boolean }
+export interface ApiToken {
+  id: string; name: string; prefix: string; tenant_id: string; created_at: string; last_used_at: string | null
+  revoked_at: string | null; read_only?: boolean
+}
+export interface ApiTokenCreated extends ApiToken { token: string }
+export interface MemberRow { user_id: string; email: string; name: string; role: Role; last_active_at: string | null }
+export interface Invitation { id: string; email: string; role: Role; expires_at: string; created_at: string; invited_by: string | null }
+export interface InvitationCreated { id: string; email: string; role: Role; expires_at: string; url: string }
+export interface InvitationInfo { workspace: string; inviter: string; email: string; role: Role; expires_at: string; has_account: boolean }
+export interface Workspace { id: string; name: string; slug: string; tier: Tier; role: Role }
+export interface Enhancement { key: string; name: string; description: string; tiers: string[]; unlocked: boolean }
+export interface CurrentWorkspace extends Workspace { enhancements: Enhancement[] }
+export interface AdminWorkspace { id: string; name: string; slug: string; tier: Tier; members: number; created_at: string }

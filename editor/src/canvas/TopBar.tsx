@@ -1,8 +1,11 @@
-// The canvas page's header: name, live status, validation summary, who is here, tools, panels, Run.
+// The canvas page's header: name, live status, validation summary, who is here, tools, panels, Run,
+// then the workspace switcher and the account menu.
 import type { Validation } from '../api/types'
 import type { Peer } from '../collab/usePresence'
 import { Faces } from './Presence'
 import { Icon } from './icons'
+import { AccountMenu } from '../teams/AccountMenu'
+import { WorkspaceSwitcher } from '../teams/WorkspaceSwitcher'
 
 export type Panel = 'runs' | 'versions' | null
 export type CollabBadge = 'live' | 'reconnecting' | 'connecting' | 'refused'
@@ -65,6 +68,8 @@ export function TopBar(p: Props) {
       <button className="btn primary" onClick={p.actions.run} disabled={p.readOnly} data-testid="run-button" title="Run (Ctrl+Enter)">
         <Icon name="play" /> Run
       </button>
+      <WorkspaceSwitcher />
+      <AccountMenu />
     </header>
   )
 }

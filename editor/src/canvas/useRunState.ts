@@ -3,6 +3,7 @@ import { useCallback, useEffect, useMemo, useRef, useState } from 'react'
 import { api, wsUrl } from '../api/client'
 import type { NodeStatus, Run, RunEvent, RunStatus } from '../api/types'
 import type { RunBadge } from './FlowNode'
+import { reportSocketClose } from '../teams/signedOut'
 
 // waiting / paused end a pass of the run: its stream closes; resuming it is a new pass (show() again)
 const TERMINAL = new Set(['succeeded', 'failed', 'cancelled', 'waiting', 'paused'])
@@ -57,7 +58,10 @@ export function useRunState(nodeIds: string[]) {
         } }
       })
     }
-    sock.onclose = () => { if (ws.current === sock) loadDetail(id).catch(() => {}) }
+    sock.onclose = (e) => {
+      reportSocketClose(e) // 4401: the whole page is signed out (teams/SignedOutOverlay)
+      if (ws.current === sock) loadDetail(id).catch(() => {})
+    }
   }, [loadDetail])
 
   const clear = useCallback(() => { ws.current?.close(); ws.current = null; setRun(null); setStates({}) }, [])

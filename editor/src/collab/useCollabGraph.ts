@@ -6,6 +6,7 @@ import { WebsocketProvider } from 'y-websocket'
 import type { Graph } from '../api/types'
 import { wsUrl } from '../api/client'
 import { docToGraph, graphToDoc, isEmptyDoc } from './convert'
+import { reportSocketClose } from '../teams/signedOut'
 
 export type CollabStatus = 'connecting' | 'connected' | 'disconnected' | 'refused'
 
@@ -56,6 +57,7 @@ export function useCollabGraph(workflowId: string, restGraph: Graph | null): Col
       patch({ synced: true, graph: docToGraph(doc) })
     })
     provider.on('connection-close', (event: CloseEvent | null) => {
+      reportSocketClose(event) // 4401: the whole page is signed out (teams/SignedOutOverlay)
       if (event && event.code >= 4400 && event.code < 4500) {
         provider.disconnect() // 4401 / 4403 / 4404 are final: do not retry
         patch({ status: 'refused', refusal: `${event.code} ${event.reason || 'refused'}` })

@@ -4,8 +4,10 @@ import type { Me, WorkflowSummary } from '../api/types'
 import { navigate } from '../router'
 import { Icon } from '../canvas/icons'
 import { ago } from '../canvas/RunHistory'
+import { AccountMenu } from '../teams/AccountMenu'
+import { WorkspaceSwitcher } from '../teams/WorkspaceSwitcher'
 
-export function WorkflowList({ me, onSignOut }: { me: Me; onSignOut: () => void }) {
+export function WorkflowList({ me }: { me: Me }) {
   const [items, setItems] = useState<WorkflowSummary[] | null>(null)
   const [error, setError] = useState<string | null>(null)
   const [renaming, setRenaming] = useState<string | null>(null)
@@ -40,7 +42,8 @@ export function WorkflowList({ me, onSignOut }: { me: Me; onSignOut: () => void 
         <div className="brand"><span className="logo">M</span> Maily Flow</div>
         <div className="grow" />
         <span className="muted small" data-testid="me">{me.name || me.email} · {me.tenants.find((t) => t.id === me.tenant_id)?.name ?? ''} · {me.role}</span>
-        <button className="btn" onClick={onSignOut} data-testid="signout">Sign out</button>
+        <WorkspaceSwitcher />
+        <AccountMenu />
       </header>
       <main className="list-page">
         <div className="list-head">

@@ -1,0 +1,65 @@
+// The members of the workspace: owners change roles and remove people (with a confirmation);
+// the last owner's refusal (409) is shown from the server's detail.
+import { useState } from 'react'
+import { api } from '../api/client'
+import type { MemberRow, Role } from '../api/types'
+import { ago } from '../canvas/RunHistory'
+import { ProblemNote } from './ProblemNote'
+import { ROLES } from './roles'
+import { useAction } from './useAction'
+
+export function MembersTable({ members, meId, isOwner, onChanged }: {
+  members: MemberRow[]; meId: string; isOwner: boolean; onChanged: () => void
+}) {
+  const act = useAction()
+  const [confirming, setConfirming] = useState<string | null>(null)
+  const setRole = async (m: MemberRow, role: Role) => {
+    await act.run(() => api.setMemberRole(m.user_id, role))
+    onChanged() // on a refusal too: the select goes back to the role the server kept
+  }
+  const remove = async (m: MemberRow) => {
+    setConfirming(null)
+    await act.run(() => api.removeMember(m.user_id))
+    onChanged()
+  }
+  return (
+    <section aria-labelledby="members-title">
+      <h2 id="members-title">Members</h2>
+      <ProblemNote refusal={act.refusal} testId="members-error" />
+      <table className="data-table" data-testid="members-table">
+        <thead><tr><th scope="col">Name</th><th scope="col">Email</th><th scope="col">Role</th><th scope="col">Last active</th>{isOwner && <th scope="col"><span className="sr-only">Actions</span></th>}</tr></thead>
+        <tbody>
+          {members.map((m) => (
+            <tr key={m.user_id} data-testid={`member-${m.email}`}>
+              <td>{m.name}{m.user_id === meId && <span className="muted"> (you)</span>}</td>
+              <td>{m.email}</td>
+              <td>
+                {isOwner ? (
+                  <select className="input compact" aria-label={`Role of ${m.name || m.email}`} value={m.role} disabled={act.busy}
+                    data-testid={`member-role-${m.email}`} onChange={(e) => setRole(m, e.target.value as Role)}>
+                    {ROLES.map((r) => <option key={r} value={r}>{r}</option>)}
+                  </select>
+                ) : <span className="pill" data-testid={`member-role-${m.email}`}>{m.role}</span>}
+              </td>
+              <td className="muted small">{m.last_active_at ? ago(m.last_active_at) : 'never'}</td>
+              {isOwner && (
+                <td className="row-actions">
+                  {confirming === m.user_id ? (
+                    <span role="group" aria-label={`Remove ${m.name || m.email}?`}>
+                      <span className="small">Remove {m.name || m.email}? </span>
+                      <button className="btn small danger" onClick={() => remove(m)} data-testid={`member-remove-confirm-${m.email}`} autoFocus>Remove</button>
+                      <button className="btn small" onClick={() => setConfirming(null)}>Cancel</button>
+                    </span>
+                  ) : (
+                    <button className="btn small" onClick={() => setConfirming(m.user_id)} disabled={act.busy}
+                      aria-label={`Remove ${m.name || m.email}`} data-testid={`member-remove-${m.email}`}>Remove</button>
+                  )}
+                </td>
+              )}
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </section>
+  )
+}

@@ -1,0 +1,11 @@
+// The refusal next to the form that caused it; role=alert so a screen reader hears it at once.
+import type { Refusal } from './problem'
+
+export function ProblemNote({ refusal, testId }: { refusal: Refusal | null; testId: string }) {
+  if (!refusal) return null
+  return (
+    <div className="problem error" role="alert" data-testid={testId} data-status={refusal.status} data-field={refusal.field ?? undefined}>
+      {refusal.field && <strong className="problem-field">{refusal.field}: </strong>}{refusal.detail}
+    </div>
+  )
+}
