@@ -104,7 +104,7 @@ function InviteForm({ inv, me, name, setName, password, setPassword, busy, refus
     <form onSubmit={submit({ name, password })} data-testid="invite-signup-form">
       <Field id="invite-name" label="Your name" field="name" refusal={refusal} value={name} onValue={setName} autoComplete="name" required autoFocus />
       <Field id="invite-new-password" label="Choose a password (10 characters or more)" field="password" refusal={refusal} type="password"
-        value={password} onValue={setPassword} autoComplete="new-password" minLength={10} required />
+        value={password} onValue={setPassword} autoComplete="new-password" required />
       <ProblemNote refusal={refusal} testId="invite-error" />
       <button className="btn primary wide" disabled={busy} data-testid="invite-accept">Create account and join</button>
     </form>

@@ -1,4 +1,5 @@
-// A labelled input that marks itself invalid when the server's 422 names its field.
+// A labelled input that marks itself invalid when the server's 422 names its field. The password rules
+// live on the server alone (no minLength here), so what the person sees is always the server's reason.
 import type { InputHTMLAttributes } from 'react'
 import type { Refusal } from './problem'
 

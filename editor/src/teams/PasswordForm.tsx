@@ -26,7 +26,7 @@ export function PasswordForm({ onChanged }: { onChanged: () => void }) {
         <Field id="current-password" label="Current password" field="current_password" refusal={refusal} type="password"
           value={current} onValue={setCurrent} autoComplete="current-password" required />
         <Field id="new-password" label="New password (10 characters or more)" field="new_password" refusal={refusal} type="password"
-          value={next} onValue={setNext} autoComplete="new-password" minLength={10} required />
+          value={next} onValue={setNext} autoComplete="new-password" required />
         <div><button className="btn primary" disabled={act.busy} data-testid="password-submit">Change password</button></div>
       </form>
       {done && <p className="problem ok" role="status" data-testid="password-changed">Password changed. Your other sessions were signed out.</p>}

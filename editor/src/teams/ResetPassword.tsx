@@ -21,7 +21,7 @@ export function ResetPassword({ token }: { token: string }) {
       ) : (
         <form onSubmit={submit} data-testid="reset-form">
           <Field id="reset-password" label="New password (10 characters or more)" field="password" refusal={act.refusal}
-            type="password" value={password} onValue={setPassword} autoComplete="new-password" minLength={10} required autoFocus />
+            type="password" value={password} onValue={setPassword} autoComplete="new-password" required autoFocus />
           <ProblemNote refusal={act.refusal} testId="reset-error" />
           <button className="btn primary wide" disabled={act.busy} data-testid="reset-submit">Set the password</button>
         </form>

@@ -39,7 +39,7 @@ export function SignUp({ onSignedIn }: { onSignedIn: (me: Me) => void }) {
         <Field id="signup-name" label="Your name" field="name" refusal={act.refusal} value={name} onValue={setName} autoComplete="name" required />
         <Field id="signup-email" label="Email" field="email" refusal={act.refusal} type="email" value={email} onValue={setEmail} autoComplete="username" required />
         <Field id="signup-password" label="Password (10 characters or more)" field="password" refusal={act.refusal} type="password"
-          value={password} onValue={setPassword} autoComplete="new-password" minLength={10} required />
+          value={password} onValue={setPassword} autoComplete="new-password" required />
         <Field id="signup-workspace" label="Workspace name" field="workspace" refusal={act.refusal} value={workspace} onValue={setWorkspace}
           autoComplete="organization" required />
         <ProblemNote refusal={act.refusal ?? config.refusal} testId="signup-error" />

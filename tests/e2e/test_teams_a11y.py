@@ -1,0 +1,122 @@
+"""The teams screens for people using a keyboard or a screen reader: no critical or serious
+axe-core violation on any of them, and the account menu works without a mouse."""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+from sqlalchemy import text
+
+from backend.db.session import Database
+from tests.backend.conftest import TenantFixture
+from tests.e2e.conftest import LiveServer
+from tests.e2e.teams_support import api_as, axe_violations, open_page, token_of, unique_email  # noqa: F401
+
+
+async def _assert_clean(page: Any, screen: str) -> None:
+    found = await axe_violations(page)
+    assert not found, f"{screen}:\n  " + "\n  ".join(found)
+
+
+async def test_the_signed_out_screens_have_no_serious_axe_violation(open_page, server: LiveServer, tenant: TenantFixture) -> None:
+    """Sign-in, forgot password, sign-up, an invitation (valid and dead) and the reset page pass
+    axe-core without a critical or serious violation."""
+    page = await open_page(server.url + "/")
+    await page.get_by_test_id("signin-form").wait_for()
+    await _assert_clean(page, "sign-in")
+    await page.get_by_test_id("forgot-password").click()
+    await page.get_by_test_id("forgot-form").wait_for()
+    await _assert_clean(page, "forgot password")
+
+    await page.goto(server.url + "/signup")
+    await page.get_by_test_id("signup-form").wait_for()
+    await _assert_clean(page, "sign-up")
+
+    r = await api_as(server, tenant.owner, "POST", "/api/members/invitations", json={"email": unique_email("a11y"), "role": "editor"})
+    assert r.status_code == 201, r.text
+    await page.goto(f"{server.url}/invite/{token_of(r.json()['url'])}")
+    await page.get_by_test_id("invite-signup-form").wait_for()
+    await _assert_clean(page, "invitation")
+    await page.goto(f"{server.url}/invite/{secrets.token_urlsafe(16)}")
+    await page.get_by_test_id("invite-dead").wait_for()
+    await _assert_clean(page, "dead invitation")
+
+    await page.goto(f"{server.url}/reset/{secrets.token_urlsafe(16)}")
+    await page.get_by_test_id("reset-form").wait_for()
+    await _assert_clean(page, "reset password")
+
+
+async def test_the_settings_screens_have_no_serious_axe_violation(
+        sign_in, server: LiveServer, tenant: TenantFixture, e2e_db: Database) -> None:
+    """Members (with a pending invitation), account, tokens (with one), workspace and admin pass
+    axe-core without a critical or serious violation, as does the open account menu."""
+    async with e2e_db.sessionmaker() as s, s.begin():
+        await s.execute(text("UPDATE users SET is_admin = :yes WHERE id = :id"), {"yes": True, "id": tenant.owner.user_id})
+    r = await api_as(server, tenant.owner, "POST", "/api/members/invitations", json={"email": unique_email("pending"), "role": "viewer"})
+    assert r.status_code == 201, r.text
+    page = await sign_in(tenant.owner)
+    await page.get_by_test_id("account-menu").click()
+    await page.get_by_test_id("menu-admin").wait_for()
+    await _assert_clean(page, "workflow list with the account menu open")
+
+    screens = {
+        "/settings/members": "invitations-table",
+        "/settings/account": "sessions-table",
+        "/settings/tokens": "tokens-table",
+        "/settings/workspace": "enhancements-table",
+        "/admin": "admin-table",
+    }
+    for path, ready in screens.items():
+        await page.goto(server.url + path)
+        await page.get_by_test_id(ready).wait_for()
+        await _assert_clean(page, path)
+        if path == "/settings/members":  # and with the link shown once after an invitation
+            await page.get_by_test_id("invite-email").fill(unique_email("shown"))
+            await page.get_by_test_id("invite-submit").click()
+            await page.get_by_test_id("invite-link").wait_for()
+            await _assert_clean(page, "members with a new link")
+
+
+async def test_the_signed_out_overlay_takes_focus_and_passes_axe(sign_in, server: LiveServer, tenant: TenantFixture,
+                                                                 make_workflow) -> None:
+    """When the canvas learns it is signed out, the overlay shows, its Sign-in link has the focus,
+    and it passes axe-core."""
+    wf = await make_workflow()
+    page = await sign_in(tenant.editor)
+    await page.goto(f"{server.url}/workflows/{wf['id']}")
+    await page.get_by_test_id("collab-status").wait_for()
+    await page.evaluate("() => window.dispatchEvent(new Event('maily:signed-out'))")
+    await page.get_by_test_id("signed-out").wait_for()
+    focused = await page.evaluate("() => document.activeElement?.dataset?.testid")
+    assert focused == "signed-out-signin"
+    await _assert_clean(page, "signed-out overlay")
+
+
+async def test_the_account_menu_works_from_the_keyboard(sign_in, server: LiveServer, tenant: TenantFixture) -> None:
+    """Tab reaches the account menu, Enter opens it, Tab reaches its items with a visible focus
+    ring, Escape closes it and gives the focus back, and Enter on an item opens that screen."""
+    page = await sign_in(tenant.owner)
+    for _ in range(30):
+        if await _focused(page) == "account-menu":
+            break
+        await page.keyboard.press("Tab")
+    assert await _focused(page) == "account-menu"
+    await page.keyboard.press("Enter")
+    await page.get_by_test_id("menu-members").wait_for()
+    await page.keyboard.press("Tab")
+    assert await _focused(page) == "menu-members"
+    outline = await page.evaluate("() => getComputedStyle(document.activeElement).outlineStyle")
+    assert outline not in ("none", ""), "the focused item shows a focus ring"
+    await page.keyboard.press("Escape")
+    await page.get_by_test_id("menu-members").wait_for(state="detached")
+    assert await _focused(page) == "account-menu"
+    await page.keyboard.press("Enter")
+    await page.get_by_test_id("menu-account").focus()
+    await page.keyboard.press("Enter")
+    await page.get_by_test_id("screen-account").wait_for()
+    assert page.url == server.url + "/settings/account"
+
+
+async def _focused(page: Any) -> str | None:
+    return await page.evaluate("() => document.activeElement?.dataset?.testid ?? null")
