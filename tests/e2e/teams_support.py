@@ -68,15 +68,17 @@ async def empty_server(browser: Any, editor_dist: Path, tmp_path: Path) -> Async
     await drop_pg_database(url)
 
 
-async def axe_violations(page: Any) -> list[str]:
-    """The critical and serious axe-core violations of what the page shows now, one line each."""
+async def axe_violations(page: Any, within: str | None = None) -> list[str]:
+    """The critical and serious axe-core violations of what the page shows now (or of the part
+    matching the CSS selector `within`), one line each."""
     if not await page.evaluate("() => typeof window.axe === 'object'"):
-        await page.add_script_tag(path=str(AXE))
-    found = await page.evaluate("""async () => {
-        const r = await window.axe.run(document, { resultTypes: ['violations'] })
+        # evaluated through the DevTools protocol: the app's CSP (script-src 'self') forbids a <script> tag
+        await page.evaluate(AXE.read_text(encoding="utf-8") + "\n;typeof window.axe")
+    found = await page.evaluate("""async (within) => {
+        const r = await window.axe.run(within ? { include: [[within]] } : document, { resultTypes: ['violations'] })
         return r.violations.filter(v => v.impact === 'critical' || v.impact === 'serious')
           .map(v => `${v.impact} ${v.id}: ${v.help} at ${v.nodes.slice(0, 3).map(n => n.target.join(' ')).join(' | ')}`)
-    }""")
+    }""", within)
     return list(found)
 
 

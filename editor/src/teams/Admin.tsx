@@ -17,6 +17,7 @@ export function Admin() {
     <SettingsPage title="Admin: workspaces" path="/admin">
       <ProblemNote refusal={act.refusal ?? list.refusal} testId="admin-error" />
       {list.data && (
+        <section aria-label="Workspaces">
         <table className="data-table" data-testid="admin-table">
           <thead><tr><th scope="col">Workspace</th><th scope="col">Slug</th><th scope="col">Members</th><th scope="col">Created</th><th scope="col">Plan</th></tr></thead>
           <tbody>
@@ -36,6 +37,7 @@ export function Admin() {
             ))}
           </tbody>
         </table>
+        </section>
       )}
     </SettingsPage>
   )

@@ -15,7 +15,7 @@ export function SettingsPage({ title, path, children }: { title: string; path: s
   return (
     <div className="page">
       <header className="app-header">
-        <a className="brand" href="/" aria-label="Maily Flow: all workflows"><span className="logo" aria-hidden="true">M</span> Maily Flow</a>
+        <a className="brand" href="/" title="All workflows"><span className="logo" aria-hidden="true">M</span> Maily Flow</a>
         <div className="grow" />
         <WorkspaceSwitcher />
         <AccountMenu />
