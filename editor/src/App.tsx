@@ -31,7 +31,7 @@ export function App() {
   const path = usePath()
   const [me, setMe] = useState<Me | null | undefined>(undefined)
 
-  const refresh = useCallback(() => api.me().then(setMe).catch(() => setMe(null)), [])
+  const refresh = useCallback((next?: Me) => next ? Promise.resolve(setMe(next)) : api.me().then(setMe).catch(() => setMe(null)), [])
   useEffect(() => { refresh() }, [refresh])
   useEffect(() => {
     document.addEventListener('click', interceptLinks)

@@ -170,7 +170,7 @@ async def test_a_new_workspace_is_created_switched_to_and_switched_back_from_the
     await eventually(on_new, "the session is in the new workspace")
     await page.get_by_role("heading", name="Side Project").wait_for()
     await page.goto(server.url + "/")
-    await page.get_by_test_id("me").wait_for()
+    await page.get_by_text("No workflows yet.").wait_for()  # the new workspace's (empty) list has loaded
     assert await page.get_by_test_id(f"workflow-row-{wf['id']}").count() == 0
 
     await switcher.select_option(tenant.id)

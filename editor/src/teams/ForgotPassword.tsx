@@ -11,6 +11,7 @@ export function ForgotPassword({ onBack }: { onBack: () => void }) {
   const act = useAction()
   const submit = async (e: FormEvent) => {
     e.preventDefault()
+    setSent(false) // each request gets its own answer
     if ((await act.run(async () => { await api.requestPasswordReset(email); return true }))) setSent(true)
   }
   return (

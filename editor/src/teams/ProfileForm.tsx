@@ -14,7 +14,8 @@ export function ProfileForm() {
   const submit = async (e: FormEvent) => {
     e.preventDefault()
     setSaved(false)
-    if (await act.run(() => api.updateMe(name))) { setSaved(true); await refresh() }
+    const next = await act.run(() => api.updateMe(name))
+    if (next) { setSaved(true); await refresh(next) }
   }
   return (
     <section aria-labelledby="profile-title">

@@ -8,8 +8,8 @@ export interface SessionCtx {
   /** POST /api/auth/switch, then the screens load the new workspace's data. */
   switchTo: (workspace: string) => Promise<void>
   signOut: () => void
-  /** Re-read GET /api/auth/me (after a rename, a new workspace...). */
-  refresh: () => Promise<void>
+  /** Take `next` (a response that is already the new MeOut) or re-read GET /api/auth/me. */
+  refresh: (next?: Me) => Promise<void>
 }
 
 export const Session = createContext<SessionCtx | null>(null)
