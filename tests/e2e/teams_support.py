@@ -57,7 +57,7 @@ async def open_page(browser: Any, request: pytest.FixtureRequest,
 
 
 @pytest.fixture
-async def empty_server(browser: Any, editor_dist: Path, tmp_path: Path) -> AsyncIterator[LiveServer]:
+async def empty_server(editor_dist: Path, tmp_path: Path) -> AsyncIterator[LiveServer]:
     """The app on a brand-new migrated PostgreSQL database with no user at all."""
     url = await create_pg_database()
     await upgrade_async(url)
@@ -88,7 +88,9 @@ def token_of(url: str) -> str:
 
 
 def unique_email(label: str) -> str:
-    return f"{label}-{secrets.token_hex(4)}@e2e.test"
+    """An address mail can be sent to: the `.test` addresses of the fixtures are refused by the
+    mail headers' check (a special-use domain), `example.com` is not."""
+    return f"{label}-{secrets.token_hex(4)}@example.com"
 
 
 def _text_of(raw: str) -> str:
@@ -98,23 +100,39 @@ def _text_of(raw: str) -> str:
     return "\n".join(str(p) for p in parts) + "\n" + raw
 
 
-async def link_from_outbox(server: LiveServer, reader: Member, recipient: str, route: str) -> str:
-    """The token of the newest `/{route}/{token}` link mailed to `recipient`, read from the
-    built-in outbox as `reader` sees it (GET /api/email/outbox)."""
+Reader = Callable[[str], Awaitable[Any]]
+
+
+def read_as(server: LiveServer, member: Member) -> Reader:
+    """GET a JSON document of the API with `member`'s API token."""
+    async def get(path: str) -> Any:
+        async with httpx.AsyncClient(base_url=server.url, timeout=10) as c:
+            r = await c.get(path, headers=member.headers)
+            assert r.status_code == 200, r.text
+            return r.json()
+    return get
+
+
+def read_in(page: Any) -> Reader:
+    """GET a JSON document of the API from inside a signed-in page (its session cookie)."""
+    async def get(path: str) -> Any:
+        return await page.evaluate("""p => fetch(p, {credentials: 'same-origin'})
+            .then(r => r.ok ? r.json() : Promise.reject(new Error(`${p}: HTTP ${r.status}`)))""", path)
+    return get
+
+
+async def link_from_outbox(read: Reader, recipient: str, route: str) -> str:
+    """The token of a `/{route}/{token}` link mailed to `recipient`, read from the built-in outbox
+    (GET /api/email/outbox) of the workspace `read` sees."""
     pattern = re.compile(rf"/{route}/([A-Za-z0-9_\-.~%]+)")
 
     async def find() -> str | None:
-        async with httpx.AsyncClient(base_url=server.url, timeout=10) as c:
-            r = await c.get("/api/email/outbox", params={"limit": 50}, headers=reader.headers)
-            assert r.status_code == 200, r.text
-            for item in r.json():
-                if item["recipient"].lower() != recipient.lower():
-                    continue
-                d = await c.get(f"/api/email/outbox/{item['id']}", headers=reader.headers)
-                assert d.status_code == 200, d.text
-                m = pattern.search(_text_of(d.json()["raw"]))
-                if m:
-                    return m.group(1)
+        for item in await read("/api/email/outbox?limit=50"):
+            if item["recipient"].lower() != recipient.lower():
+                continue
+            m = pattern.search(_text_of((await read(f"/api/email/outbox/{item['id']}"))["raw"]))
+            if m:
+                return m.group(1)
         return None
 
     return await eventually(find, f"a /{route}/ link to {recipient} is in the outbox")
