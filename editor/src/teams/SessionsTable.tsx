@@ -5,6 +5,16 @@ import { ago } from '../canvas/RunHistory'
 import { ProblemNote } from './ProblemNote'
 import { useAction } from './useAction'
 
+/** "Firefox on Linux" from a User-Agent header (the full header stays in the cell's title). */
+export function describeAgent(ua: string | null): string {
+  if (!ua) return 'Unknown browser'
+  const browser = /Edg\//.test(ua) ? 'Edge' : /Firefox\//.test(ua) ? 'Firefox' : /Chrom(e|ium)\//.test(ua) ? 'Chrome'
+    : /Safari\//.test(ua) ? 'Safari' : /^python-httpx|curl|Wget/i.test(ua) ? ua.split(/[/ ]/)[0] : 'Browser'
+  const os = /Windows/.test(ua) ? 'Windows' : /Mac OS X|Macintosh/.test(ua) ? 'macOS' : /Android/.test(ua) ? 'Android'
+    : /iPhone|iPad/.test(ua) ? 'iOS' : /Linux/.test(ua) ? 'Linux' : ''
+  return os ? `${browser} on ${os}` : browser
+}
+
 export function SessionsTable({ sessions, onChanged }: { sessions: Session[]; onChanged: () => void }) {
   const act = useAction()
   const revoke = async (s: Session) => { await act.run(() => api.revokeSession(s.id)); onChanged() }
@@ -17,13 +27,13 @@ export function SessionsTable({ sessions, onChanged }: { sessions: Session[]; on
         <tbody>
           {sessions.map((s) => (
             <tr key={s.id} data-testid={`session-${s.id}`} data-current={s.current || undefined}>
-              <td>{s.user_agent || 'unknown'}{s.current && <span className="pill state-succeeded"> this session</span>}</td>
+              <td title={s.user_agent ?? undefined}>{describeAgent(s.user_agent)}{s.current && <> <span className="pill state-succeeded">this session</span></>}</td>
               <td className="mono">{s.ip || ''}</td>
               <td className="muted small">{ago(s.created_at)}</td>
               <td className="muted small">{s.last_seen_at ? ago(s.last_seen_at) : ''}</td>
               <td className="row-actions">
                 {!s.current && <button className="btn small" onClick={() => revoke(s)} disabled={act.busy}
-                  aria-label={`Revoke the session from ${s.user_agent || 'an unknown browser'}`} data-testid={`session-revoke-${s.id}`}>Revoke</button>}
+                  aria-label={`Revoke the session of ${describeAgent(s.user_agent)} from ${s.ip || 'an unknown address'}`} data-testid={`session-revoke-${s.id}`}>Revoke</button>}
               </td>
             </tr>
           ))}
