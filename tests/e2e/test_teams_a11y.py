@@ -12,7 +12,7 @@ from sqlalchemy import text
 from backend.db.session import Database
 from tests.backend.conftest import Member, TenantFixture
 from tests.e2e.conftest import LiveServer
-from tests.e2e.teams_support import api_as, axe_violations, open_page, token_of, unique_email  # noqa: F401
+from tests.e2e.teams_support import api_as, axe_violations, empty_server, open_page, token_of, unique_email  # noqa: F401
 
 
 async def _assert_clean(page: Any, screen: str, within: str | None = None) -> None:
@@ -30,13 +30,28 @@ async def test_the_signed_out_screens_have_no_serious_axe_violation(open_page, s
     await page.get_by_test_id("forgot-form").wait_for()
     await _assert_clean(page, "forgot password")
 
-    await page.goto(server.url + "/signup")
-    await page.get_by_test_id("signup-form").wait_for()
-    await _assert_clean(page, "sign-up")
+    await page.goto(server.url + "/signup")  # invitation only here: the page says so
+    await page.get_by_test_id("signup-closed").wait_for()
+    await _assert_clean(page, "sign-up (invitation only)")
 
     await page.goto(f"{server.url}/reset/{secrets.token_urlsafe(16)}")
     await page.get_by_test_id("reset-form").wait_for()
     await _assert_clean(page, "reset password")
+
+
+async def test_the_sign_up_form_has_no_serious_axe_violation(open_page, empty_server: LiveServer) -> None:
+    """The sign-up form a first visitor gets (and its refusal of a weak password) passes axe-core
+    without a critical or serious violation."""
+    page = await open_page(empty_server.url + "/signup")
+    await page.get_by_test_id("signup-form").wait_for()
+    await _assert_clean(page, "sign-up")
+    await page.get_by_label("Your name").fill("Axe Person")
+    await page.get_by_label("Email").fill(unique_email("axe"))
+    await page.get_by_test_id("signup-password").fill("short")
+    await page.get_by_label("Workspace name").fill("Axe Team")
+    await page.get_by_test_id("signup-submit").click()
+    await page.get_by_test_id("signup-error").wait_for()
+    await _assert_clean(page, "sign-up with a refusal")
 
 
 async def test_the_invitation_page_has_no_serious_axe_violation(open_page, server: LiveServer, tenant: TenantFixture) -> None:

@@ -1,4 +1,5 @@
-// /signup: a new account and its workspace. Allowed per GET /api/auth/config (open, or the first visitor).
+// /signup: a new account and its workspace. Allowed per GET /api/auth/config (open, or the first visitor);
+// otherwise the page says why instead of offering a form the server would refuse.
 import { useState, type FormEvent } from 'react'
 import { api } from '../api/client'
 import type { AuthConfig, Me } from '../api/types'
@@ -35,7 +36,7 @@ export function SignUp({ onSignedIn }: { onSignedIn: (me: Me) => void }) {
         </p>
       )}
       {c?.first_user && <p className="muted">Nobody has an account yet: you become the owner of the new workspace and the instance admin.</p>}
-      <form onSubmit={submit} data-testid="signup-form">
+      {(!c || signupAllowed(c)) && <form onSubmit={submit} data-testid="signup-form">
         <Field id="signup-name" label="Your name" field="name" refusal={act.refusal} value={name} onValue={setName} autoComplete="name" required />
         <Field id="signup-email" label="Email" field="email" refusal={act.refusal} type="email" value={email} onValue={setEmail} autoComplete="username" required />
         <Field id="signup-password" label="Password (10 characters or more)" field="password" refusal={act.refusal} type="password"
@@ -44,7 +45,7 @@ export function SignUp({ onSignedIn }: { onSignedIn: (me: Me) => void }) {
           autoComplete="organization" required />
         <ProblemNote refusal={act.refusal ?? config.refusal} testId="signup-error" />
         <button className="btn primary wide" disabled={act.busy} data-testid="signup-submit">{act.busy ? 'Creating…' : 'Create account'}</button>
-      </form>
+      </form>}
       <p className="muted small">Already have an account? <a href="/signin">Sign in</a></p>
     </AuthCard>
   )
