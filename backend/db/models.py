@@ -199,6 +199,9 @@ class Run(Base):
     waiting_on: Mapped[Any | None] = mapped_column(JSONType, nullable=True)
     retry_of: Mapped[str | None] = mapped_column(sa.String(32), nullable=True)
     rerun_from: Mapped[str | None] = mapped_column(sa.String(64), nullable=True)
+    # The first run of a retry_of chain (itself for a first run): side effects are keyed on it,
+    # so a retry or re-run skips what an earlier run of the lineage did (docs/email.md).
+    root_run_id: Mapped[str | None] = mapped_column(sa.String(32), nullable=True)
 
 
 class NodeRun(Base):

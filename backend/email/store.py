@@ -73,6 +73,15 @@ class DbMailStore:
                 found.update((await s.execute(q)).scalars())
         return found
 
+    async def known(self, tenant_id: str, keys: list[str]) -> dict[str, tuple[str, dict | None]]:
+        found: dict[str, tuple[str, dict | None]] = {}
+        async with self.db.sessionmaker() as s:
+            for i in range(0, len(keys), 500):  # bounded IN lists
+                q = sa.select(EmailSend.key, EmailSend.status, EmailSend.result).where(
+                    EmailSend.tenant_id == tenant_id, EmailSend.key.in_(keys[i:i + 500]))
+                found.update({k: (status, result) for k, status, result in (await s.execute(q)).all()})
+        return found
+
     async def claim(self, tenant_id: str, key: str, to: str, run_id: str, node_id: str) -> tuple[str, dict | None]:
         async with self.db.sessionmaker() as s:
             try:

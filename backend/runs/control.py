@@ -43,7 +43,8 @@ def row_dicts(rows: list[NodeRun]) -> list[dict[str, Any]]:
 
 
 def _meta(run: Run) -> dict[str, Any]:
-    return {"workflow_id": run.workflow_id, "version": run.workflow_version, "trigger": run.trigger}
+    return {"workflow_id": run.workflow_id, "version": run.workflow_version, "trigger": run.trigger,
+            "root_run_id": run.root_run_id or run.id}
 
 
 def _types(plan: Plan) -> dict[str, str]:
@@ -172,7 +173,7 @@ async def _start_from(s: AsyncSession, p: Principal, runner: RunManager, recorde
     run = Run(id=uuid.uuid4().hex, tenant_id=p.tenant_id, workflow_id=old.workflow_id,
               workflow_version=old.workflow_version, status="queued", trigger=old.trigger, input=old.input,
               graph=old.graph, created_by=p.user_id, created_at=datetime.now(timezone.utc),
-              retry_of=old.id, rerun_from=rerun_from)
+              retry_of=old.id, rerun_from=rerun_from, root_run_id=old.root_run_id or old.id)
     s.add(run)
     await audit.record(s, p, "run.rerun" if rerun_from else "run.retry", "run", run.id,
                        {"workflow_id": old.workflow_id, "version": old.workflow_version, "retry_of": old.id,

@@ -53,16 +53,17 @@ async def start_run(s: AsyncSession, p: Principal, runner: RunManager, recorder:
                     *, graph: dict[str, Any], payload: dict[str, Any], trigger: str,
                     workflow_id: str | None = None, version: int | None = None) -> Run:
     plan = compile_or_422(graph, registry)
-    run = Run(id=uuid.uuid4().hex, tenant_id=p.tenant_id, workflow_id=workflow_id, workflow_version=version,
+    run_id = uuid.uuid4().hex
+    run = Run(id=run_id, tenant_id=p.tenant_id, workflow_id=workflow_id, workflow_version=version,
               status="queued", trigger=trigger, input=payload, graph=graph, created_by=p.user_id,
-              created_at=datetime.now(timezone.utc))
+              created_at=datetime.now(timezone.utc), root_run_id=run_id)
     s.add(run)
     await audit.record(s, p, "run.start", "run", run.id, {"workflow_id": workflow_id, "version": version,
                                                          "trigger": trigger})
     await s.commit()  # the recorder writes node runs that reference this row
     recorder.register(run.id, p.tenant_id, {nid: n.type.spec.type for nid, n in plan.nodes.items()})
     runner.submit(plan, run.id, payload, tenant_id=p.tenant_id,
-                  meta={"workflow_id": workflow_id, "version": version, "trigger": trigger})
+                  meta={"workflow_id": workflow_id, "version": version, "trigger": trigger, "root_run_id": run.id})
     return run
 
 

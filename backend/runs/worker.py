@@ -161,7 +161,8 @@ class RunWorker:
                 return "failed"
             if resumed:
                 log.warning("resuming run %s (%d durable node(s) reused)", run_id, len(reuse))
-            meta = {"workflow_id": run["workflow_id"], "version": run["workflow_version"], "trigger": run["trigger"]}
+            meta = {"workflow_id": run["workflow_id"], "version": run["workflow_version"], "trigger": run["trigger"],
+                    "root_run_id": run.get("root_run_id") or run_id}
             durable = _reusing(reuse, self.engine) if reuse else None
             coro = self.engine.run(plan, run_id, run["input"], emit, tenant_id=run["tenant_id"], meta=meta,
                                    durable=durable, **extra,

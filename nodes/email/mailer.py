@@ -1,15 +1,19 @@
 """The mail service nodes use: exactly-once sends, suppression, unsubscribe links, rate limits.
 
-Exactly once, per (run, node, recipient) idempotency key:
-1. the sent-log row is claimed before sending (a unique key: a second claim sees the first);
-2. the provider is called (Resend also gets the key as Idempotency-Key);
-3. the row is marked "sent" with the provider's message id.
-A retried step finds "sent" rows and skips them, so only the unsent recipients go out. A
-definite failure (an error answer) releases the row so the retry sends it. A row left in
-"sending" (the process died, or a timeout after the request went out) is resent only to a
-provider that deduplicates by key (Resend, the outbox); for the others the message is
-reported "uncertain" and not resent: a missing mail can be sent again, a duplicate can't be
-taken back.
+Exactly once, per idempotency key (the run lineage's root run, node, item, recipient: nodes/email/send.py):
+1. keys already `sent` (by this run or an earlier run of its lineage: a retry, a re-run) are skipped;
+2. the sent-log row is claimed only when the provider is about to transmit: for SMTP once a
+   connection is in hand and the envelope (MAIL FROM, RCPT TO) accepted, right before DATA
+   (a unique key: a second claim sees the first);
+3. the message goes out (Resend also gets the key as Idempotency-Key);
+4. the row is marked "sent" with the provider's message id.
+A send that never started (no connection, a refused envelope, a cancelled step before DATA)
+never holds a row, or releases the one it took. A row left in "sending" means the
+transmission started and its end is unknown (the process died during DATA, or a timeout
+after the request went out): it is resent only to a provider that deduplicates by key
+(Resend, the outbox); for the others the message is reported "uncertain" and not resent
+until a person decides (backend/email/uncertain.py): a missing mail can be sent again, a
+duplicate can't be taken back.
 
 `MemoryMailStore` keeps all of this in the process: it serves tests and graphs run without
 the app (the app wires the database store, backend/email/store.py).
@@ -37,6 +41,7 @@ from nodes.sdk import NodeConfigError, NodeTemporaryError
 class MailStore(Protocol):
     async def provider_config(self, tenant_id: str) -> dict[str, Any] | None: ...
     async def suppressed(self, tenant_id: str, emails: list[str]) -> set[str]: ...
+    async def known(self, tenant_id: str, keys: list[str]) -> dict[str, tuple[str, dict | None]]: ...
     async def claim(self, tenant_id: str, key: str, to: str, run_id: str, node_id: str) -> tuple[str, dict | None]: ...
     async def finish(self, tenant_id: str, key: str, result: dict[str, Any]) -> None: ...
     async def release(self, tenant_id: str, key: str) -> None: ...
@@ -55,6 +60,10 @@ class MemoryMailStore:
 
     async def suppressed(self, tenant_id: str, emails: list[str]) -> set[str]:
         return self.suppressions.get(tenant_id, set()) & set(emails)
+
+    async def known(self, tenant_id: str, keys: list[str]) -> dict[str, tuple[str, dict | None]]:
+        rows = {k: self.log.get((tenant_id, k)) for k in keys}
+        return {k: (row["status"], row.get("result")) for k, row in rows.items() if row is not None}
 
     async def claim(self, tenant_id: str, key: str, to: str, run_id: str, node_id: str) -> tuple[str, dict | None]:
         row = self.log.get((tenant_id, key))
@@ -131,7 +140,9 @@ class OutboxProvider:
     def __init__(self, store: MailStore, tenant_id: str, run_id: str, node_id: str):
         self.store, self.tenant_id, self.run_id, self.node_id = store, tenant_id, run_id, node_id
 
-    async def send(self, msg: Outgoing) -> str:
+    async def send(self, msg: Outgoing, claim: Claim | None = None) -> str | None:
+        if claim is not None and not await claim():
+            return None
         return await self.store.outbox_add(self.tenant_id, self.run_id, self.node_id, msg,
                                            build_mime(msg).as_string())
 
@@ -161,37 +172,61 @@ class Mailer:
         provider = OutboxProvider(self.store, tenant_id, run_id, node_id) if not config \
             else make_provider(config, self.http, self.allowed_hosts)
         blocked = await self.store.suppressed(tenant_id, [m.envelope_to for m in messages])
+        # What this run or an earlier run of its lineage already did: no connection is opened for it.
+        prior = await self.store.known(tenant_id, [m.key for m in messages])
         gate = asyncio.Semaphore(self.concurrency)
         temporary: list[NodeTemporaryError] = []
         fatal: list[NodeConfigError] = []
+
+        def settled(base: dict[str, Any], state: str, previous: dict | None) -> dict[str, Any] | None:
+            if state == "sent":
+                return {**(previous or base), "status": "sent", "duplicate": True}
+            if state == "sending" and not provider.supports_idempotency:
+                return {**base, "status": "uncertain"}
+            return None
 
         async def one(msg: Outgoing) -> dict[str, Any]:
             base = {"to": msg.to, "key": msg.key, "provider": provider.name}
             if msg.envelope_to in blocked:
                 return {**base, "status": "suppressed"}
-            async with gate:
+            known = settled(base, *prior[msg.key]) if msg.key in prior else None
+            if known is not None:
+                return known
+            claimed: list[tuple[str, dict | None]] = []
+
+            async def claim() -> bool:
                 state, previous = await self.store.claim(tenant_id, msg.key, msg.envelope_to, run_id, node_id)
-                if state == "sent":
-                    return {**(previous or base), "status": "sent", "duplicate": True}
-                if state == "sending" and not provider.supports_idempotency:
-                    return {**base, "status": "uncertain"}
+                claimed.append((state, previous))
+                return settled(base, state, previous) is None
+
+            async with gate:
                 await self.limits.acquire(tenant_id, provider.name)
+
+                def owned() -> bool:
+                    return bool(claimed) and settled(base, *claimed[0]) is None
+
+                # A cancelled step (pause, cancel) needs no clean-up here: before the claim nothing
+                # is held, and after it the transmission has started, so the row stays uncertain.
                 try:
-                    message_id = await provider.send(msg)
+                    message_id = await provider.send(msg, claim)
                 except SendFailed as exc:
-                    if not exc.maybe_sent:
+                    if owned() and not exc.maybe_sent:
                         await self.store.release(tenant_id, msg.key)
                     temporary.append(exc)
                     return {**base, "status": "retrying", "error": exc.message}
                 except NodeTemporaryError as exc:
-                    await self.store.release(tenant_id, msg.key)
+                    if owned():
+                        await self.store.release(tenant_id, msg.key)
                     temporary.append(exc)
                     return {**base, "status": "retrying", "error": exc.message}
                 except NodeConfigError as exc:
-                    await self.store.release(tenant_id, msg.key)
+                    if owned():
+                        await self.store.release(tenant_id, msg.key)
                     if exc.pointer == "/provider":  # credentials, sender domain: every message would fail
                         fatal.append(exc)
                     return {**base, "status": "failed", "error": exc.message}
+                if message_id is None:   # the claim was refused: another run of the lineage has it
+                    return settled(base, *claimed[0]) or {**base, "status": "uncertain"}
                 result = {**base, "status": "sent", "message_id": message_id}
                 await self.store.finish(tenant_id, msg.key, result)
                 return result

@@ -1,6 +1,9 @@
 """Mail providers: SMTP (aiosmtplib) and the Resend, SendGrid and Mailgun HTTP APIs.
 
-Each provider's `send(msg)` returns the provider's message id or raises:
+Each provider's `send(msg, claim)` awaits `claim()` at the last moment before the message is
+transmitted (SMTP: connection in hand, envelope accepted, right before DATA; HTTP: right before
+the request). When the claim is refused (another run of the lineage holds or sent the key) it
+transmits nothing and returns None. Otherwise it returns the provider's message id or raises:
 * NodeTemporaryError  - 429, 5xx, connection trouble: the step is retried;
 * NodeConfigError     - 4xx: wrong credentials, sender not verified... not retried.
 `SendFailed.maybe_sent` tells the exactly-once logic whether the provider may have accepted
@@ -35,6 +38,9 @@ DEFAULT_URLS = {"resend": "https://api.resend.com", "sendgrid": "https://api.sen
                 "mailgun": "https://api.mailgun.net"}
 
 
+Claim = Callable[[], Awaitable[bool]]
+
+
 class SendFailed(NodeTemporaryError):
     def __init__(self, message: str, *, retry_after: float | None = None, maybe_sent: bool = False):
         super().__init__(message, retry_after=retry_after)
@@ -67,9 +73,11 @@ class HttpProvider:
         self.base_url = (self.base_url or DEFAULT_URLS[self.name]).rstrip("/")
         self.supports_idempotency = self.name == "resend"  # Resend honours Idempotency-Key for 24 h
 
-    async def send(self, msg: Outgoing) -> str:
+    async def send(self, msg: Outgoing, claim: Claim | None = None) -> str | None:
         method = getattr(self, f"_{self.name}")
         url, headers, kwargs = method(msg)
+        if claim is not None and not await claim():
+            return None
         http = self.http or SafeHttpClient()
         try:
             resp = await http.request("POST", url, headers=headers, **kwargs)
@@ -139,6 +147,25 @@ def _url_host(host: str) -> str:
     return f"[{host}]" if ":" in host and not host.startswith("[") else host
 
 
+class _NotClaimed(Exception):
+    """The claim before DATA was refused: nothing is transmitted."""
+
+
+class _ClaimingSMTP(aiosmtplib.SMTP):
+    """aiosmtplib's client with one hook: `before_data` (the send-log claim) is awaited after
+    MAIL FROM and RCPT TO were accepted and before DATA, so a row is claimed only for a send
+    that is really starting; `data_started` says whether DATA was begun."""
+
+    before_data: Claim | None = None
+    data_started: bool = False
+
+    async def data(self, message: Any, timeout: Any = aiosmtplib.smtp.Default.token) -> Any:
+        if self.before_data is not None and not await self.before_data():
+            raise _NotClaimed()
+        self.data_started = True
+        return await super().data(message, timeout=timeout)
+
+
 @dataclass
 class SmtpProvider:
     """One server; connections are pooled per batch (a TLS handshake per mail would dominate).
@@ -182,9 +209,9 @@ class SmtpProvider:
         raise SendFailed(f"SMTP {self.host}:{self.port}: cannot connect to {self._addresses[0]}: "
                          f"{error or 'no address'}")
 
-    async def _connect(self) -> aiosmtplib.SMTP:
+    async def _connect(self) -> "_ClaimingSMTP":
         sock = await self._socket()
-        client = aiosmtplib.SMTP(hostname=self.host, sock=sock, timeout=self.timeout_s,
+        client = _ClaimingSMTP(hostname=self.host, sock=sock, timeout=self.timeout_s,
                                  use_tls=self.security == "tls",
                                  start_tls=True if self.security == "starttls" else False,
                                  validate_certs=self.validate_certs, tls_context=self.tls_context)
@@ -202,17 +229,32 @@ class SmtpProvider:
         self._opened.append(client)
         return client
 
-    async def send(self, msg: Outgoing) -> str:
+    async def send(self, msg: Outgoing, claim: Claim | None = None) -> str | None:
         if self._pool is None:
             self._pool = asyncio.Queue()
             for _ in range(self.pool_size):
                 self._pool.put_nowait(None)
         client = await self._pool.get()
+        started = False
         try:
             if client is None or not client.is_connected:
                 client = await self._connect()
+            conn = client
+            conn.before_data, conn.data_started = claim, False
             mime = build_mime(msg)
-            await client.send_message(mime, sender=msg.envelope_from, recipients=[msg.envelope_to])
+            try:
+                await conn.send_message(mime, sender=msg.envelope_from, recipients=[msg.envelope_to])
+            except _NotClaimed:
+                await conn.rset()     # MAIL and RCPT were accepted: end that transaction
+                return None
+            except (aiosmtplib.SMTPException, asyncio.CancelledError):
+                raise
+            except Exception:         # the claim itself failed (the database): the dialogue is mid-way
+                conn.close()
+                client = None
+                raise
+            finally:
+                started = conn.data_started
             return mime["Message-ID"]
         except aiosmtplib.SMTPRecipientsRefused as exc:
             raise NodeConfigError(f"SMTP refused the recipient: {exc}", pointer="/to") from None
@@ -222,8 +264,13 @@ class SmtpProvider:
                 raise SendFailed(f"SMTP answered {exc.code} {exc.message}") from None
             raise NodeConfigError(f"SMTP refused the message: {exc.code} {exc.message}", pointer="/provider") from None
         except (aiosmtplib.SMTPServerDisconnected, aiosmtplib.SMTPTimeoutError) as exc:
-            client = None  # it may have gone after the final "." was accepted
-            raise SendFailed(f"SMTP connection lost: {exc}", maybe_sent=True) from None
+            client = None  # after DATA started it may have gone after the final "." was accepted
+            raise SendFailed(f"SMTP connection lost: {exc}", maybe_sent=started) from None
+        except asyncio.CancelledError:
+            if client is not None:   # cancelled mid-dialogue: the connection's state is unknown
+                client.close()
+            client = None
+            raise
         finally:
             self._pool.put_nowait(client)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 from typing import Any, Literal
 
 from pydantic import Field
@@ -13,7 +14,7 @@ from nodes.email.headers import bare_address, check_address, check_header
 from nodes.email.mailer import Mailer
 from nodes.email.mime import Outgoing
 from nodes.email.template import Recipient, render_email
-from nodes.sdk import NodeConfig, NodeConfigError, NodeContext, NodeSpec, Port
+from nodes.sdk import NodeConfig, NodeConfigError, NodeContext, NodeSpec, NodeSuspended, Port
 
 SPEC = NodeSpec(
     type="email.send",
@@ -25,7 +26,7 @@ SPEC = NodeSpec(
                 "(SMTP, Resend, SendGrid, Mailgun) or, with none configured, to the built-in outbox. "
                 "A retried step never sends twice; suppressed addresses are skipped.",
     inputs=(Port("message", "object", "The output of email.compose"),),
-    outputs=(Port("output", "object", "{sent, suppressed, failed, uncertain, results}"),),
+    outputs=(Port("output", "object", "{sent, already_sent, suppressed, failed, uncertain, uncertain_recipients, results}"),),
     side_effects=True,
     default_retries=3,
     default_timeout_s=600.0,
@@ -85,13 +86,36 @@ async def execute(ctx: NodeContext, config: Config, inputs: dict[str, Any]) -> d
             body = await asyncio.to_thread(render_email, template, scope)  # off the event loop
         else:
             body = {k: message.get(k, "") for k in ("subject", "html", "text")}
-        outgoing.append(Outgoing(key=f"{ctx.run_id}:{ctx.node_id}:{rec['email']}", sender=sender, to=rec["address"],
+        outgoing.append(Outgoing(key=send_key(ctx, rec["email"]), sender=sender, to=rec["address"],
                                  subject=body["subject"], html=body["html"], text=body["text"],
                                  reply_to=config.reply_to, headers=config.headers, unsubscribe_url=unsub))
     results = await mailer.send_batch(ctx.tenant_id, ctx.run_id, ctx.node_id, outgoing,
                                       use_outbox=config.provider == "outbox")
     count = {s: sum(r["status"] == s for r in results) for s in ("sent", "suppressed", "failed", "uncertain")}
-    return {"output": {**count, "results": results}}
+    uncertain = [r["to"] for r in results if r["status"] == "uncertain"]
+    output = {**count, "already_sent": sum(bool(r.get("duplicate")) for r in results),
+              "uncertain_recipients": uncertain, "results": results}
+    if uncertain and ctx.suspend_after_s is not None:
+        # Not a plain success: the run waits until a person resends these or marks them done
+        # (POST /api/runs/{id}/email/resend-uncertain | mark-done, backend/email/uncertain.py).
+        raise NodeSuspended(None, UNCERTAIN_REASON, result={"output": output},
+                            details={"uncertain": len(uncertain), "recipients": uncertain[:1000],
+                                     "message": f"{len(uncertain)} message(s) may or may not have been delivered "
+                                                "(the send was interrupted during transmission)"})
+    return {"output": output}
+
+
+UNCERTAIN_REASON = "email_uncertain"
+
+
+def send_key(ctx: NodeContext, email: str) -> str:
+    """The idempotency key of one message: the ROOT run of the run's retry / re-run lineage (so a
+    retried or re-run campaign skips who was mailed), node, item (inside logic.for_each) and
+    recipient. The Message-ID is derived from it (nodes/email/mime.py)."""
+    lineage = (ctx.scope.get("run") or {}).get("root_run_id") or ctx.run_id
+    item = ctx.scope.get("index") if isinstance(ctx.scope.get("index"), int) else "-"
+    key = f"{lineage}:{ctx.node_id}:{item}:{email}"
+    return key if len(key) <= 400 else "sha256:" + hashlib.sha256(key.encode()).hexdigest()
 
 
 _MEMORY: Mailer | None = None

@@ -87,7 +87,7 @@ async def test_http_providers_retry_429_and_5xx_and_deliver_exactly_once(kind, m
     assert sorted(d["to"][0] for d in provider_api.deliveries) == ["a@example.com", "b@example.com"]
     d = provider_api.deliveries[0]
     if kind == "resend":
-        assert d["headers"]["Idempotency-Key"] == f"run-1:n1:{d['to'][0]}"
+        assert d["headers"]["Idempotency-Key"] == f"run-1:n1:-:{d['to'][0]}"
         assert d["doc"]["headers"]["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     if kind == "sendgrid":
         assert d["doc"]["content"][0]["type"] == "text/plain" and d["doc"]["from"]["name"] == "Shop"
@@ -99,14 +99,14 @@ async def test_resend_gets_the_same_idempotency_key_when_a_send_is_uncertain(mak
     mailer = mailer_for({"kind": "resend", "api_key": provider_api.key, "base_url": provider_api.url})
     msg = await _message(make_ctx)
     # the process died after claiming: the row says "sending"; Resend deduplicates by key, so resend
-    await mailer.store.claim("t1", "run-1:n1:a@example.com", "a@example.com", "run-1", "n1")
+    await mailer.store.claim("t1", "run-1:n1:-:a@example.com", "a@example.com", "run-1", "n1")
     out = await _send(make_ctx, mailer, msg, ["a@example.com"])
     assert out["sent"] == 1 and len(provider_api.deliveries) == 1
 
 
 async def test_an_uncertain_smtp_send_is_not_repeated(make_ctx, mailer_for, smtp_server):
     mailer = mailer_for({"kind": "smtp", "host": "127.0.0.1", "port": smtp_server.port, "security": "none"})
-    await mailer.store.claim("t1", "run-1:n1:a@example.com", "a@example.com", "run-1", "n1")
+    await mailer.store.claim("t1", "run-1:n1:-:a@example.com", "a@example.com", "run-1", "n1")
     out = await _send(make_ctx, mailer, await _message(make_ctx), ["a@example.com"])
     assert out["uncertain"] == 1 and smtp_server.messages == []
 
