@@ -35,7 +35,7 @@ from backend.runs.controllers import RunController, stream_run_events
 from backend.runs.plugin import start_runs, stop_runs
 from backend.audit import AuditController
 from backend.certify.controllers import CertificateController
-from backend.email.controllers import EmailController, UnsubscribeController
+from backend.email.controllers import EmailController, UncertainSendsController, UnsubscribeController
 from backend.metrics import metrics_endpoint
 from backend.members.controllers import ROUTES as MEMBER_ROUTES
 from backend.tracing import configure_tracing, observe_middleware, shutdown_tracing
@@ -87,7 +87,7 @@ def _editor_handlers(dist: Path) -> list[Any]:
 
 
 def _email_routes() -> list[Any]:
-    return [EmailController, UnsubscribeController, CertificateController]
+    return [EmailController, UnsubscribeController, UncertainSendsController, CertificateController]
 
 
 def create_app(

@@ -22,9 +22,10 @@ from backend.db.session import dialect_insert
 from backend.email.models import EmailOutboxMessage, EmailProviderConfig, EmailSuppression, EmailTemplate
 from backend.email.previews import render_off_loop
 from backend.email.store import public_url
+from backend.email.uncertain import UncertainIn, resolve
 from backend.email.webhooks import SIGNED_PROVIDERS, BadSignature, BadSigningKey, check_signing_key, provider_events, \
     remember, verify
-from backend.errors import BadRequest, NotFound, Unauthorized, read_body, read_json
+from backend.errors import BadRequest, NotFound, Unauthorized, json_body, read_body, read_json
 from backend.keys import secret_key
 from backend.params import OFFSET
 from nodes.email.mailer import UnsubscribeSigner
@@ -296,3 +297,29 @@ async def _check_signature(request: Request, s: AsyncSession, tenant_id: str, pr
     except (BadSignature, BadSigningKey) as exc:
         raise Unauthorized(f"webhook signature refused: {exc}", headers={}) from None
     return "signature"
+
+
+class UncertainSendsController(Controller):
+    """A decision on a run's uncertain email sends (backend/email/uncertain.py)."""
+
+    path = "/api/runs/{run_id:str}/email"
+    tags = ["email", "runs"]
+
+    @post("/resend-uncertain", operation_id="resendUncertainEmail", guards=[requires_editor], status_code=202,
+          operation_class=json_body(UncertainIn))
+    async def resend(self, request: Request, run_id: str, principal: Principal, db_session: AsyncSession) -> dict[str, Any]:
+        """Send the uncertain messages again (same Message-ID); the run goes on from the email step."""
+        return await self._resolve(request, run_id, principal, db_session, "resend")
+
+    @post("/mark-done", operation_id="markUncertainEmailDone", guards=[requires_editor], status_code=202,
+          operation_class=json_body(UncertainIn))
+    async def mark_done(self, request: Request, run_id: str, principal: Principal, db_session: AsyncSession) -> dict[str, Any]:
+        """Record the uncertain messages as delivered, without sending; the run goes on from the email step."""
+        return await self._resolve(request, run_id, principal, db_session, "done")
+
+    async def _resolve(self, request: Request, run_id: str, principal: Principal, db_session: AsyncSession,
+                       action: Literal["resend", "done"]) -> dict[str, Any]:
+        body = await read_body(request, UncertainIn) if await request.body() else UncertainIn()
+        st = request.app.state
+        run, count = await resolve(db_session, principal, st.runner, st.recorder, st.registry, run_id, action, body)
+        return {"run_id": run.id, "status": run.status, "messages": count}

@@ -27,7 +27,7 @@ import hashlib
 import hmac
 import time
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Awaitable, Callable, Protocol
 
 from limits import parse
 from limits.aio.storage import MemoryStorage
@@ -166,6 +166,23 @@ class Mailer:
         if close is not None:
             await close()
 
+    @staticmethod
+    async def _uncancelled_once_started(send: Any, claiming: list, record: Callable[[str], Awaitable[Any]]) -> Any:
+        """A cancelled step (pause, cancel, the step's timeout) stops a send that has not
+        claimed its row yet (nothing is held, nothing went out); one whose transmission has
+        started is let finish (bounded by the provider's own timeout), so its outcome is
+        known and recorded instead of becoming uncertain, then the cancellation goes on."""
+        task = asyncio.ensure_future(send)
+        try:
+            return await asyncio.shield(task)
+        except asyncio.CancelledError:
+            if not claiming:
+                task.cancel()
+            await asyncio.wait([task])
+            if not task.cancelled() and task.exception() is None and task.result() is not None:
+                await record(task.result())
+            raise
+
     async def send_batch(self, tenant_id: str, run_id: str, node_id: str, messages: list[Outgoing],
                          use_outbox: bool = False) -> list[dict[str, Any]]:
         config = None if use_outbox else await self.store.provider_config(tenant_id)
@@ -180,7 +197,7 @@ class Mailer:
 
         def settled(base: dict[str, Any], state: str, previous: dict | None) -> dict[str, Any] | None:
             if state == "sent":
-                return {**(previous or base), "status": "sent", "duplicate": True}
+                return {**base, **(previous or {}), "status": "sent", "duplicate": True}
             if state == "sending" and not provider.supports_idempotency:
                 return {**base, "status": "uncertain"}
             return None
@@ -193,11 +210,18 @@ class Mailer:
             if known is not None:
                 return known
             claimed: list[tuple[str, dict | None]] = []
+            claiming: list[bool] = []
 
             async def claim() -> bool:
+                claiming.append(True)   # from here on a cancellation lets the send finish
                 state, previous = await self.store.claim(tenant_id, msg.key, msg.envelope_to, run_id, node_id)
                 claimed.append((state, previous))
                 return settled(base, state, previous) is None
+
+            async def sent(message_id: str) -> dict[str, Any]:
+                result = {**base, "status": "sent", "message_id": message_id}
+                await self.store.finish(tenant_id, msg.key, result)
+                return result
 
             async with gate:
                 await self.limits.acquire(tenant_id, provider.name)
@@ -205,10 +229,8 @@ class Mailer:
                 def owned() -> bool:
                     return bool(claimed) and settled(base, *claimed[0]) is None
 
-                # A cancelled step (pause, cancel) needs no clean-up here: before the claim nothing
-                # is held, and after it the transmission has started, so the row stays uncertain.
                 try:
-                    message_id = await provider.send(msg, claim)
+                    message_id = await self._uncancelled_once_started(provider.send(msg, claim), claiming, sent)
                 except SendFailed as exc:
                     if owned() and not exc.maybe_sent:
                         await self.store.release(tenant_id, msg.key)
@@ -227,9 +249,7 @@ class Mailer:
                     return {**base, "status": "failed", "error": exc.message}
                 if message_id is None:   # the claim was refused: another run of the lineage has it
                     return settled(base, *claimed[0]) or {**base, "status": "uncertain"}
-                result = {**base, "status": "sent", "message_id": message_id}
-                await self.store.finish(tenant_id, msg.key, result)
-                return result
+                return await sent(message_id)
 
         try:
             results = await asyncio.gather(*(one(m) for m in messages))
@@ -241,8 +261,8 @@ class Mailer:
             raise fatal[0]
         if temporary:
             # The step is retried; the messages marked sent above are skipped next time.
-            sent = sum(r["status"] == "sent" for r in results)
+            done = sum(r["status"] == "sent" for r in results)
             raise NodeTemporaryError(f"{len(temporary)} of {len(messages)} message(s) must be retried "
-                                     f"({sent} sent): {temporary[0].message}",
+                                     f"({done} sent): {temporary[0].message}",
                                      retry_after=max((t.retry_after or 0) for t in temporary) or None)
         return list(results)
