@@ -27,7 +27,7 @@ import hashlib
 import hmac
 import time
 from dataclasses import dataclass, field
-from typing import Any, Awaitable, Callable, Protocol
+from typing import Any, Awaitable, Protocol
 
 from limits import parse
 from limits.aio.storage import MemoryStorage
@@ -166,23 +166,6 @@ class Mailer:
         if close is not None:
             await close()
 
-    @staticmethod
-    async def _uncancelled_once_started(send: Any, claiming: list, record: Callable[[str], Awaitable[Any]]) -> Any:
-        """A cancelled step (pause, cancel, the step's timeout) stops a send that has not
-        claimed its row yet (nothing is held, nothing went out); one whose transmission has
-        started is let finish (bounded by the provider's own timeout), so its outcome is
-        known and recorded instead of becoming uncertain, then the cancellation goes on."""
-        task = asyncio.ensure_future(send)
-        try:
-            return await asyncio.shield(task)
-        except asyncio.CancelledError:
-            if not claiming:
-                task.cancel()
-            await asyncio.wait([task])
-            if not task.cancelled() and task.exception() is None and task.result() is not None:
-                await record(task.result())
-            raise
-
     async def send_batch(self, tenant_id: str, run_id: str, node_id: str, messages: list[Outgoing],
                          use_outbox: bool = False) -> list[dict[str, Any]]:
         config = None if use_outbox else await self.store.provider_config(tenant_id)
@@ -218,19 +201,12 @@ class Mailer:
                 claimed.append((state, previous))
                 return settled(base, state, previous) is None
 
-            async def sent(message_id: str) -> dict[str, Any]:
-                result = {**base, "status": "sent", "message_id": message_id}
-                await self.store.finish(tenant_id, msg.key, result)
-                return result
+            def owned() -> bool:
+                return bool(claimed) and settled(base, *claimed[0]) is None
 
-            async with gate:
-                await self.limits.acquire(tenant_id, provider.name)
-
-                def owned() -> bool:
-                    return bool(claimed) and settled(base, *claimed[0]) is None
-
+            async def attempt() -> dict[str, Any]:
                 try:
-                    message_id = await self._uncancelled_once_started(provider.send(msg, claim), claiming, sent)
+                    message_id = await provider.send(msg, claim)
                 except SendFailed as exc:
                     if owned() and not exc.maybe_sent:
                         await self.store.release(tenant_id, msg.key)
@@ -249,12 +225,27 @@ class Mailer:
                     return {**base, "status": "failed", "error": exc.message}
                 if message_id is None:   # the claim was refused: another run of the lineage has it
                     return settled(base, *claimed[0]) or {**base, "status": "uncertain"}
-                return await sent(message_id)
+                result = {**base, "status": "sent", "message_id": message_id}
+                await self.store.finish(tenant_id, msg.key, result)
+                return result
 
+            async with gate:
+                await self.limits.acquire(tenant_id, provider.name)
+                return await _finish_once_started(attempt(), claiming)
+
+        tasks = [asyncio.ensure_future(one(m)) for m in messages]
         try:
-            results = await asyncio.gather(*(one(m) for m in messages))
+            # Not gather: cancelled, it returns at its first cancelled child, and closing the
+            # provider then would cut the transmissions that are allowed to finish.
+            await asyncio.wait(tasks) if tasks else None
+        except asyncio.CancelledError:
+            for t in tasks:
+                t.cancel()
+            await asyncio.wait(tasks)
+            raise
         finally:
             await provider.aclose() if hasattr(provider, "aclose") else None
+        results = [t.result() for t in tasks]
         for r in results if self.observe else ():
             self.observe(r)
         if fatal:
@@ -266,3 +257,18 @@ class Mailer:
                                      f"({done} sent): {temporary[0].message}",
                                      retry_after=max((t.retry_after or 0) for t in temporary) or None)
         return list(results)
+
+
+async def _finish_once_started(attempt: Awaitable[dict[str, Any]], claiming: list) -> dict[str, Any]:
+    """A cancelled step (pause, cancel, the step's timeout) stops a send that has not begun
+    its claim (nothing is held, nothing went out); one whose claim has begun is let finish,
+    transmission and record (bounded by the provider's own timeout), so its outcome is known
+    instead of uncertain; then the cancellation goes on."""
+    task = asyncio.ensure_future(attempt)
+    try:
+        return await asyncio.shield(task)
+    except asyncio.CancelledError:
+        if not claiming:
+            task.cancel()
+        await asyncio.wait([task])
+        raise
