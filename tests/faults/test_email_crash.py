@@ -7,7 +7,8 @@ from __future__ import annotations
 import asyncio
 import os
 import threading
-from typing import Any
+from contextlib import asynccontextmanager
+from typing import Any, Callable
 
 import httpx
 import pytest
@@ -96,38 +97,44 @@ async def test_a_campaign_killed_mid_send_and_recovered_mails_everyone_exactly_o
     await asyncio.wait_for(_crash_trial(fault_db, fault_tenant, tmp_path, recovery), BOUND_S)
 
 
+@asynccontextmanager
+async def served_campaign(fault_db: str, tmp_path: Any, tenant: Any, on_delivery: Callable[[AppProcess, int], None]):
+    """A `maily serve` process and an SMTP sink; the campaign started. Yields (app, sink, client, run id)."""
+    app = AppProcess(fault_db, tmp_path)
+    with SmtpSink(lambda n: on_delivery(app, n)) as sink:
+        try:
+            await app.start()
+            async with httpx.AsyncClient(base_url=app.url, timeout=30) as client:
+                yield app, sink, client, await start_campaign(client, tenant, sink)
+        finally:
+            app.stop()
+
+
 async def _crash_trial(fault_db: str, fault_tenant: Any, tmp_path: Any, recovery: str) -> None:
     killed = threading.Event()
-    app = AppProcess(fault_db, tmp_path)
 
-    def kill_at(n: int) -> None:
+    def kill_at(app: AppProcess, n: int) -> None:
         if n == KILL_AT and not killed.is_set():
             app.kill()            # before the 250 answer: this message is delivered, the app never knows
             killed.set()
 
     h = fault_tenant.editor.headers
-    with SmtpSink(kill_at) as sink:
-        try:
-            await app.start()
-            async with httpx.AsyncClient(base_url=app.url, timeout=30) as client:
-                run_id = await start_campaign(client, fault_tenant, sink)
-                await event(killed)
-                app.wait_dead()
-                last_before_kill = sink.deliveries[KILL_AT - 1]["to"]
-                await app.start()
-                crashed = await until(client, h, run_id)
-                if crashed["status"] == "failed":    # the documented recovery of a crashed run
-                    path = "retry" if recovery == "retry" else "rerun"
-                    body = {} if recovery == "retry" else {"from_node": "send"}
-                    r = await client.post(f"/api/runs/{run_id}/{path}", headers=h, json=body)
-                    assert r.status_code == 202, r.text
-                    recovered = r.json()["id"]
-                else:                                # a run that resumed by itself after the restart
-                    recovered = run_id
-                run, uncertain = await settle_uncertain(client, h, recovered, sink)
-        finally:
-            app.stop()
-        counts = sink.counts()
+    async with served_campaign(fault_db, tmp_path, fault_tenant, kill_at) as (app, sink, client, run_id):
+        await event(killed)
+        app.wait_dead()
+        last_before_kill = sink.deliveries[KILL_AT - 1]["to"]
+        await app.start()
+        crashed = await until(client, h, run_id)
+        if crashed["status"] == "failed":    # the documented recovery of a crashed run
+            path = "retry" if recovery == "retry" else "rerun"
+            body = {} if recovery == "retry" else {"from_node": "send"}
+            r = await client.post(f"/api/runs/{run_id}/{path}", headers=h, json=body)
+            assert r.status_code == 202, r.text
+            recovered = r.json()["id"]
+        else:                                # a run that resumed by itself after the restart
+            recovered = run_id
+        run, uncertain = await settle_uncertain(client, h, recovered, sink)
+    counts = sink.counts()
     assert run["status"] == "succeeded", run.get("error")
     duplicates = {r: c for r, c in counts.items() if c > 1}
     missing = [r for r in RECIPIENTS if counts[r] == 0]
@@ -145,34 +152,27 @@ async def test_pause_and_resume_mid_send_mails_everyone_and_loses_nothing(fault_
 
 async def _pause_trial(fault_db: str, fault_tenant: Any, tmp_path: Any) -> None:
     halfway = threading.Event()
-    app = AppProcess(fault_db, tmp_path)
 
-    def note(n: int) -> None:
+    def note(app: AppProcess, n: int) -> None:
         if n >= KILL_AT:
             halfway.set()
 
     h = fault_tenant.editor.headers
-    with SmtpSink(note) as sink:
-        try:
-            await app.start()
-            async with httpx.AsyncClient(base_url=app.url, timeout=30) as client:
-                run_id = await start_campaign(client, fault_tenant, sink)
-                await event(halfway)
-                r = await client.post(f"/api/runs/{run_id}/pause", headers=h)
-                assert r.status_code == 202, r.text
-                paused = await until(client, h, run_id)
-                at_pause = sink.counts()
-                r = await client.post(f"/api/runs/{run_id}/resume", headers=h)
-                assert r.status_code == 202, r.text
-                waiting = await until(client, h, run_id, ("succeeded", "failed", "cancelled", "waiting"))
-                entry = uncertain_entry(waiting)
-                unsent = [x for x in RECIPIENTS if not sink.counts()[x]]
-                # nothing is missing silently: every recipient not delivered is listed uncertain
-                assert sorted(unsent) == sorted((entry or {"details": {"recipients": []}})["details"]["recipients"])
-                run, _ = await settle_uncertain(client, h, run_id, sink)
-        finally:
-            app.stop()
-        counts = sink.counts()
+    async with served_campaign(fault_db, tmp_path, fault_tenant, note) as (app, sink, client, run_id):
+        await event(halfway)
+        r = await client.post(f"/api/runs/{run_id}/pause", headers=h)
+        assert r.status_code == 202, r.text
+        paused = await until(client, h, run_id)
+        at_pause = sink.counts()
+        r = await client.post(f"/api/runs/{run_id}/resume", headers=h)
+        assert r.status_code == 202, r.text
+        waiting = await until(client, h, run_id, ("succeeded", "failed", "cancelled", "waiting"))
+        entry = uncertain_entry(waiting)
+        unsent = [x for x in RECIPIENTS if not sink.counts()[x]]
+        # nothing is missing silently: every recipient not delivered is listed uncertain
+        assert sorted(unsent) == sorted((entry or {"details": {"recipients": []}})["details"]["recipients"])
+        run, _ = await settle_uncertain(client, h, run_id, sink)
+    counts = sink.counts()
     assert paused["status"] == "paused" and 0 < sum(at_pause.values()) < N
     assert run["status"] == "succeeded", run.get("error")
     assert {r: c for r, c in counts.items() if c != 1} == {} and len(counts) == N
