@@ -34,7 +34,7 @@ from limits.aio.storage import MemoryStorage
 from limits.aio.strategies import MovingWindowRateLimiter
 
 from nodes.email.mime import Outgoing, build_mime
-from nodes.email.providers import SendFailed, make_provider
+from nodes.email.providers import Claim, SendFailed, make_provider
 from nodes.sdk import NodeConfigError, NodeTemporaryError
 
 

@@ -212,9 +212,9 @@ class SmtpProvider:
     async def _connect(self) -> "_ClaimingSMTP":
         sock = await self._socket()
         client = _ClaimingSMTP(hostname=self.host, sock=sock, timeout=self.timeout_s,
-                                 use_tls=self.security == "tls",
-                                 start_tls=True if self.security == "starttls" else False,
-                                 validate_certs=self.validate_certs, tls_context=self.tls_context)
+                               use_tls=self.security == "tls",
+                               start_tls=True if self.security == "starttls" else False,
+                               validate_certs=self.validate_certs, tls_context=self.tls_context)
         try:
             await client.connect()
             if self.username:
