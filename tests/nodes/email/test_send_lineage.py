@@ -91,3 +91,44 @@ async def test_a_step_cancelled_mid_send_records_what_went_out_and_holds_nothing
     assert delivered == set(rows), (delivered, rows)     # every delivery recorded, nothing recorded undelivered
     out = await _send(make_ctx, mailer, msg, many, run_id="run-a", root="run-a")
     assert out["sent"] == 40 and sorted(m["to"][0] for m in smtp_server.messages) == sorted(many)
+
+
+async def test_a_recipient_refused_at_rcpt_holds_no_row_and_the_others_go_out(make_ctx, mailer_for, smtp_server):
+    """A recipient the server refuses before DATA fails without a claim; the rest of the batch is sent."""
+    async def handle_RCPT(server, session, envelope, address, rcpt_options):
+        if address.startswith("user1@"):
+            return "550 no such user"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    smtp_server.handler.handle_RCPT = handle_RCPT
+    mailer = mailer_for(_smtp(smtp_server.port))
+    out = await _send(make_ctx, mailer, await _message(make_ctx), TO[:3], run_id="run-a", root="run-a")
+    assert out["failed"] == 1 and out["sent"] == 2
+    assert {k for (_, k) in mailer.store.log} == {"run-a:n1:-:user0@example.com", "run-a:n1:-:user2@example.com"}
+    assert sorted(m["to"][0] for m in smtp_server.messages) == ["user0@example.com", "user2@example.com"]
+
+
+async def test_the_row_is_claimed_after_the_envelope_is_accepted_and_before_data(make_ctx, mailer_for, smtp_server):
+    """At each claim the server has accepted that recipient's RCPT TO but not yet received its message."""
+    accepted: list[str] = []
+
+    async def handle_RCPT(server, session, envelope, address, rcpt_options):
+        accepted.append(address)
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    smtp_server.handler.handle_RCPT = handle_RCPT
+    mailer = mailer_for(_smtp(smtp_server.port))
+    seen: list[tuple[str, bool, bool]] = []
+    claim = mailer.store.claim
+
+    async def watching_claim(tenant_id, key, to, run_id, node_id):
+        delivered = {m["to"][0] for m in smtp_server.messages}
+        seen.append((to, to in accepted, to in delivered))
+        return await claim(tenant_id, key, to, run_id, node_id)
+
+    mailer.store.claim = watching_claim
+    out = await _send(make_ctx, mailer, await _message(make_ctx), TO, run_id="run-a", root="run-a")
+    assert out["sent"] == len(TO)
+    assert sorted(seen) == sorted((to, True, False) for to in TO)
