@@ -48,6 +48,7 @@ class RunSummaryOut(BaseModel):
     waiting_on: list[dict[str, Any]] | None = None
     retry_of: str | None = None
     rerun_from: str | None = None
+    root_run_id: str | None = None     # the first run of the retry / re-run lineage (email keys use it)
     queue_position: int | None = None
 
 

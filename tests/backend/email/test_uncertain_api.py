@@ -54,6 +54,7 @@ async def test_a_rerun_waits_on_the_uncertain_send_and_resend_delivers_it(email_
         first, rerun = await _waiting_rerun(email_client, db, tenant_a, smtp)
         run = await wait_status(email_client, h, rerun, "waiting", "succeeded", "failed")
         assert run["status"] == "waiting" and uncertain_entry(run)["details"]["recipients"] == ["cy@example.com"]
+        assert run["root_run_id"] == first and run["retry_of"] == first
         assert len(smtp.messages) == 3                      # the re-run sent nothing again
         url = f"/api/runs/{rerun}/email/resend-uncertain"
         assert_problem(await email_client.post(url, headers=tenant_a.viewer.headers, json={}), 403)
