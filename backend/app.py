@@ -102,7 +102,11 @@ def create_app(
     configure_tracing()   # only when OTEL_EXPORTER_OTLP_ENDPOINT is set (docs/operations.md)
 
     async def open_database(app: Litestar) -> None:
-        app.state.db = Database(settings.resolved_database_url)
+        url = settings.resolved_database_url
+        pool = {} if url.startswith("sqlite") else {"pool_size": settings.db_pool_size,
+                                                     "max_overflow": settings.db_max_overflow,
+                                                     "pool_timeout": settings.db_pool_timeout_s}
+        app.state.db = Database(url, **pool)
 
     async def close_database(app: Litestar) -> None:
         db = getattr(app.state, "db", None)

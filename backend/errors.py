@@ -60,6 +60,31 @@ class BadRequest(ApiError):
     status, slug, title = 400, "bad-request", "Bad request"
 
 
+class ServiceUnavailable(ApiError):
+    """Overload or a dependency restarting: the client should try again after Retry-After."""
+
+    status, slug, title = 503, "unavailable", "Service unavailable"
+
+    def __init__(self, detail: str = "", *, retry_after_s: int = 5, **extensions: Any) -> None:
+        super().__init__(detail, headers={"Retry-After": str(retry_after_s)}, retry_after_s=retry_after_s,
+                         **extensions)
+
+
+def overload(exc: Exception) -> ServiceUnavailable | None:
+    """The one mapping of overload to 503: the database pool exhausted (sqlalchemy's
+    TimeoutError after MAILY_DB_POOL_TIMEOUT_S) or the Prefect server not answering."""
+    from sqlalchemy.exc import TimeoutError as PoolTimeout
+
+    from flows.prefect_server import PrefectUnavailable
+
+    if isinstance(exc, PoolTimeout):
+        return ServiceUnavailable("the server is busy (every database connection is in use); try again shortly",
+                                  retry_after_s=2)
+    if isinstance(exc, PrefectUnavailable):
+        return ServiceUnavailable(f"the run orchestrator is restarting: {exc}", retry_after_s=5)
+    return None
+
+
 class Unauthorized(ApiError):
     status, slug, title = 401, "unauthorized", "Authentication required"
 
@@ -150,6 +175,7 @@ def _from_validation(request: Request[Any, Any, Any], exc: ValidationException) 
 
 def handle_exception(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     path = request.url.path
+    exc = overload(exc) or exc
     if isinstance(exc, ApiError):
         doc = problem(exc.status, exc.detail, title=exc.title, slug=exc.slug, instance=path, **exc.extensions)
         return _response(doc, exc.headers)
@@ -236,7 +262,7 @@ async def read_body(request: Request[Any, Any, Any], model: type[M]) -> M:
 
 
 __all__ = ["ApiError", "BadRequest", "Unauthorized", "Forbidden", "NotFound", "Conflict",
-           "PayloadTooLarge", "Unprocessable", "problem", "exception_handlers", "PROBLEM_JSON",
+           "PayloadTooLarge", "Unprocessable", "ServiceUnavailable", "overload", "problem", "exception_handlers", "PROBLEM_JSON",
            "read_json", "read_body", "validate_body"]
 
 

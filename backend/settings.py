@@ -32,6 +32,16 @@ class Settings(BaseSettings):
     # Start the embedded Prefect server when the app starts (it takes 5-10 s), rather than
     # at the first run that needs it.
     prefect_at_start: bool = True
+    # Supervision of the embedded Prefect server: health check interval, and how long a run
+    # that needs Prefect waits for a restarting server before it fails as `infrastructure`.
+    prefect_health_s: float = 2.0
+    prefect_wait_s: float = 60.0
+    # PostgreSQL connection pool of the app (docs/operations.md, "Sizing the pool"): connections
+    # kept open, extra ones under bursts, and how long a request waits for one before it
+    # answers 503 with Retry-After.
+    db_pool_size: int = 10
+    db_max_overflow: int = 20
+    db_pool_timeout_s: float = 10.0
     # Hosts http.request may reach although they resolve to private addresses, e.g. "crm.internal,10.0.0.5".
     http_allowed_hosts: str = ""
     http_timeout_s: float = 30.0

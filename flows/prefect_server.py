@@ -1,7 +1,12 @@
 """The Prefect API a run talks to: embedded (started and stopped by the app) or external.
 
 Embedded mode: the app starts Prefect's own server in a subprocess on SQLite inside
-MAILY_DATA_DIR, in the background at start-up, and stops it at shutdown. Production mode:
+MAILY_DATA_DIR, in the background at start-up, supervises it (a health check every few
+seconds, a restart on the same port when it dies) and stops it at shutdown. The server runs
+in its own process group, dies with the app's process (Linux PR_SET_PDEATHSIG), and its pid
+is kept in data_dir/prefect/server.pid so that an orphan left by a SIGKILLed app (on a
+system without PDEATHSIG) is killed at the next start instead of running beside a second
+server. Production mode:
 PREFECT_API_URL names an external Prefect server (on PostgreSQL) and nothing is started.
 
 Prefect reads its settings from the environment when it is first imported, so every
@@ -13,9 +18,14 @@ flow run, so a Prefect imported earlier (by a plugin, say) never starts a server
 from __future__ import annotations
 
 import asyncio
+import ctypes
 import logging
 import os
+import signal
 import socket
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 log = logging.getLogger("maily.prefect")
@@ -47,28 +57,100 @@ def configure_environment(data_dir: Path, api_url: str | None = None) -> None:
         os.environ.setdefault(key, value)
 
 
-class PrefectApi:
-    """Makes sure a Prefect API answers before the first Prefect run uses it."""
+PID_FILE = "server.pid"
+_SERVER_MARK = "prefect.server.api.server:create_app"   # in the command line of our server process
 
-    def __init__(self, data_dir: Path, mode: str = "embedded"):
+
+class PrefectUnavailable(RuntimeError):
+    """The Prefect API did not answer within the bounded wait: an infrastructure failure."""
+
+
+def _die_with_parent() -> None:  # runs in the child between fork and exec
+    try:
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)   # PR_SET_PDEATHSIG
+    except OSError:
+        pass   # not Linux: the pid file covers it at the next start
+
+
+def _cmdline(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+    except OSError:
+        return ""
+
+
+def kill_orphan(pid_file: Path) -> bool:
+    """Kill the process group a previous app left in `pid_file`, if that is still our Prefect
+    server (a recycled pid running something else is left alone). True when one was killed."""
+    try:
+        pid = int(pid_file.read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return False
+    killed = False
+    if _SERVER_MARK in _cmdline(pid):
+        try:
+            os.killpg(pid, signal.SIGKILL)   # the server leads its own group: its children go too
+            killed = True
+            log.warning("killed an orphaned Prefect server (pid %d) left by a previous run of the app", pid)
+        except ProcessLookupError:
+            pass
+    pid_file.unlink(missing_ok=True)
+    return killed
+
+
+class PrefectApi:
+    """Makes sure a Prefect API answers before a Prefect run uses it, and (embedded) keeps
+    the server alive: `status` is ok, starting or down; `ready()` waits at most `wait_s`."""
+
+    def __init__(self, data_dir: Path, mode: str = "embedded", *, health_s: float = 2.0, wait_s: float = 60.0,
+                 start_timeout_s: float = 120.0):
         self.data_dir = Path(data_dir)
         self.mode = mode
-        self._server = None
+        self.health_s = health_s
+        self.wait_s = wait_s
+        self.start_timeout_s = start_timeout_s
+        self.url = ""
+        self.status = "starting"
+        self.restarts = 0
+        self._process: subprocess.Popen[bytes] | None = None
         self._ready: asyncio.Task[str] | None = None
+        self._supervisor: asyncio.Task[None] | None = None
+        self._up = asyncio.Event()
+        self._check_now = asyncio.Event()
+        self._owns_server = False
 
     @property
     def embedded(self) -> bool:
         return self.mode == "embedded"
+
+    @property
+    def pid_file(self) -> Path:
+        return self.data_dir / "prefect" / PID_FILE
+
+    @property
+    def pid(self) -> int | None:
+        return self._process.pid if self._process is not None else None
 
     def start_in_background(self) -> None:
         if self._ready is None:
             self._ready = asyncio.get_running_loop().create_task(self._start())
 
     async def ready(self) -> str:
-        """The API URL, once the server answers (starting it if nobody has yet)."""
+        """The API URL once the server answers (starting it if nobody has yet). While a dead
+        server is being restarted this waits, at most `wait_s`, then raises PrefectUnavailable."""
         self.start_in_background()
         assert self._ready is not None
-        return await asyncio.shield(self._ready)
+        try:
+            url = await asyncio.wait_for(asyncio.shield(self._ready), self.wait_s)
+            if self.status != "ok":
+                await asyncio.wait_for(self._up.wait(), self.wait_s)
+        except asyncio.TimeoutError:
+            raise PrefectUnavailable(f"the Prefect server did not answer within {self.wait_s:g} s") from None
+        return url
+
+    def report_failure(self) -> None:
+        """A run could not reach the API: check its health now rather than at the next tick."""
+        self._check_now.set()
 
     async def _start(self) -> str:
         if not self.embedded:
@@ -76,27 +158,153 @@ class PrefectApi:
             if not url:
                 raise RuntimeError("MAILY_MODE=production needs PREFECT_API_URL (the Prefect server's /api URL)")
             configure_environment(self.data_dir)
+            self.url, self.status = url, "ok"
+            self._up.set()
             return url
         existing = os.environ.get("PREFECT_API_URL")
         if existing and os.environ.get("MAILY_PREFECT_SHARED_SERVER") == existing:
-            return existing  # another PrefectApi of this process already serves it (tests)
+            self.url, self.status = existing, "ok"   # another PrefectApi of this process serves it (tests)
+            self._up.set()
+            return existing
+        configure_environment(self.data_dir)
+        kill_orphan(self.pid_file)
         port = _free_port()
-        url = f"http://127.0.0.1:{port}/api"
-        configure_environment(self.data_dir, api_url=url)
-        os.environ["PREFECT_API_URL"] = url
-        from prefect.server.api.server import SubprocessASGIServer
+        self.url = f"http://127.0.0.1:{port}/api"
+        configure_environment(self.data_dir, api_url=self.url)
+        os.environ["PREFECT_API_URL"] = self.url
+        log.info("starting the embedded Prefect server on %s", self.url)
+        await self._spawn_and_wait(port)
+        self._owns_server = True
+        os.environ["MAILY_PREFECT_SHARED_SERVER"] = self.url
+        self._supervisor = asyncio.get_running_loop().create_task(self._supervise(port), name="prefect-supervisor")
+        return self.url
 
-        server = SubprocessASGIServer(port)
-        log.info("starting the embedded Prefect server on %s", url)
-        await asyncio.to_thread(server.start, 120)
-        self._server = server
-        os.environ["MAILY_PREFECT_SHARED_SERVER"] = url
-        return url
+    def _spawn(self, port: int) -> None:
+        import prefect
+        from prefect.settings import get_current_settings
+
+        env = {**os.environ, **get_current_settings().to_environment_variables(exclude_unset=True),
+               "PREFECT_UI_ENABLED": "0", "PREFECT__SERVER_EPHEMERAL": "1", "PREFECT__SERVER_FINAL": "1"}
+        # spawned from the event loop's (main) thread: PDEATHSIG fires when the spawning thread ends
+        self._process = subprocess.Popen(
+            [sys.executable, "-m", "uvicorn", "--app-dir", str(Path(prefect.__file__).parent.parent), "--factory",
+             _SERVER_MARK, "--host", "127.0.0.1", "--port", str(port), "--log-level", "error", "--lifespan", "on"],
+            env=env, start_new_session=True, preexec_fn=_die_with_parent)
+        self.pid_file.write_text(f"{self._process.pid}\n")
+
+    async def _healthy(self, timeout_s: float = 3.0) -> bool:
+        import httpx
+
+        if self._process is not None and self._process.poll() is not None:
+            return False
+        try:
+            async with httpx.AsyncClient(timeout=timeout_s) as client:
+                return (await client.get(f"{self.url}/health")).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    async def _spawn_and_wait(self, port: int) -> None:
+        self.status = "starting"
+        self._up.clear()
+        self._spawn(port)
+        deadline = time.monotonic() + self.start_timeout_s
+        while not await self._healthy(1.0):
+            if self._process is not None and self._process.poll() is not None:
+                raise RuntimeError(f"the Prefect server exited with code {self._process.returncode} at start")
+            if time.monotonic() > deadline:
+                self._kill()
+                raise RuntimeError(f"the Prefect server did not answer within {self.start_timeout_s:g} s")
+            await asyncio.sleep(0.2)
+        self.status = "ok"
+        self._up.set()
+
+    async def _supervise(self, port: int) -> None:
+        """Health-check every `health_s`; two failed checks in a row (or an exited process)
+        mean it is down: kill what is left of it and start it again on the same port."""
+        failures = 0
+        while True:
+            try:
+                await asyncio.wait_for(self._check_now.wait(), self.health_s)
+            except asyncio.TimeoutError:
+                pass
+            self._check_now.clear()
+            if await self._healthy():
+                failures = 0
+                continue
+            exited = self._process is None or self._process.poll() is not None
+            failures += 1
+            if not exited and failures < 2:
+                continue
+            self.status = "down"
+            self._up.clear()
+            log.error("the embedded Prefect server is down (%s); restarting it",
+                      "exited" if exited else "not answering")
+            self._kill()
+            while True:
+                try:
+                    await self._spawn_and_wait(port)
+                    break
+                except Exception as exc:   # the port may be held a moment longer; try again
+                    self.status = "down"
+                    log.error("restarting the Prefect server failed (%s); trying again", exc)
+                    await asyncio.sleep(self.health_s)
+            self.restarts += 1
+            failures = 0
+            log.warning("the embedded Prefect server is back on %s", self.url)
+
+    def _kill(self, grace_s: float = 0.0) -> None:
+        process, self._process = self._process, None
+        if process is None:
+            return
+        try:
+            if grace_s:
+                os.killpg(process.pid, signal.SIGTERM)
+                try:
+                    process.wait(grace_s)
+                    return
+                except subprocess.TimeoutExpired:
+                    pass
+            os.killpg(process.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        process.wait()
 
     async def stop(self) -> None:
-        if self._ready is not None and not self._ready.done():
-            self._ready.cancel()
-        if self._server is not None:
-            await asyncio.to_thread(self._server.stop)
-            self._server = None
+        for task in (self._supervisor, self._ready):
+            if task is not None and not task.done():
+                task.cancel()
+                try:
+                    await task
+                except BaseException:
+                    pass
+        self._supervisor = None
+        await drain_prefect_events(2.0)
+        if self._owns_server:
+            await asyncio.to_thread(self._kill, 3.0)
+            self.pid_file.unlink(missing_ok=True)
             os.environ.pop("MAILY_PREFECT_SHARED_SERVER", None)
+            self._owns_server = False
+        self.status = "down"
+
+
+async def drain_prefect_events(timeout_s: float) -> None:
+    """Bound what Prefect's in-process events worker holds at stop: pending events are
+    dropped (they describe Prefect's own UI timeline; our database holds the run's record),
+    then the worker gets `timeout_s` to finish the one in flight. Without this, a stop with
+    the server unreachable waits about 7 s per queued event."""
+    if "prefect.events.worker" not in sys.modules:
+        return
+    from prefect.events.worker import EventsWorker
+
+    for worker in list(EventsWorker._instances.values()):
+        queue = getattr(worker, "_queue", None)
+        while queue is not None:
+            try:
+                queue.get_nowait()
+                queue.task_done()
+            except Exception:
+                break
+    try:
+        await asyncio.wait_for(asyncio.shield(EventsWorker.drain_all(timeout=timeout_s, at_exit=False)), timeout_s + 0.5)
+    except Exception:
+        pass

@@ -39,7 +39,7 @@ class _Queue:
 class RunManager:
     def __init__(self, *, sinks: list[EventSink], services: Services | None = None,
                  prefect: PrefectApi | None = None, prefect_mode: str = "auto",
-                 max_concurrent_per_tenant: int = 50, remote: Any = None):
+                 max_concurrent_per_tenant: int = 50, remote: Any = None, prefect_attempts: int = 5):
         # production mode: runs execute on workers; `remote` dispatches and follows them
         # (backend/runs/remote.py RemoteRuns: run(run_id, seq_after) -> RunOutcome, cancel(run_id), pause(run_id))
         self.remote = remote
@@ -47,6 +47,7 @@ class RunManager:
         self.engine = Engine(services)
         self.prefect = prefect
         self.prefect_mode = prefect_mode
+        self.prefect_attempts = prefect_attempts   # tries to start a flow run while the server comes back
         self.max_concurrent = max_concurrent_per_tenant
         self._tasks: dict[str, asyncio.Task[RunOutcome]] = {}
         self._emitters: dict[str, Emitter] = {}
@@ -93,29 +94,50 @@ class RunManager:
         except asyncio.CancelledError:
             emit("run.paused" if emit.pausing else "run.cancelled")
             raise
+        via_prefect, queued_seq = self.uses_prefect(plan), emit.seq
         try:
-            if self.uses_prefect(plan):
-                # lazy: flows.prefect_flow imports Prefect (about a second); in-process runs never load it
-                from flows.prefect_flow import run_as_prefect_flow
-
-                assert self.prefect is not None
-                api_url = await self.prefect.ready()
-                return await run_as_prefect_flow(self.engine, plan, run_id, payload, emit, api_url=api_url,
-                                                 tenant_id=tenant_id, meta=meta, **engine_kw)
+            if via_prefect:
+                return await self._run_on_prefect(plan, run_id, payload, emit, tenant_id, meta, engine_kw)
             return await self.engine.run(plan, run_id, payload, emit, tenant_id=tenant_id, meta=meta, **engine_kw)
         except asyncio.CancelledError:
             if not emit.ended:  # cancelled before the engine began (waiting for Prefect)
                 emit("run.paused" if emit.pausing else "run.cancelled")
             raise
         except Exception as exc:  # the engine records node failures itself; this is the engine failing
-            log.exception("run %s crashed", run_id)
-            error = {"kind": "bug", "message": f"the run crashed: {exc.__class__.__name__}"}
-            if emit.seq == 1:
+            # through Prefect it is our orchestrator failing (its server gone mid-run), not a bug
+            kind = "infrastructure" if via_prefect else "bug"
+            log.exception("run %s crashed (%s)", run_id, kind)
+            error = {"kind": kind, "message": f"the run crashed: {exc.__class__.__name__}"
+                     + ("; the orchestrator (Prefect) failed: retry the run" if via_prefect else "")}
+            if emit.seq == queued_seq:   # nothing after run.queued yet
                 emit("run.started")
-            emit("run.failed", error=error)
+            if not emit.ended:
+                emit("run.failed", error=error)
             return RunOutcome("failed", error=error)
         finally:
             self._release(queue, run_id)
+
+    async def _run_on_prefect(self, plan: Plan, run_id: str, payload: Any, emit: Emitter, tenant_id: str,
+                              meta: dict[str, Any], engine_kw: dict[str, Any]) -> RunOutcome:
+        """A Prefect flow run; when the Prefect API fails before the engine began (its server
+        died, the supervisor is restarting it) the run waits for it (bounded) and tries again."""
+        # lazy: flows.prefect_flow imports Prefect (about a second); in-process runs never load it
+        from flows.prefect_flow import run_as_prefect_flow
+
+        assert self.prefect is not None
+        first_seq = emit.seq
+        for attempt in range(1, self.prefect_attempts + 1):
+            api_url = await self.prefect.ready()
+            try:
+                return await run_as_prefect_flow(self.engine, plan, run_id, payload, emit, api_url=api_url,
+                                                 tenant_id=tenant_id, meta=meta, **engine_kw)
+            except Exception as exc:
+                self.prefect.report_failure()
+                if emit.seq != first_seq or attempt == self.prefect_attempts:
+                    raise     # the engine began: its node runs are recorded, the run ends failed (infrastructure)
+                log.warning("run %s could not start on Prefect (%s); waiting for the server", run_id, exc)
+                await asyncio.sleep(min(0.5 * attempt, 3.0))
+        raise AssertionError("unreachable")
 
     async def _acquire(self, queue: _Queue, run_id: str = "") -> None:
         if queue.running < queue.limit and not queue.waiting:

@@ -67,12 +67,27 @@ class NodeSpec:
     # Nodes with side effects or long waits get a Prefect task of their own (durable
     # state and retries); cheap pure nodes are fused and run inline.
     side_effects: bool = False
+    # What running the node twice does to the world, for recovery after a crash interrupted
+    # it mid-execution: "none" (nothing outside the run: pure, or reads only), "keyed" (its
+    # effects carry an idempotency key stable for the run, so a repeat is dropped), "unkeyed"
+    # (a repeat may repeat the effect: the run waits for a person's decision). None derives it:
+    # "unkeyed" for side_effects=True, else "none".
+    side_effect_kind: Literal["none", "keyed", "unkeyed"] | None = None
     waits: bool = False
     default_retries: int = 0
     default_timeout_s: float = 30.0
     # Top-level config keys the engine passes to execute() unrendered, because the node
     # renders them itself per item (e.g. data.transform's filter condition); see ctx.render.
     raw_config_fields: tuple[str, ...] = ()
+
+    @property
+    def effects(self) -> str:
+        return self.side_effect_kind or ("unkeyed" if self.side_effects else "none")
+
+    @property
+    def rerun_safe(self) -> bool:
+        """Running it again after an interruption repeats no effect."""
+        return self.effects in ("none", "keyed")
 
 
 class NodeConfig(BaseModel):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from litestar import Controller, Request, get, post
+from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import State
 from pydantic import BaseModel
 
@@ -34,6 +34,7 @@ class NodeTypeOut(BaseModel):
     outputs: list[PortOut]
     trigger: bool
     side_effects: bool
+    side_effect_kind: str            # none | keyed | unkeyed: whether a crash-interrupted node may run again
     waits: bool
     source: str                      # "builtin" or the plugin's distribution name
     config_schema: dict[str, Any]    # JSON Schema of the node's config (drives the editor's form)
@@ -49,6 +50,8 @@ class ValidationOut(BaseModel):
 class HealthOut(BaseModel):
     status: str
     database: str
+    # ok | starting | down, or "off" when this app runs no Prefect (MAILY_PREFECT=never)
+    prefect: str = "off"
 
 
 def _port(p: Port) -> PortOut:
@@ -72,7 +75,7 @@ def _build_entry(t: NodeType) -> NodeTypeOut:
     return NodeTypeOut(
         type=s.type, version=s.version, title=s.title, category=s.category, icon=s.icon, description=s.description,
         inputs=[_port(p) for p in s.inputs], outputs=[_port(p) for p in s.outputs], trigger=s.trigger,
-        side_effects=s.side_effects, waits=s.waits, source=t.source, config_schema=t.config_schema(),
+        side_effects=s.side_effects, side_effect_kind=s.effects, waits=s.waits, source=t.source, config_schema=t.config_schema(),
     )
 
 
@@ -102,7 +105,14 @@ class HealthController(Controller):
     tags = ["health"]
 
     @get("/", operation_id="health")
-    async def health(self, state: State) -> HealthOut:
-        """Liveness and database reachability (no auth)."""
+    async def health(self, state: State) -> Response[HealthOut]:
+        """Liveness, database reachability and the Prefect server's state (no auth); 503 when
+        runs cannot start (database unreachable, or the Prefect server down)."""
         ok = await state.db.ping()
-        return HealthOut(status="ok" if ok else "degraded", database="ok" if ok else "unreachable")
+        runner = getattr(state, "runner", None)
+        prefect = getattr(runner, "prefect", None)
+        prefect_status = prefect.status if prefect is not None else "off"
+        healthy = ok and prefect_status != "down"
+        body = HealthOut(status="ok" if healthy else "degraded", database="ok" if ok else "unreachable",
+                         prefect=prefect_status)
+        return Response(body, status_code=200 if healthy else 503, headers={} if healthy else {"Retry-After": "5"})

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 from litestar import Litestar
 
 from backend.metrics import MetricsSink
-from backend.runs import services
 from backend.runs.control import Resumer
 from backend.runs.node_services import close_node_services, node_services
+from backend.runs.recovery import end_prefect_flow_runs, resume_interrupted
 from backend.runs.remote import RemoteRuns, RetryingRecorder
 from backend.settings import Settings
 from flows.events import EventBus
@@ -21,19 +22,14 @@ log = logging.getLogger("maily.runs")
 
 async def start_runs(app: Litestar) -> None:
     settings: Settings = app.state.settings
-    interrupted = 0
-    if settings.mode != "production":   # production: workers own the runs, their sweep resumes orphans
-        async with app.state.db.sessionmaker() as s:
-            interrupted = await services.mark_interrupted(s)
-    if interrupted:
-        log.warning("%d run(s) were interrupted by the last stop and are marked failed", interrupted)
     app.state.bus = EventBus()
     app.state.recorder = RetryingRecorder(app.state.db)   # survives dropped database connections
     remote = None
     if settings.mode == "production":    # runs execute on `maily worker`s (backend/runs/remote.py)
         remote = RemoteRuns(settings.redis_url, app.state.bus, app.state.recorder)
         await remote.start()
-    prefect = None if settings.prefect == "never" else PrefectApi(settings.data_dir, settings.mode)
+    prefect = None if settings.prefect == "never" else PrefectApi(
+        settings.data_dir, settings.mode, health_s=settings.prefect_health_s, wait_s=settings.prefect_wait_s)
     if prefect is not None and settings.prefect_at_start:
         prefect.start_in_background()   # the first durable run should not wait for it to boot
     services_ = node_services(settings)
@@ -45,9 +41,25 @@ async def start_runs(app: Litestar) -> None:
                                   max_concurrent_per_tenant=settings.tenant_max_concurrent_runs, remote=remote)
     app.state.resumer = Resumer(app.state, settings.resume_poll_s)   # suspended runs whose time has come
     app.state.resumer.start()
+    if settings.mode != "production":   # production: workers own the runs, their sweep resumes orphans
+        await _recover(app, prefect)
+
+
+async def _recover(app: Litestar, prefect: PrefectApi | None) -> None:
+    """Runs the last process left queued or running continue (backend/runs/recovery.py); the
+    Prefect flow runs of their interrupted passes are ended in the background."""
+    resumed, flow_runs = await resume_interrupted(app.state)
+    if resumed:
+        log.warning("%d run(s) interrupted by the last stop were resumed", resumed)
+    if flow_runs and prefect is not None:
+        app.state.prefect_cleanup = asyncio.get_running_loop().create_task(
+            end_prefect_flow_runs(prefect, flow_runs), name="prefect-cleanup")
 
 
 async def stop_runs(app: Litestar) -> None:
+    cleanup = getattr(app.state, "prefect_cleanup", None)
+    if cleanup is not None and not cleanup.done():
+        cleanup.cancel()
     resumer = getattr(app.state, "resumer", None)
     if resumer is not None:
         await resumer.stop()

@@ -64,6 +64,12 @@ class RerunIn(_In):
     from_node: str = Field(description="Run this node and everything downstream of it again; reuse the rest")
 
 
+class InterruptedDecisionIn(_In):
+    node_id: str = Field(description="The node the crash interrupted (the run's waiting_on names it, reason `interrupted`)")
+    action: Literal["rerun", "skip"] = Field(description="rerun: execute it again; skip: go on as if it had "
+                                                         "completed, its output {\"skipped_after_crash\": true}")
+
+
 class NodeRunOut(BaseModel):
     node_id: str
     node_type: str

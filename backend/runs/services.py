@@ -117,14 +117,3 @@ async def cancel_run(s: AsyncSession, p: Principal, runner: RunManager, recorder
         await s.commit()
     await s.refresh(run)
     return run
-
-
-async def mark_interrupted(s: AsyncSession) -> int:
-    """At start-up: runs left queued or running by a previous process are marked failed."""
-    rows = list(await s.scalars(select(Run).where(Run.status.in_(("queued", "running")))))
-    now = datetime.now(timezone.utc)
-    for run in rows:
-        run.status, run.finished_at = "failed", now
-        run.error = {"kind": "crashed", "message": "the app stopped while this run was in progress; start it again"}
-    await s.commit()
-    return len(rows)

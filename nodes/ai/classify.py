@@ -27,6 +27,7 @@ SPEC = NodeSpec(
     inputs=(Port("input", "any", "The text (or an object with text/body/content)"),),
     outputs=(Port("output", "object", "{result: {category, scores}, ai: {...}}"),),
     side_effects=True,
+    side_effect_kind="none",   # a provider call: costs budget, changes nothing a repeat would duplicate
     default_timeout_s=90.0,
 )
 

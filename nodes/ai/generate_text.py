@@ -22,6 +22,7 @@ SPEC = NodeSpec(
     inputs=(Port("input", "any", "Available to expressions as `input`"),),
     outputs=(Port("output", "object", "{result: text, ai: {decision, reason, provider, model, tokens, cost}}"),),
     side_effects=True,
+    side_effect_kind="none",   # a provider call: costs budget, changes nothing a repeat would duplicate
     default_timeout_s=90.0,
 )
 

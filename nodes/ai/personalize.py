@@ -24,6 +24,7 @@ SPEC = NodeSpec(
     inputs=(Port("input", "any", "Available to expressions as `input`"),),
     outputs=(Port("output", "object", "{result: content, ai: {...}}"),),
     side_effects=True,
+    side_effect_kind="none",   # a provider call: costs budget, changes nothing a repeat would duplicate
     default_timeout_s=90.0,
 )
 

@@ -22,6 +22,7 @@ SPEC = NodeSpec(
     inputs=(Port("input", "any", "Available to expressions as `input`"),),
     outputs=(Port("output", "object", "{status, headers, body}"),),
     side_effects=True,
+    side_effect_kind="unkeyed",   # the remote may act on each request; no idempotency key is sent
     default_retries=2,
 )
 

@@ -21,6 +21,7 @@ SPEC = NodeSpec(
     inputs=(Port("input", "any", "The data to certify", multiple=True),),
     outputs=(Port("output", "object", "The certificate (JSON)"),),
     side_effects=True,   # a ledger entry is written
+    side_effect_kind="unkeyed",   # a repeat appends a second entry
     default_retries=2,
 )
 
