@@ -10,6 +10,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections import Counter
 
 import httpx
 import pytest
@@ -20,7 +21,9 @@ from tests.backend.conftest import create_pg_database, drop_pg_database, make_te
 from tests.faults.app_process import SERVER_MARK, AppProcess, alive, prefect_servers_of
 from tests.flows.fakes import edge, graph, node
 
-DELAYED = graph([node("start", "trigger.manual"), node("wait", "util.delay", seconds=25),
+# 60 s (held in the process: MAILY_SUSPEND_AFTER_S=600 below) leaves a loaded machine time to
+# start every run before the first one's delay ends
+DELAYED = graph([node("start", "trigger.manual"), node("wait", "util.delay", seconds=60),
                  node("done", "data.set", values={"ok": True})],
                 [edge("start", "wait"), edge("wait", "done")], name="delayed")
 QUICK = graph([node("start", "trigger.manual"), node("wait", "util.delay", seconds=0.2)],
@@ -83,24 +86,29 @@ async def runs(client, app, h, ids):
     return [(await client.get(f"{app.url}/api/runs/{i}", headers=h)).json() for i in ids]
 
 
+async def start_delayed(client, app, headers, n: int) -> list[str]:
+    """Start n DELAYED runs once the app is up; returns their ids once every one is inside its delay."""
+    await app.wait_health(client)
+    ids = [await start_run(client, app, headers, DELAYED) for _ in range(n)]
+
+    async def all_in_delay():
+        states = await runs(client, app, headers, ids)
+        return all(any(n["node_id"] == "wait" and n["status"] == "running" for n in r["nodes"]) for r in states)
+
+    async def summary():
+        states = await runs(client, app, headers, ids)
+        return Counter((r["status"], tuple(sorted((n["node_id"], n["status"]) for n in r["nodes"]))) for r in states)
+
+    await poll(all_in_delay, 120, "not every run reached its delay node", summary)
+    return ids
+
+
 async def test_fifty_runs_in_a_delay_survive_an_app_sigkill_and_finish_by_themselves(app_process, headers):
-    """50 runs inside a 25 s delay, the app SIGKILLed and started again: all 50 succeed with no manual step."""
-    app = app_process()
+    """50 runs inside a 60 s delay, the app SIGKILLed and started again: all 50 succeed with no manual step."""
+    app = app_process(MAILY_SUSPEND_AFTER_S="600")
     app.start()
     async with httpx.AsyncClient(timeout=30) as client:
-        await app.wait_health(client)
-        ids = [await start_run(client, app, headers, DELAYED) for _ in range(50)]
-
-        async def all_waiting():
-            states = await runs(client, app, headers, ids)
-            return all(any(n["node_id"] == "wait" and n["status"] == "running" for n in r["nodes"]) for r in states)
-
-        async def summary():
-            from collections import Counter
-            states = await runs(client, app, headers, ids)
-            return Counter((r["status"], tuple(sorted((n["node_id"], n["status"]) for n in r["nodes"]))) for r in states)
-
-        await poll(all_waiting, 90, "not every run reached its delay node", summary)
+        ids = await start_delayed(client, app, headers, 50)
         old_prefect = app.prefect_pid()
         app.kill()
         app.start()
@@ -152,17 +160,10 @@ async def test_a_killed_prefect_server_is_restarted_and_new_runs_succeed(app_pro
 
 async def test_sigterm_under_load_with_a_dead_prefect_server_exits_within_the_bound(app_process, headers):
     """SIGTERM with 20 runs in flight and Prefect's events undeliverable: the app exits within the stop bound."""
-    app = app_process(MAILY_PREFECT_HEALTH_S="30")     # the supervisor does not bring the server back first
+    app = app_process(MAILY_PREFECT_HEALTH_S="30", MAILY_SUSPEND_AFTER_S="600")     # the supervisor does not bring the server back first
     app.start()
     async with httpx.AsyncClient(timeout=30) as client:
-        await app.wait_health(client)
-        ids = [await start_run(client, app, headers, DELAYED) for _ in range(20)]
-
-        async def all_running():
-            states = await runs(client, app, headers, ids)
-            return all(r["status"] == "running" for r in states)
-
-        await poll(all_running, 90, "the runs did not start")
+        await start_delayed(client, app, headers, 20)
     server = app.prefect_pid()
     os.killpg(server, signal.SIGKILL)
     assert app.proc is not None

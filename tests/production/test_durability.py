@@ -89,8 +89,8 @@ async def test_dropped_database_connections_mid_run_are_survived(prod_app, worke
     assert seqs == sorted(seqs) and len(seqs) == 11, seqs   # queued, started, 4 x (started, succeeded), succeeded
 
 
-async def test_an_app_killed_mid_run_marks_the_run_crashed_at_its_next_start(tmp_path, prod_db, tenant):
-    """Embedded mode: runs execute in the app's process; SIGKILL it mid-run and start it again."""
+async def test_an_app_killed_mid_run_resumes_the_run_at_its_next_start(tmp_path, prod_db, tenant):
+    """Embedded mode: runs execute in the app's process; SIGKILL it mid-run and the next start resumes the run."""
     port = cluster_free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("MAILY_")}
     env.update(MAILY_DATABASE_URL=prod_db, MAILY_DATA_DIR=str(tmp_path), MAILY_PREFECT="never",
@@ -108,7 +108,7 @@ async def test_an_app_killed_mid_run_marks_the_run_crashed_at_its_next_start(tmp
                         break
                 except httpx.TransportError:
                     await asyncio.sleep(0.05)
-            slow = graph([node("start", "trigger.manual"), node("wait", "util.delay", seconds=20)],
+            slow = graph([node("start", "trigger.manual"), node("wait", "util.delay", seconds=3)],
                          [edge("start", "wait")], name="slow")
             r = await client.post("/api/runs", json={"graph": slow, "input": {}}, headers=h)
             assert r.status_code == 202, r.text
@@ -128,10 +128,12 @@ async def test_an_app_killed_mid_run_marks_the_run_crashed_at_its_next_start(tmp
 
     app = create_app(Settings(database_url=prod_db, data_dir=tmp_path, secret_key="test-secret-key", prefect="never",
                               prefect_at_start=False, scheduler_enabled=False))
-    async with AsyncTestClient(app=app) as client:
-        run = (await client.get(f"/api/runs/{run_id}", headers=h)).json()
-    assert run["status"] == "failed" and run["error"]["kind"] == "crashed", run
-    assert {n["node_id"]: n["status"] for n in run["nodes"]}["start"] == "succeeded"
+    async with AsyncTestClient(app=app) as client:   # its start-up resumes the run (backend/runs/recovery.py)
+        run = await wait_status(client, h, run_id, timeout=30)
+        events = (await client.get(f"/api/runs/{run_id}/events", headers=h)).json()
+    assert run["status"] == "succeeded", run
+    assert [e["data"]["message"] for e in events if e["kind"] == "run.resumed"] == ["resumed after crash"]
+    assert [e["node_id"] for e in events if e["kind"] == "node.reused"] == ["start"]
 
 
 def cluster_free_port() -> int:
