@@ -2,7 +2,7 @@
 keyed on the lineage, not on the run (docs/email.md "Exactly once"); backfilled by walking retry_of.
 
 Revision ID: 0014_email_lineage
-Revises: 0011_webhook_deliveries
+Revises: 0013_members
 Create Date: 2026-12-05 14:00:00
 """
 
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = '0014_email_lineage'
-down_revision: Union[str, None] = '0011_webhook_deliveries'
+down_revision: Union[str, None] = '0013_members'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 

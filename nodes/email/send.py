@@ -28,6 +28,7 @@ SPEC = NodeSpec(
     inputs=(Port("message", "object", "The output of email.compose"),),
     outputs=(Port("output", "object", "{sent, already_sent, suppressed, failed, uncertain, uncertain_recipients, results}"),),
     side_effects=True,
+    side_effect_kind="keyed",   # every send is keyed on the run lineage and claimed before DATA (docs/email.md)
     default_retries=3,
     default_timeout_s=600.0,
 )
