@@ -14,11 +14,13 @@ from rich.console import Console
 
 from backend.auth import services as auth
 from backend.certify.service import verify_document
-from backend.db.models import Tenant, utcnow
+from backend.db.models import TENANT_TIERS, Tenant, utcnow
 from backend.db.session import Database
+from backend.errors import ApiError
 from backend.logs import configure_logging
 from backend.seed import seed_demo as seed
 from backend.settings import get_settings
+from backend.workspaces.services import set_tier
 from flows.compile import CompileError, compile_graph
 from flows.jsonlimits import JsonLimitError, parse_limited
 from flows.prefect_server import PrefectApi
@@ -307,11 +309,6 @@ app.add_typer(workspace_app, name="workspace")
 def workspace_set_tier(slug: str = typer.Argument(..., help="Workspace slug (or id)"),
                        tier: str = typer.Argument(..., help="free, premium or enterprise")) -> None:
     """Set a workspace's tier (what its AI nodes may use); recorded in its audit trail."""
-    from backend.db.models import TENANT_TIERS
-    from backend.db.session import Database
-    from backend.errors import ApiError
-    from backend.workspaces.services import set_tier
-
     if tier not in TENANT_TIERS:
         err.print(f"[red]unknown tier {tier!r}: use one of {', '.join(TENANT_TIERS)}[/red]")
         raise typer.Exit(2)

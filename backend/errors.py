@@ -17,11 +17,13 @@ from litestar.exceptions import HTTPException, ValidationException
 
 from pydantic import BaseModel
 from pydantic import ValidationError as PydanticValidationError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from backend.collab.convert import UnrepresentableGraph
 from flows.graph import MAX_NESTING
 from flows.jsonlimits import JsonLimitError, parse_limited
 from flows.pointer import pointer
+from flows.prefect_server import PrefectUnavailable
 from nodes.sdk import new_correlation_id
 
 log = logging.getLogger("maily.api")
@@ -73,10 +75,6 @@ class ServiceUnavailable(ApiError):
 def overload(exc: Exception) -> ServiceUnavailable | None:
     """The one mapping of overload to 503: the database pool exhausted (sqlalchemy's
     TimeoutError after MAILY_DB_POOL_TIMEOUT_S) or the Prefect server not answering."""
-    from sqlalchemy.exc import TimeoutError as PoolTimeout
-
-    from flows.prefect_server import PrefectUnavailable
-
     if isinstance(exc, PoolTimeout):
         return ServiceUnavailable("the server is busy (every database connection is in use); try again shortly",
                                   retry_after_s=2)

@@ -24,6 +24,7 @@ from backend.collab.convert import graph_from_doc
 from backend.collab.limits import UpdateRefused, UpdateShape
 from flows.graph import MAX_DOCUMENT_BYTES, MAX_EDGES, MAX_NESTING, MAX_NODES
 from flows.jsonlimits import depth_of
+from flows.validate import limit_problems
 
 log = logging.getLogger("maily.collab")
 
@@ -41,8 +42,6 @@ def measure(graph: dict[str, Any]) -> tuple[int, int]:
 
 
 def _problems(graph: dict[str, Any]) -> list[Any]:
-    from flows.validate import limit_problems  # lazily: flows.validate pulls in the node library
-
     return limit_problems(graph)
 
 

@@ -15,7 +15,7 @@ from backend.db.models import Workflow, WorkflowVersion, looks_like_id, utcnow
 from backend.errors import NotFound, Unprocessable
 from backend.workflows.schemas import WorkflowCreateIn, WorkflowUpdateIn
 from flows.graph import SCHEMA_VERSION
-from flows.validate import validate_graph
+from flows.validate import limit_problems, validate_graph
 from nodes.registry import NodeRegistry
 
 if TYPE_CHECKING:
@@ -56,8 +56,6 @@ async def list_workflows(s: AsyncSession, p: Principal, *, limit: int, offset: i
 
 def _check_graph(graph: Any) -> None:
     check(graph)   # UnrepresentableGraph is a 422 naming the field (backend/errors.py)
-    from flows.validate import limit_problems  # lazily, as validate()
-
     # The document limits are no draft error but a bound, as on the co-editing document.
     problems = limit_problems(graph)
     if problems:
