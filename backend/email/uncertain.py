@@ -21,8 +21,8 @@ from backend import audit
 from backend.auth.schemas import Principal
 from backend.db.models import Run
 from backend.email.models import EmailSend
-from backend.errors import Conflict, Unprocessable
-from backend.runs.control import continue_run
+from backend.errors import Conflict
+from backend.runs.control import continue_run, waiting_entry
 from backend.runs.services import get_run
 from nodes.email.headers import bare_address
 from nodes.email.send import UNCERTAIN_REASON
@@ -35,17 +35,7 @@ class UncertainIn(BaseModel):
 
 
 def _entry(run: Run, node_id: str | None) -> dict[str, Any]:
-    entries = [e for e in (run.waiting_on or []) if e.get("reason") == UNCERTAIN_REASON] \
-        if run.status == "waiting" else []
-    if node_id is not None:
-        entries = [e for e in entries if e["node_id"] == node_id]
-    if not entries:
-        raise Conflict(f"run {run.id} is {run.status} and has no uncertain email sends waiting"
-                       + (f" at node {node_id}" if node_id else "") + "; they may have been decided already")
-    if len(entries) > 1:
-        raise Unprocessable("several email steps have uncertain sends; name one with node_id",
-                            problems=[{"node_id": e["node_id"]} for e in entries])
-    return entries[0]
+    return waiting_entry(run, UNCERTAIN_REASON, node_id, "uncertain email sends")
 
 
 def _rows(run: Run, node_id: str, recipients: list[str] | None) -> Any:

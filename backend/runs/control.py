@@ -126,20 +126,26 @@ async def resume_run(s: AsyncSession, p: Principal, runner: RunManager, recorder
     return run
 
 
+def waiting_entry(run: Run, reason: str, node_id: str | None, what: str) -> dict[str, Any]:
+    """The one entry of run.waiting_on for `reason` (at node_id when given): 409 when there is
+    none (decided already), 422 naming the nodes when several wait and node_id is missing."""
+    entries = [e for e in (run.waiting_on or []) if e.get("reason") == reason] if run.status == "waiting" else []
+    if node_id is not None:
+        entries = [e for e in entries if e["node_id"] == node_id]
+    if not entries:
+        raise Conflict(f"run {run.id} is {run.status} and has no {what} waiting"
+                       + (f" at node {node_id}" if node_id else "") + "; it may have been decided already")
+    if len(entries) > 1:
+        raise Unprocessable(f"several nodes have {what} waiting; name one with node_id",
+                            problems=[{"node_id": e["node_id"]} for e in entries])
+    return entries[0]
+
+
 async def decide(s: AsyncSession, p: Principal, runner: RunManager, recorder: DbRecorder, registry: NodeRegistry,
                  run_id: str, decision: str, data: Any, node_id: str | None = None) -> Run:
     """Approve or reject the run's waiting approval node with the form's data."""
     run = await get_run(s, p, run_id)
-    entries = [e for e in (run.waiting_on or []) if e.get("reason") == "approval"] if run.status == "waiting" else []
-    if node_id is not None:
-        entries = [e for e in entries if e["node_id"] == node_id]
-    if not entries:
-        raise Conflict(f"run {run_id} is {run.status} and waits for no approval"
-                       + (f" at node {node_id}" if node_id else "") + "; it may have been decided already")
-    if len(entries) > 1:
-        raise Unprocessable("several approvals are waiting; name one with ?node_id=",
-                            problems=[{"node_id": e["node_id"]} for e in entries])
-    entry = entries[0]
+    entry = waiting_entry(run, "approval", node_id, "approval")
     details = entry.get("details") or {}
     if details.get("approvers") == "owner" and p.role != "owner":
         raise Forbidden(f"only owners may decide at {entry['node_id']}; your role is {p.role}")
