@@ -99,6 +99,10 @@ class NotFound(ApiError):
     status, slug, title = 404, "not-found", "Not found"
 
 
+class MethodNotAllowed(ApiError):
+    status, slug, title = 405, "method-not-allowed", "Method not allowed"
+
+
 class Conflict(ApiError):
     status, slug, title = 409, "conflict", "Conflict"
 
@@ -122,8 +126,16 @@ class Unprocessable(ApiError):
         super().__init__(detail, **kw)
 
 
+class UnsupportedMediaType(ApiError):
+    status, slug, title = 415, "unsupported-media-type", "Unsupported media type"
+
+
+class TooManyRequests(ApiError):
+    status, slug, title = 429, "too-many-requests", "Too many requests"
+
+
 _SLUGS = {400: "bad-request", 401: "unauthorized", 403: "forbidden", 404: "not-found",
-          405: "method-not-allowed", 409: "conflict", 410: "gone", 413: "payload-too-large",
+          405: "method-not-allowed", 409: "conflict", 410: "gone", 413: "payload-too-large", 415: "unsupported-media-type",
           422: "unprocessable", 429: "too-many-requests", 500: "internal", 503: "unavailable"}
 
 

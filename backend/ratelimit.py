@@ -14,14 +14,10 @@ from limits import RateLimitItem
 from limits.aio.storage import MemoryStorage, RedisStorage, Storage
 from limits.aio.strategies import MovingWindowRateLimiter
 
-from backend.errors import ApiError
+from backend.errors import TooManyRequests
 from backend.settings import Settings
 
 log = logging.getLogger("maily.ratelimit")
-
-
-class TooManyRequests(ApiError):
-    status, slug, title = 429, "too-many-requests", "Too many requests"
 
 
 def moving_window(settings: Settings) -> MovingWindowRateLimiter:

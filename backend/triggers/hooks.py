@@ -21,7 +21,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.crypto import DecryptError
 from backend.db.models import Workflow, looks_like_id, utcnow
-from backend.errors import ApiError, BadRequest, NotFound, PayloadTooLarge, Unauthorized, Unprocessable
+from backend.errors import (BadRequest, MethodNotAllowed, NotFound, PayloadTooLarge, Unauthorized,
+                            Unprocessable, UnsupportedMediaType)
 from backend.runs.services import graph_of_workflow
 from backend.ratelimit import enforce, moving_window
 from backend.settings import Settings
@@ -40,14 +41,6 @@ TIMESTAMP_HEADER = "x-maily-timestamp"
 SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie", "x-api-key", "x-maily-token",
                             SIGNATURE_HEADER})
 DEFAULT_METHODS = ("POST",)
-
-
-class MethodNotAllowed(ApiError):
-    status, slug, title = 405, "method-not-allowed", "Method not allowed"
-
-
-class UnsupportedMediaType(ApiError):
-    status, slug, title = 415, "unsupported-media-type", "Unsupported media type"
 
 
 def _bad_signature(detail: str) -> Unauthorized:
