@@ -39,6 +39,7 @@ from nodes.sdk import (
     SystemClock,
     new_correlation_id,
 )
+from nodes.services import NodeServices
 
 log = logging.getLogger("maily.engine")
 
@@ -120,7 +121,7 @@ class Services:
     http: Any = None
     clock: Clock = field(default_factory=SystemClock)
     secrets: Secrets = field(default_factory=NoSecrets)
-    extra: dict[str, Any] = field(default_factory=dict)
+    nodes: NodeServices = field(default_factory=NodeServices.in_memory)   # the app passes its own
     # waits longer than this suspend the run (MAILY_SUSPEND_AFTER_S); None: never suspend
     suspend_after_s: float | None = 30.0
 
@@ -359,7 +360,7 @@ class Engine:
             ctx = NodeContext(run_id=run.run_id, node_id=node.id, tenant_id=run.tenant_id,
                               workflow_id=run.meta.get("workflow_id"), attempt=n, http=services.http,
                               clock=services.clock, secrets=services.secrets, scope=scope,
-                              services=services.extra,
+                              services=services.nodes,
                               run_each=run_each if run.plan.subpaths.get(node.id) else None,
                               suspend_after_s=services.suspend_after_s if iteration is None else None)
             try:

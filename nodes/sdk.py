@@ -24,7 +24,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from types import ModuleType
-from typing import Any, Awaitable, Callable, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Awaitable, Callable, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -32,6 +32,17 @@ from pydantic import BaseModel, ConfigDict, Field
 # this module back; they are part of the SDK and re-exported here under their usual names.
 from nodes.errors import NodeConfigError, NodeError, NodeSuspended, NodeTemporaryError  # noqa: F401  (the SDK)
 from nodes.expressions import render_value
+
+if TYPE_CHECKING:
+    from nodes.services import NodeServices
+
+# The plugin API: what a node module (ours or a plugin's) may import from here. Pinned by
+# tests/nodes/test_sdk.py; the services nodes use are typed in nodes/services.py.
+__all__ = [
+    "Category", "Clock", "NoSecrets", "NodeConfig", "NodeConfigError", "NodeContext", "NodeError", "NodeSpec",
+    "NodeSuspended", "NodeTemporaryError", "NodeType", "PORT_TYPES", "Port", "PortType", "SUSPEND_AFTER_S",
+    "Secrets", "SystemClock", "new_correlation_id",
+]
 
 # The value types a port can carry; "any" connects to everything.
 PortType = Literal["any", "object", "array", "string", "number", "boolean"]
@@ -146,8 +157,9 @@ class NodeContext:
     # Upstream outputs and run data, the scope of {{ expressions }}:
     # {"nodes": {id: {"output": ...}}, "trigger": ..., "run": {...}}
     scope: dict[str, Any] = field(default_factory=dict)
-    # Later issues add "mailer", "ai" ... here without changing the signature.
-    services: dict[str, Any] = field(default_factory=dict)
+    # The app's services (nodes/services.py): ctx.services.mailer, .ai, ... The engine always
+    # passes them; a context built without them fails clearly on first use.
+    services: NodeServices = field(default_factory=lambda: _NO_SERVICES)  # type: ignore[assignment]
     log: logging.Logger = field(default_factory=lambda: logging.getLogger("maily.node"))
     # Runs a sub-path of the graph for one item (set by the engine for logic.for_each).
     run_each: Callable[[Any, int], Awaitable[Any]] | None = None
@@ -161,6 +173,15 @@ class NodeContext:
         A string that is one whole expression gives the native value (list, number...)."""
         scope = self.scope if not extra else {**self.scope, **extra}
         return render_value(value, scope)
+
+
+class _NoServices:
+    def __getattr__(self, name: str) -> Any:
+        raise NodeError(f"this node needs the {name!r} service, but its context was built without services "
+                        "(pass NodeServices to NodeContext, or run it through the engine)")
+
+
+_NO_SERVICES = _NoServices()
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,5 @@
 """The gateway's storage on the database (nodes.ai.store.AIStore), the database cache, and
-`build_gateway(settings)`, which node_services() puts into Services.extra["ai"].
+`build_gateway(settings)`, which node_services() puts into NodeServices.ai.
 
 Budgets are enforced atomically: reserve() is ONE conditional UPDATE that adds the estimate
 only `WHERE spent + estimate <= budget` (and calls + 1 <= quota), rolling the month over in

@@ -142,7 +142,7 @@ def system_sender(public_base: str) -> str:
 
 
 def build_email_services(settings: Settings, http: Any) -> dict[str, Any]:
-    """The Services.extra entries of the email and verify nodes."""
+    """The NodeServices fields of the email and verify nodes."""
     db = LazyDb(settings.resolved_database_url)
     secret = secret_key(settings)
     mailer = Mailer(store=DbMailStore(db, secret), signer=UnsubscribeSigner(secret, public_url(settings)),

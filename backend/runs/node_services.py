@@ -11,6 +11,7 @@ from backend.email.store import build_email_services
 from backend.settings import Settings
 from flows.engine import Services
 from nodes.net import SafeHttpClient
+from nodes.services import NodeServices
 
 
 def node_services(settings: Settings) -> Services:
@@ -19,14 +20,12 @@ def node_services(settings: Settings) -> Services:
     http = SafeHttpClient(allowed_hosts=settings.http_allowed_host_set, timeout_s=settings.http_timeout_s,
                           max_response_bytes=settings.http_max_response_bytes)
     return Services(http=http, suspend_after_s=settings.suspend_after_s,
-                    extra={"ai": build_gateway(settings), **build_email_services(settings, http)})
+                    nodes=NodeServices(ai=build_gateway(settings), **build_email_services(settings, http)))
 
 
 async def close_node_services(services_: Services) -> None:
     """Close what node_services opened: the AI gateway (awaits its cache writes), the mailer
     (its database engine) and the HTTP client. Every process that builds them calls this."""
-    for name in ("ai", "mailer"):
-        owner = services_.extra.get(name)
-        if owner is not None:
-            await owner.aclose()
+    await services_.nodes.ai.aclose()
+    await services_.nodes.mailer.aclose()
     await services_.http.aclose()

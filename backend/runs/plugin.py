@@ -33,8 +33,8 @@ async def start_runs(app: Litestar) -> None:
     if prefect is not None and settings.prefect_at_start:
         prefect.start_in_background()   # the first durable run should not wait for it to boot
     services_ = node_services(settings)
-    app.state.ai = services_.extra["ai"]   # the API's health and credential endpoints use the same gateway
-    app.state.mailer = services_.extra["mailer"]   # owns the email/certify database engine: closed at stop
+    app.state.ai = services_.nodes.ai   # the API's health and credential endpoints use the same gateway
+    app.state.mailer = services_.nodes.mailer   # owns the email/certify database engine: closed at stop
     app.state.node_services = services_
     app.state.runner = RunManager(sinks=[app.state.bus, app.state.recorder, MetricsSink()], services=services_,
                                   prefect=prefect, prefect_mode=settings.prefect,

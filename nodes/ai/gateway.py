@@ -345,19 +345,9 @@ def _baseline(task: Task, reason: str, tier: str, attempts: list[dict[str, Any]]
     return {"result": task.baseline(), "ai": _info("baseline", reason, tier, "offline", "baseline", 0, 0, 0, False, attempts)}
 
 
-_DEFAULT: AIGateway | None = None
-
-
 def gateway_of(ctx: NodeContext) -> AIGateway:
-    """The app's gateway (Services.extra["ai"]); without one (tests, plain engine runs), an
-    offline-only gateway: every tenant is treated as free and gets the baseline."""
-    gw = ctx.services.get("ai")
-    if gw is not None:
-        return gw
-    global _DEFAULT
-    if _DEFAULT is None:
-        _DEFAULT = AIGateway()
-    return _DEFAULT
+    """The run's gateway (NodeServices.ai): the app's, or an offline one in plain engine runs."""
+    return ctx.services.ai
 
 
 def baseline_output(result: Any, reason: str) -> dict[str, Any]:

@@ -37,8 +37,7 @@ class Config(NodeConfig):
 async def execute(ctx: NodeContext, config: Config, inputs: dict[str, Any]) -> dict[str, Any]:
     templates = {"subject": config.subject, "html": config.html, "text": config.text}
     if config.template_id:
-        store = ctx.services.get("email_templates")
-        saved = await store.get(ctx.tenant_id, config.template_id) if store else None
+        saved = await ctx.services.email_templates.get(ctx.tenant_id, config.template_id)
         if saved is None:
             raise NodeConfigError(f"email template {config.template_id!r} does not exist", pointer="/template_id")
         templates = {k: v or saved.get(k, "") for k, v in templates.items()}

@@ -73,7 +73,7 @@ async def execute(ctx: NodeContext, config: Config, inputs: dict[str, Any]) -> d
     message = inputs.get("message")
     if not isinstance(message, dict) or "subject" not in message:
         raise NodeConfigError("connect the output of email.compose to `message`", pointer="/inputs/message")
-    mailer: Mailer = ctx.services.get("mailer") or _default_mailer()
+    mailer: Mailer = ctx.services.mailer
     sender = check_address(config.sender, "sender", pointer="/sender")
     template, data = message.get("template") or {}, message.get("data") or {}
     outgoing, seen = [], set()
@@ -118,13 +118,3 @@ def send_key(ctx: NodeContext, email: str) -> str:
     key = f"{lineage}:{ctx.node_id}:{item}:{email}"
     return key if len(key) <= 400 else "sha256:" + hashlib.sha256(key.encode()).hexdigest()
 
-
-_MEMORY: Mailer | None = None
-
-
-def _default_mailer() -> Mailer:
-    """Graphs run without the app (tests, scripts) keep their outbox in memory."""
-    global _MEMORY
-    if _MEMORY is None:
-        _MEMORY = Mailer()
-    return _MEMORY

@@ -7,7 +7,7 @@ from typing import Any
 from pydantic import Field
 
 from nodes.sdk import NodeConfig, NodeConfigError, NodeContext, NodeSpec, Port
-from nodes.verify.certificates import MemoryLedger, certify
+from nodes.verify.certificates import certify
 
 SPEC = NodeSpec(
     type="verify.certify",
@@ -31,16 +31,13 @@ class Config(NodeConfig):
     label: str = Field(default="", max_length=200, description="A name stored with the certificate")
 
 
-_MEMORY = MemoryLedger()
-
-
 async def execute(ctx: NodeContext, config: Config, inputs: dict[str, Any]) -> dict[str, Any]:
     content = config.content if config.content is not None else inputs.get("input")
     if isinstance(content, list) and len(content) == 1:
         content = content[0]
     if content is None:
         raise NodeConfigError("nothing to certify: connect an input or set content", pointer="/content")
-    store = ctx.services.get("certifier") or _MEMORY
+    store = ctx.services.certifier
     subject = {"run_id": ctx.run_id, "node_id": ctx.node_id, "workflow_id": ctx.workflow_id, "label": config.label}
     try:
         cert = await certify(store, ctx.tenant_id, subject, content)

@@ -8,7 +8,7 @@ from typing import Any
 from pydantic import Field
 
 from nodes.sdk import NodeConfig, NodeConfigError, NodeContext, NodeSpec, Port
-from nodes.verify.address import DnsSettings, check_address
+from nodes.verify.address import check_address
 
 SPEC = NodeSpec(
     type="verify.email_address",
@@ -38,7 +38,7 @@ async def execute(ctx: NodeContext, config: Config, inputs: dict[str, Any]) -> d
         raise NodeConfigError(f"more than {MAX_ADDRESSES} addresses in one step", pointer="/address")
     if not all(isinstance(a, str) for a in addresses):
         raise NodeConfigError("addresses must be text", pointer="/address")
-    dns_settings = ctx.services.get("dns") or DnsSettings.from_env()
+    dns_settings = ctx.services.dns
     gate = asyncio.Semaphore(config.concurrency)
 
     async def one(a: str) -> dict[str, Any]:

@@ -12,6 +12,7 @@ import pytest
 
 from nodes.net import SafeHttpClient
 from nodes.sdk import NodeContext
+from nodes.services import NodeServices
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -113,7 +114,8 @@ class FakeClock:
 def make_ctx():
     """Builds a NodeContext with the given scope pieces (nodes outputs, trigger, input...)."""
 
-    def make(scope: dict | None = None, **kwargs) -> NodeContext:
-        return NodeContext(run_id="run-1", node_id=kwargs.pop("node_id", "n1"), scope=scope or {}, **kwargs)
+    def make(scope: dict | None = None, services: dict | None = None, **kwargs) -> NodeContext:
+        return NodeContext(run_id="run-1", node_id=kwargs.pop("node_id", "n1"), scope=scope or {},
+                           services=NodeServices.in_memory(**(services or {})), **kwargs)
 
     return make

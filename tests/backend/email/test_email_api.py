@@ -13,13 +13,13 @@ from tests.backend.conftest import assert_problem
 
 async def _send_through_app(settings, tenant_id, to, run_id="r1"):
     services = node_services(settings)
-    ctx = NodeContext(run_id=run_id, node_id="send", tenant_id=tenant_id, services=services.extra)
+    ctx = NodeContext(run_id=run_id, node_id="send", tenant_id=tenant_id, services=services.nodes)
     msg = (await compose.execute(ctx, compose.Config(subject="Hi {{ recipient.name }}",
                                                      html='<p>Hi</p><a href="{{ unsubscribe_url }}">u</a>'), {}))["output"]
     try:
         return (await send.execute(ctx, send.Config(sender="shop@maily.example", to=to), {"message": msg}))["output"]
     finally:
-        await services.extra["mailer"].aclose()
+        await services.nodes.mailer.aclose()
         await services.http.aclose()
 
 

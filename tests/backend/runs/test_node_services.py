@@ -26,7 +26,7 @@ async def test_closing_the_node_services_releases_their_connections(settings, te
     settings = settings.model_copy(update={"http_allowed_hosts": "127.0.0.1"})
     services = node_services(settings)
     try:
-        ai, mailer = services.extra["ai"], services.extra["mailer"]
+        ai, mailer = services.nodes.ai, services.nodes.mailer
         assert await ai.store.reserve(tenant_a.id, 0)   # the gateway's hot path (its own pool on SQLite)
         ai_pool, mail_pool = ai.db.engine.pool, mailer.store.db.db.engine.pool
         for engine in (ai.db.engine, mailer.store.db.db.engine):
@@ -41,3 +41,20 @@ async def test_closing_the_node_services_releases_their_connections(settings, te
     assert ai_pool.checkedin() == 0 and ai_pool.checkedout() == 0
     assert mail_pool.checkedin() == 0 and mail_pool.checkedout() == 0
     assert services.http._clients == {}
+
+
+async def test_the_app_wires_every_node_service_from_the_database(settings):
+    """node_services gives every NodeServices field its database-backed owner, none the in-memory stand-in."""
+    from backend.ai.store import DbGateway
+    from backend.certify.service import DbLedger
+    from backend.email.store import DbMailStore, DbTemplates
+    from nodes.email.mailer import MemoryMailStore
+
+    services = node_services(settings)
+    try:
+        nodes = services.nodes
+        assert isinstance(nodes.certifier, DbLedger) and isinstance(nodes.email_templates, DbTemplates)
+        assert isinstance(nodes.mailer.store, DbMailStore) and not isinstance(nodes.mailer.store, MemoryMailStore)
+        assert isinstance(nodes.ai, DbGateway)
+    finally:
+        await close_node_services(services)

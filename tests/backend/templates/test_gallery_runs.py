@@ -57,7 +57,7 @@ async def test_gallery_template_runs_end_to_end_on_the_embedded_default(template
         outcome = await Engine(services).run(plan, run_id, tpl.sample_input, Emitter(run_id, []),
                                              tenant_id=tenant_a.id)
     finally:
-        await services.extra["mailer"].store.db.db.dispose()
+        await services.nodes.mailer.store.db.db.dispose()
         await services.http.aclose()
     assert outcome.status == "succeeded", outcome.error
     check, recipients, certificates = EXPECT[template_id]

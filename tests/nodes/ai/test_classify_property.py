@@ -10,6 +10,7 @@ from nodes.ai.gateway import AIConfig, AIGateway
 from nodes.ai.store import Credential, MemoryStore
 from nodes.registry import default_registry
 from nodes.sdk import NodeContext
+from nodes.services import NodeServices
 
 CATEGORIES = ["billing", "support", "sales lead", "other"]
 
@@ -38,7 +39,7 @@ async def test_classify_output_is_always_a_configured_category(fake, answer, tex
     config = nt.config_model.model_validate({"text": text, "categories": CATEGORIES,
                                              "keywords": {"billing": ["invoice"], "support": ["help"]}})
     try:
-        out = (await nt.execute(NodeContext(run_id="r", node_id="n", tenant_id="t", services={"ai": gw}),
+        out = (await nt.execute(NodeContext(run_id="r", node_id="n", tenant_id="t", services=NodeServices.in_memory(ai=gw)),
                                 config, {}))["output"]
     finally:
         await gw.aclose()

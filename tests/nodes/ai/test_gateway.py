@@ -10,6 +10,7 @@ from nodes.ai.gateway import AIConfig, AIGateway, Task
 from nodes.ai.store import Credential, MemoryStore
 from nodes.registry import default_registry
 from nodes.sdk import NodeContext
+from nodes.services import NodeServices
 from tests.nodes.ai.conftest import SECRET_KEY, smart_answer
 
 TEXT = "Hi, I am Ada Lovelace (ada@example.com). I was charged $20 twice on my invoice. Please refund me."
@@ -26,7 +27,7 @@ NODES = {
 
 async def run_node(gw: AIGateway, node_type: str, config: dict, tenant: str = "t1") -> dict:
     nt = default_registry().latest(node_type)
-    ctx = NodeContext(run_id="r1", node_id="n1", tenant_id=tenant, services={"ai": gw})
+    ctx = NodeContext(run_id="r1", node_id="n1", tenant_id=tenant, services=NodeServices.in_memory(ai=gw))
     return (await nt.execute(ctx, nt.config_model.model_validate(config), {"input": {"name": "Ada"}}))["output"]
 
 

@@ -1,0 +1,49 @@
+"""The services nodes use, typed, and the in-memory set plain engine runs and tests get.
+
+The app builds one NodeServices with every field (backend/runs/node_services.py); a field it
+forgets is a TypeError at start-up, not a node quietly writing to memory. Nodes read them as
+`ctx.services.mailer` and so on (nodes/sdk.py NodeContext.services).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from typing import Any, Protocol
+
+from nodes.ai.gateway import AIGateway
+from nodes.email.mailer import Mailer
+from nodes.verify.address import DnsSettings
+from nodes.verify.certificates import LedgerStore, MemoryLedger
+
+
+class TemplateStore(Protocol):
+    """Saved email templates of a tenant (email.compose's `template_id`)."""
+
+    async def get(self, tenant_id: str, template_id: str) -> dict[str, str] | None: ...
+
+
+class NoTemplates:
+    """No saved templates: every `template_id` is unknown."""
+
+    async def get(self, tenant_id: str, template_id: str) -> dict[str, str] | None:
+        return None
+
+
+@dataclass(frozen=True)
+class NodeServices:
+    ai: AIGateway                  # tier-aware AI calls with the cost ledger (nodes/ai/gateway.py)
+    mailer: Mailer                 # email.send: providers, outbox, idempotent sends
+    email_templates: TemplateStore
+    certifier: LedgerStore         # verify.certify: signed run certificates
+    dns: DnsSettings               # verify.email_address: MX lookups
+
+    @classmethod
+    def in_memory(cls, **given: Any) -> "NodeServices":
+        """Offline AI (the baseline for every tenant), the in-memory outbox and ledger, no saved
+        templates, DNS from the environment, except what `given` names: for plain engine runs and tests."""
+        unknown = set(given) - {f.name for f in fields(cls)}
+        if unknown:
+            raise TypeError(f"NodeServices has no {', '.join(sorted(unknown))}")
+        made = {"ai": AIGateway, "mailer": Mailer, "email_templates": NoTemplates, "certifier": MemoryLedger,
+                "dns": DnsSettings.from_env}
+        return cls(**{name: given[name] if name in given else make() for name, make in made.items()})
