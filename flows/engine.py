@@ -220,8 +220,8 @@ class Engine:
                 # an edge from outside the scope carries a value already known (or none)
 
         try:
-            await self._schedule(run, scope, members, member_set, states, entry, results, local_exprs,
-                                 exprs, variables, iteration)
+            await self._schedule(_ScopeWalk(self, run, scope, members, member_set, states, results, local_exprs,
+                                            exprs, variables, iteration), entry)
         except BaseExceptionGroup as group:
             # TaskGroup wraps the failing node's NodeFailed; the run wants it bare
             failed = [e for e in group.exceptions if isinstance(e, NodeFailed)]
@@ -230,81 +230,10 @@ class Engine:
             raise
         return results
 
-    async def _schedule(self, run: _Run, scope: str | None, members: list[str], member_set: set[str],
-                        states: dict[str, _NodeState], entry: list[tuple[PlanEdge, Any]],
-                        results: dict[str, dict[str, Any]], local_exprs: dict[str, Any], exprs: Any,
-                        variables: dict[str, Any], iteration: int | None) -> None:
-        plan = run.plan
+    async def _schedule(self, walk: "_ScopeWalk", entry: list[tuple[PlanEdge, Any]]) -> None:
         async with asyncio.TaskGroup() as tg:
-
-            def resolve(edge: PlanEdge, value: Any) -> None:
-                st = states[edge.target]
-                st.resolved += 1
-                if value is not SKIP:
-                    st.taken.append((edge, value))
-                consider(edge.target)
-
-            def consider(nid: str) -> None:
-                st = states[nid]
-                if st.started:
-                    return
-                node = plan.nodes[nid]
-                pending = st.total - st.resolved
-                if pending == 0 and not st.taken:
-                    st.started = True
-                    if node.type.spec.trigger and scope is None:
-                        start(nid, {"payload": run.payload})
-                    else:
-                        skip(nid)
-                elif pending == 0 or (node.type.ready and st.taken and _ready(node, len(st.taken), pending)):
-                    st.started = True
-                    start(nid, _inputs(node, st.taken))
-
-            def skip(nid: str) -> None:
-                run.emit("node.skipped", node_id=nid, iteration=iteration)
-                for edge in plan.nodes[nid].outgoing:
-                    if edge.target in member_set:
-                        resolve(edge, SKIP)
-
-            def start(nid: str, inputs: dict[str, Any]) -> None:
-                if scope is None and nid in run.rewait:
-                    data = run.rewait[nid]      # still waiting since an earlier pass: wait on
-                    run.emit("node.waiting", node_id=nid, **data)
-                    run.waiting.append(_waiting_entry(plan.nodes[nid], data))
-                    return
-                if scope is None and run.waiting:
-                    return                      # suspending: nothing new starts
-                tg.create_task(node_task(nid, inputs), name=f"{run.run_id}:{nid}")
-
-            def reused(nid: str) -> None:
-                out = run.reuse[nid]
-                run.emit("node.reused", node_id=nid, output=capped(out))
-                finished(nid, out)
-
-            def finished(nid: str, out: dict[str, Any]) -> None:
-                results[nid] = out
-                local_exprs[nid] = {"output": _primary(out), "ports": out}
-                for edge in plan.nodes[nid].outgoing:
-                    if edge.target in member_set:
-                        resolve(edge, out.get(edge.source_port, SKIP))
-
-            async def node_task(nid: str, inputs: dict[str, Any]) -> None:
-                node = plan.nodes[nid]
-                out = await self._execute(run, node, inputs, exprs, variables, iteration)
-                if out is not SUSPENDED:
-                    finished(nid, out)
-
-            if scope is None and run.reuse:
-                again = [nid for nid in members if nid in run.reuse]
-                for nid in again:               # none of them may start while the others resolve
-                    states[nid].started = True
-                for nid in again:               # reused outputs resolve their edges at once
-                    reused(nid)
-            for edge, value in entry:
-                resolve(edge, value)
-            for nid in members:
-                if states[nid].total == 0:
-                    consider(nid)
+            walk.tg = tg
+            walk.begin(entry)
 
     @traced_node
     async def _execute(self, run: _Run, node: PlanNode, inputs: dict[str, Any], exprs: Any,
@@ -479,3 +408,96 @@ def _classify(exc: Exception, node: PlanNode) -> dict[str, Any]:
               correlation_id, exc_info=exc)
     return {"kind": "bug", "message": f"internal error in {node.type.spec.type}; quote {correlation_id}",
             "correlation_id": correlation_id}
+
+
+@dataclass
+class _ScopeWalk:
+    """One walk over a scope's nodes (the main path, or one item of a for_each): edges resolve,
+    nodes start when their inputs are in (or a join hook says so), are skipped when no input
+    was taken, or reuse an earlier pass's output. Node tasks run in `tg`, set by Engine._schedule."""
+
+    engine: "Engine"
+    run: _Run
+    scope: str | None
+    members: list[str]
+    member_set: set[str]
+    states: dict[str, _NodeState]
+    results: dict[str, dict[str, Any]]
+    local_exprs: dict[str, Any]
+    exprs: Any
+    variables: dict[str, Any]
+    iteration: int | None
+    tg: asyncio.TaskGroup | None = None
+
+    def begin(self, entry: list[tuple[PlanEdge, Any]]) -> None:
+        run = self.run
+        if self.scope is None and run.reuse:
+            again = [nid for nid in self.members if nid in run.reuse]
+            for nid in again:               # none of them may start while the others resolve
+                self.states[nid].started = True
+            for nid in again:               # reused outputs resolve their edges at once
+                self.reused(nid)
+        for edge, value in entry:
+            self.resolve(edge, value)
+        for nid in self.members:
+            if self.states[nid].total == 0:
+                self.consider(nid)
+
+    def resolve(self, edge: PlanEdge, value: Any) -> None:
+        st = self.states[edge.target]
+        st.resolved += 1
+        if value is not SKIP:
+            st.taken.append((edge, value))
+        self.consider(edge.target)
+
+    def consider(self, nid: str) -> None:
+        st = self.states[nid]
+        if st.started:
+            return
+        node = self.run.plan.nodes[nid]
+        pending = st.total - st.resolved
+        if pending == 0 and not st.taken:
+            st.started = True
+            if node.type.spec.trigger and self.scope is None:
+                self.start(nid, {"payload": self.run.payload})
+            else:
+                self.skip(nid)
+        elif pending == 0 or (node.type.ready and st.taken and _ready(node, len(st.taken), pending)):
+            st.started = True
+            self.start(nid, _inputs(node, st.taken))
+
+    def skip(self, nid: str) -> None:
+        self.run.emit("node.skipped", node_id=nid, iteration=self.iteration)
+        for edge in self.run.plan.nodes[nid].outgoing:
+            if edge.target in self.member_set:
+                self.resolve(edge, SKIP)
+
+    def start(self, nid: str, inputs: dict[str, Any]) -> None:
+        run = self.run
+        if self.scope is None and nid in run.rewait:
+            data = run.rewait[nid]      # still waiting since an earlier pass: wait on
+            run.emit("node.waiting", node_id=nid, **data)
+            run.waiting.append(_waiting_entry(run.plan.nodes[nid], data))
+            return
+        if self.scope is None and run.waiting:
+            return                      # suspending: nothing new starts
+        assert self.tg is not None
+        self.tg.create_task(self.node_task(nid, inputs), name=f"{run.run_id}:{nid}")
+
+    def reused(self, nid: str) -> None:
+        out = self.run.reuse[nid]
+        self.run.emit("node.reused", node_id=nid, output=capped(out))
+        self.finished(nid, out)
+
+    def finished(self, nid: str, out: dict[str, Any]) -> None:
+        self.results[nid] = out
+        self.local_exprs[nid] = {"output": _primary(out), "ports": out}
+        for edge in self.run.plan.nodes[nid].outgoing:
+            if edge.target in self.member_set:
+                self.resolve(edge, out.get(edge.source_port, SKIP))
+
+    async def node_task(self, nid: str, inputs: dict[str, Any]) -> None:
+        out = await self.engine._execute(self.run, self.run.plan.nodes[nid], inputs, self.exprs, self.variables,
+                                         self.iteration)
+        if out is not SUSPENDED:
+            self.finished(nid, out)

@@ -37,7 +37,7 @@ import uuid
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from backend.db.models import NodeRun, Run, RunEvent as RunEventRow
 from backend.db.session import Database

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend import audit
 from backend.auth.schemas import Principal
-from backend.collab.convert import UnrepresentableGraph, check
+from backend.collab.convert import check
 from backend.db.models import Workflow, WorkflowVersion, looks_like_id, utcnow
 from backend.errors import NotFound, Unprocessable
 from backend.workflows.schemas import WorkflowCreateIn, WorkflowUpdateIn
