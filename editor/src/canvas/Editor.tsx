@@ -1,8 +1,8 @@
 // The canvas: React Flow drawing the shared Y.Doc, with presence, validation, runs and panels around it.
-import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState, type DragEvent } from 'react'
+import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react'
 import {
   Background, BackgroundVariant, Controls, MiniMap, ReactFlow, useReactFlow,
-  type Connection, type Edge, type Node,
+  type Node,
 } from '@xyflow/react'
 import { api } from '../api/client'
 import type { Graph, GraphNode, Me, NodeType, Position, VersionSummary, Workflow } from '../api/types'
@@ -11,11 +11,11 @@ import { ops as makeOps } from '../collab/ops'
 import type { Collab } from '../collab/useCollabGraph'
 import { colorFor, usePresence } from '../collab/usePresence'
 import { useUndo } from '../collab/useUndo'
-import { CanvasContext, type CanvasCtx } from './context'
+import { CanvasContext, NOTE, type CanvasCtx } from './context'
 import type { Panel } from './TopBar'
-import { FlowNode, type FlowNodeT } from './FlowNode'
-import { NoteNode, type NoteNodeT } from './NoteNode'
-import { Palette, DRAG_MIME } from './Palette'
+import { FlowNode } from './FlowNode'
+import { NoteNode } from './NoteNode'
+import { Palette } from './Palette'
 import { SidePanel } from './SidePanel'
 import { ApprovalPanel, RunControls } from './RunControls'
 import { RunDialog } from './RunDialog'
@@ -25,13 +25,16 @@ import { HelpPanel } from './HelpPanel'
 import { ConnectionHint, RemoteCursors } from './Presence'
 import { TopBar, type CollabBadge } from './TopBar'
 import { useRunState } from './useRunState'
+import { useCanvasActions } from './useCanvasActions'
+import { useConnections } from './useConnections'
+import { useFlowElements } from './useFlowElements'
+import { useSharedSelection } from './useSharedSelection'
 import { useShortcuts } from './useShortcuts'
 import { useValidation } from './useValidation'
 import { useFlowChanges } from './useFlowChanges'
-import { useStableItems } from './useStableItems'
 import { useStableCallback } from './useStableCallback'
 import { makeThrottle } from './throttle'
-import { firstDraw, FIT_MAX_ZOOM, FIT_PADDING, MIN_ZOOM, openingViewport } from './geometry'
+import { FIT_MAX_ZOOM, FIT_PADDING, MIN_ZOOM, openingViewport } from './geometry'
 
 const nodeTypes = { flow: FlowNode, note: NoteNode }
 // React Flow copies each changed prop into its store, and every store write runs every node's and edge's
@@ -41,7 +44,6 @@ const DEFAULT_EDGE_OPTIONS = { type: 'default' }
 const PRO_OPTIONS = { hideAttribution: true }
 const MULTI_SELECT_KEYS = ['Meta', 'Control', 'Shift']
 const miniMapColor = (n: Node) => (n.type === 'note' ? '#fde68a' : '#6366f1')
-const NOTE = 'note:'
 /** The collab server persists accepted updates within about a second (backend/collab/rooms.py). */
 const SAVE_SETTLE_MS = 1500
 type Size = { width: number; height: number }
@@ -101,186 +103,26 @@ export function Editor({ workflow, collab, catalogue, me }: { workflow: Workflow
     }).catch(() => {})
   }, [workflow.id]) // eslint-disable-line react-hooks/exhaustive-deps
 
-  // --- connections: refuse mismatched port types with a reason -------------------------------
-  const refuseReason = useCallback<CanvasCtx['refuseReason']>((c) => {
-    if (!c.source || !c.target) return null
-    if (c.source === c.target) return 'A node cannot connect to itself'
-    const g = graphRef.current
-    const src = g.nodes.find((n) => n.id === c.source), tgt = g.nodes.find((n) => n.id === c.target)
-    const out = specOf(src)?.outputs.find((p) => p.name === c.sourceHandle)
-    const tspec = specOf(tgt)
-    const inp = tspec?.inputs.find((p) => p.name === c.targetHandle)
-    if (tspec?.trigger) return 'Triggers start runs and take no input'
-    if (!out || !inp) return null
-    if (out.type !== 'any' && inp.type !== 'any' && out.type !== inp.type)
-      return `Port types do not match: ${out.name} gives ${out.type}, ${inp.name} takes ${inp.type}`
-    const into = g.edges.filter((e) => e.target === c.target && e.target_port === c.targetHandle)
-    if (into.some((e) => e.source === c.source && e.source_port === c.sourceHandle)) return 'Already connected'
-    if (into.length && !inp.multiple) return `Input “${inp.name}” already has a connection (it takes one)`
-    return null
-  }, [specOf])
-  const lastRefusal = useRef<string | null>(null)
-  const isValidConnection = useCallback((c: Connection | Edge) => {
-    const r = refuseReason({ source: c.source, sourceHandle: c.sourceHandle ?? null, target: c.target, targetHandle: c.targetHandle ?? null })
-    lastRefusal.current = r
-    return r === null
-  }, [refuseReason])
-  const onConnectEnd = useCallback((_e: unknown, state: { toHandle: unknown; isValid: boolean | null }) => {
-    if (state.toHandle && !state.isValid && lastRefusal.current) setToast(lastRefusal.current)
-  }, [])
+  const { refuseReason, isValidConnection, onConnectEnd, onConnect } = useConnections({ graphRef, specOf, ops: o, readOnly, setToast })
   const onNodeClick = useCallback((_e: unknown, n: Node) => { if (!n.id.startsWith(NOTE)) setPanel(null) }, [])
-  const onConnect = useCallback((c: Connection) => {
-    if (readOnly || !o || !c.sourceHandle || !c.targetHandle) return
-    if (refuseReason(c)) return
-    o.connect({ source: c.source, source_port: c.sourceHandle, target: c.target, target_port: c.targetHandle })
-  }, [o, readOnly, refuseReason])
 
-  // --- presence ---------------------------------------------------------------------------------
-  useEffect(() => { presence.update({ selection: [...selected].filter((id) => !id.startsWith(NOTE)) }) }, [selected, presence.update])
-  // Keyed by content, so peers' cursor moves do not redraw every node.
-  const selKey = JSON.stringify(presence.peers.map((p) => [p.user.name, p.user.color, p.selection ?? [], Object.keys(p.dragging ?? {})]))
-  const { remoteSel, draggedBy } = useMemo(() => {
-    const sel: Record<string, { name: string; color: string }[]> = {}
-    const drag: Record<string, string> = {}
-    for (const [name, color, ids, dragging] of JSON.parse(selKey) as [string, string, string[], string[]][]) {
-      for (const id of ids) (sel[id] ??= []).push({ name, color })
-      for (const id of dragging) drag[id] = name
-    }
-    return { remoteSel: sel, draggedBy: drag }
-  }, [selKey])
-  // Runs are shared through awareness: follow the newest run a co-editor started.
-  useEffect(() => {
-    for (const p of presence.peers) {
-      if (p.run && p.run.at > lastRunAt.current && p.run.id !== runs.run?.id) { lastRunAt.current = p.run.at; runs.show(p.run.id) }
-    }
-  }, [presence.peers, runs])
-
+  const { remoteSel, draggedBy } = useSharedSelection(presence, selected, runs, lastRunAt)
   const changes = useFlowChanges({ ops: readOnly ? null : o, undo, updatePresence: presence.update, selected, setSelected, selectedEdges, setSelectedEdges })
   const { localDrag, noteSize } = changes
 
-  // --- React Flow nodes and edges from the graph ----------------------------------------------
-  const problemsOf = validation.byNode
-  const allNodes = useMemo<Node[]>(() => {
-    const pos = (id: string, p: Position) => localDrag?.[id] ?? presence.remoteDrag[id] ?? p
-    const notes: NoteNodeT[] = (graph.notes ?? []).map((s) => ({
-      id: NOTE + s.id, type: 'note', position: pos(NOTE + s.id, s.position), zIndex: -1,
-      width: noteSize[NOTE + s.id]?.width ?? s.width, height: noteSize[NOTE + s.id]?.height ?? s.height,
-      selected: selected.has(NOTE + s.id), data: { note: s },
-    }))
-    const nodes: FlowNodeT[] = graph.nodes.map((n) => {
-      const spec = specOf(n)
-      const probs = problemsOf[n.id] ?? []
-      const measured = rf.getInternalNode(n.id)?.measured
-      return {
-        id: n.id, type: 'flow', position: pos(n.id, n.position), selected: selected.has(n.id),
-        // As React Flow measured it, or the size and handles it will measure (geometry.ts); neither is part of
-        // useStableItems' comparison.
-        ...(measured?.width ? { measured } : firstDraw(n.id, spec?.inputs ?? [], spec?.outputs ?? [])),
-        data: {
-          label: n.label ?? '', type: n.type, title: spec?.title ?? n.type, icon: spec?.icon ?? 'box', category: spec?.category ?? '',
-          known: !!spec, inputs: spec?.inputs ?? [], outputs: spec?.outputs ?? [],
-          errors: probs.filter((p) => p.severity === 'error').map((p) => p.message),
-          warnings: probs.filter((p) => p.severity !== 'error').map((p) => p.message),
-          run: runs.states[n.id] ?? null, remote: remoteSel[n.id] ?? [], draggedBy: draggedBy[n.id] ?? null,
-          portLabels: Array.isArray(n.config.cases)
-            ? Object.fromEntries((n.config.cases as { label?: string }[]).map((c, i) => [`case_${i + 1}`, c?.label ?? '']).filter(([, l]) => l))
-            : {},
-        },
-      }
-    })
-    return [...notes, ...nodes]
-  }, [graph, localDrag, presence.remoteDrag, noteSize, selected, specOf, problemsOf, runs.states, remoteSel, draggedBy])
-  // Unchanged nodes keep their objects, so React Flow and the memo'd node components skip them.
-  const rfNodes = useStableItems(allNodes)
+  const { allNodes, rfNodes, rfEdges, problemsOf } = useFlowElements({
+    graph, specOf, localDrag, remoteDrag: presence.remoteDrag, noteSize, selected, selectedEdges, validation, runs, remoteSel, draggedBy, rf,
+  })
   // The canvas's size, read before React Flow's first draw, so it opens at the fitted zoom (geometry.ts).
   const [box, setBox] = useState<Size | null>(null)
   useLayoutEffect(() => { const el = wrapper.current; if (el) setBox({ width: el.clientWidth, height: el.clientHeight }) }, [])
   const opening = useMemo(() => (box ? openingViewport(allNodes, box) : undefined), [box]) // eslint-disable-line react-hooks/exhaustive-deps
 
-  const edgeProblems = useMemo(() => new Set((validation.result?.problems ?? []).map((p) => p.edge_id).filter(Boolean)), [validation.result])
-  const allEdges = useMemo<Edge[]>(() => graph.edges.map((e) => {
-    const st = runs.states[e.source]?.status
-    return {
-      id: e.id, source: e.source, sourceHandle: e.source_port, target: e.target, targetHandle: e.target_port,
-      selected: selectedEdges.has(e.id), animated: st === 'running',
-      className: `${edgeProblems.has(e.id) ? 'edge-error' : ''} ${st === 'succeeded' ? 'edge-done' : ''}`,
-    }
-  }), [graph.edges, selectedEdges, edgeProblems, runs.states])
-  const rfEdges = useStableItems(allEdges)
-
-  // --- actions -----------------------------------------------------------------------------------
-  const center = (): Position => {
-    const r = wrapper.current?.getBoundingClientRect()
-    return rf.screenToFlowPosition({ x: (r?.left ?? 0) + (r?.width ?? 800) / 2, y: (r?.top ?? 0) + (r?.height ?? 600) / 2 })
-  }
-  const addNode = (t: NodeType, at?: Position) => {
-    if (readOnly || !o) return
-    let pos = at ? { x: at.x - 100, y: at.y - 35 } : { x: center().x - 100, y: center().y - 35 }
-    // Clicked (not dropped): do not cover a node that is already there.
-    const taken = (q: Position) => graph.nodes.some((n) => Math.abs(n.position.x - q.x) < 200 && Math.abs(n.position.y - q.y) < 90)
-    for (let i = 0; !at && i < 20 && taken(pos); i++) pos = { x: pos.x + (i % 4 === 3 ? -780 : 260), y: pos.y + (i % 4 === 3 ? 130 : 0) }
-    undo.manager?.stopCapturing()
-    const id = o.addNode(t.type, t.version, pos, t.title)
-    setSelected(new Set([id])); setSelectedEdges(new Set()); setPanel(null)
-  }
-  const addNote = () => {
-    if (readOnly || !o) return
-    const at = mouse.current
-    let p = at ? { x: at.x - 110, y: at.y - 70 } : { x: center().x - 110, y: center().y - 220 }
-    const taken = (q: Position) => graph.nodes.some((n) => q.x < n.position.x + 210 && n.position.x < q.x + 230 && q.y < n.position.y + 100 && n.position.y < q.y + 150)
-    for (let i = 0; !at && i < 20 && taken(p); i++) p = { x: p.x, y: p.y - 120 }
-    undo.manager?.stopCapturing()
-    const id = o.addNote(p)
-    setSelected(new Set([NOTE + id]))
-  }
-  const onDrop = (e: DragEvent) => {
-    e.preventDefault()
-    const raw = e.dataTransfer.getData(DRAG_MIME)
-    if (!raw) return
-    const { type, version } = JSON.parse(raw)
-    const t = specs.get(`${type}@${version}`)
-    if (t) addNode(t, rf.screenToFlowPosition({ x: e.clientX, y: e.clientY }))
-  }
-  const removeSelection = () => {
-    if (readOnly || !o) return
-    const ids = [...selected]
-    undo.manager?.stopCapturing()
-    o.remove(ids.filter((i) => !i.startsWith(NOTE)), [...selectedEdges], ids.filter((i) => i.startsWith(NOTE)).map((i) => i.slice(NOTE.length)))
-    setSelected(new Set()); setSelectedEdges(new Set())
-  }
-  const fragment = () => {
-    if (!o || !selected.size) return null
-    const ids = [...selected]
-    return o.fragment(ids.filter((i) => !i.startsWith(NOTE)), ids.filter((i) => i.startsWith(NOTE)).map((i) => i.slice(NOTE.length)))
-  }
-  const paste = (text: string) => {
-    if (readOnly || !o) return
-    let frag: Partial<Graph>
-    try { frag = JSON.parse(text) } catch { return }
-    if (!frag || !Array.isArray(frag.nodes)) return
-    const all = [...frag.nodes.map((n) => n.position), ...(frag.notes ?? []).map((n) => n.position)].filter(Boolean)
-    const minX = Math.min(...all.map((p) => p.x)), minY = Math.min(...all.map((p) => p.y))
-    const at = mouse.current
-    const offset = at && all.length ? { x: at.x - minX, y: at.y - minY } : { x: 40, y: 40 }
-    undo.manager?.stopCapturing()
-    const made = o.paste(frag, offset)
-    setSelected(new Set([...made.nodes, ...made.notes.map((n) => NOTE + n)]))
-    setToast(`Pasted ${made.nodes.length} node${made.nodes.length === 1 ? '' : 's'}`)
-  }
-  const layout = async () => {
-    if (readOnly || !o) return
-    const { autoLayout } = await import('./layout') // dagre loads on first use, not with the canvas
-    const sizes: Record<string, Size> = {}
-    for (const n of rf.getNodes()) {
-      const m = rf.getInternalNode(n.id)?.measured
-      if (m?.width) sizes[n.id] = { width: m.width, height: m.height ?? 80 }
-    }
-    undo.manager?.stopCapturing()
-    o.setPositions(autoLayout(graph, sizes))
-    undo.manager?.stopCapturing()
-    setTimeout(() => rf.fitView({ padding: 0.2, duration: 300, maxZoom: 1 }), 80)
-  }
-  const fit = () => rf.fitView({ padding: 0.2, duration: 300, maxZoom: 1 })
+  const select = useCallback((nodes: Set<string>, edges?: Set<string>) => { setSelected(nodes); if (edges) setSelectedEdges(edges) }, [])
+  const { addNode, addNote, onDrop, removeSelection, fragment, paste, layout, fit } = useCanvasActions({
+    graph, ops: o, readOnly, undo, rf, wrapper, mouse, specs, selected, selectedEdges, select,
+    closePanel: () => setPanel(null), toast: setToast,
+  })
   const startRun = async (input: Record<string, unknown>, version: number | null) => {
     setRunBusy(true); setRunError(null)
     try {

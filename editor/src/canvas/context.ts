@@ -11,3 +11,6 @@ export interface CanvasCtx {
 }
 export const CanvasContext = createContext<CanvasCtx>({ ops: null, readOnly: true, catalogue: new Map(), refuseReason: () => null })
 export const useCanvas = () => useContext(CanvasContext)
+
+/** React Flow ids of sticky notes carry this prefix (node ids never do). */
+export const NOTE = 'note:'

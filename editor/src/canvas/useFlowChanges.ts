@@ -7,9 +7,9 @@ import type { Ops } from '../collab/ops'
 import type { PresenceState } from '../collab/usePresence'
 import type { useUndo } from '../collab/useUndo'
 import { makeThrottle } from './throttle'
+import { NOTE } from './context'
 
 type Size = { width: number; height: number }
-const NOTE = 'note:'
 
 interface Args {
   ops: Ops | null
