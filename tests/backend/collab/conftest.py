@@ -3,34 +3,21 @@ a workflow to edit."""
 
 from __future__ import annotations
 
-import asyncio
-import socket
 from typing import Any, AsyncIterator
 
 import httpx
 
 import pytest
-import uvicorn
 
 from backend.seed import welcome_graph
+from tests.live_server import serving
 
 
 @pytest.fixture
 async def live_server(app):
     """The app served by uvicorn in this event loop; yields "127.0.0.1:<port>"."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on",
-                                           ws="websockets-sansio", ws_per_message_deflate=False))  # as `maily serve`
-    task = asyncio.create_task(server.serve())
-    while not server.started:
-        if task.done():
-            task.result()
-        await asyncio.sleep(0.02)
-    yield f"127.0.0.1:{port}"
-    server.should_exit = True
-    await task
+    async with serving(app) as address:
+        yield address
 
 
 @pytest.fixture

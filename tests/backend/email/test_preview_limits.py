@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-import socket
 from typing import AsyncIterator
 
 import httpx
 import pytest
-import uvicorn
 
 from backend.email.previews import PREVIEWS_PER_TENANT
 from tests.backend.conftest import assert_problem
+from tests.live_server import serving
 
 # Spins until the 1 s render budget stops it: a CPU-heavy preview.
 SLOW = {"subject": "x", "html": "{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}"}
@@ -20,19 +19,8 @@ SLOW = {"subject": "x", "html": "{% for i in range(100000) %}{% for j in range(1
 @pytest.fixture
 async def http(app) -> AsyncIterator[httpx.AsyncClient]:
     """The app served by uvicorn on a loopback port in this event loop, so requests really run concurrently."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
-    task = asyncio.create_task(server.serve())
-    while not server.started:
-        if task.done():
-            task.result()
-        await asyncio.sleep(0.02)
-    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=30) as c:
+    async with serving(app) as address, httpx.AsyncClient(base_url=f"http://{address}", timeout=30) as c:
         yield c
-    server.should_exit = True
-    await task
 
 
 async def test_parallel_heavy_previews_leave_health_responsive_and_excess_gets_429(http, tenant_a):

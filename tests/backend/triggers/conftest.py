@@ -5,10 +5,12 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+import httpx
 import pytest
 
 from backend.settings import Settings
 from tests.backend.conftest import assert_problem
+from tests.live_server import serving
 from tests.flows.fakes import edge, graph, node
 
 
@@ -22,25 +24,8 @@ def settings(db_url, tmp_path) -> Settings:
 async def client(app):
     """The app served by uvicorn in this event loop (not a test portal's own loop), so tests
     can also drive app.state (schedulers, the chain listener) directly."""
-    import socket
-
-    import httpx
-    import uvicorn
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on",
-                                           ws="websockets-sansio", ws_per_message_deflate=False))  # as `maily serve`
-    task = asyncio.create_task(server.serve())
-    while not server.started:
-        if task.done():
-            task.result()
-        await asyncio.sleep(0.02)
-    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=30) as c:
+    async with serving(app) as address, httpx.AsyncClient(base_url=f"http://{address}", timeout=30) as c:
         yield c
-    server.should_exit = True
-    await task
 
 
 def simple_graph(trigger: str = "trigger.manual", name: str = "wf", **trigger_config: Any) -> dict[str, Any]:
