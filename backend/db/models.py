@@ -202,6 +202,21 @@ class Run(Base):
     # The first run of a retry_of chain (itself for a first run): side effects are keyed on it,
     # so a retry or re-run skips what an earlier run of the lineage did (docs/email.md).
     root_run_id: Mapped[str | None] = mapped_column(sa.String(32), nullable=True)
+    # The app process (app_instances.id) that runs it in embedded mode: recovery at start-up takes
+    # only the runs whose process is gone (backend/runs/instances.py), never a live replica's.
+    owner_instance: Mapped[str | None] = mapped_column(sa.String(32), nullable=True)
+
+
+class AppInstance(Base):
+    """A running app process (embedded mode): where it runs, and when it last said it was alive."""
+
+    __tablename__ = "app_instances"
+
+    id: Mapped[str] = _id()
+    host: Mapped[str] = mapped_column(sa.String(255))
+    pid: Mapped[int] = mapped_column(sa.Integer)
+    started_at: Mapped[datetime] = _ts()
+    heartbeat_at: Mapped[datetime] = _ts()
 
 
 class NodeRun(Base):

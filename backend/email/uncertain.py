@@ -22,6 +22,7 @@ from backend.auth.schemas import Principal
 from backend.db.models import Run
 from backend.email.models import EmailSend
 from backend.errors import Conflict
+from backend.runs import instances
 from backend.runs.control import continue_run, waiting_entry
 from backend.runs.services import get_run
 from nodes.email.headers import bare_address
@@ -65,7 +66,7 @@ async def resolve(s: AsyncSession, p: Principal, runner: Any, recorder: Any, reg
     remaining = [e for e in run.waiting_on or [] if e["node_id"] != entry["node_id"]]
     # The step is no longer waiting: the next pass runs it again (it skips what is sent).
     claimed = await s.execute(sa.update(Run).where(Run.id == run.id, Run.status == "waiting")
-                              .values(status="queued", waiting_on=remaining)
+                              .values(status="queued", waiting_on=remaining, owner_instance=instances.current())
                               .execution_options(synchronize_session=False))
     if not claimed.rowcount:  # type: ignore[attr-defined]
         await s.rollback()

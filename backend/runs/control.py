@@ -23,6 +23,7 @@ from backend import audit
 from backend.auth.schemas import Principal
 from backend.db.models import NodeRun, Run, RunEvent
 from backend.errors import Conflict, Forbidden, Unprocessable
+from backend.runs import instances
 from backend.runs.recorder import DbRecorder
 from backend.runs.reuse import NotResumable, next_pass, retry_reuse
 from backend.runs.services import compile_or_422, get_run, node_runs
@@ -51,10 +52,18 @@ def _types(plan: Plan) -> dict[str, str]:
     return {nid: n.type.spec.type for nid, n in plan.nodes.items()}
 
 
-async def _claim(s: AsyncSession, run: Run, expected: str, **values: Any) -> bool:
-    """Move the run from `expected` to queued, atomically: one decision / one resumer wins."""
-    result = await s.execute(update(Run).where(Run.id == run.id, Run.status == expected)
-                             .values(status="queued", **values).execution_options(synchronize_session=False))
+_ANY_OWNER: Any = object()
+
+
+async def _claim(s: AsyncSession, run: Run, expected: str, *, owner: Any = _ANY_OWNER, **values: Any) -> bool:
+    """Move the run from `expected` to queued and to this process, atomically: one decision / one
+    resumer wins. `owner`: only while the run still belongs to that app instance (recovery)."""
+    where = [Run.id == run.id, Run.status == expected]
+    if owner is not _ANY_OWNER:
+        where.append(Run.owner_instance.is_(None) if owner is None else Run.owner_instance == owner)
+    result = await s.execute(update(Run).where(*where)
+                             .values(status="queued", owner_instance=instances.current(), **values)
+                             .execution_options(synchronize_session=False))
     await s.commit()
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
@@ -179,7 +188,8 @@ async def _start_from(s: AsyncSession, p: Principal, runner: RunManager, recorde
     run = Run(id=uuid.uuid4().hex, tenant_id=p.tenant_id, workflow_id=old.workflow_id,
               workflow_version=old.workflow_version, status="queued", trigger=old.trigger, input=old.input,
               graph=old.graph, created_by=p.user_id, created_at=datetime.now(timezone.utc),
-              retry_of=old.id, rerun_from=rerun_from, root_run_id=old.root_run_id or old.id)
+              retry_of=old.id, rerun_from=rerun_from, root_run_id=old.root_run_id or old.id,
+              owner_instance=instances.current())
     s.add(run)
     await audit.record(s, p, "run.rerun" if rerun_from else "run.retry", "run", run.id,
                        {"workflow_id": old.workflow_id, "version": old.workflow_version, "retry_of": old.id,

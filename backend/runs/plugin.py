@@ -9,6 +9,7 @@ from litestar import Litestar
 
 from backend.metrics import MetricsSink
 from backend.runs.control import Resumer
+from backend.runs.instances import Instance
 from backend.runs.node_services import close_node_services, node_services
 from backend.runs.recovery import end_prefect_flow_runs, resume_interrupted
 from backend.runs.remote import RemoteRuns, RetryingRecorder
@@ -42,6 +43,8 @@ async def start_runs(app: Litestar) -> None:
     app.state.resumer = Resumer(app.state, settings.resume_poll_s)   # suspended runs whose time has come
     app.state.resumer.start()
     if settings.mode != "production":   # production: workers own the runs, their sweep resumes orphans
+        app.state.instance = Instance(app.state.db)
+        await app.state.instance.start(sweep=lambda: _recover(app, prefect))   # a replica that died
         await _recover(app, prefect)
 
 
@@ -67,6 +70,9 @@ async def stop_runs(app: Litestar) -> None:
     if runner is not None:
         await runner.shutdown()
         await app.state.recorder.stop()
+    instance = getattr(app.state, "instance", None)
+    if instance is not None:   # after the runner: its runs are left for the next start, or a live replica
+        await instance.stop()
     node_services_ = getattr(app.state, "node_services", None)
     if node_services_ is not None:
         await close_node_services(node_services_)

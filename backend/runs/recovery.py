@@ -24,6 +24,7 @@ from backend import audit
 from backend.auth.schemas import Principal
 from backend.db.models import NodeRun, Run, RunEvent
 from backend.errors import Conflict, Unprocessable
+from backend.runs import instances
 from backend.runs.control import _claim, continue_run
 from backend.runs.services import get_run
 from flows.compile import Plan, compile_graph
@@ -56,20 +57,23 @@ def _unsafe_interrupted(plan: Plan, rows: list[NodeRun]) -> dict[str, dict[str, 
 
 
 async def resume_interrupted(state: Any) -> tuple[int, list[str]]:
-    """Resume every run left queued or running; returns how many and the Prefect flow run
-    ids of their interrupted passes."""
+    """Resume every run left queued or running by an app process that is gone (a live
+    replica's runs are its own: backend/runs/instances.py); returns how many and the Prefect
+    flow run ids of their interrupted passes."""
     resumed, flow_runs = 0, []
     async with state.db.sessionmaker() as s:
         runs = list(await s.scalars(select(Run).where(Run.status.in_(("queued", "running"))).order_by(Run.created_at)))
-        for run in runs:
+        gone = await instances.gone_owners(s, {r.owner_instance for r in runs})
+        for run in [r for r in runs if r.owner_instance in gone]:
+            run_id = run.id   # read now: a rollback below expires the row
             if run.prefect_flow_run_id:
                 flow_runs.append(run.prefect_flow_run_id)
             try:
                 resumed += await _resume_one(s, state, run)
             except Exception:
-                log.exception("run %s could not be resumed after the crash", run.id)
+                log.exception("run %s could not be resumed after the crash", run_id)
                 await s.rollback()
-                await s.execute(update(Run).where(Run.id == run.id).values(
+                await s.execute(update(Run).where(Run.id == run_id).values(
                     status="failed", finished_at=datetime.now(timezone.utc),
                     error={"kind": "crashed", "message": "the app stopped during this run and it could not be resumed"}))
                 await s.commit()
@@ -79,7 +83,7 @@ async def resume_interrupted(state: Any) -> tuple[int, list[str]]:
 async def _resume_one(s: AsyncSession, state: Any, run: Run) -> bool:
     plan = compile_graph(run.graph, state.registry)
     rows = list(await s.scalars(select(NodeRun).where(NodeRun.run_id == run.id)))
-    was, waits = run.status, _unsafe_interrupted(plan, rows)
+    was, owner, waits = run.status, run.owner_instance, _unsafe_interrupted(plan, rows)
     interrupted = [r.node_id for r in rows if r.status == "running"]
     if was == "running":
         last = await s.scalar(select(func.max(RunEvent.seq)).where(RunEvent.run_id == run.id)) or 0
@@ -89,7 +93,7 @@ async def _resume_one(s: AsyncSession, state: Any, run: Run) -> bool:
     # the next pass rewaits the unsafe ones: they are written into waiting_on as the engine expects
     waiting_on = [{"node_id": nid, "node_type": plan.nodes[nid].type.spec.type, **data} for nid, data in waits.items()]
     await s.commit()
-    if not await _claim(s, run, was, waiting_on=waiting_on or None):
+    if not await _claim(s, run, was, owner=owner, waiting_on=waiting_on or None):
         return False
     await s.refresh(run)
     log.warning("run %s was %s when the app stopped: resumed%s", run.id, was,

@@ -15,6 +15,7 @@ from backend import audit
 from backend.auth.schemas import Principal
 from backend.db.models import NodeRun, Run, RunEvent, WorkflowVersion, looks_like_id
 from backend.errors import Conflict, NotFound, Unprocessable
+from backend.runs import instances
 from backend.runs.recorder import DbRecorder
 from backend.collab.rooms import RoomManager
 from backend.workflows.services import draft_graph, get_workflow
@@ -56,7 +57,7 @@ async def start_run(s: AsyncSession, p: Principal, runner: RunManager, recorder:
     run_id = uuid.uuid4().hex
     run = Run(id=run_id, tenant_id=p.tenant_id, workflow_id=workflow_id, workflow_version=version,
               status="queued", trigger=trigger, input=payload, graph=graph, created_by=p.user_id,
-              created_at=datetime.now(timezone.utc), root_run_id=run_id)
+              created_at=datetime.now(timezone.utc), root_run_id=run_id, owner_instance=instances.current())
     s.add(run)
     await audit.record(s, p, "run.start", "run", run.id, {"workflow_id": workflow_id, "version": version,
                                                          "trigger": trigger})
