@@ -14,8 +14,8 @@ from backend.auth.guards import requires_owner
 from backend.auth.revocation import revoke
 from backend.auth.schemas import Principal
 from backend.auth.sessions import start_session
-from backend.db.models import Invitation
-from backend.email.store import system_sender
+from backend.db.models import Invitation, Tenant
+from backend.email.store import public_url, system_sender
 from backend.errors import json_body, read_body
 from backend.members import services
 from backend.members.schemas import (AcceptIn, AcceptOut, InvitationInfoOut, InvitationLinkOut, InvitationOut,
@@ -28,7 +28,7 @@ def _public_base(request: Request) -> str:
     return request.app.state.settings.public_url or str(request.base_url)
 
 
-async def _mail_invitation(request: Request, inv: Invitation, url: str, inviter: Principal) -> str:
+async def _mail_invitation(request: Request, db: AsyncSession, inv: Invitation, url: str, inviter: Principal) -> str:
     """Through the tenant's mail provider (the built-in outbox by default); the link is shown
     to the owner anyway, so a mail failure is reported, not fatal."""
     from nodes.email.mime import Outgoing
@@ -36,11 +36,15 @@ async def _mail_invitation(request: Request, inv: Invitation, url: str, inviter:
     mailer = getattr(request.app.state, "mailer", None)
     if mailer is None:
         return "no mailer"
-    text = (f"{inviter.name or inviter.email} invited you to the Maily Flow workspace as {inv.role}.\n\n"
+    tenant = await db.get(Tenant, inv.tenant_id)
+    text = (f"{inviter.name or inviter.email} invited you to the Maily Flow workspace "
+            f"\"{tenant.name if tenant else ''}\" as {inv.role}.\n\n"
             f"Join here (the link works once, until {inv.expires_at:%Y-%m-%d %H:%M} UTC):\n{url}\n")
-    msg = Outgoing(key=f"invitation:{inv.id}:{inv.token_hash[:16]}", sender=system_sender(_public_base(request)),
-                   to=inv.email, subject="You are invited to a Maily Flow workspace", text=text)
     try:
+        # The same From as password-reset mail; an address the mail checks refuse is a failed mail, not a 500.
+        msg = Outgoing(key=f"invitation:{inv.id}:{inv.token_hash[:16]}",
+                       sender=system_sender(public_url(request.app.state.settings)),
+                       to=inv.email, subject="You are invited to a Maily Flow workspace", text=text)
         results = await mailer.send_batch(inv.tenant_id, "invitation", inv.id, [msg])
         return results[0]["status"]
     except Exception as exc:  # noqa: BLE001 - provider trouble: the owner still has the link
@@ -90,7 +94,7 @@ class MemberController(Controller):
                                                       request.app.state.settings.invitation_ttl_days)
         await db_session.commit()
         out = _link(request, inv, token)
-        out.mail_status = await _mail_invitation(request, inv, out.url, principal)
+        out.mail_status = await _mail_invitation(request, db_session, inv, out.url, principal)
         return out
 
     @post("/invitations/{invitation_id:str}/resend", operation_id="resendInvitation", guards=[requires_owner], status_code=200)
@@ -100,7 +104,7 @@ class MemberController(Controller):
                                                       request.app.state.settings.invitation_ttl_days)
         await db_session.commit()
         out = _link(request, inv, token)
-        out.mail_status = await _mail_invitation(request, inv, out.url, principal)
+        out.mail_status = await _mail_invitation(request, db_session, inv, out.url, principal)
         return out
 
     @delete("/invitations/{invitation_id:str}", operation_id="revokeInvitation", guards=[requires_owner],

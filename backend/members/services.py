@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.audit import AuditEvent, record
 from backend.auth import services as auth
+from backend.auth.accounts import normalise_email
 from backend.auth.passwords import check_new_password
 from backend.auth.schemas import Principal
 from backend.db.models import ApiToken, Invitation, Membership, Tenant, User, looks_like_id, utcnow
@@ -129,7 +130,7 @@ async def list_invitations(s: AsyncSession, tenant_id: str) -> list[Invitation]:
 async def create_invitation(s: AsyncSession, p: Principal, email: str, role: str, ttl_days: int) -> tuple[Invitation, str]:
     if role == "owner" and p.role != "owner":
         raise Forbidden("only an owner may invite an owner")
-    email = email.strip().lower()
+    email = normalise_email(email)   # the same check as sign-up: the address must be able to sign in later
     user = await auth.user_by_email(s, email)
     if user is not None and await s.scalar(sa.select(Membership.id).where(Membership.tenant_id == p.tenant_id,
                                                                           Membership.user_id == user.id)):
