@@ -87,20 +87,38 @@ async def revoke(app_state: Any, *, user_id: str | None = None, tenant_id: str |
     return closed
 
 
+def _criteria_of(raw: Any) -> tuple[dict[str, str | None], str] | None:
+    """The criteria and reason of a channel message, or None when it is not one of ours."""
+    try:
+        data = json.loads(raw)
+    except (TypeError, ValueError):
+        return None
+    if not isinstance(data, dict):
+        return None
+    criteria = {k: data.get(k) if isinstance(data.get(k), str) else None for k in _CRITERIA}
+    return criteria, str(data.get("reason", "revoked"))[:100]
+
+
 async def _listen(app_state: Any, pubsub: Any) -> None:
     while True:
         try:
             msg = await pubsub.get_message(ignore_subscribe_messages=True, timeout=1.0)
-            if msg is None:
-                continue
-            data = json.loads(msg["data"])
-            criteria = {k: data.get(k) if isinstance(data.get(k), str) else None for k in _CRITERIA}
-            await close_local(app_state, criteria, str(data.get("reason", "revoked"))[:100])
         except asyncio.CancelledError:
             raise
-        except Exception as exc:  # noqa: BLE001 - a bad message or a Redis hiccup must not end the listener
+        except Exception as exc:  # noqa: BLE001 - a Redis hiccup must not end the listener
             log.warning("revocation listener: %s", type(exc).__name__)
             await asyncio.sleep(1.0)
+            continue
+        if msg is None:
+            continue
+        parsed = _criteria_of(msg.get("data"))
+        if parsed is None:   # a malformed message is dropped at once: the next one must not wait
+            log.warning("revocation listener: dropped a malformed message")
+            continue
+        try:
+            await close_local(app_state, *parsed)
+        except Exception as exc:  # noqa: BLE001
+            log.warning("revocation listener: %s", type(exc).__name__)
 
 
 async def start_revocation_bus(app: Any) -> None:
@@ -110,11 +128,15 @@ async def start_revocation_bus(app: Any) -> None:
         return
     import redis.asyncio as aioredis
 
-    client = aioredis.from_url(url)
-    pubsub = client.pubsub()
+    # Publishing happens inside requests (a removal, a sign-out): bounded, so a Redis outage
+    # delays them by seconds, not forever. The subscriber waits on its own connection.
+    client = aioredis.from_url(url, socket_connect_timeout=2, socket_timeout=2)
+    subscriber = aioredis.from_url(url, socket_connect_timeout=2)
+    pubsub = subscriber.pubsub()
     await pubsub.subscribe(CHANNEL)
     app.state.revocation_redis = client
     app.state.revocation_pubsub = pubsub
+    app.state.revocation_subscriber = subscriber
     app.state.revocation_task = asyncio.create_task(_listen(app.state, pubsub), name="revocation-listener")
 
 
@@ -128,8 +150,9 @@ async def stop_revocation_bus(app: Any) -> None:
     if pubsub is not None:
         with contextlib.suppress(Exception):
             await pubsub.aclose()
-    client = getattr(app.state, "revocation_redis", None)
-    if client is not None:
-        with contextlib.suppress(Exception):
-            await client.aclose()
-    app.state.revocation_redis = None
+    for name in ("revocation_subscriber", "revocation_redis"):
+        client = getattr(app.state, name, None)
+        if client is not None:
+            with contextlib.suppress(Exception):
+                await client.aclose()
+        setattr(app.state, name, None)
