@@ -76,7 +76,7 @@ async def collab_socket(socket: WebSocket, workflow_id: str) -> None:
     except RuntimeError:  # shutting down
         pump.cancel()
         return await socket.close(code=1012, reason="server restarting")
-    owner = SocketOwner(principal.user_id, principal.tenant_id, principal.token_id, principal.session_id)
+    owner = SocketOwner(principal.user_id, principal.tenant_id, principal.token_id, principal.session_id, kind="collab")
     try:
         with registry(st).register(owner, lambda code, reason: socket.close(code=code, reason=reason)):
             while True:

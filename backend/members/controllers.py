@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.auth.deps import resolve_principal
 from backend.auth.guards import requires_owner
-from backend.auth.revocation import revoke
+from backend.auth.revocation import REFRESH_CODE, revoke
 from backend.auth.schemas import Principal
 from backend.auth.sessions import start_session
 from backend.db.models import Invitation, Tenant
@@ -68,9 +68,15 @@ class MemberController(Controller):
 
     @patch("/{user_id:str}", operation_id="changeMemberRole", guards=[requires_owner], operation_class=json_body(RoleIn))
     async def change_role(self, request: Request, user_id: str, principal: Principal, db_session: AsyncSession) -> MemberOut:
-        """Change a member's role (owner only); the last owner cannot be demoted (409)."""
+        """Change a member's role (owner only); the last owner cannot be demoted (409). Their open
+        co-editing sockets close with 4000 and reconnect with the new role."""
         body = await read_body(request, RoleIn)
-        return MemberOut(**await services.change_role(db_session, principal, user_id, body.role))
+        before, after = await services.change_role(db_session, principal, user_id, body.role)
+        if before != body.role:
+            await db_session.commit()   # the new role is what their reconnect finds
+            await revoke(request.app.state, user_id=user_id, tenant_id=principal.tenant_id, kind="collab",
+                         reason="role changed", code=REFRESH_CODE)
+        return MemberOut(**after)
 
     @delete("/{user_id:str}", operation_id="removeMember", guards=[requires_owner], status_code=HTTP_204_NO_CONTENT)
     async def remove(self, request: Request, user_id: str, principal: Principal, db_session: AsyncSession) -> None:

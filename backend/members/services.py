@@ -76,15 +76,17 @@ async def _keep_an_owner(s: AsyncSession, m: Membership) -> None:
         raise Conflict("the last owner of a workspace cannot be demoted or removed: make someone else owner first")
 
 
-async def change_role(s: AsyncSession, p: Principal, user_id: str, role: str) -> dict:
+async def change_role(s: AsyncSession, p: Principal, user_id: str, role: str) -> tuple[str, dict]:
+    """(the role before, the member as listed now)."""
     m = await _membership(s, p.tenant_id, user_id)
+    before = m.role
     if m.role != role:
         if role != "owner":
             await _keep_an_owner(s, m)
         await record(s, p, "member.role_change", "user", user_id, {"from": m.role, "to": role})
         m.role = role
         await s.flush()
-    return next(x for x in await list_members(s, p.tenant_id) if x["user_id"] == user_id)
+    return before, next(x for x in await list_members(s, p.tenant_id) if x["user_id"] == user_id)
 
 
 async def remove_member(s: AsyncSession, p: Principal, user_id: str) -> None:

@@ -207,7 +207,8 @@ async def stream_run_events(socket: WebSocket, run_id: str) -> None:
         await socket.close(code=code, reason=reason)
 
     try:
-        with registry(st).register(SocketOwner(principal.user_id, principal.tenant_id, principal.token_id, principal.session_id), close_revoked):
+        with registry(st).register(SocketOwner(principal.user_id, principal.tenant_id, principal.token_id, principal.session_id,
+                                               kind="run"), close_revoked):
             await asyncio.wait([streaming])
     finally:
         streaming.cancel()  # the handler itself was cancelled (shutdown)

@@ -89,3 +89,43 @@ async def test_removal_leaves_the_persons_sockets_in_other_workspaces_open(live_
         assert (await http.delete(f"/api/members/{person.user_id}", headers=tenant_a.owner.headers)).status_code == 204
         assert await closed_with(in_a) == 4401
         await asyncio.wait_for(await in_b.ping(), 5)
+
+
+async def test_a_role_change_makes_the_collab_socket_reconnect_with_the_new_role(live_server, http, workflow, tenant_a):
+    """Demoting an editor closes their co-editing socket with 4000 (reconnect) and leaves their run-event socket
+    open; reconnected, they are a viewer whose edits are dropped."""
+    from pycrdt import Map
+
+    from tests.backend.collab.test_endpoint import eventually, label, set_label
+    from tests.backend.collab.yclient import YClient
+
+    ed = tenant_a.editor
+    run_id = await slow_run(http, tenant_a.owner)
+    collab_url = f"ws://{live_server}/api/collab/{workflow['id']}?token="
+    try:
+        async with websockets.connect(collab_url + ed.token) as before, \
+                websockets.connect(f"ws://{live_server}/api/runs/{run_id}/events?token={ed.token}") as run_events:
+            await before.recv()
+            await run_events.recv()
+            r = await http.patch(f"/api/members/{ed.user_id}", json={"role": "viewer"}, headers=tenant_a.owner.headers)
+            assert r.status_code == 200, r.text
+            assert await closed_with(before) == 4000 and before.close_reason == "role changed"
+            await asyncio.wait_for(await run_events.ping(), 5)
+        demoted = await YClient(collab_url + ed.token).connect()
+        owner = await YClient(collab_url + tenant_a.owner.token).connect()
+        try:
+            demoted.edit(lambda d: d.get("nodes", type=Map).pop("big"))
+            await asyncio.sleep(0.4)
+            owner.edit(set_label("by the owner"))
+            await eventually(lambda: label(demoted) == "by the owner")
+            assert "big" in owner.doc.get("nodes", type=Map)
+        finally:
+            await demoted.close(), await owner.close()
+        # The same role again changes nothing and closes nothing.
+        async with websockets.connect(collab_url + ed.token) as same:
+            await same.recv()
+            r = await http.patch(f"/api/members/{ed.user_id}", json={"role": "viewer"}, headers=tenant_a.owner.headers)
+            assert r.status_code == 200
+            await asyncio.wait_for(await same.ping(), 5)
+    finally:
+        await http.post(f"/api/runs/{run_id}/cancel", headers=tenant_a.owner.headers)

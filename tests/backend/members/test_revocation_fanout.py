@@ -113,3 +113,16 @@ async def test_a_malformed_message_on_the_channel_does_not_stop_the_listener(rep
             assert (await c.delete(f"/api/members/{tenant_a.editor.user_id}",
                                    headers=tenant_a.owner.headers)).status_code == 204
         assert await closed_with(ws) == 4401
+
+
+async def test_a_role_change_on_a_reconnects_the_collab_socket_on_b(replicas, tenant_a):
+    """Demoting the editor through A closes their co-editing socket on B with 4000 (reconnect), not 4401."""
+    a, b = replicas
+    wf = await _workflow(a, tenant_a.owner)
+    async with websockets.connect(f"ws://{b}/api/collab/{wf}?token={tenant_a.editor.token}") as ws:
+        await ws.recv()
+        async with httpx.AsyncClient(base_url=f"http://{a}", timeout=10) as c:
+            r = await c.patch(f"/api/members/{tenant_a.editor.user_id}", json={"role": "viewer"},
+                              headers=tenant_a.owner.headers)
+            assert r.status_code == 200, r.text
+        assert await closed_with(ws) == 4000 and ws.close_reason == "role changed"
