@@ -26,6 +26,7 @@ from backend.auth.schemas import Principal, SignupIn
 from backend.db.models import Membership, Tenant, User, utcnow
 from backend.email.store import system_sender
 from backend.errors import Conflict, Forbidden, Gone, NotFound, Unprocessable
+from nodes.email.mime import Outgoing
 
 log = logging.getLogger("maily.auth")
 
@@ -85,8 +86,6 @@ async def request_reset(db: Any, mailer: Any, public_base: str, email: str, toke
     """Background part of POST /api/auth/password-reset: store the link and mail it, if the
     address has an account; nothing otherwise. Mailed through the provider of the user's first
     workspace (the built-in outbox by default)."""
-    from nodes.email.mime import Outgoing
-
     try:
         async with db.sessionmaker() as s:
             user = await services.user_by_email(s, email)

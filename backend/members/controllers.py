@@ -9,8 +9,10 @@ from litestar import Controller, Request, Response, delete, get, patch, post
 from litestar.status_codes import HTTP_204_NO_CONTENT
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from backend.auth import services as auth_services
 from backend.auth.deps import resolve_principal
 from backend.auth.guards import requires_owner
+from backend.auth.ratelimit import client_address, signin_limits
 from backend.auth.revocation import REFRESH_CODE, revoke
 from backend.auth.schemas import Principal
 from backend.auth.sessions import start_session
@@ -20,6 +22,7 @@ from backend.errors import json_body, read_body
 from backend.members import services
 from backend.members.schemas import (AcceptIn, AcceptOut, InvitationInfoOut, InvitationLinkOut, InvitationOut,
                                      InvitationsOut, InviteIn, MemberOut, MembersOut, RoleIn)
+from nodes.email.mime import Outgoing
 
 log = logging.getLogger("maily.members")
 
@@ -31,8 +34,6 @@ def _public_base(request: Request) -> str:
 async def _mail_invitation(request: Request, db: AsyncSession, inv: Invitation, url: str, inviter: Principal) -> str:
     """Through the tenant's mail provider (the built-in outbox by default); the link is shown
     to the owner anyway, so a mail failure is reported, not fatal."""
-    from nodes.email.mime import Outgoing
-
     mailer = getattr(request.app.state, "mailer", None)
     if mailer is None:
         return "no mailer"
@@ -128,16 +129,18 @@ class InvitationController(Controller):
     async def show(self, token: str, db_session: AsyncSession) -> InvitationInfoOut:
         """Who invited you to which workspace, with which role (no sign-in needed)."""
         f = await services.find_by_token(db_session, token)
-        from backend.auth.services import user_by_email
-
         return InvitationInfoOut(workspace=f.tenant.name, inviter=(f.inviter.name or f.inviter.email) if f.inviter else "",
                                  email=f.invitation.email, role=f.invitation.role, expires_at=f.invitation.expires_at,
-                                 has_account=await user_by_email(db_session, f.invitation.email) is not None)
+                                 has_account=await auth_services.user_by_email(db_session, f.invitation.email) is not None)
 
     @post("/{token:str}/accept", operation_id="acceptInvitation", security=[], operation_class=json_body(AcceptIn))
     async def accept(self, request: Request, token: str, db_session: AsyncSession) -> Response[AcceptOut]:
         """Join the workspace: 201 with a new account, 200 with an existing one; either way signed in."""
         body = await read_body(request, AcceptIn)
+        if body.password:
+            # A password here may be a guess at an existing account's: it counts like a sign-in.
+            found = await services.find_by_token(db_session, token)
+            await signin_limits(request.app.state).hit("login", found.invitation.email, client_address(request))
         try:
             caller = await resolve_principal(request)
         except Exception:  # noqa: BLE001 - a stale cookie or token: accept as anonymous

@@ -209,12 +209,19 @@ async def accept(s: AsyncSession, token: str, caller: Principal | None, name: st
         if not password:
             raise Unprocessable("password: a new account needs a password", field="password", pointer="/password")
         check_new_password(password)
-        user = await auth.create_user(s, inv.email, password, name=(name or "").strip()[:200])
+        try:
+            async with s.begin_nested():
+                user = await auth.create_user(s, inv.email, password, name=(name or "").strip()[:200])
+        except IntegrityError:   # the same address signed up (or accepted) a moment ago
+            raise Conflict("this invitation was used already") from None
     elif not (caller is not None and caller.user_id == user.id) \
             and not (password and auth.verify_password(password, user.password_hash)):
         raise Unauthorized(f"sign in as {inv.email}, or send that account's password", field="password")
     # Claim the invitation: only one accept can flip accepted_at; the loser gets 409.
-    claimed = await s.execute(sa.update(Invitation).where(Invitation.id == inv.id, Invitation.accepted_at.is_(None))
+    # (Not revoked and still this token either: a revoke or resend since the lookup wins.)
+    claimed = await s.execute(sa.update(Invitation).where(Invitation.id == inv.id, Invitation.accepted_at.is_(None),
+                                                          Invitation.revoked_at.is_(None),
+                                                          Invitation.token_hash == inv.token_hash)
                               .values(accepted_at=utcnow(), accepted_by=user.id))
     if claimed.rowcount != 1:
         raise Conflict("this invitation was used already")

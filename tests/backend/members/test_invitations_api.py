@@ -274,3 +274,21 @@ async def test_accepting_when_already_a_member_is_409(client, db, tenant_a, tena
     assert_problem(r, 409)
     assert await _membership_count(db, tenant_a.id, guest.email) == 1
     assert (await _members(client, tenant_a.owner))[guest.email] == "viewer"
+
+
+async def test_passwords_sent_to_accept_count_as_sign_in_attempts(settings, tenant_a, tenant_b):
+    """Guessing an existing account's password through an invitation link is rate-limited like sign-in (429)."""
+    from litestar.testing import AsyncTestClient
+
+    from backend.app import create_app
+
+    guest = tenant_b.viewer
+    async with AsyncTestClient(app=create_app(settings.model_copy(update={"signin_account_rate": "3/minute"}))) as c:
+        inv = await _invite(c, tenant_a.owner, guest.email)
+        url = f"/api/invitations/{_token(inv)}/accept"
+        for i in range(3):
+            assert_problem(await c.post(url, json={"password": f"guess-number-{i}"}), 401)
+        r = await c.post(url, json={"password": guest.password})
+        assert_problem(r, 429)
+        assert r.headers["retry-after"]
+        assert_problem(await c.post("/api/auth/login", json={"email": guest.email, "password": guest.password}), 429)
