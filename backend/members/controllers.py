@@ -145,7 +145,8 @@ class InvitationController(Controller):
             caller = await resolve_principal(request)
         except Exception:  # noqa: BLE001 - a stale cookie or token: accept as anonymous
             caller = None
-        user, inv, created = await services.accept(db_session, token, caller, body.name, body.password)
+        user, inv, created = await services.accept(db_session, token, caller, body.name, body.password,
+                                                   request.app.state.settings.signup)
         cookies: list[Any] = await start_session(request, db_session, user.id, inv.tenant_id)
         return Response(AcceptOut(user_id=user.id, tenant_id=inv.tenant_id, role=inv.role, created=created),
                         status_code=201 if created else 200, cookies=cookies)

@@ -198,14 +198,17 @@ async def find_by_token(s: AsyncSession, token: str) -> Found:
 
 
 async def accept(s: AsyncSession, token: str, caller: Principal | None, name: str | None,
-                 password: str | None) -> tuple[User, Invitation, bool]:
+                 password: str | None, signup: str = "invite") -> tuple[User, Invitation, bool]:
     """Join the invited tenant: (user, invitation, created). A new email creates the account
-    (password required and checked); an existing account must be the caller or give its password."""
+    (password required and checked; not when MAILY_SIGNUP is closed: 403); an existing account
+    must be the caller or give its password."""
     found = await find_by_token(s, token)
     inv = found.invitation
     user = await auth.user_by_email(s, inv.email)
     created = user is None
     if user is None:
+        if signup == "closed":
+            raise Forbidden("sign-up is closed on this instance: only an existing account can accept this invitation")
         if not password:
             raise Unprocessable("password: a new account needs a password", field="password", pointer="/password")
         check_new_password(password)

@@ -292,3 +292,20 @@ async def test_passwords_sent_to_accept_count_as_sign_in_attempts(settings, tena
         assert_problem(r, 429)
         assert r.headers["retry-after"]
         assert_problem(await c.post("/api/auth/login", json={"email": guest.email, "password": guest.password}), 429)
+
+
+async def test_with_sign_up_closed_only_existing_accounts_accept(settings, tenant_a, tenant_b):
+    """MAILY_SIGNUP=closed: a newcomer's accept is 403 (no account is made), an existing account still joins."""
+    from litestar.testing import AsyncTestClient
+
+    from backend.app import create_app
+
+    async with AsyncTestClient(app=create_app(settings.model_copy(update={"signup": "closed"}))) as c:
+        newcomer = await _invite(c, tenant_a.owner)
+        r = await c.post(f"/api/invitations/{_token(newcomer)}/accept", json={"name": "N", "password": PASSWORD})
+        assert "closed" in assert_problem(r, 403)["detail"]
+        assert (await c.get(f"/api/invitations/{_token(newcomer)}")).status_code == 200   # still pending
+        guest = tenant_b.owner
+        known = await _invite(c, tenant_a.owner, guest.email)
+        r = await c.post(f"/api/invitations/{_token(known)}/accept", json={"password": guest.password})
+        assert r.status_code == 200, r.text
