@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from backend.audit import AuditEvent, record
 from backend.auth import services as auth
 from backend.auth.accounts import normalise_email
+from backend.auth.models import AuthSession
 from backend.auth.passwords import check_new_password
 from backend.auth.schemas import Principal
 from backend.db.models import ApiToken, Invitation, Membership, Tenant, User, looks_like_id, utcnow
@@ -40,8 +41,11 @@ async def list_members(s: AsyncSession, tenant_id: str) -> list[dict]:
     rows = (await s.execute(
         sa.select(Membership, User).join(User, User.id == Membership.user_id)
         .where(Membership.tenant_id == tenant_id).order_by(Membership.created_at, Membership.id))).all()
-    # Last activity: latest API-token use or audited action in this tenant (browser sessions
-    # are not tracked per request here; a session's actions are in the audit trail).
+    # Last activity: the latest of an API token's use, a browser session's (current workspace:
+    # this one; last_seen_at is kept to the minute) and an audited action in this tenant.
+    session_use = dict((await s.execute(
+        sa.select(AuthSession.user_id, sa.func.max(AuthSession.last_seen_at))
+        .where(AuthSession.tenant_id == tenant_id).group_by(AuthSession.user_id))).all())
     token_use = dict((await s.execute(
         sa.select(ApiToken.user_id, sa.func.max(ApiToken.last_used_at))
         .where(ApiToken.tenant_id == tenant_id).group_by(ApiToken.user_id))).all())
@@ -51,7 +55,7 @@ async def list_members(s: AsyncSession, tenant_id: str) -> list[dict]:
         .group_by(AuditEvent.actor_id))).all())
     out = []
     for m, u in rows:
-        seen = [_aware(d) for d in (token_use.get(u.id), actions.get(u.id)) if d is not None]
+        seen = [_aware(d) for d in (token_use.get(u.id), session_use.get(u.id), actions.get(u.id)) if d is not None]
         out.append({"user_id": u.id, "email": u.email, "name": u.name, "role": m.role,
                     "last_active_at": max(seen) if seen else None})
     return out

@@ -140,3 +140,26 @@ async def test_a_removed_member_keeps_their_other_workspaces(client, db, tenant_
     assert me.status_code == 200 and me.json()["tenant_id"] == tenant_b.id and me.json()["role"] == "editor"
     assert_problem(await client.get("/api/workflows", headers={"X-Maily-Tenant": tenant_a.id}), 403)
     assert (await client.get("/api/workflows", headers={"Authorization": f"Bearer {b_token}"})).status_code == 200
+
+
+async def test_last_activity_counts_browser_sessions(client, db, tenant_a):
+    """A member seen only through a browser session (no token use, no audited action) shows its last_seen_at."""
+    import secrets
+    from datetime import timedelta
+
+    from backend.auth import services as auth_services
+    from backend.auth.models import AuthSession
+    from backend.db.models import utcnow
+
+    async with db.sessionmaker() as s, s.begin():
+        user = await auth_services.create_user(s, f"quiet-{secrets.token_hex(4)}@example.com", "quiet-password-1")
+        await auth_services.add_member(s, tenant_a.id, user.id, "viewer")
+    items = (await client.get("/api/members", headers=tenant_a.owner.headers)).json()["items"]
+    assert next(i for i in items if i["user_id"] == user.id)["last_active_at"] is None
+    seen = utcnow() - timedelta(hours=3)
+    async with db.sessionmaker() as s, s.begin():
+        s.add(AuthSession(id=secrets.token_hex(32), user_id=user.id, tenant_id=tenant_a.id, last_seen_at=seen,
+                          expires_at=utcnow() + timedelta(days=1)))
+    items = (await client.get("/api/members", headers=tenant_a.owner.headers)).json()["items"]
+    last = next(i for i in items if i["user_id"] == user.id)["last_active_at"]
+    assert last is not None and last.startswith(seen.strftime("%Y-%m-%dT%H:%M"))
