@@ -98,10 +98,10 @@ async def remove_member(s: AsyncSession, p: Principal, user_id: str) -> None:
     closes their sockets after the commit."""
     m = await _membership(s, p.tenant_id, user_id)
     await _keep_an_owner(s, m)
-    await s.execute(sa.update(ApiToken).where(ApiToken.tenant_id == p.tenant_id, ApiToken.user_id == user_id,
-                                              ApiToken.revoked_at.is_(None)).values(revoked_at=utcnow()))
+    tokens = await s.execute(sa.update(ApiToken).where(ApiToken.tenant_id == p.tenant_id, ApiToken.user_id == user_id,
+                                                       ApiToken.revoked_at.is_(None)).values(revoked_at=utcnow()))
     await s.delete(m)
-    await record(s, p, "member.remove", "user", user_id, {"role": m.role})
+    await record(s, p, "member.remove", "user", user_id, {"role": m.role, "tokens_revoked": tokens.rowcount})
 
 
 # --- invitations ---------------------------------------------------------------------------

@@ -309,3 +309,12 @@ async def test_with_sign_up_closed_only_existing_accounts_accept(settings, tenan
         known = await _invite(c, tenant_a.owner, guest.email)
         r = await c.post(f"/api/invitations/{_token(known)}/accept", json={"password": guest.password})
         assert r.status_code == 200, r.text
+
+
+async def test_accepting_from_another_origin_is_refused(client, tenant_a):
+    """Accepting signs in, so a foreign Origin is refused (login CSRF, 403) and the link stays unused."""
+    inv = await _invite(client, tenant_a.owner)
+    r = await client.post(f"/api/invitations/{_token(inv)}/accept", json={"name": "E", "password": PASSWORD},
+                          headers={"Origin": "https://evil.example"})
+    assert assert_problem(r, 403)["type"].endswith("csrf")
+    assert (await client.get(f"/api/invitations/{_token(inv)}")).status_code == 200

@@ -124,7 +124,7 @@ async def test_removal_ends_the_members_token_and_session_for_that_workspace(cli
     assert victim.user_id not in ids
     assert_problem(await client.delete(f"/api/members/{victim.user_id}", headers=tenant_a.owner.headers), 404)
     audit = (await client.get("/api/audit/?action=member.remove", headers=tenant_a.owner.headers)).json()
-    assert [(e["target_id"], e["details"]["role"]) for e in audit] == [(victim.user_id, "editor")]
+    assert [(e["target_id"], e["details"]) for e in audit] == [(victim.user_id, {"role": "editor", "tokens_revoked": 1})]
 
 
 async def test_a_removed_member_keeps_their_other_workspaces(client, db, tenant_a, tenant_b):
@@ -163,3 +163,14 @@ async def test_last_activity_counts_browser_sessions(client, db, tenant_a):
     items = (await client.get("/api/members", headers=tenant_a.owner.headers)).json()["items"]
     last = next(i for i in items if i["user_id"] == user.id)["last_active_at"]
     assert last is not None and last.startswith(seen.strftime("%Y-%m-%dT%H:%M"))
+
+
+async def test_cookie_requests_from_another_origin_are_refused(client, tenant_a):
+    """Signed in by cookie, removing a member or inviting from a foreign Origin is 403 (CSRF) and changes nothing."""
+    await _login(client, tenant_a.owner)
+    evil = {"Origin": "https://evil.example"}
+    assert_problem(await client.delete(f"/api/members/{tenant_a.editor.user_id}", headers=evil), 403)
+    assert_problem(await client.post("/api/members/invitations", json={"email": "x@example.com", "role": "owner"},
+                                     headers=evil), 403)
+    assert tenant_a.editor.email in {i["email"] for i in (await client.get("/api/members")).json()["items"]}
+    assert (await client.get("/api/members/invitations")).json()["items"] == []
