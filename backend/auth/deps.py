@@ -21,7 +21,6 @@ from backend.auth.schemas import Principal
 from backend.auth.sessions import SESSION_COOKIE, live_session
 from backend.db.models import Tenant, User
 from backend.errors import Forbidden, Unauthorized
-from backend.settings import Settings
 from flows.observe import bind_log_ids
 
 TENANT_HEADER = "x-maily-tenant"

@@ -8,7 +8,6 @@ import asyncio
 from pycrdt import Map
 
 from backend.seed import welcome_graph
-from tests.backend.collab.conftest import http, live_server, workflow  # noqa: F401 - fixtures
 from tests.backend.collab.test_endpoint import eventually, label, set_label
 from tests.backend.collab.yclient import YClient
 from tests.backend.conftest import assert_problem

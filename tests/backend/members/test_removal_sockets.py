@@ -9,7 +9,6 @@ import httpx
 import pytest
 import websockets
 
-from tests.backend.collab.conftest import http, live_server, workflow  # noqa: F401 - fixtures
 from tests.flows.fakes import edge, graph, node
 
 
