@@ -5,42 +5,20 @@ matching socket open on B with 4401, and leaves the others open."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import os
-import socket
 from typing import AsyncIterator
 
 import httpx
 import pytest
-import uvicorn
 import websockets
 
 from backend.app import create_app
 from backend.auth.revocation import CHANNEL
 from backend.seed import welcome_graph
 from tests.backend.members.test_removal_sockets import browser, closed_with, cookie_socket
+from tests.live_server import serving
 
 REDIS_URL = os.environ.get("MAILY_TEST_REDIS_URL", "redis://127.0.0.1:6379/5")
-
-
-@contextlib.asynccontextmanager
-async def serving(app) -> AsyncIterator[str]:
-    """The app served by uvicorn in this event loop (as `maily serve`); yields "127.0.0.1:<port>"."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on",
-                                           ws="websockets-sansio", ws_per_message_deflate=False))
-    task = asyncio.create_task(server.serve())
-    while not server.started:
-        if task.done():
-            task.result()
-        await asyncio.sleep(0.02)
-    try:
-        yield f"127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        await task
 
 
 @pytest.fixture
