@@ -1,6 +1,6 @@
 """Revocation fan-out over Redis (channel maily:revocations): two app instances, two live uvicorn
 servers on one database; a removal, a token revocation or a sign-out answered by A closes the
-matching socket open on B with 4401, and leaves the others open."""
+matching socket open on B with 4401 (a role change: 4000), and leaves the others open."""
 
 from __future__ import annotations
 
