@@ -174,6 +174,11 @@ async def resend_invitation(s: AsyncSession, p: Principal, invitation_id: str, t
     inv = await _own_invitation(s, p, invitation_id)
     if inv.accepted_at is not None or inv.revoked_at is not None:
         raise Conflict("this invitation was accepted or revoked: invite again")
+    for other in await s.scalars(sa.select(Invitation).where(Invitation.tenant_id == p.tenant_id,
+                                                             Invitation.email == inv.email, Invitation.id != inv.id)):
+        if _pending(other):   # an expired invitation resent beside a newer one: one live link per address
+            raise Conflict(f"{inv.email} has another pending invitation: resend or revoke that one", field="email",
+                           invitation_id=other.id)
     token = _new_token(inv, ttl_days)
     await record(s, p, "invitation.resend", "invitation", inv.id, {"email": inv.email})
     return inv, token

@@ -318,3 +318,17 @@ async def test_accepting_from_another_origin_is_refused(client, tenant_a):
                           headers={"Origin": "https://evil.example"})
     assert assert_problem(r, 403)["type"].endswith("csrf")
     assert (await client.get(f"/api/invitations/{_token(inv)}")).status_code == 200
+
+
+async def test_an_address_has_at_most_one_live_link(client, db, tenant_a):
+    """With an expired invitation and a newer pending one for the same address, resending the old one is 409."""
+    email = _email()
+    old = await _invite(client, tenant_a.owner, email)
+    async with db.sessionmaker() as s, s.begin():
+        await s.execute(sa.update(Invitation).where(Invitation.id == old["id"])
+                        .values(expires_at=utcnow() - timedelta(seconds=1)))
+    new = await _invite(client, tenant_a.owner, email)   # the expired one does not block a new invitation
+    doc = assert_problem(await client.post(f"/api/members/invitations/{old['id']}/resend",
+                                           headers=tenant_a.owner.headers), 409)
+    assert doc["invitation_id"] == new["id"]
+    assert_problem(await client.get(f"/api/invitations/{_token(old)}"), 410)
