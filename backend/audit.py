@@ -9,7 +9,9 @@ Actions so far (docs/operations.md): workflow.create, workflow.update, workflow.
 workflow.publish, workflow.restore, run.start, run.cancel, run.pause, run.resume,
 run.approve, run.reject, run.retry, run.rerun; accounts and workspaces: auth.signup,
 auth.login, auth.logout, auth.password_change, auth.password_reset, session.revoke,
-workspace.create, workspace.rename, workspace.switch, workspace.set_tier.
+workspace.create, workspace.rename, workspace.switch, workspace.set_tier, token.create,
+token.revoke; members: member.role_change, member.remove, invitation.create,
+invitation.resend, invitation.revoke, invitation.accept.
 """
 
 from __future__ import annotations

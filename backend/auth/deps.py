@@ -14,12 +14,15 @@ from typing import Any, AsyncGenerator
 from litestar.connection import ASGIConnection
 from litestar.datastructures import State
 from litestar.di import Provide
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.auth import services
+from backend.auth.models import AuthSession
+from backend.auth.revocation import REFRESH_CODE, REVOKED_CODE
 from backend.auth.schemas import Principal
 from backend.auth.sessions import SESSION_COOKIE, live_session
-from backend.db.models import Tenant, User
+from backend.db.models import ApiToken, Membership, Tenant, User
 from backend.errors import Forbidden, Unauthorized
 from flows.observe import bind_log_ids
 
@@ -113,6 +116,29 @@ async def authenticate_websocket(socket: ASGIConnection[Any, Any, Any, Any]) -> 
         return await resolve_principal(socket, query_token=True)
     except (Unauthorized, Forbidden):
         return None
+
+
+async def socket_refusal(s: AsyncSession, p: Principal) -> tuple[int, str] | None:
+    """The second look a socket takes once it is registered for revocation: how to close it when
+    the credential or membership it was opened with ended meanwhile (4401), or its role changed
+    (4000, reconnect); None when all holds. A revocation committed between the socket's
+    authentication and its registration found nothing to close; this check, after the
+    registration, sees it (and a later one finds the socket registered)."""
+    role = await s.scalar(select(Membership.role).where(Membership.tenant_id == p.tenant_id,
+                                                        Membership.user_id == p.user_id))
+    if role is None:
+        return REVOKED_CODE, "removed from workspace"
+    if p.token_id is not None:
+        token = await s.get(ApiToken, p.token_id)
+        if token is None or token.revoked_at is not None:
+            return REVOKED_CODE, "API token revoked"
+    elif p.session_id is not None:
+        session = await s.scalar(select(AuthSession).where(AuthSession.public_id == p.session_id))
+        if session is None or session.revoked_at is not None:
+            return REVOKED_CODE, "signed out"
+    if role != p.role:
+        return REFRESH_CODE, "role changed"
+    return None
 
 
 def dependencies() -> dict[str, Provide]:

@@ -9,7 +9,8 @@ import logging
 
 from litestar import Litestar, WebSocket, websocket
 
-from backend.auth.deps import authenticate_websocket
+from backend.auth.deps import authenticate_websocket, socket_refusal
+from backend.auth.schemas import Principal
 from backend.auth.revocation import SocketOwner, registry
 from backend.auth.origin import origin_allowed
 from backend.collab.rooms import Connection, RoomManager
@@ -61,32 +62,43 @@ async def collab_socket(socket: WebSocket, workflow_id: str) -> None:
         return await socket.close(code=4401, reason="sign in or pass ?token=")
     if not origin_allowed(socket, st.settings.allowed_origin_set):
         return await socket.close(code=4403, reason="origin not allowed")
-    try:
-        async with st.db.sessionmaker() as s:
-            wf = await get_workflow(s, principal, workflow_id)
-    except NotFound:
-        return await socket.close(code=4404, reason="no such workflow")
+    owner = SocketOwner(principal.user_id, principal.tenant_id, principal.token_id, principal.session_id, kind="collab")
+    # Registered before the second look at the credential: a revocation committed after
+    # authenticate_websocket either finds this socket registered or is seen by socket_refusal.
+    with registry(st).register(owner, lambda code, reason: socket.close(code=code, reason=reason)):
+        try:
+            async with st.db.sessionmaker() as s:
+                wf = await get_workflow(s, principal, workflow_id)
+                refusal = await socket_refusal(s, principal)
+        except NotFound:
+            return await socket.close(code=4404, reason="no such workflow")
+        if refusal is not None:
+            return await socket.close(code=refusal[0], reason=refusal[1])
+        await _co_edit(socket, wf.id, principal)
+
+
+async def _co_edit(socket: WebSocket, workflow_id: str, principal: Principal) -> None:
+    """The connection's life in the room, once it is admitted."""
+    st = socket.app.state
 
     # The name editors show (as the editor computes it for itself): awareness `user` is this.
     conn = Connection(read_only=not principal.can_edit, user_id=principal.user_id,
                       user_name=principal.name or principal.email.split("@")[0])
     pump = asyncio.create_task(conn.pump(data_send(socket), lambda code, reason: socket.close(code, reason)))
     try:
-        room = await st.collab.join(wf.id, principal.tenant_id, conn)
+        room = await st.collab.join(workflow_id, principal.tenant_id, conn)
     except RuntimeError:  # shutting down
         pump.cancel()
         return await socket.close(code=1012, reason="server restarting")
-    owner = SocketOwner(principal.user_id, principal.tenant_id, principal.token_id, principal.session_id)
     try:
-        with registry(st).register(owner, lambda code, reason: socket.close(code=code, reason=reason)):
-            while True:
-                event = await socket.receive()
-                if event["type"] == "websocket.disconnect":
-                    break
-                if event.get("bytes"):
-                    room.receive(conn, event["bytes"])
-                if pump.done():  # the socket failed while sending, or the room closed it
-                    break
+        while True:
+            event = await socket.receive()
+            if event["type"] == "websocket.disconnect":
+                break
+            if event.get("bytes"):
+                room.receive(conn, event["bytes"])
+            if pump.done():  # the socket failed while sending, or the room closed it
+                break
     except Exception:  # noqa: BLE001 - an abrupt disconnect surfaces as various errors
         log.debug("collab %s: connection ended abruptly", workflow_id, exc_info=True)
     finally:

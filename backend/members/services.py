@@ -20,6 +20,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.audit import AuditEvent, record
 from backend.auth import services as auth
+from backend.auth.accounts import normalise_email
+from backend.auth.models import AuthSession
 from backend.auth.passwords import check_new_password
 from backend.auth.schemas import Principal
 from backend.db.models import ApiToken, Invitation, Membership, Tenant, User, looks_like_id, utcnow
@@ -39,8 +41,11 @@ async def list_members(s: AsyncSession, tenant_id: str) -> list[dict]:
     rows = (await s.execute(
         sa.select(Membership, User).join(User, User.id == Membership.user_id)
         .where(Membership.tenant_id == tenant_id).order_by(Membership.created_at, Membership.id))).all()
-    # Last activity: latest API-token use or audited action in this tenant (browser sessions
-    # are not tracked per request here; a session's actions are in the audit trail).
+    # Last activity: the latest of an API token's use, a browser session's (current workspace:
+    # this one; last_seen_at is kept to the minute) and an audited action in this tenant.
+    session_use = dict((await s.execute(
+        sa.select(AuthSession.user_id, sa.func.max(AuthSession.last_seen_at))
+        .where(AuthSession.tenant_id == tenant_id).group_by(AuthSession.user_id))).all())
     token_use = dict((await s.execute(
         sa.select(ApiToken.user_id, sa.func.max(ApiToken.last_used_at))
         .where(ApiToken.tenant_id == tenant_id).group_by(ApiToken.user_id))).all())
@@ -50,7 +55,7 @@ async def list_members(s: AsyncSession, tenant_id: str) -> list[dict]:
         .group_by(AuditEvent.actor_id))).all())
     out = []
     for m, u in rows:
-        seen = [_aware(d) for d in (token_use.get(u.id), actions.get(u.id)) if d is not None]
+        seen = [_aware(d) for d in (token_use.get(u.id), session_use.get(u.id), actions.get(u.id)) if d is not None]
         out.append({"user_id": u.id, "email": u.email, "name": u.name, "role": m.role,
                     "last_active_at": max(seen) if seen else None})
     return out
@@ -75,15 +80,17 @@ async def _keep_an_owner(s: AsyncSession, m: Membership) -> None:
         raise Conflict("the last owner of a workspace cannot be demoted or removed: make someone else owner first")
 
 
-async def change_role(s: AsyncSession, p: Principal, user_id: str, role: str) -> dict:
+async def change_role(s: AsyncSession, p: Principal, user_id: str, role: str) -> tuple[str, dict]:
+    """(the role before, the member as listed now)."""
     m = await _membership(s, p.tenant_id, user_id)
+    before = m.role
     if m.role != role:
         if role != "owner":
             await _keep_an_owner(s, m)
         await record(s, p, "member.role_change", "user", user_id, {"from": m.role, "to": role})
         m.role = role
         await s.flush()
-    return next(x for x in await list_members(s, p.tenant_id) if x["user_id"] == user_id)
+    return before, next(x for x in await list_members(s, p.tenant_id) if x["user_id"] == user_id)
 
 
 async def remove_member(s: AsyncSession, p: Principal, user_id: str) -> None:
@@ -91,10 +98,10 @@ async def remove_member(s: AsyncSession, p: Principal, user_id: str) -> None:
     closes their sockets after the commit."""
     m = await _membership(s, p.tenant_id, user_id)
     await _keep_an_owner(s, m)
-    await s.execute(sa.update(ApiToken).where(ApiToken.tenant_id == p.tenant_id, ApiToken.user_id == user_id,
-                                              ApiToken.revoked_at.is_(None)).values(revoked_at=utcnow()))
+    tokens = await s.execute(sa.update(ApiToken).where(ApiToken.tenant_id == p.tenant_id, ApiToken.user_id == user_id,
+                                                       ApiToken.revoked_at.is_(None)).values(revoked_at=utcnow()))
     await s.delete(m)
-    await record(s, p, "member.remove", "user", user_id, {"role": m.role})
+    await record(s, p, "member.remove", "user", user_id, {"role": m.role, "tokens_revoked": tokens.rowcount})
 
 
 # --- invitations ---------------------------------------------------------------------------
@@ -129,7 +136,7 @@ async def list_invitations(s: AsyncSession, tenant_id: str) -> list[Invitation]:
 async def create_invitation(s: AsyncSession, p: Principal, email: str, role: str, ttl_days: int) -> tuple[Invitation, str]:
     if role == "owner" and p.role != "owner":
         raise Forbidden("only an owner may invite an owner")
-    email = email.strip().lower()
+    email = normalise_email(email)   # the same check as sign-up: the address must be able to sign in later
     user = await auth.user_by_email(s, email)
     if user is not None and await s.scalar(sa.select(Membership.id).where(Membership.tenant_id == p.tenant_id,
                                                                           Membership.user_id == user.id)):
@@ -167,6 +174,11 @@ async def resend_invitation(s: AsyncSession, p: Principal, invitation_id: str, t
     inv = await _own_invitation(s, p, invitation_id)
     if inv.accepted_at is not None or inv.revoked_at is not None:
         raise Conflict("this invitation was accepted or revoked: invite again")
+    for other in await s.scalars(sa.select(Invitation).where(Invitation.tenant_id == p.tenant_id,
+                                                             Invitation.email == inv.email, Invitation.id != inv.id)):
+        if _pending(other):   # an expired invitation resent beside a newer one: one live link per address
+            raise Conflict(f"{inv.email} has another pending invitation: resend or revoke that one", field="email",
+                           invitation_id=other.id)
     token = _new_token(inv, ttl_days)
     await record(s, p, "invitation.resend", "invitation", inv.id, {"email": inv.email})
     return inv, token
@@ -195,23 +207,33 @@ async def find_by_token(s: AsyncSession, token: str) -> Found:
 
 
 async def accept(s: AsyncSession, token: str, caller: Principal | None, name: str | None,
-                 password: str | None) -> tuple[User, Invitation, bool]:
+                 password: str | None, signup: str = "invite") -> tuple[User, Invitation, bool]:
     """Join the invited tenant: (user, invitation, created). A new email creates the account
-    (password required and checked); an existing account must be the caller or give its password."""
+    (password required and checked; not when MAILY_SIGNUP is closed: 403); an existing account
+    must be the caller or give its password."""
     found = await find_by_token(s, token)
     inv = found.invitation
     user = await auth.user_by_email(s, inv.email)
     created = user is None
     if user is None:
+        if signup == "closed":
+            raise Forbidden("sign-up is closed on this instance: only an existing account can accept this invitation")
         if not password:
             raise Unprocessable("password: a new account needs a password", field="password", pointer="/password")
         check_new_password(password)
-        user = await auth.create_user(s, inv.email, password, name=(name or "").strip()[:200])
+        try:
+            async with s.begin_nested():
+                user = await auth.create_user(s, inv.email, password, name=(name or "").strip()[:200])
+        except IntegrityError:   # the same address signed up (or accepted) a moment ago
+            raise Conflict("this invitation was used already") from None
     elif not (caller is not None and caller.user_id == user.id) \
             and not (password and auth.verify_password(password, user.password_hash)):
         raise Unauthorized(f"sign in as {inv.email}, or send that account's password", field="password")
     # Claim the invitation: only one accept can flip accepted_at; the loser gets 409.
-    claimed = await s.execute(sa.update(Invitation).where(Invitation.id == inv.id, Invitation.accepted_at.is_(None))
+    # (Not revoked and still this token either: a revoke or resend since the lookup wins.)
+    claimed = await s.execute(sa.update(Invitation).where(Invitation.id == inv.id, Invitation.accepted_at.is_(None),
+                                                          Invitation.revoked_at.is_(None),
+                                                          Invitation.token_hash == inv.token_hash)
                               .values(accepted_at=utcnow(), accepted_by=user.id))
     if claimed.rowcount != 1:
         raise Conflict("this invitation was used already")

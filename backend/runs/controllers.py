@@ -12,8 +12,8 @@ from litestar.params import Parameter
 from litestar.status_codes import HTTP_202_ACCEPTED
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from backend.auth.deps import authenticate_websocket
-from backend.auth.revocation import SocketOwner, registry
+from backend.auth.deps import authenticate_websocket, socket_refusal
+from backend.auth.revocation import REVOKED_CODE, SocketOwner, registry
 from backend.auth.origin import origin_allowed
 from backend.auth.guards import requires_editor
 from backend.auth.schemas import Principal
@@ -206,7 +206,12 @@ async def stream_run_events(socket: WebSocket, run_id: str) -> None:
         await socket.close(code=code, reason=reason)
 
     try:
-        with registry(st).register(SocketOwner(principal.user_id, principal.tenant_id, principal.token_id, principal.session_id), close_revoked):
+        with registry(st).register(SocketOwner(principal.user_id, principal.tenant_id, principal.token_id, principal.session_id,
+                                               kind="run"), close_revoked):
+            async with st.db.sessionmaker() as s:
+                refusal = await socket_refusal(s, principal)   # a revocation since authenticating
+            if refusal is not None and refusal[0] == REVOKED_CODE:   # a role change changes nothing here
+                await close_revoked(*refusal)
             await asyncio.wait([streaming])
     finally:
         streaming.cancel()  # the handler itself was cancelled (shutdown)
