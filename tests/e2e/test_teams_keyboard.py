@@ -54,8 +54,8 @@ async def test_sign_in_and_invite_from_the_keyboard(open_page, server: LiveServe
 
 async def test_remove_a_member_and_switch_workspace_from_the_keyboard(sign_in, server: LiveServer,
                                                                       tenant: TenantFixture) -> None:
-    """Enter on a member's Remove asks for a confirmation that has the focus, Enter confirms; the
-    workspace switcher changes workspace with the arrow keys."""
+    """Enter on a member's Remove asks for a confirmation that has the focus, Enter confirms and the
+    focus goes to the Members heading; the workspace switcher changes workspace with the arrow keys."""
     r = await api_as(server, tenant.owner, "POST", "/api/workspaces", json={"name": f"Keys {tenant.slug}"})
     assert r.status_code == 201, r.text
     page = await sign_in(tenant.owner)
@@ -68,6 +68,7 @@ async def test_remove_a_member_and_switch_workspace_from_the_keyboard(sign_in, s
     assert await _focused(page) == f"member-remove-confirm-{tenant.viewer.email}"
     await page.keyboard.press("Enter")
     await page.get_by_test_id(f"member-{tenant.viewer.email}").wait_for(state="detached")
+    assert await page.evaluate("() => document.activeElement?.id") == "members-title", "the focus stays with the table"
     r = await api_as(server, tenant.owner, "GET", "/api/members")
     assert tenant.viewer.email not in [m["email"] for m in r.json()["items"]]
 
