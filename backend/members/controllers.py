@@ -48,7 +48,7 @@ async def _mail_invitation(request: Request, db: AsyncSession, inv: Invitation, 
                        to=inv.email, subject="You are invited to a Maily Flow workspace", text=text)
         results = await mailer.send_batch(inv.tenant_id, "invitation", inv.id, [msg])
         return results[0]["status"]
-    except Exception as exc:  # noqa: BLE001 - provider trouble: the owner still has the link
+    except Exception as exc:  # noqa: BLE001 - an unmailable address or provider trouble: the owner still has the link
         log.warning("invitation mail failed: %s", type(exc).__name__)
         return "failed"
 

@@ -94,12 +94,15 @@ async def change_role(s: AsyncSession, p: Principal, user_id: str, role: str) ->
 
 
 async def remove_member(s: AsyncSession, p: Principal, user_id: str) -> None:
-    """Delete the membership and revoke the person's API tokens for this tenant; the caller
-    closes their sockets after the commit."""
+    """Delete the membership and revoke the person's API tokens and browser sessions in this
+    tenant (a session in another of their workspaces stays); the caller closes their sockets
+    after the commit."""
     m = await _membership(s, p.tenant_id, user_id)
     await _keep_an_owner(s, m)
     tokens = await s.execute(sa.update(ApiToken).where(ApiToken.tenant_id == p.tenant_id, ApiToken.user_id == user_id,
                                                        ApiToken.revoked_at.is_(None)).values(revoked_at=utcnow()))
+    await s.execute(sa.update(AuthSession).where(AuthSession.tenant_id == p.tenant_id, AuthSession.user_id == user_id,
+                                                 AuthSession.revoked_at.is_(None)).values(revoked_at=utcnow()))
     await s.delete(m)
     await record(s, p, "member.remove", "user", user_id, {"role": m.role, "tokens_revoked": tokens.rowcount})
 

@@ -8,6 +8,7 @@ import { CanvasPage } from './pages/Canvas'
 import { Session, type SessionCtx } from './teams/session'
 import { SignedOutOverlay } from './teams/SignedOutOverlay'
 import { SIGNED_OUT_EVENT } from './teams/signedOut'
+import { useSignedOut } from './teams/useSignedOut'
 
 // Screens other than the list and the canvas load on first visit (the canvas's bundle stays smaller).
 const Gallery = lazy(() => import('./templates/Gallery').then((m) => ({ default: m.Gallery })))
@@ -30,6 +31,7 @@ const PUBLIC = /^\/(?:signin|signup|invite\/[^/]+|reset\/[^/]+)\/?$/
 export function App() {
   const path = usePath()
   const [me, setMe] = useState<Me | null | undefined>(undefined)
+  const signedOut = useSignedOut()
 
   const refresh = useCallback((next?: Me) => next ? Promise.resolve(setMe(next)) : api.me().then(setMe).catch(() => setMe(null)), [])
   useEffect(() => { refresh() }, [refresh])
@@ -70,7 +72,8 @@ export function App() {
   // Keyed by workspace: switching remounts the screen, which loads the new workspace's data.
   return (
     <Session.Provider value={session}>
-      <Screen key={me.tenant_id} path={path} me={me} />
+      {/* under the signed-out overlay the screen is inert: no focus, no clicks, hidden from screen readers */}
+      <div className="screen" inert={signedOut}><Screen key={me.tenant_id} path={path} me={me} /></div>
       <SignedOutOverlay />
     </Session.Provider>
   )

@@ -346,9 +346,10 @@ async def test_a_viewer_sees_the_workflow_but_cannot_edit_it(sign_in, server, te
     assert await screen_nodes(viewer) == {n["id"]: n["type"] for n in original["nodes"]}
     assert await viewer.get_by_test_id("workflow-create").count() == 0
 
-    # The palette is disabled: neither a click nor a drag adds a node.
+    # The palette is disabled (and says so to assistive technology): neither a click nor a drag adds a node.
     assert await viewer.get_by_test_id("palette-data.set").get_attribute("draggable") == "false"
-    await viewer.get_by_test_id("palette-data.set").click()
+    assert await viewer.get_by_test_id("palette-data.set").is_disabled()
+    await viewer.get_by_test_id("palette-data.set").click(force=True)
     # Dragging a node does not move it (it pans the view: compare with its neighbour); Delete does
     # not delete it; the form is read-only.
     before = await _offset(viewer, "big", "order")

@@ -151,3 +151,37 @@ async def test_the_account_menu_works_from_the_keyboard(sign_in, server: LiveSer
 
 async def _focused(page: Any) -> str | None:
     return await page.evaluate("() => document.activeElement?.dataset?.testid ?? null")
+
+
+async def test_shown_once_values_and_refusals_have_no_serious_axe_violation(sign_in, server: LiveServer,
+                                                                            tenant: TenantFixture) -> None:
+    """A new API token shown once, the account screen refusing a weak password, and the invitation
+    page for someone signed in (join with one click) pass axe-core without a critical or serious
+    violation."""
+    page = await sign_in(tenant.editor)
+    await page.goto(server.url + "/settings/tokens")
+    await page.get_by_label("Name", exact=True).fill("axe token")
+    await page.get_by_test_id("token-create").click()
+    await page.get_by_test_id("token-created").wait_for()
+    await _assert_clean(page, "tokens with a token shown once")
+
+    await page.goto(server.url + "/settings/account")
+    await page.get_by_label("Current password").fill(tenant.editor.password)
+    await page.get_by_test_id("new-password").fill("short")
+    await page.get_by_test_id("password-submit").click()
+    await page.get_by_test_id("password-error").wait_for()
+    await _assert_clean(page, "account with a refused password")
+
+    # the owner invites the editor to another workspace of theirs, from the members screen there
+    owner = await sign_in(tenant.owner)
+    await owner.goto(server.url + "/settings/workspace")
+    await owner.get_by_label("Name of the new workspace").fill("Axe Join")
+    await owner.get_by_test_id("workspace-create").click()
+    await owner.get_by_role("heading", name="Axe Join").wait_for()
+    await owner.goto(server.url + "/settings/members")
+    await owner.get_by_test_id("invite-email").fill(tenant.editor.email)
+    await owner.get_by_test_id("invite-submit").click()
+    link = await owner.get_by_test_id("invite-link-value").input_value()
+    await page.goto(f"{server.url}/invite/{token_of(link)}")
+    await page.get_by_test_id("invite-join-form").wait_for()
+    await _assert_clean(page, "invitation for someone signed in")

@@ -26,7 +26,8 @@ async def test_an_invited_colleague_joins_co_edits_and_is_signed_out_when_remove
         sign_in, open_page, server: LiveServer, tenant: TenantFixture, make_workflow) -> None:
     """The owner invites a colleague from /settings/members, the colleague signs up from the mailed
     link in a second browser, both see each other's cursor on one workflow, and removing the
-    colleague drops their canvas to the signed-out overlay."""
+    colleague drops their canvas to the signed-out overlay; signing in again says they are in no
+    workspace."""
     wf = await make_workflow(welcome_graph())
     owner = await sign_in(tenant.owner)
     await owner.get_by_test_id("account-menu").click()
@@ -70,6 +71,15 @@ async def test_an_invited_colleague_joins_co_edits_and_is_signed_out_when_remove
     assert await colleague.get_by_test_id("signed-out-signin").get_attribute("href") == "/signin"
     assert await _status(colleague, "/api/auth/me") == 401, "the removed colleague's session no longer works"
     await members.close()
+
+    # signing in again tells the colleague why there is nothing to open
+    await colleague.get_by_test_id("signed-out-signin").click()
+    await colleague.get_by_test_id("signin-email").fill(colleague_email)
+    await colleague.get_by_test_id("signin-password").fill(GOOD_PASSWORD)
+    await colleague.get_by_test_id("signin-submit").click()
+    error = colleague.get_by_test_id("signin-error")
+    await error.wait_for()
+    assert "no workspace" in await error.inner_text()
 
 
 async def test_the_last_owner_cannot_demote_themselves(sign_in, tenant: TenantFixture) -> None:

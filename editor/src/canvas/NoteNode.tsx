@@ -16,7 +16,7 @@ function NoteView({ data, selected }: NodeProps<NoteNodeT>) {
   return (
     <div className={`sticky-note note-${note.color}${selected ? ' selected' : ''}`} data-testid={`note-${note.id}`}>
       <NodeResizer isVisible={selected && !readOnly} minWidth={80} minHeight={60} />
-      <textarea className="nodrag nowheel" value={text} placeholder="Write a note…" disabled={readOnly}
+      <textarea className="nodrag nowheel" value={text} placeholder="Write a note…" aria-label="Sticky note" disabled={readOnly}
         data-testid={`note-text-${note.id}`}
         onFocus={() => setFocused(true)} onBlur={() => setFocused(false)}
         onChange={(e) => { setText(e.target.value); ops?.updateNote(note.id, { text: e.target.value }) }} />

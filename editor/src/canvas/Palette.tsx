@@ -6,6 +6,20 @@ import { Icon, categoryColor } from './icons'
 export const DRAG_MIME = 'application/x-maily-node-type'
 const ORDER = ['trigger', 'data', 'logic', 'ai', 'http', 'email', 'util']
 
+/** An entry is a button for the keyboard too: Tab reaches it, Enter or Space adds it (the list
+ *  scrolls, and a scrolling region needs something focusable in it). */
+function pressable(disabled: boolean, add: () => void) {
+  return {
+    role: 'button', tabIndex: 0, 'aria-disabled': disabled || undefined,
+    onClick: () => { if (!disabled) add() },
+    onKeyDown: (e: React.KeyboardEvent) => {
+      if (e.key !== 'Enter' && e.key !== ' ') return
+      e.preventDefault()
+      if (!disabled) add()
+    },
+  } as const
+}
+
 function PaletteView({ types, disabled, onAdd, onAddNote }: {
   types: NodeType[]; disabled: boolean; onAdd: (t: NodeType) => void; onAddNote: () => void
 }) {
@@ -23,9 +37,9 @@ function PaletteView({ types, disabled, onAdd, onAddNote }: {
     <aside className="palette" data-testid="palette">
       <div className="palette-search">
         <Icon name="search" size={14} />
-        <input placeholder="Search nodes" value={q} onChange={(e) => setQ(e.target.value)} data-testid="palette-search" />
+        <input placeholder="Search nodes" aria-label="Search nodes" value={q} onChange={(e) => setQ(e.target.value)} data-testid="palette-search" />
       </div>
-      <div className="palette-list">
+      <div className="palette-list" role="group" aria-label="Nodes: Enter adds one in the middle, or drag it onto the canvas">
         {groups.map(([cat, list]) => (
           <section key={cat} data-testid={`palette-category-${cat}`}>
             <h4>{cat}</h4>
@@ -37,7 +51,7 @@ function PaletteView({ types, disabled, onAdd, onAddNote }: {
                   e.dataTransfer.setData('text/plain', t.type)
                   e.dataTransfer.effectAllowed = 'move'
                 }}
-                onClick={() => !disabled && onAdd(t)}>
+                {...pressable(disabled, () => onAdd(t))}>
                 <span className="palette-icon" style={{ background: categoryColor(t.category) }}><Icon name={t.icon} size={14} /></span>
                 <div>
                   <div className="palette-title">{t.title}</div>
@@ -50,7 +64,7 @@ function PaletteView({ types, disabled, onAdd, onAddNote }: {
         {groups.length === 0 && <p className="muted small pad">No node matches “{q}”.</p>}
         <section>
           <h4>canvas</h4>
-          <div className={`palette-item${disabled ? ' disabled' : ''}`} data-testid="palette-note" onClick={() => !disabled && onAddNote()}>
+          <div className={`palette-item${disabled ? ' disabled' : ''}`} data-testid="palette-note" {...pressable(disabled, onAddNote)}>
             <span className="palette-icon" style={{ background: '#ca8a04' }}><Icon name="note" size={14} /></span>
             <div><div className="palette-title">Sticky note</div><div className="palette-desc">A note for people; the engine ignores it</div></div>
           </div>

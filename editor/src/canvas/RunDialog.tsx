@@ -34,8 +34,8 @@ export function RunDialog({ trigger, versions, busy, error, onRun, onClose }: Pr
       <div className="modal" onMouseDown={(e) => e.stopPropagation()} data-testid="run-dialog">
         <h3>Run workflow</h3>
         <div className="field">
-          <label className="field-label">Graph</label>
-          <select className="input" value={version ?? ''} data-testid="run-version"
+          <label className="field-label" htmlFor="run-version">Graph</label>
+          <select className="input" id="run-version" value={version ?? ''} data-testid="run-version"
             onChange={(e) => setVersion(e.target.value ? Number(e.target.value) : null)}>
             <option value="">Draft (what you see)</option>
             {versions.map((v) => <option key={v.version} value={v.version}>Version {v.version}{v.note ? ` — ${v.note}` : ''}</option>)}
@@ -51,7 +51,7 @@ export function RunDialog({ trigger, versions, busy, error, onRun, onClose }: Pr
             onChange={(path, v) => setValue((o) => setIn(o, path, v) as Record<string, unknown>)} />
         ) : (
           <>
-            <textarea className="input mono" rows={10} value={text} onChange={(e) => setText(e.target.value)} data-testid="run-input-json" />
+            <textarea className="input mono" rows={10} aria-label="Input (JSON)" value={text} onChange={(e) => setText(e.target.value)} data-testid="run-input-json" />
             {parsed.err && <div className="field-error">{parsed.err}</div>}
           </>
         )}

@@ -17,7 +17,7 @@ export function RunHistory({ workflowId, shownId, refreshKey, onOpen, onClose }:
   return (
     <aside className="side-panel" data-testid="runs-panel">
       <header><div className="grow side-title">Runs</div>
-        <button className="icon-btn" onClick={onClose} data-testid="runs-panel-close"><Icon name="x" /></button></header>
+        <button className="icon-btn" onClick={onClose} title="Close" aria-label="Close" data-testid="runs-panel-close"><Icon name="x" /></button></header>
       <div className="side-body list">
         {runs === null && <p className="muted small">Loading…</p>}
         {runs?.length === 0 && <p className="muted small">No runs yet. Press Run to start one.</p>}

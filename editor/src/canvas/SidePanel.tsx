@@ -45,8 +45,8 @@ export function SidePanel({ node, spec, ops, readOnly, problems, fieldErrors, no
           <>
             {spec?.description && <p className="muted small">{spec.description}</p>}
             <div className="field">
-              <label className="field-label">Label</label>
-              <TextInput value={node.label ?? ''} disabled={readOnly} testId="node-label-input" placeholder={spec?.title}
+              <label className="field-label" id="node-label-label">Label</label>
+              <TextInput value={node.label ?? ''} disabled={readOnly} testId="node-label-input" placeholder={spec?.title} labelledBy="node-label-label"
                 onCommit={(t) => ops?.setLabel(node.id, t)} />
             </div>
             {general.map((p, i) => (

@@ -49,10 +49,10 @@ export function VersionsPanel({ workflowId, readOnly, beforePublish, onRestored,
   return (
     <aside className="side-panel" data-testid="versions-panel">
       <header><div className="grow side-title">Versions</div>
-        <button className="icon-btn" onClick={onClose} data-testid="versions-panel-close"><Icon name="x" /></button></header>
+        <button className="icon-btn" onClick={onClose} title="Close" aria-label="Close" data-testid="versions-panel-close"><Icon name="x" /></button></header>
       <div className="side-body">
         <div className="publish-box">
-          <input className="input" placeholder="What changed? (optional note)" value={note} disabled={readOnly || busy}
+          <input className="input" placeholder="What changed? (optional note)" aria-label="What changed? (optional note)" value={note} disabled={readOnly || busy}
             onChange={(e) => setNote(e.target.value)} data-testid="publish-note" />
           <button className="btn primary" disabled={readOnly || busy} onClick={publish} data-testid="publish-button">
             {busy ? 'Publishing…' : 'Publish draft'}

@@ -76,11 +76,13 @@ function Field(p: FieldProps) {
   const msgs = p.errors['/' + p.tokens.join('/')] ?? []
   const tid = `${p.idPrefix}-${p.tokens.join('.')}`
   const onChange = (v: unknown) => p.set(p.tokens, v)
-  const control = <Control {...p} s={s} kind={kind} nullable={nullable} invalid={msgs.length > 0} tid={tid} onChange={onChange} />
+  // The visible label names the control; a bare one (an item of a list) is named by its title.
+  const naming: Naming = p.bare ? { label: titleOf(p.name, s) } : { labelledBy: `${tid}-label` }
+  const control = <Control {...p} s={s} kind={kind} nullable={nullable} invalid={msgs.length > 0} tid={tid} onChange={onChange} naming={naming} />
   if (p.bare) return <>{control}{msgs.map((m, i) => <div key={i} className="field-error">{m}</div>)}</>
   return (
     <div className={`field field-${kind}${msgs.length ? ' has-error' : ''}`} data-testid={`field-${tid}`}>
-      <label className="field-label">
+      <label className="field-label" id={`${tid}-label`}>
         {titleOf(p.name, s)}{p.required && <span className="req">*</span>}
         {kind === 'any' && <span className="tag">JSON or text</span>}
       </label>
@@ -91,17 +93,19 @@ function Field(p: FieldProps) {
   )
 }
 
-type ControlProps = FieldProps & { s: JsonSchema; kind: ReturnType<typeof kindOf>; nullable: boolean; invalid: boolean; tid: string; onChange: (v: unknown) => void }
+type Naming = { labelledBy?: string; label?: string }
+const aria = (n: Naming) => ({ 'aria-labelledby': n.labelledBy, 'aria-label': n.label })
+type ControlProps = FieldProps & { s: JsonSchema; kind: ReturnType<typeof kindOf>; nullable: boolean; invalid: boolean; tid: string; onChange: (v: unknown) => void; naming: Naming }
 
 function Control(p: ControlProps) {
-  const { s, kind, value, onChange, disabled, tid, invalid } = p
+  const { s, kind, value, onChange, disabled, tid, invalid, naming } = p
   switch (kind) {
     case 'const':
       return <code className="const">{String(s.const)}</code>
     case 'boolean':
       return (
         <label className="switch">
-          <input type="checkbox" data-testid={tid} disabled={disabled}
+          <input type="checkbox" data-testid={tid} disabled={disabled} {...aria(naming)}
             checked={value === undefined || value === null ? Boolean(s.default) : Boolean(value)}
             onChange={(e) => onChange(e.target.checked)} />
           <span>{(value ?? s.default) ? 'On' : 'Off'}</span>
@@ -109,7 +113,7 @@ function Control(p: ControlProps) {
       )
     case 'enum':
       return (
-        <select className={`input${invalid ? ' invalid' : ''}`} data-testid={tid} disabled={disabled}
+        <select className={`input${invalid ? ' invalid' : ''}`} data-testid={tid} disabled={disabled} {...aria(naming)}
           value={value === undefined || value === null ? String(s.default ?? '') : String(value)}
           onChange={(e) => onChange(e.target.value === '' ? null : s.enum.find((x: unknown) => String(x) === e.target.value))}>
           {(p.nullable || s.default === undefined) && <option value="">—</option>}
@@ -118,7 +122,7 @@ function Control(p: ControlProps) {
       )
     case 'number': case 'integer':
       return (
-        <TextInput testId={tid} invalid={invalid} disabled={disabled} value={value === undefined || value === null ? '' : String(value)}
+        <TextInput testId={tid} {...naming} invalid={invalid} disabled={disabled} value={value === undefined || value === null ? '' : String(value)}
           placeholder={s.default !== undefined && s.default !== null ? `default ${s.default}` : p.nullable ? 'default' : ''}
           onCommit={(t) => {
             const v = t.trim()
@@ -128,7 +132,7 @@ function Control(p: ControlProps) {
           }} />
       )
     case 'string':
-      return <TextInput testId={tid} invalid={invalid} disabled={disabled} value={value == null ? '' : String(value)}
+      return <TextInput testId={tid} {...naming} invalid={invalid} disabled={disabled} value={value == null ? '' : String(value)}
         placeholder={s.default ? `default ${s.default}` : ''} multiline={(s.maxLength ?? 0) > 10000}
         onCommit={(t) => onChange(t === '' && p.nullable ? null : t)} />
     case 'object':
@@ -140,7 +144,7 @@ function Control(p: ControlProps) {
     case 'union':
       return <UnionEditor {...p} />
     default:
-      return <TextInput testId={tid} invalid={invalid} disabled={disabled} mono value={toText(value)}
+      return <TextInput testId={tid} {...naming} invalid={invalid} disabled={disabled} mono value={toText(value)}
         multiline={typeof value === 'object' && value !== null} placeholder="JSON value, text or {{ expression }}"
         onCommit={(t) => onChange(fromText(t))} />
   }
@@ -219,7 +223,7 @@ function UnionEditor(p: ControlProps) {
   const sub = resolve({ $ref: mapping[current] }, p.root)
   return (
     <div className="union">
-      <select className="input" value={current} disabled={p.disabled} data-testid={`${p.tid}.${prop}`}
+      <select className="input" value={current} disabled={p.disabled} data-testid={`${p.tid}.${prop}`} aria-label={titleOf(prop, {})}
         onChange={(e) => p.onChange(emptyValue({ $ref: mapping[e.target.value] }, p.root))}>
         {Object.keys(mapping).map((k) => <option key={k} value={k}>{k}</option>)}
       </select>

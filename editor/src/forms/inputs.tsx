@@ -21,9 +21,12 @@ interface TextProps {
   invalid?: boolean
   disabled?: boolean
   mono?: boolean
+  /** The id of the element naming the field (its visible label), or the name itself. */
+  labelledBy?: string
+  label?: string
 }
 
-export function TextInput({ value, onCommit, multiline, placeholder, testId, invalid, disabled, mono }: TextProps) {
+export function TextInput({ value, onCommit, multiline, placeholder, testId, invalid, disabled, mono, labelledBy, label }: TextProps) {
   const d = useDraft(value)
   const props = {
     value: d.draft,
@@ -31,6 +34,8 @@ export function TextInput({ value, onCommit, multiline, placeholder, testId, inv
     disabled,
     'data-testid': testId,
     'aria-invalid': invalid || undefined,
+    'aria-labelledby': labelledBy,
+    'aria-label': label,
     className: `input${mono ? ' mono' : ''}${invalid ? ' invalid' : ''}`,
     onFocus: d.onFocus,
     onBlur: d.onBlur,

@@ -17,7 +17,9 @@ export function SignIn({ onSignedIn }: { onSignedIn: (me: Me) => void }) {
     try { onSignedIn(await api.login(email, password)) }
     catch (err) {
       const status = (err as { status?: number }).status
-      setError(status === 401 ? 'Wrong email or password.' : (err as Error).message)
+      setError(status === 401 ? 'Wrong email or password.'
+        : status === 403 ? 'This account is in no workspace any more (removed by an owner): ask an owner for a new invitation.'
+        : (err as Error).message)
     }
     finally { setBusy(false) }
   }

@@ -5,12 +5,14 @@ import type { Invitation, InvitationCreated } from '../api/types'
 import { CopyOnce } from './CopyOnce'
 import { ProblemNote } from './ProblemNote'
 import { useAction } from './useAction'
+import { useHeadingFocus } from './useHeadingFocus'
 
 export function InvitationsTable({ invitations, isOwner, onChanged }: {
   invitations: Invitation[]; isOwner: boolean; onChanged: () => void
 }) {
   const act = useAction()
   const [resent, setResent] = useState<InvitationCreated | null>(null)
+  const heading = useHeadingFocus()
   const resend = async (inv: Invitation) => {
     setResent(null)
     const r = await act.run(() => api.resendInvitation(inv.id))
@@ -21,10 +23,11 @@ export function InvitationsTable({ invitations, isOwner, onChanged }: {
     setResent(null)
     await act.run(() => api.revokeInvitation(inv.id))
     onChanged()
+    heading.focus()
   }
   return (
     <section aria-labelledby="invitations-title">
-      <h2 id="invitations-title">Pending invitations</h2>
+      <h2 id="invitations-title" ref={heading.ref} tabIndex={heading.tabIndex}>Pending invitations</h2>
       <ProblemNote refusal={act.refusal} testId="invitations-error" />
       {resent && <CopyOnce label={`New invitation link for ${resent.email}`} value={resent.url} testId="resent-link" />}
       {invitations.length === 0 ? <p className="muted" data-testid="invitations-empty">No pending invitations.</p> : (

@@ -7,12 +7,14 @@ import { ago } from '../canvas/RunHistory'
 import { ProblemNote } from './ProblemNote'
 import { ROLES } from './roles'
 import { useAction } from './useAction'
+import { useHeadingFocus } from './useHeadingFocus'
 
 export function MembersTable({ members, meId, isOwner, onChanged }: {
   members: MemberRow[]; meId: string; isOwner: boolean; onChanged: () => void
 }) {
   const act = useAction()
   const [confirming, setConfirming] = useState<string | null>(null)
+  const heading = useHeadingFocus()
   const setRole = async (m: MemberRow, role: Role) => {
     await act.run(() => api.setMemberRole(m.user_id, role))
     onChanged() // on a refusal too: the select goes back to the role the server kept
@@ -21,10 +23,11 @@ export function MembersTable({ members, meId, isOwner, onChanged }: {
     setConfirming(null)
     await act.run(() => api.removeMember(m.user_id))
     onChanged()
+    heading.focus()
   }
   return (
     <section aria-labelledby="members-title">
-      <h2 id="members-title">Members</h2>
+      <h2 id="members-title" ref={heading.ref} tabIndex={heading.tabIndex}>Members</h2>
       <ProblemNote refusal={act.refusal} testId="members-error" />
       <table className="data-table" data-testid="members-table">
         <thead><tr><th scope="col">Name</th><th scope="col">Email</th><th scope="col">Role</th><th scope="col">Last active</th>{isOwner && <th scope="col"><span className="sr-only">Actions</span></th>}</tr></thead>

@@ -4,6 +4,7 @@ import type { Session } from '../api/types'
 import { ago } from '../canvas/RunHistory'
 import { ProblemNote } from './ProblemNote'
 import { useAction } from './useAction'
+import { useHeadingFocus } from './useHeadingFocus'
 
 /** "Firefox on Linux" from a User-Agent header (the full header stays in the cell's title). */
 export function describeAgent(ua: string | null): string {
@@ -17,10 +18,11 @@ export function describeAgent(ua: string | null): string {
 
 export function SessionsTable({ sessions, onChanged }: { sessions: Session[]; onChanged: () => void }) {
   const act = useAction()
-  const revoke = async (s: Session) => { await act.run(() => api.revokeSession(s.id)); onChanged() }
+  const heading = useHeadingFocus()
+  const revoke = async (s: Session) => { await act.run(() => api.revokeSession(s.id)); onChanged(); heading.focus() }
   return (
     <section aria-labelledby="sessions-title">
-      <h2 id="sessions-title">Sessions</h2>
+      <h2 id="sessions-title" ref={heading.ref} tabIndex={heading.tabIndex}>Sessions</h2>
       <ProblemNote refusal={act.refusal} testId="sessions-error" />
       <table className="data-table" data-testid="sessions-table">
         <thead><tr><th scope="col">Browser</th><th scope="col">Address</th><th scope="col">Started</th><th scope="col">Last seen</th><th scope="col"><span className="sr-only">Actions</span></th></tr></thead>

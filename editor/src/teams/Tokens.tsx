@@ -8,6 +8,7 @@ import { Field } from './Field'
 import { ProblemNote } from './ProblemNote'
 import { SettingsPage } from './SettingsPage'
 import { useAction } from './useAction'
+import { useHeadingFocus } from './useHeadingFocus'
 import { useLoad } from './useLoad'
 
 export function Tokens() {
@@ -23,7 +24,10 @@ export function Tokens() {
     const t = await make.run(() => api.createToken(name, readOnly))
     if (t) { setCreated(t); setName(''); setReadOnly(false); tokens.reload() }
   }
-  const drop = async (t: ApiToken) => { setCreated(null); await revoke.run(() => api.revokeToken(t.id)); tokens.reload() }
+  const heading = useHeadingFocus()
+  const drop = async (t: ApiToken) => {
+    setCreated(null); await revoke.run(() => api.revokeToken(t.id)); tokens.reload(); heading.focus()
+  }
   const live = (tokens.data ?? []).filter((t) => !t.revoked_at)
   return (
     <SettingsPage title="API tokens" path="/settings/tokens">
@@ -39,7 +43,7 @@ export function Tokens() {
         {created && <CopyOnce label={`Token “${created.name}”`} value={created.token} testId="token-created" />}
       </section>
       <section aria-labelledby="token-list-title">
-        <h2 id="token-list-title">Tokens</h2>
+        <h2 id="token-list-title" ref={heading.ref} tabIndex={heading.tabIndex}>Tokens</h2>
         <ProblemNote refusal={revoke.refusal ?? tokens.refusal} testId="tokens-error" />
         {live.length === 0 ? <p className="muted" data-testid="tokens-empty">No tokens.</p> : (
           <table className="data-table" data-testid="tokens-table">

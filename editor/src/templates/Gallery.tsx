@@ -108,12 +108,12 @@ export function Gallery({ me }: { me: Me }) {
         <div className="list-head">
           <h1>Templates</h1>
           <div className="grow" />
-          <input className="input search" placeholder="Search templates" value={q} onChange={(e) => setQ(e.target.value)} data-testid="template-search" />
-          <select className="input tpl-select" value={category} onChange={(e) => setCategory(e.target.value)} data-testid="template-category">
+          <input className="input search" placeholder="Search templates" aria-label="Search templates" value={q} onChange={(e) => setQ(e.target.value)} data-testid="template-search" />
+          <select className="input tpl-select" aria-label="Category" value={category} onChange={(e) => setCategory(e.target.value)} data-testid="template-category">
             <option value="">All categories</option>
             {list?.categories.map((c) => <option key={c} value={c}>{c}</option>)}
           </select>
-          <select className="input tpl-select" value={tag} onChange={(e) => setTag(e.target.value)} data-testid="template-tag">
+          <select className="input tpl-select" aria-label="Tag" value={tag} onChange={(e) => setTag(e.target.value)} data-testid="template-tag">
             <option value="">All tags</option>
             {list?.tags.map((c) => <option key={c} value={c}>{c}</option>)}
           </select>
@@ -126,7 +126,7 @@ export function Gallery({ me }: { me: Me }) {
         </div>
         {pasting && (
           <div className="tpl-paste">
-            <textarea className="input mono" rows={8} value={pasted} onChange={(e) => setPasted(e.target.value)}
+            <textarea className="input mono" rows={8} aria-label="Template JSON" value={pasted} onChange={(e) => setPasted(e.target.value)}
               placeholder='{"format_version": 3, "id": "...", ...} or a graph document' data-testid="template-paste-input" />
             <button className="btn primary" onClick={() => uploadText(pasted)} disabled={!pasted.trim()} data-testid="template-paste-submit">Import</button>
           </div>
@@ -170,7 +170,7 @@ export function Gallery({ me }: { me: Me }) {
               )}
               {selected.editable && (
                 <div className="tpl-owner">
-                  <select className="input tpl-select" value={selected.visibility} onChange={(e) => share(selected, e.target.value)} data-testid="template-visibility">
+                  <select className="input tpl-select" aria-label="Who may use it" value={selected.visibility} onChange={(e) => share(selected, e.target.value)} data-testid="template-visibility">
                     <option value="private">private</option><option value="workspace">workspace</option><option value="public">public</option>
                   </select>
                   <button className="btn small" onClick={() => remove(selected)} data-testid="template-delete">Delete</button>
@@ -179,8 +179,8 @@ export function Gallery({ me }: { me: Me }) {
               {canEdit && (
                 <div className="tpl-form" data-testid="template-import-form">
                   <h3>Use this template</h3>
-                  <label className="small">Workflow name</label>
-                  <input className="input" value={name} onChange={(e) => setName(e.target.value)} data-testid="template-import-name" />
+                  <label className="small" htmlFor="template-import-name">Workflow name</label>
+                  <input className="input" id="template-import-name" value={name} onChange={(e) => setName(e.target.value)} data-testid="template-import-name" />
                   <SchemaForm schema={selected.parameters} value={params} idPrefix="param" errors={errors}
                     onChange={(path, value) => setParams((p) => setAt(p, path, value))} />
                   <button className="btn primary wide" onClick={doImport} disabled={busy} data-testid="template-import">

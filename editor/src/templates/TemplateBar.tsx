@@ -102,8 +102,8 @@ export function TemplateBar({ workflowId, workflowName, me }: { workflowId: stri
       )}
       {canEdit && (saving ? (
         <div className="tpl-save" data-testid="template-save-form">
-          <input className="input" value={title} onChange={(e) => setTitle(e.target.value)} data-testid="template-save-title" />
-          <select className="input" value={visibility} onChange={(e) => setVisibility(e.target.value)} data-testid="template-save-visibility">
+          <input className="input" aria-label="Template title" value={title} onChange={(e) => setTitle(e.target.value)} data-testid="template-save-title" />
+          <select className="input" aria-label="Who may use it" value={visibility} onChange={(e) => setVisibility(e.target.value)} data-testid="template-save-visibility">
             <option value="private">private</option><option value="workspace">workspace</option><option value="public">public</option>
           </select>
           <button className="btn small primary" onClick={save} data-testid="template-save-submit">Save</button>
