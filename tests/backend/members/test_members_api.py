@@ -118,7 +118,7 @@ async def test_removal_ends_the_members_token_and_session_for_that_workspace(cli
     assert r.status_code == 204, r.text
     assert_problem(await client.get("/api/workflows", headers=victim.headers), 401)
     client.cookies.set("maily_session", cookie)
-    assert_problem(await client.get("/api/workflows"), 403)
+    assert_problem(await client.get("/api/workflows"), 401)   # the session of that workspace is ended
     client.cookies.clear()
     ids = {i["user_id"] for i in (await client.get("/api/members", headers=tenant_a.owner.headers)).json()["items"]}
     assert victim.user_id not in ids
@@ -128,7 +128,8 @@ async def test_removal_ends_the_members_token_and_session_for_that_workspace(cli
 
 
 async def test_a_removed_member_keeps_their_other_workspaces(client, db, tenant_a, tenant_b):
-    """Someone removed from one workspace still works in another: its token, and their session falls back to it."""
+    """Someone removed from one workspace still works in another: its token at once, and signing in again
+    (their session of the workspace they left is ended) lands them there."""
     victim = tenant_a.viewer
     async with db.sessionmaker() as s, s.begin():
         await auth.add_member(s, tenant_b.id, victim.user_id, "editor")
@@ -136,6 +137,8 @@ async def test_a_removed_member_keeps_their_other_workspaces(client, db, tenant_
     await _login(client, victim)
     assert (await client.get("/api/auth/me")).json()["tenant_id"] == tenant_a.id
     assert (await client.delete(f"/api/members/{victim.user_id}", headers=tenant_a.owner.headers)).status_code == 204
+    assert_problem(await client.get("/api/auth/me"), 401)
+    await _login(client, victim)
     me = await client.get("/api/auth/me")
     assert me.status_code == 200 and me.json()["tenant_id"] == tenant_b.id and me.json()["role"] == "editor"
     assert_problem(await client.get("/api/workflows", headers={"X-Maily-Tenant": tenant_a.id}), 403)
