@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import gc
 import logging
+from pathlib import Path
 
 from litestar import Litestar, WebSocket, websocket
 
@@ -25,7 +26,7 @@ _heap_frozen = False
 
 
 async def start_collab(app: Litestar) -> None:
-    app.state.collab = RoomManager(app.state.db)
+    app.state.collab = RoomManager(app.state.db, wal_dir=Path(app.state.settings.data_dir) / "collab-wal")
     await app.state.collab.start()
     _freeze_startup_heap()
 

@@ -15,18 +15,20 @@ import re
 import time
 from collections import deque
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Awaitable, Callable
 
 import sqlalchemy as sa
 from pycrdt import Doc, merge_updates
 
 from backend.collab import protocol as p
-from backend.collab import store
+from backend.collab import store, wal
 from backend.collab.doc_limits import DocLimits
 from backend.collab.limits import UpdateRefused, check_update
 from backend.collab.convert import (UnrepresentableGraph, apply_graph, check, doc_from_graph, graph_from_doc,
                                     integers_as_strings, roots)
 from backend.collab.send import direct_writer, frame
+from backend.collab.wal import WriteAheadLog
 from backend.db.models import Workflow
 
 log = logging.getLogger("maily.collab")
@@ -126,8 +128,9 @@ class _Presence:
 
 
 class Room:
-    def __init__(self, workflow_id: str, tenant_id: str, doc: Doc, db: Any) -> None:
+    def __init__(self, workflow_id: str, tenant_id: str, doc: Doc, db: Any, wal: WriteAheadLog | None = None) -> None:
         self.workflow_id, self.tenant_id, self.doc, self.db = workflow_id, tenant_id, doc, db
+        self.wal = wal   # accepted updates are logged before they are broadcast (backend/collab/wal.py)
         self.connections: set[Connection] = set()
         self.pending: list[bytes] = []
         self.pending_since = 0.0
@@ -154,6 +157,8 @@ class Room:
         if not self.pending:
             self.pending_since = time.monotonic()
         self.pending.append(update)
+        if self.wal is not None:
+            self.wal.append(update)   # durable before anyone is told of it
         self._broadcast(p.sync_update(update), but=self._sender, update=update)
 
     def _on_graph_change(self, events: Any) -> None:
@@ -289,6 +294,7 @@ class Room:
         loop). On failure the batch goes back to the buffer and is retried by the next tick."""
         async with self._flush_lock:
             batch, self.pending = self.pending, []
+            logged = self.wal.size if self.wal is not None else 0   # what the log holds is in the batch
             if not batch:
                 return
             graph_changed, self.graph_dirty = self.graph_dirty, False
@@ -302,6 +308,8 @@ class Room:
                 self.graph_dirty = self.graph_dirty or graph_changed
                 raise
             self.rows_since_compaction += 1
+            if self.wal is not None:
+                self.wal.flushed(logged)
 
     async def compact(self) -> None:
         async with self._flush_lock:
@@ -314,6 +322,8 @@ class Room:
         self.closed = True
         await self.flush()
         await self.compact()
+        if self.wal is not None:
+            self.wal.close()
         self.doc.unobserve(self._subscription)
         for root, subscription in self._graph_subscriptions:
             root.unobserve(subscription)
@@ -351,8 +361,8 @@ class RoomManager:
     """The rooms of this process. Opening and closing a room, and server-side edits, happen
     under a per-workflow lock: a room is loaded once however many people join at once."""
 
-    def __init__(self, db: Any) -> None:
-        self.db = db
+    def __init__(self, db: Any, wal_dir: Path | None = None) -> None:
+        self.db, self.wal_dir = db, wal_dir   # wal_dir None: no write-ahead log (tests of the room alone)
         self.rooms: dict[str, Room] = {}
         self._locks: dict[str, asyncio.Lock] = {}
         self._task: asyncio.Task[None] | None = None
@@ -394,7 +404,17 @@ class RoomManager:
                     graph = _sanitized(graph)
                 doc = doc_from_graph(graph)
                 await store.save_state(s, workflow_id, tenant_id, doc.get_update())
-        return Room(workflow_id, tenant_id, doc, self.db)
+            left = wal.leftovers(self.wal_dir, workflow_id) if self.wal_dir is not None else []
+            updates = [u for _, records in left for u in records]
+            if updates:   # what a killed process had accepted but not written yet
+                for update in updates:
+                    doc.apply_update(update)
+                await store.append(s, workflow_id, merge_updates(*updates), graph_from_doc(doc))
+                log.warning("collab %s: %d update(s) recovered from a write-ahead log", workflow_id, len(updates))
+        for path, _ in left:
+            path.unlink(missing_ok=True)
+        log_file = wal.WriteAheadLog(self.wal_dir, workflow_id) if self.wal_dir is not None else None
+        return Room(workflow_id, tenant_id, doc, self.db, log_file)
 
     async def join(self, workflow_id: str, tenant_id: str, conn: Connection) -> Room:
         if self._stopped:
