@@ -33,7 +33,7 @@ from backend.errors import NotFound, exception_handlers
 from backend.headers import with_security_headers
 from backend.runs.controllers import RunController, stream_run_events
 from backend.runs.plugin import start_runs, stop_runs
-from backend.audit import AuditController
+from backend.audit.controllers import AuditController
 from backend.certify.controllers import CertificateController
 from backend.email.controllers import EmailController, UncertainSendsController, UnsubscribeController
 from backend.metrics import metrics_endpoint

@@ -13,7 +13,7 @@ import typer
 from rich.console import Console
 
 from backend.auth import services as auth
-from backend.certify.service import verify_document
+from backend.certify.services import verify_document
 from backend.db.models import TENANT_TIERS, Tenant, utcnow
 from backend.db.session import Database
 from backend.errors import ApiError

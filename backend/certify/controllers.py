@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from backend.auth.guards import requires_owner
 from backend.auth.schemas import Principal
 from backend.certify.models import Certificate, LedgerEntry, SigningKey
-from backend.certify.service import DbLedger, verify_document
+from backend.certify.services import DbLedger, verify_document
 from backend.db.models import looks_like_id
 from backend.errors import NotFound, read_json
 from backend.keys import secret_key

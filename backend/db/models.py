@@ -207,18 +207,6 @@ class Run(Base):
     owner_instance: Mapped[str | None] = mapped_column(sa.String(32), nullable=True)
 
 
-class AppInstance(Base):
-    """A running app process (embedded mode): where it runs, and when it last said it was alive."""
-
-    __tablename__ = "app_instances"
-
-    id: Mapped[str] = _id()
-    host: Mapped[str] = mapped_column(sa.String(255))
-    pid: Mapped[int] = mapped_column(sa.Integer)
-    started_at: Mapped[datetime] = _ts()
-    heartbeat_at: Mapped[datetime] = _ts()
-
-
 class NodeRun(Base):
     __tablename__ = "node_runs"
 
@@ -258,22 +246,3 @@ __all__ = [
     "Base", "Tenant", "User", "Membership", "ApiToken", "Workflow", "WorkflowVersion",
     "Run", "NodeRun", "RunEvent", "new_id", "looks_like_id", "utcnow", "JSONType",
 ]
-
-
-class Invitation(Base):
-    """An invitation to join a tenant with a role. Only the sha256 of its token is stored."""
-
-    __tablename__ = "invitations"
-    __table_args__ = (sa.Index("ix_invitations_tenant_id_email", "tenant_id", "email"),)
-
-    id: Mapped[str] = _id()
-    tenant_id: Mapped[str] = _fk("tenants.id", ondelete="CASCADE")
-    email: Mapped[str] = mapped_column(sa.String(320))          # lower-cased
-    role: Mapped[str] = mapped_column(sa.String(20))
-    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
-    invited_by: Mapped[str | None] = mapped_column(sa.String(32), nullable=True)
-    created_at: Mapped[datetime] = _ts()
-    expires_at: Mapped[datetime] = mapped_column(UtcDateTime())
-    accepted_at: Mapped[datetime | None] = _ts(nullable=True)
-    accepted_by: Mapped[str | None] = mapped_column(sa.String(32), nullable=True)
-    revoked_at: Mapped[datetime | None] = _ts(nullable=True)

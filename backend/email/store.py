@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
-from backend.certify.service import DbLedger
+from backend.certify.services import DbLedger
 from backend.crypto import decrypt
 from backend.db.models import utcnow
 from backend.db.session import Database

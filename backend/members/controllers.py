@@ -16,10 +16,11 @@ from backend.auth.ratelimit import client_address, signin_limits
 from backend.auth.revocation import REFRESH_CODE, revoke
 from backend.auth.schemas import Principal
 from backend.auth.sessions import start_session
-from backend.db.models import Invitation, Tenant
+from backend.db.models import Tenant
 from backend.email.store import public_url, system_sender
 from backend.errors import json_body, read_body
 from backend.members import services
+from backend.members.models import Invitation
 from backend.members.schemas import (AcceptIn, AcceptOut, InvitationInfoOut, InvitationLinkOut, InvitationOut,
                                      InvitationsOut, InviteIn, MemberOut, MembersOut, RoleIn)
 from nodes.email.mime import Outgoing

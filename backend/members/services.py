@@ -18,13 +18,15 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from backend.audit import AuditEvent, record
+from backend.audit.models import AuditEvent
+from backend.audit.services import record
 from backend.auth import services as auth
 from backend.auth.accounts import normalise_email
 from backend.auth.models import AuthSession
 from backend.auth.passwords import check_new_password
 from backend.auth.schemas import Principal
-from backend.db.models import ApiToken, Invitation, Membership, Tenant, User, looks_like_id, utcnow
+from backend.db.models import ApiToken, Membership, Tenant, User, looks_like_id, utcnow
+from backend.members.models import Invitation
 from backend.errors import Conflict, Forbidden, Gone, NotFound, Unauthorized, Unprocessable
 
 ROLES = ("owner", "editor", "viewer")

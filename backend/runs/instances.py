@@ -24,7 +24,8 @@ from typing import Any
 
 from sqlalchemy import delete, select, update
 
-from backend.db.models import AppInstance, utcnow
+from backend.db.models import utcnow
+from backend.runs.models import AppInstance
 
 log = logging.getLogger("maily.runs.instances")
 
