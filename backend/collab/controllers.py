@@ -84,7 +84,7 @@ async def collab_socket(socket: WebSocket, workflow_id: str) -> None:
                 if event["type"] == "websocket.disconnect":
                     break
                 if event.get("bytes"):
-                    room.receive(conn, event["bytes"])
+                    await room.receive(conn, event["bytes"])
                 if pump.done():  # the socket failed while sending, or the room closed it
                     break
     except Exception:  # noqa: BLE001 - an abrupt disconnect surfaces as various errors
