@@ -57,6 +57,7 @@ class _Worker:
         self.lock = asyncio.Lock()
         self.seeded: set[str] = set()
         self.starts = 0
+        self.deaths = 0
 
     async def _ensure(self) -> asyncio.subprocess.Process:
         if self.proc is None or self.proc.returncode is not None:
@@ -78,6 +79,7 @@ class _Worker:
                 message = await proc.stdout.readexactly(_U32.unpack_from(head, 1)[0])
         except (asyncio.IncompleteReadError, ConnectionError, TimeoutError) as exc:
             await self.stop()
+            self.deaths += 1
             log.warning("collab sandbox: the worker died on an update (%s; exit code %s); restarting it",
                         type(exc).__name__, self.proc.returncode if self.proc else None)
             return None
@@ -113,6 +115,11 @@ class Sandbox:
 
     def _worker(self, room_id: str) -> _Worker:
         return self._workers[zlib.crc32(room_id.encode()) % len(self._workers)]
+
+    @property
+    def deaths(self) -> int:
+        """Workers that died on (or timed out over) an update: crashes the app survived."""
+        return sum(w.deaths for w in self._workers)
 
     @property
     def starts(self) -> int:
