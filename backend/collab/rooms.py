@@ -199,15 +199,14 @@ class Room:
                     shape = check_update(msg.payload)  # before pycrdt: a deep value would crash it
                     if shape.foreign:  # what the editor never writes: the shapes of pycrdt's crashes
                         raise UpdateRefused(f"the update holds {shape.foreign}")
-                    # Applied first in a sacrificial process: a crash there refuses the update.
-                    refusal = await self.sandbox.check(self.workflow_id, msg.payload, self.doc.get_update,
-                                                       self._take_backlog)
-                    if refusal is not None:
-                        raise UpdateRefused(refusal)
+                    # Applied first in a sacrificial process (a crash there refuses it); the room
+                    # applies the change as that process re-encoded it, not the bytes received.
+                    change = await self.sandbox.check(self.workflow_id, msg.payload, self.doc.get_update,
+                                                      self._take_backlog)
                     if self.closed:
                         self.sandbox.forget(self.workflow_id)
                         return
-                    self._apply(conn, msg.payload, shape)
+                    self._apply(conn, change, shape)
             elif msg.type == p.AWARENESS:
                 self._apply_presence(conn, p.decode_awareness(msg.payload))
             elif msg.type == p.QUERY_AWARENESS:

@@ -16,6 +16,10 @@ from pycrdt import Doc, Map
 _U32 = struct.Struct("<I")
 
 
+class _Unseeded(Exception):
+    """A check for a room this process holds no replica of (the app must send the seed)."""
+
+
 def _read(stream, n: int) -> bytes:
     data = stream.read(n)
     if len(data) != n:
@@ -23,21 +27,70 @@ def _read(stream, n: int) -> bytes:
     return data
 
 
-def _blobs(body: bytes) -> list[bytes]:
-    (count,), pos, out = _U32.unpack_from(body, 1), 5, []
+def _blobs(body: bytes, pos: int) -> tuple[list[bytes], int]:
+    (count,), pos, out = _U32.unpack_from(body, pos), pos + 4, []
     for _ in range(count):
         (n,) = _U32.unpack_from(body, pos)
         out.append(body[pos + 4:pos + 4 + n])
         pos += 4 + n
-    return out
+    return out, pos
 
 
 def _read_back(doc: Doc, roots: list[str]) -> None:
-    """What the app does with a document after an update: read every root, encode it whole
-    (pycrdt's crashes on corrupted documents were in these, not only in apply_update)."""
+    """What the app does with a document after updates: read every root's values, encode it
+    whole. pycrdt's crashes on corrupted documents happen in these reads (in `str` of a root
+    holding a forged item, not only in apply_update); reading only what an update changed, or
+    encoding without reading the values, let every corrupted replica of the repro live."""
     for name in roots:
         str(doc.get(name, type=Map))
     doc.get_update()
+
+
+def _apply(replicas: dict[bytes, Doc], blobs: list[bytes]) -> bytes:
+    """One check's blobs (room, seed, *backlog, update): applied to the room's replica. Returns
+    what the update changed, as this process encodes it (what the app applies instead of the
+    bytes it received: items as yrs integrated them, not as they were forged)."""
+    room, seed, backlog, update = blobs[0], blobs[1], blobs[2:-1], blobs[-1]
+    if seed:
+        replicas[room] = doc = Doc()
+        doc.apply_update(seed)
+    elif room not in replicas:
+        raise _Unseeded
+    else:
+        doc = replicas[room]
+    for earlier in backlog:
+        doc.apply_update(earlier)
+    before = doc.get_state()
+    doc.apply_update(update)
+    return doc.get_update(before)
+
+
+def _serve(replicas: dict[bytes, Doc], body: bytes, roots: list[str]) -> tuple[int, bytes]:
+    op = body[:1]
+    if op == b"D":                                 # drop a room's replica
+        replicas.pop(_blobs(body, 1)[0][0], None)
+        return 0, b""
+    # b"C": one check; b"B": u32 k then k checks (the rooms read back once each, at the end)
+    checks, pos = (1, 1) if op == b"C" else (_U32.unpack_from(body, 1)[0], 5)
+    touched: list[bytes] = []
+    changes = [_U32.pack(checks)]
+    try:
+        for _ in range(checks):
+            blobs, pos = _blobs(body, pos)
+            touched.append(blobs[0])
+            change = _apply(replicas, blobs)
+            changes += [_U32.pack(len(change)), change]
+        for room in dict.fromkeys(touched):
+            _read_back(replicas[room], roots)
+    except BaseException as exc:  # noqa: BLE001 - pycrdt errors, yrs panics (PanicException)
+        if isinstance(exc, (KeyboardInterrupt, SystemExit)):
+            raise
+        for room in touched:                       # half-applied, maybe: seeded again next time
+            replicas.pop(room, None)
+        if isinstance(exc, _Unseeded):
+            return 2, b""
+        return 1, f"{type(exc).__name__}: {exc}"[:200].encode("utf-8", "replace")
+    return 0, b"".join(changes)
 
 
 def main(roots: list[str]) -> None:
@@ -49,32 +102,7 @@ def main(roots: list[str]) -> None:
             body = _read(stdin, size)
         except EOFError:
             return
-        blobs = _blobs(body)
-        status, message = 0, b""
-        if body[:1] == b"D":                       # drop a room's replica
-            replicas.pop(blobs[0], None)
-        else:                                      # check: room, seed, *backlog, update
-            room, seed, backlog, update = blobs[0], blobs[1], blobs[2:-1], blobs[-1]
-            try:
-                if seed:
-                    replicas[room] = doc = Doc()
-                    doc.apply_update(seed)
-                    for earlier in backlog:
-                        doc.apply_update(earlier)
-                elif room not in replicas:         # the app thought it seeded: ask for the seed
-                    status = 2
-                else:
-                    doc = replicas[room]
-                    for earlier in backlog:
-                        doc.apply_update(earlier)
-                if status == 0:
-                    doc.apply_update(update)
-                    _read_back(doc, roots)
-            except BaseException as exc:  # noqa: BLE001 - pycrdt errors, yrs panics (PanicException)
-                if isinstance(exc, (KeyboardInterrupt, SystemExit)):
-                    raise
-                replicas.pop(room, None)           # half-applied, maybe: seeded again next time
-                status, message = 1, f"{type(exc).__name__}: {exc}"[:200].encode("utf-8", "replace")
+        status, message = _serve(replicas, body, roots)
         stdout.write(bytes([status]) + _U32.pack(len(message)) + message)
         stdout.flush()
 

@@ -12,6 +12,7 @@ import websockets
 from pycrdt import Doc, Map
 
 from backend.collab import limits
+from backend.collab.limits import UpdateRefused
 from backend.collab import protocol as p
 from backend.collab.sandbox import Sandbox
 from tests.backend.collab.test_endpoint import eventually, label, set_label, url
@@ -35,6 +36,15 @@ def _edit(doc: Doc, key: str) -> bytes:
     return doc.get_update(before)
 
 
+async def admitted(sandbox: Sandbox, room: str, update: bytes, doc: Doc, backlog=list) -> bool:
+    """Whether the sandbox admits `update` to the room whose document is `doc`."""
+    try:
+        await sandbox.check(room, update, doc.get_update, backlog)
+    except UpdateRefused:
+        return False
+    return True
+
+
 @pytest.fixture
 async def sandbox():
     box = Sandbox(workers=1)
@@ -47,10 +57,10 @@ async def test_a_worker_crash_refuses_the_update_and_the_next_one_is_checked_on_
     """The deep update kills the worker: it is refused, a new worker starts, and the room's next update is admitted."""
     doc = Doc()
     doc.get("nodes", type=Map)["start"] = {"id": "start"}
-    assert await sandbox.check("room", _edit(doc, "a"), doc.get_update, list) is None
-    assert await sandbox.check("room", deep_update(KILLER_DEPTH), doc.get_update, list) is not None
+    assert await admitted(sandbox, "room", _edit(doc, "a"), doc)
+    assert not await admitted(sandbox, "room", deep_update(KILLER_DEPTH), doc)
     assert sandbox.deaths == 1
-    assert await sandbox.check("room", _edit(doc, "b"), doc.get_update, list) is None
+    assert await admitted(sandbox, "room", _edit(doc, "b"), doc)
     assert (sandbox.deaths, sandbox.starts) == (1, 2)
 
 
@@ -60,19 +70,24 @@ async def test_the_forged_items_of_the_repro_never_take_this_process_down(sandbo
     base = bytes.fromhex(repro.BASE)
     doc = Doc()
     doc.apply_update(base)
-    answers = [await sandbox.check(f"room{attempt}", update, doc.get_update, list)
-               for attempt in range(6) for update in map(bytes.fromhex, repro.UPDATES)]
-    assert all(answer is None or answer == "the update could not be applied" for answer in answers)
-    assert await sandbox.check("room-after", _edit(doc, "after"), doc.get_update, list) is None
+    for attempt in range(6):
+        for update in map(bytes.fromhex, repro.UPDATES):
+            await admitted(sandbox, f"room{attempt}", update, doc)  # admitted or refused: never a crash here
+    assert await admitted(sandbox, "room-after", _edit(doc, "after"), doc)
 
 
 async def test_server_edits_reach_the_replica_before_the_next_update(sandbox):
     """The backlog: an update building on a server edit is checked against a replica that holds the edit."""
     doc = Doc()
     doc.get("nodes", type=Map)["start"] = {"id": "start"}
-    assert await sandbox.check("room", _edit(doc, "a"), doc.get_update, list) is None
-    server_edit = _edit(doc, "by-server")
-    assert await sandbox.check("room", _edit(doc, "b"), doc.get_update, lambda: [server_edit]) is None
+    assert await admitted(sandbox, "room", _edit(doc, "a"), doc)
+    before = doc.get_state()
+    doc.get("nodes", type=Map)["by-server"] = Map({"id": "by-server"})
+    server_edit = doc.get_update(before)
+    before = doc.get_state()
+    doc.get("nodes", type=Map)["by-server"]["label"] = "on the server's item"
+    change = await sandbox.check("room", doc.get_update(before), doc.get_update, lambda: [server_edit])
+    assert change != b"\x00\x00"  # integrated there, not kept pending for want of the server's item
 
 
 async def test_a_killer_update_leaves_the_room_and_other_rooms_serving(live_server, workflow_factory, http, tenant_a,
@@ -104,3 +119,16 @@ async def test_a_killer_update_leaves_the_room_and_other_rooms_serving(live_serv
     r = await http.get(f"/api/workflows/{wf['id']}", headers=tenant_a.editor.headers)
     assert r.status_code == 200
     assert {n["id"]: n["label"] for n in r.json()["graph"]["nodes"]}["start"] == "after the crash"
+
+
+async def test_updates_arriving_together_are_checked_together_and_a_killer_among_them_is_singled_out(sandbox):
+    """Queued updates go as one batch; if the batch kills the worker, each is checked alone: only the killer is refused."""
+    docs = {room: Doc() for room in ("r1", "r2")}
+    for doc in docs.values():
+        doc.get("nodes", type=Map)["start"] = {"id": "start"}
+    assert await admitted(sandbox, "r1", _edit(docs["r1"], "warm"), docs["r1"])
+    updates = [("r1" if i % 2 else "r2", _edit(docs["r1" if i % 2 else "r2"], f"k{i}")) for i in range(10)]
+    updates.insert(5, ("r1", deep_update(KILLER_DEPTH)))
+    answers = await asyncio.gather(*(admitted(sandbox, room, u, docs[room]) for room, u in updates))
+    assert answers == [i != 5 for i in range(11)]
+    assert sandbox.batches >= 1 and sandbox.deaths == 2  # the batch, then the killer alone
