@@ -204,16 +204,25 @@ class _Worker:
             while self.queue:
                 batch = [c for c in self.queue[:MAX_BATCH] if not c.future.done()]
                 del self.queue[:MAX_BATCH]
-                changes = await self._batch(batch) if len(batch) > 1 else None
-                if changes is not None:
-                    for check, change in zip(batch, changes):
-                        self._resolve(check, change)
-                    await asyncio.sleep(0)  # the rooms apply them before the next request is built
-                    continue
-                for check in batch:
-                    if not check.future.done():
-                        self._resolve(check, await self._one(check))
-                        await asyncio.sleep(0)
+                try:
+                    await self._serve(batch)
+                except Exception:  # noqa: BLE001 - a bug here must not leave every room waiting
+                    log.exception("collab sandbox: checking a batch failed; refusing it")
+                    await self._kill()
+                    for check in batch:
+                        self._resolve(check, None)
+
+    async def _serve(self, batch: list[_Check]) -> None:
+        changes = await self._batch(batch) if len(batch) > 1 else None
+        if changes is not None:
+            for check, change in zip(batch, changes):
+                self._resolve(check, change)
+            await asyncio.sleep(0)  # the rooms apply them before the next request is built
+            return
+        for check in batch:
+            if not check.future.done():
+                self._resolve(check, await self._one(check))
+                await asyncio.sleep(0)
 
     async def stop(self) -> None:
         if self._task is not None:

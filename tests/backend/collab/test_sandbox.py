@@ -132,3 +132,16 @@ async def test_updates_arriving_together_are_checked_together_and_a_killer_among
     answers = await asyncio.gather(*(admitted(sandbox, room, u, docs[room]) for room, u in updates))
     assert answers == [i != 5 for i in range(11)]
     assert sandbox.batches >= 1 and sandbox.deaths == 2  # the batch, then the killer alone
+
+
+async def test_a_failing_seed_refuses_that_update_and_the_sandbox_keeps_checking(sandbox):
+    """A bug while building a request refuses the updates in it; the next updates are checked as usual."""
+    doc = Doc()
+    doc.get("nodes", type=Map)["start"] = {"id": "start"}
+
+    def broken() -> bytes:
+        raise RuntimeError("no seed")
+
+    with pytest.raises(UpdateRefused):
+        await sandbox.check("room", _edit(doc, "a"), broken, list)
+    assert await admitted(sandbox, "room", _edit(doc, "b"), doc)
