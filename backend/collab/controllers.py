@@ -97,7 +97,7 @@ async def _co_edit(socket: WebSocket, workflow_id: str, principal: Principal) ->
             if event["type"] == "websocket.disconnect":
                 break
             if event.get("bytes"):
-                room.receive(conn, event["bytes"])
+                await room.receive(conn, event["bytes"])
             if pump.done():  # the socket failed while sending, or the room closed it
                 break
     except Exception:  # noqa: BLE001 - an abrupt disconnect surfaces as various errors

@@ -25,6 +25,7 @@ from backend.collab import protocol as p
 from backend.collab import store, wal
 from backend.collab.doc_limits import DocLimits
 from backend.collab.limits import UpdateRefused, check_update
+from backend.collab.sandbox import Sandbox
 from backend.collab.convert import (UnrepresentableGraph, apply_graph, check, doc_from_graph, graph_from_doc,
                                     integers_as_strings, roots)
 from backend.collab.send import direct_writer, frame
@@ -128,8 +129,11 @@ class _Presence:
 
 
 class Room:
-    def __init__(self, workflow_id: str, tenant_id: str, doc: Doc, db: Any, wal: WriteAheadLog | None = None) -> None:
+    def __init__(self, workflow_id: str, tenant_id: str, doc: Doc, db: Any, sandbox: Sandbox,
+                 wal: WriteAheadLog | None = None) -> None:
         self.workflow_id, self.tenant_id, self.doc, self.db = workflow_id, tenant_id, doc, db
+        self.sandbox = sandbox
+        self._backlog: list[bytes] = []  # the server's own updates the sandbox's replica has not seen
         self.wal = wal   # accepted updates are logged before they are broadcast (backend/collab/wal.py)
         self.connections: set[Connection] = set()
         self.pending: list[bytes] = []
@@ -159,6 +163,8 @@ class Room:
         self.pending.append(update)
         if self.wal is not None:
             self.wal.append(update)   # durable before anyone is told of it
+        if self._sender is None:
+            self._backlog.append(update)
         self._broadcast(p.sync_update(update), but=self._sender, update=update)
 
     def _on_graph_change(self, events: Any) -> None:
@@ -182,7 +188,11 @@ class Room:
         self.connections.discard(conn)
         self._drop_presence(list(conn.awareness_ids))
 
-    def receive(self, conn: Connection, data: bytes) -> None:
+    def _take_backlog(self) -> list[bytes]:
+        backlog, self._backlog = self._backlog, []
+        return backlog
+
+    async def receive(self, conn: Connection, data: bytes) -> None:
         conn.last_seen = time.monotonic()
         if self.closed:
             return  # the client resends anything newer in its step 2 when it reconnects
@@ -195,12 +205,14 @@ class Room:
                     shape = check_update(msg.payload)  # before pycrdt: a deep value would crash it
                     if shape.foreign:  # what the editor never writes: the shapes of pycrdt's crashes
                         raise UpdateRefused(f"the update holds {shape.foreign}")
-                    self.limits.admit(self.doc, msg.payload, shape)  # the graph limits of REST
-                    self._sender = conn
-                    try:
-                        self.doc.apply_update(msg.payload)
-                    finally:
-                        self._sender = None
+                    # Applied first in a sacrificial process (a crash there refuses it); the room
+                    # applies the change as that process re-encoded it, not the bytes received.
+                    change = await self.sandbox.check(self.workflow_id, msg.payload, self.doc.get_update,
+                                                      self._take_backlog)
+                    if self.closed:
+                        self.sandbox.forget(self.workflow_id)
+                        return
+                    self._apply(conn, change, shape)
             elif msg.type == p.AWARENESS:
                 self._apply_presence(conn, p.decode_awareness(msg.payload))
             elif msg.type == p.QUERY_AWARENESS:
@@ -217,6 +229,19 @@ class Room:
                 raise
             log.warning("collab %s: pycrdt could not apply an update; closed its sender: %s", self.workflow_id, exc)
             conn.close(1008, "the update could not be applied")
+
+    def _apply(self, conn: Connection, update: bytes, shape: Any) -> None:
+        """An update the sandbox admitted: the graph limits of REST, then the room's document.
+        If the room does not apply it, the sandbox's replica (which did) is seeded again."""
+        self._sender = conn
+        try:
+            self.limits.admit(self.doc, update, shape)
+            self.doc.apply_update(update)
+        except BaseException:
+            self.sandbox.forget(self.workflow_id)
+            raise
+        finally:
+            self._sender = None
 
     # --- awareness -----------------------------------------------------------------------
 
@@ -322,6 +347,7 @@ class Room:
         self.closed = True
         await self.flush()
         await self.compact()
+        await self.sandbox.drop(self.workflow_id)
         if self.wal is not None:
             self.wal.close()
         self.doc.unobserve(self._subscription)
@@ -364,6 +390,7 @@ class RoomManager:
     def __init__(self, db: Any, wal_dir: Path | None = None) -> None:
         self.db, self.wal_dir = db, wal_dir   # wal_dir None: no write-ahead log (tests of the room alone)
         self.rooms: dict[str, Room] = {}
+        self.sandbox = Sandbox()
         self._locks: dict[str, asyncio.Lock] = {}
         self._task: asyncio.Task[None] | None = None
         self._stopped = False
@@ -372,6 +399,7 @@ class RoomManager:
         return self._locks.setdefault(workflow_id, asyncio.Lock())
 
     async def start(self) -> None:
+        await self.sandbox.start()
         self._task = asyncio.create_task(self._loop(), name="collab-rooms")
 
     async def stop(self) -> None:
@@ -388,6 +416,7 @@ class RoomManager:
                     for conn in list(room.connections):
                         conn.close(1012, "server restarting")
                     await room.close()
+        await self.sandbox.stop()
 
     async def _open(self, workflow_id: str, tenant_id: str) -> Room:
         async with self.db.sessionmaker() as s, s.begin():
@@ -414,7 +443,7 @@ class RoomManager:
         for path, _ in left:
             path.unlink(missing_ok=True)
         log_file = wal.WriteAheadLog(self.wal_dir, workflow_id) if self.wal_dir is not None else None
-        return Room(workflow_id, tenant_id, doc, self.db, log_file)
+        return Room(workflow_id, tenant_id, doc, self.db, self.sandbox, log_file)
 
     async def join(self, workflow_id: str, tenant_id: str, conn: Connection) -> Room:
         if self._stopped:

@@ -10,7 +10,7 @@ import json
 import sqlalchemy as sa
 
 from backend.certify.models import LedgerEntry
-from backend.certify.service import DbLedger
+from backend.certify.services import DbLedger
 from backend.keys import secret_key
 from tests.backend.conftest import assert_problem
 

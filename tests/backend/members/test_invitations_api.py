@@ -13,7 +13,8 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 
-from backend.db.models import Invitation, Membership, utcnow
+from backend.db.models import Membership, utcnow
+from backend.members.models import Invitation
 from tests.backend.conftest import assert_problem
 
 PASSWORD = "a-long-enough-passphrase"

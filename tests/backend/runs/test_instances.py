@@ -10,7 +10,8 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from backend.db.models import AppInstance, Run, RunEvent, utcnow
+from backend.db.models import Run, RunEvent, utcnow
+from backend.runs.models import AppInstance
 from backend.seed import welcome_graph
 from backend.runs import instances
 from backend.runs.instances import Instance, is_gone

@@ -46,7 +46,7 @@ async def test_closing_the_node_services_releases_their_connections(settings, te
 async def test_the_app_wires_every_node_service_from_the_database(settings):
     """node_services gives every NodeServices field its database-backed owner, none the in-memory stand-in."""
     from backend.ai.store import DbGateway
-    from backend.certify.service import DbLedger
+    from backend.certify.services import DbLedger
     from backend.email.store import DbMailStore, DbTemplates
     from nodes.email.mailer import MemoryMailStore
 
