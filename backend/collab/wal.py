@@ -20,15 +20,8 @@ import os
 import uuid
 from pathlib import Path
 
+from flows.pids import pid_alive
 
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def read_records(data: bytes) -> list[bytes]:
@@ -79,7 +72,7 @@ def leftovers(directory: Path, workflow_id: str) -> list[tuple[Path, list[bytes]
             pid = int(path.name.split(".")[1])
         except (IndexError, ValueError):
             continue
-        if path in _OPEN or (pid != os.getpid() and _pid_alive(pid)):
+        if path in _OPEN or (pid != os.getpid() and pid_alive(pid)):
             continue   # an open room's, here or in another live app process on this host
         found.append((path, read_records(path.read_bytes())))
     return found

@@ -26,6 +26,7 @@ from sqlalchemy import delete, select, update
 
 from backend.db.models import utcnow
 from backend.runs.models import AppInstance
+from flows.pids import pid_alive
 
 log = logging.getLogger("maily.runs.instances")
 
@@ -42,16 +43,6 @@ def current() -> str | None:
     return _current
 
 
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True   # alive, under another user
-    return True
-
-
 def is_gone(row: AppInstance | None, owner: str | None, now: Any) -> bool:
     """True when the owner of a run is no longer running it (see the module docstring)."""
     if owner in _LOCAL:
@@ -59,7 +50,7 @@ def is_gone(row: AppInstance | None, owner: str | None, now: Any) -> bool:
     if owner is None or row is None:
         return True
     if row.host == socket.gethostname():
-        return row.pid == os.getpid() or not _pid_alive(row.pid)
+        return row.pid == os.getpid() or not pid_alive(row.pid)
     return row.heartbeat_at < now - timedelta(seconds=STALE_S)
 
 
