@@ -22,6 +22,7 @@ from backend.collab.convert import UnrepresentableGraph
 from flows.graph import MAX_NESTING
 from flows.jsonlimits import JsonLimitError, parse_limited
 from flows.pointer import pointer
+from flows.prefect_server import PrefectUnavailable
 from nodes.sdk import new_correlation_id
 
 log = logging.getLogger("maily.api")
@@ -74,8 +75,6 @@ def overload(exc: Exception) -> ServiceUnavailable | None:
     """The one mapping of overload to 503: the database pool exhausted (sqlalchemy's
     TimeoutError after MAILY_DB_POOL_TIMEOUT_S) or the Prefect server not answering."""
     from sqlalchemy.exc import TimeoutError as PoolTimeout
-
-    from flows.prefect_server import PrefectUnavailable
 
     if isinstance(exc, PoolTimeout):
         return ServiceUnavailable("the server is busy (every database connection is in use); try again shortly",

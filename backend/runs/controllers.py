@@ -20,7 +20,7 @@ from backend.auth.schemas import Principal
 from backend.db.models import Run
 from backend.errors import NotFound, json_body, read_body, read_json
 from backend.params import AFTER_SEQ, OFFSET
-from backend.runs import control, services
+from backend.runs import control, recovery, services
 from backend.runs.schemas import (InterruptedDecisionIn, NodeRunOut, QueueOut, RerunIn, RunEventOut, RunOut, RunStatus, RunSummaryOut,
                                   StartGraphRunIn, StartWorkflowRunIn)
 
@@ -123,10 +123,8 @@ class RunController(Controller):
     async def decide_interrupted(self, request: Request, run_id: str, principal: Principal,
                                  db_session: AsyncSession) -> RunSummaryOut:
         """Decide on a node a crash interrupted whose side effects are not keyed: run it again, or skip it."""
-        from backend.runs.recovery import decide_interrupted
-
         body = await read_body(request, InterruptedDecisionIn)
-        return _summary(await decide_interrupted(db_session, principal, _state(request), run_id, body.node_id,
+        return _summary(await recovery.decide_interrupted(db_session, principal, _state(request), run_id, body.node_id,
                                                  body.action))
 
     @post("/runs/{run_id:str}/approve", operation_id="approveRun", guards=[requires_editor], status_code=HTTP_202_ACCEPTED)
