@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import signal
 import threading
 from contextlib import asynccontextmanager
 from typing import Any, Callable
@@ -148,6 +149,35 @@ async def _crash_trial(fault_db: str, fault_tenant: Any, tmp_path: Any, then: st
     # the message delivered while the app died is known only as uncertain: surfaced, not resent blindly
     assert last_before_kill in uncertain, uncertain
     assert send_output(run)["sent"] == N
+
+
+async def test_a_campaign_stopped_by_sigterm_mid_send_resumes_at_the_next_start_with_nothing_uncertain(
+        fault_db, fault_tenant, tmp_path):
+    """SIGTERM after 150 of 300 deliveries, start again: the run resumes by itself, 0 duplicates, 0 missing, none uncertain."""
+    await asyncio.wait_for(_sigterm_trial(fault_db, fault_tenant, tmp_path), BOUND_S)
+
+
+async def _sigterm_trial(fault_db: str, fault_tenant: Any, tmp_path: Any) -> None:
+    stopped = threading.Event()
+
+    def term_at(app: AppProcess, n: int) -> None:
+        if n == KILL_AT and not stopped.is_set():
+            assert app.proc is not None
+            app.proc.send_signal(signal.SIGTERM)   # a graceful stop: messages in transmission finish first
+            stopped.set()
+
+    h = fault_tenant.editor.headers
+    async with served_campaign(fault_db, tmp_path, fault_tenant, term_at) as (app, sink, client, run_id):
+        await event(stopped)
+        app.wait_dead(60)
+        await app.start()
+        run = await until(client, h, run_id, ("succeeded", "failed", "cancelled", "waiting"))
+        events = (await client.get(f"/api/runs/{run_id}/events", headers=h)).json()
+    counts = sink.counts()
+    assert run["status"] == "succeeded", (run["status"], run.get("error"), run.get("waiting_on"))
+    assert [e["kind"] for e in events].count("run.resumed") == 1
+    assert {r: c for r, c in counts.items() if c != 1} == {} and len(counts) == N
+    assert send_output(run)["sent"] == N and send_output(run)["uncertain"] == 0
 
 
 async def test_pause_and_resume_mid_send_mails_everyone_and_loses_nothing(fault_db, fault_tenant, tmp_path):
