@@ -440,8 +440,6 @@ def _render_config(node: PlanNode, scope: dict[str, Any]) -> Any:
 
 
 def _has_expressions(value: Any) -> bool:
-    from nodes.expressions import is_expression
-
     if isinstance(value, dict):
         return any(_has_expressions(v) for v in value.values())
     if isinstance(value, list):
