@@ -93,8 +93,10 @@ def serve(host: Optional[str] = None, port: Optional[int] = None) -> None:
     # WebSockets: websockets' sans-I/O implementation (the legacy one is deprecated and slower)
     # and no permessage-deflate: compressing every co-editing message once per connection
     # costs more CPU and latency than it saves on small Yjs updates (docs/benchmarks.md).
+    # A SIGTERM stops within about 10 s (docs/operations.md): requests still open after 3 s
+    # (long polls, co-editing sockets) are closed, then runs are interrupted for the next start.
     uvicorn.run(create_app(s), host=host or s.host, port=port or s.port, log_level=s.log_level.lower(),
-                ws="websockets-sansio", ws_per_message_deflate=False)
+                ws="websockets-sansio", ws_per_message_deflate=False, timeout_graceful_shutdown=3)
 
 
 @app.command()

@@ -93,6 +93,7 @@ class Emitter:
         self.seq = 0
         self.ended = False          # the run's terminal event (or waiting / paused) went out
         self.pausing = False        # set by RunManager.pause: the cancellation ends the run paused
+        self.stopping = False       # set by RunManager.shutdown: nothing more is recorded, the run resumes at the next start
 
     def __call__(self, kind: str, node_id: str | None = None, attempt: int | None = None,
                  iteration: int | None = None, **data: Any) -> RunEvent:
@@ -101,6 +102,8 @@ class Emitter:
                          iteration=iteration, data=data)
         self.ended = self.ended or kind in ("run.succeeded", "run.failed", "run.cancelled", "run.waiting",
                                             "run.paused")
+        if self.stopping:   # the app is stopping: the record stays as a crash would leave it
+            return event
         for sink in self.sinks:
             sink.emit(event)
         return event

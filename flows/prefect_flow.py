@@ -8,11 +8,24 @@ the server records only about 30 task runs per second on this machine, so a task
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 from flows.compile import Plan, PlanNode
 from flows.engine import Attempt, Emitter, Engine, RunOutcome
 from nodes.sdk import NodeTemporaryError
+
+
+def _leave_sigterm_to_the_host() -> None:
+    """Prefect's flow engine swaps the process's SIGTERM handler for one that raises
+    TerminationSignal wherever the main thread is (prefect.utilities.engine.capture_sigterm),
+    meant for a process that runs one flow. Here flows run concurrently inside the app (or a
+    worker), so a SIGTERM under load skipped uvicorn's graceful shutdown: the exception tore
+    the event loop down, the runs were ended `cancelled`, and Prefect's exit hook then waited
+    about 7 s per undeliverable event (over 30 s measured). The host process owns SIGTERM."""
+    import prefect.flow_engine
+
+    prefect.flow_engine.capture_sigterm = contextlib.nullcontext  # type: ignore[assignment]
 
 
 def _retry_on_temporary(task: Any, task_run: Any, state: Any) -> bool:
@@ -56,6 +69,7 @@ async def run_as_prefect_flow(engine: Engine, plan: Plan, run_id: str, payload: 
     from prefect.runtime import flow_run
     from prefect.settings import PREFECT_API_URL, temporary_settings
 
+    _leave_sigterm_to_the_host()
     outcome: RunOutcome | None = None
 
     async def body() -> None:

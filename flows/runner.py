@@ -234,12 +234,20 @@ class RunManager:
             pass
         return True
 
-    async def shutdown(self) -> None:
-        for run_id in list(self._tasks):
-            if self.remote is not None:     # production: the runs go on on their workers; stop following them
-                self._tasks[run_id].cancel()
-            else:
-                await self.cancel(run_id)
+    async def shutdown(self, grace_s: float = 3.0) -> None:
+        """Stop following every run. Production: the runs go on on their workers. Embedded: the
+        runs are interrupted, all at once, and nothing more is recorded for them, so they stay
+        `queued` / `running` in the database and the next start resumes them
+        (backend/runs/recovery.py) exactly as after a crash; they are not ended `cancelled`.
+        Bounded: a run that has not unwound within `grace_s` is left to the event loop's end."""
+        tasks = [t for t in self._tasks.values() if not t.done()]
+        for run_id, task in list(self._tasks.items()):
+            emit = self._emitters.get(run_id)
+            if emit is not None and self.remote is None:
+                emit.stopping = True
+            task.cancel()
+        if tasks:
+            await asyncio.wait(tasks, timeout=grace_s)
         if self.remote is not None:
             await self.remote.stop()
         if self.prefect is not None:

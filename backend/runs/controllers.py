@@ -20,8 +20,7 @@ from backend.auth.schemas import Principal
 from backend.db.models import Run
 from backend.errors import NotFound, json_body, read_body, read_json
 from backend.params import AFTER_SEQ, OFFSET
-from backend.runs import control, services
-from backend.runs import recovery
+from backend.runs import control, recovery, services
 from backend.runs.schemas import (InterruptedDecisionIn, NodeRunOut, QueueOut, RerunIn, RunEventOut, RunOut, RunStatus, RunSummaryOut,
                                   StartGraphRunIn, StartWorkflowRunIn)
 

@@ -1,11 +1,13 @@
-"""Exactly-once email across a SIGKILL of the app, recovered the documented way (retry, or a
-re-run from the send step), and across pause / resume mid-send. Every count comes from a real
-SMTP server on loopback, outside our records (tests/faults/apps.py)."""
+"""Exactly-once email across a SIGKILL of the app (the run resumes by itself at the next
+start; a re-run from the send step afterwards mails nobody again), and across pause / resume
+mid-send. Every count comes from a real SMTP server on loopback, outside our records
+(tests/faults/apps.py)."""
 
 from __future__ import annotations
 
 import asyncio
 import os
+import signal
 import threading
 from contextlib import asynccontextmanager
 from typing import Any, Callable
@@ -89,12 +91,13 @@ def send_output(run: dict) -> dict:
     return next(n["output"]["output"] for n in run["nodes"] if n["node_id"] == "send" and n["status"] == "succeeded")
 
 
-@pytest.mark.parametrize("recovery", ["retry", "rerun"])
+@pytest.mark.parametrize("then", ["resume", "rerun"])
 @pytest.mark.parametrize("trial", range(TRIALS))
-async def test_a_campaign_killed_mid_send_and_recovered_mails_everyone_exactly_once(
-        fault_db, fault_tenant, tmp_path, recovery, trial):
-    """SIGKILL after 150 of 300 deliveries, restart, retry (or re-run from send): 0 duplicates, 0 missing."""
-    await asyncio.wait_for(_crash_trial(fault_db, fault_tenant, tmp_path, recovery), BOUND_S)
+async def test_a_campaign_killed_mid_send_resumes_by_itself_and_mails_everyone_exactly_once(
+        fault_db, fault_tenant, tmp_path, then, trial):
+    """SIGKILL after 150 of 300 deliveries, restart: the run resumes with no manual step but the
+    uncertain decision, 0 duplicates, 0 missing; a re-run from send afterwards mails nobody again."""
+    await asyncio.wait_for(_crash_trial(fault_db, fault_tenant, tmp_path, then), BOUND_S)
 
 
 @asynccontextmanager
@@ -110,7 +113,7 @@ async def served_campaign(fault_db: str, tmp_path: Any, tenant: Any, on_delivery
             app.stop()
 
 
-async def _crash_trial(fault_db: str, fault_tenant: Any, tmp_path: Any, recovery: str) -> None:
+async def _crash_trial(fault_db: str, fault_tenant: Any, tmp_path: Any, then: str) -> None:
     killed = threading.Event()
 
     def kill_at(app: AppProcess, n: int) -> None:
@@ -123,17 +126,20 @@ async def _crash_trial(fault_db: str, fault_tenant: Any, tmp_path: Any, recovery
         await event(killed)
         app.wait_dead()
         last_before_kill = sink.deliveries[KILL_AT - 1]["to"]
-        await app.start()
-        crashed = await until(client, h, run_id)
-        if crashed["status"] == "failed":    # the documented recovery of a crashed run
-            path = "retry" if recovery == "retry" else "rerun"
-            body = {} if recovery == "retry" else {"from_node": "send"}
-            r = await client.post(f"/api/runs/{run_id}/{path}", headers=h, json=body)
+        await app.start()        # nothing else: the start-up resumes the run (backend/runs/recovery.py)
+        resumed = await until(client, h, run_id)
+        assert resumed["status"] in ("waiting", "succeeded"), (resumed["status"], resumed.get("error"))
+        events = (await client.get(f"/api/runs/{run_id}/events", headers=h)).json()
+        assert [e["data"]["message"] for e in events if e["kind"] == "run.resumed"] == ["resumed after crash"]
+        run, uncertain = await settle_uncertain(client, h, run_id, sink)
+        delivered = sum(sink.counts().values())
+        if then == "rerun":      # the documented manual recovery, on a lineage already complete
+            r = await client.post(f"/api/runs/{run_id}/rerun", headers=h, json={"from_node": "send"})
             assert r.status_code == 202, r.text
-            recovered = r.json()["id"]
-        else:                                # a run that resumed by itself after the restart
-            recovered = run_id
-        run, uncertain = await settle_uncertain(client, h, recovered, sink)
+            rerun = await until(client, h, r.json()["id"], ("succeeded", "failed", "cancelled", "waiting"))
+            assert rerun["status"] == "succeeded", rerun.get("error")
+            assert send_output(rerun)["already_sent"] == N, send_output(rerun)
+            assert sum(sink.counts().values()) == delivered
     counts = sink.counts()
     assert run["status"] == "succeeded", run.get("error")
     duplicates = {r: c for r, c in counts.items() if c > 1}
@@ -143,6 +149,35 @@ async def _crash_trial(fault_db: str, fault_tenant: Any, tmp_path: Any, recovery
     # the message delivered while the app died is known only as uncertain: surfaced, not resent blindly
     assert last_before_kill in uncertain, uncertain
     assert send_output(run)["sent"] == N
+
+
+async def test_a_campaign_stopped_by_sigterm_mid_send_resumes_at_the_next_start_with_nothing_uncertain(
+        fault_db, fault_tenant, tmp_path):
+    """SIGTERM after 150 of 300 deliveries, start again: the run resumes by itself, 0 duplicates, 0 missing, none uncertain."""
+    await asyncio.wait_for(_sigterm_trial(fault_db, fault_tenant, tmp_path), BOUND_S)
+
+
+async def _sigterm_trial(fault_db: str, fault_tenant: Any, tmp_path: Any) -> None:
+    stopped = threading.Event()
+
+    def term_at(app: AppProcess, n: int) -> None:
+        if n == KILL_AT and not stopped.is_set():
+            assert app.proc is not None
+            app.proc.send_signal(signal.SIGTERM)   # a graceful stop: messages in transmission finish first
+            stopped.set()
+
+    h = fault_tenant.editor.headers
+    async with served_campaign(fault_db, tmp_path, fault_tenant, term_at) as (app, sink, client, run_id):
+        await event(stopped)
+        app.wait_dead(60)
+        await app.start()
+        run = await until(client, h, run_id, ("succeeded", "failed", "cancelled", "waiting"))
+        events = (await client.get(f"/api/runs/{run_id}/events", headers=h)).json()
+    counts = sink.counts()
+    assert run["status"] == "succeeded", (run["status"], run.get("error"), run.get("waiting_on"))
+    assert [e["kind"] for e in events].count("run.resumed") == 1
+    assert {r: c for r, c in counts.items() if c != 1} == {} and len(counts) == N
+    assert send_output(run)["sent"] == N and send_output(run)["uncertain"] == 0
 
 
 async def test_pause_and_resume_mid_send_mails_everyone_and_loses_nothing(fault_db, fault_tenant, tmp_path):

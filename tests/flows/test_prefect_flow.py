@@ -107,3 +107,22 @@ async def test_cancelling_a_queued_run_ends_it_cancelled_without_running():
     assert await manager.cancel("c-2") is True
     assert (await first).status == "succeeded"
     assert [e.kind for e in sink.events if e.run_id == "c-2"] == ["run.queued", "run.cancelled"]
+
+
+async def test_shutdown_interrupts_runs_without_recording_an_end_so_the_next_start_resumes_them():
+    """A stop records nothing after it for the running and queued runs: no run.cancelled, no node.cancelled."""
+    sink = Collect()
+    manager = RunManager(sinks=[sink], prefect=None, max_concurrent_per_tenant=1)
+    plan = compile_graph(graph([node("start", "trigger.manual"), node("d", "util.delay", seconds=30)],
+                               [edge("start", "d")]), REGISTRY)
+    running = manager.submit(plan, "s-1", {}, tenant_id="t")
+    queued = manager.submit(plan, "s-2", {}, tenant_id="t")
+    for _ in range(100):
+        if any(e.kind == "node.started" and e.node_id == "d" for e in sink.events):
+            break
+        await asyncio.sleep(0.02)
+    await manager.shutdown()
+    assert running.done() and queued.done()
+    assert [e.kind for e in sink.events if e.run_id == "s-2"] == ["run.queued"]
+    kinds = [e.kind for e in sink.events if e.run_id == "s-1"]
+    assert kinds[-1] == "node.started" and not any(k.endswith(("cancelled", "failed", "paused")) for k in kinds)
