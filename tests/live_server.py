@@ -1,5 +1,6 @@
 """The one way tests serve the app on a real loopback port: uvicorn in the test's own event loop
-(so tests can also drive app.state), configured as `maily serve` runs it."""
+(so tests can also drive app.state), configured as `maily serve` runs it; and the clients tests
+speak to it with: a signed-in browser, a cookie-authenticated socket, a socket's close code."""
 
 from __future__ import annotations
 
@@ -8,7 +9,10 @@ import socket
 from contextlib import asynccontextmanager
 from typing import Any, AsyncIterator
 
+import httpx
+import pytest
 import uvicorn
+import websockets
 
 
 def free_port() -> int:
@@ -33,3 +37,24 @@ async def serving(app: Any) -> AsyncIterator[str]:
     finally:
         server.should_exit = True
         await task
+
+
+async def closed_with(ws: Any) -> int:
+    """Reads (and drops) messages until the server closes the socket; its close code."""
+    with pytest.raises(websockets.ConnectionClosed):
+        while True:
+            await asyncio.wait_for(ws.recv(), 5)
+    return ws.close_code
+
+
+async def browser(server: str, member: Any) -> httpx.AsyncClient:
+    """An HTTP client signed in as `member` by password: it carries the session cookie."""
+    c = httpx.AsyncClient(base_url=f"http://{server}", timeout=10)
+    r = await c.post("/api/auth/login", json={"email": member.email, "password": member.password})
+    assert r.status_code == 200, r.text
+    return c
+
+
+def cookie_socket(server: str, path: str, b: httpx.AsyncClient) -> Any:
+    """A WebSocket to `path` authenticated by the browser's session cookie."""
+    return websockets.connect(f"ws://{server}{path}", additional_headers={"Cookie": f"maily_session={b.cookies['maily_session']}"})

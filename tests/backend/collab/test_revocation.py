@@ -4,18 +4,10 @@ from __future__ import annotations
 
 import asyncio
 
-import pytest
 import websockets
 
 from tests.flows.fakes import edge, graph, node
-
-
-async def _closed_with(ws) -> int:
-    """Reads (and drops) messages until the server closes the socket; its close code."""
-    with pytest.raises(websockets.ConnectionClosed):
-        while True:
-            await asyncio.wait_for(ws.recv(), 5)
-    return ws.close_code
+from tests.live_server import closed_with
 
 
 async def test_revoking_a_token_closes_its_open_collab_socket(live_server, workflow, tenant_a, http):
@@ -29,7 +21,7 @@ async def test_revoking_a_token_closes_its_open_collab_socket(live_server, workf
         await kept.recv()
         r = await http.delete(f"/api/auth/tokens/{token_id}", headers=tenant_a.editor.headers)
         assert r.status_code == 204, r.text
-        assert await _closed_with(doomed) == 4401
+        assert await closed_with(doomed) == 4401
         assert doomed.close_reason == "API token revoked"
         await asyncio.wait_for(await kept.ping(), 5)  # still open: a ping is answered
 
@@ -46,6 +38,6 @@ async def test_revoking_a_token_closes_its_open_run_event_socket(live_server, te
         async with websockets.connect(f"ws://{live_server}/api/runs/{run_id}/events?token={token}") as ws:
             await ws.recv()  # streaming: the first event has arrived
             assert (await http.delete(f"/api/auth/tokens/{token_id}", headers=tenant_a.editor.headers)).status_code == 204
-            assert await _closed_with(ws) == 4401
+            assert await closed_with(ws) == 4401
     finally:
         await http.post(f"/api/runs/{run_id}/cancel", headers=tenant_a.editor.headers)

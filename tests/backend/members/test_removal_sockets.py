@@ -6,29 +6,10 @@ from __future__ import annotations
 import asyncio
 
 import httpx
-import pytest
 import websockets
 
 from tests.flows.fakes import edge, graph, node
-
-
-async def closed_with(ws) -> int:
-    """Reads (and drops) messages until the server closes the socket; its close code."""
-    with pytest.raises(websockets.ConnectionClosed):
-        while True:
-            await asyncio.wait_for(ws.recv(), 5)
-    return ws.close_code
-
-
-async def browser(server: str, member) -> httpx.AsyncClient:
-    c = httpx.AsyncClient(base_url=f"http://{server}", timeout=10)
-    r = await c.post("/api/auth/login", json={"email": member.email, "password": member.password})
-    assert r.status_code == 200, r.text
-    return c
-
-
-def cookie_socket(server: str, path: str, b: httpx.AsyncClient):
-    return websockets.connect(f"ws://{server}{path}", additional_headers={"Cookie": f"maily_session={b.cookies['maily_session']}"})
+from tests.live_server import browser, closed_with, cookie_socket
 
 
 async def slow_run(http_client: httpx.AsyncClient, member) -> str:

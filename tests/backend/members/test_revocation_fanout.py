@@ -15,7 +15,7 @@ import websockets
 from backend.app import create_app
 from backend.auth.revocation import CHANNEL
 from backend.seed import welcome_graph
-from tests.backend.members.test_removal_sockets import browser, closed_with, cookie_socket
+from tests.live_server import browser, closed_with, cookie_socket
 from tests.live_server import serving
 
 REDIS_URL = os.environ.get("MAILY_TEST_REDIS_URL", "redis://127.0.0.1:6379/5")
