@@ -16,13 +16,12 @@ from __future__ import annotations
 
 import asyncio
 import os
-import socket
 import subprocess
 import sys
 from collections import Counter
-from typing import Any, Sequence
+from typing import Any
 
-from bench.common import Options, Summary, database, main, make_tenant, ms, now, percentile, ratio, show
+from bench.common import Options, Summary, database, free_port, main, make_tenant, ms, now, percentile, ratio, show
 
 LEVELS = (50, 500)
 GRAPH = {"schema_version": 1, "name": "api-load",
@@ -31,11 +30,6 @@ GRAPH = {"schema_version": 1, "name": "api-load",
          "edges": [{"id": "e1", "source": "start", "source_port": "output", "target": "hello",
                     "target_port": "input"}]}
 
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def bare_app() -> Any:
@@ -123,7 +117,7 @@ async def bench(opts: Options) -> list[Summary]:
         env = {**os.environ, "MAILY_DATABASE_URL": url, "MAILY_DATA_DIR": str(opts.workdir / "api-load"),
                "MAILY_SECRET_KEY": "bench-secret", "MAILY_PREFECT": "auto", "MAILY_PREFECT_AT_START": "false",
                "MAILY_LOG_LEVEL": "WARNING", "MAILY_TENANT_MAX_CONCURRENT_RUNS": "1000"}
-        app_port, bare_port = _free_port(), _free_port()
+        app_port, bare_port = free_port(), free_port()
         app_proc = await _serve(["backend.cli", "serve", "--port", str(app_port)], env, app_port)
         bare_proc = await _serve(["uvicorn", "--factory", "bench.api_load:bare_app", "--port", str(bare_port),
                                   "--log-level", "warning", "--no-access-log"], env, bare_port)

@@ -27,7 +27,6 @@ import os
 import secrets
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -36,7 +35,7 @@ from typing import Any, AsyncIterator
 
 import httpx
 
-from bench.common import Options, Summary, database, main, now, percentile, ratio, show
+from bench.common import Options, Summary, database, free_port, main, now, percentile, ratio, show
 
 ROOT = Path(__file__).resolve().parents[1]
 REFERENCE = ROOT / "bench" / "reference"
@@ -49,11 +48,6 @@ RATE = 200  # updates per second from the writer
 
 # ---------------------------------------------------------------- servers
 
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 async def _wait_http(url: str, proc: subprocess.Popen[bytes], what: str, timeout: float = 30) -> None:
@@ -130,7 +124,7 @@ class Reference:
     """The reference server on a loopback port; rooms are URL paths, in memory only."""
 
     def __init__(self, log: Path) -> None:
-        self.log, self.port, self.pid = log, _free_port(), 0
+        self.log, self.port, self.pid = log, free_port(), 0
 
     @contextlib.asynccontextmanager
     async def running(self) -> AsyncIterator["Reference"]:
@@ -150,7 +144,7 @@ class Ours:
 
     def __init__(self, db_url: str, data_dir: Path) -> None:
         self.db_url, self.data_dir = db_url, data_dir
-        self.port = _free_port()
+        self.port = free_port()
         self.http = f"http://127.0.0.1:{self.port}"
         self.token = ""
         self.email = f"bench-{secrets.token_hex(4)}@collab.test"

@@ -15,6 +15,7 @@ import math
 import os
 import secrets
 import shutil
+import socket
 import statistics
 import tempfile
 import time
@@ -25,6 +26,13 @@ from typing import Any, AsyncIterator, Awaitable, Callable, Sequence
 PG_ADMIN_URL = os.environ.get("MAILY_BENCH_PG_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres")
 
 now = time.perf_counter
+
+
+def free_port() -> int:
+    """A loopback port nobody listens on (for a server a benchmark starts)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
 # ---------------------------------------------------------------- options

@@ -16,22 +16,16 @@ from __future__ import annotations
 
 import asyncio
 import secrets
-import socket
 from typing import Any, Awaitable, Callable
 
 import httpx
 import uvicorn
 import websockets
 
-from bench.common import Options, Summary, database, main, ms, now, percentile, ratio, show
+from bench.common import Options, Summary, database, free_port, main, ms, now, percentile, ratio, show
 
 TARGET_S = 1.0
 
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 async def _people(db: Any, n: int) -> tuple[str, str, list[tuple[str, str, str]]]:
@@ -96,7 +90,7 @@ async def bench(opts: Options) -> list[Summary]:
         db = Database(url)
         settings = Settings(database_url=url, data_dir=opts.workdir / "revocation-data", secret_key="bench-secret",
                             prefect="never", prefect_at_start=False)
-        port = _free_port()
+        port = free_port()
         server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning",
                                                lifespan="on", ws="websockets-sansio", ws_per_message_deflate=False))
         task = asyncio.create_task(server.serve())

@@ -17,12 +17,11 @@ its first line). Target: p50 under 100 ms.
 from __future__ import annotations
 
 import asyncio
-import socket
 import time
 from datetime import datetime
 from typing import Any
 
-from bench.common import Options, Summary, database, main, make_tenant, ms, now, ratio, show, stats, us
+from bench.common import Options, Summary, database, free_port, main, make_tenant, ms, now, ratio, show, stats, us
 
 TARGET_S = 0.100
 
@@ -33,11 +32,6 @@ GRAPH = {"schema_version": 1, "name": "start-latency",
          "edges": [{"id": "e1", "source": "start", "source_port": "output", "target": "hello",
                     "target_port": "input"}]}
 
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 async def bench(opts: Options) -> list[Summary]:
@@ -58,7 +52,7 @@ async def bench(opts: Options) -> list[Summary]:
         settings = Settings(database_url=url, data_dir=opts.workdir / "latency-data", secret_key="bench-secret",
                             mode="embedded", prefect="auto", prefect_at_start=False)
         app = create_app(settings)
-        port = _free_port()
+        port = free_port()
         server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
                                                lifespan="on", access_log=False))
         serve = asyncio.create_task(server.serve())

@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import os
 import secrets
-import socket
 from pathlib import Path
 from typing import Any, AsyncIterator, Awaitable, Callable
 
@@ -25,6 +24,7 @@ from backend.db.migrate import upgrade_async
 from backend.db.session import Database
 from backend.settings import Settings
 from tests.backend.conftest import Member, TenantFixture, create_pg_database, drop_pg_database, make_tenant
+from tests.live_server import free_port
 
 CHROMIUM = os.environ.get("MAILY_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -71,11 +71,6 @@ async def tenant(e2e_db: Database) -> TenantFixture:
     """A new tenant per test with an owner, an editor and a viewer (each can sign in)."""
     return await make_tenant(e2e_db, "e2e")
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class LiveServer:

@@ -6,22 +6,17 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 import httpx
+from tests.live_server import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 SERVER_MARK = "prefect.server.api.server:create_app"
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class AppProcess:
