@@ -103,6 +103,16 @@ async def start_delayed(client, app, headers, n: int) -> list[str]:
     return ids
 
 
+async def ended_states(client, app, headers, ids) -> list:
+    """The runs once every one has ended (succeeded, failed or cancelled), waiting up to 180 s."""
+
+    async def all_ended():
+        states = await runs(client, app, headers, ids)
+        return states if all(r["status"] in ("succeeded", "failed", "cancelled") for r in states) else None
+
+    return await poll(all_ended, 180, "the runs did not all end after the restart")
+
+
 async def test_fifty_runs_in_a_delay_survive_an_app_sigkill_and_finish_by_themselves(app_process, headers):
     """50 runs inside a 60 s delay, the app SIGKILLed and started again: all 50 succeed with no manual step."""
     app = app_process(MAILY_SUSPEND_AFTER_S="600")
@@ -113,12 +123,7 @@ async def test_fifty_runs_in_a_delay_survive_an_app_sigkill_and_finish_by_themse
         app.kill()
         app.start()
         await app.wait_health(client)
-
-        async def all_ended():
-            states = await runs(client, app, headers, ids)
-            return states if all(r["status"] in ("succeeded", "failed", "cancelled") for r in states) else None
-
-        states = await poll(all_ended, 180, "the runs did not all end after the restart")
+        states = await ended_states(client, app, headers, ids)
         assert [r["status"] for r in states] == ["succeeded"] * 50, [(r["status"], r["error"]) for r in states]
         assert all(n["status"] != "running" for r in states for n in r["nodes"])
         events = (await client.get(f"{app.url}/api/runs/{ids[0]}/events", headers=headers)).json()
@@ -180,12 +185,7 @@ async def test_sigterm_under_load_with_a_dead_prefect_server_stops_and_the_runs_
         assert set(stopped) == {"running"}, stopped          # interrupted, not ended: nothing was cancelled
         app.start()
         await app.wait_health(client)
-
-        async def all_ended():
-            states = await runs(client, app, headers, ids)
-            return states if all(r["status"] in ("succeeded", "failed", "cancelled") for r in states) else None
-
-        states = await poll(all_ended, 180, "the runs did not all end after the restart")
+        states = await ended_states(client, app, headers, ids)
         assert [r["status"] for r in states] == ["succeeded"] * 20, [(r["status"], r["error"]) for r in states]
         events = (await client.get(f"{app.url}/api/runs/{ids[0]}/events", headers=headers)).json()
         assert [e["kind"] for e in events].count("run.resumed") == 1, events
