@@ -30,6 +30,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 # The errors live in nodes/errors.py so nodes/expressions.py can raise them without importing
 # this module back; they are part of the SDK and re-exported here under their usual names.
+from nodes.credentials import Redactor, ResolvedCredential, credential_field, resolve_credential
 from nodes.errors import NodeConfigError, NodeError, NodeSuspended, NodeTemporaryError  # noqa: F401  (the SDK)
 from nodes.expressions import render_value
 
@@ -39,7 +40,7 @@ if TYPE_CHECKING:
 # The plugin API: what a node module (ours or a plugin's) may import from here. Pinned by
 # tests/nodes/test_sdk.py; the services nodes use are typed in nodes/services.py.
 __all__ = [
-    "Category", "Clock", "NoSecrets", "NodeConfig", "NodeConfigError", "NodeContext", "NodeError", "NodeSpec",
+    "Category", "Clock", "NoSecrets", "Redactor", "ResolvedCredential", "credential_field", "resolve_credential", "NodeConfig", "NodeConfigError", "NodeContext", "NodeError", "NodeSpec",
     "NodeSuspended", "NodeTemporaryError", "NodeType", "PORT_TYPES", "Port", "PortType", "SUSPEND_AFTER_S",
     "Secrets", "SystemClock", "new_correlation_id",
 ]
@@ -154,6 +155,9 @@ class NodeContext:
     http: Any = None               # nodes.net.SafeHttpClient (SSRF-guarded httpx)
     clock: Clock = field(default_factory=SystemClock)
     secrets: Secrets = field(default_factory=NoSecrets)
+    # The secret values this run resolved (nodes/credentials.py); the engine scrubs them from
+    # everything it records. One per run, shared by its nodes.
+    redactor: Redactor = field(default_factory=Redactor)
     # Upstream outputs and run data, the scope of {{ expressions }}:
     # {"nodes": {id: {"output": ...}}, "trigger": ..., "run": {...}}
     scope: dict[str, Any] = field(default_factory=dict)

@@ -11,6 +11,7 @@ from dataclasses import dataclass, fields
 from typing import Any, Protocol
 
 from nodes.ai.gateway import AIGateway
+from nodes.credentials import CredentialStore, NoCredentials
 from nodes.email.mailer import Mailer
 from nodes.verify.address import DnsSettings
 from nodes.verify.certificates import LedgerStore, MemoryLedger
@@ -36,6 +37,7 @@ class NodeServices:
     email_templates: TemplateStore
     certifier: LedgerStore         # verify.certify: signed run certificates
     dns: DnsSettings               # verify.email_address: MX lookups
+    credentials: CredentialStore   # the workspace's vault (nodes/credentials.py)
 
     @classmethod
     def in_memory(cls, **given: Any) -> "NodeServices":
@@ -45,5 +47,5 @@ class NodeServices:
         if unknown:
             raise TypeError(f"NodeServices has no {', '.join(sorted(unknown))}")
         made = {"ai": AIGateway, "mailer": Mailer, "email_templates": NoTemplates, "certifier": MemoryLedger,
-                "dns": DnsSettings.from_env}
+                "dns": DnsSettings.from_env, "credentials": NoCredentials}
         return cls(**{name: given[name] if name in given else make() for name, make in made.items()})

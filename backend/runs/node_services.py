@@ -11,6 +11,7 @@ from backend.email.store import build_email_services
 from backend.settings import Settings
 from flows.engine import Services
 from nodes.net import SafeHttpClient
+from nodes.credentials import NoCredentials
 from nodes.services import NodeServices
 
 
@@ -20,7 +21,8 @@ def node_services(settings: Settings) -> Services:
     http = SafeHttpClient(allowed_hosts=settings.http_allowed_host_set, timeout_s=settings.http_timeout_s,
                           max_response_bytes=settings.http_max_response_bytes)
     return Services(http=http, suspend_after_s=settings.suspend_after_s,
-                    nodes=NodeServices(ai=build_gateway(settings), **build_email_services(settings, http)))
+                    nodes=NodeServices(ai=build_gateway(settings), credentials=NoCredentials(),
+                                        **build_email_services(settings, http)))
 
 
 async def close_node_services(services_: Services) -> None:

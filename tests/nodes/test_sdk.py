@@ -11,7 +11,7 @@ from nodes.sdk import NodeContext, NodeError
 from nodes.services import NodeServices
 
 PINNED = {
-    "Category", "Clock", "NoSecrets", "NodeConfig", "NodeConfigError", "NodeContext", "NodeError", "NodeSpec",
+    "Category", "Clock", "NoSecrets", "Redactor", "ResolvedCredential", "credential_field", "resolve_credential", "NodeConfig", "NodeConfigError", "NodeContext", "NodeError", "NodeSpec",
     "NodeSuspended", "NodeTemporaryError", "NodeType", "PORT_TYPES", "Port", "PortType", "SUSPEND_AFTER_S",
     "Secrets", "SystemClock", "new_correlation_id",
 }
