@@ -22,6 +22,7 @@ const SETTINGS: Record<string, React.LazyExoticComponent<() => React.JSX.Element
   '/settings/account': lazy(() => teams().then((m) => ({ default: m.Account }))),
   '/settings/tokens': lazy(() => teams().then((m) => ({ default: m.Tokens }))),
   '/settings/workspace': lazy(() => teams().then((m) => ({ default: m.WorkspaceSettings }))),
+  '/settings/credentials': lazy(() => import('./credentials/Credentials').then((m) => ({ default: m.Credentials }))),
   '/admin': lazy(() => teams().then((m) => ({ default: m.Admin }))),
 }
 const loading = <div className="loading-screen">Loading…</div>

@@ -34,6 +34,8 @@ import { useValidation } from './useValidation'
 import { useFlowChanges } from './useFlowChanges'
 import { useStableCallback } from './useStableCallback'
 import { makeThrottle } from './throttle'
+import { SecretFindingsDialog } from '../credentials/SecretFindingsDialog'
+import { useSecretFindings } from '../credentials/useSecretFindings'
 import { FIT_MAX_ZOOM, FIT_PADDING, MIN_ZOOM, openingViewport } from './geometry'
 
 const nodeTypes = { flow: FlowNode, note: NoteNode }
@@ -119,10 +121,18 @@ export function Editor({ workflow, collab, catalogue, me }: { workflow: Workflow
   const opening = useMemo(() => (box ? openingViewport(allNodes, box) : undefined), [box]) // eslint-disable-line react-hooks/exhaustive-deps
 
   const select = useCallback((nodes: Set<string>, edges?: Set<string>) => { setSelected(nodes); if (edges) setSelectedEdges(edges) }, [])
+  const secrets = useSecretFindings(workflow.id)
   const { addNode, addNote, onDrop, removeSelection, fragment, paste, layout, fit } = useCanvasActions({
     graph, ops: o, readOnly, undo, rf, wrapper, mouse, specs, selected, selectedEdges, select,
-    closePanel: () => setPanel(null), toast: setToast,
+    closePanel: () => setPanel(null), toast: setToast, onPasted: secrets.check,
   })
+  // A literal secret moved into a credential: the node points at it and the literal goes, one undo step.
+  const moveToCredential = (nodeId: string, credentialId: string, path: string[]) => {
+    undo.manager?.stopCapturing()
+    o?.setConfigField(nodeId, 'credential', credentialId)
+    o?.setConfigPath(nodeId, path, undefined)
+    undo.manager?.stopCapturing()
+  }
   const startRun = async (input: Record<string, unknown>, version: number | null) => {
     setRunBusy(true); setRunError(null)
     try {
@@ -245,6 +255,10 @@ export function Editor({ workflow, collab, catalogue, me }: { workflow: Workflow
           )}
         </div>
         {help && <HelpPanel onClose={() => setHelp(false)} />}
+        {secrets.findings.length > 0 && (
+          <SecretFindingsDialog findings={secrets.findings} readOnly={readOnly} onClose={secrets.close} apply={moveToCredential}
+            nodeOf={(id) => graph.nodes.find((n) => n.id === id)} valueAt={(id, path) => o?.configAt(id, path)} />
+        )}
         {runOpen && <RunDialog trigger={trigger} versions={versions} busy={runBusy} error={runError}
           onRun={startRun} onClose={() => setRunOpen(false)} />}
       </div>

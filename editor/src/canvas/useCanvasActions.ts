@@ -25,9 +25,11 @@ interface Args {
   select: (nodes: Set<string>, edges?: Set<string>) => void
   closePanel: () => void
   toast: (message: string) => void
+  /** The pasted nodes as they now are (new ids), for the secret scan. */
+  onPasted?: (fragment: Graph) => void
 }
 
-export function useCanvasActions({ graph, ops: o, readOnly, undo, rf, wrapper, mouse, specs, selected, selectedEdges, select, closePanel, toast }: Args) {
+export function useCanvasActions({ graph, ops: o, readOnly, undo, rf, wrapper, mouse, specs, selected, selectedEdges, select, closePanel, toast, onPasted }: Args) {
   const center = (): Position => {
     const r = wrapper.current?.getBoundingClientRect()
     return rf.screenToFlowPosition({ x: (r?.left ?? 0) + (r?.width ?? 800) / 2, y: (r?.top ?? 0) + (r?.height ?? 600) / 2 })
@@ -85,6 +87,7 @@ export function useCanvasActions({ graph, ops: o, readOnly, undo, rf, wrapper, m
     const made = o.paste(frag, offset)
     select(new Set([...made.nodes, ...made.notes.map((n) => NOTE + n)]))
     toast(`Pasted ${made.nodes.length} node${made.nodes.length === 1 ? '' : 's'}`)
+    if (made.nodes.length) onPasted?.(o.fragment(made.nodes, []))
   }
   const fit = () => rf.fitView({ padding: 0.2, duration: 300, maxZoom: 1 })
   const layout = async () => {

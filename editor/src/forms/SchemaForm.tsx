@@ -4,6 +4,7 @@ import { useRef, useState } from 'react'
 import type { JsonSchema } from '../api/types'
 import { ADVANCED, emptyValue, fromText, getIn, kindOf, resolve, setIn, titleOf, toText, unwrapNullable } from './schema'
 import { TextInput } from './inputs'
+import { CredentialPicker } from '../credentials/CredentialPicker'
 
 export type FieldErrors = Record<string, string[]> // config JSON pointer ("/url", "/operations/0/condition") -> messages
 
@@ -99,6 +100,10 @@ type ControlProps = FieldProps & { s: JsonSchema; kind: ReturnType<typeof kindOf
 
 function Control(p: ControlProps) {
   const { s, kind, value, onChange, disabled, tid, invalid, naming } = p
+  // A credential id (nodes/credentials.py credential_field): a picker of the vault's credentials.
+  if (Array.isArray(s['x-credential'])) {
+    return <CredentialPicker value={value} types={s['x-credential']} onChange={onChange} disabled={disabled} testId={tid} {...naming} />
+  }
   switch (kind) {
     case 'const':
       return <code className="const">{String(s.const)}</code>

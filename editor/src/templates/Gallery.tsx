@@ -7,6 +7,7 @@ import { Icon } from '../canvas/icons'
 import { SchemaForm } from '../forms/SchemaForm'
 import { templatesApi, type Template, type TemplateList } from './api'
 import { TemplatePreview } from './Preview'
+import { keepImportFindings } from '../credentials/importFindings'
 
 function setAt(obj: Record<string, unknown>, path: (string | number)[], value: unknown): Record<string, unknown> {
   const root: any = Array.isArray(obj) ? [...obj] : { ...obj }
@@ -50,6 +51,7 @@ export function Gallery({ me }: { me: Me }) {
   const [busy, setBusy] = useState(false)
   const [pasting, setPasting] = useState(false)
   const [pasted, setPasted] = useState('')
+  const [secretCount, setSecretCount] = useState(0)
   const canEdit = me.role !== 'viewer'
 
   const load = () => templatesApi.list(q, category, tag).then(setList).catch((e) => setError(e.message))
@@ -68,6 +70,7 @@ export function Gallery({ me }: { me: Me }) {
     setBusy(true); setError(null); setErrors({})
     try {
       const wf = await templatesApi.importTemplate(selected.id, params, name.trim() || undefined)
+      keepImportFindings(wf.id, wf.findings) // the canvas offers to move them into credentials
       navigate(`/workflows/${wf.id}`)
     } catch (e: any) {
       const list = (e.body?.errors ?? []) as { field?: string; pointer?: string; message: string }[]
@@ -83,6 +86,7 @@ export function Gallery({ me }: { me: Me }) {
     setError(null)
     try {
       const t = await templatesApi.upload(text)
+      setSecretCount(t.findings?.length ?? 0)
       setPasting(false); setPasted(''); await load(); await open(t.id)
     } catch (e) { setError((e as Error).message) }
   }
@@ -132,6 +136,12 @@ export function Gallery({ me }: { me: Me }) {
           </div>
         )}
         {error && <div className="problem error" data-testid="template-error">{error}</div>}
+        {secretCount > 0 && (
+          <div className="problem warning" role="status" data-testid="template-secrets">
+            This template carries {secretCount} secret-looking value{secretCount === 1 ? '' : 's'} (a token or a key). A workflow made
+            from it offers to move {secretCount === 1 ? 'it' : 'them'} into credentials.
+          </div>
+        )}
         <div className="tpl-layout">
           <div className="tpl-grid" data-testid="template-list">
             {list === null ? <p className="muted">Loading…</p> : list.items.length === 0 ? <p className="muted">No template matches.</p> :

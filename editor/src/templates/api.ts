@@ -1,6 +1,7 @@
 // /api/templates and /api/workflows/{id}/template-update (docs/templates.md).
 import { ApiError } from '../api/client'
 import type { Graph, JsonSchema, Workflow } from '../api/types'
+import type { Finding } from '../credentials/api'
 
 export interface TemplateSummary {
   id: string; builtin: boolean; title: string; description: string; category: string; tags: string[]; icon: string
@@ -55,8 +56,8 @@ export const templatesApi = {
   list: (q = '', category = '', tag = '') => call<TemplateList>('GET', '/templates' + qs({ q, category, tag })),
   get: (id: string) => call<Template>('GET', `/templates/${id}`),
   importTemplate: (id: string, params: Record<string, unknown>, name?: string) =>
-    call<Workflow & { triggers: ImportedTrigger[] }>('POST', `/templates/${id}/import`, name ? { params, name } : { params }),
-  upload: (text: string, visibility = 'private') => call<Template>('POST', `/templates/upload?visibility=${visibility}`, undefined, text),
+    call<Workflow & { triggers: ImportedTrigger[]; findings?: Finding[] }>('POST', `/templates/${id}/import`, name ? { params, name } : { params }),
+  upload: (text: string, visibility = 'private') => call<Template & { findings?: Finding[] }>('POST', `/templates/upload?visibility=${visibility}`, undefined, text),
   saveAs: (body: { workflow_id: string; title: string; description?: string; category?: string; tags?: string[]; visibility: string }) =>
     call<Template>('POST', '/templates', body),
   update: (id: string, body: Record<string, unknown>) => call<Template>('PUT', `/templates/${id}`, body),
