@@ -6,7 +6,7 @@ import { Field } from '../teams/Field'
 import { ProblemNote } from '../teams/ProblemNote'
 import { useAction } from '../teams/useAction'
 import { credentialsApi, type Credential } from './api'
-import { CHOICES, dataOf, initialValues, isBoolean, isNumber, label, shownFields, type Values } from './fields'
+import { choices, dataOf, initialValues, isBoolean, isNumber, label, shownFields, type Values } from './fields'
 import { useCredentialTypes } from './useCredentialTypes'
 
 interface Props {
@@ -65,13 +65,14 @@ export function CredentialForm({ editing, allowed, preset, idPrefix, onSaved, on
             </label>
           )
         }
-        if (CHOICES[f.name]) {
+        const options = choices(f)
+        if (options) {
           return (
             <div key={f.name}>
               <label className="field-label" htmlFor={id}>{label(f.name)}</label>
               <select id={id} className={`input${bad ? ' invalid' : ''}`} value={String(shown[f.name] ?? '')} data-testid={id}
                 onChange={(e) => set(f.name, e.target.value)}>
-                {CHOICES[f.name].map((c) => <option key={c} value={c}>{c}</option>)}
+                {options.map((c) => <option key={c} value={c}>{c}</option>)}
               </select>
             </div>
           )

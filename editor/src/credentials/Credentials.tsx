@@ -2,6 +2,7 @@
 // fields), edit, test and delete; viewers see the names only.
 import './credentials.css'
 import { useCallback, useState } from 'react'
+import { api } from '../api/client'
 import { ProblemNote } from '../teams/ProblemNote'
 import { SettingsPage } from '../teams/SettingsPage'
 import { useSession } from '../teams/session'
@@ -10,11 +11,13 @@ import { credentialsApi, type Credential } from './api'
 import { CredentialForm } from './CredentialForm'
 import { CredentialsTable } from './CredentialsTable'
 
-/** The list, each with where it is used (GET one carries used_by when the list does not). */
+/** The list, each with where it is used (GET one carries used_by, the list does not) and its creator's name. */
 async function loadAll(withUse: boolean): Promise<Credential[]> {
-  const list = await credentialsApi.list()
+  const [list, members] = await Promise.all([credentialsApi.list(), withUse ? api.listMembers().catch(() => ({ items: [] })) : { items: [] }])
   if (!withUse) return list
-  return Promise.all(list.map((c) => (c.used_by !== undefined ? c : credentialsApi.get(c.id).then((d) => ({ ...c, ...d }), () => c))))
+  const who = new Map(members.items.map((m) => [m.user_id, m.name || m.email]))
+  return Promise.all(list.map((c) => credentialsApi.get(c.id).then((d) => ({ ...c, ...d }), () => c)
+    .then((d) => ({ ...d, created_by: d.created_by ? who.get(d.created_by) ?? d.created_by : null }))))
 }
 
 export function Credentials() {

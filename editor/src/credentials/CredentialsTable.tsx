@@ -51,7 +51,7 @@ export function CredentialsTable({ credentials, canEdit, onEdit, onChanged }: Pr
                 {canEdit && <>
                   <td className="small">{c.created_by ?? '—'}{c.created_at && <span className="muted"> · {ago(c.created_at)}</span>}</td>
                   <td className="small" data-testid={`credential-used-${c.name}`}>
-                    {c.used_by === undefined ? '…' : c.used_by.length === 0 ? <span className="muted">unused</span>
+                    {c.used_by == null ? '…' : c.used_by.length === 0 ? <span className="muted">unused</span>
                       : c.used_by.map((u) => u.workflow_name).join(', ')}
                   </td>
                   <td className="row-actions">

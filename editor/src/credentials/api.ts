@@ -3,15 +3,16 @@
 import { ApiError } from '../api/client'
 import type { Graph } from '../api/types'
 
-export interface TypeField { name: string; secret: boolean; required: boolean; kind: string }
+export interface TypeField { name: string; secret: boolean; required: boolean; kind: string; options?: unknown[] | null; default?: unknown }
 export interface CredentialType { type: string; title: string; fields: TypeField[] }
 export interface UsedBy { workflow_id: string; workflow_name: string; node_ids: string[] }
 export interface Credential {
   id: string; name: string; type: string
-  /** The non-secret fields (absent for viewers). */
-  fields?: Record<string, unknown>
+  /** The non-secret fields (null for viewers). */
+  fields?: Record<string, unknown> | null
   created_by?: string | null; created_at?: string; updated_at?: string
-  used_by?: UsedBy[]
+  /** On GET one (null in the list). */
+  used_by?: UsedBy[] | null
 }
 export interface TestResult { ok: boolean; message: string }
 /** A literal secret-looking value in a graph: `field` is a JSON pointer into the node's config. */

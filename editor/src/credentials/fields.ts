@@ -1,16 +1,11 @@
-// Which of a type's fields the form shows, and how: secrets are password inputs that start empty;
-// fields the server manages (an OAuth2 token, its expiry) are never typed in.
+// Which of a type's fields the form shows, and how: secrets are password inputs that start empty; an
+// enum is a select of its options; fields the server manages (an OAuth2 token) are never typed in
+// (GET /api/credentials/types leaves them out already).
 import type { CredentialType, TypeField } from './api'
 
 const SERVER_MANAGED = new Set(['access_token', 'refresh_token', 'expires_at', 'connected'])
 /** Fields that only some values of another field use (oauth2: the authorize URL is for the code grant). */
 const ONLY_WHEN: Record<string, [string, string]> = { authorize_url: ['grant_type', 'authorization_code'] }
-/** Choices the type definitions name in their descriptions (docs/credentials.md), for a select. */
-export const CHOICES: Record<string, string[]> = {
-  grant_type: ['authorization_code', 'client_credentials'],
-  security: ['starttls', 'tls', 'none'],
-  provider: ['openai', 'anthropic', 'compatible'],
-}
 
 export type Values = Record<string, string | boolean>
 
@@ -18,21 +13,23 @@ export function shownFields(type: CredentialType | undefined, values: Values): T
   return (type?.fields ?? []).filter((f) => {
     if (SERVER_MANAGED.has(f.name)) return false
     const when = ONLY_WHEN[f.name]
-    return !when || (values[when[0]] ?? CHOICES[when[0]]?.[0]) === when[1]
+    return !when || values[when[0]] === when[1]
   })
 }
 
-export const isBoolean = (f: TypeField) => f.kind === 'boolean' || f.kind === 'bool'
-export const isNumber = (f: TypeField) => f.kind === 'integer' || f.kind === 'number' || f.kind === 'int' || f.kind === 'float'
+export const choices = (f: TypeField): string[] | null => (Array.isArray(f.options) && f.options.length ? f.options.map(String) : null)
 
-/** The form's starting values: the public fields as stored; secrets always blank. */
-export function initialValues(type: CredentialType | undefined, stored: Record<string, unknown> = {}): Values {
+export const isBoolean = (f: TypeField) => f.kind === 'boolean'
+export const isNumber = (f: TypeField) => f.kind === 'integer' || f.kind === 'number'
+
+/** The form's starting values: the public fields as stored (or the type's defaults); secrets always blank. */
+export function initialValues(type: CredentialType | undefined, stored: Record<string, unknown> | null = null): Values {
   const out: Values = {}
   for (const f of type?.fields ?? []) {
     if (SERVER_MANAGED.has(f.name)) continue
-    const v = f.secret ? undefined : stored[f.name]
+    const v = f.secret ? undefined : stored?.[f.name] ?? (stored ? undefined : f.default)
     if (isBoolean(f)) out[f.name] = Boolean(v)
-    else out[f.name] = v === undefined || v === null ? (CHOICES[f.name]?.[0] ?? '') : String(v)
+    else out[f.name] = v === undefined || v === null ? (choices(f)?.[0] ?? '') : String(v)
   }
   return out
 }
