@@ -77,8 +77,9 @@ class LiveServer:
     """The app under uvicorn in this event loop. `restart()` stops it (the app's shutdown writes
     every open room) and serves a brand-new app on the same port and database."""
 
-    def __init__(self, db_url: str, data_dir: Path, dist: Path) -> None:
+    def __init__(self, db_url: str, data_dir: Path, dist: Path, **settings: Any) -> None:
         self.db_url, self.data_dir, self.dist = db_url, data_dir, dist
+        self.settings = settings   # more Settings fields (http_allowed_hosts="127.0.0.1" for a loopback API)
         self.port = free_port()
         self._server: uvicorn.Server | None = None
         self._task: asyncio.Task[Any] | None = None
@@ -89,7 +90,7 @@ class LiveServer:
 
     async def start(self) -> None:
         settings = Settings(database_url=self.db_url, data_dir=self.data_dir, secret_key="e2e-secret-key",
-                            prefect="never", prefect_at_start=False)
+                            prefect="never", prefect_at_start=False, **self.settings)
         app = create_app(settings, editor_dist=self.dist)
         self._server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning",
                                                      lifespan="on", timeout_graceful_shutdown=5,
