@@ -1,7 +1,7 @@
 // One literal secret the scan found: where (node, field) and why; for an http.request node, a name for
 // the new credential and "Move into a credential", which creates it from the literal, points the node
 // at it and removes the literal.
-import { useState } from 'react'
+import { useEffect, useRef, useState } from 'react'
 import { ProblemNote } from '../teams/ProblemNote'
 import { useAction } from '../teams/useAction'
 import { credentialsApi, type Finding } from './api'
@@ -25,6 +25,9 @@ export function FindingRow({ finding, index, node, value, apply }: Props) {
   const [moved, setMoved] = useState<string | null>(null)
   const act = useAction()
   const id = `finding-${index}`
+  // The button goes with the move: the focus goes to what it did (still inside the dialog).
+  const note = useRef<HTMLParagraphElement>(null)
+  useEffect(() => { if (moved) note.current?.focus() }, [moved])
   const run = async () => {
     if (!move) return
     const c = await act.run(() => credentialsApi.create(name.trim(), move.type, move.data))
@@ -35,7 +38,7 @@ export function FindingRow({ finding, index, node, value, apply }: Props) {
       <div><strong>{where}</strong> <code>{finding.field}</code> <span className="pill">{finding.kind}</span></div>
       <div className="small">{finding.message}</div>
       {moved ? (
-        <p role="status" className="small" data-testid={`${id}-moved`}>Moved into the credential “{moved}”; the node uses it now.</p>
+        <p role="status" className="small" ref={note} tabIndex={-1} data-testid={`${id}-moved`}>Moved into the credential “{moved}”; the node uses it now.</p>
       ) : move ? (
         <div className="inline-form">
           <div className="grow">

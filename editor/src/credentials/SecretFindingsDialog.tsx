@@ -20,7 +20,7 @@ export function SecretFindingsDialog({ findings, nodeOf, valueAt, apply, readOnl
   const trap = useFocusTrap<HTMLDivElement>(onClose)
   return (
     <div className="modal-backdrop" onMouseDown={onClose}>
-      <div className="modal wide" role="dialog" aria-modal="true" aria-labelledby="secret-findings-title" aria-describedby="secret-findings-why"
+      <div className="modal wide" role="dialog" tabIndex={-1} aria-modal="true" aria-labelledby="secret-findings-title" aria-describedby="secret-findings-why"
         ref={trap.ref} onKeyDown={trap.onKeyDown} onMouseDown={(e) => e.stopPropagation()} data-testid="secret-findings">
         <h3 id="secret-findings-title">This graph carries secrets</h3>
         <p id="secret-findings-why" className="small">

@@ -1,6 +1,7 @@
 // A modal dialog's keyboard: focus moves into it when it opens, Tab and Shift+Tab cycle inside it,
 // Escape closes it, and on close the focus returns to where it was. Keys pressed inside never reach
-// the canvas shortcuts (Delete, N, F... would act on the graph behind the dialog).
+// the canvas shortcuts (Delete, N, F... would act on the graph behind the dialog); Escape and Tab are
+// caught on the document first, so they work even when the focused button has just gone.
 import { useCallback, useEffect, useRef, type KeyboardEvent } from 'react'
 
 const FOCUSABLE = 'a[href], button:not([disabled]), input:not([disabled]), select:not([disabled]), textarea:not([disabled]), [tabindex]:not([tabindex="-1"])'
@@ -11,19 +12,27 @@ export function useFocusTrap<T extends HTMLElement>(onEscape: () => void) {
   escape.current = onEscape
   useEffect(() => {
     const before = document.activeElement as HTMLElement | null
-    const first = ref.current?.querySelector<HTMLElement>(FOCUSABLE)
-    ;(first ?? ref.current)?.focus()
-    return () => { if (before && document.contains(before)) before.focus() }
+    const box = () => ref.current
+    ;(box()?.querySelector<HTMLElement>(FOCUSABLE) ?? box())?.focus()
+    const onKey = (e: globalThis.KeyboardEvent) => {
+      const el = box()
+      if (!el || (e.key !== 'Escape' && e.key !== 'Tab')) return
+      e.stopPropagation()
+      e.preventDefault()
+      if (e.key === 'Escape') return escape.current()
+      const items = [...el.querySelectorAll<HTMLElement>(FOCUSABLE)].filter((x) => x.offsetParent !== null)
+      if (!items.length) return el.focus()
+      const at = items.indexOf(document.activeElement as HTMLElement)
+      const next = at < 0 ? (e.shiftKey ? items.length - 1 : 0) : (at + (e.shiftKey ? -1 : 1) + items.length) % items.length
+      items[next].focus()
+    }
+    document.addEventListener('keydown', onKey, true)
+    return () => {
+      document.removeEventListener('keydown', onKey, true)
+      if (before && document.contains(before)) before.focus()
+    }
   }, [])
-  const onKeyDown = useCallback((e: KeyboardEvent) => {
-    e.stopPropagation()
-    if (e.key === 'Escape') { e.preventDefault(); escape.current(); return }
-    if (e.key !== 'Tab' || !ref.current) return
-    const items = [...ref.current.querySelectorAll<HTMLElement>(FOCUSABLE)].filter((el) => el.offsetParent !== null)
-    if (!items.length) { e.preventDefault(); return }
-    const first = items[0], last = items[items.length - 1]
-    if (e.shiftKey && (document.activeElement === first || !ref.current.contains(document.activeElement))) { e.preventDefault(); last.focus() }
-    else if (!e.shiftKey && document.activeElement === last) { e.preventDefault(); first.focus() }
-  }, [])
+  // Any other key pressed inside stays inside (React's listener sits below the document's).
+  const onKeyDown = useCallback((e: KeyboardEvent) => e.stopPropagation(), [])
   return { ref, onKeyDown }
 }
