@@ -100,7 +100,7 @@ async def _mysql(values: dict[str, Any], allowed: frozenset[str], timeout_s: flo
 
 
 def oauth_client(http: SafeHttpClient) -> Any | None:
-    """backend/oauth/client.py's OAuthClient, or None where that module is not installed."""
+    """backend/oauth/client.py's OAuthClient on this HTTP client, or None where it is not installed."""
     try:
         module = importlib.import_module("backend.oauth.client")
     except ImportError:
