@@ -4,20 +4,13 @@ loopback API; its secret never comes back to the browser."""
 
 from __future__ import annotations
 
-import importlib.util
 from typing import Any
-
-import pytest
 
 from tests.backend.conftest import TenantFixture
 from tests.e2e.conftest import LiveServer
 from tests.e2e.credentials_support import BearerApi, bearer_api, manual_then_request, server  # noqa: F401
 from tests.e2e.teams_support import api_as
 from tests.e2e.test_editor import by_id, connect, drag_from_palette, eventually, live, rest_graph, select
-
-# The vault's REST API lives on branch vault until it is merged; then this marker is moot.
-pytestmark = pytest.mark.skipif(importlib.util.find_spec("backend.credentials") is None,
-                                reason="waits for the vault (branch vault: backend/credentials, /api/credentials)")
 
 
 async def create_on_screen(page: Any, server: LiveServer, name: str, token: str) -> None:

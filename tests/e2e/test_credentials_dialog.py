@@ -6,20 +6,13 @@ dialog pass axe-core without a critical or serious violation."""
 from __future__ import annotations
 
 import json
-import importlib.util
 from typing import Any
-
-import pytest
 
 from tests.backend.conftest import TenantFixture
 from tests.e2e.conftest import LiveServer
 from tests.e2e.credentials_support import BearerApi, bearer_api, manual_then_request, server  # noqa: F401
 from tests.e2e.teams_support import api_as, axe_violations
 from tests.e2e.test_editor import by_id, eventually, live, rest_graph, select
-
-# The vault's REST API lives on branch vault until it is merged; then this marker is moot.
-pytestmark = pytest.mark.skipif(importlib.util.find_spec("backend.credentials") is None,
-                                reason="waits for the vault (branch vault: backend/credentials, /api/credentials)")
 
 
 async def paste_graph(page: Any, graph: dict[str, Any]) -> None:
