@@ -70,8 +70,8 @@ async def _count_is(locator: Any, n: int) -> bool:
 
 async def test_a_webhook_shows_its_secret_once_and_a_test_delivery(sign_in, server: LiveServer, tenant: TenantFixture,
                                                                    make_workflow) -> None:
-    """A new webhook shows its URL and its secret; after a reload only the secret's hint is left. A test
-    delivery answers 202 and appears in the deliveries list with its run's status."""
+    """A new webhook shows its URL and its secret, a rotation shows the new one; after a reload only the
+    secret's hint is left. A test delivery answers 202 and appears in the deliveries list with its run's status."""
     wf = await make_workflow(simple_graph("trigger.webhook"))
     page = await sign_in(tenant.editor)
     await open_triggers(page, server, wf["id"])
@@ -98,13 +98,24 @@ async def test_a_webhook_shows_its_secret_once_and_a_test_delivery(sign_in, serv
         run = (await c.get(f"/api/runs/{run_id}", headers=tenant.editor.headers)).json()
     assert run["trigger"] == "webhook" and run["input"]["body"] == {"order": 42}
 
+    page.once("dialog", lambda dialog: dialog.accept())
+    await page.get_by_test_id("webhook-rotate").click()
+    await eventually(lambda: _secret_is_not(page, secret), "the rotated secret is shown")
+    rotated = await page.get_by_test_id("webhook-secret-value").input_value()
+    assert rotated.startswith("whsec_") and rotated != secret
+
     await page.reload()
     await open_triggers(page, server, wf["id"])
     await page.get_by_test_id("triggers-tab-webhooks").click()
     await page.get_by_test_id("webhook-row").wait_for()
     assert await page.get_by_test_id("webhook-secret").count() == 0
-    assert secret not in await page.content()
+    assert secret not in await page.content() and rotated not in await page.content()
     await page.get_by_test_id("delivery-row").wait_for()
+
+
+async def _secret_is_not(page: Any, old: str) -> bool:
+    shown = page.get_by_test_id("webhook-secret-value")
+    return await shown.count() == 1 and await shown.input_value() != old
 
 
 async def test_a_co_editor_sees_a_new_schedule_appear(sign_in, server: LiveServer, tenant: TenantFixture,

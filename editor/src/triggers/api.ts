@@ -38,7 +38,8 @@ export const triggersApi = {
   rotateWebhook: (w: string, id: string) => call<WebhookCreated>('POST', `${wf(w)}/webhooks/${one(id)}/rotate`),
   deleteWebhook: (w: string, id: string) => call<void>('DELETE', `${wf(w)}/webhooks/${one(id)}`),
   deliveries: (w: string, id: string) => call<Delivery[]>('GET', `${wf(w)}/webhooks/${one(id)}/deliveries`),
-  testWebhook: (w: string, id: string, body: unknown) => call<TestResult>('POST', `${wf(w)}/webhooks/${one(id)}/test`, { body }),
+  testWebhook: (w: string, id: string, method: string, body: unknown) =>
+    call<TestResult>('POST', `${wf(w)}/webhooks/${one(id)}/test`, { method, body }),
 
   chains: (w: string) => call<Chain[]>('GET', `${wf(w)}/chains`),
   createChain: (w: string, body: { target_workflow_id: string; on: EndStatus[]; source: Source }) =>
