@@ -10,7 +10,9 @@ from typing import Any, AsyncIterator, Awaitable, Callable
 
 import pytest
 
+from tests.backend.conftest import TenantFixture
 from tests.e2e.conftest import LiveServer
+from tests.e2e.teams_support import api_as
 from tests.live_server import serving
 
 
@@ -63,3 +65,10 @@ def manual_then_request(url: str = "", config: dict[str, Any] | None = None) -> 
         {"id": "request", "type": "http.request", "type_version": 1, "position": {"x": 320, "y": 0},
          "config": {"url": url, **(config or {})}},
     ], "edges": [{"id": "e1", "source": "trigger", "source_port": "output", "target": "request", "target_port": "input"}]}
+
+
+async def make_credential(server: LiveServer, tenant: TenantFixture, name: str, token: str) -> str:
+    """A bearer credential made through the API by the tenant's editor; its id."""
+    r = await api_as(server, tenant.editor, "POST", "/api/credentials", json={"name": name, "type": "bearer", "data": {"token": token}})
+    assert r.status_code == 201, r.text
+    return r.json()["id"]

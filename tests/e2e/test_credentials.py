@@ -8,9 +8,9 @@ from typing import Any
 
 from tests.backend.conftest import TenantFixture
 from tests.e2e.conftest import LiveServer
-from tests.e2e.credentials_support import BearerApi, bearer_api, manual_then_request, server  # noqa: F401
+from tests.e2e.credentials_support import BearerApi, bearer_api, make_credential, manual_then_request, server  # noqa: F401
 from tests.e2e.teams_support import api_as
-from tests.e2e.test_editor import by_id, connect, drag_from_palette, eventually, live, rest_graph, select
+from tests.e2e.test_editor import by_id, connect, drag_from_palette, eventually, live, open_canvas, rest_graph, select
 
 
 async def create_on_screen(page: Any, server: LiveServer, name: str, token: str) -> None:
@@ -22,12 +22,6 @@ async def create_on_screen(page: Any, server: LiveServer, name: str, token: str)
     await page.get_by_test_id("credential-token").fill(token)
     await page.get_by_test_id("credential-save").click()
     await page.get_by_test_id(f"credential-{name}").wait_for()
-
-
-async def make_credential(server: LiveServer, tenant: TenantFixture, name: str, token: str) -> str:
-    r = await api_as(server, tenant.editor, "POST", "/api/credentials", json={"name": name, "type": "bearer", "data": {"token": token}})
-    assert r.status_code == 201, r.text
-    return r.json()["id"]
 
 
 async def test_a_credential_made_on_the_settings_screen_authorizes_an_http_node_run(
@@ -77,8 +71,7 @@ async def test_the_picker_creates_a_credential_in_place_and_selects_it(
     types the node accepts, and the credential it makes is the node's at once."""
     wf = await make_workflow(manual_then_request("https://api.example.com/x"))
     page = await sign_in(tenant.editor)
-    await page.goto(f"{server.url}/workflows/{wf['id']}")
-    await live(page)
+    await open_canvas(page, server, wf["id"])
     await select(page, "request")
     await page.get_by_test_id("config-credential-new").click()
     offered = await page.get_by_test_id("config-credential-create-type").evaluate("s => [...s.options].map(o => o.value)")

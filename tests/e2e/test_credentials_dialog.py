@@ -10,9 +10,9 @@ from typing import Any
 
 from tests.backend.conftest import TenantFixture
 from tests.e2e.conftest import LiveServer
-from tests.e2e.credentials_support import BearerApi, bearer_api, manual_then_request, server  # noqa: F401
+from tests.e2e.credentials_support import BearerApi, bearer_api, make_credential, manual_then_request, server  # noqa: F401
 from tests.e2e.teams_support import api_as, axe_violations
-from tests.e2e.test_editor import by_id, eventually, live, rest_graph, select
+from tests.e2e.test_editor import by_id, eventually, open_canvas, rest_graph, select
 
 
 async def paste_graph(page: Any, graph: dict[str, Any]) -> None:
@@ -24,8 +24,7 @@ async def paste_graph(page: Any, graph: dict[str, Any]) -> None:
 
 async def open_empty_canvas(page: Any, server: LiveServer, make_workflow) -> str:
     wf = await make_workflow()
-    await page.goto(f"{server.url}/workflows/{wf['id']}")
-    await live(page)
+    await open_canvas(page, server, wf["id"])
     return wf["id"]
 
 
@@ -110,13 +109,10 @@ async def test_keep_as_is_and_escape_close_the_warning_and_change_nothing(
 async def test_the_credential_picker_works_from_the_keyboard(
         sign_in, server: LiveServer, tenant: TenantFixture, make_workflow) -> None:
     """In an HTTP node's form, the credential select is reached with Tab and set with the arrow keys."""
-    r = await api_as(server, tenant.editor, "POST", "/api/credentials",
-                     json={"name": "Keyboard", "type": "bearer", "data": {"token": "tok-keyboard"}})
-    assert r.status_code == 201, r.text
+    credential_id = await make_credential(server, tenant, "Keyboard", "tok-keyboard")
     wf = await make_workflow(manual_then_request("https://api.example.com/x"))
     page = await sign_in(tenant.editor)
-    await page.goto(f"{server.url}/workflows/{wf['id']}")
-    await live(page)
+    await open_canvas(page, server, wf["id"])
     await select(page, "request")
     await page.get_by_test_id("config-url").focus()
     for _ in range(40):   # Tab through the form until the picker has the focus
@@ -127,7 +123,7 @@ async def test_the_credential_picker_works_from_the_keyboard(
     await page.keyboard.press("ArrowDown")
 
     async def picked() -> bool:
-        return by_id(await rest_graph(server, tenant.editor, wf["id"]))["request"]["config"].get("credential") == r.json()["id"]
+        return by_id(await rest_graph(server, tenant.editor, wf["id"]))["request"]["config"].get("credential") == credential_id
 
     await eventually(picked, "the node uses the credential chosen with the keyboard")
 
@@ -136,9 +132,7 @@ async def test_the_credentials_screen_and_the_warning_have_no_serious_axe_violat
         sign_in, server: LiveServer, tenant: TenantFixture, make_workflow) -> None:
     """The credentials screen (a list, the create form) and the secret warning pass axe-core without
     a critical or serious violation."""
-    r = await api_as(server, tenant.editor, "POST", "/api/credentials",
-                     json={"name": "Axe", "type": "bearer", "data": {"token": "tok-axe-1234"}})
-    assert r.status_code == 201, r.text
+    await make_credential(server, tenant, "Axe", "tok-axe-1234")
     page = await sign_in(tenant.owner)
     await page.goto(server.url + "/settings/credentials")
     await page.get_by_test_id("credentials-table").wait_for()

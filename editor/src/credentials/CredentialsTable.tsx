@@ -2,6 +2,7 @@
 // workflows still need is refused (409) and the refusal lists them. Viewers see the names alone.
 import { useState } from 'react'
 import { ago } from '../canvas/RunHistory'
+import { ConfirmButton } from '../teams/ConfirmButton'
 import { ProblemNote } from '../teams/ProblemNote'
 import { useAction } from '../teams/useAction'
 import { useHeadingFocus } from '../teams/useHeadingFocus'
@@ -19,11 +20,10 @@ interface Props {
 
 export function CredentialsTable({ credentials, canEdit, onEdit, onChanged }: Props) {
   const act = useAction()
-  const [confirming, setConfirming] = useState<string | null>(null)
   const [refusedBy, setRefusedBy] = useState<UsedBy[]>([])
   const heading = useHeadingFocus()
   const remove = async (c: Credential) => {
-    setConfirming(null); setRefusedBy([])
+    setRefusedBy([])
     let refused: unknown = null
     await act.run(() => credentialsApi.remove(c.id).catch((e) => { refused = e; throw e }))
     setRefusedBy(usedByOf(refused))
@@ -58,16 +58,7 @@ export function CredentialsTable({ credentials, canEdit, onEdit, onChanged }: Pr
                     <CredentialTest credential={c} />
                     {connectable(c) && <ConnectButton credential={c} onConnected={onChanged} />}
                     <button className="btn small" onClick={() => onEdit(c)} aria-label={`Edit ${c.name}`} data-testid={`credential-edit-${c.name}`}>Edit</button>
-                    {confirming === c.id ? (
-                      <span role="group" aria-label={`Delete ${c.name}?`}>
-                        <span className="small">Delete {c.name}? </span>
-                        <button className="btn small danger" onClick={() => remove(c)} data-testid={`credential-delete-confirm-${c.name}`} autoFocus>Delete</button>
-                        <button className="btn small" onClick={() => setConfirming(null)}>Cancel</button>
-                      </span>
-                    ) : (
-                      <button className="btn small" onClick={() => setConfirming(c.id)} disabled={act.busy}
-                        aria-label={`Delete ${c.name}`} data-testid={`credential-delete-${c.name}`}>Delete</button>
-                    )}
+                    <ConfirmButton verb="Delete" what={c.name} onConfirm={() => remove(c)} disabled={act.busy} testId={['credential-delete', c.name]} />
                   </td>
                 </>}
               </tr>

@@ -1,9 +1,9 @@
 // The members of the workspace: owners change roles and remove people (with a confirmation);
 // the last owner's refusal (409) is shown from the server's detail.
-import { useState } from 'react'
 import { api } from '../api/client'
 import type { MemberRow, Role } from '../api/types'
 import { ago } from '../canvas/RunHistory'
+import { ConfirmButton } from './ConfirmButton'
 import { ProblemNote } from './ProblemNote'
 import { ROLES } from './roles'
 import { useAction } from './useAction'
@@ -13,14 +13,12 @@ export function MembersTable({ members, meId, isOwner, onChanged }: {
   members: MemberRow[]; meId: string; isOwner: boolean; onChanged: () => void
 }) {
   const act = useAction()
-  const [confirming, setConfirming] = useState<string | null>(null)
   const heading = useHeadingFocus()
   const setRole = async (m: MemberRow, role: Role) => {
     await act.run(() => api.setMemberRole(m.user_id, role))
     onChanged() // on a refusal too: the select goes back to the role the server kept
   }
   const remove = async (m: MemberRow) => {
-    setConfirming(null)
     await act.run(() => api.removeMember(m.user_id))
     onChanged()
     heading.focus()
@@ -47,16 +45,7 @@ export function MembersTable({ members, meId, isOwner, onChanged }: {
               <td className="muted small">{m.last_active_at ? ago(m.last_active_at) : 'never'}</td>
               {isOwner && (
                 <td className="row-actions">
-                  {confirming === m.user_id ? (
-                    <span role="group" aria-label={`Remove ${m.name || m.email}?`}>
-                      <span className="small">Remove {m.name || m.email}? </span>
-                      <button className="btn small danger" onClick={() => remove(m)} data-testid={`member-remove-confirm-${m.email}`} autoFocus>Remove</button>
-                      <button className="btn small" onClick={() => setConfirming(null)}>Cancel</button>
-                    </span>
-                  ) : (
-                    <button className="btn small" onClick={() => setConfirming(m.user_id)} disabled={act.busy}
-                      aria-label={`Remove ${m.name || m.email}`} data-testid={`member-remove-${m.email}`}>Remove</button>
-                  )}
+                  <ConfirmButton verb="Remove" what={m.name || m.email} onConfirm={() => remove(m)} disabled={act.busy} testId={['member-remove', m.email]} />
                 </td>
               )}
             </tr>
