@@ -1,6 +1,8 @@
 // The OAuth2 connect flow: POST .../oauth/start gives the provider's authorize URL, opened in a popup;
 // /oauth/callback (our origin) posts {type: "maily-oauth", credential_id, ok, error} to this window
-// and closes itself. A message from any other origin, or for another credential, is ignored.
+// and closes itself; it says the same on a BroadcastChannel, which still reaches us when the provider's
+// Cross-Origin-Opener-Policy cut the popup off from this window. A message from any other origin, or
+// for another credential, is ignored.
 import { useCallback, useEffect, useRef, useState } from 'react'
 import { refusalOf } from '../teams/problem'
 import { credentialsApi } from './api'
@@ -22,7 +24,9 @@ export function useOAuthConnect(credentialId: string, onDone: () => void) {
       done.current()
     }
     window.addEventListener('message', on)
-    return () => window.removeEventListener('message', on)
+    const channel = 'BroadcastChannel' in window ? new BroadcastChannel('maily-oauth') : null
+    channel?.addEventListener('message', on)
+    return () => { window.removeEventListener('message', on); channel?.close() }
   }, [state.status, credentialId])
 
   const connect = useCallback(async () => {
