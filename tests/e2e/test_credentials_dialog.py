@@ -120,6 +120,7 @@ async def test_the_credential_picker_works_from_the_keyboard(
             break
         await page.keyboard.press("Tab")
     assert await page.evaluate("() => document.activeElement.dataset.testid") == "config-credential"
+    await page.locator('[data-testid="config-credential"] option', has_text="Keyboard").wait_for(state="attached")
     await page.keyboard.press("ArrowDown")
 
     async def picked() -> bool:
