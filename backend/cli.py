@@ -14,6 +14,8 @@ from rich.console import Console
 
 from backend.auth import services as auth
 from backend.certify.services import verify_document
+from backend.credentials.envelope import Keyring
+from backend.credentials.rotate import rotate
 from backend.db.models import TENANT_TIERS, Tenant, utcnow
 from backend.db.session import Database
 from backend.errors import ApiError
@@ -339,10 +341,6 @@ app.add_typer(secrets_app, name="secrets")
 def secrets_rotate() -> None:
     """Re-seal every stored secret under MAILY_SECRET_KEY (opening them with MAILY_SECRET_KEY_PREVIOUS);
     see docs/credentials.md for the whole procedure."""
-    # lazy: only this command needs the vault's rotation (and the models of every encrypted column)
-    from backend.credentials.envelope import Keyring
-    from backend.credentials.rotate import rotate
-
     settings = _settings()
     keyring = Keyring.from_settings(settings)
 
