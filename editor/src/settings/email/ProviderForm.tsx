@@ -51,9 +51,13 @@ export function ProviderForm({ provider, isOwner, onSaved }: { provider: EmailPr
           </>}
           {SECRET_LABEL[kind] && <>
             <Field id="email-secret" label={SECRET_LABEL[kind]!} type="password" autoComplete="new-password" field="secret" refusal={act.refusal}
-              value={secret} onValue={(v) => { setSecret(v); setSaved(false) }} aria-describedby="email-secret-hint" />
-            <p id="email-secret-hint" className="muted small" data-testid="email-secret-state">
-              {keepsSecret ? 'A secret is stored (never shown). Leave blank to keep it.' : 'No secret is stored yet.'}</p>
+              value={secret} onValue={(v) => { setSecret(v); setSaved(false) }} aria-describedby="email-secret-hint"
+              required={!keepsSecret && kind !== 'smtp'} />
+            <p id="email-secret-hint" className="muted small" data-testid="email-secret-state">{
+              keepsSecret ? 'A secret is stored (never shown). Leave blank to keep it.'
+                // the server keeps a stored secret when none is sent: the previous provider's key must not carry over unnoticed
+                : provider.has_secret ? `The stored secret is ${KIND_NAMES[provider.kind]}'s: enter this provider's.`
+                  : 'No secret is stored yet.'}</p>
           </>}
           {isOwner && <div><button className="btn primary" disabled={act.busy} data-testid="email-provider-save">Save provider</button></div>}
         </fieldset>

@@ -24,7 +24,7 @@ export function Suppressions({ canEdit }: { canEdit: boolean }) {
       <p className="muted small">No mail is sent to these addresses.{!canEdit && ' Only owners and editors can change the list.'}</p>
       {canEdit && <SuppressionAdd onAdded={list.reload} />}
       <ProblemNote refusal={drop.refusal ?? list.refusal} testId="suppressions-error" />
-      <div className="inline-form">
+      <div className="inline-form search-row">
         <div className="grow">
           <label className="field-label" htmlFor="suppression-search">Search</label>
           <input id="suppression-search" type="search" className="input" value={search} data-testid="suppression-search"
