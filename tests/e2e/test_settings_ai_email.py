@@ -9,7 +9,7 @@ from backend.ai.store import DbStore
 from backend.db.session import Database
 from tests.backend.conftest import TenantFixture
 from tests.e2e.conftest import LiveServer
-from tests.e2e.teams_support import api_as, axe_violations
+from tests.e2e.teams_support import api_as, axe_violations, tab_to
 
 AI_KEY = "sk-e2e-KEYMARKER-0042-wxyz"
 SMTP_PASSWORD = "SMTP-PASSWORD-MARKER-77"
@@ -157,3 +157,21 @@ async def test_the_ai_and_email_screens_have_no_serious_axe_violation(
         await page.get_by_test_id("email-webhook-verification").wait_for()
         found = await axe_violations(page)
         assert not found, f"/settings/email as {member.role}:\n  " + "\n  ".join(found)
+
+
+async def test_suppressions_are_added_and_removed_with_the_keyboard_alone(
+        sign_in, server: LiveServer, tenant: TenantFixture) -> None:
+    """An editor adds an address (Enter in its field) and removes it (Tab to its Remove button, Enter) without
+    the mouse; the focus then lands on the list's heading, not the top of the page."""
+    page = await sign_in(tenant.editor)
+    await page.goto(server.url + "/settings/email")
+    await page.get_by_test_id("suppressions-empty").wait_for()
+    await page.get_by_label("Address to suppress").focus()
+    await page.keyboard.type("keys@example.com")
+    await page.keyboard.press("Enter")
+    await page.get_by_test_id("suppression-keys@example.com").wait_for()
+    await page.get_by_test_id("suppression-search").focus()
+    await tab_to(page, "suppression-remove-keys@example.com", limit=5)
+    await page.keyboard.press("Enter")
+    await page.get_by_test_id("suppressions-empty").wait_for()
+    assert await page.evaluate("() => document.activeElement?.id") == "email-suppressions-title"
