@@ -3,6 +3,7 @@ editors and viewers use them, and their axe-core scans."""
 
 from __future__ import annotations
 
+import base64
 from typing import Any
 
 from backend.ai.store import DbStore
@@ -106,6 +107,39 @@ async def test_an_owner_sets_the_email_provider_and_removes_a_suppression(
     await page.get_by_test_id("suppression-kept@example.com").wait_for()
     r = await api_as(server, tenant.owner, "GET", "/api/email/suppressions")
     assert [s["email"] for s in r.json()] == ["kept@example.com"]
+
+
+async def test_an_owner_sets_and_removes_a_webhook_signing_key_never_seeing_it(
+        sign_in, server: LiveServer, tenant: TenantFixture) -> None:
+    """An owner on Resend sees a key that cannot be Resend's refused next to its field, sets a valid one and
+    is told Resend's signature is now checked (the key itself is never shown), then removes it."""
+    r = await api_as(server, tenant.owner, "PUT", "/api/email/provider", json={"kind": "resend", "secret": "re_0123456789"})
+    assert r.status_code == 200, r.text
+    signing_key = "whsec_" + base64.b64encode(b"SIGNINGMARKER-0123456789abcdef!").decode()
+    page = await sign_in(tenant.owner)
+    await page.goto(server.url + "/settings/email")
+    verification = page.get_by_test_id("email-webhook-verification")
+    assert await verification.get_attribute("data-signed-by") == ""
+    assert "/api/email/webhooks/resend/" in await page.get_by_test_id("email-webhook-url").inner_text()
+
+    await page.get_by_test_id("email-signing-key").fill("not-a-svix-secret")
+    await page.get_by_test_id("email-signing-save").click()
+    await page.get_by_test_id("email-signing-error").wait_for()
+    assert await page.get_by_test_id("email-signing-key").get_attribute("aria-invalid") == "true"
+
+    await page.get_by_test_id("email-signing-key").fill(signing_key)
+    await page.get_by_test_id("email-signing-save").click()
+    await page.locator('[data-testid="email-webhook-verification"][data-signed-by="resend"]').wait_for()
+    assert await page.get_by_test_id("email-signing-key").input_value() == ""
+    assert "SIGNINGMARKER" not in await _page_text(page) and signing_key not in await _page_text(page)
+    r = await api_as(server, tenant.owner, "GET", "/api/email/provider")
+    assert r.json()["webhook_signing_provider"] == "resend" and signing_key not in r.text
+    assert r.json()["kind"] == "resend" and r.json()["has_secret"] is True   # the provider is as it was
+
+    await page.get_by_test_id("email-signing-remove").click()
+    await page.locator('[data-testid="email-webhook-verification"][data-signed-by=""]').wait_for()
+    r = await api_as(server, tenant.owner, "GET", "/api/email/provider")
+    assert r.json()["webhook_signing_provider"] is None
 
 
 async def test_editors_and_viewers_see_what_they_may_not_change_read_only(

@@ -64,6 +64,15 @@ class TestModelChains:
             ("openai", "gpt-4o-mini", "workspace"), ("anthropic", "claude-3-5-haiku-latest", "missing")]
         assert "0123456789abcd" not in r.text
 
+    async def test_another_workspaces_key_does_not_count(self, client, tenant_a, tenant_b, db):
+        """A key set in another workspace leaves this workspace's entries without a key."""
+        await _tier(db, tenant_a.id, "premium")
+        r = await client.put("/api/ai/credentials/openai", json={"api_key": "sk-other-0123456789abcd"},
+                             headers=tenant_b.owner.headers)
+        assert r.status_code == 200, r.text
+        r = await client.get("/api/ai/models", headers=tenant_a.owner.headers)
+        assert [e["key"] for e in r.json()["chain"]] == ["missing", "missing"]
+
     async def test_operator_keys_and_configured_tiers_are_reported(self, db_url, tmp_path, tenant_a, db):
         """MAILY_AI_TIER_MODELS replaces the default chains and an operator key shows as the operator's."""
         await _tier(db, tenant_a.id, "enterprise")
