@@ -151,17 +151,19 @@ async def test_the_credentials_screen_and_the_warning_have_no_serious_axe_violat
     assert not found, "secret warning:\n  " + "\n  ".join(found)
 
 
-async def test_a_template_with_a_literal_token_warns_on_import(sign_in, server: LiveServer, tenant: TenantFixture) -> None:
-    """Importing, from the gallery, a template whose HTTP node carries a literal bearer token opens
-    the new workflow's canvas with the warning naming that node and header."""
+async def test_a_template_with_a_literal_token_warns_on_upload_and_on_import(sign_in, server: LiveServer,
+                                                                            tenant: TenantFixture) -> None:
+    """Pasting into the gallery a graph whose HTTP node carries a literal bearer token warns at once;
+    importing it opens the new workflow's canvas with the warning naming that node and header."""
     doc = pasted_with_secret("https://api.example.com/x", "tok-in-a-template-42")
     doc["name"] = "Template with a token"
-    r = await api_as(server, tenant.editor, "POST", "/api/templates/upload?visibility=workspace", json=doc)
-    assert r.status_code == 201, r.text
-    template_id = r.json()["id"]
     page = await sign_in(tenant.editor)
     await page.goto(server.url + "/templates")
-    await page.get_by_test_id(f"template-card-{template_id}").click()
+    await page.get_by_test_id("template-paste-toggle").click()
+    await page.get_by_test_id("template-paste-input").fill(json.dumps(doc))
+    await page.get_by_test_id("template-paste-submit").click()
+    await page.get_by_test_id("template-secrets").wait_for()
+    await page.get_by_test_id("template-detail").wait_for()
     await page.get_by_test_id("template-import").click()
     await page.get_by_role("dialog", name="This graph carries secrets").wait_for()
     finding = page.locator('[data-testid^="finding-"][data-field="/headers/Authorization"]')

@@ -7,7 +7,6 @@ import { Icon } from '../canvas/icons'
 import { SchemaForm } from '../forms/SchemaForm'
 import { templatesApi, type Template, type TemplateList } from './api'
 import { TemplatePreview } from './Preview'
-import { credentialsApi } from '../credentials/api'
 import { keepImportFindings } from '../credentials/importFindings'
 
 function setAt(obj: Record<string, unknown>, path: (string | number)[], value: unknown): Record<string, unknown> {
@@ -71,8 +70,7 @@ export function Gallery({ me }: { me: Me }) {
     setBusy(true); setError(null); setErrors({})
     try {
       const wf = await templatesApi.importTemplate(selected.id, params, name.trim() || undefined)
-      // The canvas offers to move them into credentials (a server whose import answer has no findings: scan it here).
-      keepImportFindings(wf.id, wf.findings ?? await credentialsApi.scan(wf.graph).catch(() => []))
+      keepImportFindings(wf.id, wf.findings) // the canvas offers to move them into credentials
       navigate(`/workflows/${wf.id}`)
     } catch (e: any) {
       const list = (e.body?.errors ?? []) as { field?: string; pointer?: string; message: string }[]
