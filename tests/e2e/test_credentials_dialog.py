@@ -131,8 +131,8 @@ async def test_the_credential_picker_works_from_the_keyboard(
 
 async def test_the_credentials_screen_and_the_warning_have_no_serious_axe_violation(
         sign_in, server: LiveServer, tenant: TenantFixture, make_workflow) -> None:
-    """The credentials screen (a list, the create form) and the secret warning pass axe-core without
-    a critical or serious violation."""
+    """The credentials screen (a list, the create form), a node's credential picker with its create
+    form, and the secret warning pass axe-core without a critical or serious violation."""
     await make_credential(server, tenant, "Axe", "tok-axe-1234")
     page = await sign_in(tenant.owner)
     await page.goto(server.url + "/settings/credentials")
@@ -144,7 +144,14 @@ async def test_the_credentials_screen_and_the_warning_have_no_serious_axe_violat
     found = await axe_violations(page)
     assert not found, "credential form:\n  " + "\n  ".join(found)
 
-    await open_empty_canvas(page, server, make_workflow)
+    wf = await make_workflow(manual_then_request("https://api.example.com/x"))
+    await open_canvas(page, server, wf["id"])
+    await select(page, "request")
+    await page.get_by_test_id("config-credential-new").click()
+    await page.get_by_test_id("config-credential-create-form").wait_for()
+    found = await axe_violations(page, '[data-testid="side-panel"]')
+    assert not found, "credential picker:\n  " + "\n  ".join(found)
+
     await paste_graph(page, pasted_with_secret("https://api.example.com/x", "tok-axe-literal-5678"))
     await page.get_by_role("dialog").wait_for()
     found = await axe_violations(page, '[role="dialog"]')

@@ -1,7 +1,7 @@
 // /settings/credentials: the workspace's vault. Editors and owners create (a form from the type's
 // fields), edit, test and delete; viewers see the names only.
 import './credentials.css'
-import { useCallback, useState } from 'react'
+import { useCallback, useEffect, useRef, useState } from 'react'
 import { api } from '../api/client'
 import { ProblemNote } from '../teams/ProblemNote'
 import { SettingsPage } from '../teams/SettingsPage'
@@ -27,6 +27,9 @@ export function Credentials() {
   const [open, setOpen] = useState<'new' | Credential | null>(null)
   const [saved, setSaved] = useState<string | null>(null)
   const done = (c: Credential) => { setOpen(null); setSaved(c.name); creds.reload() }
+  // The form goes with the save: the focus goes to what it did, not back to the page's top.
+  const savedNote = useRef<HTMLParagraphElement>(null)
+  useEffect(() => { if (saved) savedNote.current?.focus() }, [saved])
   return (
     <SettingsPage title="Credentials" path="/settings/credentials">
       <p className="muted">Tokens, passwords and keys the workflows use, stored encrypted. A node keeps only the credential’s id:
@@ -36,7 +39,7 @@ export function Credentials() {
       {canEdit && (
         <section aria-labelledby="credential-form-title">
           <h2 id="credential-form-title">{open && open !== 'new' ? `Edit ${open.name}` : 'New credential'}</h2>
-          {saved && !open && <p role="status" className="small" data-testid="credential-saved">Saved “{saved}”. Its secret is stored and will not be shown again.</p>}
+          {saved && !open && <p role="status" className="small" ref={savedNote} tabIndex={-1} data-testid="credential-saved">Saved “{saved}”. Its secret is stored and will not be shown again.</p>}
           {open ? (
             <CredentialForm key={open === 'new' ? 'new' : open.id} editing={open === 'new' ? undefined : open} idPrefix="credential"
               onSaved={done} onCancel={() => setOpen(null)} />
