@@ -3,13 +3,16 @@ whose SafeHttpClient may reach it (127.0.0.1 allowed, as an operator would allow
 
 from __future__ import annotations
 
+from contextlib import asynccontextmanager
 from typing import AsyncIterator, Iterator
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
+from litestar.testing import AsyncTestClient
 
 from backend.oauth.client import OAuthClient
+from backend.settings import Settings
 from nodes.net import SafeHttpClient
 from tests.oauth_server import Client, OAuthServer, oauth_server
 
@@ -46,3 +49,45 @@ async def connect(oauth: OAuthClient, fields: dict) -> dict:
     url, verifier = oauth.authorization_url(fields, REDIRECT_URI, "state-1")
     back = approve(url)
     return await oauth.exchange_code(fields, back["code"], verifier, REDIRECT_URI)
+
+
+# --- the app side: an app that may reach the loopback authorization server ------------------
+
+@pytest.fixture
+def settings(db_url: str, tmp_path) -> Settings:
+    # The in-process engine runs the workflows; 127.0.0.1 allowed so token and API calls reach authz.
+    return Settings(database_url=db_url, data_dir=tmp_path, secret_key="test-secret-key", prefect="never",
+                    prefect_at_start=False, http_allowed_hosts="127.0.0.1")
+
+
+@asynccontextmanager
+async def signed_in(app, member) -> AsyncIterator[AsyncTestClient]:
+    """A browser session of `member` (cookie sign-in); every response it gets is kept in `.seen`."""
+    async with AsyncTestClient(app=app) as c:
+        c.seen = []
+
+        async def keep(response: httpx.Response) -> None:
+            await response.aread()
+            c.seen.append(f"{response.request.method} {response.request.url}\n{response.text}")
+
+        r = await c.post("/api/auth/login", json={"email": member.email, "password": member.password})
+        assert r.status_code == 200, r.text
+        c.event_hooks["response"].append(keep)
+        yield c
+
+
+async def create_oauth_credential(c: AsyncTestClient, authz: OAuthServer, client: Client, **extra: object) -> str:
+    r = await c.post("/api/credentials", json={"name": f"oauth {client.client_id}", "type": "oauth2",
+                                               "data": code_fields(authz, client, **extra)})
+    assert r.status_code == 201, r.text
+    return r.json()["id"]
+
+
+async def browser_connect(c: AsyncTestClient, authz: OAuthServer, credential_id: str) -> httpx.Response:
+    """The editor's connect button: start, the authorization server approves, the browser lands on the callback."""
+    r = await c.post(f"/api/credentials/{credential_id}/oauth/start", json={})
+    assert r.status_code == 200, r.text
+    back = httpx.get(r.json()["authorize_url"], follow_redirects=False, trust_env=False)
+    assert back.status_code == 302, back.text
+    location = urlsplit(back.headers["location"])
+    return await c.get(f"{location.path}?{location.query}")
