@@ -1,7 +1,9 @@
 """Secrets at rest: AES-256-GCM with a key derived (HKDF-SHA256) from the app's secret key.
 
-Token format: "v1:" + urlsafe base64 of nonce(12) || ciphertext+tag. The version prefix lets
-a later key rotation tell old tokens from new ones. Values are never logged here or by callers.
+Token format: "v1:" + urlsafe base64 of nonce(12) || ciphertext+tag. Values are never logged here
+or by callers. decrypt() also tries the previous keys (MAILY_SECRET_KEY_PREVIOUS) so that after
+a key change everything stays readable until `maily secrets rotate` re-encrypted it
+(backend/credentials/rotate.py).
 """
 
 from __future__ import annotations
@@ -9,13 +11,14 @@ from __future__ import annotations
 import base64
 import os
 from functools import lru_cache
+from typing import Sequence
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-from backend.keys import secret_key
+from backend.keys import previous_secret_keys, secret_key
 from backend.settings import get_settings
 
 _PREFIX = "v1:"
@@ -48,11 +51,29 @@ def encrypt(value: bytes | str, *, secret: str | None = None, context: bytes = b
     return _PREFIX + base64.urlsafe_b64encode(nonce + sealed).decode()
 
 
-def decrypt(token: str, *, secret: str | None = None, context: bytes = b"") -> str:
+def decrypt(token: str, *, secret: str | None = None, context: bytes = b"",
+            previous: Sequence[str] | None = None) -> str:
+    """The value, opened with `secret` (default: the app's key) or else one of `previous`
+    (default: MAILY_SECRET_KEY_PREVIOUS)."""
     if not token.startswith(_PREFIX):
         raise DecryptError("not an encrypted value")
     try:
         raw = base64.urlsafe_b64decode(token[len(_PREFIX):])
-        return _aead(_secret(secret)).decrypt(raw[:12], raw[12:], context or None).decode()
-    except (InvalidTag, ValueError) as exc:
-        raise DecryptError("cannot decrypt: wrong key or altered value") from exc
+    except ValueError as exc:
+        raise DecryptError("cannot decrypt: altered value") from exc
+    olds = previous_secret_keys(get_settings()) if previous is None else previous
+    for key in (_secret(secret), *olds):
+        try:
+            return _aead(key).decrypt(raw[:12], raw[12:], context or None).decode()
+        except (InvalidTag, ValueError):
+            continue
+    raise DecryptError("cannot decrypt: wrong key or altered value")
+
+
+def opens_with(token: str, secret: str, context: bytes = b"") -> bool:
+    """Whether `secret` itself (no previous key) opens token: rotation skips what is current."""
+    try:
+        decrypt(token, secret=secret, context=context, previous=())
+        return True
+    except DecryptError:
+        return False

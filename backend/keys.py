@@ -31,3 +31,8 @@ def secret_key(settings: Settings) -> str:
     with os.fdopen(fd, "w") as f:
         f.write(key)
     return key
+
+
+def previous_secret_keys(settings: Settings) -> list[str]:
+    """MAILY_SECRET_KEY_PREVIOUS (comma-separated): keys that still decrypt, never encrypt."""
+    return [k.strip() for k in settings.secret_key_previous.split(",") if k.strip()]

@@ -22,6 +22,9 @@ class Settings(BaseSettings):
     port: int = 8000
     # Encrypts stored credentials, signs unsubscribe links and certificates. Generated into data_dir on first start when empty.
     secret_key: str = ""
+    # Keys replaced by a rotation (comma-separated): still open what they sealed until `maily secrets rotate`
+    # re-sealed it under secret_key (docs/credentials.md).
+    secret_key_previous: str = ""
     # embedded: flows run in the app's process against a Prefect server the app starts
     # itself (SQLite). production: an external Prefect API (PREFECT_API_URL) and workers.
     mode: Literal["embedded", "production"] = "embedded"

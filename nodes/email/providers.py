@@ -229,6 +229,15 @@ class SmtpProvider:
         self._opened.append(client)
         return client
 
+    async def check_login(self) -> None:
+        """Connect (the checked address), log in when a username is set, and quit: the vault's test."""
+        client = await self._connect()
+        try:
+            await client.quit()
+        except (aiosmtplib.SMTPException, OSError):
+            client.close()
+        self._opened.remove(client)
+
     async def send(self, msg: Outgoing, claim: Claim | None = None) -> str | None:
         if self._pool is None:
             self._pool = asyncio.Queue()

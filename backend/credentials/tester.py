@@ -1,0 +1,148 @@
+"""POST /api/credentials/{id}/test: try a credential for real and say what failed.
+
+http types: a GET to the given URL with the auth applied (SafeHttpClient: the private-address
+rule of http.request); smtp: connect and log in; postgres/mysql: `select 1`; oauth2: obtain or
+refresh a token (backend/oauth, when present). SMTP and SQL hosts pass the same address check
+and are connected to at the checked address. Failures are results (ok false), never exceptions,
+and every message is scrubbed of the credential's secret values before it leaves.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import importlib
+import ssl
+from dataclasses import dataclass
+from typing import Any
+
+from nodes.credentials import Redactor, ResolvedCredential
+from nodes.email.providers import SmtpProvider
+from nodes.errors import NodeConfigError, NodeTemporaryError
+from nodes.net import SafeHttpClient, check_url
+
+HTTP_TYPES = ("bearer", "basic", "header", "query")
+
+
+@dataclass
+class Outcome:
+    ok: bool
+    message: str
+    new_values: dict[str, Any] | None = None   # oauth2: tokens to store
+
+
+def http_auth(ctype: str, values: dict[str, Any]) -> tuple[dict[str, str], dict[str, str]]:
+    """(headers, query params) that apply a credential of an http type."""
+    if ctype == "bearer":
+        return {"Authorization": f"Bearer {values['token']}"}, {}
+    if ctype == "basic":
+        raw = f"{values['username']}:{values['password']}".encode()
+        return {"Authorization": "Basic " + base64.b64encode(raw).decode()}, {}
+    if ctype == "header":
+        return {values["name"]: values["value"]}, {}
+    return {}, {values["name"]: values["value"]}
+
+
+async def _http(ctype: str, values: dict[str, Any], url: str | None, http: SafeHttpClient) -> Outcome:
+    if not url:
+        return Outcome(False, "give the URL to test against (body: {\"url\": ...})")
+    headers, params = http_auth(ctype, values)
+    resp = await http.request("GET", url, headers=headers, params=params)
+    if resp.status < 400:
+        return Outcome(True, f"GET {url} answered {resp.status}")
+    return Outcome(False, f"GET {url} answered {resp.status}")
+
+
+async def _host(host: str, port: int, allowed: frozenset[str]) -> str:
+    """The checked address to connect to (host names resolve once, private ones refused)."""
+    ips = await check_url(f"http://{'[' + host + ']' if ':' in host else host}:{port}/", allowed)
+    return str(ips[0])
+
+
+async def _smtp(values: dict[str, Any], allowed: frozenset[str], timeout_s: float) -> Outcome:
+    provider = SmtpProvider(host=values["host"], port=values["port"], security=values["security"],
+                            username=values.get("username", ""), password=values.get("password", ""),
+                            allowed_hosts=allowed, timeout_s=timeout_s)
+    await provider.check_login()
+    return Outcome(True, f"SMTP {values['host']}:{values['port']}: connected"
+                         + (f" and logged in as {values['username']}" if values.get("username") else ""))
+
+
+async def _postgres(values: dict[str, Any], allowed: frozenset[str], timeout_s: float) -> Outcome:
+    import asyncpg
+
+    address = await _host(values["host"], values["port"], allowed)
+    conn = await asyncpg.connect(host=address, port=values["port"], user=values["username"],
+                                 password=values.get("password") or None, database=values["database"],
+                                 ssl="require" if values.get("ssl") else False, timeout=timeout_s)
+    try:
+        await conn.fetchval("select 1")
+    finally:
+        await conn.close()
+    return Outcome(True, f"PostgreSQL {values['host']}:{values['port']}/{values['database']}: select 1 answered")
+
+
+async def _mysql(values: dict[str, Any], allowed: frozenset[str], timeout_s: float) -> Outcome:
+    import aiomysql
+
+    address = await _host(values["host"], values["port"], allowed)
+    conn = await aiomysql.connect(host=address, port=values["port"], user=values["username"],
+                                  password=values.get("password", ""), db=values["database"],
+                                  ssl=ssl.create_default_context() if values.get("ssl") else None,
+                                  connect_timeout=timeout_s)
+    try:
+        async with conn.cursor() as cur:
+            await cur.execute("select 1")
+            await cur.fetchone()
+    finally:
+        conn.close()
+    return Outcome(True, f"MySQL {values['host']}:{values['port']}/{values['database']}: select 1 answered")
+
+
+def oauth_client(http: SafeHttpClient) -> Any | None:
+    """backend/oauth/client.py's OAuthClient, or None where that module is not installed."""
+    try:
+        module = importlib.import_module("backend.oauth.client")
+    except ImportError:
+        return None
+    return module.OAuthClient(http)
+
+
+async def _oauth2(values: dict[str, Any], http: SafeHttpClient) -> Outcome:
+    client = oauth_client(http)
+    if client is None:
+        return Outcome(False, "OAuth2 is not available")
+    if values.get("grant_type") == "authorization_code" and not values.get("refresh_token"):
+        return Outcome(False, "not connected yet: connect the credential in the browser first")
+    new = await (client.refresh(values) if values.get("refresh_token") else client.ensure_fresh(values))
+    return Outcome(True, "the token endpoint issued a token", new_values=new or None)
+
+
+async def run_test(ctype: str, values: dict[str, Any], secret_names: tuple[str, ...], url: str | None,
+                   http: SafeHttpClient, timeout_s: float = 15.0) -> Outcome:
+    """Try the credential; never raises for a failure of the credential or the far side."""
+    allowed = http.allowed_hosts
+    try:
+        async with asyncio.timeout(timeout_s):
+            if ctype in HTTP_TYPES:
+                out = await _http(ctype, values, url, http)
+            elif ctype == "smtp":
+                out = await _smtp(values, allowed, timeout_s)
+            elif ctype == "postgres":
+                out = await _postgres(values, allowed, timeout_s)
+            elif ctype == "mysql":
+                out = await _mysql(values, allowed, timeout_s)
+            elif ctype == "oauth2":
+                out = await _oauth2(values, http)
+            else:
+                out = Outcome(False, f"{ctype} credentials have no test")
+    except TimeoutError:
+        out = Outcome(False, f"no answer within {timeout_s:g}s")
+    except (NodeConfigError, NodeTemporaryError) as exc:
+        out = Outcome(False, exc.message)
+    except Exception as exc:  # noqa: BLE001 - a refused login, a driver error: the test's answer, not a 500
+        out = Outcome(False, f"{type(exc).__name__}: {exc}")
+    redactor = Redactor()
+    redactor.add(ResolvedCredential("", ctype, values, secret_names))
+    out.message = redactor.scrub(out.message)[:1000]
+    return out
