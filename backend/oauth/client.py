@@ -137,7 +137,7 @@ class OAuthClient:
             expires_at = self.clock() + float(data["expires_in"]) if data.get("expires_in") is not None else None
         except (TypeError, ValueError):
             expires_at = None   # an unreadable lifetime: used until the API answers 401
-        refresh_token = data.get("refresh_token") if isinstance(data.get("refresh_token"), str) else None
+        refresh_token = data.get("refresh_token") if isinstance(data.get("refresh_token"), str) else ""
         return {"access_token": data["access_token"], "refresh_token": refresh_token,
                 "expires_at": expires_at, "connected": True}
 

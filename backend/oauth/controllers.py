@@ -47,10 +47,10 @@ class OAuthStartController(Controller):
 
 
 @get(connect.CALLBACK_PATH, operation_id="oauthCallback", tags=["credentials"], include_in_schema=True)
-async def oauth_callback(request: Request[Any, Any, Any], db_session: AsyncSession, state: str = "",
-                         code: str | None = None, error: str | None = None,
-                         error_description: str | None = None) -> Response[str]:
-    """Where the authorization server returns the browser: stores the tokens, answers a page that tells the editor."""
+async def oauth_callback(request: Request[Any, Any, Any], db_session: AsyncSession) -> Response[str]:
+    """Where the authorization server returns the browser (?code&state, or ?error&state): stores the
+    tokens and answers a page that tells the editor (window.opener.postMessage) how it went."""
+    query = request.query_params   # read by hand: `state` is a reserved parameter name in Litestar
     try:
         principal = await resolve_principal(request)
     except ApiError as e:
@@ -61,8 +61,8 @@ async def oauth_callback(request: Request[Any, Any, Any], db_session: AsyncSessi
     oauth = oauth_client(request)
     try:
         credential_id = await connect.finish(db_session, principal, Keyring.from_settings(settings), oauth,
-                                             state=state[:500], code=code, error=error,
-                                             error_description=error_description)
+                                             state=query.get("state", "")[:500], code=query.get("code"),
+                                             error=query.get("error"), error_description=query.get("error_description"))
     except connect.ConnectError as e:
         return callback_page(e.credential_id, False, e.message)
     finally:

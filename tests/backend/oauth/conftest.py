@@ -3,17 +3,18 @@ whose SafeHttpClient may reach it (127.0.0.1 allowed, as an operator would allow
 
 from __future__ import annotations
 
+import secrets
 from contextlib import asynccontextmanager
 from typing import AsyncIterator, Iterator
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
-from litestar.testing import AsyncTestClient
 
 from backend.oauth.client import OAuthClient
 from backend.settings import Settings
 from nodes.net import SafeHttpClient
+from tests.live_server import browser as signed_in_browser, serving
 from tests.oauth_server import Client, OAuthServer, oauth_server
 
 REDIRECT_URI = "http://127.0.0.1:9/oauth/callback"   # never fetched: the tests read the redirect
@@ -60,30 +61,44 @@ def settings(db_url: str, tmp_path) -> Settings:
                     prefect_at_start=False, http_allowed_hosts="127.0.0.1")
 
 
-@asynccontextmanager
-async def signed_in(app, member) -> AsyncIterator[AsyncTestClient]:
-    """A browser session of `member` (cookie sign-in); every response it gets is kept in `.seen`."""
-    async with AsyncTestClient(app=app) as c:
+@pytest.fixture
+async def live(app) -> AsyncIterator[str]:
+    """The app served on a loopback port (uvicorn in this event loop); "127.0.0.1:<port>"."""
+    async with serving(app) as address:
+        yield address
+
+
+@pytest.fixture
+def browser(live):
+    """Opens a browser session of a member (cookie sign-in) on the live app; every response the
+    session gets is kept in its `.seen`, to search for secrets."""
+
+    @asynccontextmanager
+    async def open_session(member) -> AsyncIterator[httpx.AsyncClient]:
+        c = await signed_in_browser(live, member)
         c.seen = []
 
         async def keep(response: httpx.Response) -> None:
             await response.aread()
             c.seen.append(f"{response.request.method} {response.request.url}\n{response.text}")
 
-        r = await c.post("/api/auth/login", json={"email": member.email, "password": member.password})
-        assert r.status_code == 200, r.text
         c.event_hooks["response"].append(keep)
-        yield c
+        try:
+            yield c
+        finally:
+            await c.aclose()
+
+    return open_session
 
 
-async def create_oauth_credential(c: AsyncTestClient, authz: OAuthServer, client: Client, **extra: object) -> str:
-    r = await c.post("/api/credentials", json={"name": f"oauth {client.client_id}", "type": "oauth2",
+async def create_oauth_credential(c: httpx.AsyncClient, authz: OAuthServer, client: Client, **extra: object) -> str:
+    r = await c.post("/api/credentials", json={"name": f"oauth {secrets.token_hex(4)}", "type": "oauth2",
                                                "data": code_fields(authz, client, **extra)})
     assert r.status_code == 201, r.text
     return r.json()["id"]
 
 
-async def browser_connect(c: AsyncTestClient, authz: OAuthServer, credential_id: str) -> httpx.Response:
+async def browser_connect(c: httpx.AsyncClient, authz: OAuthServer, credential_id: str) -> httpx.Response:
     """The editor's connect button: start, the authorization server approves, the browser lands on the callback."""
     r = await c.post(f"/api/credentials/{credential_id}/oauth/start", json={})
     assert r.status_code == 200, r.text

@@ -145,7 +145,7 @@ class TestClientCredentials:
         fields = {"grant_type": "client_credentials", "client_id": client.client_id,
                   "client_secret": client.client_secret, "token_url": authz.url("/token"), "scope": "read"}
         tokens = await oauth.ensure_fresh(fields)
-        assert tokens is not None and tokens["refresh_token"] is None
+        assert tokens is not None and tokens["refresh_token"] == ""
         assert authz.token_requests[-1]["grant_type"] == "client_credentials"
         assert await api_status(http, authz, tokens["access_token"]) == 200
         assert await oauth.ensure_fresh({**fields, **tokens}) is None

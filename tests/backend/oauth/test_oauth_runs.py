@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from backend.oauth import connect
-from tests.backend.oauth.conftest import browser_connect, create_oauth_credential, signed_in
+from tests.backend.oauth.conftest import browser_connect, create_oauth_credential
 from tests.backend.runs.test_controllers import wait_for_end
 from tests.flows.fakes import edge, graph, node
 
@@ -47,9 +47,9 @@ def assert_no_token_in(c, authz, client) -> None:
     assert issued and not leaked
 
 
-async def test_a_connected_credential_calls_the_protected_api(app, authz, tenant_a, code_client):
+async def test_a_connected_credential_calls_the_protected_api(browser, authz, tenant_a, code_client):
     """The run sends the connected access token; the API answers as the approving user; no refresh needed."""
-    async with signed_in(app, tenant_a.editor) as c:
+    async with browser(tenant_a.editor) as c:
         cid = await connected(c, authz, code_client)
         asked = len(authz.token_requests)
         run = await run_api_call(c, authz, cid)
@@ -59,10 +59,10 @@ async def test_a_connected_credential_calls_the_protected_api(app, authz, tenant
         assert_no_token_in(c, authz, code_client)
 
 
-async def test_an_expiring_token_is_refreshed_before_the_call(app, authz, tenant_a, code_client):
+async def test_an_expiring_token_is_refreshed_before_the_call(browser, authz, tenant_a, code_client):
     """A token within a minute of expiry (and already refused by the API) is refreshed before the
     request: the API sees only the new token, never a 401."""
-    async with signed_in(app, tenant_a.editor) as c:
+    async with browser(tenant_a.editor) as c:
         authz.expires_in = 30   # the connect's token: within a minute of expiry at once
         try:
             cid = await connected(c, authz, code_client)
@@ -80,9 +80,9 @@ async def test_an_expiring_token_is_refreshed_before_the_call(app, authz, tenant
         assert_no_token_in(c, authz, code_client)
 
 
-async def test_a_401_is_refreshed_once_and_retried(app, authz, tenant_a, code_client):
+async def test_a_401_is_refreshed_once_and_retried(browser, authz, tenant_a, code_client):
     """When the API answers 401 to a token that has not expired, the node refreshes once and the retry succeeds."""
-    async with signed_in(app, tenant_a.editor) as c:
+    async with browser(tenant_a.editor) as c:
         cid = await connected(c, authz, code_client)
         authz.fail_api_next = 1
         calls, asked = len(authz.api_calls), len(authz.token_requests)
@@ -94,10 +94,10 @@ async def test_a_401_is_refreshed_once_and_retried(app, authz, tenant_a, code_cl
         assert_no_token_in(c, authz, code_client)
 
 
-async def test_a_revoked_refresh_token_fails_the_run_with_a_clear_error(app, authz, tenant_a, code_client):
+async def test_a_revoked_refresh_token_fails_the_run_with_a_clear_error(browser, authz, tenant_a, code_client):
     """With the refresh token revoked and the access token refused, the run fails on the node with
     the reconnect message, and no token appears in the run."""
-    async with signed_in(app, tenant_a.editor) as c:
+    async with browser(tenant_a.editor) as c:
         cid = await connected(c, authz, code_client)
         authz.revoke_refresh_tokens()
         run = await run_api_call(c, authz, cid)
