@@ -7,11 +7,13 @@ Apart from backend/runs/plugin.py (the app's run machinery) because the worker
 from __future__ import annotations
 
 from backend.ai.store import build_gateway
-from backend.email.store import build_email_services
+from backend.credentials.envelope import Keyring
+from backend.credentials.resolver import DbCredentialStore
+from backend.email.store import LazyDb, build_email_services
+from backend.oauth.client import OAuthClient
 from backend.settings import Settings
 from flows.engine import Services
 from nodes.net import SafeHttpClient
-from nodes.credentials import NoCredentials
 from nodes.services import NodeServices
 
 
@@ -20,14 +22,17 @@ def node_services(settings: Settings) -> Services:
     services, each with its own database engine. The app and every worker build one; close_node_services closes it."""
     http = SafeHttpClient(allowed_hosts=settings.http_allowed_host_set, timeout_s=settings.http_timeout_s,
                           max_response_bytes=settings.http_max_response_bytes)
+    credentials = DbCredentialStore(LazyDb(settings.resolved_database_url), Keyring.from_settings(settings),
+                                    OAuthClient(http))
     return Services(http=http, suspend_after_s=settings.suspend_after_s,
-                    nodes=NodeServices(ai=build_gateway(settings), credentials=NoCredentials(),
+                    nodes=NodeServices(ai=build_gateway(settings), credentials=credentials,
                                         **build_email_services(settings, http)))
 
 
 async def close_node_services(services_: Services) -> None:
     """Close what node_services opened: the AI gateway (awaits its cache writes), the mailer
-    (its database engine) and the HTTP client. Every process that builds them calls this."""
+    and the vault (their database engines) and the HTTP client. Every process that builds them calls this."""
     await services_.nodes.ai.aclose()
     await services_.nodes.mailer.aclose()
+    await services_.nodes.credentials.aclose()
     await services_.http.aclose()

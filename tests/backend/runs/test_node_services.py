@@ -47,6 +47,7 @@ async def test_the_app_wires_every_node_service_from_the_database(settings):
     """node_services gives every NodeServices field its database-backed owner, none the in-memory stand-in."""
     from backend.ai.store import DbGateway
     from backend.certify.services import DbLedger
+    from backend.credentials.resolver import DbCredentialStore
     from backend.email.store import DbMailStore, DbTemplates
     from nodes.email.mailer import MemoryMailStore
 
@@ -55,6 +56,6 @@ async def test_the_app_wires_every_node_service_from_the_database(settings):
         nodes = services.nodes
         assert isinstance(nodes.certifier, DbLedger) and isinstance(nodes.email_templates, DbTemplates)
         assert isinstance(nodes.mailer.store, DbMailStore) and not isinstance(nodes.mailer.store, MemoryMailStore)
-        assert isinstance(nodes.ai, DbGateway)
+        assert isinstance(nodes.ai, DbGateway) and isinstance(nodes.credentials, DbCredentialStore)
     finally:
         await close_node_services(services)
