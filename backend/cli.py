@@ -1,4 +1,4 @@
-"""The `maily` command: serve, migrate, seed-demo, validate, run, token, worker, ai, workspace."""
+"""The `maily` command: serve, migrate, seed-demo, validate, run, token, worker, ai, workspace, secrets."""
 
 from __future__ import annotations
 
@@ -14,6 +14,8 @@ from rich.console import Console
 
 from backend.auth import services as auth
 from backend.certify.services import verify_document
+from backend.credentials.envelope import Keyring
+from backend.credentials.rotate import rotate
 from backend.db.models import TENANT_TIERS, Tenant, utcnow
 from backend.db.session import Database
 from backend.errors import ApiError
@@ -329,6 +331,32 @@ def workspace_set_tier(slug: str = typer.Argument(..., help="Workspace slug (or 
         err.print(f"[red]{exc.detail}[/red]")
         raise typer.Exit(1)
     out.print(f"workspace {done}: tier {tier}")
+
+
+secrets_app = typer.Typer(no_args_is_help=True, help="Secrets at rest: key rotation.")
+app.add_typer(secrets_app, name="secrets")
+
+
+@secrets_app.command("rotate")
+def secrets_rotate() -> None:
+    """Re-seal every stored secret under MAILY_SECRET_KEY (opening them with MAILY_SECRET_KEY_PREVIOUS);
+    see docs/credentials.md for the whole procedure."""
+    settings = _settings()
+    keyring = Keyring.from_settings(settings)
+
+    async def go():
+        db = Database(settings.resolved_database_url)
+        try:
+            return await rotate(db, keyring)
+        finally:
+            await db.dispose()
+
+    report = asyncio.run(go())
+    out.print(report.summary())
+    for item in report.unreadable:
+        err.print(f"[yellow]no configured key opens {item}[/yellow]")
+    if report.unreadable:
+        raise typer.Exit(1)
 
 
 def main() -> None:

@@ -15,9 +15,10 @@ from backend.auth.schemas import Principal
 from backend.errors import BadRequest, PayloadTooLarge, json_body, read_body
 from backend.templates import services
 from backend.templates.schemas import (ImportIn, MergeIn, SaveAsTemplateIn, TemplateImportOut, TemplateListOut,
-                                       TemplateOut, TemplateUpdateIn, Visibility)
+                                       TemplateOut, TemplateUpdateIn, TemplateUploadOut, Visibility)
 from backend.workflows.controllers import _out as workflow_out
 from flows.jsonlimits import JsonLimitError, parse_limited
+from flows.secrets_scan import scan_graph
 from templates.format import MAX_TEMPLATE_BYTES, MAX_TEMPLATE_DEPTH
 
 
@@ -71,11 +72,12 @@ class TemplateController(Controller):
         base_url = request.app.state.settings.public_url or str(request.base_url)
         wf, triggers = await services.import_template(db_session, principal, _registry(request), template_id, body,
                                                       base_url)
-        return TemplateImportOut(**workflow_out(wf, request).model_dump(), triggers=triggers)
+        return TemplateImportOut(**workflow_out(wf, request).model_dump(), triggers=triggers,
+                                 findings=scan_graph(wf.graph))
 
     @post("/upload", operation_id="uploadTemplate", guards=[requires_editor], status_code=201)
     async def upload(self, request: Request, principal: Principal, db_session: AsyncSession,
-                     visibility: Visibility = "private") -> TemplateOut:
+                     visibility: Visibility = "private") -> TemplateUploadOut:
         """A template file or a graph document (file upload or pasted JSON), through the strict
         gate: no unknown keys, size/depth/count/string limits, catalogue node types only,
         no `__proto__`. Nothing is executed, fetched or resolved."""
@@ -89,7 +91,8 @@ class TemplateController(Controller):
                 raise PayloadTooLarge(exc.message, code=exc.code) from None
             raise BadRequest(exc.message, code=exc.code) from None
         found = await services.upload(db_session, principal, _registry(request), raw, visibility)
-        return TemplateOut(**found.detail(principal))
+        detail = found.detail(principal)
+        return TemplateUploadOut(**detail, findings=scan_graph(detail["graph"]))
 
     @post("/", operation_id="saveAsTemplate", guards=[requires_editor], status_code=201,
           operation_class=json_body(SaveAsTemplateIn))

@@ -7,9 +7,11 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from backend.credentials.schemas import FindingOut
 from backend.workflows.schemas import WorkflowOut
 
 Visibility = Literal["private", "workspace", "public"]
+SECRETS_FOUND = "Literal secret-looking values in node configs (flows/secrets_scan.py): offer to move them into credentials"
 
 
 class _In(BaseModel):
@@ -96,6 +98,11 @@ class ImportedTriggerOut(BaseModel):
 
 class TemplateImportOut(WorkflowOut):
     triggers: list[ImportedTriggerOut] = Field(default_factory=list)
+    findings: list[FindingOut] = Field(default_factory=list, description=SECRETS_FOUND)
+
+
+class TemplateUploadOut(TemplateOut):
+    findings: list[FindingOut] = Field(default_factory=list, description=SECRETS_FOUND)
 
 
 class TemplateListOut(BaseModel):

@@ -9,7 +9,9 @@ import pytest
 import sqlalchemy as sa
 
 from backend.audit.models import AuditEvent
+from backend.credentials.envelope import Keyring
 from backend.credentials.models import Credential
+from backend.credentials.services import open_values
 from tests.backend.conftest import assert_problem
 from tests.backend.credentials.bearer_node import graph
 
@@ -140,9 +142,6 @@ class TestProblems:
 class TestPatch:
     async def test_omitted_secret_fields_keep_their_value(self, client, db, app, tenant_a):
         """PATCH a public field and the name: the password is still the one set at creation."""
-        from backend.credentials.envelope import Keyring
-        from backend.credentials.services import open_values
-
         out = await _create(client, tenant_a.editor, type_="basic", data={"username": "ada", "password": MARKER})
         r = await client.patch(f"/api/credentials/{out['id']}", json={"name": "renamed", "data": {"username": "bob"}},
                                headers=tenant_a.editor.headers)
@@ -153,9 +152,6 @@ class TestPatch:
 
     async def test_a_given_secret_field_replaces_the_old_one(self, client, db, app, tenant_a):
         """PATCH data.token: the new token is stored, sealed under a new data key."""
-        from backend.credentials.envelope import Keyring
-        from backend.credentials.services import open_values
-
         out = await _create(client, tenant_a.editor)
         async with db.sessionmaker() as s:
             before = (await s.get(Credential, out["id"])).wrapped_key
