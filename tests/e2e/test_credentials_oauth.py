@@ -4,25 +4,19 @@ credentials screen says "connected"."""
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
-from typing import Any, AsyncIterator, Iterator
+from typing import AsyncIterator, Iterator
 
 import pytest
 
 from tests.backend.conftest import TenantFixture
 from tests.e2e.conftest import LiveServer
 from tests.e2e.teams_support import api_as
-
-# The connect flow's routes live on branch oauth (backend/oauth) until the lead merges it.
-pytestmark = pytest.mark.skipif(importlib.util.find_spec("backend.oauth") is None,
-                                reason="waits for branch oauth (backend/oauth: POST .../oauth/start, /oauth/callback)")
+from tests.oauth_server import OAuthServer, oauth_server
 
 
 @pytest.fixture
-def authz() -> Iterator[Any]:
-    from tests.oauth_server import oauth_server
-
+def authz() -> Iterator[OAuthServer]:
     with oauth_server() as server:
         yield server
 
@@ -38,7 +32,7 @@ async def server(e2e_db_url: str, editor_dist: Path, tmp_path: Path) -> AsyncIte
 
 
 async def test_connect_opens_the_provider_and_the_screen_says_connected(
-        sign_in, server: LiveServer, tenant: TenantFixture, authz: Any) -> None:
+        sign_in, server: LiveServer, tenant: TenantFixture, authz: OAuthServer) -> None:
     """Connect on an authorization-code credential opens the provider in a popup; after the provider
     sends the browser back, the popup closes and the row says connected, as the API does."""
     client = authz.add_client(redirect_uris=(f"{server.url}/oauth/callback",))
