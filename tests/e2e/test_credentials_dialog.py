@@ -5,6 +5,7 @@ dialog pass axe-core without a critical or serious violation."""
 
 from __future__ import annotations
 
+import base64
 import json
 from typing import Any
 
@@ -175,3 +176,72 @@ async def test_a_template_with_a_literal_token_warns_on_upload_and_on_import(sig
     await page.get_by_role("dialog", name="This graph carries secrets").wait_for()
     finding = page.locator('[data-testid^="finding-"][data-field="/headers/Authorization"]')
     assert await finding.get_attribute("data-node") == "request"
+
+
+def _request(node_id: str, x: int, config: dict[str, Any]) -> dict[str, Any]:
+    return {"id": node_id, "type": "http.request", "type_version": 1, "position": {"x": x, "y": 200}, "config": config}
+
+
+async def test_a_key_in_the_url_a_header_key_and_a_basic_login_each_move_into_their_type(
+        sign_in, server: LiveServer, tenant: TenantFixture, make_workflow) -> None:
+    """A key in a URL's query string becomes a query credential and leaves the URL without it; an
+    API-key header becomes a header credential; a Basic header becomes a basic credential with its
+    username and password; each node then uses its credential and keeps no literal."""
+    key, gh = "sk-live-" + "Ab3dEf6hIj9kLm2nOp5q", "ghp_" + "Zx8cVb7nMa6sDf5gHj4kLq3wEr2tYu1iOp0a"
+    login = base64.b64encode(b"ada:secret-password-123").decode()
+    graph = {"schema_version": 1, "name": "clipboard", "edges": [], "nodes": [
+        _request("url_key", 0, {"url": f"https://api.example.com/items?api_key={key}&page=2"}),
+        _request("header_key", 320, {"url": "https://api.example.com/a", "headers": {"X-Api-Key": gh}}),
+        _request("basic", 640, {"url": "https://api.example.com/b", "headers": {"Authorization": f"Basic {login}"}}),
+    ]}
+    page = await sign_in(tenant.editor)
+    workflow_id = await open_empty_canvas(page, server, make_workflow)
+    await paste_graph(page, graph)
+    await page.get_by_role("dialog").wait_for()
+    rows = page.locator('[data-testid^="finding-"][data-node]')
+    assert await rows.count() == 3
+    for i in range(3):
+        await rows.nth(i).locator('[data-testid$="-move"]').click()
+        await rows.nth(i).locator('[data-testid$="-moved"]').wait_for()
+
+    creds = {c["type"]: c for c in (await api_as(server, tenant.editor, "GET", "/api/credentials")).json()}
+    assert sorted(creds) == ["basic", "header", "query"]
+    assert creds["query"]["fields"] == {"name": "api_key"} and creds["header"]["fields"] == {"name": "X-Api-Key"}
+    assert creds["basic"]["fields"] == {"username": "ada"}
+
+    async def all_moved() -> dict[str, Any] | None:
+        nodes = (await rest_graph(server, tenant.editor, workflow_id))["nodes"]
+        moved = {n["config"]["url"]: n["config"] for n in nodes if n["config"].get("credential")}
+        return moved if len(moved) == 3 else None
+
+    configs = await eventually(all_moved, "the three nodes use their credentials")
+    assert configs["https://api.example.com/items?page=2"]["credential"] == creds["query"]["id"]
+    assert configs["https://api.example.com/a"]["credential"] == creds["header"]["id"]
+    assert configs["https://api.example.com/b"]["credential"] == creds["basic"]["id"]
+    assert all(not c.get("headers") for c in configs.values())
+    assert key not in json.dumps(configs) and gh not in json.dumps(configs) and login not in json.dumps(configs)
+
+
+async def test_a_node_with_two_secrets_takes_one_credential(sign_in, server: LiveServer, tenant: TenantFixture,
+                                                            make_workflow) -> None:
+    """A node carrying a bearer header and a key in its query moves one into a credential; the other
+    is then not offered (a node takes one credential) and stays as it was."""
+    key = "sk-live-" + "Qw9eRt8yUi7oPa6sDf5g"
+    graph = {"schema_version": 1, "name": "clipboard", "edges": [], "nodes": [_request("both", 0, {
+        "url": "https://api.example.com/x", "headers": {"Authorization": "Bearer tok-" + "a1B2c3D4e5F6g7H8i9J0"},
+        "query": {"key": key}})]}
+    page = await sign_in(tenant.editor)
+    workflow_id = await open_empty_canvas(page, server, make_workflow)
+    await paste_graph(page, graph)
+    header = page.locator('[data-testid^="finding-"][data-field="/headers/Authorization"]')
+    query = page.locator('[data-testid^="finding-"][data-field="/query/key"]')
+    await header.locator('[data-testid$="-move"]').click()
+    await header.locator('[data-testid$="-moved"]').wait_for()
+    await query.locator('[data-testid$="-taken"]').wait_for()
+    assert await query.locator('[data-testid$="-move"]').count() == 0
+
+    async def moved() -> dict[str, Any] | None:
+        config = (await rest_graph(server, tenant.editor, workflow_id))["nodes"][0]["config"]
+        return config if config.get("credential") and not config.get("headers") else None
+
+    assert (await eventually(moved, "the header moved"))["query"] == {"key": key}

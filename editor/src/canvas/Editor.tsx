@@ -35,6 +35,7 @@ import { useValidation } from './useValidation'
 import { useFlowChanges } from './useFlowChanges'
 import { useStableCallback } from './useStableCallback'
 import { makeThrottle } from './throttle'
+import type { Move } from '../credentials/moveIntoCredential'
 import { SecretFindingsDialog } from '../credentials/SecretFindingsDialog'
 import { useSecretFindings } from '../credentials/useSecretFindings'
 import { FIT_MAX_ZOOM, FIT_PADDING, MIN_ZOOM, openingViewport } from './geometry'
@@ -128,10 +129,10 @@ export function Editor({ workflow, collab, catalogue, me }: { workflow: Workflow
     closePanel: () => setPanel(null), toast: setToast, onPasted: secrets.check,
   })
   // A literal secret moved into a credential: the node points at it and the literal goes, one undo step.
-  const moveToCredential = (nodeId: string, credentialId: string, path: string[]) => {
+  const moveToCredential = (nodeId: string, credentialId: string, move: Move) => {
     undo.manager?.stopCapturing()
     o?.setConfigField(nodeId, 'credential', credentialId)
-    o?.setConfigPath(nodeId, path, undefined)
+    o?.setConfigPath(nodeId, move.path, move.value)
     undo.manager?.stopCapturing()
   }
   const startRun = async (input: Record<string, unknown>, version: number | null) => {

@@ -14,11 +14,13 @@ interface Props {
   index: number
   node: FindingNode | undefined
   value: unknown
-  /** Point the node at the credential and drop the literal at `path` (one undo step). */
-  apply: (nodeId: string, credentialId: string, path: string[]) => void
+  /** The node has a credential already (an http.request takes one): moving would replace it. */
+  nodeHasCredential: boolean
+  /** Point the node at the credential and drop the literal (one undo step). */
+  apply: (nodeId: string, credentialId: string, move: Move) => void
 }
 
-export function FindingRow({ finding, index, node, value, apply }: Props) {
+export function FindingRow({ finding, index, node, value, nodeHasCredential, apply }: Props) {
   const move: Move | null = node?.type === 'http.request' ? moveFor(finding, value) : null
   const where = node?.label || finding.node_id
   const [name, setName] = useState(`${where} ${move?.type === 'header' || move?.type === 'query' ? move.data.name : finding.suggested_type}`)
@@ -31,7 +33,7 @@ export function FindingRow({ finding, index, node, value, apply }: Props) {
   const run = async () => {
     if (!move) return
     const c = await act.run(() => credentialsApi.create(name.trim(), move.type, move.data))
-    if (c) { apply(finding.node_id, c.id, move.path); setMoved(c.name) }
+    if (c) { apply(finding.node_id, c.id, move); setMoved(c.name) }
   }
   return (
     <li className="finding" data-testid={id} data-node={finding.node_id} data-field={finding.field}>
@@ -39,6 +41,8 @@ export function FindingRow({ finding, index, node, value, apply }: Props) {
       <div className="small">{finding.message}</div>
       {moved ? (
         <p role="status" className="small" ref={note} tabIndex={-1} data-testid={`${id}-moved`}>Moved into the credential “{moved}”; the node uses it now.</p>
+      ) : move && nodeHasCredential ? (
+        <p className="muted small" data-testid={`${id}-taken`}>This node uses a credential already (it takes one): remove this value by hand, or keep it.</p>
       ) : move ? (
         <div className="inline-form">
           <div className="grow">

@@ -4,14 +4,14 @@
 import './credentials.css'
 import type { Finding } from './api'
 import { FindingRow, type FindingNode } from './FindingRow'
-import { pointerPath } from './moveIntoCredential'
+import { pointerPath, type Move } from './moveIntoCredential'
 import { useFocusTrap } from './useFocusTrap'
 
 interface Props {
   findings: Finding[]
   nodeOf: (id: string) => FindingNode | undefined
   valueAt: (nodeId: string, path: string[]) => unknown
-  apply: (nodeId: string, credentialId: string, path: string[]) => void
+  apply: (nodeId: string, credentialId: string, move: Move) => void
   readOnly: boolean
   onClose: () => void
 }
@@ -30,7 +30,7 @@ export function SecretFindingsDialog({ findings, nodeOf, valueAt, apply, readOnl
         <ul className="findings">
           {findings.map((f, i) => (
             <FindingRow key={`${f.node_id}${f.field}`} index={i} finding={f} node={readOnly ? undefined : nodeOf(f.node_id)}
-              value={valueAt(f.node_id, pointerPath(f.field))} apply={apply} />
+              value={valueAt(f.node_id, pointerPath(f.field))} nodeHasCredential={!!valueAt(f.node_id, ['credential'])} apply={apply} />
           ))}
         </ul>
         <div className="modal-actions">
