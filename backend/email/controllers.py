@@ -16,12 +16,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.auth.guards import requires_editor, requires_owner
 from backend.auth.schemas import Principal
-from backend.crypto import DecryptError, decrypt, encrypt
+from backend.credentials import managed
+from backend.credentials.envelope import Keyring
 from backend.db.models import looks_like_id, new_id, utcnow
 from backend.db.session import dialect_insert
-from backend.email.models import EmailOutboxMessage, EmailProviderConfig, EmailSuppression, EmailTemplate
+from backend.email.models import EmailOutboxMessage, EmailSuppression, EmailTemplate
 from backend.email.previews import render_off_loop
-from backend.email.store import public_url
+from backend.email.store import PROVIDER_NAME, PROVIDER_SETTINGS, provider_values, public_url
 from backend.email.uncertain import UncertainIn, resolve
 from backend.email.webhooks import SIGNED_PROVIDERS, BadSignature, BadSigningKey, check_signing_key, provider_events, \
     remember, verify
@@ -74,6 +75,10 @@ async def _template(s: AsyncSession, p: Principal, template_id: str) -> EmailTem
     if row is None or row.tenant_id != p.tenant_id:
         raise NotFound(f"no email template {template_id}")
     return row
+
+
+def _keyring(request: Request) -> Keyring:
+    return Keyring.from_settings(request.app.state.settings)
 
 
 def _signer(request: Request) -> UnsubscribeSigner:
@@ -141,12 +146,13 @@ class EmailController(Controller):
     @get("/provider", operation_id="getEmailProvider")
     async def get_provider(self, request: Request, principal: Principal, db_session: AsyncSession) -> dict[str, Any]:
         """The tenant's provider (never its secret) and the webhook URL to give the provider."""
-        row = await db_session.get(EmailProviderConfig, principal.tenant_id)
+        values = await provider_values(db_session, _keyring(request), principal.tenant_id) or {}
         base = public_url(request.app.state.settings)
-        out = {"kind": row.kind if row else "outbox", "settings": row.settings if row else {},
-               "has_secret": bool(row and row.secret)}
+        out = {"kind": values.get("kind", "outbox"),
+               "settings": {k: values[k] for k in PROVIDER_SETTINGS} if values else {},
+               "has_secret": bool(values.get("secret"))}
         out["webhook_url"] = f"{base}/api/email/webhooks/{out['kind']}/{webhook_token(request, principal.tenant_id)}"
-        signed = row.webhook_provider if row and row.webhook_secret else None
+        signed = values.get("webhook_provider") if values.get("webhook_secret") else None
         out["webhook_signing_provider"] = signed
         out["webhook_verification"] = (
             f"signature: {signed} webhooks must carry a valid signature (401 otherwise); other providers' are refused"
@@ -166,18 +172,16 @@ class EmailController(Controller):
                 check_signing_key(body.kind, body.webhook_signing_key)
             except BadSigningKey as exc:
                 raise BadRequest(str(exc), field="webhook_signing_key") from None
-        row = await db_session.get(EmailProviderConfig, principal.tenant_id)
-        if row is None:
-            row = EmailProviderConfig(tenant_id=principal.tenant_id, kind=body.kind)
-            db_session.add(row)
-        row.kind, row.settings, row.updated_at = body.kind, settings, utcnow()
-        if body.secret:
-            row.secret = encrypt(body.secret, secret=secret_key(request.app.state.settings),
-                                 context=principal.tenant_id.encode())
-        if body.webhook_signing_key is not None:
-            row.webhook_provider = body.kind if body.webhook_signing_key else ""
-            row.webhook_secret = encrypt(body.webhook_signing_key, secret=secret_key(request.app.state.settings),
-                                         context=principal.tenant_id.encode()) if body.webhook_signing_key else ""
+        keyring = _keyring(request)
+        current = await provider_values(db_session, keyring, principal.tenant_id) or {}
+        values = {"kind": body.kind, **settings, "secret": body.secret or current.get("secret", ""),
+                  "webhook_provider": current.get("webhook_provider", ""),
+                  "webhook_secret": current.get("webhook_secret", "")}
+        if body.webhook_signing_key is not None:   # absent: kept; empty: removed
+            values["webhook_provider"] = body.kind if body.webhook_signing_key else ""
+            values["webhook_secret"] = body.webhook_signing_key
+        await managed.upsert(db_session, keyring, principal.tenant_id, "email_provider", PROVIDER_NAME, values, {},
+                             created_by=principal.user_id)
         await db_session.flush()
         return await self.get_provider.fn(self, request, principal, db_session)
 
@@ -279,17 +283,13 @@ class UnsubscribeController(Controller):
 async def _check_signature(request: Request, s: AsyncSession, tenant_id: str, provider: str, raw: bytes,
                            doc: Any) -> str:
     """"signature" or "url_token" (no signing key set); raises 401 when the signature fails."""
-    row = await s.get(EmailProviderConfig, tenant_id)
-    if row is None or not row.webhook_secret:
+    values = await provider_values(s, _keyring(request), tenant_id)
+    if values is None or not values.get("webhook_secret"):
         return "url_token"
-    if row.webhook_provider != provider:
-        raise Unauthorized(f"only signed {row.webhook_provider} webhooks are accepted for this tenant",
+    if values["webhook_provider"] != provider:
+        raise Unauthorized(f"only signed {values['webhook_provider']} webhooks are accepted for this tenant",
                            headers={})
-    try:
-        key = decrypt(row.webhook_secret, secret=secret_key(request.app.state.settings), context=tenant_id.encode())
-    except DecryptError:
-        raise Unauthorized("the webhook signing key on file cannot be decrypted (was the app's secret key "
-                           "changed?); set it again with PUT /api/email/provider", headers={}) from None
+    key = values["webhook_secret"]
     try:
         once = verify(provider, key, request.headers, raw, doc)
         if once is not None:
