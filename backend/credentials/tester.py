@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import importlib
 import ssl
 from dataclasses import dataclass
 from typing import Any
 
+from backend.credentials.oauth_hook import oauth_client
 from nodes.credentials import Redactor, ResolvedCredential
 from nodes.email.providers import SmtpProvider
 from nodes.errors import NodeConfigError, NodeTemporaryError
@@ -97,15 +97,6 @@ async def _mysql(values: dict[str, Any], allowed: frozenset[str], timeout_s: flo
     finally:
         conn.close()
     return Outcome(True, f"MySQL {values['host']}:{values['port']}/{values['database']}: select 1 answered")
-
-
-def oauth_client(http: SafeHttpClient) -> Any | None:
-    """backend/oauth/client.py's OAuthClient on this HTTP client, or None where it is not installed."""
-    try:
-        module = importlib.import_module("backend.oauth.client")
-    except ImportError:
-        return None
-    return module.OAuthClient(http)
 
 
 async def _oauth2(values: dict[str, Any], http: SafeHttpClient) -> Outcome:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from backend.ai.store import build_gateway
 from backend.credentials.envelope import Keyring
 from backend.credentials.resolver import DbCredentialStore
-from backend.credentials.tester import oauth_client
+from backend.credentials.oauth_hook import oauth_client
 from backend.email.store import LazyDb, build_email_services
 from backend.settings import Settings
 from flows.engine import Services
