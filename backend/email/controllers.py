@@ -27,7 +27,7 @@ from backend.email.uncertain import UncertainIn, resolve
 from backend.email.webhooks import SIGNED_PROVIDERS, BadSignature, BadSigningKey, check_signing_key, provider_events, \
     remember, verify
 from backend.errors import BadRequest, NotFound, Unauthorized, json_body, read_body, read_json
-from backend.keys import secret_key
+from backend.keys import previous_secret_keys, secret_key
 from backend.params import OFFSET
 from nodes.email.mailer import UnsubscribeSigner
 from nodes.email.template import PreviewRecipient, Recipient, escape, render_email
@@ -81,13 +81,20 @@ def _keyring(request: Request) -> Keyring:
     return Keyring.from_settings(request.app.state.settings)
 
 
-def _signer(request: Request) -> UnsubscribeSigner:
+def _secrets(request: Request) -> list[str]:
+    """The app's key, then the previous ones: links and URLs made before a key rotation keep
+    working while MAILY_SECRET_KEY_PREVIOUS lists the old key (docs/credentials.md)."""
     s = request.app.state.settings
-    return UnsubscribeSigner(secret_key(s), public_url(s))
+    return [secret_key(s), *previous_secret_keys(s)]
 
 
-def webhook_token(request: Request, tenant_id: str) -> str:
-    key = hashlib.sha256(("maily-webhook:" + secret_key(request.app.state.settings)).encode()).digest()
+def _unsubscriber(request: Request, token: str) -> tuple[str, str] | None:
+    base = public_url(request.app.state.settings)
+    return next((who for key in _secrets(request) if (who := UnsubscribeSigner(key, base).read(token))), None)
+
+
+def webhook_token(request: Request, tenant_id: str, secret: str | None = None) -> str:
+    key = hashlib.sha256(("maily-webhook:" + (secret or secret_key(request.app.state.settings))).encode()).digest()
     return tenant_id + "." + hmac.new(key, tenant_id.encode(), hashlib.sha256).hexdigest()[:32]
 
 
@@ -245,7 +252,7 @@ class UnsubscribeController(Controller):
     @get("/unsubscribe/{token:str}", operation_id="unsubscribePage", media_type=MediaType.HTML)
     async def page(self, request: Request, token: str) -> Response:
         """Public. Shows a confirm button; a GET never unsubscribes (link scanners follow GETs)."""
-        who = _signer(request).read(token)
+        who = _unsubscriber(request, token)
         if who is None:
             return Response(_PAGE.format(body="<p>This unsubscribe link is not valid.</p>"), status_code=404,
                             media_type=MediaType.HTML)
@@ -256,7 +263,7 @@ class UnsubscribeController(Controller):
     @post("/unsubscribe/{token:str}", operation_id="unsubscribe", media_type=MediaType.HTML, status_code=200)
     async def one_click(self, request: Request, token: str, db_session: AsyncSession) -> Response:
         """Public. RFC 8058 one-click (body List-Unsubscribe=One-Click) and the page's button."""
-        who = _signer(request).read(token)
+        who = _unsubscriber(request, token)
         if who is None:
             return Response(_PAGE.format(body="<p>This unsubscribe link is not valid.</p>"), status_code=404,
                             media_type=MediaType.HTML)
@@ -270,7 +277,8 @@ class UnsubscribeController(Controller):
         if provider not in (*SIGNED_PROVIDERS, "smtp", "outbox"):   # smtp/outbox: the URL GET shows, no events
             raise NotFound(f"unknown provider {provider}")
         tenant_id = token.partition(".")[0]
-        if not hmac.compare_digest(token.encode(), webhook_token(request, tenant_id).encode()):
+        if not any(hmac.compare_digest(token.encode(), webhook_token(request, tenant_id, key).encode())
+                   for key in _secrets(request)):
             raise NotFound("unknown webhook")
         raw, doc = await request.body(), await read_json(request)
         verified_by = await _check_signature(request, db_session, tenant_id, provider, raw, doc)
