@@ -4,10 +4,12 @@ answer as before, a row no key opens stays where it was, and the original databa
 
 from __future__ import annotations
 
+import asyncio
 import shutil
 from pathlib import Path
 
 import asyncpg
+from alembic import command
 import pytest
 import sqlalchemy as sa
 from litestar.testing import AsyncTestClient
@@ -18,8 +20,8 @@ from backend.app import create_app
 from backend.credentials.envelope import Keyring
 from backend.credentials.models import Credential
 from backend.credentials.services import open_values
-from backend.crypto import encrypt
-from backend.db.migrate import upgrade_async
+from backend.crypto import decrypt, encrypt
+from backend.db.migrate import alembic_config, upgrade_async
 from backend.db.models import new_id
 from backend.db.session import Database
 from backend.email.models import EmailProviderConfig
@@ -140,3 +142,27 @@ async def test_the_move_into_the_vault_loses_nothing(at_0016, tmp_path):
         assert (mail["kind"], mail["has_secret"], mail["webhook_signing_provider"]) == ("resend", True, "resend")
         smtp = (await client.get("/api/email/provider", headers=a.owner.headers)).json()
         assert smtp["settings"]["host"] == "smtp.example.com" and smtp["has_secret"] is True
+
+
+async def test_downgrade_moves_the_secrets_back(at_0016, tmp_path):
+    """0017 down again: the old tables hold the same secrets (encrypted with backend/crypto.py), the vault
+    keeps only the person's own credential."""
+    url, _ = at_0016
+    db = Database(url)
+    a, b, mine = await _old_rows(db)
+    await db.dispose()
+    await upgrade_async(url)
+    await asyncio.to_thread(command.downgrade, alembic_config(url), "0016_credentials")
+    db = Database(url)
+    try:
+        async with db.sessionmaker() as s:
+            ai = {r.provider: (decrypt(r.secret, secret=KEY, context=r.tenant_id.encode(), previous=()), r.base_url)
+                  for r in await s.scalars(sa.select(AiCredential).where(AiCredential.tenant_id == a.id))}
+            mail = await s.get(EmailProviderConfig, b.id)
+            left = list(await s.scalars(sa.select(Credential.id).where(Credential.tenant_id.in_((a.id, b.id)))))
+        assert ai == {"openai": ("sk-openai-0001234", None), "compatible": ("", "http://ollama.internal:11434/v1")}
+        assert (mail.kind, mail.webhook_provider) == ("resend", "resend")
+        assert decrypt(mail.webhook_secret, secret=KEY, context=b.id.encode(), previous=()) == WHSEC
+        assert left == [mine]
+    finally:
+        await db.dispose()
