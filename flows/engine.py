@@ -35,6 +35,7 @@ from nodes.sdk import (
     NodeSuspended,
     NodeTemporaryError,
     NoSecrets,
+    Redactor,
     Secrets,
     SystemClock,
     new_correlation_id,
@@ -94,12 +95,15 @@ class Emitter:
         self.ended = False          # the run's terminal event (or waiting / paused) went out
         self.pausing = False        # set by RunManager.pause: the cancellation ends the run paused
         self.stopping = False       # set by RunManager.shutdown: nothing more is recorded, the run resumes at the next start
+        # The run's resolved credential secrets (nodes/credentials.py): scrubbed from every event,
+        # the last net under the node outputs and errors the engine already scrubs.
+        self.redactor = Redactor()
 
     def __call__(self, kind: str, node_id: str | None = None, attempt: int | None = None,
                  iteration: int | None = None, **data: Any) -> RunEvent:
         self.seq += 1
         event = RunEvent(self.run_id, self.seq, kind, node_id=node_id, attempt=attempt,  # type: ignore[arg-type]
-                         iteration=iteration, data=data)
+                         iteration=iteration, data=self.redactor.scrub(data))
         self.ended = self.ended or kind in ("run.succeeded", "run.failed", "run.cancelled", "run.waiting",
                                             "run.paused")
         if self.stopping:   # the app is stopping: the record stays as a crash would leave it
@@ -269,7 +273,7 @@ class Engine:
             run.waiting.append(_waiting_entry(node, data))
             return SUSPENDED
         except Exception as exc:  # every failure ends here: classified, recorded, the run stops
-            error = _classify(exc, node)
+            error = emit.redactor.scrub(_classify(exc, node))
             emit("node.failed", node_id=node.id, iteration=iteration, error=error)
             raise NodeFailed(node.id, error) from None
         emit("node.succeeded", node_id=node.id, iteration=iteration, output=capped(out))
@@ -292,7 +296,7 @@ class Engine:
             ctx = NodeContext(run_id=run.run_id, node_id=node.id, tenant_id=run.tenant_id,
                               workflow_id=run.meta.get("workflow_id"), attempt=n, http=services.http,
                               clock=services.clock, secrets=services.secrets, scope=scope,
-                              services=services.nodes,
+                              services=services.nodes, redactor=run.emit.redactor,
                               run_each=run_each if run.plan.subpaths.get(node.id) else None,
                               suspend_after_s=services.suspend_after_s if iteration is None else None)
             try:
@@ -303,7 +307,9 @@ class Engine:
             except NodeTemporaryError as e:
                 exc = e
             else:
-                return _check_outputs(node, out)
+                # A server that echoes a credential back (a reflected Authorization header) is
+                # scrubbed here, before the output reaches the next node, a durable store or a record.
+                return _check_outputs(node, run.emit.redactor.scrub(out))
             if n <= len(delays):
                 run.emit("node.retrying", node_id=node.id, attempt=n + 1, iteration=iteration,
                          error={"kind": getattr(exc, "kind", "temporary"), "message": exc.message},

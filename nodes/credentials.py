@@ -64,6 +64,31 @@ class NoCredentials:
         return await self.resolve(tenant_id, credential_id, ())
 
 
+class MemoryCredentials:
+    """Credentials held in memory, for plain engine runs and plugin tests; `refreshed` maps an
+    oauth2 credential id to what a refresh gives."""
+
+    def __init__(self, credentials: dict[str, ResolvedCredential] | None = None,
+                 refreshed: dict[str, ResolvedCredential] | None = None):
+        self.credentials = dict(credentials or {})
+        self.refreshed = dict(refreshed or {})
+
+    async def resolve(self, tenant_id: str, credential_id: str, types: tuple[str, ...]) -> ResolvedCredential:
+        cred = self.credentials.get(credential_id)
+        if cred is None:
+            raise NodeConfigError(f"credential {credential_id!r} does not exist", pointer="/credential")
+        if types and cred.type not in types:
+            raise NodeConfigError(f"credential {credential_id!r} is a {cred.type} credential; this field takes "
+                                  f"{', '.join(types)}", pointer="/credential")
+        return cred
+
+    async def refresh(self, tenant_id: str, credential_id: str) -> ResolvedCredential:
+        if credential_id not in self.refreshed:
+            raise NodeConfigError(f"credential {credential_id!r} cannot be refreshed", pointer="/credential")
+        self.credentials[credential_id] = self.refreshed.pop(credential_id)
+        return self.credentials[credential_id]
+
+
 @dataclass
 class Redactor:
     """The secret values one run has resolved; `scrub` replaces them in anything recorded."""

@@ -11,7 +11,8 @@ from litestar.status_codes import HTTP_204_NO_CONTENT
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.ai import services
-from backend.ai.services import BudgetIn, BudgetOut, CredentialIn, CredentialOut, GroupBy
+from backend.ai.services import BudgetIn, BudgetOut, CredentialIn, CredentialOut, GroupBy, ModelChainsOut
+from backend.ai.store import ai_config
 from backend.auth.guards import requires_owner
 from backend.auth.schemas import Principal
 from backend.errors import json_body, read_body
@@ -55,6 +56,13 @@ class AIController(Controller):
         await services.delete_credential(db_session, principal.tenant_id, provider)
         _forget(request, principal.tenant_id)
 
+    @get("/models", operation_id="getAiModelChains")
+    async def model_chains(self, request: Request, principal: Principal, db_session: AsyncSession) -> ModelChainsOut:
+        """The workspace's tier and the models its AI nodes try in order (and every tier's chain), with whose key each would use."""
+        config = ai_config(request.app.state.settings)
+        return await services.model_chains(db_session, principal.tenant_id, config.tier_models,
+                                           set(config.operator_credentials))
+
     @get("/budget", operation_id="getAiBudget")
     async def get_budget(self, principal: Principal, db_session: AsyncSession) -> BudgetOut:
         """This month's limits and spend."""
@@ -69,7 +77,7 @@ class AIController(Controller):
     async def usage(self, principal: Principal, db_session: AsyncSession, group_by: GroupBy = "day",
                     since: datetime | None = Parameter(default=None), until: datetime | None = Parameter(default=None),
                     ) -> list[dict[str, Any]]:
-        """Calls, cache hits, errors, tokens and cost, grouped by workflow, model, day, provider or node type."""
+        """Calls, cache hits, errors, tokens and cost, grouped by workflow, model, day, provider, node type, or day and model (day_model)."""
         return await services.usage_report(db_session, principal.tenant_id, group_by, since, until)
 
     @get("/health", operation_id="getAiHealth")

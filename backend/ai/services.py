@@ -16,12 +16,13 @@ from backend.ai.models import AiBudget, AiUsage
 from backend.credentials import managed
 from backend.credentials.envelope import Keyring
 from backend.credentials.models import Credential
-from backend.db.models import utcnow
+from backend.db.models import Tenant, utcnow
 from backend.errors import NotFound
 from nodes.ai.gateway import PROVIDER_KINDS
 
 Provider = Literal["openai", "anthropic", "compatible"]
-GroupBy = Literal["workflow", "model", "day", "provider", "node_type"]
+GroupBy = Literal["workflow", "model", "day", "provider", "node_type", "day_model"]
+KeySource = Literal["workspace", "operator", "missing"]
 
 
 class CredentialIn(BaseModel):
@@ -58,6 +59,21 @@ class BudgetOut(BaseModel):
     calls: int
 
 
+class ChainEntry(BaseModel):
+    provider: str
+    model: str
+    base_url: str | None = None
+    key: KeySource = Field(description="whose key a call would use: the workspace's, the operator's, or none "
+                                        "(the entry is skipped)")
+
+
+class ModelChainsOut(BaseModel):
+    tier: str = Field(description="this workspace's plan")
+    chain: list[ChainEntry] = Field(description="the models this workspace's AI nodes try, in order; empty: the "
+                                                "offline baseline answers")
+    tiers: dict[str, list[ChainEntry]] = Field(description="every plan's chain, for comparison")
+
+
 def _cred_out(row: Credential, values: dict[str, Any]) -> CredentialOut:
     key = values.get("api_key") or ""
     return CredentialOut(id=row.id, provider=values["provider"], key_hint=("…" + key[-4:]) if len(key) >= 12 else "",
@@ -90,6 +106,23 @@ async def delete_credential(s: AsyncSession, tenant_id: str, provider: str) -> N
         raise NotFound(f"no {provider} credentials in this tenant")
     for row in rows:
         await s.delete(row)
+
+
+async def model_chains(s: AsyncSession, tenant_id: str, tier_models: dict[str, list[dict[str, str]]],
+                       operator_providers: set[str]) -> ModelChainsOut:
+    """What each tier resolves to (MAILY_AI_TIER_MODELS or nodes.ai.gateway.DEFAULT_TIER_MODELS) and this
+    workspace's tier; every entry says whose key it would use, as the gateway picks it (workspace first)."""
+    tier = (await s.execute(sa.select(Tenant.tier).where(Tenant.id == tenant_id))).scalar() or "free"
+    own = {r.fields.get("provider") for r in await managed.find(s, tenant_id, "ai_provider")}
+
+    def entries(chain: list[dict[str, str]]) -> list[ChainEntry]:
+        return [ChainEntry(provider=e["provider"], model=e["model"], base_url=e.get("base_url") or None,
+                           key="workspace" if e["provider"] in own else
+                           "operator" if e["provider"] in operator_providers else "missing")
+                for e in chain if e.get("provider") in PROVIDER_KINDS]   # the gateway skips any other kind too
+
+    return ModelChainsOut(tier=tier, chain=entries(tier_models.get(tier, [])),
+                          tiers={name: entries(chain) for name, chain in tier_models.items()})
 
 
 def _month_start(now: datetime) -> datetime:
@@ -137,27 +170,35 @@ async def put_budget(s: AsyncSession, tenant_id: str, data: BudgetIn) -> BudgetO
     return await get_budget(s, tenant_id)
 
 
+def _usage_keys(s: AsyncSession, group_by: GroupBy) -> dict[str, Any]:
+    """The report's key columns by name: one, or day and model for a chart by day and model."""
+    u = AiUsage.__table__.c
+    day = (sa.func.to_char(u.created_at, "YYYY-MM-DD") if s.bind.dialect.name == "postgresql"
+           else sa.func.strftime("%Y-%m-%d", u.created_at))
+    model = u.provider + ":" + u.model
+    if group_by == "day_model":
+        return {"day": day, "model": model}
+    return {group_by: {"day": day, "model": model, "workflow": u.workflow_id, "provider": u.provider,
+                       "node_type": u.node_type}[group_by]}
+
+
 async def usage_report(s: AsyncSession, tenant_id: str, group_by: GroupBy, since: datetime | None = None,
                        until: datetime | None = None) -> list[dict[str, Any]]:
     u = AiUsage.__table__.c
-    if group_by == "day":
-        key = (sa.func.to_char(u.created_at, "YYYY-MM-DD") if s.bind.dialect.name == "postgresql"
-               else sa.func.strftime("%Y-%m-%d", u.created_at))
-    else:
-        key = {"workflow": u.workflow_id, "model": u.provider + ":" + u.model, "provider": u.provider,
-               "node_type": u.node_type}[group_by]
-    q = (sa.select(key.label("key"), sa.func.count().label("calls"),
+    keys = _usage_keys(s, group_by)
+    q = (sa.select(*(col.label(name) for name, col in keys.items()), sa.func.count().label("calls"),
                    sa.func.count().filter(u.cached.is_(True)).label("cache_hits"),
                    sa.func.count().filter(u.ok.is_(False)).label("errors"),
                    sa.func.coalesce(sa.func.sum(u.tokens_in), 0).label("tokens_in"),
                    sa.func.coalesce(sa.func.sum(u.tokens_out), 0).label("tokens_out"),
                    sa.func.coalesce(sa.func.sum(u.cost_micros), 0).label("cost_micros"),
                    sa.func.avg(u.latency_ms).label("avg_latency_ms"))
-         .where(u.tenant_id == tenant_id).group_by(key).order_by(key))
+         .where(u.tenant_id == tenant_id).group_by(*keys.values()).order_by(*keys.values()))
     if since is not None:
         q = q.where(u.created_at >= since)
     if until is not None:
         q = q.where(u.created_at < until)
-    return [{group_by: r.key, "calls": r.calls, "cache_hits": r.cache_hits, "errors": r.errors,
-             "tokens_in": int(r.tokens_in), "tokens_out": int(r.tokens_out), "cost_usd": int(r.cost_micros) / 1e6,
-             "avg_latency_ms": round(float(r.avg_latency_ms or 0), 2)} for r in (await s.execute(q))]
+    return [{**{name: getattr(r, name) for name in keys}, "calls": r.calls, "cache_hits": r.cache_hits,
+             "errors": r.errors, "tokens_in": int(r.tokens_in), "tokens_out": int(r.tokens_out),
+             "cost_usd": int(r.cost_micros) / 1e6, "avg_latency_ms": round(float(r.avg_latency_ms or 0), 2)}
+            for r in (await s.execute(q))]

@@ -20,6 +20,7 @@ from backend.credentials.models import Credential
 from backend.credentials.services import sealed_of, store_values
 from backend.credentials.types import TYPES
 from backend.db.models import looks_like_id
+from backend.oauth.client import OAuthError, OAuthUnavailable
 from nodes.credentials import ResolvedCredential
 from nodes.errors import NodeConfigError, NodeTemporaryError
 
@@ -78,11 +79,10 @@ class DbCredentialStore:
             values = self._open(row)
             try:
                 new = await (self.oauth.refresh(values) if force else self.oauth.ensure_fresh(values))
-            except (NodeConfigError, NodeTemporaryError):
-                raise
-            except Exception as exc:  # noqa: BLE001 - OAuthError and friends: the user's to fix (reconnect)
-                message = getattr(exc, "message", None) or str(exc) or type(exc).__name__
-                raise NodeConfigError(f"credential {row.name!r}: {message}", pointer=POINTER) from None
+            except OAuthUnavailable as exc:   # the token endpoint is down or slow: the node retries
+                raise NodeTemporaryError(f"credential {row.name!r}: {exc.message}") from None
+            except OAuthError as exc:   # refused or not connected: the user's to fix (reconnect)
+                raise NodeConfigError(f"credential {row.name!r}: {exc.message}", pointer=POINTER) from None
             if new:
                 values = {**values, **new, "connected": True}
                 await store_values(s, row, self.keyring, values)

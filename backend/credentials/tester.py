@@ -2,7 +2,7 @@
 
 http types: a GET to the given URL with the auth applied (SafeHttpClient: the private-address
 rule of http.request); smtp: connect and log in; postgres/mysql: `select 1`; oauth2: obtain or
-refresh a token (backend/oauth, when present). SMTP and SQL hosts pass the same address check
+refresh a token (backend/oauth). SMTP and SQL hosts pass the same address check
 and are connected to at the checked address. Failures are results (ok false), never exceptions,
 and every message is scrubbed of the credential's secret values before it leaves.
 """
@@ -15,7 +15,7 @@ import ssl
 from dataclasses import dataclass
 from typing import Any
 
-from backend.credentials.oauth_hook import oauth_client
+from backend.oauth.client import OAuthClient, OAuthError
 from nodes.credentials import Redactor, ResolvedCredential
 from nodes.email.providers import SmtpProvider
 from nodes.errors import NodeConfigError, NodeTemporaryError
@@ -100,13 +100,19 @@ async def _mysql(values: dict[str, Any], allowed: frozenset[str], timeout_s: flo
 
 
 async def _oauth2(values: dict[str, Any], http: SafeHttpClient) -> Outcome:
-    client = oauth_client(http)
-    if client is None:
-        return Outcome(False, "OAuth2 is not available")
+    """A token refresh (authorization code) or a fresh client-credentials token, stored when it works."""
     if values.get("grant_type") == "authorization_code" and not values.get("refresh_token"):
+        if values.get("access_token"):
+            return Outcome(True, "connected; the server gave no refresh token, so there is nothing to refresh "
+                                 "(reconnect when the access token expires)")
         return Outcome(False, "not connected yet: connect the credential in the browser first")
-    new = await (client.refresh(values) if values.get("refresh_token") else client.ensure_fresh(values))
-    return Outcome(True, "the token endpoint issued a token", new_values=new or None)
+    try:
+        new = await OAuthClient(http).refresh(values)
+    except OAuthError as e:
+        return Outcome(False, e.message)
+    what = "refreshed the access token" if values.get("grant_type") == "authorization_code" else \
+        "issued an access token for the client credentials"
+    return Outcome(True, f"the token endpoint {what}", new_values=new)
 
 
 async def run_test(ctype: str, values: dict[str, Any], secret_names: tuple[str, ...], url: str | None,

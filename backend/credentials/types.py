@@ -65,6 +65,7 @@ class OAuth2(_Type):
     refresh_token: str = _secret(required=False)
     expires_at: float | None = None
     connected: bool = False
+    pending_connect: str = _secret(required=False)   # a started connect flow (backend/oauth/connect.py)
 
 
 class Smtp(_Type):
@@ -136,7 +137,8 @@ class CredentialType:
 TYPES: dict[str, CredentialType] = {t.name: t for t in (
     CredentialType("bearer", Bearer), CredentialType("basic", Basic), CredentialType("header", Header),
     CredentialType("query", Query),
-    CredentialType("oauth2", OAuth2, server_managed=("access_token", "refresh_token", "expires_at", "connected")),
+    CredentialType("oauth2", OAuth2, server_managed=("access_token", "refresh_token", "expires_at", "connected",
+                                                          "pending_connect")),
     CredentialType("smtp", Smtp), CredentialType("postgres", Postgres), CredentialType("mysql", Mysql),
     CredentialType("ai_provider", AiProvider), CredentialType("email_provider", EmailProvider),
 )}

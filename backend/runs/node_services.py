@@ -9,8 +9,8 @@ from __future__ import annotations
 from backend.ai.store import build_gateway
 from backend.credentials.envelope import Keyring
 from backend.credentials.resolver import DbCredentialStore
-from backend.credentials.oauth_hook import oauth_client
 from backend.email.store import LazyDb, build_email_services
+from backend.oauth.client import OAuthClient
 from backend.settings import Settings
 from flows.engine import Services
 from nodes.net import SafeHttpClient
@@ -23,7 +23,7 @@ def node_services(settings: Settings) -> Services:
     http = SafeHttpClient(allowed_hosts=settings.http_allowed_host_set, timeout_s=settings.http_timeout_s,
                           max_response_bytes=settings.http_max_response_bytes)
     credentials = DbCredentialStore(LazyDb(settings.resolved_database_url), Keyring.from_settings(settings),
-                                    oauth_client(http))
+                                    OAuthClient(http))
     return Services(http=http, suspend_after_s=settings.suspend_after_s,
                     nodes=NodeServices(ai=build_gateway(settings), credentials=credentials,
                                         **build_email_services(settings, http)))

@@ -6,16 +6,16 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Controller, Request, delete, get, post, put, route
-from litestar.status_codes import HTTP_201_CREATED, HTTP_202_ACCEPTED, HTTP_204_NO_CONTENT
+from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_202_ACCEPTED, HTTP_204_NO_CONTENT
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.auth.guards import requires_editor
 from backend.auth.schemas import Principal
 from backend.errors import json_body, read_body
-from backend.triggers import hooks, services
-from backend.triggers.schemas import (ChainCreateIn, ChainOut, ScheduleCreateIn, ScheduleOut, ScheduleUpdateIn,
-                                      WebhookAcceptedOut, WebhookCreatedOut, WebhookCreateIn, WebhookOut,
-                                      WebhookUpdateIn)
+from backend.triggers import deliveries, hooks, services
+from backend.triggers.schemas import (ChainCreateIn, ChainOut, ScheduleCreateIn, ScheduleOut, SchedulePreviewOut,
+                                      ScheduleUpdateIn, WebhookAcceptedOut, WebhookCreatedOut, WebhookCreateIn,
+                                      WebhookDeliveryOut, WebhookOut, WebhookTestIn, WebhookTestOut, WebhookUpdateIn)
 
 
 def _base_url(request: Request[Any, Any, Any]) -> str:
@@ -71,6 +71,20 @@ class TriggerController(Controller):
         hook, secret = await services.rotate_webhook(db_session, principal, workflow_id, webhook_id)
         return WebhookCreatedOut(**services.webhook_out(hook, _base_url(request)).model_dump(), secret=secret)
 
+    @get("/webhooks/{webhook_id:str}/deliveries", operation_id="listWebhookDeliveries")
+    async def list_deliveries(self, workflow_id: str, webhook_id: str, principal: Principal,
+                              db_session: AsyncSession) -> list[WebhookDeliveryOut]:
+        """The last 20 accepted deliveries, newest first, with the status of the run each started."""
+        return await deliveries.list_deliveries(db_session, principal, workflow_id, webhook_id)
+
+    @post("/webhooks/{webhook_id:str}/test", operation_id="testWebhook", guards=[requires_editor],
+          status_code=HTTP_200_OK, operation_class=json_body(WebhookTestIn))
+    async def test_webhook(self, request: Request, workflow_id: str, webhook_id: str, principal: Principal,
+                           db_session: AsyncSession) -> WebhookTestOut:
+        """Send a sample delivery signed with the webhook's secret; answers what the webhook answered."""
+        body = await _optional_body(request, WebhookTestIn)
+        return await deliveries.send_test(request.app, db_session, principal, workflow_id, webhook_id, body)
+
     @delete("/webhooks/{webhook_id:str}", operation_id="deleteWebhook", guards=[requires_editor],
             status_code=HTTP_204_NO_CONTENT)
     async def delete_webhook(self, workflow_id: str, webhook_id: str, principal: Principal,
@@ -90,6 +104,12 @@ class TriggerController(Controller):
     @get("/schedules", operation_id="listSchedules")
     async def list_schedules(self, workflow_id: str, principal: Principal, db_session: AsyncSession) -> list[ScheduleOut]:
         return [services.schedule_out(x) for x in await services.list_schedules(db_session, principal, workflow_id)]
+
+    @get("/schedules/preview", operation_id="previewSchedule")
+    async def preview_schedule(self, workflow_id: str, principal: Principal, db_session: AsyncSession,
+                               cron: str | None = None, timezone: str | None = None) -> SchedulePreviewOut:
+        """The next five fire times of a cron in a time zone, without saving it (a bad one is 422 naming it)."""
+        return await services.preview_schedule(db_session, principal, workflow_id, cron, timezone)
 
     @get("/schedules/{schedule_id:str}", operation_id="getSchedule")
     async def get_schedule(self, workflow_id: str, schedule_id: str, principal: Principal,

@@ -50,6 +50,30 @@ class WebhookCreatedOut(WebhookOut):
     secret: str = Field(description="The signing secret. Shown only here and when rotated.")
 
 
+class WebhookDeliveryOut(BaseModel):
+    """An accepted delivery, as the run it started records it (refused deliveries start no run)."""
+
+    run_id: str
+    method: str
+    status: str = Field(description="The run's status: queued, running, succeeded, failed...")
+    received_at: datetime
+    finished_at: datetime | None
+    error: str | None = Field(description="The run's error message, when it failed")
+
+
+class WebhookTestIn(_In):
+    """A sample delivery, signed with the webhook's secret by the server and sent to its URL."""
+
+    method: Literal["POST", "PUT", "PATCH", "DELETE", "GET"] = "POST"
+    body: Any = Field(default_factory=lambda: {"test": True}, description="The JSON body to send")
+
+
+class WebhookTestOut(BaseModel):
+    status: int = Field(description="The HTTP status the webhook endpoint answered")
+    body: Any = Field(description="Its answer: the accepted run, or the problem document")
+    run_id: str | None
+
+
 class WebhookAcceptedOut(BaseModel):
     run_id: str
     status: str
@@ -112,6 +136,12 @@ class ScheduleOut(BaseModel):
     last_error: str | None
     created_at: datetime
     updated_at: datetime
+
+
+class SchedulePreviewOut(BaseModel):
+    cron: str = Field(description="The expression as it will be stored")
+    timezone: str
+    next_runs: list[datetime] = Field(description="The next fire times (UTC)")
 
 
 # --- chains -----------------------------------------------------------------------------

@@ -17,9 +17,10 @@ from backend.crypto import decrypt, encrypt
 from backend.db.models import Run, looks_like_id, utcnow
 from backend.errors import NotFound, Unprocessable
 from backend.runs.services import graph_of_workflow, start_run
-from flows.cron import CronError, next_fire_times
+from flows.cron import CronError, check_cron, check_timezone, next_fire_times
 from backend.triggers.models import Chain, Schedule, Webhook
-from backend.triggers.schemas import (ChainCreateIn, ChainOut, ScheduleCreateIn, ScheduleOut, ScheduleUpdateIn,
+from backend.triggers.schemas import (ChainCreateIn, ChainOut, ScheduleCreateIn, ScheduleOut, SchedulePreviewOut,
+                                      ScheduleUpdateIn,
                                       WebhookCreateIn, WebhookOut, WebhookUpdateIn)
 from backend.workflows.services import get_workflow
 
@@ -131,6 +132,22 @@ def schedule_out(schedule: Schedule) -> ScheduleOut:
         **{k: getattr(schedule, k) for k in ScheduleOut.model_fields if k != "next_runs"},
         next_runs=upcoming(schedule),
     )
+
+
+async def preview_schedule(s: AsyncSession, p: Principal, workflow_id: str, cron: str | None,
+                           tz: str | None, n: int = 5) -> SchedulePreviewOut:
+    """The next `n` fire times of a cron in a time zone, before it is saved; a bad one is a 422 naming it."""
+    await get_workflow(s, p, workflow_id)
+    field = "cron"
+    try:
+        expr = check_cron(cron or "")
+        field = "timezone"
+        zone = check_timezone(tz or "UTC")
+        field = "cron"
+        times = next_fire_times(expr, zone, utcnow(), n)
+    except (CronError, ValueError) as exc:   # ValueError: a cron that never matches (30 February)
+        raise Unprocessable(str(exc), field=field, pointer=f"/{field}") from None
+    return SchedulePreviewOut(cron=expr, timezone=zone, next_runs=times)
 
 
 def _plan_next(schedule: Schedule, now: datetime | None = None) -> None:

@@ -14,6 +14,7 @@ import { useSignedOut } from './teams/useSignedOut'
 const Gallery = lazy(() => import('./templates/Gallery').then((m) => ({ default: m.Gallery })))
 const Outbox = lazy(() => import('./outbox/Outbox').then((m) => ({ default: m.Outbox })))
 const teams = () => import('./teams/screens')
+const workspaceSettings = () => import('./settings/screens')
 const SignUp = lazy(() => teams().then((m) => ({ default: m.SignUp })))
 const AcceptInvite = lazy(() => teams().then((m) => ({ default: m.AcceptInvite })))
 const ResetPassword = lazy(() => teams().then((m) => ({ default: m.ResetPassword })))
@@ -22,6 +23,8 @@ const SETTINGS: Record<string, React.LazyExoticComponent<() => React.JSX.Element
   '/settings/account': lazy(() => teams().then((m) => ({ default: m.Account }))),
   '/settings/tokens': lazy(() => teams().then((m) => ({ default: m.Tokens }))),
   '/settings/workspace': lazy(() => teams().then((m) => ({ default: m.WorkspaceSettings }))),
+  '/settings/ai': lazy(() => workspaceSettings().then((m) => ({ default: m.AiSettings }))),
+  '/settings/email': lazy(() => workspaceSettings().then((m) => ({ default: m.EmailSettings }))),
   '/admin': lazy(() => teams().then((m) => ({ default: m.Admin }))),
 }
 const loading = <div className="loading-screen">Loading…</div>

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 from email.utils import parsedate_to_datetime
 from typing import Any, Literal
@@ -9,7 +10,18 @@ from typing import Any, Literal
 from pydantic import Field
 
 from nodes.net import SafeHttpClient, SafeResponse
-from nodes.sdk import NodeConfig, NodeConfigError, NodeContext, NodeSpec, NodeTemporaryError, Port
+from nodes.sdk import (
+    NodeConfig,
+    NodeConfigError,
+    NodeContext,
+    NodeSpec,
+    NodeTemporaryError,
+    Port,
+    ResolvedCredential,
+    credential_field,
+    resolve_credential,
+)
+from nodes.credentials import HTTP_AUTH_TYPES
 
 SPEC = NodeSpec(
     type="http.request",
@@ -32,6 +44,9 @@ class Config(NodeConfig):
     url: str = Field(min_length=1, max_length=8192, description="http(s) URL, e.g. https://api.example.com/items")
     query: dict[str, Any] = Field(default_factory=dict, description="Query parameters added to the URL")
     headers: dict[str, Any] = Field(default_factory=dict, description="Request headers (values are sent as text)")
+    credential: str | None = credential_field(
+        *HTTP_AUTH_TYPES, description="Authentication from the workspace's credentials: bearer, basic, "
+        "an API-key header or query parameter, or OAuth2 (refreshed before expiry and once on a 401)")
     body: Any = Field(default=None, description="Request body: any JSON value (json) or text (text)")
     body_type: Literal["json", "text"] = Field(default="json", description="How the body is sent")
     response_type: Literal["auto", "json", "text"] = Field(
@@ -64,6 +79,37 @@ def _body(resp: SafeResponse, response_type: str, method: str) -> Any:
     return resp.text()
 
 
+def _authorize(cred: ResolvedCredential, headers: dict[str, str], params: dict[str, Any]) -> None:
+    """Apply a credential to the request; it overrides a header or parameter of the same name."""
+    f = cred.fields
+    if cred.type == "bearer":
+        headers["Authorization"] = f"Bearer {f['token']}"
+    elif cred.type == "oauth2":
+        headers["Authorization"] = f"Bearer {f['access_token']}"
+    elif cred.type == "basic":
+        token = base64.b64encode(f"{f['username']}:{f['password']}".encode()).decode()
+        headers["Authorization"] = f"Basic {token}"
+    elif cred.type == "header":
+        headers[str(f["name"])] = str(f["value"])
+    elif cred.type == "query":
+        params[str(f["name"])] = str(f["value"])
+
+
+async def _send(ctx: NodeContext, client: Any, config: Config, headers: dict[str, str], params: dict[str, Any],
+                send: dict[str, Any]) -> SafeResponse:
+    if not config.credential:
+        return await client.request(config.method, config.url, headers=headers, params=params or None, **send)
+    cred = await resolve_credential(ctx, config.credential, HTTP_AUTH_TYPES)
+    _authorize(cred, headers, params)
+    resp = await client.request(config.method, config.url, headers=headers, params=params or None, **send)
+    if resp.status == 401 and cred.type == "oauth2":
+        # The token may have been revoked or expired early: refresh once and try again.
+        cred = await resolve_credential(ctx, config.credential, HTTP_AUTH_TYPES, refresh=True)
+        _authorize(cred, headers, params)
+        resp = await client.request(config.method, config.url, headers=headers, params=params or None, **send)
+    return resp
+
+
 async def execute(ctx: NodeContext, config: Config, inputs: dict[str, Any]) -> dict[str, Any]:
     client = ctx.http
     own = client is None
@@ -80,7 +126,7 @@ async def execute(ctx: NodeContext, config: Config, inputs: dict[str, Any]) -> d
         else:
             send["content"] = config.body if isinstance(config.body, str) else json.dumps(config.body)
     try:
-        resp = await client.request(config.method, config.url, headers=headers, params=params or None, **send)
+        resp = await _send(ctx, client, config, headers, params, send)
     finally:
         if own:
             await client.aclose()

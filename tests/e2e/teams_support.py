@@ -149,3 +149,17 @@ async def member_id(server: LiveServer, owner: Member, address: str) -> str:
     ids = [m["user_id"] for m in r.json()["items"] if m["email"].lower() == address.lower()]
     assert ids, f"{address} is not a member"
     return ids[0]
+
+
+async def focused(page: Any) -> str | None:
+    """The test id of the element that has the focus, if any."""
+    return await page.evaluate("() => document.activeElement?.dataset?.testid ?? null")
+
+
+async def tab_to(page: Any, testid: str, limit: int = 40) -> None:
+    """Press Tab until the element with this test id has the focus."""
+    for _ in range(limit):
+        if await focused(page) == testid:
+            return
+        await page.keyboard.press("Tab")
+    assert await focused(page) == testid, f"Tab never reached {testid}"

@@ -12,7 +12,7 @@ from sqlalchemy import text
 from backend.db.session import Database
 from tests.backend.conftest import Member, TenantFixture
 from tests.e2e.conftest import LiveServer
-from tests.e2e.teams_support import api_as, axe_violations, empty_server, open_page, token_of, unique_email  # noqa: F401
+from tests.e2e.teams_support import api_as, axe_violations, empty_server, focused, open_page, token_of, unique_email  # noqa: F401
 
 
 async def _assert_clean(page: Any, screen: str, within: str | None = None) -> None:
@@ -129,28 +129,24 @@ async def test_the_account_menu_works_from_the_keyboard(sign_in, server: LiveSer
     ring, Escape closes it and gives the focus back, and Enter on an item opens that screen."""
     page = await sign_in(tenant.owner)
     for _ in range(30):
-        if await _focused(page) == "account-menu":
+        if await focused(page) == "account-menu":
             break
         await page.keyboard.press("Tab")
-    assert await _focused(page) == "account-menu"
+    assert await focused(page) == "account-menu"
     await page.keyboard.press("Enter")
     await page.get_by_test_id("menu-members").wait_for()
     await page.keyboard.press("Tab")
-    assert await _focused(page) == "menu-members"
+    assert await focused(page) == "menu-members"
     outline = await page.evaluate("() => getComputedStyle(document.activeElement).outlineStyle")
     assert outline not in ("none", ""), "the focused item shows a focus ring"
     await page.keyboard.press("Escape")
     await page.get_by_test_id("menu-members").wait_for(state="detached")
-    assert await _focused(page) == "account-menu"
+    assert await focused(page) == "account-menu"
     await page.keyboard.press("Enter")
     await page.get_by_test_id("menu-account").focus()
     await page.keyboard.press("Enter")
     await page.get_by_test_id("screen-account").wait_for()
     assert page.url == server.url + "/settings/account"
-
-
-async def _focused(page: Any) -> str | None:
-    return await page.evaluate("() => document.activeElement?.dataset?.testid ?? null")
 
 
 async def test_shown_once_values_and_refusals_have_no_serious_axe_violation(sign_in, server: LiveServer,

@@ -4,25 +4,10 @@ the canvas under it. Keys are pressed on whatever has the focus; nothing is clic
 
 from __future__ import annotations
 
-from typing import Any
-
 from tests.backend.conftest import TenantFixture
 from tests.e2e.conftest import LiveServer
-from tests.e2e.teams_support import api_as, open_page, unique_email  # noqa: F401
+from tests.e2e.teams_support import api_as, focused, open_page, tab_to, unique_email  # noqa: F401
 from tests.e2e.test_editor import eventually, open_canvas
-
-
-async def _focused(page: Any) -> str | None:
-    return await page.evaluate("() => document.activeElement?.dataset?.testid ?? null")
-
-
-async def _tab_to(page: Any, testid: str, limit: int = 40) -> None:
-    """Press Tab until the element with this test id has the focus."""
-    for _ in range(limit):
-        if await _focused(page) == testid:
-            return
-        await page.keyboard.press("Tab")
-    assert await _focused(page) == testid, f"Tab never reached {testid}"
 
 
 async def test_sign_in_and_invite_from_the_keyboard(open_page, server: LiveServer, tenant: TenantFixture) -> None:
@@ -30,21 +15,21 @@ async def test_sign_in_and_invite_from_the_keyboard(open_page, server: LiveServe
     and submits with Enter; on the members screen Tab reaches the invite form, typing picks the role and Enter sends the invitation."""
     page = await open_page(server.url + "/settings/members")
     await page.get_by_test_id("signin-form").wait_for()
-    assert await _focused(page) == "signin-email"
+    assert await focused(page) == "signin-email"
     await page.keyboard.type(tenant.owner.email)
     await page.keyboard.press("Tab")
     await page.keyboard.type(tenant.owner.password)
     await page.keyboard.press("Enter")
     await page.get_by_test_id("invite-form").wait_for()   # signed in, on the page asked for
-    await _tab_to(page, "invite-email")
+    await tab_to(page, "invite-email")
     address = unique_email("keys")
     await page.keyboard.type(address)
     await page.keyboard.press("Tab")
-    assert await _focused(page) == "invite-role"
+    assert await focused(page) == "invite-role"
     await page.keyboard.type("viewer")
     assert await page.get_by_test_id("invite-role").input_value() == "viewer"
     await page.keyboard.press("Tab")
-    assert await _focused(page) == "invite-submit"
+    assert await focused(page) == "invite-submit"
     await page.keyboard.press("Enter")
     await page.get_by_test_id("invite-link").wait_for()
     await page.get_by_test_id(f"invitation-{address}").wait_for()
@@ -62,10 +47,10 @@ async def test_remove_a_member_and_switch_workspace_from_the_keyboard(sign_in, s
     await page.goto(server.url + "/settings/members")
     await page.get_by_test_id("members-table").wait_for()
     remove = f"member-remove-{tenant.viewer.email}"
-    await _tab_to(page, remove)
+    await tab_to(page, remove)
     await page.keyboard.press("Enter")
     await page.get_by_test_id(f"member-remove-confirm-{tenant.viewer.email}").wait_for()
-    assert await _focused(page) == f"member-remove-confirm-{tenant.viewer.email}"
+    assert await focused(page) == f"member-remove-confirm-{tenant.viewer.email}"
     await page.keyboard.press("Enter")
     await page.get_by_test_id(f"member-{tenant.viewer.email}").wait_for(state="detached")
     assert await page.evaluate("() => document.activeElement?.id") == "members-title", "the focus stays with the table"
@@ -74,7 +59,7 @@ async def test_remove_a_member_and_switch_workspace_from_the_keyboard(sign_in, s
 
     await page.goto(server.url + "/")
     await page.get_by_test_id("me").wait_for()
-    await _tab_to(page, "workspace-switcher")
+    await tab_to(page, "workspace-switcher")
     before = await page.get_by_test_id("workspace-switcher").input_value()
     await page.keyboard.press("ArrowDown")
 
@@ -99,7 +84,7 @@ async def test_the_signed_out_overlay_keeps_the_focus_off_the_canvas(sign_in, se
             const a = document.activeElement
             return a === document.body || !!a?.closest('[data-testid="signed-out"]')
         }""")
-        assert inside, f"the focus left the overlay for {await _focused(page)}"
+        assert inside, f"the focus left the overlay for {await focused(page)}"
     await page.get_by_test_id("signed-out-signin").focus()
     await page.keyboard.press("Enter")
     await page.wait_for_url(server.url + "/signin")

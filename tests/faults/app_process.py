@@ -23,8 +23,9 @@ class AppProcess:
     def __init__(self, data_dir: Path, db_url: str, **env: str):
         self.data_dir, self.db_url, self.port = data_dir, db_url, free_port()
         self.env = {k: v for k, v in os.environ.items() if not k.startswith(("MAILY_", "PREFECT_"))}
-        self.env.update(MAILY_DATABASE_URL=db_url, MAILY_DATA_DIR=str(data_dir), MAILY_SECRET_KEY="test-secret-key",
-                        MAILY_SCHEDULER_ENABLED="false", MAILY_LOG_LEVEL="WARNING", PYTHONPATH=str(ROOT), **env)
+        self.env.update({"MAILY_DATABASE_URL": db_url, "MAILY_DATA_DIR": str(data_dir),
+                         "MAILY_SECRET_KEY": "test-secret-key", "MAILY_SCHEDULER_ENABLED": "false",
+                         "MAILY_LOG_LEVEL": "WARNING", "PYTHONPATH": str(ROOT), **env})
         self.proc: subprocess.Popen[bytes] | None = None
         self.starts = 0
 

@@ -40,6 +40,9 @@ class _Handler(BaseHTTPRequestHandler):
             payload = {"method": self.command, "path": path, "query": query, "headers": dict(self.headers.items()),
                        "body": body.decode("utf-8", "replace")}
             return self._send(200, json.dumps(payload).encode())
+        if path == "/auth":  # 401 unless the bearer is ?token=; `reflect` echoes the Authorization header
+            ok = self.headers.get("Authorization") == f"Bearer {query.get('token')}"
+            return self._send(200 if ok else 401, json.dumps({"ok": ok, "seen": self.headers.get("Authorization")}).encode())
         if path == "/text":
             return self._send(200, b"hello world", "text/plain; charset=utf-8")
         if path.startswith("/status/"):

@@ -23,7 +23,7 @@ function csrfToken(): string | null {
   return m ? decodeURIComponent(m[1]) : null
 }
 
-async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
+export async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
   const headers: Record<string, string> = body === undefined ? {} : { 'Content-Type': 'application/json' }
   const csrf = SAFE.has(method) ? null : csrfToken()
   if (csrf) headers['X-CSRF-Token'] = csrf

@@ -24,6 +24,7 @@ import { VersionsPanel } from './VersionsPanel'
 import { HelpPanel } from './HelpPanel'
 import { ConnectionHint, RemoteCursors } from './Presence'
 import { TopBar, type CollabBadge } from './TopBar'
+import { TriggersPanel } from '../triggers/TriggersPanel'
 import { useRunState } from './useRunState'
 import { useCanvasActions } from './useCanvasActions'
 import { useConnections } from './useConnections'
@@ -234,6 +235,9 @@ export function Editor({ workflow, collab, catalogue, me }: { workflow: Workflow
             <VersionsPanel workflowId={workflow.id} readOnly={readOnly} onVersions={setVersions} onClose={() => setPanel(null)}
               beforePublish={async () => { const q = Date.now() - lastChange.current; if (q < SAVE_SETTLE_MS) await new Promise((r) => setTimeout(r, SAVE_SETTLE_MS - q)) }}
               onRestored={restored} />
+          )}
+          {panel === 'triggers' && (
+            <TriggersPanel workflowId={workflow.id} provider={collab?.provider} canEdit={me.role !== 'viewer'} onClose={() => setPanel(null)} />
           )}
           {!panel && onlyNode && (
             <SidePanel key={`${onlyNode.id}:${runs.run?.id ?? ''}:${runDetail ? 1 : 0}`} node={onlyNode} spec={specOf(onlyNode)} ops={o} readOnly={readOnly}

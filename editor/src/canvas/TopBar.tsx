@@ -7,7 +7,7 @@ import { Icon } from './icons'
 import { AccountMenu } from '../teams/AccountMenu'
 import { WorkspaceSwitcher } from '../teams/WorkspaceSwitcher'
 
-export type Panel = 'runs' | 'versions' | null
+export type Panel = 'runs' | 'versions' | 'triggers' | null
 export type CollabBadge = 'live' | 'reconnecting' | 'connecting' | 'refused'
 
 interface Props {
@@ -59,6 +59,10 @@ export function TopBar(p: Props) {
         <button className="icon-btn" onClick={p.actions.addNote} disabled={p.readOnly} title="Sticky note (N)" data-testid="add-note"><Icon name="note" /></button>
         <button className="icon-btn" onClick={p.actions.help} title="Shortcuts (?)" data-testid="help-button"><Icon name="help" /></button>
       </div>
+      <button className={`btn${p.panel === 'triggers' ? ' on' : ''}`} onClick={() => toggle('triggers')} data-testid="triggers-button"
+        aria-expanded={p.panel === 'triggers'} title="Schedules, webhooks and chains">
+        <Icon name="clock" /> Triggers
+      </button>
       <button className={`btn${p.panel === 'versions' ? ' on' : ''}`} onClick={() => toggle('versions')} data-testid="versions-button">
         <Icon name="tag" /> Versions{p.latestVersion ? ` (v${p.latestVersion})` : ''}
       </button>

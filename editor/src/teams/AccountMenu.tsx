@@ -30,6 +30,8 @@ export function AccountMenu() {
           <li><a href="/settings/account" onClick={close} data-testid="menu-account">Account</a></li>
           <li><a href="/settings/tokens" onClick={close} data-testid="menu-tokens">API tokens</a></li>
           <li><a href="/settings/workspace" onClick={close} data-testid="menu-workspace">Workspace settings</a></li>
+          <li><a href="/settings/ai" onClick={close} data-testid="menu-ai">AI</a></li>
+          <li><a href="/settings/email" onClick={close} data-testid="menu-email">Email</a></li>
           {me.is_admin && <li><a href="/admin" onClick={close} data-testid="menu-admin">Admin</a></li>}
           <li><button className="menu-item" onClick={() => { close(); signOut() }} data-testid="signout">Sign out</button></li>
         </ul>

@@ -6,7 +6,7 @@ import { WorkspaceSwitcher } from './WorkspaceSwitcher'
 
 const NAV: [string, string][] = [
   ['/settings/members', 'Members'], ['/settings/account', 'Account'], ['/settings/tokens', 'API tokens'],
-  ['/settings/workspace', 'Workspace'],
+  ['/settings/workspace', 'Workspace'], ['/settings/ai', 'AI'], ['/settings/email', 'Email'],
 ]
 
 export function SettingsPage({ title, path, children }: { title: string; path: string; children: ReactNode }) {

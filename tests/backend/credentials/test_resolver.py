@@ -11,6 +11,7 @@ from backend.credentials.envelope import Keyring
 from backend.credentials.resolver import DbCredentialStore
 from backend.credentials.models import Credential
 from backend.credentials.services import open_values
+from backend.oauth.client import OAuthError
 from backend.runs.node_services import close_node_services, node_services
 from nodes.errors import NodeConfigError
 
@@ -39,7 +40,7 @@ class FakeOAuth:
     async def refresh(self, fields):
         self.calls.append("refresh")
         if self.refused:
-            raise RuntimeError("the refresh token was refused (invalid_grant): reconnect the credential")
+            raise OAuthError("the refresh token was refused (invalid_grant): reconnect the credential")
         return {"access_token": "forced", "refresh_token": "rt-3", "expires_at": time.time() + 3600}
 
 
