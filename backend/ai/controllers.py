@@ -16,7 +16,11 @@ from backend.ai.store import ai_config
 from backend.auth.guards import requires_owner
 from backend.auth.schemas import Principal
 from backend.errors import json_body, read_body
-from backend.keys import secret_key
+from backend.credentials.envelope import Keyring
+
+
+def _keyring(request: Request) -> Keyring:
+    return Keyring.from_settings(request.app.state.settings)
 
 
 def _forget(request: Request, tenant_id: str) -> None:
@@ -30,9 +34,9 @@ class AIController(Controller):
     tags = ["ai"]
 
     @get("/credentials", operation_id="listAiCredentials", guards=[requires_owner])
-    async def list_credentials(self, principal: Principal, db_session: AsyncSession) -> list[CredentialOut]:
+    async def list_credentials(self, request: Request, principal: Principal, db_session: AsyncSession) -> list[CredentialOut]:
         """The tenant's provider credentials: provider, base URL and the key's last 4 characters, never the key."""
-        return await services.list_credentials(db_session, principal.tenant_id)
+        return await services.list_credentials(db_session, principal.tenant_id, _keyring(request))
 
     @put("/credentials/{provider:str}", operation_id="putAiCredential", guards=[requires_owner],
          operation_class=json_body(CredentialIn))
@@ -41,7 +45,7 @@ class AIController(Controller):
         """Set the tenant's key (and optional base URL) for openai, anthropic or compatible. Stored encrypted."""
         out = await services.put_credential(db_session, principal.tenant_id, provider,
                                             await read_body(request, CredentialIn),
-                                            secret=secret_key(request.app.state.settings))
+                                            keyring=_keyring(request), created_by=principal.user_id)
         _forget(request, principal.tenant_id)
         return out
 

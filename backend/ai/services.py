@@ -1,4 +1,7 @@
-"""AI credentials, budgets and usage reports: shared by the API and `maily ai usage`."""
+"""AI credentials, budgets and usage reports: shared by the API and `maily ai usage`.
+
+Provider keys live in the credential vault as `ai_provider` credentials, one per provider
+(backend/credentials/managed.py); /api/ai/credentials is a view of those."""
 
 from __future__ import annotations
 
@@ -9,8 +12,10 @@ import sqlalchemy as sa
 from pydantic import BaseModel, Field, field_validator
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from backend.ai.models import AiBudget, AiCredential, AiUsage
-from backend.crypto import encrypt
+from backend.ai.models import AiBudget, AiUsage
+from backend.credentials import managed
+from backend.credentials.envelope import Keyring
+from backend.credentials.models import Credential
 from backend.db.models import Tenant, utcnow
 from backend.errors import NotFound
 from nodes.ai.gateway import PROVIDER_KINDS
@@ -69,40 +74,38 @@ class ModelChainsOut(BaseModel):
     tiers: dict[str, list[ChainEntry]] = Field(description="every plan's chain, for comparison")
 
 
-def _cred_out(row: AiCredential) -> CredentialOut:
-    return CredentialOut(id=row.id, provider=row.provider, key_hint=row.key_hint, base_url=row.base_url,
-                         created_at=row.created_at, updated_at=row.updated_at)
+def _cred_out(row: Credential, values: dict[str, Any]) -> CredentialOut:
+    key = values.get("api_key") or ""
+    return CredentialOut(id=row.id, provider=values["provider"], key_hint=("…" + key[-4:]) if len(key) >= 12 else "",
+                         base_url=values.get("base_url") or None, created_at=row.created_at, updated_at=row.updated_at)
 
 
-async def list_credentials(s: AsyncSession, tenant_id: str) -> list[CredentialOut]:
-    rows = (await s.execute(sa.select(AiCredential).where(AiCredential.tenant_id == tenant_id)
-                            .order_by(AiCredential.provider))).scalars()
-    return [_cred_out(r) for r in rows]
+async def list_credentials(s: AsyncSession, tenant_id: str, keyring: Keyring) -> list[CredentialOut]:
+    out = []
+    for provider in PROVIDER_KINDS:
+        row, values = await managed.current(s, keyring, tenant_id, "ai_provider", provider=provider)
+        if row is not None:
+            out.append(_cred_out(row, values))
+    return sorted(out, key=lambda c: c.provider)
 
 
 async def put_credential(s: AsyncSession, tenant_id: str, provider: str, data: CredentialIn, *,
-                         secret: str) -> CredentialOut:
+                         keyring: Keyring, created_by: str | None = None) -> CredentialOut:
     if provider not in PROVIDER_KINDS:
         raise NotFound(f"no provider {provider!r}; one of {', '.join(PROVIDER_KINDS)}")
-    row = (await s.execute(sa.select(AiCredential).where(AiCredential.tenant_id == tenant_id,
-                                                         AiCredential.provider == provider))).scalar_one_or_none()
-    if row is None:
-        row = AiCredential(tenant_id=tenant_id, provider=provider)
-        s.add(row)
-    # Bound to the tenant id: a ciphertext copied into another tenant's row does not decrypt.
-    row.secret = encrypt(data.api_key, secret=secret, context=tenant_id.encode())
-    row.key_hint = ("…" + data.api_key[-4:]) if len(data.api_key) >= 12 else ""
-    row.base_url = data.base_url
-    row.updated_at = utcnow()
-    await s.flush()
-    return _cred_out(row)
+    # Sealed in the vault, bound to tenant and credential: a row copied elsewhere does not open.
+    values = {"provider": provider, "base_url": data.base_url or "", "api_key": data.api_key}
+    row = await managed.upsert(s, keyring, tenant_id, "ai_provider", f"AI provider: {provider}", values,
+                               {"provider": provider}, created_by=created_by)
+    return _cred_out(row, values)
 
 
 async def delete_credential(s: AsyncSession, tenant_id: str, provider: str) -> None:
-    result = await s.execute(sa.delete(AiCredential).where(AiCredential.tenant_id == tenant_id,
-                                                           AiCredential.provider == provider))
-    if result.rowcount == 0:
+    rows = await managed.find(s, tenant_id, "ai_provider", provider=provider)
+    if not rows:
         raise NotFound(f"no {provider} credentials in this tenant")
+    for row in rows:
+        await s.delete(row)
 
 
 async def model_chains(s: AsyncSession, tenant_id: str, tier_models: dict[str, list[dict[str, str]]],
@@ -110,7 +113,7 @@ async def model_chains(s: AsyncSession, tenant_id: str, tier_models: dict[str, l
     """What each tier resolves to (MAILY_AI_TIER_MODELS or nodes.ai.gateway.DEFAULT_TIER_MODELS) and this
     workspace's tier; every entry says whose key it would use, as the gateway picks it (workspace first)."""
     tier = (await s.execute(sa.select(Tenant.tier).where(Tenant.id == tenant_id))).scalar() or "free"
-    own = {c.provider for c in await list_credentials(s, tenant_id)}
+    own = {r.fields.get("provider") for r in await managed.find(s, tenant_id, "ai_provider")}
 
     def entries(chain: list[dict[str, str]]) -> list[ChainEntry]:
         return [ChainEntry(provider=e["provider"], model=e["model"], base_url=e.get("base_url") or None,

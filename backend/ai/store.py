@@ -22,12 +22,12 @@ from typing import Any
 import sqlalchemy as sa
 
 from backend.ai import sql
-from backend.ai.models import AiCredential
 from backend.metrics import observe_ai_usage
-from backend.crypto import DecryptError, decrypt
+from backend.credentials import managed
+from backend.credentials.envelope import Keyring
 from backend.db.models import Tenant, utcnow
 from backend.db.session import Database
-from backend.keys import secret_key
+from backend.errors import Conflict
 from backend.settings import Settings
 from nodes.ai.cache import RedisCache
 from nodes.ai.gateway import DEFAULT_TIER_MODELS, AIConfig, AIGateway
@@ -42,10 +42,10 @@ def period_of(now: Any = None) -> str:
 
 
 class DbStore:
-    def __init__(self, db: Database, secret: str, sql_: sql.Sql | None = None):
+    def __init__(self, db: Database, secret: str | Keyring, sql_: sql.Sql | None = None):
         self.db = db
         self.sql = sql_ or sql.Sql(db)
-        self._secret = secret
+        self._keys = secret if isinstance(secret, Keyring) else Keyring(secret)
         self._tiers: dict[str, tuple[float, str]] = {}
         self._creds: dict[tuple[str, str], tuple[float, Credential | None]] = {}
 
@@ -68,15 +68,14 @@ class DbStore:
         hit = self._creds.get((tenant_id, provider))
         if hit and hit[0] > time.monotonic():
             return hit[1]
-        async with self.db.sessionmaker() as s:
-            row = (await s.execute(sa.select(AiCredential).where(
-                AiCredential.tenant_id == tenant_id, AiCredential.provider == provider))).scalar_one_or_none()
         cred = None
-        if row is not None:
+        async with self.db.sessionmaker() as s:
             try:
-                cred = Credential(decrypt(row.secret, secret=self._secret, context=tenant_id.encode()), row.base_url)
-            except DecryptError:   # secret key changed: the tenant must enter the key again
-                cred = None
+                row, values = await managed.current(s, self._keys, tenant_id, "ai_provider", provider=provider)
+            except Conflict:   # no configured key opens it (the secret key changed): the owner enters it again
+                row = None
+            if row is not None:
+                cred = Credential(values["api_key"], values.get("base_url") or None)
         self._creds[(tenant_id, provider)] = (time.monotonic() + _TTL, cred)
         return cred
 
@@ -148,7 +147,7 @@ class DbGateway(AIGateway):
         self.db = Database(settings.resolved_database_url)
         self.sql = sql.Sql(self.db)   # one pool of connections for the store and the cache
         cache = RedisCache(settings.redis_url) if settings.redis_url else DbCache(self.db, self.sql)
-        super().__init__(ai_config(settings), DbStore(self.db, secret_key(settings), self.sql), cache)
+        super().__init__(ai_config(settings), DbStore(self.db, Keyring.from_settings(settings), self.sql), cache)
 
     async def aclose(self) -> None:
         await super().aclose()   # awaits the cache writes still in flight

@@ -96,7 +96,7 @@ class AiProvider(_Type):
     """AI provider key"""
     provider: Literal["openai", "anthropic", "compatible"]
     base_url: str = Field(default="", max_length=2000)
-    api_key: str = _secret()
+    api_key: str = _secret(required=False)   # a local compatible endpoint may need none
 
 
 class EmailProvider(_Type):

@@ -16,17 +16,18 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.auth.guards import requires_editor, requires_owner
 from backend.auth.schemas import Principal
-from backend.crypto import DecryptError, decrypt, encrypt
+from backend.credentials import managed
+from backend.credentials.envelope import Keyring
 from backend.db.models import looks_like_id, new_id, utcnow
 from backend.db.session import dialect_insert
-from backend.email.models import EmailOutboxMessage, EmailProviderConfig, EmailSuppression, EmailTemplate
+from backend.email.models import EmailOutboxMessage, EmailSuppression, EmailTemplate
 from backend.email.previews import render_off_loop
-from backend.email.store import public_url
+from backend.email.store import PROVIDER_NAME, PROVIDER_SETTINGS, provider_values, public_url
 from backend.email.uncertain import UncertainIn, resolve
 from backend.email.webhooks import SIGNED_PROVIDERS, BadSignature, BadSigningKey, check_signing_key, provider_events, \
     remember, verify
 from backend.errors import BadRequest, NotFound, Unauthorized, json_body, read_body, read_json
-from backend.keys import secret_key
+from backend.keys import previous_secret_keys, secret_key
 from backend.params import OFFSET
 from nodes.email.mailer import UnsubscribeSigner
 from nodes.email.template import PreviewRecipient, Recipient, escape, render_email
@@ -76,13 +77,24 @@ async def _template(s: AsyncSession, p: Principal, template_id: str) -> EmailTem
     return row
 
 
-def _signer(request: Request) -> UnsubscribeSigner:
+def _keyring(request: Request) -> Keyring:
+    return Keyring.from_settings(request.app.state.settings)
+
+
+def _secrets(request: Request) -> list[str]:
+    """The app's key, then the previous ones: links and URLs made before a key rotation keep
+    working while MAILY_SECRET_KEY_PREVIOUS lists the old key (docs/credentials.md)."""
     s = request.app.state.settings
-    return UnsubscribeSigner(secret_key(s), public_url(s))
+    return [secret_key(s), *previous_secret_keys(s)]
 
 
-def webhook_token(request: Request, tenant_id: str) -> str:
-    key = hashlib.sha256(("maily-webhook:" + secret_key(request.app.state.settings)).encode()).digest()
+def _unsubscriber(request: Request, token: str) -> tuple[str, str] | None:
+    base = public_url(request.app.state.settings)
+    return next((who for key in _secrets(request) if (who := UnsubscribeSigner(key, base).read(token))), None)
+
+
+def webhook_token(request: Request, tenant_id: str, secret: str | None = None) -> str:
+    key = hashlib.sha256(("maily-webhook:" + (secret or secret_key(request.app.state.settings))).encode()).digest()
     return tenant_id + "." + hmac.new(key, tenant_id.encode(), hashlib.sha256).hexdigest()[:32]
 
 
@@ -141,12 +153,13 @@ class EmailController(Controller):
     @get("/provider", operation_id="getEmailProvider")
     async def get_provider(self, request: Request, principal: Principal, db_session: AsyncSession) -> dict[str, Any]:
         """The tenant's provider (never its secret) and the webhook URL to give the provider."""
-        row = await db_session.get(EmailProviderConfig, principal.tenant_id)
+        values = await provider_values(db_session, _keyring(request), principal.tenant_id) or {}
         base = public_url(request.app.state.settings)
-        out = {"kind": row.kind if row else "outbox", "settings": row.settings if row else {},
-               "has_secret": bool(row and row.secret)}
+        out = {"kind": values.get("kind", "outbox"),
+               "settings": {k: values[k] for k in PROVIDER_SETTINGS} if values else {},
+               "has_secret": bool(values.get("secret"))}
         out["webhook_url"] = f"{base}/api/email/webhooks/{out['kind']}/{webhook_token(request, principal.tenant_id)}"
-        signed = row.webhook_provider if row and row.webhook_secret else None
+        signed = values.get("webhook_provider") if values.get("webhook_secret") else None
         out["webhook_signing_provider"] = signed
         out["webhook_verification"] = (
             f"signature: {signed} webhooks must carry a valid signature (401 otherwise); other providers' are refused"
@@ -166,18 +179,16 @@ class EmailController(Controller):
                 check_signing_key(body.kind, body.webhook_signing_key)
             except BadSigningKey as exc:
                 raise BadRequest(str(exc), field="webhook_signing_key") from None
-        row = await db_session.get(EmailProviderConfig, principal.tenant_id)
-        if row is None:
-            row = EmailProviderConfig(tenant_id=principal.tenant_id, kind=body.kind)
-            db_session.add(row)
-        row.kind, row.settings, row.updated_at = body.kind, settings, utcnow()
-        if body.secret:
-            row.secret = encrypt(body.secret, secret=secret_key(request.app.state.settings),
-                                 context=principal.tenant_id.encode())
-        if body.webhook_signing_key is not None:
-            row.webhook_provider = body.kind if body.webhook_signing_key else ""
-            row.webhook_secret = encrypt(body.webhook_signing_key, secret=secret_key(request.app.state.settings),
-                                         context=principal.tenant_id.encode()) if body.webhook_signing_key else ""
+        keyring = _keyring(request)
+        current = await provider_values(db_session, keyring, principal.tenant_id) or {}
+        values = {"kind": body.kind, **settings, "secret": body.secret or current.get("secret", ""),
+                  "webhook_provider": current.get("webhook_provider", ""),
+                  "webhook_secret": current.get("webhook_secret", "")}
+        if body.webhook_signing_key is not None:   # absent: kept; empty: removed
+            values["webhook_provider"] = body.kind if body.webhook_signing_key else ""
+            values["webhook_secret"] = body.webhook_signing_key
+        await managed.upsert(db_session, keyring, principal.tenant_id, "email_provider", PROVIDER_NAME, values, {},
+                             created_by=principal.user_id)
         await db_session.flush()
         return await self.get_provider.fn(self, request, principal, db_session)
 
@@ -241,7 +252,7 @@ class UnsubscribeController(Controller):
     @get("/unsubscribe/{token:str}", operation_id="unsubscribePage", media_type=MediaType.HTML)
     async def page(self, request: Request, token: str) -> Response:
         """Public. Shows a confirm button; a GET never unsubscribes (link scanners follow GETs)."""
-        who = _signer(request).read(token)
+        who = _unsubscriber(request, token)
         if who is None:
             return Response(_PAGE.format(body="<p>This unsubscribe link is not valid.</p>"), status_code=404,
                             media_type=MediaType.HTML)
@@ -252,7 +263,7 @@ class UnsubscribeController(Controller):
     @post("/unsubscribe/{token:str}", operation_id="unsubscribe", media_type=MediaType.HTML, status_code=200)
     async def one_click(self, request: Request, token: str, db_session: AsyncSession) -> Response:
         """Public. RFC 8058 one-click (body List-Unsubscribe=One-Click) and the page's button."""
-        who = _signer(request).read(token)
+        who = _unsubscriber(request, token)
         if who is None:
             return Response(_PAGE.format(body="<p>This unsubscribe link is not valid.</p>"), status_code=404,
                             media_type=MediaType.HTML)
@@ -266,7 +277,8 @@ class UnsubscribeController(Controller):
         if provider not in (*SIGNED_PROVIDERS, "smtp", "outbox"):   # smtp/outbox: the URL GET shows, no events
             raise NotFound(f"unknown provider {provider}")
         tenant_id = token.partition(".")[0]
-        if not hmac.compare_digest(token.encode(), webhook_token(request, tenant_id).encode()):
+        if not any(hmac.compare_digest(token.encode(), webhook_token(request, tenant_id, key).encode())
+                   for key in _secrets(request)):
             raise NotFound("unknown webhook")
         raw, doc = await request.body(), await read_json(request)
         verified_by = await _check_signature(request, db_session, tenant_id, provider, raw, doc)
@@ -279,17 +291,13 @@ class UnsubscribeController(Controller):
 async def _check_signature(request: Request, s: AsyncSession, tenant_id: str, provider: str, raw: bytes,
                            doc: Any) -> str:
     """"signature" or "url_token" (no signing key set); raises 401 when the signature fails."""
-    row = await s.get(EmailProviderConfig, tenant_id)
-    if row is None or not row.webhook_secret:
+    values = await provider_values(s, _keyring(request), tenant_id)
+    if values is None or not values.get("webhook_secret"):
         return "url_token"
-    if row.webhook_provider != provider:
-        raise Unauthorized(f"only signed {row.webhook_provider} webhooks are accepted for this tenant",
+    if values["webhook_provider"] != provider:
+        raise Unauthorized(f"only signed {values['webhook_provider']} webhooks are accepted for this tenant",
                            headers={})
-    try:
-        key = decrypt(row.webhook_secret, secret=secret_key(request.app.state.settings), context=tenant_id.encode())
-    except DecryptError:
-        raise Unauthorized("the webhook signing key on file cannot be decrypted (was the app's secret key "
-                           "changed?); set it again with PUT /api/email/provider", headers={}) from None
+    key = values["webhook_secret"]
     try:
         once = verify(provider, key, request.headers, raw, doc)
         if once is not None:

@@ -1,5 +1,8 @@
 """The database side of the mail service: nodes.email.mailer.MailStore on our tables, the
-tenant template store email.compose reads, and `build_mailer(settings)` for node_services()."""
+tenant template store email.compose reads, and `build_mailer(settings)` for node_services().
+
+The tenant's provider (kind, settings, the password or API key and the webhook signing key) is
+an `email_provider` credential in the vault, one per workspace (backend/credentials/managed.py)."""
 
 from __future__ import annotations
 
@@ -10,10 +13,12 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
 from backend.certify.services import DbLedger
-from backend.crypto import decrypt
+from backend.credentials import managed
+from backend.credentials.envelope import Keyring
 from backend.db.models import utcnow
 from backend.db.session import Database
-from backend.email.models import EmailOutboxMessage, EmailProviderConfig, EmailSend, EmailSuppression, EmailTemplate
+from backend.email.models import EmailOutboxMessage, EmailSend, EmailSuppression, EmailTemplate
+from backend.errors import Conflict
 from backend.keys import secret_key
 from backend.metrics import observe_email
 from backend.settings import Settings
@@ -45,9 +50,24 @@ class LazyDb:
             await db.dispose()
 
 
+PROVIDER_SETTINGS = ("host", "port", "security", "username", "domain", "base_url")
+PROVIDER_NAME = "Email provider"
+
+
+async def provider_values(s: Any, keyring: Keyring, tenant_id: str) -> dict[str, Any] | None:
+    """The tenant's email_provider credential, opened (secret and webhook_secret included), or None.
+    A credential no configured key opens counts as none: the owner sets it again."""
+    try:
+        row, values = await managed.current(s, keyring, tenant_id, "email_provider")
+    except Conflict:
+        return None
+    return values if row is not None else None
+
+
 class DbMailStore:
-    def __init__(self, db: Any, secret: str | None = None):
-        self.db, self.secret = db, secret
+    def __init__(self, db: Any, secret: str | Keyring | None = None):
+        self.db = db
+        self.keyring = secret if isinstance(secret, Keyring) else Keyring(secret or "")
 
     async def aclose(self) -> None:
         """The engine is shared with the template store and the ledger: one dispose closes it."""
@@ -55,13 +75,12 @@ class DbMailStore:
 
     async def provider_config(self, tenant_id: str) -> dict[str, Any] | None:
         async with self.db.sessionmaker() as s:
-            row = await s.get(EmailProviderConfig, tenant_id)
-        if row is None or row.kind == "outbox":
+            values = await provider_values(s, self.keyring, tenant_id)
+        if values is None or values["kind"] == "outbox":
             return None
-        config = {"kind": row.kind, **(row.settings or {})}
-        if row.secret:
-            plain = decrypt(row.secret, secret=self.secret, context=tenant_id.encode())
-            config["password" if row.kind == "smtp" else "api_key"] = plain
+        config = {"kind": values["kind"], **{k: values[k] for k in PROVIDER_SETTINGS}}
+        if values.get("secret"):
+            config["password" if values["kind"] == "smtp" else "api_key"] = values["secret"]
         return config
 
     async def suppressed(self, tenant_id: str, emails: list[str]) -> set[str]:
@@ -145,7 +164,7 @@ def build_email_services(settings: Settings, http: Any) -> dict[str, Any]:
     """The NodeServices fields of the email and verify nodes."""
     db = LazyDb(settings.resolved_database_url)
     secret = secret_key(settings)
-    mailer = Mailer(store=DbMailStore(db, secret), signer=UnsubscribeSigner(secret, public_url(settings)),
+    mailer = Mailer(store=DbMailStore(db, Keyring.from_settings(settings)), signer=UnsubscribeSigner(secret, public_url(settings)),
                     limits=RateLimits(settings.email_tenant_rate, _rates(settings.email_provider_rates)),
                     http=http, allowed_hosts=settings.http_allowed_host_set, observe=observe_email)
     dns = DnsSettings(tuple(s.strip() for s in settings.dns_nameservers.split(",") if s.strip()), settings.dns_port,

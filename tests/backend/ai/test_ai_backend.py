@@ -8,7 +8,8 @@ import asyncio
 import pytest
 import sqlalchemy as sa
 
-from backend.ai.models import AiBudget, AiCredential, AiUsage
+from backend.ai.models import AiBudget, AiUsage
+from backend.credentials.models import Credential
 from backend.ai.services import BudgetIn, put_budget
 from backend.ai.store import DbCache, DbStore
 from backend.crypto import DecryptError, decrypt, encrypt
@@ -53,9 +54,10 @@ async def test_credentials_api_is_owner_only_write_only_and_encrypted_at_rest(cl
     assert_problem(await client.put("/api/ai/credentials/compatible", json={"base_url": "file:///etc"},
                                     headers=tenant_a.owner.headers), 422)
     async with db.sessionmaker() as s:
-        row = (await s.execute(sa.select(AiCredential).where(AiCredential.tenant_id == tenant_a.id))).scalar_one()
-        raw = (await s.execute(sa.text("SELECT secret FROM ai_credentials WHERE id = :i"), {"i": row.id})).scalar()
-    assert "SUPERSECRET" not in raw and key not in raw
+        [row] = (await s.execute(sa.select(Credential).where(Credential.tenant_id == tenant_a.id,
+                                                             Credential.type == "ai_provider"))).scalars()
+        raw = (await s.execute(sa.text("SELECT secret, fields FROM credentials WHERE id = :i"), {"i": row.id})).one()
+    assert "SUPERSECRET" not in str(raw) and key not in str(raw)   # in the vault, sealed
     store = DbStore(db, SECRET)
     assert (await store.credential(tenant_a.id, "openai")).api_key == key
     r = await client.delete("/api/ai/credentials/openai", headers=tenant_a.owner.headers)

@@ -18,7 +18,7 @@ from backend.credentials.models import Credential
 from backend.credentials.resolver import DbCredentialStore
 from backend.credentials.rotate import rotate
 from backend.credentials.services import open_values, sealed_of
-from backend.crypto import DecryptError, decrypt
+from backend.crypto import DecryptError, decrypt, encrypt
 from backend.db.migrate import upgrade_async
 from backend.email.models import EmailProviderConfig
 from tests.backend.conftest import BACKENDS, drop_pg_database, fresh_database
@@ -43,7 +43,7 @@ def maily(*args: str, db_url: str, tmp_path: Path, **env: str) -> subprocess.Com
 
 
 async def _fill(client, tenant) -> dict[str, str]:
-    """A vault credential, an AI key, an email provider secret + webhook key, a signing key: under OLD."""
+    """A vault credential, an AI key and an email provider (both in the vault), a signing key: under OLD."""
     h = tenant.owner.headers
     r = await client.post("/api/credentials", json={"name": "api", "type": "basic",
                                                     "data": {"username": "ada", "password": "vault-pw"}}, headers=h)
@@ -58,11 +58,28 @@ async def _fill(client, tenant) -> dict[str, str]:
 
 
 async def _crypto_values(db, tenant_id: str) -> list[str]:
+    """The backend/crypto.py values: the signing key, and AI / email secrets left in their old
+    tables (rows migration 0017 could not open stay there, so rotation covers them too)."""
     async with db.sessionmaker() as s:
+        key = await s.scalar(sa.select(SigningKey.private_key).where(SigningKey.tenant_id == tenant_id))
         ai = await s.scalar(sa.select(AiCredential.secret).where(AiCredential.tenant_id == tenant_id))
         email = await s.get(EmailProviderConfig, tenant_id)
-        key = await s.scalar(sa.select(SigningKey.private_key).where(SigningKey.tenant_id == tenant_id))
-    return [ai, email.secret, email.webhook_secret, key]
+    return [key, ai, email.secret, email.webhook_secret]
+
+
+async def _leftovers(db, tenant_id: str) -> None:
+    async with db.sessionmaker() as s, s.begin():
+        s.add(AiCredential(tenant_id=tenant_id, provider="anthropic", key_hint="",
+                           secret=encrypt("old-ai-key", secret=OLD, context=tenant_id.encode())))
+        s.add(EmailProviderConfig(tenant_id=tenant_id, kind="smtp", settings={},
+                                  secret=encrypt("old-smtp-pw", secret=OLD, context=tenant_id.encode()),
+                                  webhook_secret=encrypt("old-whsec", secret=OLD, context=tenant_id.encode())))
+
+
+async def _vault(db, tenant_id: str, keyring: Keyring) -> dict[str, dict]:
+    async with db.sessionmaker() as s:
+        rows = list(await s.scalars(sa.select(Credential).where(Credential.tenant_id == tenant_id)))
+    return {r.type: open_values(r, keyring) for r in rows}
 
 
 def _open_all(tokens: list[str], tenant_id: str, secret: str) -> list[str]:
@@ -77,8 +94,11 @@ async def _row(db, cid: str) -> Credential:
 async def test_rotate_moves_everything_to_the_new_key_and_loses_nothing(client, db, db_url, tenant_a, tmp_path):
     """After `maily secrets rotate`, NEW alone opens every secret with its old value; OLD alone opens none."""
     made = await _fill(client, tenant_a)
+    await _leftovers(db, tenant_a.id)
     before = _open_all(await _crypto_values(db, tenant_a.id), tenant_a.id, OLD)
-    assert before[:3] == ["sk-ai-key-1234", "smtp-pw", "whsec_c2lnbmluZy1rZXk="]
+    assert before[1:] == ["old-ai-key", "old-smtp-pw", "old-whsec"]
+    vault = await _vault(db, tenant_a.id, Keyring(OLD))
+    assert vault["ai_provider"]["api_key"] == "sk-ai-key-1234" and vault["email_provider"]["secret"] == "smtp-pw"
 
     # Restarted with the new key and the old as previous: everything still reads (no downtime).
     both = Keyring(NEW, (OLD,))
@@ -94,6 +114,7 @@ async def test_rotate_moves_everything_to_the_new_key_and_loses_nothing(client, 
 
     row = await _row(db, made["id"])
     assert open_values(row, Keyring(NEW)) == {"username": "ada", "password": "vault-pw"}
+    assert await _vault(db, tenant_a.id, Keyring(NEW)) == vault
     with pytest.raises(VaultKeyError):
         Keyring(OLD).open(row.tenant_id, row.id, sealed_of(row))
     after = await _crypto_values(db, tenant_a.id)
@@ -106,9 +127,10 @@ async def test_rotate_moves_everything_to_the_new_key_and_loses_nothing(client, 
 async def test_rotate_again_changes_nothing(client, db, tenant_a):
     """A second rotation finds everything current: nothing re-wrapped, nothing re-encrypted."""
     await _fill(client, tenant_a)
+    await _leftovers(db, tenant_a.id)
     first = await rotate(db, Keyring(NEW, (OLD,)))
     second = await rotate(db, Keyring(NEW, (OLD,)))
-    assert first.rewrapped >= 1 and first.reencrypted >= 4
+    assert (first.rewrapped, first.reencrypted) == (3, 4)
     assert (second.rewrapped, second.reencrypted, second.unreadable) == (0, 0, [])
 
 

@@ -44,14 +44,17 @@ async def test_templates_crud_isolation_and_roles(client, tenant_a, tenant_b):
 
 
 async def test_provider_secret_is_encrypted_and_only_owners_set_it(client, tenant_a, db):
-    from backend.email.models import EmailProviderConfig
+    import sqlalchemy as sa
+
+    from backend.credentials.models import Credential
     cfg = {"kind": "resend", "secret": "re_supersecret"}
     assert_problem(await client.put("/api/email/provider", json=cfg, headers=tenant_a.editor.headers), 403)
     r = await client.put("/api/email/provider", json=cfg, headers=tenant_a.owner.headers)
     assert r.status_code == 200 and r.json()["has_secret"] and "re_supersecret" not in r.text
-    async with db.sessionmaker() as s:
-        row = await s.get(EmailProviderConfig, tenant_a.id)
-    assert row.secret.startswith("v1:") and "supersecret" not in row.secret
+    async with db.sessionmaker() as s:   # an email_provider credential in the vault, sealed
+        [row] = await s.scalars(sa.select(Credential).where(Credential.tenant_id == tenant_a.id,
+                                                            Credential.type == "email_provider"))
+    assert row.secret.startswith("v1:") and "supersecret" not in row.secret + str(row.fields)
 
 
 async def test_outbox_unsubscribe_and_suppression_end_to_end(client, settings, tenant_a, tenant_b):

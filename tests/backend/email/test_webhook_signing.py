@@ -113,15 +113,18 @@ class TestResendSvix:
         await accepted(client, tenant_a, path, body, h)
 
     async def test_the_secret_is_stored_encrypted_and_never_returned(self, client, tenant_a, db):
-        """The row holds an AES-GCM token, GET shows only which provider is verified."""
-        from backend.email.models import EmailProviderConfig
+        """The vault row holds an AES-GCM token, GET shows only which provider is verified."""
+        import sqlalchemy as sa
+
+        from backend.credentials.models import Credential
         await configure(client, tenant_a, "resend", self.SECRET)
         r = await client.get("/api/email/provider", headers=tenant_a.owner.headers)
         assert self.SECRET not in r.text and r.json()["webhook_signing_provider"] == "resend"
         assert r.json()["webhook_verification"].startswith("signature")
         async with db.sessionmaker() as s:
-            row = await s.get(EmailProviderConfig, tenant_a.id)
-        assert row.webhook_secret.startswith("v1:") and self.SECRET[6:] not in row.webhook_secret
+            [row] = await s.scalars(sa.select(Credential).where(Credential.tenant_id == tenant_a.id,
+                                                                Credential.type == "email_provider"))
+        assert row.secret.startswith("v1:") and self.SECRET[6:] not in row.secret + str(row.fields)
 
 
 class TestSendGridEcdsa:
