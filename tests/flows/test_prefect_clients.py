@@ -141,15 +141,16 @@ class _Flaky503:
         await send({"type": "http.response.body", "body": resp.content})
 
 
-def _events_to(api_url: str) -> None:
-    """Prefect's events worker is one per process, bound to the API URL it first saw: make
-    sure it is bound to the real server, not to the proxy (which speaks no WebSocket), so the
-    session's other tests keep their task-run records."""
+async def _events_worker_released() -> None:
+    """Prefect's events worker is one per process, bound to the API URL it first saw: drop
+    the one bound to the proxy (which speaks no WebSocket), so the session's next runs get a
+    worker bound to the real server."""
     from prefect.events.worker import EventsWorker
-    from prefect.settings import PREFECT_API_URL, temporary_settings
 
-    with temporary_settings(updates={PREFECT_API_URL: api_url}):
-        EventsWorker.instance()
+    from flows.prefect_server import drain_prefect_events
+
+    await drain_prefect_events(1.0)
+    EventsWorker._instances.clear()
 
 
 @pytest.mark.parametrize("state_type", ["RUNNING", "COMPLETED"])
@@ -157,7 +158,6 @@ async def test_a_busy_prefect_server_is_a_temporary_failure_not_a_bug(prefect_ap
     """Prefect answering 503 past its client's own retries, as a run starts or ends, is
     waited out: the run succeeds and no error of kind `bug` is recorded."""
     upstream = await prefect_api.ready()
-    _events_to(upstream)
     proxy = _Flaky503(upstream, state_type, fail=7)   # Prefect's client gives up after 6 tries
 
     class _Via:   # the same server, reached through the proxy
@@ -175,6 +175,7 @@ async def test_a_busy_prefect_server_is_a_temporary_failure_not_a_bug(prefect_ap
         manager = RunManager(sinks=[sink], prefect=_Via(f"http://{host}/api"), prefect_mode="always")  # type: ignore[arg-type]
         outcome = await manager.submit(compile_graph(DURABLE, REGISTRY), f"busy-{state_type}", {})
         await manager._prefect_clients.close()
+        await _events_worker_released()
     await proxy.client.aclose()
     assert proxy.sent >= 6     # Prefect's own client retries were exhausted at least once
     assert outcome.status == "succeeded", outcome.error
