@@ -90,8 +90,9 @@ async def _campaign_runs(opts: Options, url: str, n: int) -> dict[str, Any]:
             "p50": percentile(latency, 50) if latency else float("nan"), "durable": durable}
 
 
-async def _bare_prefect(opts: Options, n: int, tasks_per_flow: int) -> float:
-    """n bare Prefect flows of tasks_per_flow no-op tasks each, at once; returns the wall time."""
+async def _bare_prefect(opts: Options, n: int, tasks_per_flow: int) -> tuple[float, int]:
+    """n bare Prefect flows of tasks_per_flow no-op tasks each, at once (plain Prefect: no
+    back-pressure, so some may fail with a 503); returns (wall time, flows completed)."""
     api_url = await prefect_api_url(opts)
     from prefect import flow, task
     from prefect.cache_policies import NO_CACHE
@@ -110,11 +111,9 @@ async def _bare_prefect(opts: Options, n: int, tasks_per_flow: int) -> float:
     with temporary_settings(updates={PREFECT_API_URL: api_url}):
         await bare(-1)
         t0 = now()
-        states = await asyncio.gather(*[bare(k, return_state=True) for k in range(n)])
+        states = await asyncio.gather(*[bare(k, return_state=True) for k in range(n)], return_exceptions=True)
         wall = now() - t0
-    failed = [s for s in states if not s.is_completed()]
-    assert not failed, failed[:3]
-    return wall
+    return wall, sum(1 for s in states if not isinstance(s, BaseException) and s.is_completed())
 
 
 async def bench(opts: Options) -> list[Summary]:
@@ -123,14 +122,16 @@ async def bench(opts: Options) -> list[Summary]:
           f"({opts.backend}), beside {n} bare Prefect flows with as many tasks", flush=True)
     async with database(opts, "campaign") as url:
         r = await _campaign_runs(opts, url, n)
-    bare_wall = await _bare_prefect(opts, n, r["durable"])
+    print(f"  ours: {r['ok']}/{n} succeeded in {r['wall']:.2f} s ({n / r['wall']:.1f} runs/s), "
+          f"start p50 {r['p50'] * 1000:.0f} ms", flush=True)
+    bare_wall, bare_ok = await _bare_prefect(opts, n, r["durable"])
     rps, bare_rps = n / r["wall"], n / bare_wall
     all_ok = r["ok"] == n and r["good"] == n
     show(f"workflow runs ({opts.backend}; targets: >= {TARGET_RPS:.0f} runs/s, start p50 < 100 ms, all succeed)",
          ["what", "succeeded", "wall", "runs/s", "/ bare Prefect", "start p50"],
          [[f"{n} email-campaign runs ({r['nodes']} nodes, {r['durable']} Prefect tasks)", f"{r['ok']}/{n}",
            f"{r['wall']:.2f} s", f"{rps:.1f}/s", ratio(rps, bare_rps), f"{r['p50'] * 1000:.0f} ms"],
-          [f"{n} bare Prefect flows x {r['durable']} tasks (baseline)", f"{n}/{n}", f"{bare_wall:.2f} s",
+          [f"{n} bare Prefect flows x {r['durable']} tasks (baseline)", f"{bare_ok}/{n}", f"{bare_wall:.2f} s",
            f"{bare_rps:.1f}/s", "1.00x", "-"]])
     if r["errors"]:
         print("  failures:", r["errors"], flush=True)
