@@ -180,14 +180,6 @@ async def bench(opts: Options) -> list[Summary]:
 
 
 if __name__ == "__main__":
-    if "--prefect-postgres" in sys.argv:
-        from bench.production import _prefect_database
+    from bench.production import main_with_prefect_database
 
-        url = asyncio.run(_prefect_database())
-        os.environ["PREFECT_API_DATABASE_CONNECTION_URL"] = url
-        try:
-            main(bench, __doc__ or "", [a for a in sys.argv[1:] if a != "--prefect-postgres"])
-        finally:
-            asyncio.run(_prefect_database(drop=url))
-    else:
-        main(bench, __doc__ or "", sys.argv[1:])
+    main_with_prefect_database(bench, __doc__ or "", sys.argv[1:])
