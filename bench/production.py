@@ -255,18 +255,25 @@ async def _prefect_database(drop: str | None = None) -> str:
     return admin.set(database=name).render_as_string(hide_password=False)
 
 
+def main_with_prefect_database(bench_fn: Any, doc: str, argv: Sequence[str]) -> None:
+    """Run a bench; with `--prefect-postgres` in argv, its Prefect server on a fresh PostgreSQL
+    database, dropped after."""
+    if "--prefect-postgres" not in argv:
+        main(bench_fn, doc, list(argv))
+        return
+    # read by flows.prefect_server.configure_environment (an operator's PREFECT_* wins) before
+    # Prefect is imported, and handed to the server subprocess
+    url = asyncio.run(_prefect_database())
+    os.environ["PREFECT_API_DATABASE_CONNECTION_URL"] = url
+    print(f"  (Prefect server on PostgreSQL: {url.rsplit('/', 1)[-1]})", flush=True)
+    try:
+        main(bench_fn, doc, [a for a in argv if a != "--prefect-postgres"])
+    finally:
+        asyncio.run(_prefect_database(drop=url))
+
+
 if __name__ == "__main__":
     if "--serve-noop" in sys.argv:
         serve_noop()
-    elif "--prefect-postgres" in sys.argv:
-        # read by flows.prefect_server.configure_environment (an operator's PREFECT_* wins) before
-        # Prefect is imported, and handed to the server subprocess
-        url = asyncio.run(_prefect_database())
-        os.environ["PREFECT_API_DATABASE_CONNECTION_URL"] = url
-        print(f"  (Prefect server on PostgreSQL: {url.rsplit('/', 1)[-1]})", flush=True)
-        try:
-            main(bench, __doc__ or "", [a for a in sys.argv[1:] if a != "--prefect-postgres"])
-        finally:
-            asyncio.run(_prefect_database(drop=url))
     else:
-        main(bench, __doc__ or "", sys.argv[1:])
+        main_with_prefect_database(bench, __doc__ or "", sys.argv[1:])
