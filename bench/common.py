@@ -239,15 +239,18 @@ _prefect: Any = None
 
 
 async def prefect_api_url(opts: Options) -> str:
-    """The embedded Prefect server (SQLite in the work dir), started once per process."""
+    """The embedded Prefect server (its state on the embedded PostgreSQL in the work dir), started once per process."""
     global _prefect
     if _prefect is None:
+        from backend.db.embedded import create_database, embedded_database_url, prefect_database_url
         from flows.prefect_server import PrefectApi
 
         # the server is killed at the end of the run, maybe while it still flushes events:
         # keep its shutdown tracebacks out of the report
         os.environ.setdefault("PREFECT_SERVER_LOGGING_LEVEL", "CRITICAL")
-        _prefect = PrefectApi(opts.workdir / "prefect-data")
+        data_dir = opts.workdir / "prefect-data"
+        database = prefect_database_url(await asyncio.to_thread(embedded_database_url, data_dir))
+        _prefect = PrefectApi(data_dir, database_url=database, prepare_database=create_database)
         t0 = now()
         url = await _prefect.ready()
         print(f"  (embedded Prefect server up in {now() - t0:.1f} s at {url})", flush=True)

@@ -1,5 +1,6 @@
 """Suite-wide settings: hypothesis profiles (fast by default, `ci` with more examples)."""
 
+import asyncio
 import os
 
 import pytest
@@ -16,9 +17,14 @@ settings.load_profile("ci" if os.environ.get("CI") == "true" else "default")
 async def prefect_api(tmp_path_factory):
     """One embedded Prefect server for the whole session (it takes 5-10 s to boot); apps
     created by tests find it through MAILY_PREFECT_SHARED_SERVER and reuse it."""
+    from backend.db.embedded import create_database, embedded_database_url, prefect_database_url, stop_embedded
     from flows.prefect_server import PrefectApi
 
-    api = PrefectApi(tmp_path_factory.mktemp("prefect"))
+    # its state on an embedded PostgreSQL of its own, as `maily serve` keeps it by default
+    data_dir = tmp_path_factory.mktemp("prefect")
+    url = await asyncio.to_thread(embedded_database_url, data_dir)
+    api = PrefectApi(data_dir, database_url=prefect_database_url(url), prepare_database=create_database)
     await api.ready()
     yield api
     await api.stop()
+    await asyncio.to_thread(stop_embedded, data_dir)
