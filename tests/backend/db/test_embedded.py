@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -14,6 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.conftest import embedded_data_dir
 from tests.faults.app_process import prefect_servers_of
 from tests.flows.fakes import edge, graph, node
 from tests.live_server import free_port
@@ -60,10 +62,12 @@ def join(data_dir: Path) -> tuple[subprocess.Popen, str]:
 
 
 @pytest.fixture
-def data_dir(tmp_path: Path):
-    yield tmp_path
-    for pid in prefect_servers_of(tmp_path) + postgres_of(tmp_path):   # never leave one behind, whatever failed
+def data_dir():
+    path = embedded_data_dir()
+    yield path
+    for pid in prefect_servers_of(path) + postgres_of(path):   # never leave one behind, whatever failed
         os.kill(pid, signal.SIGKILL)
+    shutil.rmtree(path, ignore_errors=True)
 
 
 def test_processes_share_one_server_and_the_last_one_out_stops_it(data_dir: Path):
