@@ -16,15 +16,17 @@ to run as root), giving it the data dir and read access to the directories above
 
 from __future__ import annotations
 
-import asyncio
 import atexit
 import logging
 import os
 import signal
+import subprocess
 import threading
 from pathlib import Path
 
 from sqlalchemy.engine import make_url
+
+from backend.db.session import run_to_completion
 
 log = logging.getLogger("maily.db")
 
@@ -39,8 +41,8 @@ def prefect_database_url(url: str) -> str:
 
 
 def create_database(url: str) -> None:
-    """Create the database `url` names on its server when it is missing. Runs asyncpg on a
-    loop of its own in a helper thread, so sync code and code inside a running loop both can."""
+    """Create the database `url` names on its server when it is missing (callable from sync
+    code, and from inside a running loop)."""
     import asyncpg
 
     u = make_url(url)
@@ -56,19 +58,7 @@ def create_database(url: str) -> None:
         finally:
             await conn.close()
 
-    errors: list[BaseException] = []
-
-    def target() -> None:
-        try:
-            asyncio.run(create())
-        except BaseException as exc:   # re-raised in the caller's thread
-            errors.append(exc)
-
-    t = threading.Thread(target=target, name="maily-createdb")
-    t.start()
-    t.join()
-    if errors:
-        raise errors[0]
+    run_to_completion(create)
 
 
 def _wheel():
@@ -100,9 +90,7 @@ class EmbeddedPostgres:
         self.pgdata.mkdir(exist_ok=True)
         with PostgresServer._lock:
             self._prune()
-        # cleanup_mode=None: the wheel's own exit hook would leave a server up forever once a
-        # user of it was killed (its pid never leaves the list); release() decides instead.
-        self._server = PostgresServer._instances.get(self.pgdata) or PostgresServer(self.pgdata, cleanup_mode=None)
+        self._server = PostgresServer._instances.get(self.pgdata) or self._open(PostgresServer)
         info = self._server.get_postmaster_info()
         self.socket_dir = info.socket_dir
         url = self.url(DATABASE)
@@ -110,6 +98,21 @@ class EmbeddedPostgres:
         create_database(prefect_database_url(url))
         log.info("embedded PostgreSQL (pid %s) on %s", info.pid, info.socket_dir)
         return url
+
+    def _open(self, PostgresServer):
+        # cleanup_mode=None: the wheel's own exit hook would leave a server up forever once a
+        # user of it was killed (its pid never leaves the list); release() decides instead.
+        # As root, a directory above the data dir made private again between the wheel's chmod
+        # and pg_ctl (a tmp cleaner, another pytest session) fails the start, and the wheel reads
+        # postmaster.pid while the server may still be writing it: the next try chmods again
+        # and reads it again.
+        for attempt in range(3):
+            try:
+                return PostgresServer(self.pgdata, cleanup_mode=None)
+            except (subprocess.CalledProcessError, AssertionError):   # the wheel asserts on a half-written postmaster.pid
+                if attempt == 2:
+                    raise
+                log.warning("starting the embedded PostgreSQL failed; trying again")
 
     def url(self, database: str) -> str:
         return f"postgresql+asyncpg://postgres@/{database}?host={self.socket_dir}"
