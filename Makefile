@@ -40,8 +40,11 @@ run: install editor
 postgres:
 	@bash scripts/ensure-postgres.sh
 
+# Two pytest-xdist workers; loadgroup keeps each xdist_group (tests/conftest.py) on one worker.
+# PYTEST_WORKERS=0 runs in this process, as a single-file run does.
+PYTEST_WORKERS ?= 2
 test: install editor chromium postgres
-	$(PY) -m pytest -q -p no:cacheprovider $(PYTEST_ARGS)
+	$(PY) -m pytest -q -p no:cacheprovider -n $(PYTEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
 
 bench: install
 	$(PY) -m bench.run_all

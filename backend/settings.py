@@ -6,7 +6,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import SecretStr
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -40,6 +40,9 @@ class Settings(BaseSettings):
     # that needs Prefect waits for a restarting server before it fails as `infrastructure`.
     prefect_health_s: float = 2.0
     prefect_wait_s: float = 60.0
+    # Back-pressure: Prefect flow runs in flight at once in this process (all tenants); the
+    # rest wait in our queue, `queued`, instead of pushing the Prefect server into 503s.
+    prefect_max_flow_runs: int = Field(default=16, ge=1)
     # PostgreSQL connection pool of the app (docs/operations.md, "Sizing the pool"): connections
     # kept open, extra ones under bursts, and how long a request waits for one before it
     # answers 503 with Retry-After.

@@ -10,7 +10,9 @@ recorded in the database by the real DbRecorder.
   in flight 1,000 runs of trigger -> util.delay(1 s) -> data.set at once, prefect_mode
             "never" (in-process), no per-tenant cap: all must succeed; wall time and the
             growth of the process RSS while they are all waiting.
-Target: at least 50 trivial runs/s.
+  workflow  email-campaign runs at once through Prefect, beside bare Prefect flows with as
+            many tasks (bench/workflow_runs.py; 200, --quick: 60, MAILY_BENCH_RUNS=N).
+Target: at least 50 trivial runs/s; workflow runs: see bench/workflow_runs.py.
 
     .venv/bin/python -m bench.throughput [--quick] [--postgres]
 """
@@ -185,7 +187,10 @@ async def bench(opts: Options) -> list[Summary]:
     summaries.append(Summary("throughput", f"{flight['n']} delayed runs in flight at once",
                              f"{flight['ok']}/{flight['n']} ok in {flight['wall']:.2f} s, RSS +{mib(flight['rss_growth'])}",
                              "1 s delay", f"{flight['wall']:.2f}x the delay", "all succeed", f_ok))
-    return summaries
+    # the workflows users build (AI, email) go through Prefect: the trivial figure alone hides that
+    from bench import workflow_runs
+
+    return summaries + await workflow_runs.bench(opts)
 
 
 if __name__ == "__main__":

@@ -22,6 +22,7 @@ from typing import Any
 from flows.compile import Plan
 from flows.engine import Emitter, Engine, RunOutcome, Services
 from flows.events import EventSink
+from flows.prefect_clients import SharedPrefectClients, is_temporary_prefect_failure
 from flows.prefect_server import PrefectApi
 
 log = logging.getLogger("maily.runner")
@@ -39,7 +40,8 @@ class _Queue:
 class RunManager:
     def __init__(self, *, sinks: list[EventSink], services: Services | None = None,
                  prefect: PrefectApi | None = None, prefect_mode: str = "auto",
-                 max_concurrent_per_tenant: int = 50, remote: Any = None, prefect_attempts: int = 5):
+                 max_concurrent_per_tenant: int = 50, remote: Any = None, prefect_attempts: int = 5,
+                 prefect_max_flow_runs: int = 16):
         # production mode: runs execute on workers; `remote` dispatches and follows them
         # (backend/runs/remote.py RemoteRuns: run(run_id, seq_after) -> RunOutcome, cancel(run_id), pause(run_id))
         self.remote = remote
@@ -52,6 +54,12 @@ class RunManager:
         self._tasks: dict[str, asyncio.Task[RunOutcome]] = {}
         self._emitters: dict[str, Emitter] = {}
         self._queues: dict[str, _Queue] = defaultdict(lambda: _Queue(self.max_concurrent))
+        # Back-pressure: at most this many Prefect flow runs in flight in the process, whatever
+        # the tenants; the rest wait here, still `queued` (GET /api/runs/queue), instead of
+        # driving the Prefect server into 503s (docs/benchmarks.md, "workflow runs").
+        self._prefect_slots = _Queue(max(1, prefect_max_flow_runs))
+        self._prefect_waiting: dict[str, str] = {}     # run id -> tenant id, first in line first
+        self._prefect_clients = SharedPrefectClients()
 
     def uses_prefect(self, plan: Plan) -> bool:
         if self.prefect is None or self.prefect_mode == "never":
@@ -125,19 +133,29 @@ class RunManager:
         from flows.prefect_flow import run_as_prefect_flow
 
         assert self.prefect is not None
-        first_seq = emit.seq
-        for attempt in range(1, self.prefect_attempts + 1):
-            api_url = await self.prefect.ready()
-            try:
-                return await run_as_prefect_flow(self.engine, plan, run_id, payload, emit, api_url=api_url,
-                                                 tenant_id=tenant_id, meta=meta, **engine_kw)
-            except Exception as exc:
-                self.prefect.report_failure()
-                if emit.seq != first_seq or attempt == self.prefect_attempts:
-                    raise     # the engine began: its node runs are recorded, the run ends failed (infrastructure)
-                log.warning("run %s could not start on Prefect (%s); waiting for the server", run_id, exc)
-                await asyncio.sleep(min(0.5 * attempt, 3.0))
-        raise AssertionError("unreachable")
+        self._prefect_waiting[run_id] = tenant_id
+        try:
+            await self._acquire(self._prefect_slots, run_id)
+        finally:
+            self._prefect_waiting.pop(run_id, None)
+        try:
+            first_seq = emit.seq
+            for attempt in range(1, self.prefect_attempts + 1):
+                api_url = await self.prefect.ready()
+                try:
+                    return await run_as_prefect_flow(self.engine, plan, run_id, payload, emit, api_url=api_url,
+                                                     tenant_id=tenant_id, meta=meta, clients=self._prefect_clients,
+                                                     **engine_kw)
+                except Exception as exc:
+                    if not is_temporary_prefect_failure(exc):   # a 503 is the server busy, not gone
+                        self.prefect.report_failure()
+                    if emit.seq != first_seq or attempt == self.prefect_attempts:
+                        raise     # the engine began: its node runs are recorded, the run ends failed (infrastructure)
+                    log.warning("run %s could not start on Prefect (%s); waiting for the server", run_id, exc)
+                    await asyncio.sleep(min(0.5 * attempt, 3.0))
+            raise AssertionError("unreachable")
+        finally:
+            self._release(self._prefect_slots, run_id)
 
     async def _acquire(self, queue: _Queue, run_id: str = "") -> None:
         if queue.running < queue.limit and not queue.waiting:
@@ -171,7 +189,7 @@ class RunManager:
         queue.running -= 1
 
     def queued(self, tenant_id: str) -> int:
-        return len(self._queues[tenant_id].waiting) if tenant_id in self._queues else 0
+        return len(self.queue_of(tenant_id)[1])
 
     def queue_of(self, tenant_id: str) -> tuple[list[str], list[str]]:
         """The tenant's running run ids (in start order) and queued ones (first in line first)."""
@@ -179,7 +197,10 @@ class RunManager:
         if queue is None:
             return [], []
         queued = [queue.waiting_ids[w] for w in queue.waiting if w in queue.waiting_ids and not w.done()]
-        return list(queue.running_ids), queued
+        # a run holding the tenant's slot but waiting for a Prefect flow-run slot has not started
+        for_prefect = [r for r, t in self._prefect_waiting.items() if t == tenant_id]
+        held = set(for_prefect)
+        return [r for r in queue.running_ids if r not in held], for_prefect + queued
 
     def position(self, tenant_id: str, run_id: str) -> int | None:
         """1 for the next run to start, None when the run is not queued here."""
@@ -250,5 +271,6 @@ class RunManager:
             await asyncio.wait(tasks, timeout=grace_s)
         if self.remote is not None:
             await self.remote.stop()
+        await self._prefect_clients.close()
         if self.prefect is not None:
             await self.prefect.stop()

@@ -39,3 +39,18 @@ async def prefect_api():
     await api.stop()
     await asyncio.to_thread(stop_embedded, data_dir)
     shutil.rmtree(data_dir, ignore_errors=True)
+
+
+# Under pytest-xdist (`make test` runs -n 2 --dist loadgroup) each group runs whole on one worker:
+# the fault and production tests start real app, Prefect and worker processes and kill them, so
+# they run one after another (never two clusters at once on a small machine); the browser tests
+# share one Chromium, live server and database per worker. Without -n the marks do nothing.
+XDIST_GROUPS = {"faults": "processes", "production": "processes", "e2e": "browser"}
+
+
+def pytest_collection_modifyitems(config, items):
+    tests_dir = os.path.dirname(__file__)
+    for item in items:
+        top = os.path.relpath(str(item.path), tests_dir).split(os.sep)[0]
+        if top in XDIST_GROUPS:
+            item.add_marker(pytest.mark.xdist_group(XDIST_GROUPS[top]))

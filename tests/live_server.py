@@ -5,6 +5,7 @@ speak to it with: a signed-in browser, a cookie-authenticated socket, a socket's
 from __future__ import annotations
 
 import asyncio
+import random
 import socket
 from contextlib import asynccontextmanager
 from typing import Any, AsyncIterator
@@ -15,7 +16,21 @@ import uvicorn
 import websockets
 
 
+_PORTS = random.SystemRandom()   # not the global generator, which hypothesis seeds the same in every worker
+
+
 def free_port() -> int:
+    """A loopback port free now, picked below the kernel's ephemeral range (32768-60999 on Linux):
+    a port the kernel hands out is one an outgoing connection, or another test process, may take
+    before our server binds it (seen with `maily serve` started as a subprocess under xdist)."""
+    for _ in range(200):
+        port = _PORTS.randint(20000, 32767)
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]

@@ -41,7 +41,8 @@ async def start_runs(app: Litestar) -> None:
     app.state.node_services = services_
     app.state.runner = RunManager(sinks=[app.state.bus, app.state.recorder, MetricsSink()], services=services_,
                                   prefect=prefect, prefect_mode=settings.prefect,
-                                  max_concurrent_per_tenant=settings.tenant_max_concurrent_runs, remote=remote)
+                                  max_concurrent_per_tenant=settings.tenant_max_concurrent_runs, remote=remote,
+                                  prefect_max_flow_runs=settings.prefect_max_flow_runs)
     app.state.resumer = Resumer(app.state, settings.resume_poll_s)   # suspended runs whose time has come
     app.state.resumer.start()
     if settings.mode != "production":   # production: workers own the runs, their sweep resumes orphans

@@ -11,6 +11,7 @@ import subprocess
 import sys
 import time
 from collections import Counter
+from datetime import datetime, timedelta, timezone
 
 import httpx
 import pytest
@@ -21,11 +22,20 @@ from tests.backend.conftest import create_pg_database, drop_pg_database, make_te
 from tests.faults.app_process import SERVER_MARK, AppProcess, alive, prefect_servers_of
 from tests.flows.fakes import edge, graph, node
 
-# 60 s (held in the process: MAILY_SUSPEND_AFTER_S=600 below) leaves a loaded machine time to
-# start every run before the first one's delay ends
-DELAYED = graph([node("start", "trigger.manual"), node("wait", "util.delay", seconds=60),
-                 node("done", "data.set", values={"ok": True})],
-                [edge("start", "wait"), edge("wait", "done")], name="delayed")
+# Held in the process (MAILY_SUSPEND_AFTER_S=600 below) until a moment 60 s after the runs are
+# started: that leaves a loaded machine time to start every run before the first delay ends. A
+# moment rather than a duration: the node re-executed after the restart waits only for what is
+# left of the 60 s, not for 60 s more (the runs are in flight either way when the app dies).
+HOLD_S = 60
+
+
+def delayed() -> dict:
+    until = (datetime.now(timezone.utc) + timedelta(seconds=HOLD_S)).isoformat()
+    return graph([node("start", "trigger.manual"), node("wait", "util.delay", until=until),
+                  node("done", "data.set", values={"ok": True})],
+                 [edge("start", "wait"), edge("wait", "done")], name="delayed")
+
+
 QUICK = graph([node("start", "trigger.manual"), node("wait", "util.delay", seconds=0.2)],
               [edge("start", "wait")], name="quick")
 
@@ -85,9 +95,10 @@ async def runs(client, app, h, ids):
 
 
 async def start_delayed(client, app, headers, n: int) -> list[str]:
-    """Start n DELAYED runs once the app is up; returns their ids once every one is inside its delay."""
+    """Start n delayed() runs once the app is up; returns their ids once every one is inside its delay."""
     await app.wait_health(client)
-    ids = [await start_run(client, app, headers, DELAYED) for _ in range(n)]
+    doc = delayed()
+    ids = [await start_run(client, app, headers, doc) for _ in range(n)]
 
     async def all_in_delay():
         states = await runs(client, app, headers, ids)
@@ -112,7 +123,7 @@ async def ended_states(client, app, headers, ids) -> list:
 
 
 async def test_fifty_runs_in_a_delay_survive_an_app_sigkill_and_finish_by_themselves(app_process, headers):
-    """50 runs inside a 60 s delay, the app SIGKILLed and started again: all 50 succeed with no manual step."""
+    """50 runs inside a delay (held 60 s), the app SIGKILLed and started again: all 50 succeed with no manual step."""
     app = app_process(MAILY_SUSPEND_AFTER_S="600")
     app.start()
     async with httpx.AsyncClient(timeout=30) as client:

@@ -65,9 +65,27 @@ FLAKY_DURABLE = NodeType(
     config_model=FlakyConfig, execute=_flaky)
 
 
+GATES: dict[str, asyncio.Event] = {}   # test.gate waits for GATES[key] to be set
+
+
+class GateConfig(NodeConfig):
+    key: str = "gate"
+
+
+async def _gate(ctx, config, inputs):
+    await GATES.setdefault(config.key, asyncio.Event()).wait()
+    return {"output": {"passed": config.key}}
+
+
+GATE = NodeType(
+    spec=NodeSpec(type="test.gate", version=1, title="Gate", category="util", icon="dot",
+                  description="waits until its gate opens, with side effects", side_effects=True, default_timeout_s=30),
+    config_model=GateConfig, execute=_gate)
+
+
 def registry():
     reg = build_registry(with_plugins=False)
-    for t in (RECORD, FLAKY, FLAKY_DURABLE):
+    for t in (RECORD, FLAKY, FLAKY_DURABLE, GATE):
         reg.add(t)
     return reg
 

@@ -4,8 +4,6 @@ outputs (a server that reflects the Authorization header), errors, and every eve
 from __future__ import annotations
 
 import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
@@ -16,34 +14,15 @@ from nodes.net import SafeHttpClient
 from nodes.registry import default_registry
 from nodes.services import NodeServices
 from tests.flows.fakes import edge, graph, node
+from tests.reflect_server import reflecting
 
 MARKER = "MARKER-sk-live-7f3a9c1e5b"
 
 
-class _Reflect(BaseHTTPRequestHandler):
-    """Answers with the Authorization header it saw, as some APIs do in their error bodies."""
-
-    def log_message(self, *args):
-        pass
-
-    def do_GET(self):
-        status = 400 if self.path.startswith("/fail") else 200
-        body = json.dumps({"you_sent": self.headers.get("Authorization")}).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("X-Echo", self.headers.get("Authorization") or "")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-
 @pytest.fixture
 def reflect_server():
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Reflect)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
+    with reflecting() as url:
+        yield url
 
 
 class Collect:

@@ -7,9 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import asyncpg
@@ -22,31 +20,15 @@ from tests.backend.conftest import make_tenant
 from tests.faults.app_process import AppProcess
 from tests.faults.conftest import fault_db  # noqa: F401  (the PostgreSQL database fixture)
 from tests.flows.fakes import edge, graph, node
+from tests.reflect_server import reflecting
 
 MARKER = "MRK-leakcheck-9d8c7b6a5f4e3d2c"
 
 
-class _Reflect(BaseHTTPRequestHandler):
-    def log_message(self, *args):
-        pass
-
-    def do_GET(self):
-        body = json.dumps({"you_sent": self.headers.get("Authorization")}).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("X-Reflected", self.headers.get("Authorization") or "")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-
 @pytest.fixture
 def reflect_url():
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Reflect)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/whoami"
-    server.shutdown()
-    server.server_close()
+    with reflecting() as url:
+        yield f"{url}/whoami"
 
 
 async def _pg_rows_with(url: str, needle: str) -> list[str]:

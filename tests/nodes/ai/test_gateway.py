@@ -137,6 +137,7 @@ async def test_budget_spent_falls_back_to_the_baseline(gateway, store, fake):
 
 
 async def test_private_base_urls_are_refused_unless_allow_listed(store, fake):
+    fake.script()   # forget the requests of whichever test ran before on this process (xdist reorders)
     store.tiers["t1"] = "premium"
     gw = AIGateway(AIConfig(tier_models={"premium": [{"provider": "openai", "model": "m"}]}), store)
     try:

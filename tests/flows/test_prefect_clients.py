@@ -1,0 +1,182 @@
+"""Durable runs share one Prefect client pair, wait in our queue instead of overloading the
+Prefect server, and take a busy server (503) as a temporary failure, never as a bug."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from typing import Any
+
+import httpx
+import pytest
+
+from flows.compile import compile_graph
+from flows.runner import RunManager
+from tests.flows import fakes
+from tests.flows.fakes import edge, graph, node
+from tests.flows.test_engine import Collect
+from tests.live_server import serving
+
+REGISTRY = fakes.registry()
+DURABLE = graph([node("start", "trigger.manual"), node("a", "data.set", values={"x": 1}),
+                 node("d", "util.delay", seconds=0), node("b", "data.set", values={"y": 2})],
+                [edge("start", "a"), edge("a", "d"), edge("d", "b")], name="burst")
+
+
+class _Count5xx(logging.Handler):
+    """Every HTTP response the process logs (httpx logs each at INFO), counted when 5xx."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.INFO)
+        self.seen = 0
+        self.errors: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        message = record.getMessage()
+        if message.startswith("HTTP Request:"):
+            self.seen += 1
+            if '" 5' in message:
+                self.errors.append(message)
+
+
+@pytest.fixture
+def http_log():
+    handler, logger = _Count5xx(), logging.getLogger("httpx")
+    level = logger.level
+    logger.setLevel(logging.INFO)
+    logger.addHandler(handler)
+    yield handler
+    logger.removeHandler(handler)
+    logger.setLevel(level)
+
+
+async def test_a_burst_of_durable_runs_all_succeed_without_a_5xx(prefect_api, http_log):
+    """60 durable runs submitted at once all succeed and the Prefect server answers no 5xx."""
+    sink = Collect()
+    manager = RunManager(sinks=[sink], prefect=prefect_api, prefect_mode="always", prefect_max_flow_runs=8)
+    plan = compile_graph(DURABLE, REGISTRY)
+    outcomes = await asyncio.gather(*[manager.submit(plan, f"burst-{i}", {}) for i in range(60)])
+    await manager._prefect_clients.close()
+    assert [o.status for o in outcomes] == ["succeeded"] * 60, [o.error for o in outcomes if o.error]
+    assert http_log.seen > 0 and http_log.errors == []
+
+
+async def test_flow_runs_reuse_the_shared_clients(prefect_api, monkeypatch):
+    """After the first run, further runs build no Prefect client (and so no TLS context)."""
+    from prefect.client.orchestration import PrefectClient, SyncPrefectClient
+
+    manager = RunManager(sinks=[], prefect=prefect_api, prefect_mode="always")
+    plan = compile_graph(DURABLE, REGISTRY)
+    assert (await manager.submit(plan, "share-0", {})).status == "succeeded"
+    built: list[str] = []
+    for cls in (PrefectClient, SyncPrefectClient):
+        init = cls.__init__
+
+        def counting(self: Any, *a: Any, _init: Any = init, **kw: Any) -> None:
+            built.append(type(self).__name__)
+            _init(self, *a, **kw)
+
+        monkeypatch.setattr(cls, "__init__", counting)
+    outcomes = await asyncio.gather(*[manager.submit(plan, f"share-{i}", {}) for i in range(1, 6)])
+    await manager._prefect_clients.close()
+    assert [o.status for o in outcomes] == ["succeeded"] * 5
+    assert built == []
+
+
+async def test_runs_beyond_the_flow_run_limit_wait_visibly_in_the_queue(prefect_api):
+    """With one Prefect slot, a second durable run is listed queued (not running) until the first ends."""
+    fakes.GATES["slots"] = gate = asyncio.Event()
+    manager = RunManager(sinks=[], prefect=prefect_api, prefect_mode="always", prefect_max_flow_runs=1)
+    plan = compile_graph(graph([node("start", "trigger.manual"), node("w", "test.gate", key="slots")],
+                               [edge("start", "w")], name="gated"), REGISTRY)
+    first = manager.submit(plan, "slot-1", {}, tenant_id="t")
+    second = manager.submit(plan, "slot-2", {}, tenant_id="t")
+    while manager.queue_of("t") != (["slot-1"], ["slot-2"]):
+        await asyncio.sleep(0.02)
+    gate.set()
+    assert [(await first).status, (await second).status] == ["succeeded", "succeeded"]
+    assert manager.queue_of("t") == ([], [])
+    await manager._prefect_clients.close()
+
+
+class _Flaky503:
+    """A loopback proxy in front of the Prefect server answering 503 (Retry-After: 0) to the
+    first `fail` flow-run state changes to `state_type`; everything else is passed through."""
+
+    def __init__(self, upstream: str, state_type: str, fail: int) -> None:
+        self.upstream, self.state_type, self.left, self.sent = upstream.rstrip("/"), state_type, fail, 0
+        self.client = httpx.AsyncClient(timeout=30)
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] == "lifespan":
+            while (await receive())["type"] != "lifespan.shutdown":
+                await send({"type": "lifespan.startup.complete"})
+            await send({"type": "lifespan.shutdown.complete"})
+            return
+        if scope["type"] != "http":
+            return
+        body = b""
+        while True:
+            msg = await receive()
+            body += msg.get("body", b"")
+            if not msg.get("more_body"):
+                break
+        path = scope["path"]
+        if self.left > 0 and path.startswith("/api/flow_runs/") and path.endswith("/set_state") \
+                and json.loads(body or b"{}").get("state", {}).get("type") == self.state_type:
+            self.left -= 1
+            self.sent += 1
+            await send({"type": "http.response.start", "status": 503,
+                        "headers": [(b"content-type", b"application/json"), (b"retry-after", b"0")]})
+            await send({"type": "http.response.body", "body": b'{"exception_message": "Service Unavailable"}'})
+            return
+        qs = scope["query_string"].decode()
+        headers = [(k.decode(), v.decode()) for k, v in scope["headers"] if k.lower() not in (b"host", b"content-length")]
+        resp = await self.client.request(scope["method"], self.upstream + path.removeprefix("/api")
+                                         + (f"?{qs}" if qs else ""), content=body, headers=headers)
+        await send({"type": "http.response.start", "status": resp.status_code,
+                    "headers": [(k.encode(), v.encode()) for k, v in resp.headers.items()
+                                if k.lower() not in ("content-length", "transfer-encoding", "content-encoding")]})
+        await send({"type": "http.response.body", "body": resp.content})
+
+
+async def _events_worker_released() -> None:
+    """Prefect's events worker is one per process, bound to the API URL it first saw: drop
+    the one bound to the proxy (which speaks no WebSocket), so the session's next runs get a
+    worker bound to the real server."""
+    from prefect.events.worker import EventsWorker
+
+    from flows.prefect_server import drain_prefect_events
+
+    await drain_prefect_events(1.0)
+    EventsWorker._instances.clear()
+
+
+@pytest.mark.parametrize("state_type", ["RUNNING", "COMPLETED"])
+async def test_a_busy_prefect_server_is_a_temporary_failure_not_a_bug(prefect_api, state_type):
+    """Prefect answering 503 past its client's own retries, as a run starts or ends, is
+    waited out: the run succeeds and no error of kind `bug` is recorded."""
+    upstream = await prefect_api.ready()
+    proxy = _Flaky503(upstream, state_type, fail=7)   # Prefect's client gives up after 6 tries
+
+    class _Via:   # the same server, reached through the proxy
+        def __init__(self, url: str) -> None:
+            self.url = url
+
+        async def ready(self) -> str:
+            return self.url
+
+        def report_failure(self) -> None:
+            pass
+
+    async with serving(proxy) as host:
+        sink = Collect()
+        manager = RunManager(sinks=[sink], prefect=_Via(f"http://{host}/api"), prefect_mode="always")  # type: ignore[arg-type]
+        outcome = await manager.submit(compile_graph(DURABLE, REGISTRY), f"busy-{state_type}", {})
+        await manager._prefect_clients.close()
+        await _events_worker_released()
+    await proxy.client.aclose()
+    assert proxy.sent >= 6     # Prefect's own client retries were exhausted at least once
+    assert outcome.status == "succeeded", outcome.error
+    assert not any((e.data.get("error") or {}).get("kind") == "bug" for e in sink.events)
