@@ -56,6 +56,8 @@ async def drop_pg_database(url: str) -> None:
     conn = await asyncpg.connect(_asyncpg_dsn(PG_URL), timeout=10)
     try:
         await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        # and the embedded Prefect server's beside it, made when an app on this database started one
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}_prefect" WITH (FORCE)')
     finally:
         await conn.close()
 
