@@ -7,6 +7,7 @@ The runs part is plugged in by its owner through `extra_route_handlers` and the
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import mimetypes
 from pathlib import Path
@@ -28,6 +29,7 @@ from backend.auth.revocation import start_revocation_bus, stop_revocation_bus
 from backend.catalogue.controllers import CatalogueController, HealthController
 from backend.collab.controllers import collab_socket, start_collab, stop_collab
 from backend.collab.send import expose_server_send
+from backend.db.embedded import stop_embedded
 from backend.db.session import Database
 from backend.errors import NotFound, exception_handlers
 from backend.headers import with_security_headers
@@ -104,16 +106,17 @@ def create_app(
     configure_tracing()   # only when OTEL_EXPORTER_OTLP_ENDPOINT is set (docs/operations.md)
 
     async def open_database(app: Litestar) -> None:
-        url = settings.resolved_database_url
-        pool = {} if url.startswith("sqlite") else {"pool_size": settings.db_pool_size,
-                                                     "max_overflow": settings.db_max_overflow,
-                                                     "pool_timeout": settings.db_pool_timeout_s}
-        app.state.db = Database(url, **pool)
+        # the embedded PostgreSQL starts (or is joined) here when MAILY_DATABASE_URL is unset
+        url = await asyncio.to_thread(lambda: settings.resolved_database_url)
+        app.state.db = Database(url, pool_size=settings.db_pool_size, max_overflow=settings.db_max_overflow,
+                                pool_timeout=settings.db_pool_timeout_s)
 
     async def close_database(app: Litestar) -> None:
         db = getattr(app.state, "db", None)
         if db is not None:
             await db.dispose()
+        if not settings.database_url:   # the embedded PostgreSQL stops with its last user
+            await asyncio.to_thread(stop_embedded, settings.data_dir)
 
     origins = sorted(settings.allowed_origin_set)
     app = Litestar(

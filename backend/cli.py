@@ -16,6 +16,7 @@ from backend.auth import services as auth
 from backend.certify.services import verify_document
 from backend.credentials.envelope import Keyring
 from backend.credentials.rotate import rotate
+from backend.db.embedded import create_database, prefect_database_url
 from backend.db.models import TENANT_TIERS, Tenant, utcnow
 from backend.db.session import Database
 from backend.errors import ApiError
@@ -56,7 +57,7 @@ def _load_json(path: Path) -> Any:
 
 @app.command()
 def migrate() -> None:
-    """Apply the database migrations (MAILY_DATABASE_URL, default: SQLite in MAILY_DATA_DIR)."""
+    """Apply the database migrations (MAILY_DATABASE_URL, default: the embedded PostgreSQL in MAILY_DATA_DIR)."""
     # lazy: Alembic (and Mako) are needed by `maily migrate` alone
     from backend.db.migrate import upgrade
 
@@ -163,7 +164,8 @@ def run(path: Path, input: list[str] = typer.Option([], "--input", "-i", help="k
     mode = {True: "always", False: "never", None: s.prefect}[prefect]
 
     async def go() -> Any:
-        api = None if mode == "never" else PrefectApi(s.data_dir, s.mode)
+        api = None if mode == "never" else PrefectApi(
+            s.data_dir, s.mode, database_url=prefect_database_url(s.resolved_database_url), prepare_database=create_database)
         services_ = node_services(s)
         manager = RunManager(sinks=[_Progress()], services=services_, prefect=api, prefect_mode=mode)
         try:

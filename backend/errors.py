@@ -17,6 +17,7 @@ from litestar.exceptions import HTTPException, ValidationException
 
 from pydantic import BaseModel
 from pydantic import ValidationError as PydanticValidationError
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from backend.collab.convert import UnrepresentableGraph
@@ -210,7 +211,27 @@ def handle_exception(request: Request[Any, Any, Any], exc: Exception) -> Respons
         return _response(problem(400, f"malformed JSON: {exc}", instance=path))
     if isinstance(exc, RecursionError):
         return _response(problem(400, "the JSON body nests too deep", instance=path))
+    if _unstorable_text(exc):
+        return _response(problem(422, "a text value holds a character the database cannot store (NUL, U+0000, or "
+                                      "an unpaired surrogate)", instance=path, slug="unprocessable",
+                                 title="Unprocessable content"))
     return _internal(request, exc)
+
+
+# PostgreSQL's SQLSTATEs for text it cannot hold: NUL in text (22021), \u0000 in JSONB (22P05) and
+# an unpaired surrogate in JSONB (22P02). Whatever field carried it, it is the client's input, never a 500.
+_UNSTORABLE_TEXT = {"22021", "22P05", "22P02"}
+
+
+def _unstorable_text(exc: Exception) -> bool:
+    if not isinstance(exc, DBAPIError):
+        return False
+    cause = exc.orig
+    while cause is not None:
+        if getattr(cause, "sqlstate", None) in _UNSTORABLE_TEXT:
+            return True
+        cause = cause.__cause__
+    return False
 
 
 def _internal(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:

@@ -1,6 +1,6 @@
 """Integer parameters that reach the database, bounded in one place.
 
-PostgreSQL BIGINT and SQLite INTEGER hold at most 2^63 - 1; a larger Python int makes the driver
+PostgreSQL BIGINT holds at most 2^63 - 1; a larger Python int makes the driver
 raise (OverflowError, asyncpg DataError) and the client would see a 500. Every query, path and body
 integer that is bound into SQL uses one of these, so the bound is checked with the other parameter
 rules and a bad value is an ordinary 400/404/422 naming the field.

@@ -15,8 +15,8 @@ class Settings(BaseSettings):
 
     # Where the embedded database, the embedded Prefect server's files and logs live.
     data_dir: Path = Path("var")
-    # SQLAlchemy async URL. Default: embedded SQLite in data_dir.
-    # Production: postgresql+asyncpg://user:pass@host:5432/maily
+    # SQLAlchemy async URL of an external PostgreSQL, e.g. postgresql+asyncpg://user:pass@host:5432/maily.
+    # Unset: an embedded PostgreSQL with its data in data_dir/postgres (backend/db/embedded.py).
     database_url: str = ""
     host: str = "127.0.0.1"
     port: int = 8000
@@ -26,7 +26,8 @@ class Settings(BaseSettings):
     # re-sealed it under secret_key (docs/credentials.md).
     secret_key_previous: str = ""
     # embedded: flows run in the app's process against a Prefect server the app starts
-    # itself (SQLite). production: an external Prefect API (PREFECT_API_URL) and workers.
+    # itself (its state in a database beside ours, `<ours>_prefect`). production: an external Prefect
+    # API (PREFECT_API_URL) and workers.
     mode: Literal["embedded", "production"] = "embedded"
     # Which runs go through Prefect: "auto" sends graphs with side-effect or waiting nodes
     # through a Prefect flow and runs purely computational graphs on the in-process engine;
@@ -131,9 +132,14 @@ class Settings(BaseSettings):
 
     @property
     def resolved_database_url(self) -> str:
+        """MAILY_DATABASE_URL, or else the embedded PostgreSQL's: started (or joined, when
+        another process on this data dir runs it) on first use, left when the process exits."""
         if self.database_url:
             return self.database_url
-        return f"sqlite+aiosqlite:///{(self.data_dir / 'maily.db').resolve()}"
+        # lazy: backend.db imports SQLAlchemy; settings are read by processes that never open the database
+        from backend.db.embedded import embedded_database_url
+
+        return embedded_database_url(self.data_dir)
 
     @property
     def http_allowed_host_set(self) -> frozenset[str]:

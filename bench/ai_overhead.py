@@ -10,7 +10,7 @@
   offline nodes p95 of each AI node on the offline provider (free tier), 5 KB of text.
                 Target < 2 s (the planning document's AI activity target).
 Each is measured with the in-memory store/cache and with the database store and cache
-(SQLite, or PostgreSQL with --postgres); Redis is used too when MAILY_BENCH_REDIS_URL is set.
+(the embedded PostgreSQL, or the machine's with --postgres); Redis is used too when MAILY_BENCH_REDIS_URL is set.
 
     .venv/bin/python -m bench.ai_overhead [--quick] [--postgres]
 """

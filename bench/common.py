@@ -1,5 +1,6 @@
 """Shared helpers of the benchmarks: options, timing, percentiles, tables, a throw-away
-database (SQLite in a temp dir, or a fresh PostgreSQL database with --postgres), a tenant
+database (on an embedded PostgreSQL in the work dir, or a fresh database on the machine's
+PostgreSQL with --postgres), a tenant
 with an API token, the embedded Prefect server, and the process RSS.
 
 Every benchmark compares against a baseline measured in the same process and run, so the
@@ -46,7 +47,7 @@ class Options:
 
     @property
     def backend(self) -> str:
-        return "postgresql" if self.postgres else "sqlite"
+        return "postgresql" if self.postgres else "embedded-postgresql"
 
 
 def parse_options(argv: Sequence[str] | None = None, description: str = "") -> Options:
@@ -54,7 +55,7 @@ def parse_options(argv: Sequence[str] | None = None, description: str = "") -> O
     parser.add_argument("--quick", action="store_true", help="fewer repetitions (a smoke run)")
     parser.add_argument("--postgres", action="store_true",
                         help="use a fresh PostgreSQL database (maily_bench_<random>, dropped after) "
-                             "instead of SQLite in a temp dir; admin URL from MAILY_BENCH_PG_URL")
+                             "instead of the embedded PostgreSQL in the work dir; admin URL from MAILY_BENCH_PG_URL")
     ns = parser.parse_args(argv)
     return Options(quick=ns.quick, postgres=ns.postgres)
 
@@ -169,10 +170,14 @@ def mib(n: float) -> str:
 # ---------------------------------------------------------------- database
 
 
-def _asyncpg_dsn(url: str) -> str:
+def _connect_args(url: str) -> dict[str, Any]:
+    """asyncpg.connect's arguments for the server of a SQLAlchemy URL, on its `postgres`
+    database (a Unix socket directory in ?host= for the embedded server)."""
     from sqlalchemy.engine import make_url
 
-    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+    u = make_url(url)
+    return {"host": u.query.get("host") or u.host, "port": u.port, "user": u.username, "password": u.password,
+            "database": "postgres"}
 
 
 @contextlib.asynccontextmanager
@@ -182,26 +187,25 @@ async def database(opts: Options, label: str) -> AsyncIterator[str]:
 
     from backend.db.migrate import upgrade_async
 
-    if not opts.postgres:
-        path = opts.workdir / f"{label}-{secrets.token_hex(3)}.db"
-        url = f"sqlite+aiosqlite:///{path}"
-        await upgrade_async(url)
-        yield url
-        return
     import asyncpg
 
+    admin = PG_ADMIN_URL
+    if not opts.postgres:   # the default app's database: the embedded server, started once per process
+        from backend.db.embedded import embedded_database_url
+
+        admin = await asyncio.to_thread(embedded_database_url, opts.workdir / "embedded")
     name = f"maily_bench_{secrets.token_hex(6)}"
-    conn = await asyncpg.connect(_asyncpg_dsn(PG_ADMIN_URL), timeout=10)
+    conn = await asyncpg.connect(**_connect_args(admin), timeout=10)
     try:
         await conn.execute(f'CREATE DATABASE "{name}"')
     finally:
         await conn.close()
-    url = make_url(PG_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+    url = make_url(admin).set(database=name).render_as_string(hide_password=False)
     try:
         await upgrade_async(url)
         yield url
     finally:
-        conn = await asyncpg.connect(_asyncpg_dsn(PG_ADMIN_URL), timeout=10)
+        conn = await asyncpg.connect(**_connect_args(admin), timeout=10)
         try:
             await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         finally:
@@ -239,15 +243,18 @@ _prefect: Any = None
 
 
 async def prefect_api_url(opts: Options) -> str:
-    """The embedded Prefect server (SQLite in the work dir), started once per process."""
+    """The embedded Prefect server (its state on the embedded PostgreSQL in the work dir), started once per process."""
     global _prefect
     if _prefect is None:
+        from backend.db.embedded import create_database, embedded_database_url, prefect_database_url
         from flows.prefect_server import PrefectApi
 
         # the server is killed at the end of the run, maybe while it still flushes events:
         # keep its shutdown tracebacks out of the report
         os.environ.setdefault("PREFECT_SERVER_LOGGING_LEVEL", "CRITICAL")
-        _prefect = PrefectApi(opts.workdir / "prefect-data")
+        data_dir = opts.workdir / "prefect-data"
+        database = prefect_database_url(await asyncio.to_thread(embedded_database_url, data_dir))
+        _prefect = PrefectApi(data_dir, database_url=database, prepare_database=create_database)
         t0 = now()
         url = await _prefect.ready()
         print(f"  (embedded Prefect server up in {now() - t0:.1f} s at {url})", flush=True)

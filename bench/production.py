@@ -3,7 +3,7 @@
     .venv/bin/python -m bench.production [--quick] [--prefect-postgres]   (needs PostgreSQL and Redis; about 2 min)
 
 `--prefect-postgres`: the embedded Prefect server runs on a fresh PostgreSQL database
-(`prefect_bench_<random>`, dropped after) instead of SQLite, as a production Prefect server does.
+(`prefect_bench_<random>`, dropped after), as a production Prefect server does.
 
 A fresh PostgreSQL database, Redis, the embedded Prefect server (a subprocess), `maily
 worker` subprocesses and the app in this process with MAILY_MODE=production. Baseline, in

@@ -1,7 +1,8 @@
 """The Prefect API a run talks to: embedded (started and stopped by the app) or external.
 
-Embedded mode: the app starts Prefect's own server in a subprocess on SQLite inside
-MAILY_DATA_DIR, in the background at start-up, supervises it (a health check every few
+Embedded mode: the app starts Prefect's own server in a subprocess, its state in a PostgreSQL
+database the app names (`<ours>_prefect` beside our own, on the embedded PostgreSQL by default),
+its files in MAILY_DATA_DIR/prefect, in the background at start-up, supervises it (a health check every few
 seconds, a restart on the same port when it dies) and stops it at shutdown. The server runs
 in its own process group, dies with the app's process (Linux PR_SET_PDEATHSIG), and its pid
 is kept in data_dir/prefect/server.pid so that an orphan left by a SIGKILLed app (on a
@@ -29,6 +30,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Callable
 
 log = logging.getLogger("maily.prefect")
 
@@ -39,13 +41,12 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def configure_environment(data_dir: Path, api_url: str | None = None) -> None:
+def configure_environment(data_dir: Path, api_url: str | None = None, database_url: str | None = None) -> None:
     """Prefect settings for our use; an operator's own PREFECT_* variables win."""
     home = (Path(data_dir) / "prefect").resolve()
     home.mkdir(parents=True, exist_ok=True)
     defaults = {
         "PREFECT_HOME": str(home),
-        "PREFECT_API_DATABASE_CONNECTION_URL": f"sqlite+aiosqlite:///{home / 'prefect.db'}",
         # our own database records every node; Prefect's log shipping would double the work
         "PREFECT_LOGGING_TO_API_ENABLED": "false",
         "PREFECT_LOGGING_LEVEL": "WARNING",
@@ -55,6 +56,8 @@ def configure_environment(data_dir: Path, api_url: str | None = None) -> None:
     }
     if api_url:
         defaults["PREFECT_API_URL"] = api_url
+    if database_url:
+        defaults["PREFECT_API_DATABASE_CONNECTION_URL"] = database_url
     for key, value in defaults.items():
         os.environ.setdefault(key, value)
 
@@ -112,8 +115,13 @@ class PrefectApi:
     the server alive: `status` is ok, starting or down; `ready()` waits at most `wait_s`."""
 
     def __init__(self, data_dir: Path, mode: str = "embedded", *, health_s: float = 2.0, wait_s: float = 60.0,
-                 start_timeout_s: float = 120.0):
+                 start_timeout_s: float = 120.0, database_url: str = "",
+                 prepare_database: Callable[[str], None] | None = None):
         self.data_dir = Path(data_dir)
+        # embedded: the PostgreSQL database of the server we start (postgresql+asyncpg://...),
+        # and what creates it when missing (run in a thread before the first start)
+        self.database_url = database_url
+        self.prepare_database = prepare_database
         self.mode = mode
         self.health_s = health_s
         self.wait_s = wait_s
@@ -175,11 +183,15 @@ class PrefectApi:
             self.url, self.status = existing, "ok"   # another PrefectApi of this process serves it (tests)
             self._up.set()
             return existing
-        configure_environment(self.data_dir)
+        if not self.database_url and not os.environ.get("PREFECT_API_DATABASE_CONNECTION_URL"):
+            raise RuntimeError("the embedded Prefect server needs a PostgreSQL database URL")
+        if self.database_url and self.prepare_database is not None:
+            await asyncio.to_thread(self.prepare_database, self.database_url)
+        configure_environment(self.data_dir, database_url=self.database_url)
         kill_orphan(self.pid_file)
         port = _free_port()
         self.url = f"http://127.0.0.1:{port}/api"
-        configure_environment(self.data_dir, api_url=self.url)
+        configure_environment(self.data_dir, api_url=self.url, database_url=self.database_url)
         os.environ["PREFECT_API_URL"] = self.url
         log.info("starting the embedded Prefect server on %s", self.url)
         await self._spawn_and_wait(port)
@@ -194,6 +206,8 @@ class PrefectApi:
 
         env = {**os.environ, **get_current_settings().to_environment_variables(exclude_unset=True),
                "PREFECT_UI_ENABLED": "0", "PREFECT__SERVER_EPHEMERAL": "1", "PREFECT__SERVER_FINAL": "1"}
+        if self.database_url:   # ours, even when an earlier server of this process set another
+            env["PREFECT_API_DATABASE_CONNECTION_URL"] = self.database_url
         # spawned from the event loop's (main) thread: PDEATHSIG fires when the spawning thread ends
         self._process = subprocess.Popen(
             [sys.executable, "-m", "uvicorn", "--app-dir", str(Path(prefect.__file__).parent.parent), "--factory",

@@ -1,6 +1,10 @@
 """Suite-wide settings: hypothesis profiles (fast by default, `ci` with more examples)."""
 
+import asyncio
 import os
+import shutil
+import tempfile
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, settings
@@ -12,16 +16,29 @@ settings.register_profile(
 settings.load_profile("ci" if os.environ.get("CI") == "true" else "default")
 
 
+def embedded_data_dir() -> Path:
+    """A data dir for an embedded PostgreSQL, outside pytest's tmp_path: as root the server runs
+    as another user that must reach it, and every pytest session started on the machine makes
+    /tmp/pytest-of-root private again (the caller removes it)."""
+    return Path(tempfile.mkdtemp(prefix="maily-embedded-"))
+
+
 @pytest.fixture(scope="session")
-async def prefect_api(tmp_path_factory):
+async def prefect_api():
     """One embedded Prefect server for the whole session (it takes 5-10 s to boot); apps
     created by tests find it through MAILY_PREFECT_SHARED_SERVER and reuse it."""
+    from backend.db.embedded import create_database, embedded_database_url, prefect_database_url, stop_embedded
     from flows.prefect_server import PrefectApi
 
-    api = PrefectApi(tmp_path_factory.mktemp("prefect"))
+    # its state on an embedded PostgreSQL of its own, as `maily serve` keeps it by default
+    data_dir = embedded_data_dir()
+    url = await asyncio.to_thread(embedded_database_url, data_dir)
+    api = PrefectApi(data_dir, database_url=prefect_database_url(url), prepare_database=create_database)
     await api.ready()
     yield api
     await api.stop()
+    await asyncio.to_thread(stop_embedded, data_dir)
+    shutil.rmtree(data_dir, ignore_errors=True)
 
 
 # Under pytest-xdist (`make test` runs -n 2 --dist loadgroup) each group runs whole on one worker:

@@ -1,7 +1,7 @@
 """Tables of the AI gateway: per-tenant credentials (encrypted), budgets, the usage ledger, the cache.
 
 Money is integer micro-dollars (1e-6 USD): budget checks are exact integer comparisons
-inside one UPDATE on SQLite and PostgreSQL alike.
+inside one UPDATE.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from backend.db.models import Base, JSONType, UtcDateTime, new_id, utcnow
 
-BigInt = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+BigInt = sa.BigInteger()
 
 
 class AiCredential(Base):

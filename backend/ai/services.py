@@ -173,8 +173,7 @@ async def put_budget(s: AsyncSession, tenant_id: str, data: BudgetIn) -> BudgetO
 def _usage_keys(s: AsyncSession, group_by: GroupBy) -> dict[str, Any]:
     """The report's key columns by name: one, or day and model for a chart by day and model."""
     u = AiUsage.__table__.c
-    day = (sa.func.to_char(u.created_at, "YYYY-MM-DD") if s.bind.dialect.name == "postgresql"
-           else sa.func.strftime("%Y-%m-%d", u.created_at))
+    day = sa.func.to_char(u.created_at, "YYYY-MM-DD")
     model = u.provider + ":" + u.model
     if group_by == "day_model":
         return {"day": day, "model": model}

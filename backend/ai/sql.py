@@ -2,17 +2,12 @@
 
 A unit is a plain function of a SQLAlchemy Connection (Core statements, no ORM session).
 
-- SQLite (a file): a synchronous engine on the same file, with the app's PRAGMAs (WAL, busy
-  timeout), and the whole unit runs as ONE transaction in a worker thread. That is one thread
-  hop per unit, where aiosqlite makes three or four per statement (cursor, execute, fetch,
-  close, commit), and each hop costs a scheduler wake-up on a loaded machine.
-- PostgreSQL: the app's async engine (asyncpg) in AUTOCOMMIT, the unit run through run_sync:
-  a unit of one statement is one round trip, without BEGIN and COMMIT around it. Each
-  statement commits on its own, so what must be atomic has to be ONE statement (the gateway's
-  settle-and-record is a data-modifying CTE).
-- Anything else (an in-memory SQLite database): the async engine, one transaction.
+The app's async engine (asyncpg) in AUTOCOMMIT, the unit run through run_sync: a unit of one
+statement is one round trip, without BEGIN and COMMIT around it. Each statement commits on its
+own, so what must be atomic has to be ONE statement (the gateway's settle-and-record is a
+data-modifying CTE).
 
-`durable=False`: on PostgreSQL the unit runs on a second small autocommit pool whose sessions
+`durable=False`: the unit runs on a second small autocommit pool whose sessions
 have synchronous_commit off, so its commit does not wait for the WAL flush (one round trip, no
 fsync). WAL is flushed in order, so such a commit becomes durable with the next durable commit
 after it; a server crash loses at most the last fraction of a second of them. Used for:
@@ -20,25 +15,23 @@ after it; a server crash loses at most the last fraction of a second of them. Us
 - reservations: the call's durable settle-and-ledger statement comes after its reservation and
   flushes it; a crash before that loses the call's result as well, and the hold with it;
 - the ledger rows of cache hits (cost 0, no budget effect).
-Settles and ledger rows of real calls always wait for the flush. (SQLite in WAL mode with
-synchronous=NORMAL does not flush at commit anyway.)
+Settles and ledger rows of real calls always wait for the flush.
 """
 
 from __future__ import annotations
 
-import asyncio
 from datetime import datetime, timedelta
 from typing import Any, Callable, TypeVar
 
 import sqlalchemy as sa
-from sqlalchemy import event
-from sqlalchemy.engine import Connection, make_url
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import create_async_engine
 
 from backend.ai.models import AiBudget, AiCacheEntry, AiUsage
 from backend.ai.services import month_spend_query
 from backend.db.models import Tenant
-from backend.db.session import SQLITE_BUSY_TIMEOUT_MS, Database, _on_sqlite_connect, dialect_insert, sqlite_path
+from backend.db.session import Database
 
 T = TypeVar("T")
 
@@ -46,41 +39,17 @@ T = TypeVar("T")
 class Sql:
     def __init__(self, db: Database):
         self.db = db
-        self.dialect = db.engine.dialect.name
-        self._sync: sa.Engine | None = None
-        self._auto = None
-        self._lazy: AsyncEngine | None = None
-        if sqlite_path(db.url) is not None:
-            self._sync = sa.create_engine(
-                make_url(db.url).set(drivername="sqlite"), pool_size=5, max_overflow=10,
-                connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
-            event.listen(self._sync, "connect", _on_sqlite_connect)
-        elif self.dialect == "postgresql":
-            self._auto = db.engine.execution_options(isolation_level="AUTOCOMMIT")
-            self._lazy = create_async_engine(
-                db.url, isolation_level="AUTOCOMMIT", pool_size=2, max_overflow=8, pool_pre_ping=True,
-                connect_args={"server_settings": {"synchronous_commit": "off"}})
+        self._auto = db.engine.execution_options(isolation_level="AUTOCOMMIT")
+        self._lazy = create_async_engine(
+            db.url, isolation_level="AUTOCOMMIT", pool_size=2, max_overflow=8, pool_pre_ping=True,
+            connect_args={"server_settings": {"synchronous_commit": "off"}})
 
     async def run(self, unit: Callable[..., T], *args: Any, durable: bool = True) -> T:
-        if self._sync is not None:
-            return await asyncio.to_thread(self._in_thread, unit, *args)
-        engine = self._auto if durable else self._lazy
-        if engine is not None:
-            async with engine.connect() as conn:
-                return await conn.run_sync(unit, *args)
-        async with self.db.engine.begin() as conn:
+        async with (self._auto if durable else self._lazy).connect() as conn:
             return await conn.run_sync(unit, *args)
 
-    def _in_thread(self, unit: Callable[..., T], *args: Any) -> T:
-        assert self._sync is not None
-        with self._sync.begin() as conn:
-            return unit(conn, *args)
-
     async def aclose(self) -> None:
-        if self._sync is not None:
-            self._sync.dispose()
-        if self._lazy is not None:
-            await self._lazy.dispose()
+        await self._lazy.dispose()
 
 
 
@@ -108,7 +77,7 @@ _SETTLE[False] = _SETTLE[True].values(calls=_b.calls - 1)
 # may pick a ledger value up by column name.
 _LEDGER_COLUMNS = [c for c in _usage.c if c.name != "id"]
 _LEDGER = sa.insert(_usage).values({c: sa.bindparam("l_" + c.name, type_=c.type) for c in _LEDGER_COLUMNS})
-# PostgreSQL: settle and the ledger row as ONE statement (a data-modifying CTE), so that in
+# Settle and the ledger row as ONE statement (a data-modifying CTE), so that in
 # autocommit both happen or neither, in one round trip.
 _SETTLE_AND_LEDGER = {called: _LEDGER.add_cte(stmt.cte("settle")) for called, stmt in _SETTLE.items()}
 _CACHE_GET = sa.select(_c.value).where(_c.key == sa.bindparam("p_key", type_=sa.String()), _c.expires_at > _NOW)
@@ -130,7 +99,6 @@ def reserve(conn: Connection, tenant_id: str, cost_micros: int, now: datetime) -
     missing = ~sa.exists().where(_b.tenant_id == tenant_id)
     rows = sa.select(t.id, sa.literal(params["p_period"]), spent, calls,
                      sa.literal(now, _b.updated_at.type)).where(t.id == tenant_id, missing)
-    insert = dialect_insert(conn.dialect.name)
     conn.execute(insert(_budgets).from_select(["tenant_id", "period", "spent_micros", "calls", "updated_at"],
                                           rows).on_conflict_do_nothing())
     return conn.execute(_RESERVE, params).rowcount == 1
@@ -154,11 +122,8 @@ def finish(conn: Connection, tenant_id: str, reserved_micros: int, actual_micros
               "p_now": now}
     if ledger_row is None:
         conn.execute(_SETTLE[called], settle)
-    elif conn.dialect.name == "postgresql":
+    else:
         conn.execute(_SETTLE_AND_LEDGER[called], {**ledger_params(ledger_row), **settle})
-    else:   # SQLite: one transaction in one thread hop
-        conn.execute(_SETTLE[called], settle)
-        conn.execute(_LEDGER, ledger_params(ledger_row))
 
 
 def record(conn: Connection, ledger_row: dict[str, Any]) -> None:
@@ -171,7 +136,7 @@ def cache_get(conn: Connection, key: str, now: datetime) -> dict[str, Any] | Non
 
 def cache_set(conn: Connection, key: str, value: dict[str, Any], ttl_s: int, now: datetime, sweep: bool) -> None:
     expires = now + timedelta(seconds=ttl_s)
-    stmt = dialect_insert(conn.dialect.name)(_cache).values(key=key, value=value, expires_at=expires)
+    stmt = insert(_cache).values(key=key, value=value, expires_at=expires)
     conn.execute(stmt.on_conflict_do_update(index_elements=["key"], set_={"value": value, "expires_at": expires}))
     if sweep:   # expired entries go a hundred at a time, so the table never needs a sweeper job
         old = sa.select(_c.key).where(_c.expires_at < now).limit(100).scalar_subquery()

@@ -3,8 +3,8 @@
 
 Budgets are enforced atomically: reserve() is ONE conditional UPDATE that adds the estimate
 only `WHERE spent + estimate <= budget` (and calls + 1 <= quota), rolling the month over in
-the same statement; concurrent calls therefore cannot overspend on SQLite (one writer at a
-time) or PostgreSQL (the row lock makes the second UPDATE re-check the WHERE).
+the same statement; concurrent calls therefore cannot overspend (the row lock makes the
+second UPDATE re-check the WHERE).
 
 Every tenant that calls a model has an ai_budgets row (no limits unless the owner set some):
 the first reservation creates it, starting from what the ledger says the month used, so

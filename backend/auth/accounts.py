@@ -49,10 +49,9 @@ async def is_first_user(s: AsyncSession) -> bool:
 async def signup(s: AsyncSession, body: SignupIn, mode: str) -> tuple[User, Tenant, Membership]:
     """A user, a workspace they own and their membership, per MAILY_SIGNUP; the very first
     user of an instance is always allowed and becomes its admin."""
-    if s.bind.dialect.name == "postgresql":
-        # Two visitors signing up at once on an empty instance must not both be "the first":
-        # signups queue on this lock until the transaction ends. (SQLite has a single writer.)
-        await s.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _SIGNUP_LOCK})
+    # Two visitors signing up at once on an empty instance must not both be "the first":
+    # signups queue on this lock until the transaction ends.
+    await s.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _SIGNUP_LOCK})
     first = await is_first_user(s)
     if not first and mode != "open":
         raise Forbidden("sign-up is by invitation only: ask a workspace owner for an invitation"

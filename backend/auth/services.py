@@ -21,8 +21,8 @@ from backend.auth.schemas import Principal
 from backend.db.models import ApiToken, Membership, Tenant, User, looks_like_id, utcnow
 
 TOKEN_PREFIX = "mf_"
-# Do not write last_used_at more often than this: a write per request would serialise
-# SQLite writers for no benefit.
+# Do not write last_used_at more often than this: a write per request is a row update
+# (and a dead tuple) per request for no benefit.
 LAST_USED_RESOLUTION = timedelta(minutes=1)
 
 _SCRYPT_N, _SCRYPT_R, _SCRYPT_P = 2**14, 8, 1
@@ -168,7 +168,7 @@ async def principal_for_token(s: AsyncSession, token: str) -> Principal | None:
 
 
 def _aware(dt: datetime) -> datetime:
-    # SQLite hands back naive datetimes for timezone-aware columns.
+    # a value set in Python before it was stored may be naive
     from datetime import timezone
 
     return dt if dt.tzinfo else dt.replace(tzinfo=timezone.utc)

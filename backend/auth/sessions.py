@@ -30,7 +30,7 @@ from backend.db.models import looks_like_id, utcnow
 
 SESSION_COOKIE = "maily_session"
 SESSION_TTL = timedelta(days=14)
-# last_seen_at is written at most this often: a write per request would serialise SQLite writers.
+# last_seen_at is written at most this often: a write per request would be a row update per request.
 SEEN_RESOLUTION = timedelta(minutes=1)
 _MAX_TOKEN_LENGTH = 100
 

@@ -36,7 +36,7 @@ class WorkflowDocUpdate(Base):
 
     __tablename__ = "workflow_doc_updates"
 
-    id: Mapped[int] = mapped_column(sa.BigInteger().with_variant(sa.Integer(), "sqlite"), primary_key=True,
+    id: Mapped[int] = mapped_column(sa.BigInteger(), primary_key=True,
                                     autoincrement=True)
     workflow_id: Mapped[str] = mapped_column(sa.String(32), sa.ForeignKey("workflows.id", ondelete="CASCADE"),
                                              index=True)

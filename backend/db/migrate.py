@@ -1,19 +1,18 @@
 """Alembic, driven from code: `upgrade(url)` brings any database to head.
 
 No alembic.ini is needed: the script location and URL are set here, so `maily migrate`,
-the app and the tests all migrate the same way on SQLite and PostgreSQL.
+the app and the tests all migrate the same way.
 """
 
 from __future__ import annotations
 
 import asyncio
-import threading
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
 
-from backend.db.session import create_engine, sqlite_path
+from backend.db.session import create_engine, run_to_completion
 
 MIGRATIONS_DIR = Path(__file__).resolve().parents[2] / "migrations"
 
@@ -27,15 +26,8 @@ def alembic_config(url: str) -> Config:
     return cfg
 
 
-def _prepare(url: str) -> None:
-    path = sqlite_path(url)
-    if path is not None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-
-
 async def upgrade_async(url: str, revision: str = "head") -> None:
     """Upgrade from inside a running event loop (app startup, async tests)."""
-    _prepare(url)
     cfg = alembic_config(url)
     engine = create_engine(url)
     try:
@@ -53,24 +45,7 @@ async def upgrade_async(url: str, revision: str = "head") -> None:
 def upgrade(url: str, revision: str = "head") -> None:
     """Upgrade the database at `url` to `revision` (idempotent). Callable from sync code,
     or from a thread of async code: it then runs its own loop in a helper thread."""
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        asyncio.run(upgrade_async(url, revision))
-        return
-    errors: list[BaseException] = []
-
-    def target() -> None:
-        try:
-            asyncio.run(upgrade_async(url, revision))
-        except BaseException as exc:  # re-raised in the caller's thread
-            errors.append(exc)
-
-    t = threading.Thread(target=target, name="maily-migrate")
-    t.start()
-    t.join()
-    if errors:
-        raise errors[0]
+    run_to_completion(lambda: upgrade_async(url, revision))
 
 
 def current(url: str) -> str | None:

@@ -1,7 +1,7 @@
 """SQLAlchemy 2 models: tenants, users, tokens, workflows and their versions, runs.
 
 Ids are uuid4 hex strings made in Python (`new_id`), so rows can be referenced before
-they are flushed and the same code works on SQLite and PostgreSQL. Every tenant-owned
+they are flushed. Every tenant-owned
 row carries `tenant_id` so queries can scope on it without a join.
 """
 
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-# JSON on SQLite, JSONB on PostgreSQL (indexable, compact, validated on write).
+# JSONB on PostgreSQL (indexable, compact, validated on write); plain JSON elsewhere.
 JSONType = sa.JSON().with_variant(JSONB(), "postgresql")
 
 TENANT_TIERS = ("free", "premium", "enterprise")
@@ -62,8 +62,8 @@ def _id() -> Mapped[str]:
 
 
 class UtcDateTime(sa.types.TypeDecorator[datetime]):
-    """A timezone-aware UTC datetime on every database: SQLite keeps no offset, so values
-    read back from it would otherwise be naive and serialise without a zone."""
+    """A timezone-aware UTC datetime: naive values written are taken as UTC, and what is read
+    back always carries its zone."""
 
     impl = sa.DateTime(timezone=True)
     cache_ok = True
@@ -230,9 +230,8 @@ class RunEvent(Base):
     __tablename__ = "run_events"
     __table_args__ = (sa.UniqueConstraint("run_id", "seq"),)
 
-    # BigInteger on PostgreSQL; SQLite only autoincrements an INTEGER PRIMARY KEY.
     id: Mapped[int] = mapped_column(
-        sa.BigInteger().with_variant(sa.Integer(), "sqlite"), primary_key=True, autoincrement=True
+        sa.BigInteger(), primary_key=True, autoincrement=True
     )
     run_id: Mapped[str] = _fk("runs.id", ondelete="CASCADE")
     seq: Mapped[int] = mapped_column(sa.Integer)

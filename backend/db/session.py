@@ -1,66 +1,43 @@
-"""The async engine and session factory, tuned per backend.
-
-SQLite (embedded mode) gets WAL so readers do not block the writer, foreign keys (off by
-default in SQLite) and a busy timeout so concurrent writers wait instead of failing with
-"database is locked". PostgreSQL goes through asyncpg with a bounded pool.
-"""
+"""The async engine and session factory: PostgreSQL through asyncpg with a bounded pool
+(the embedded PostgreSQL of backend/db/embedded.py, or MAILY_DATABASE_URL's)."""
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Any
+import asyncio
+import threading
+from typing import Any, Awaitable, Callable, TypeVar
 
-from sqlalchemy import event
-from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
-from sqlalchemy.pool import NullPool
-
-SQLITE_BUSY_TIMEOUT_MS = 30_000
 
 
-def is_sqlite(url: str) -> bool:
-    return make_url(url).get_backend_name() == "sqlite"
+T = TypeVar("T")
 
 
-def sqlite_path(url: str) -> Path | None:
-    """The database file of a SQLite URL, or None for in-memory databases."""
-    u = make_url(url)
-    if u.get_backend_name() != "sqlite" or not u.database or u.database == ":memory:":
-        return None
-    return Path(u.database)
+def run_to_completion(make: Callable[[], Awaitable[T]]) -> T:
+    """Run a coroutine from sync code: on this thread when no loop runs here, else on a loop of
+    its own in a helper thread (a sync call made from inside async code, e.g. `maily` commands)."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(make())   # type: ignore[arg-type]
+    result: list[T] = []
+    errors: list[BaseException] = []
 
+    def target() -> None:
+        try:
+            result.append(asyncio.run(make()))   # type: ignore[arg-type]
+        except BaseException as exc:  # re-raised in the caller's thread
+            errors.append(exc)
 
-def dialect_insert(dialect_name: str) -> Any:
-    """The INSERT construct with ON CONFLICT for the dialect (PostgreSQL's or SQLite's)."""
-    if dialect_name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    return insert
-
-
-def _on_sqlite_connect(dbapi_conn: Any, _record: Any) -> None:
-    cur = dbapi_conn.cursor()
-    cur.execute("PRAGMA journal_mode=WAL")
-    cur.execute("PRAGMA foreign_keys=ON")
-    cur.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
-    cur.execute("PRAGMA synchronous=NORMAL")  # safe with WAL, much faster than FULL
-    cur.close()
+    t = threading.Thread(target=target, name="maily-db-sync")
+    t.start()
+    t.join()
+    if errors:
+        raise errors[0]
+    return result[0]
 
 
 def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
-    if is_sqlite(url):
-        path = sqlite_path(url)
-        if path is not None:
-            path.parent.mkdir(parents=True, exist_ok=True)
-        # aiosqlite runs each connection in its own thread; the timeout makes the driver
-        # itself wait for locks too.
-        kwargs.setdefault("connect_args", {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
-        if path is None:
-            kwargs.setdefault("poolclass", NullPool)
-        engine = create_async_engine(url, **kwargs)
-        event.listen(engine.sync_engine, "connect", _on_sqlite_connect)
-        return engine
     kwargs.setdefault("pool_size", 10)
     kwargs.setdefault("max_overflow", 20)
     kwargs.setdefault("pool_pre_ping", True)   # survive PostgreSQL restarts
@@ -78,10 +55,6 @@ class Database:
         self.sessionmaker: async_sessionmaker[AsyncSession] = async_sessionmaker(
             self.engine, expire_on_commit=False
         )
-
-    @property
-    def is_sqlite(self) -> bool:
-        return is_sqlite(self.url)
 
     def session(self) -> AsyncSession:
         return self.sessionmaker()

@@ -12,6 +12,7 @@ from litestar import Controller, MediaType, Request, Response, delete, get, post
 from litestar.params import Parameter
 from litestar.status_codes import HTTP_204_NO_CONTENT
 from pydantic import BaseModel, Field
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.auth.guards import requires_editor, requires_owner
@@ -19,7 +20,6 @@ from backend.auth.schemas import Principal
 from backend.credentials import managed
 from backend.credentials.envelope import Keyring
 from backend.db.models import looks_like_id, new_id, utcnow
-from backend.db.session import dialect_insert
 from backend.email.models import EmailOutboxMessage, EmailSuppression, EmailTemplate
 from backend.email.previews import render_off_loop
 from backend.email.store import PROVIDER_NAME, PROVIDER_SETTINGS, provider_values, public_url
@@ -235,7 +235,6 @@ class EmailController(Controller):
 
 async def suppress(s: AsyncSession, tenant_id: str, email: str, reason: str, source: str) -> None:
     """Idempotent, also when two requests suppress the same address at once (no IntegrityError)."""
-    insert = dialect_insert(s.bind.dialect.name)
     await s.execute(insert(EmailSuppression).values(id=new_id(), tenant_id=tenant_id, email=email, reason=reason,
                                                     source=source, created_at=utcnow())
                     .on_conflict_do_nothing(index_elements=["tenant_id", "email"]))

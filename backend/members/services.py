@@ -33,7 +33,7 @@ ROLES = ("owner", "editor", "viewer")
 
 
 def _aware(dt: datetime | None) -> datetime | None:
-    # SQLite hands back naive datetimes.
+    # a value set in Python before it was stored may be naive
     return dt if dt is None or dt.tzinfo else dt.replace(tzinfo=timezone.utc)
 
 

@@ -176,7 +176,7 @@ async def decide(s: AsyncSession, p: Principal, runner: RunManager, recorder: Db
         raise Conflict(f"run {run_id} was decided or resumed already")
     await audit.record(s, p, "run.approve" if decision == "approved" else "run.reject", "run", run_id,
                        {"node_id": entry["node_id"], "decision": decision})
-    await s.commit()   # at once: on SQLite a pending write would hold the lock the run's recorder needs
+    await s.commit()   # at once: a pending write would hold the row lock the run's recorder needs
     await s.refresh(run)
     await continue_run(s, run, runner, recorder, registry)
     await s.refresh(run)

@@ -7,6 +7,7 @@ import logging
 
 from litestar import Litestar
 
+from backend.db.embedded import create_database, prefect_database_url
 from backend.metrics import MetricsSink
 from backend.runs.control import Resumer
 from backend.runs.instances import Instance
@@ -30,7 +31,8 @@ async def start_runs(app: Litestar) -> None:
         remote = RemoteRuns(settings.redis_url, app.state.bus, app.state.recorder)
         await remote.start()
     prefect = None if settings.prefect == "never" else PrefectApi(
-        settings.data_dir, settings.mode, health_s=settings.prefect_health_s, wait_s=settings.prefect_wait_s)
+        settings.data_dir, settings.mode, health_s=settings.prefect_health_s, wait_s=settings.prefect_wait_s,
+        database_url=prefect_database_url(app.state.db.url), prepare_database=create_database)
     if prefect is not None and settings.prefect_at_start:
         prefect.start_in_background()   # the first durable run should not wait for it to boot
     services_ = node_services(settings)

@@ -54,7 +54,7 @@ async def send_test(app: Litestar, s: AsyncSession, p: Principal, workflow_id: s
     hook = await get_webhook(s, p, workflow_id, webhook_id)
     secret, path = webhook_secret(hook), f"/hooks/{hook.id}"
     # End this request's read transaction first: the delivery writes a run in its own session
-    # (SQLite would otherwise wait on our read lock).
+    # (and this one's connection goes back to the pool meanwhile).
     await s.rollback()
     raw = b"" if body.method == "GET" else json.dumps(body.body).encode()
     stamp = int(time.time())

@@ -78,8 +78,8 @@ async def update_workflow(s: AsyncSession, p: Principal, workflow_id: str, body:
                           collab: RoomManager) -> Workflow:
     wf = await get_workflow(s, p, workflow_id)
     if body.graph is not None:
-        # Through the shared document, before this session writes anything (on SQLite the
-        # room's own transaction would otherwise wait for ours): connected editors get the
+        # Through the shared document, before this session writes anything (the room's own
+        # transaction writes the same row): connected editors get the
         # change as an ordinary edit, and their concurrent edits of other fields survive.
         _check_graph(body.graph)
         wf.graph = await collab.edit(wf.id, p.tenant_id, body.graph)

@@ -1,5 +1,5 @@
 """Token estimates and the price table. Money is integer micro-dollars (1e-6 USD) everywhere,
-so budget arithmetic in the database is exact on SQLite and PostgreSQL alike."""
+so budget arithmetic in the database is exact."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
-"""Fixtures of the API and database tests, which run on SQLite AND PostgreSQL.
+"""Fixtures of the API and database tests, on PostgreSQL (the one database the app supports).
 
-PostgreSQL is required: when it does not answer at MAILY_TEST_DATABASE_URL the PostgreSQL
-variants FAIL (never skip), so a green suite always means both databases were tested.
+PostgreSQL is required: when it does not answer at MAILY_TEST_DATABASE_URL the tests FAIL
+(never skip).
 Each test session migrates a brand-new database (`maily_test_<random>`, dropped at the end).
 """
 
@@ -25,7 +25,7 @@ from backend.db.session import Database
 from backend.settings import Settings
 
 PG_URL = os.environ.get("MAILY_TEST_DATABASE_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/maily_test")
-BACKENDS = ["sqlite", "postgresql"]
+BACKENDS = ["postgresql"]
 
 
 def _asyncpg_dsn(url: str) -> str:
@@ -38,7 +38,7 @@ async def create_pg_database() -> str:
         conn = await asyncpg.connect(_asyncpg_dsn(PG_URL), timeout=10)
     except Exception as exc:  # noqa: BLE001 - any failure means the same thing here
         pytest.fail(
-            f"PostgreSQL is needed at {PG_URL} for the PostgreSQL half of the suite "
+            f"PostgreSQL is needed at {PG_URL} for the database tests "
             f"({type(exc).__name__}: {exc}). Start it with `bash scripts/ensure-postgres.sh` "
             f"or point MAILY_TEST_DATABASE_URL at one.",
             pytrace=False,
@@ -56,25 +56,25 @@ async def drop_pg_database(url: str) -> None:
     conn = await asyncpg.connect(_asyncpg_dsn(PG_URL), timeout=10)
     try:
         await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        # and the embedded Prefect server's beside it, made when an app on this database started one
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}_prefect" WITH (FORCE)')
     finally:
         await conn.close()
 
 
 async def fresh_database(backend: str, tmp_dir: Path) -> str:
-    if backend == "sqlite":
-        return f"sqlite+aiosqlite:///{tmp_dir / f'maily-{secrets.token_hex(4)}.db'}"
+    """A new empty database (PostgreSQL: the `backend` parameter names the test variant)."""
     return await create_pg_database()
 
 
 @pytest.fixture(scope="session", params=BACKENDS)
 async def db_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[str]:
-    """A migrated database, one per backend per session. Tests isolate themselves by
+    """A migrated database, one per session. Tests isolate themselves by
     creating their own tenants (random slugs and emails)."""
     url = await fresh_database(request.param, tmp_path_factory.mktemp("db"))
     await upgrade_async(url)
     yield url
-    if request.param == "postgresql":
-        await drop_pg_database(url)
+    await drop_pg_database(url)
 
 
 @pytest.fixture

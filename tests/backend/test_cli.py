@@ -2,19 +2,38 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
+
+import pytest
 
 from tests.flows.fakes import edge, graph, node
 
 MAILY = [sys.executable, "-m", "backend.cli"]
 
 
+def cli_data_dir(tmp_path: Path) -> Path:
+    """The test's MAILY_DATA_DIR (its embedded PostgreSQL with it), outside pytest's tmp tree:
+    as root the server runs as another user, and every pytest session started on the machine
+    makes /tmp/pytest-of-root private again. Removed after the test (`_cli_data_dirs`)."""
+    return Path(tempfile.gettempdir()) / f"maily-cli-{hashlib.sha1(str(tmp_path).encode()).hexdigest()[:12]}"
+
+
+@pytest.fixture(autouse=True)
+def _cli_data_dirs(tmp_path):
+    yield
+    shutil.rmtree(cli_data_dir(tmp_path), ignore_errors=True)
+
+
 def maily(*args: str, tmp_path: Path) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "MAILY_DATA_DIR": str(tmp_path / "var"), "MAILY_PREFECT": "never", "COLUMNS": "200"}
+    env = {**os.environ, "MAILY_DATA_DIR": str(cli_data_dir(tmp_path)), "MAILY_PREFECT": "never", "COLUMNS": "200"}
+    env.pop("MAILY_DATABASE_URL", None)   # the default: the embedded PostgreSQL
     return subprocess.run([*MAILY, *args], capture_output=True, text=True, env=env, timeout=120,
                           cwd=Path(__file__).resolve().parents[2])
 

@@ -77,3 +77,13 @@ async def test_unexpected_exception_is_500_problem_with_correlation_id(settings,
             doc = assert_problem(await c.get("/api/boom"), 500)
     assert doc["correlation_id"] and "secret internals" not in doc["detail"]
     assert any(doc["correlation_id"] in r.getMessage() for r in caplog.records)
+
+
+async def test_text_postgresql_cannot_store_is_422_not_500(client, tenant_a):
+    """A NUL character in a text field, or an unpaired surrogate in a JSON document, is the
+    client's input PostgreSQL refuses: 422, never a 500."""
+    h = tenant_a.owner.headers
+    assert_problem(await client.post("/api/auth/tokens", json={"name": "a\u0000b"}, headers=h), 422)
+    body = b'{"name": "w", "graph": {"nodes": [], "edges": [], "x": "\\udbe5"}}'
+    assert_problem(await client.post("/api/workflows", content=body, headers={**h, "content-type": "application/json"}),
+                   422)

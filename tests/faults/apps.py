@@ -1,4 +1,4 @@
-"""Real processes for the fault tests: `maily serve` as a subprocess on SQLite or PostgreSQL
+"""Real processes for the fault tests: `maily serve` as a subprocess on PostgreSQL
 (killable with SIGKILL and started again on the same database), and an SMTP sink on loopback
 (aiosmtpd in its own thread) that counts deliveries outside our records."""
 

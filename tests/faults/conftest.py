@@ -1,9 +1,8 @@
-"""Fixtures of the fault tests: a fresh, migrated database (SQLite file or PostgreSQL) with a
-tenant, shared by the app processes a test starts and kills."""
+"""Fixtures of the fault tests: a fresh, migrated PostgreSQL database with a tenant, shared by
+the app processes a test starts and kills."""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import AsyncIterator
 
 import pytest
@@ -11,15 +10,8 @@ import pytest
 from tests.production import cluster
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-async def fault_db(request, tmp_path: Path) -> AsyncIterator[str]:
-    if request.param == "sqlite":
-        from backend.db.migrate import upgrade_async
-
-        url = f"sqlite+aiosqlite:///{tmp_path / 'maily.db'}"
-        await upgrade_async(url)
-        yield url
-        return
+@pytest.fixture
+async def fault_db() -> AsyncIterator[str]:
     try:
         await cluster.require_services()
     except cluster.ServiceMissing as exc:

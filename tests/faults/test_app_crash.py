@@ -40,14 +40,12 @@ QUICK = graph([node("start", "trigger.manual"), node("wait", "util.delay", secon
               [edge("start", "wait")], name="quick")
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-async def fault_db(request, tmp_path):
-    url = (f"sqlite+aiosqlite:///{tmp_path / 'maily.db'}" if request.param == "sqlite"
-           else await create_pg_database())
+@pytest.fixture
+async def fault_db():
+    url = await create_pg_database()
     await upgrade_async(url)
     yield url
-    if request.param == "postgresql":
-        await drop_pg_database(url)
+    await drop_pg_database(url)
 
 
 @pytest.fixture

@@ -72,6 +72,8 @@ async def drop_database(url: str) -> None:
     conn = await asyncpg.connect(_dsn(PG_URL), timeout=10)
     try:
         await conn.execute(f'DROP DATABASE IF EXISTS "{make_url(url).database}" WITH (FORCE)')
+        # and the embedded Prefect server's beside it, made when an app on this database started one
+        await conn.execute(f'DROP DATABASE IF EXISTS "{make_url(url).database}_prefect" WITH (FORCE)')
     finally:
         await conn.close()
 

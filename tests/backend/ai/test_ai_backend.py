@@ -1,4 +1,4 @@
-"""The AI gateway on the database (SQLite and PostgreSQL): encrypted credentials, atomic
+"""The AI gateway on the database: encrypted credentials, atomic
 budgets under concurrency, the ledger, the database cache, and the /api/ai endpoints."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The gateway's per-call path on the database (SQLite and PostgreSQL): the cache entry is
+"""The gateway's per-call path on the database: the cache entry is
 written after the answer without losing it, settle and the ledger row land together, and a
 tenant's budget row is created once, from the month's ledger."""
 
@@ -19,6 +19,7 @@ from backend.db.session import Database
 from nodes.ai.gateway import AIConfig, AIGateway, Task
 from nodes.ai.pricing import PriceTable
 from nodes.sdk import NodeContext
+from tests.backend.conftest import create_pg_database, drop_pg_database
 from tests.nodes.ai.fake_providers import FakeProvider
 
 SECRET = "test-secret-key"
@@ -105,7 +106,8 @@ class TestCacheWrittenAfterTheAnswer:
 
     async def test_a_failing_cache_is_logged_and_never_fails_the_node(self, db, tenant_a, fake, tmp_path, caplog):
         """A cache database without its table: reads are misses, writes are logged, answers stand."""
-        broken = Database(f"sqlite+aiosqlite:///{tmp_path / 'no-tables.db'}")
+        url = await create_pg_database()   # empty: no tables at all
+        broken = Database(url)
         gw, ctx = await _ready(db, tenant_a.id, fake, "still answered", cache=DbCache(broken))
         with caplog.at_level(logging.ERROR, logger="maily.ai"):
             try:
@@ -115,6 +117,7 @@ class TestCacheWrittenAfterTheAnswer:
                 await gw.aclose()
                 await gw.cache.aclose()
                 await broken.dispose()
+                await drop_pg_database(url)
         assert (out["ai"]["reason"], out["result"]) == ("tier", "still answered")
         messages = [r.getMessage() for r in caplog.records]
         assert "ai cache could not be read" in messages and "ai cache entry could not be written" in messages
@@ -186,29 +189,14 @@ class TestBudgetRow:
         await store.aclose()
 
 
-async def test_an_in_memory_sqlite_database_uses_the_async_engine():
-    """Sql falls back to one async transaction where no second engine can share the file."""
-    db = Database("sqlite+aiosqlite:///:memory:")
-    sq = Sql(db)
-    assert sq._sync is None and sq._auto is None
-    assert await sq.run(lambda conn: conn.execute(sa.text("SELECT 41 + 1")).scalar()) == 42
-    await db.dispose()
-
-
 async def test_non_durable_units_skip_the_flush_and_durable_ones_wait(db):
     """Durable units (settles, ledger rows of real calls) wait for the flush at commit; cache
-    entries, reservations and hit rows do not: on PostgreSQL synchronous_commit is off only on
-    the second pool, on SQLite WAL with synchronous=NORMAL never flushes at commit."""
+    entries, reservations and hit rows do not: synchronous_commit is off only on the second pool."""
     sq = Sql(db)
     try:
-        if db.engine.dialect.name == "postgresql":
-            setting = lambda conn: conn.execute(sa.text("SELECT current_setting('synchronous_commit')")).scalar()  # noqa: E731
-            assert await sq.run(setting) == "on"
-            assert await sq.run(setting, durable=False) == "off"
-            assert await sq.run(setting) == "on"   # the durable pool's sessions are untouched
-        else:
-            pragma = lambda name: lambda conn: conn.exec_driver_sql(f"PRAGMA {name}").scalar()  # noqa: E731
-            assert str(await sq.run(pragma("journal_mode"))).lower() == "wal"
-            assert await sq.run(pragma("synchronous")) == 1   # NORMAL
+        setting = lambda conn: conn.execute(sa.text("SELECT current_setting('synchronous_commit')")).scalar()  # noqa: E731
+        assert await sq.run(setting) == "on"
+        assert await sq.run(setting, durable=False) == "off"
+        assert await sq.run(setting) == "on"   # the durable pool's sessions are untouched
     finally:
         await sq.aclose()

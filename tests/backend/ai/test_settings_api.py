@@ -1,4 +1,4 @@
-"""The reads the AI settings screen needs (SQLite and PostgreSQL): the tier's model chain with whose
+"""The reads the AI settings screen needs: the tier's model chain with whose
 key each entry would use (GET /api/ai/models), and usage by day and model (group_by=day_model)."""
 
 from __future__ import annotations

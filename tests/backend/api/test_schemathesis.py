@@ -19,7 +19,7 @@ from backend.app import create_app
 from backend.db.migrate import upgrade_async
 from backend.db.session import Database
 from backend.settings import Settings
-from tests.backend.conftest import make_tenant
+from tests.backend.conftest import create_pg_database, drop_pg_database, make_tenant
 
 # Enough to reach every parameter and body shape, small enough for the whole run to take a minute or two.
 EXAMPLES_PER_OPERATION = 20
@@ -27,9 +27,9 @@ EXAMPLES_PER_OPERATION = 20
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory):
-    """The app on a free loopback port with a migrated SQLite database and one seeded workspace."""
+    """The app on a free loopback port with a migrated PostgreSQL database and one seeded workspace."""
     tmp = tmp_path_factory.mktemp("schemathesis")
-    url = f"sqlite+aiosqlite:///{tmp / 'maily.db'}"
+    url = asyncio.run(create_pg_database())
 
     async def seed():
         await upgrade_async(url)
@@ -55,11 +55,12 @@ def served(tmp_path_factory):
     yield f"http://127.0.0.1:{port}", tenant
     server.should_exit = True
     thread.join(30)
+    asyncio.run(drop_pg_database(url))
 
 
 def _openapi_document() -> dict:
     """The document GET /schema/openapi.json serves (read from an app built without a database)."""
-    app = create_app(Settings(database_url="sqlite+aiosqlite://", secret_key="x", prefect="never",
+    app = create_app(Settings(database_url="postgresql+asyncpg://postgres@127.0.0.1:5432/never_opened", secret_key="x", prefect="never",
                               prefect_at_start=False))
     return app.openapi_schema.to_schema()
 

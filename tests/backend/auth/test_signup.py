@@ -22,15 +22,14 @@ def _signup(tag: str = "", **over) -> dict[str, str]:
 
 @pytest.fixture
 async def empty_client(db_url, settings, tmp_path) -> AsyncIterator[AsyncTestClient]:
-    """An app on a brand-new migrated database of the same backend: no user at all."""
-    url = await fresh_database("sqlite" if db_url.startswith("sqlite") else "postgresql", tmp_path)
+    """An app on a brand-new migrated database: no user at all."""
+    url = await fresh_database("postgresql", tmp_path)
     await upgrade_async(url)
     try:
         async with AsyncTestClient(app=create_app(settings.model_copy(update={"database_url": url}))) as c:
             yield c
     finally:
-        if not url.startswith("sqlite"):
-            await drop_pg_database(url)
+        await drop_pg_database(url)
 
 
 def _client_with(settings, mode: str) -> AsyncTestClient:

@@ -1,4 +1,4 @@
-"""Certificates on SQLite and PostgreSQL: the public verify endpoint, `maily verify`, tamper
+"""Certificates: the public verify endpoint, `maily verify`, tamper
 tests on the certificate and the ledger, key rotation, tenant isolation."""
 
 from __future__ import annotations

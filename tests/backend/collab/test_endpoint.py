@@ -1,4 +1,4 @@
-"""WS /api/collab/{id} over a real uvicorn server, spoken to by pycrdt clients (SQLite and PostgreSQL)."""
+"""WS /api/collab/{id} over a real uvicorn server, spoken to by pycrdt clients."""
 
 from __future__ import annotations
 

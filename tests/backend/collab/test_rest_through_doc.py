@@ -1,4 +1,4 @@
-"""REST saves, restores and publishes go through the shared document (SQLite and PostgreSQL)."""
+"""REST saves, restores and publishes go through the shared document."""
 
 from __future__ import annotations
 

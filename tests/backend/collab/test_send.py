@@ -44,7 +44,7 @@ def test_create_app_exposes_it_outside_litestars_wrappers(tmp_path) -> None:
     """create_app wraps Litestar's outermost handler (exception handling, CORS), not a route middleware."""
     from backend.settings import Settings
 
-    app = create_app(Settings(database_url=f"sqlite+aiosqlite:///{tmp_path}/x.db", data_dir=str(tmp_path),
+    app = create_app(Settings(database_url="postgresql+asyncpg://postgres@127.0.0.1:5432/never_opened", data_dir=str(tmp_path),
                               secret_key="s", prefect="never", prefect_at_start=False))
     # The security-headers wrapper sits outermost but passes WebSockets through untouched.
     outer = app.asgi_handler

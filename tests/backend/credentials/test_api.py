@@ -1,5 +1,5 @@
 """/api/credentials: the REST contract, the role matrix, problem documents and the audit trail,
-on SQLite and PostgreSQL. A marker secret is checked against every response."""
+On PostgreSQL. A marker secret is checked against every response."""
 
 from __future__ import annotations
 

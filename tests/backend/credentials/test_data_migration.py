@@ -1,11 +1,10 @@
 """Migration 0017 on a copy of a database that has AI keys and an email provider in their old
-tables (SQLite file and PostgreSQL): everything arrives in the vault with the same values, the APIs
+tables (PostgreSQL): everything arrives in the vault with the same values, the APIs
 answer as before, a row no key opens stays where it was, and the original database is untouched."""
 
 from __future__ import annotations
 
 import asyncio
-import shutil
 from pathlib import Path
 
 import asyncpg
@@ -33,11 +32,7 @@ WHSEC = "whsec_c2lnbmluZy1rZXk="
 
 
 async def _copy(url: str, tmp_path: Path) -> str:
-    """A copy of the database at url: the file (SQLite) or CREATE DATABASE ... TEMPLATE (PostgreSQL)."""
-    if url.startswith("sqlite"):
-        target = tmp_path / "copy.db"
-        shutil.copy(make_url(url).database, target)
-        return f"sqlite+aiosqlite:///{target}"
+    """A copy of the database at url (CREATE DATABASE ... TEMPLATE)."""
     name = make_url(url).database + "_copy"
     conn = await asyncpg.connect(_asyncpg_dsn(url))
     try:
@@ -56,9 +51,8 @@ async def at_0016(request, tmp_path, monkeypatch):
     await upgrade_async(url, "0016_credentials")
     made: list[str] = [url]
     yield url, made
-    if request.param == "postgresql":
-        for u in made:
-            await drop_pg_database(u)
+    for u in made:
+        await drop_pg_database(u)
 
 
 async def _old_rows(db: Database) -> tuple:

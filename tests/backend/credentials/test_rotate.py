@@ -1,4 +1,4 @@
-"""`maily secrets rotate` on SQLite and PostgreSQL: after it, the new key alone opens everything,
+"""`maily secrets rotate`: after it, the new key alone opens everything,
 the old key alone opens nothing, no value changed; before it, the app reads with new + previous."""
 
 from __future__ import annotations
@@ -32,8 +32,7 @@ async def db_url(request, tmp_path_factory):
     url = await fresh_database(request.param, tmp_path_factory.mktemp("rotate"))
     await upgrade_async(url)
     yield url
-    if request.param == "postgresql":
-        await drop_pg_database(url)
+    await drop_pg_database(url)
 
 
 def maily(*args: str, db_url: str, tmp_path: Path, **env: str) -> subprocess.CompletedProcess[str]:

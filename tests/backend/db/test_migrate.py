@@ -1,7 +1,9 @@
-"""The Alembic migrations build the whole schema on SQLite and PostgreSQL, and re-running
+"""The Alembic migrations build the whole schema on PostgreSQL, and re-running
 them changes nothing."""
 
 from __future__ import annotations
+
+import asyncio
 
 import pytest
 from sqlalchemy import inspect
@@ -16,7 +18,7 @@ def _head() -> str:
     """The newest revision in migrations/versions (several people add migrations)."""
     from alembic.script import ScriptDirectory
 
-    return ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
+    return ScriptDirectory.from_config(alembic_config("postgresql://")).get_current_head()
 
 
 def _schema(sync_conn):
@@ -50,25 +52,28 @@ async def test_migrations_create_every_table_and_are_idempotent(backend, tmp_pat
             assert (await conn.run_sync(_schema))[0] == tables
         await db.dispose()
     finally:
-        if backend == "postgresql":
-            await drop_pg_database(url)
+        await drop_pg_database(url)
 
 
 def test_sync_upgrade_outside_a_loop(tmp_path):
     from backend.db.migrate import current, upgrade
 
-    url = f"sqlite+aiosqlite:///{tmp_path / 'sub' / 'm.db'}"
-    upgrade(url)
-    upgrade(url)
-    assert current(url) == _head()
+    url = asyncio.run(fresh_database("postgresql", tmp_path))
+    try:
+        upgrade(url)
+        upgrade(url)
+        assert current(url) == _head()
+    finally:
+        asyncio.run(drop_pg_database(url))
 
 
 async def test_sync_upgrade_called_from_a_running_loop(tmp_path):
     from backend.db.migrate import upgrade
 
-    url = f"sqlite+aiosqlite:///{tmp_path / 'm.db'}"
+    url = await fresh_database("postgresql", tmp_path)
     upgrade(url)  # runs its own loop in a helper thread instead of failing
     db = Database(url)
     async with db.engine.connect() as conn:
         assert (await conn.exec_driver_sql("SELECT version_num FROM alembic_version")).scalar() == _head()
     await db.dispose()
+    await drop_pg_database(url)

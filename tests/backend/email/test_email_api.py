@@ -1,4 +1,4 @@
-"""Email API on SQLite and PostgreSQL: templates, preview, provider, outbox through a real run
+"""Email API: templates, preview, provider, outbox through a real run
 of the nodes on the app's services, unsubscribe, webhooks, suppression; isolation and roles."""
 
 from __future__ import annotations

@@ -34,8 +34,7 @@ async def _sessions(db) -> int:
 
 async def test_shutdown_disposes_the_mailer_engine(settings, db, tenant_a):
     """The mail went through the mailer's own engine; once the app stops, that engine holds nothing."""
-    postgres = not db.is_sqlite
-    before = await _sessions(db) if postgres else 0
+    before = await _sessions(db)
     app = create_app(settings)
     async with AsyncTestClient(app=app) as client:
         h = tenant_a.editor.headers
@@ -52,10 +51,10 @@ async def test_shutdown_disposes_the_mailer_engine(settings, db, tenant_a):
         engine = lazy.db.engine
         assert engine.pool.checkedin() >= 1          # the sent-log and outbox rows went through it
     assert engine.pool.checkedin() == 0 and engine.pool.checkedout() == 0
-    if postgres:   # the server sees every connection of the app gone (backends exit asynchronously)
-        for _ in range(100):
-            if await _sessions(db) <= before:
-                break
-            await asyncio.sleep(0.05)
-        assert await _sessions(db) <= before
+    # the server sees every connection of the app gone (backends exit asynchronously)
+    for _ in range(100):
+        if await _sessions(db) <= before:
+            break
+        await asyncio.sleep(0.05)
+    assert await _sessions(db) <= before
     assert lazy._db is None                          # a later use would open a fresh engine

@@ -1,4 +1,4 @@
-"""Uncertain email sends through the API, on SQLite and PostgreSQL: a re-run of a campaign skips
+"""Uncertain email sends through the API,: a re-run of a campaign skips
 who was mailed, waits on the uncertain one, and an editor resends it or marks it done."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Signed bounce/complaint webhooks, on SQLite and PostgreSQL: requests are signed here exactly
+"""Signed bounce/complaint webhooks,: requests are signed here exactly
 as Resend (Svix), SendGrid (ECDSA) and Mailgun (HMAC in the body) sign them; a tampered,
 stale, unsigned or replayed request is a 401 problem and suppresses nobody."""
 

@@ -27,7 +27,7 @@ async def test_closing_the_node_services_releases_their_connections(settings, te
     services = node_services(settings)
     try:
         ai, mailer = services.nodes.ai, services.nodes.mailer
-        assert await ai.store.reserve(tenant_a.id, 0)   # the gateway's hot path (its own pool on SQLite)
+        assert await ai.store.reserve(tenant_a.id, 0)   # the gateway's hot path
         ai_pool, mail_pool = ai.db.engine.pool, mailer.store.db.db.engine.pool
         for engine in (ai.db.engine, mailer.store.db.db.engine):
             async with engine.connect():

@@ -1,4 +1,4 @@
-"""Run control through the API, on SQLite and PostgreSQL: suspended delays and the resumer,
+"""Run control through the API,: suspended delays and the resumer,
 approvals, pause and resume, retry, re-run from a node, the visible queue, restarts."""
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Every gallery template, imported with its default parameters, runs end to end on the
 embedded default (offline AI provider, built-in outbox) with the app's node services, on
-SQLite and PostgreSQL: mail lands in the outbox, certificates and ledger records are written."""
+mail lands in the outbox, certificates and ledger records are written."""
 
 from __future__ import annotations
 

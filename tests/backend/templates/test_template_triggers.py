@@ -1,5 +1,5 @@
 """Importing a template that declares triggers creates them through backend.triggers, on
-SQLite and PostgreSQL: backup-and-cleanup's schedule takes its cron and time zone from the
+backup-and-cleanup's schedule takes its cron and time zone from the
 parameters and starts disabled; a bad cron or zone is a 422 naming the parameter and stores
 nothing; a declared webhook comes with its secret, once."""
 

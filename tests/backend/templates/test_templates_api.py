@@ -1,4 +1,4 @@
-"""/api/templates on SQLite and PostgreSQL: gallery, search and filters, preview, import
+"""/api/templates: gallery, search and filters, preview, import
 through parameters, a run of an imported template through the API, hostile uploads that
 store nothing, sharing and tenant isolation, save as template, updates and their merge."""
 

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import sqlite3
+import asyncio
 
 from sqlalchemy import update
 
 from backend.db.models import User
+from backend.db.session import Database
 from tests.backend.conftest import assert_problem
-from tests.backend.test_cli import maily
+from tests.backend.test_cli import _cli_data_dirs, cli_data_dir, maily  # noqa: F401  (removes the data dir)
 
 
 async def _make_admin(db, user_id: str) -> None:
@@ -52,11 +53,25 @@ def test_cli_set_tier(tmp_path):
     assert maily("seed-demo", tmp_path=tmp_path).returncode == 0
     ok = maily("workspace", "set-tier", "demo", "enterprise", tmp_path=tmp_path)
     assert ok.returncode == 0 and "enterprise" in ok.stdout, ok.stderr
-    with sqlite3.connect(tmp_path / "var" / "maily.db") as conn:
-        assert conn.execute("SELECT tier FROM tenants WHERE slug = 'demo'").fetchone() == ("enterprise",)
-        assert conn.execute("SELECT is_admin FROM users WHERE email = 'demo@maily.local'").fetchone() == (1,)
-        assert conn.execute("SELECT count(*) FROM audit_events WHERE action = 'workspace.set_tier'").fetchone() == (1,)
+    assert asyncio.run(_rows(cli_data_dir(tmp_path))) == ("enterprise", True, 1)
     unknown = maily("workspace", "set-tier", "no-such-space", "premium", tmp_path=tmp_path)
     assert unknown.returncode == 1 and "no workspace no-such-space" in unknown.stderr
     bad = maily("workspace", "set-tier", "demo", "gold", tmp_path=tmp_path)
     assert bad.returncode != 0 and "unknown tier" in bad.stderr
+
+
+async def _rows(data_dir) -> tuple:
+    """The demo workspace's tier, its user's admin flag and the set-tier audit count, read from
+    the embedded PostgreSQL the commands used (started again here, stopped after)."""
+    from backend.db.embedded import embedded_database_url, stop_embedded
+
+    db = Database(await asyncio.to_thread(embedded_database_url, data_dir))
+    try:
+        async with db.engine.connect() as conn:
+            one = lambda sql: conn.exec_driver_sql(sql)  # noqa: E731
+            return ((await one("SELECT tier FROM tenants WHERE slug = 'demo'")).scalar(),
+                    (await one("SELECT is_admin FROM users WHERE email = 'demo@maily.local'")).scalar(),
+                    (await one("SELECT count(*) FROM audit_events WHERE action = 'workspace.set_tier'")).scalar())
+    finally:
+        await db.dispose()
+        await asyncio.to_thread(stop_embedded, data_dir)
