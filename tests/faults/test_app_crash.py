@@ -27,6 +27,9 @@ from tests.flows.fakes import edge, graph, node
 # moment rather than a duration: the node re-executed after the restart waits only for what is
 # left of the 60 s, not for 60 s more (the runs are in flight either way when the app dies).
 HOLD_S = 60
+# Every held run must be in its delay when the app dies: above the back-pressure cap on flow runs
+# in flight (MAILY_PREFECT_MAX_FLOW_RUNS, 16 by default), the rest would wait in our queue instead.
+ALL_IN_FLIGHT = "64"
 
 
 def delayed() -> dict:
@@ -124,7 +127,7 @@ async def ended_states(client, app, headers, ids) -> list:
 
 async def test_fifty_runs_in_a_delay_survive_an_app_sigkill_and_finish_by_themselves(app_process, headers):
     """50 runs inside a delay (held 60 s), the app SIGKILLed and started again: all 50 succeed with no manual step."""
-    app = app_process(MAILY_SUSPEND_AFTER_S="600")
+    app = app_process(MAILY_SUSPEND_AFTER_S="600", MAILY_PREFECT_MAX_FLOW_RUNS=ALL_IN_FLIGHT)
     app.start()
     async with httpx.AsyncClient(timeout=30) as client:
         ids = await start_delayed(client, app, headers, 50)
@@ -175,7 +178,7 @@ async def test_a_killed_prefect_server_is_restarted_and_new_runs_succeed(app_pro
 async def test_sigterm_under_load_with_a_dead_prefect_server_stops_and_the_runs_resume_at_the_next_start(
         app_process, headers):
     """SIGTERM with 20 runs in flight and Prefect unreachable: the app exits (bounded), and the next start resumes all 20."""
-    app = app_process(MAILY_PREFECT_HEALTH_S="30", MAILY_SUSPEND_AFTER_S="600")     # the supervisor does not bring the server back first
+    app = app_process(MAILY_PREFECT_HEALTH_S="30", MAILY_SUSPEND_AFTER_S="600", MAILY_PREFECT_MAX_FLOW_RUNS=ALL_IN_FLIGHT)     # the supervisor does not bring the server back first
     app.start()
     async with httpx.AsyncClient(timeout=30) as client:
         ids = await start_delayed(client, app, headers, 20)
