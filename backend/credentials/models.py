@@ -9,21 +9,21 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from backend.db.models import Base, JSONType, _fk, _id, _ts
+from backend.db.models import Base, JSONType, fk_column, id_column, timestamp_column
 
 
 class Credential(Base):
     __tablename__ = "credentials"
     __table_args__ = (sa.UniqueConstraint("tenant_id", "name"),)
 
-    id: Mapped[str] = _id()
-    tenant_id: Mapped[str] = _fk("tenants.id", ondelete="CASCADE")
+    id: Mapped[str] = id_column()
+    tenant_id: Mapped[str] = fk_column("tenants.id", ondelete="CASCADE")
     name: Mapped[str] = mapped_column(sa.String(200))
     type: Mapped[str] = mapped_column(sa.String(40))
     fields: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
     secret: Mapped[str] = mapped_column(sa.Text)
     wrapped_key: Mapped[str] = mapped_column(sa.Text)
     key_version: Mapped[str] = mapped_column(sa.String(32))
-    created_by: Mapped[str | None] = _fk("users.id", nullable=True, ondelete="SET NULL")
-    created_at: Mapped[datetime] = _ts()
-    updated_at: Mapped[datetime] = _ts()
+    created_by: Mapped[str | None] = fk_column("users.id", nullable=True, ondelete="SET NULL")
+    created_at: Mapped[datetime] = timestamp_column()
+    updated_at: Mapped[datetime] = timestamp_column()

@@ -3,6 +3,12 @@
 Ids are uuid4 hex strings made in Python (`new_id`), so rows can be referenced before
 they are flushed. Every tenant-owned
 row carries `tenant_id` so queries can scope on it without a join.
+
+Where tables live (tests/backend/db/test_table_homes.py holds to it): a table that several
+domains read or write (tenants, users, memberships, tokens, workflows and versions, runs, node
+runs, run events) is declared here; a table one domain owns is declared in that domain's
+`backend/<domain>/models.py`, with the column builders below (id_column, timestamp_column,
+fk_column) so every table spells ids and times alike. Migrations import none of them.
 """
 
 from __future__ import annotations
@@ -57,7 +63,8 @@ class Base(DeclarativeBase):
     metadata = sa.MetaData(naming_convention=NAMING)
 
 
-def _id() -> Mapped[str]:
+def id_column() -> Mapped[str]:
+    """The 32-hex-character primary key every table uses (new_id)."""
     return mapped_column(sa.String(32), primary_key=True, default=new_id)
 
 
@@ -79,34 +86,35 @@ class UtcDateTime(sa.types.TypeDecorator[datetime]):
         return value
 
 
-def _ts(nullable: bool = False) -> Any:
+def timestamp_column(nullable: bool = False) -> Any:
+    """A UTC timestamp column; not nullable ones default to now."""
     if nullable:
         return mapped_column(UtcDateTime(), nullable=True)
     return mapped_column(UtcDateTime(), nullable=False, default=utcnow)
 
 
-def _fk(target: str, *, nullable: bool = False, index: bool = False, ondelete: str | None = None) -> Any:
+def fk_column(target: str, *, nullable: bool = False, index: bool = False, ondelete: str | None = None) -> Any:
     return mapped_column(sa.String(32), sa.ForeignKey(target, ondelete=ondelete), nullable=nullable, index=index)
 
 
 class Tenant(Base):
     __tablename__ = "tenants"
 
-    id: Mapped[str] = _id()
+    id: Mapped[str] = id_column()
     name: Mapped[str] = mapped_column(sa.String(200))
     slug: Mapped[str] = mapped_column(sa.String(100), unique=True)
     tier: Mapped[str] = mapped_column(sa.String(20), default="free", server_default="free")
-    created_at: Mapped[datetime] = _ts()
+    created_at: Mapped[datetime] = timestamp_column()
 
 
 class User(Base):
     __tablename__ = "users"
 
-    id: Mapped[str] = _id()
+    id: Mapped[str] = id_column()
     email: Mapped[str] = mapped_column(sa.String(320), unique=True)
     name: Mapped[str] = mapped_column(sa.String(200), default="")
     password_hash: Mapped[str] = mapped_column(sa.String(300), default="")
-    created_at: Mapped[datetime] = _ts()
+    created_at: Mapped[datetime] = timestamp_column()
     # Instance administrator (sets workspaces' tiers): the first person to sign up, and the demo user.
     is_admin: Mapped[bool] = mapped_column(sa.Boolean, default=False, server_default=sa.false())
 
@@ -115,43 +123,43 @@ class Membership(Base):
     __tablename__ = "memberships"
     __table_args__ = (sa.UniqueConstraint("tenant_id", "user_id"),)
 
-    id: Mapped[str] = _id()
-    tenant_id: Mapped[str] = _fk("tenants.id", ondelete="CASCADE")
-    user_id: Mapped[str] = _fk("users.id", index=True, ondelete="CASCADE")
+    id: Mapped[str] = id_column()
+    tenant_id: Mapped[str] = fk_column("tenants.id", ondelete="CASCADE")
+    user_id: Mapped[str] = fk_column("users.id", index=True, ondelete="CASCADE")
     role: Mapped[str] = mapped_column(sa.String(20), default="viewer")
-    created_at: Mapped[datetime] = _ts()
+    created_at: Mapped[datetime] = timestamp_column()
 
 
 class ApiToken(Base):
     __tablename__ = "api_tokens"
 
-    id: Mapped[str] = _id()
-    tenant_id: Mapped[str] = _fk("tenants.id", index=True, ondelete="CASCADE")
-    user_id: Mapped[str] = _fk("users.id", index=True, ondelete="CASCADE")
+    id: Mapped[str] = id_column()
+    tenant_id: Mapped[str] = fk_column("tenants.id", index=True, ondelete="CASCADE")
+    user_id: Mapped[str] = fk_column("users.id", index=True, ondelete="CASCADE")
     name: Mapped[str] = mapped_column(sa.String(200))
     # sha256 hex of the token: a leaked database does not leak usable tokens.
     token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
     prefix: Mapped[str] = mapped_column(sa.String(16))
     # A read-only token makes safe requests (GET/HEAD) only, and opens read-only sockets.
     read_only: Mapped[bool] = mapped_column(sa.Boolean, default=False, server_default=sa.false())
-    created_at: Mapped[datetime] = _ts()
-    last_used_at: Mapped[datetime | None] = _ts(nullable=True)
-    revoked_at: Mapped[datetime | None] = _ts(nullable=True)
+    created_at: Mapped[datetime] = timestamp_column()
+    last_used_at: Mapped[datetime | None] = timestamp_column(nullable=True)
+    revoked_at: Mapped[datetime | None] = timestamp_column(nullable=True)
 
 
 class Workflow(Base):
     __tablename__ = "workflows"
 
-    id: Mapped[str] = _id()
-    tenant_id: Mapped[str] = _fk("tenants.id", index=True, ondelete="CASCADE")
+    id: Mapped[str] = id_column()
+    tenant_id: Mapped[str] = fk_column("tenants.id", index=True, ondelete="CASCADE")
     name: Mapped[str] = mapped_column(sa.String(200))
     description: Mapped[str] = mapped_column(sa.Text, default="")
     graph: Mapped[dict[str, Any]] = mapped_column(JSONType)
-    created_by: Mapped[str | None] = _fk("users.id", nullable=True, ondelete="SET NULL")
-    created_at: Mapped[datetime] = _ts()
+    created_by: Mapped[str | None] = fk_column("users.id", nullable=True, ondelete="SET NULL")
+    created_at: Mapped[datetime] = timestamp_column()
     updated_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow, onupdate=utcnow)
     published_version: Mapped[int | None] = mapped_column(sa.Integer, nullable=True)
-    deleted_at: Mapped[datetime | None] = _ts(nullable=True)
+    deleted_at: Mapped[datetime | None] = timestamp_column(nullable=True)
 
 
 class WorkflowVersion(Base):
@@ -160,14 +168,14 @@ class WorkflowVersion(Base):
     __tablename__ = "workflow_versions"
     __table_args__ = (sa.UniqueConstraint("workflow_id", "version"),)
 
-    id: Mapped[str] = _id()
-    workflow_id: Mapped[str] = _fk("workflows.id", ondelete="CASCADE")
+    id: Mapped[str] = id_column()
+    workflow_id: Mapped[str] = fk_column("workflows.id", ondelete="CASCADE")
     tenant_id: Mapped[str] = mapped_column(sa.String(32), index=True)
     version: Mapped[int] = mapped_column(sa.Integer)
     graph: Mapped[dict[str, Any]] = mapped_column(JSONType)
     note: Mapped[str] = mapped_column(sa.Text, default="")
     created_by: Mapped[str | None] = mapped_column(sa.String(32), nullable=True)
-    created_at: Mapped[datetime] = _ts()
+    created_at: Mapped[datetime] = timestamp_column()
 
 
 class Run(Base):
@@ -178,9 +186,9 @@ class Run(Base):
         sa.Index("ix_runs_status_resume_at", "status", "resume_at"),
     )
 
-    id: Mapped[str] = _id()
+    id: Mapped[str] = id_column()
     tenant_id: Mapped[str] = mapped_column(sa.String(32), index=True)
-    workflow_id: Mapped[str | None] = _fk("workflows.id", nullable=True, index=True, ondelete="SET NULL")
+    workflow_id: Mapped[str | None] = fk_column("workflows.id", nullable=True, index=True, ondelete="SET NULL")
     workflow_version: Mapped[int | None] = mapped_column(sa.Integer, nullable=True)
     status: Mapped[str] = mapped_column(sa.String(20), default="queued")
     trigger: Mapped[str] = mapped_column(sa.String(20), default="manual")
@@ -189,13 +197,13 @@ class Run(Base):
     error: Mapped[Any | None] = mapped_column(JSONType, nullable=True)
     graph: Mapped[dict[str, Any]] = mapped_column(JSONType)  # the snapshot that ran
     created_by: Mapped[str | None] = mapped_column(sa.String(32), nullable=True)
-    created_at: Mapped[datetime] = _ts()
-    started_at: Mapped[datetime | None] = _ts(nullable=True)
-    finished_at: Mapped[datetime | None] = _ts(nullable=True)
+    created_at: Mapped[datetime] = timestamp_column()
+    started_at: Mapped[datetime | None] = timestamp_column(nullable=True)
+    finished_at: Mapped[datetime | None] = timestamp_column(nullable=True)
     prefect_flow_run_id: Mapped[str | None] = mapped_column(sa.String(64), nullable=True)
     # Run control: a waiting run resumes at resume_at (None: on a decision); waiting_on lists
     # its waiting nodes. retry_of / rerun_from link a retry or re-run to the run it reuses.
-    resume_at: Mapped[datetime | None] = _ts(nullable=True)
+    resume_at: Mapped[datetime | None] = timestamp_column(nullable=True)
     waiting_on: Mapped[Any | None] = mapped_column(JSONType, nullable=True)
     retry_of: Mapped[str | None] = mapped_column(sa.String(32), nullable=True)
     rerun_from: Mapped[str | None] = mapped_column(sa.String(64), nullable=True)
@@ -210,8 +218,8 @@ class Run(Base):
 class NodeRun(Base):
     __tablename__ = "node_runs"
 
-    id: Mapped[str] = _id()
-    run_id: Mapped[str] = _fk("runs.id", index=True, ondelete="CASCADE")
+    id: Mapped[str] = id_column()
+    run_id: Mapped[str] = fk_column("runs.id", index=True, ondelete="CASCADE")
     tenant_id: Mapped[str] = mapped_column(sa.String(32))
     node_id: Mapped[str] = mapped_column(sa.String(64))
     node_type: Mapped[str] = mapped_column(sa.String(100))
@@ -219,8 +227,8 @@ class NodeRun(Base):
     iteration: Mapped[int | None] = mapped_column(sa.Integer, nullable=True)
     status: Mapped[str] = mapped_column(sa.String(20), default="queued")
     attempts: Mapped[int] = mapped_column(sa.Integer, default=0, server_default="0")
-    started_at: Mapped[datetime | None] = _ts(nullable=True)
-    finished_at: Mapped[datetime | None] = _ts(nullable=True)
+    started_at: Mapped[datetime | None] = timestamp_column(nullable=True)
+    finished_at: Mapped[datetime | None] = timestamp_column(nullable=True)
     input: Mapped[Any | None] = mapped_column(JSONType, nullable=True)
     output: Mapped[Any | None] = mapped_column(JSONType, nullable=True)
     error: Mapped[Any | None] = mapped_column(JSONType, nullable=True)
@@ -233,15 +241,16 @@ class RunEvent(Base):
     id: Mapped[int] = mapped_column(
         sa.BigInteger(), primary_key=True, autoincrement=True
     )
-    run_id: Mapped[str] = _fk("runs.id", ondelete="CASCADE")
+    run_id: Mapped[str] = fk_column("runs.id", ondelete="CASCADE")
     seq: Mapped[int] = mapped_column(sa.Integer)
     kind: Mapped[str] = mapped_column(sa.String(40))
     node_id: Mapped[str | None] = mapped_column(sa.String(64), nullable=True)
-    at: Mapped[datetime] = _ts()
+    at: Mapped[datetime] = timestamp_column()
     data: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
 
 
 __all__ = [
     "Base", "Tenant", "User", "Membership", "ApiToken", "Workflow", "WorkflowVersion",
-    "Run", "NodeRun", "RunEvent", "new_id", "looks_like_id", "utcnow", "JSONType",
+    "Run", "NodeRun", "RunEvent", "new_id", "looks_like_id", "utcnow", "JSONType", "UtcDateTime",
+    "id_column", "timestamp_column", "fk_column",
 ]

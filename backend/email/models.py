@@ -8,29 +8,21 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from backend.db.models import Base, JSONType, UtcDateTime, new_id, utcnow
-
-
-def _id() -> Mapped[str]:
-    return mapped_column(sa.String(32), primary_key=True, default=new_id)
-
-
-def _now() -> Mapped[datetime]:
-    return mapped_column(UtcDateTime(), nullable=False, default=utcnow)
+from backend.db.models import Base, JSONType, UtcDateTime, id_column, new_id, timestamp_column, utcnow
 
 
 class EmailTemplate(Base):
     __tablename__ = "email_templates"
     __table_args__ = (sa.UniqueConstraint("tenant_id", "name"),)
 
-    id: Mapped[str] = _id()
+    id: Mapped[str] = id_column()
     tenant_id: Mapped[str] = mapped_column(sa.String(32), sa.ForeignKey("tenants.id", ondelete="CASCADE"), index=True)
     name: Mapped[str] = mapped_column(sa.String(200))
     subject: Mapped[str] = mapped_column(sa.Text, default="")
     html: Mapped[str] = mapped_column(sa.Text, default="")
     text: Mapped[str] = mapped_column(sa.Text, default="")
-    created_at: Mapped[datetime] = _now()
-    updated_at: Mapped[datetime] = _now()
+    created_at: Mapped[datetime] = timestamp_column()
+    updated_at: Mapped[datetime] = timestamp_column()
 
 
 class EmailProviderConfig(Base):
@@ -48,7 +40,7 @@ class EmailProviderConfig(Base):
     # (SendGrid), encrypted the same way, and the provider it verifies (backend/email/webhooks.py).
     webhook_secret: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
     webhook_provider: Mapped[str] = mapped_column(sa.String(20), default="", server_default="")
-    updated_at: Mapped[datetime] = _now()
+    updated_at: Mapped[datetime] = timestamp_column()
 
 
 class EmailSend(Base):
@@ -57,7 +49,7 @@ class EmailSend(Base):
     __tablename__ = "email_sends"
     __table_args__ = (sa.UniqueConstraint("tenant_id", "key"), sa.Index("ix_email_sends_tenant_id_run_id", "tenant_id", "run_id"))
 
-    id: Mapped[str] = _id()
+    id: Mapped[str] = id_column()
     tenant_id: Mapped[str] = mapped_column(sa.String(32))
     key: Mapped[str] = mapped_column(sa.String(400))
     run_id: Mapped[str] = mapped_column(sa.String(64))
@@ -65,7 +57,7 @@ class EmailSend(Base):
     recipient: Mapped[str] = mapped_column(sa.String(320))
     status: Mapped[str] = mapped_column(sa.String(20), default="sending")        # sending | sent
     result: Mapped[dict[str, Any] | None] = mapped_column(JSONType, nullable=True)
-    created_at: Mapped[datetime] = _now()
+    created_at: Mapped[datetime] = timestamp_column()
     sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
 
 
@@ -73,12 +65,12 @@ class EmailSuppression(Base):
     __tablename__ = "email_suppressions"
     __table_args__ = (sa.UniqueConstraint("tenant_id", "email"),)
 
-    id: Mapped[str] = _id()
+    id: Mapped[str] = id_column()
     tenant_id: Mapped[str] = mapped_column(sa.String(32), sa.ForeignKey("tenants.id", ondelete="CASCADE"))
     email: Mapped[str] = mapped_column(sa.String(320))
     reason: Mapped[str] = mapped_column(sa.String(20))                 # unsubscribe | bounce | complaint | manual
     source: Mapped[str] = mapped_column(sa.String(40), default="")
-    created_at: Mapped[datetime] = _now()
+    created_at: Mapped[datetime] = timestamp_column()
 
 
 class EmailOutboxMessage(Base):
@@ -87,7 +79,7 @@ class EmailOutboxMessage(Base):
     __tablename__ = "email_outbox"
     __table_args__ = (sa.Index("ix_email_outbox_tenant_id_created_at", "tenant_id", "created_at"),)
 
-    id: Mapped[str] = _id()
+    id: Mapped[str] = id_column()
     tenant_id: Mapped[str] = mapped_column(sa.String(32), sa.ForeignKey("tenants.id", ondelete="CASCADE"))
     run_id: Mapped[str] = mapped_column(sa.String(64))
     node_id: Mapped[str] = mapped_column(sa.String(64))
@@ -97,7 +89,7 @@ class EmailOutboxMessage(Base):
     recipient: Mapped[str] = mapped_column(sa.String(400))
     subject: Mapped[str] = mapped_column(sa.Text)
     raw: Mapped[str] = mapped_column(sa.Text)
-    created_at: Mapped[datetime] = _now()
+    created_at: Mapped[datetime] = timestamp_column()
 
 
 class EmailWebhookNonce(Base):
@@ -107,8 +99,8 @@ class EmailWebhookNonce(Base):
     __table_args__ = (sa.UniqueConstraint("tenant_id", "provider", "token"),
                       sa.Index("ix_email_webhook_nonces_created_at", "created_at"))
 
-    id: Mapped[str] = _id()
+    id: Mapped[str] = id_column()
     tenant_id: Mapped[str] = mapped_column(sa.String(32), sa.ForeignKey("tenants.id", ondelete="CASCADE"))
     provider: Mapped[str] = mapped_column(sa.String(20))
     token: Mapped[str] = mapped_column(sa.String(200))
-    created_at: Mapped[datetime] = _now()
+    created_at: Mapped[datetime] = timestamp_column()

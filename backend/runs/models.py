@@ -9,7 +9,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from backend.db.models import Base, _id, _ts
+from backend.db.models import Base, id_column, timestamp_column
 
 
 class AppInstance(Base):
@@ -17,8 +17,8 @@ class AppInstance(Base):
 
     __tablename__ = "app_instances"
 
-    id: Mapped[str] = _id()
+    id: Mapped[str] = id_column()
     host: Mapped[str] = mapped_column(sa.String(255))
     pid: Mapped[int] = mapped_column(sa.Integer)
-    started_at: Mapped[datetime] = _ts()
-    heartbeat_at: Mapped[datetime] = _ts()
+    started_at: Mapped[datetime] = timestamp_column()
+    heartbeat_at: Mapped[datetime] = timestamp_column()
