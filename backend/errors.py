@@ -8,6 +8,7 @@ maps each of them, and anything unexpected, to `application/problem+json`. A 500
 from __future__ import annotations
 
 import logging
+import re
 from http import HTTPStatus
 from typing import Any, TypeVar
 
@@ -260,16 +261,45 @@ BODY_MAX_DEPTH = MAX_NESTING + 2   # a graph document (32 levels) inside {"graph
 M = TypeVar("M", bound=BaseModel)
 
 
+# NUL and unpaired surrogates: valid JSON escapes that PostgreSQL cannot store in text or JSONB.
+_UNSTORABLE_CHARS = re.compile("[\x00\ud800-\udfff]")
+
+
+def _unstorable_at(value: Any, path: tuple[str | int, ...] = ()) -> tuple[str | int, ...] | None:
+    """The path of the first key or string holding a character PostgreSQL cannot store."""
+    if isinstance(value, str):
+        return path if _UNSTORABLE_CHARS.search(value) else None
+    if isinstance(value, dict):
+        for k, v in value.items():
+            if _UNSTORABLE_CHARS.search(k):
+                return (*path, k)
+            found = _unstorable_at(v, (*path, k))
+            if found is not None:
+                return found
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            found = _unstorable_at(v, (*path, i))
+            if found is not None:
+                return found
+    return None
+
+
 async def read_json(request: Request[Any, Any, Any], *, max_depth: int = BODY_MAX_DEPTH) -> Any:
     body = await request.body()   # Litestar enforces request_max_body_size (413) while reading
     if not body.strip():
         raise BadRequest("the request body is empty; send a JSON document")
     try:
-        return parse_limited(body, max_bytes=request.app.state.settings.max_body_bytes, max_depth=max_depth)
+        raw = parse_limited(body, max_bytes=request.app.state.settings.max_body_bytes, max_depth=max_depth)
     except JsonLimitError as exc:
         if exc.code == "too_large":
             raise PayloadTooLarge(exc.message, code=exc.code) from None
         raise BadRequest(exc.message, code=exc.code) from None
+    where = _unstorable_at(raw)
+    if where is not None:   # named here, where the field is known; the database's refusal is only the net
+        field = ".".join(str(p) for p in where)
+        raise Unprocessable(f"{field or 'the body'}: text must not contain NUL (\\u0000) or an unpaired "
+                            "surrogate", field=field, pointer=pointer(*where))
+    return raw
 
 
 def validate_body(raw: Any, model: type[M]) -> M:

@@ -79,11 +79,13 @@ async def test_unexpected_exception_is_500_problem_with_correlation_id(settings,
     assert any(doc["correlation_id"] in r.getMessage() for r in caplog.records)
 
 
-async def test_text_postgresql_cannot_store_is_422_not_500(client, tenant_a):
+async def test_text_postgresql_cannot_store_is_422_naming_the_field(client, tenant_a):
     """A NUL character in a text field, or an unpaired surrogate in a JSON document, is the
-    client's input PostgreSQL refuses: 422, never a 500."""
+    client's input PostgreSQL refuses: 422 with the field's pointer, never a 500."""
     h = tenant_a.owner.headers
-    assert_problem(await client.post("/api/auth/tokens", json={"name": "a\u0000b"}, headers=h), 422)
+    doc = assert_problem(await client.post("/api/auth/tokens", json={"name": "a\u0000b"}, headers=h), 422)
+    assert doc["pointer"] == "/name"
     body = b'{"name": "w", "graph": {"nodes": [], "edges": [], "x": "\\udbe5"}}'
-    assert_problem(await client.post("/api/workflows", content=body, headers={**h, "content-type": "application/json"}),
-                   422)
+    doc = assert_problem(await client.post("/api/workflows", content=body,
+                                           headers={**h, "content-type": "application/json"}), 422)
+    assert doc["pointer"] == "/graph/x" and doc["field"] == "graph.x"
