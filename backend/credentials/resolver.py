@@ -34,9 +34,9 @@ class DbCredentialStore:
         self.oauth = oauth
         self._locks: dict[str, asyncio.Lock] = {}
 
-    async def _row(self, s: Any, tenant_id: str, credential_id: str) -> Credential:
-        row = await s.scalar(sa.select(Credential).where(Credential.tenant_id == tenant_id,
-                                                         Credential.id == credential_id)) \
+    async def _row(self, s: Any, tenant_id: str, credential_id: str, *, for_update: bool = False) -> Credential:
+        query = sa.select(Credential).where(Credential.tenant_id == tenant_id, Credential.id == credential_id)
+        row = await s.scalar(query.with_for_update() if for_update else query) \
             if isinstance(credential_id, str) and looks_like_id(credential_id) else None
         if row is None:
             raise NodeConfigError(f"credential {credential_id!r} does not exist in this workspace", pointer=POINTER)
@@ -74,8 +74,11 @@ class DbCredentialStore:
             raise NodeConfigError("OAuth2 is not configured on this server", pointer=POINTER)
         lock = self._locks.setdefault(credential_id, asyncio.Lock())
         async with lock, self.db.sessionmaker() as s:
-            # Read again under the lock: another run may have just stored a new token.
-            row = await self._row(s, tenant_id, credential_id)
+            # Read again under the lock: another run may have just stored a new token. The row
+            # lock makes the refresh and its write one step against other processes too, and
+            # against a reconnect (/oauth/callback), whose tokens must not be overwritten by a
+            # refresh of the tokens it replaced.
+            row = await self._row(s, tenant_id, credential_id, for_update=True)
             values = self._open(row)
             try:
                 new = await (self.oauth.refresh(values) if force else self.oauth.ensure_fresh(values))

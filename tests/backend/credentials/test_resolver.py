@@ -3,14 +3,16 @@ NodeConfigErrors it gets instead (unknown id, another workspace's, a type the no
 
 from __future__ import annotations
 
+import asyncio
 import time
 
 import pytest
+import sqlalchemy as sa
 
 from backend.credentials.envelope import Keyring
 from backend.credentials.resolver import DbCredentialStore
 from backend.credentials.models import Credential
-from backend.credentials.services import open_values
+from backend.credentials.services import open_values, store_values
 from backend.oauth.client import OAuthError
 from backend.runs.node_services import close_node_services, node_services
 from nodes.errors import NodeConfigError
@@ -114,3 +116,22 @@ async def test_node_services_resolve_from_the_vault(client, settings, tenant_a):
         assert cred.fields == {"token": "wired-token"}
     finally:
         await close_node_services(services)
+
+
+async def test_a_refresh_waits_for_a_reconnect_in_progress_and_keeps_its_tokens(client, db, tenant_a):
+    """While a reconnect holds the credential's row, a resolve waits for it, then uses the new
+    tokens instead of refreshing the old ones over them."""
+    cid = await _create(client, tenant_a.editor, "oauth2", {"grant_type": "client_credentials", "client_id": "c",
+                                                            "client_secret": "cs", "token_url": "https://auth.example/t"})
+    oauth = FakeOAuth()
+    store = DbCredentialStore(db, KEYS, oauth)
+    async with db.sessionmaker() as reconnect:   # what /oauth/callback does: lock, write the new tokens
+        row = (await reconnect.execute(sa.select(Credential).where(Credential.id == cid).with_for_update())).scalar_one()
+        await store_values(reconnect, row, KEYS, {**open_values(row, KEYS), "access_token": "reconnected",
+                                                  "refresh_token": "rt-new", "expires_at": time.time() + 3600})
+        resolving = asyncio.create_task(store.resolve(tenant_a.id, cid, ("oauth2",)))
+        done, _ = await asyncio.wait({resolving}, timeout=0.5)
+        assert not done, "the resolve read the row while a reconnect held it"
+        await reconnect.commit()
+    cred = await resolving
+    assert cred.fields["access_token"] == "reconnected" and oauth.calls == ["ensure_fresh"]
