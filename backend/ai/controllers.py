@@ -11,6 +11,7 @@ from litestar.status_codes import HTTP_204_NO_CONTENT
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.ai import services
+from backend.ai.services import forget_keys
 from backend.ai.services import BudgetIn, BudgetOut, CredentialIn, CredentialOut, GroupBy, ModelChainsOut
 from backend.ai.store import ai_config
 from backend.auth.guards import requires_owner
@@ -21,12 +22,6 @@ from backend.credentials.envelope import Keyring
 
 def _keyring(request: Request) -> Keyring:
     return Keyring.from_settings(request.app.state.settings)
-
-
-def _forget(request: Request, tenant_id: str) -> None:
-    store = getattr(getattr(request.app.state, "ai", None), "store", None)
-    if hasattr(store, "forget"):
-        store.forget(tenant_id)   # the next call sees the new key at once, not after the cache TTL
 
 
 class AIController(Controller):
@@ -46,7 +41,7 @@ class AIController(Controller):
         out = await services.put_credential(db_session, principal.tenant_id, provider,
                                             await read_body(request, CredentialIn),
                                             keyring=_keyring(request), created_by=principal.user_id)
-        _forget(request, principal.tenant_id)
+        forget_keys(request.app.state, principal.tenant_id)
         return out
 
     @delete("/credentials/{provider:str}", operation_id="deleteAiCredential", guards=[requires_owner],
@@ -54,7 +49,7 @@ class AIController(Controller):
     async def delete_credential(self, request: Request, provider: str, principal: Principal,
                                 db_session: AsyncSession) -> None:
         await services.delete_credential(db_session, principal.tenant_id, provider)
-        _forget(request, principal.tenant_id)
+        forget_keys(request.app.state, principal.tenant_id)
 
     @get("/models", operation_id="getAiModelChains")
     async def model_chains(self, request: Request, principal: Principal, db_session: AsyncSession) -> ModelChainsOut:

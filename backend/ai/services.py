@@ -201,3 +201,11 @@ async def usage_report(s: AsyncSession, tenant_id: str, group_by: GroupBy, since
              "errors": r.errors, "tokens_in": int(r.tokens_in), "tokens_out": int(r.tokens_out),
              "cost_usd": int(r.cost_micros) / 1e6, "avg_latency_ms": round(float(r.avg_latency_ms or 0), 2)}
             for r in (await s.execute(q))]
+
+
+def forget_keys(app_state: Any, tenant_id: str) -> None:
+    """Drop the AI gateway's cached keys of a tenant, so the next call sees a changed or deleted
+    key at once, not after the cache TTL (the /api/ai and /api/credentials routes call it)."""
+    store = getattr(getattr(app_state, "ai", None), "store", None)
+    if hasattr(store, "forget"):
+        store.forget(tenant_id)

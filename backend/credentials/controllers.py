@@ -7,6 +7,7 @@ from litestar import Controller, Request, delete, get, patch, post
 from litestar.status_codes import HTTP_204_NO_CONTENT
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from backend.ai.services import forget_keys
 from backend.auth.guards import requires_editor
 from backend.auth.schemas import Principal
 from backend.credentials import services
@@ -74,13 +75,16 @@ class CredentialController(Controller):
                      db_session: AsyncSession) -> CredentialOut:
         """Rename, or replace some fields; a secret field left out keeps its value."""
         body = await read_body(request, PatchIn)
-        return _out(await services.patch(db_session, principal, keyring(request), credential_id, body), principal)
+        row = await services.patch(db_session, principal, keyring(request), credential_id, body)
+        forget_keys(request.app.state, principal.tenant_id)   # an ai_provider key reaches the gateway at once
+        return _out(row, principal)
 
     @delete("/{credential_id:str}", operation_id="deleteCredential", guards=[requires_editor],
             status_code=HTTP_204_NO_CONTENT)
     async def remove(self, request: Request, credential_id: str, principal: Principal, db_session: AsyncSession) -> None:
         """Delete a credential; 409 with `used_by` while a workflow (graph or published version) uses it."""
         await services.delete(db_session, principal, credential_id, request.app.state.registry)
+        forget_keys(request.app.state, principal.tenant_id)
 
     @post("/{credential_id:str}/test", operation_id="testCredential", guards=[requires_editor], status_code=200,
           operation_class=json_body(TestIn))

@@ -168,3 +168,14 @@ async def test_cli_ai_usage_reports_by_model(db, db_url, tenant_a, tmp_path):
     assert proc.returncode == 0, proc.stderr
     rows = _json.loads(proc.stdout)
     assert rows[0]["model"] == "openai:gpt-4o-mini" and rows[0]["tokens_in"] == 100 and rows[0]["cost_usd"] == 0.000021
+
+
+async def test_a_key_deleted_through_the_vault_api_is_forgotten_by_the_gateway_at_once(app, client, tenant_a):
+    """Deleting an ai_provider credential with DELETE /api/credentials/{id} drops the gateway's cached key."""
+    h = tenant_a.owner.headers
+    assert (await client.put("/api/ai/credentials/openai", json={"api_key": "sk-cached-key-9876"}, headers=h)).status_code == 200
+    store = app.state.ai.store
+    assert (await store.credential(tenant_a.id, "openai")).api_key == "sk-cached-key-9876"   # now cached
+    [cred] = [c for c in (await client.get("/api/credentials", headers=h)).json() if c["type"] == "ai_provider"]
+    assert (await client.delete(f"/api/credentials/{cred['id']}", headers=h)).status_code == 204
+    assert await store.credential(tenant_a.id, "openai") is None
