@@ -11,7 +11,8 @@ from litestar.status_codes import HTTP_204_NO_CONTENT
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.ai import services
-from backend.ai.services import BudgetIn, BudgetOut, CredentialIn, CredentialOut, GroupBy, ModelChainsOut
+from backend.ai.schemas import AiHealthOut, BudgetIn, BudgetOut, CredentialIn, CredentialOut, GroupBy, ModelChainsOut, \
+    ProviderHealthOut
 from backend.ai.store import ai_config
 from backend.auth.guards import requires_owner
 from backend.auth.schemas import Principal
@@ -81,10 +82,11 @@ class AIController(Controller):
         return await services.usage_report(db_session, principal.tenant_id, group_by, since, until)
 
     @get("/health", operation_id="getAiHealth")
-    async def health(self, request: Request, principal: Principal) -> dict[str, Any]:
+    async def health(self, request: Request, principal: Principal) -> AiHealthOut:
         """The tenant's tier and provider chain, and each provider's circuit state, error count and latency."""
         gw = getattr(request.app.state, "ai", None)
         if gw is None:
-            return {"tier": None, "chain": [], "providers": []}
+            return AiHealthOut(tier=None, chain=[], providers=[])
         tier = await gw.store.tier(principal.tenant_id)
-        return {"tier": tier, "chain": gw.config.tier_models.get(tier, []), "providers": gw.health()}
+        return AiHealthOut(tier=tier, chain=gw.config.tier_models.get(tier, []),
+                           providers=[ProviderHealthOut(**h) for h in gw.health()])
