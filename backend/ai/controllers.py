@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from litestar import Controller, Request, delete, get, put
 from litestar.params import Parameter
@@ -12,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.ai import services
 from backend.ai.schemas import AiHealthOut, BudgetIn, BudgetOut, CredentialIn, CredentialOut, GroupBy, ModelChainsOut, \
-    ProviderHealthOut
+    ProviderHealthOut, UsageRowOut
 from backend.ai.store import ai_config
 from backend.auth.guards import requires_owner
 from backend.auth.schemas import Principal
@@ -77,9 +76,10 @@ class AIController(Controller):
     @get("/usage", operation_id="getAiUsage")
     async def usage(self, principal: Principal, db_session: AsyncSession, group_by: GroupBy = "day",
                     since: datetime | None = Parameter(default=None), until: datetime | None = Parameter(default=None),
-                    ) -> list[dict[str, Any]]:
+                    ) -> list[UsageRowOut]:
         """Calls, cache hits, errors, tokens and cost, grouped by workflow, model, day, provider, node type, or day and model (day_model)."""
-        return await services.usage_report(db_session, principal.tenant_id, group_by, since, until)
+        rows = await services.usage_report(db_session, principal.tenant_id, group_by, since, until)
+        return [UsageRowOut(**r) for r in rows]
 
     @get("/health", operation_id="getAiHealth")
     async def health(self, request: Request, principal: Principal) -> AiHealthOut:

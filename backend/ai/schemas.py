@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 Provider = Literal["openai", "anthropic", "compatible"]
 GroupBy = Literal["workflow", "model", "day", "provider", "node_type", "day_model"]
@@ -79,3 +79,18 @@ class AiHealthOut(BaseModel):
     tier: str | None = Field(description="this workspace's plan; null when the AI gateway is off")
     chain: list[dict[str, str]] = Field(description="the plan's chain (provider, model, base_url), in order")
     providers: list[ProviderHealthOut]
+
+
+class UsageRowOut(BaseModel):
+    """One group of the usage report. Its key is the group_by column (workflow, model, day, provider or
+    node_type), or day and model for day_model: those pass through beside the totals."""
+
+    model_config = ConfigDict(extra="allow")
+
+    calls: int
+    cache_hits: int
+    errors: int
+    tokens_in: int
+    tokens_out: int
+    cost_usd: float
+    avg_latency_ms: float
