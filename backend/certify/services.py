@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from backend.certify.models import Certificate, LedgerEntry, SigningKey
 from backend.crypto import decrypt, encrypt
 from backend.db.models import looks_like_id, utcnow
-from backend.errors import NotFound
+from backend.db.scoped import get_scoped
 from nodes.verify.certificates import GENESIS, certify, entry_hash, new_private_key, verify
 from datetime import datetime, timezone
 
@@ -94,10 +94,7 @@ async def list_certificates(s: AsyncSession, tenant_id: str, limit: int) -> Sequ
 
 
 async def get_certificate(s: AsyncSession, tenant_id: str, cert_id: str) -> Certificate:
-    row = await s.get(Certificate, cert_id) if looks_like_id(cert_id) else None
-    if row is None or row.tenant_id != tenant_id:
-        raise NotFound(f"no certificate {cert_id}")
-    return row
+    return await get_scoped(s, Certificate, tenant_id, cert_id, "certificate")
 
 
 async def list_signing_keys(s: AsyncSession, tenant_id: str) -> Sequence[SigningKey]:

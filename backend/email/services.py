@@ -9,17 +9,14 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from backend.db.models import looks_like_id, new_id, utcnow
+from backend.db.models import new_id, utcnow
+from backend.db.scoped import get_scoped
 from backend.email.models import EmailOutboxMessage, EmailSuppression, EmailTemplate
 from backend.email.schemas import TemplateIn
-from backend.errors import NotFound
 
 
 async def get_template(s: AsyncSession, tenant_id: str, template_id: str) -> EmailTemplate:
-    row = await s.get(EmailTemplate, template_id) if looks_like_id(template_id) else None
-    if row is None or row.tenant_id != tenant_id:
-        raise NotFound(f"no email template {template_id}")
-    return row
+    return await get_scoped(s, EmailTemplate, tenant_id, template_id, "email template")
 
 
 async def list_templates(s: AsyncSession, tenant_id: str) -> Sequence[EmailTemplate]:
@@ -53,10 +50,7 @@ async def list_outbox(s: AsyncSession, tenant_id: str, limit: int, offset: int) 
 
 
 async def get_outbox(s: AsyncSession, tenant_id: str, message_id: str) -> EmailOutboxMessage:
-    row = await s.get(EmailOutboxMessage, message_id) if looks_like_id(message_id) else None
-    if row is None or row.tenant_id != tenant_id:
-        raise NotFound(f"no outbox message {message_id}")
-    return row
+    return await get_scoped(s, EmailOutboxMessage, tenant_id, message_id, "outbox message")
 
 
 async def list_suppressions(s: AsyncSession, tenant_id: str) -> Sequence[EmailSuppression]:
