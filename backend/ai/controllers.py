@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from litestar import Controller, Request, delete, get, put
 from litestar.params import Parameter
@@ -11,8 +10,9 @@ from litestar.status_codes import HTTP_204_NO_CONTENT
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.ai import services
+from backend.ai.schemas import AiHealthOut, BudgetIn, BudgetOut, CredentialIn, CredentialOut, GroupBy, ModelChainsOut, \
+    ProviderHealthOut, UsageRowOut
 from backend.ai.services import forget_keys
-from backend.ai.services import BudgetIn, BudgetOut, CredentialIn, CredentialOut, GroupBy, ModelChainsOut
 from backend.ai.store import ai_config
 from backend.auth.guards import requires_owner
 from backend.auth.schemas import Principal
@@ -71,15 +71,17 @@ class AIController(Controller):
     @get("/usage", operation_id="getAiUsage")
     async def usage(self, principal: Principal, db_session: AsyncSession, group_by: GroupBy = "day",
                     since: datetime | None = Parameter(default=None), until: datetime | None = Parameter(default=None),
-                    ) -> list[dict[str, Any]]:
+                    ) -> list[UsageRowOut]:
         """Calls, cache hits, errors, tokens and cost, grouped by workflow, model, day, provider, node type, or day and model (day_model)."""
-        return await services.usage_report(db_session, principal.tenant_id, group_by, since, until)
+        rows = await services.usage_report(db_session, principal.tenant_id, group_by, since, until)
+        return [UsageRowOut(**r) for r in rows]
 
     @get("/health", operation_id="getAiHealth")
-    async def health(self, request: Request, principal: Principal) -> dict[str, Any]:
+    async def health(self, request: Request, principal: Principal) -> AiHealthOut:
         """The tenant's tier and provider chain, and each provider's circuit state, error count and latency."""
         gw = getattr(request.app.state, "ai", None)
         if gw is None:
-            return {"tier": None, "chain": [], "providers": []}
+            return AiHealthOut(tier=None, chain=[], providers=[])
         tier = await gw.store.tier(principal.tenant_id)
-        return {"tier": tier, "chain": gw.config.tier_models.get(tier, []), "providers": gw.health()}
+        return AiHealthOut(tier=tier, chain=gw.config.tier_models.get(tier, []),
+                           providers=[ProviderHealthOut(**h) for h in gw.health()])

@@ -6,73 +6,19 @@ Provider keys live in the credential vault as `ai_provider` credentials, one per
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any
 
 import sqlalchemy as sa
-from pydantic import BaseModel, Field, field_validator
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.ai.models import AiBudget, AiUsage
+from backend.ai.schemas import BudgetIn, BudgetOut, ChainEntry, CredentialIn, CredentialOut, GroupBy, ModelChainsOut
 from backend.credentials import managed
 from backend.credentials.envelope import Keyring
 from backend.credentials.models import Credential
 from backend.db.models import Tenant, utcnow
 from backend.errors import NotFound
 from nodes.ai.gateway import PROVIDER_KINDS
-
-Provider = Literal["openai", "anthropic", "compatible"]
-GroupBy = Literal["workflow", "model", "day", "provider", "node_type", "day_model"]
-KeySource = Literal["workspace", "operator", "missing"]
-
-
-class CredentialIn(BaseModel):
-    api_key: str = Field(default="", max_length=500, description="Write-only: never returned, never logged")
-    base_url: str | None = Field(default=None, max_length=500, description="Another endpoint (required for compatible)")
-
-    @field_validator("base_url")
-    @classmethod
-    def _url(cls, v: str | None) -> str | None:
-        if v and not v.lower().startswith(("http://", "https://")):
-            raise ValueError("base_url must be an http(s) URL")
-        return v or None
-
-
-class CredentialOut(BaseModel):
-    id: str
-    provider: str
-    key_hint: str
-    base_url: str | None
-    created_at: datetime
-    updated_at: datetime
-
-
-class BudgetIn(BaseModel):
-    monthly_budget_usd: float | None = Field(default=None, ge=0, le=10_000_000, description="null: no limit")
-    monthly_call_quota: int | None = Field(default=None, ge=0, le=1_000_000_000, description="null: no limit")
-
-
-class BudgetOut(BaseModel):
-    monthly_budget_usd: float | None
-    monthly_call_quota: int | None
-    period: str
-    spent_usd: float
-    calls: int
-
-
-class ChainEntry(BaseModel):
-    provider: str
-    model: str
-    base_url: str | None = None
-    key: KeySource = Field(description="whose key a call would use: the workspace's, the operator's, or none "
-                                        "(the entry is skipped)")
-
-
-class ModelChainsOut(BaseModel):
-    tier: str = Field(description="this workspace's plan")
-    chain: list[ChainEntry] = Field(description="the models this workspace's AI nodes try, in order; empty: the "
-                                                "offline baseline answers")
-    tiers: dict[str, list[ChainEntry]] = Field(description="every plan's chain, for comparison")
-
 
 def _cred_out(row: Credential, values: dict[str, Any]) -> CredentialOut:
     key = values.get("api_key") or ""

@@ -2,81 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import State
-from pydantic import BaseModel
 
 from backend.auth.schemas import Principal
+from backend.catalogue.schemas import GraphSchemaOut, HealthOut, NodeTypeOut, ValidationOut
+from backend.catalogue.services import node_type_out
 from backend.errors import read_json
 from flows.graph import graph_json_schema
 from flows.validate import validate_graph
-from nodes.sdk import NodeType, Port
-
-
-class PortOut(BaseModel):
-    name: str
-    type: str
-    description: str
-    multiple: bool
-    each: bool
-
-
-class NodeTypeOut(BaseModel):
-    type: str
-    version: int
-    title: str
-    category: str
-    icon: str
-    description: str
-    inputs: list[PortOut]
-    outputs: list[PortOut]
-    trigger: bool
-    side_effects: bool
-    side_effect_kind: str            # none | keyed | unkeyed: whether a crash-interrupted node may run again
-    waits: bool
-    source: str                      # "builtin" or the plugin's distribution name
-    config_schema: dict[str, Any]    # JSON Schema of the node's config (drives the editor's form)
-
-
-class ValidationOut(BaseModel):
-    ok: bool
-    error_count: int = 0
-    warning_count: int = 0
-    problems: list[dict[str, Any]]
-
-
-class HealthOut(BaseModel):
-    status: str
-    database: str
-    # ok | starting | down, or "off" when this app runs no Prefect (MAILY_PREFECT=never)
-    prefect: str = "off"
-
-
-def _port(p: Port) -> PortOut:
-    return PortOut(name=p.name, type=p.type, description=p.description, multiple=p.multiple, each=p.each)
-
-
-# A node type's catalogue entry never changes once loaded; building its JSON Schema took ~15 ms for the whole
-# catalogue on every canvas open. Keyed by id() with the type itself kept, so an id is never reused.
-_ENTRIES: dict[int, tuple[NodeType, NodeTypeOut]] = {}
-
-
-def node_type_out(t: NodeType) -> NodeTypeOut:
-    cached = _ENTRIES.get(id(t))
-    if cached is None or cached[0] is not t:
-        cached = _ENTRIES[id(t)] = (t, _build_entry(t))
-    return cached[1]
-
-
-def _build_entry(t: NodeType) -> NodeTypeOut:
-    s = t.spec
-    return NodeTypeOut(
-        type=s.type, version=s.version, title=s.title, category=s.category, icon=s.icon, description=s.description,
-        inputs=[_port(p) for p in s.inputs], outputs=[_port(p) for p in s.outputs], trigger=s.trigger,
-        side_effects=s.side_effects, side_effect_kind=s.effects, waits=s.waits, source=t.source, config_schema=t.config_schema(),
-    )
 
 
 class CatalogueController(Controller):
@@ -89,9 +23,9 @@ class CatalogueController(Controller):
         return [node_type_out(t) for t in state.registry.all()]
 
     @get("/graph/schema", operation_id="getGraphSchema")
-    async def graph_schema(self, principal: Principal) -> dict[str, Any]:
+    async def graph_schema(self, principal: Principal) -> GraphSchemaOut:
         """JSON Schema of the graph document."""
-        return graph_json_schema()
+        return GraphSchemaOut(**graph_json_schema())
 
     @post("/graph/validate", operation_id="validateGraph", status_code=200)
     async def validate_graph(self, request: Request, principal: Principal) -> ValidationOut:

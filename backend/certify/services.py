@@ -3,16 +3,23 @@ certificates and the ledger. `verify_document(db, doc)` serves the API and `mail
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.certify.models import Certificate, LedgerEntry, SigningKey
 from backend.crypto import decrypt, encrypt
 from backend.db.models import looks_like_id, utcnow
+from backend.db.scoped import get_scoped
 from nodes.verify.certificates import GENESIS, certify, entry_hash, new_private_key, verify
 from datetime import datetime, timezone
+
+
+def _entry(r: LedgerEntry) -> dict[str, Any]:
+    return {k: getattr(r, k) for k in ("seq", "prev_hash", "cert_id", "cert_hash", "created_at", "entry_hash")}
 
 
 class DbLedger:
@@ -71,8 +78,7 @@ class DbLedger:
             rows = (await s.execute(sa.select(LedgerEntry).where(LedgerEntry.tenant_id == tenant_id,
                                                                  LedgerEntry.seq <= upto_seq)
                                     .order_by(LedgerEntry.seq))).scalars().all()
-        return [{k: getattr(r, k) for k in ("seq", "prev_hash", "cert_id", "cert_hash", "created_at", "entry_hash")}
-                for r in rows]
+        return [_entry(r) for r in rows]
 
     async def certify(self, tenant_id: str, subject: dict[str, Any], content: Any) -> dict[str, Any]:
         return await certify(self, tenant_id, subject, content)
@@ -80,3 +86,24 @@ class DbLedger:
 
 async def verify_document(db: Any, doc: Any) -> dict[str, Any]:
     return await verify(DbLedger(db), doc)
+
+
+async def list_certificates(s: AsyncSession, tenant_id: str, limit: int) -> Sequence[Certificate]:
+    return (await s.execute(sa.select(Certificate).where(Certificate.tenant_id == tenant_id)
+                            .order_by(Certificate.created_at.desc()).limit(limit))).scalars().all()
+
+
+async def get_certificate(s: AsyncSession, tenant_id: str, cert_id: str) -> Certificate:
+    return await get_scoped(s, Certificate, tenant_id, cert_id, "certificate")
+
+
+async def list_signing_keys(s: AsyncSession, tenant_id: str) -> Sequence[SigningKey]:
+    return (await s.execute(sa.select(SigningKey).where(SigningKey.tenant_id == tenant_id)
+                            .order_by(SigningKey.created_at))).scalars().all()
+
+
+async def ledger_entries(s: AsyncSession, tenant_id: str) -> list[dict[str, Any]]:
+    """The tenant's whole chain, in order, as chain_ok() reads it."""
+    rows = (await s.execute(sa.select(LedgerEntry).where(LedgerEntry.tenant_id == tenant_id)
+                            .order_by(LedgerEntry.seq))).scalars().all()
+    return [_entry(r) for r in rows]

@@ -7,21 +7,21 @@ import hashlib
 import hmac
 from typing import Any, Literal
 
-import sqlalchemy as sa
 from litestar import Controller, MediaType, Request, Response, delete, get, post, put
 from litestar.params import Parameter
 from litestar.status_codes import HTTP_204_NO_CONTENT
-from pydantic import BaseModel, Field
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.auth.guards import requires_editor, requires_owner
 from backend.auth.schemas import Principal
 from backend.credentials import managed
 from backend.credentials.envelope import Keyring
-from backend.db.models import looks_like_id, new_id, utcnow
-from backend.email.models import EmailOutboxMessage, EmailSuppression, EmailTemplate
+from backend.email import services
+from backend.email.models import EmailTemplate
 from backend.email.previews import render_off_loop
+from backend.email.schemas import OutboxMessageOut, OutboxSummaryOut, PreviewIn, PreviewOut, ProviderIn, ProviderOut, \
+    SuppressionAddedOut, SuppressionOut, TemplateIn, TemplateOut, UncertainOut, WebhookOut
+from backend.email.services import suppress
 from backend.email.store import PROVIDER_NAME, PROVIDER_SETTINGS, provider_values, public_url
 from backend.email.uncertain import UncertainIn, resolve
 from backend.email.webhooks import SIGNED_PROVIDERS, BadSignature, BadSigningKey, check_signing_key, provider_events, \
@@ -34,47 +34,8 @@ from nodes.email.template import PreviewRecipient, Recipient, escape, render_ema
 from nodes.sdk import NodeConfigError
 
 
-class TemplateIn(BaseModel):
-    name: str = Field(min_length=1, max_length=200)
-    subject: str = Field(default="", max_length=2000)
-    html: str = Field(default="", max_length=256_000)
-    text: str = Field(default="", max_length=256_000)
-
-
-class PreviewIn(BaseModel):
-    subject: str = ""
-    html: str = ""
-    text: str = ""
-    template_id: str = ""
-    data: dict[str, Any] = Field(default_factory=dict)
-    recipient: dict[str, Any] | None = None
-
-
-class ProviderIn(BaseModel):
-    kind: Literal["outbox", "smtp", "resend", "sendgrid", "mailgun"]
-    host: str = ""
-    port: int = Field(default=587, ge=1, le=65535)
-    security: Literal["starttls", "tls", "none"] = "starttls"
-    username: str = ""
-    domain: str = ""
-    base_url: str = ""
-    secret: str = Field(default="", description="SMTP password or API key; stored encrypted, never shown")
-    webhook_signing_key: str | None = Field(
-        default=None, max_length=4000,
-        description="the provider's webhook signing secret (Resend whsec_..., Mailgun HTTP webhook signing key) or "
-                    "public key (SendGrid verification key); stored encrypted, never shown. Absent: kept; "
-                    "empty: removed (webhooks are then authenticated by the URL token only)")
-
-
-def _template_out(t: EmailTemplate) -> dict[str, Any]:
-    return {k: getattr(t, k) for k in ("id", "name", "subject", "html", "text", "created_at", "updated_at")}
-
-
-async def _template(s: AsyncSession, p: Principal, template_id: str) -> EmailTemplate:
-    row = await s.get(EmailTemplate, template_id) if looks_like_id(template_id) else None
-    if row is None or row.tenant_id != p.tenant_id:
-        raise NotFound(f"no email template {template_id}")
-    return row
+def _template_out(t: EmailTemplate) -> TemplateOut:
+    return TemplateOut.model_validate(t, from_attributes=True)
 
 
 def _keyring(request: Request) -> Keyring:
@@ -103,55 +64,46 @@ class EmailController(Controller):
     tags = ["email"]
 
     @post("/preview", operation_id="previewEmail", status_code=200)
-    async def preview(self, request: Request, principal: Principal, db_session: AsyncSession) -> dict[str, Any]:
+    async def preview(self, request: Request, principal: Principal, db_session: AsyncSession) -> PreviewOut:
         """Render subject, HTML (escaped, CSS inlined) and text as email.compose would."""
         body = await read_body(request, PreviewIn)
         templates = {"subject": body.subject, "html": body.html, "text": body.text}
         if body.template_id:
-            saved = _template_out(await _template(db_session, principal, body.template_id))
-            templates = {k: v or saved[k] for k, v in templates.items()}
+            saved = await services.get_template(db_session, principal.tenant_id, body.template_id)
+            templates = {k: v or getattr(saved, k) for k, v in templates.items()}
         recipient = Recipient(body.recipient) if body.recipient is not None else PreviewRecipient()
         try:
             scope = {**body.data, "data": body.data, "recipient": recipient, "unsubscribe_url": "#unsubscribe"}
-            return await render_off_loop(principal.tenant_id, lambda: render_email(templates, scope))
+            return PreviewOut(**await render_off_loop(principal.tenant_id, lambda: render_email(templates, scope)))
         except NodeConfigError as exc:
             raise BadRequest(exc.message, field=exc.pointer.lstrip("/")) from None
 
     @get("/templates", operation_id="listEmailTemplates")
-    async def list_templates(self, principal: Principal, db_session: AsyncSession) -> list[dict[str, Any]]:
-        rows = (await db_session.execute(sa.select(EmailTemplate).where(EmailTemplate.tenant_id == principal.tenant_id)
-                                         .order_by(EmailTemplate.name))).scalars()
-        return [_template_out(t) for t in rows]
+    async def list_templates(self, principal: Principal, db_session: AsyncSession) -> list[TemplateOut]:
+        return [_template_out(t) for t in await services.list_templates(db_session, principal.tenant_id)]
 
     @post("/templates", operation_id="createEmailTemplate", guards=[requires_editor], status_code=201)
-    async def create_template(self, request: Request, principal: Principal, db_session: AsyncSession) -> dict[str, Any]:
+    async def create_template(self, request: Request, principal: Principal, db_session: AsyncSession) -> TemplateOut:
         body = await read_body(request, TemplateIn)
-        row = EmailTemplate(tenant_id=principal.tenant_id, **body.model_dump())
-        db_session.add(row)
-        await db_session.flush()
-        return _template_out(row)
+        return _template_out(await services.create_template(db_session, principal.tenant_id, body))
 
     @get("/templates/{template_id:str}", operation_id="getEmailTemplate")
-    async def get_template(self, template_id: str, principal: Principal, db_session: AsyncSession) -> dict[str, Any]:
-        return _template_out(await _template(db_session, principal, template_id))
+    async def get_template(self, template_id: str, principal: Principal, db_session: AsyncSession) -> TemplateOut:
+        return _template_out(await services.get_template(db_session, principal.tenant_id, template_id))
 
     @put("/templates/{template_id:str}", operation_id="updateEmailTemplate", guards=[requires_editor])
     async def update_template(self, request: Request, template_id: str, principal: Principal,
-                              db_session: AsyncSession) -> dict[str, Any]:
-        row = await _template(db_session, principal, template_id)
-        for k, v in (await read_body(request, TemplateIn)).model_dump().items():
-            setattr(row, k, v)
-        row.updated_at = utcnow()
-        await db_session.flush()
-        return _template_out(row)
+                              db_session: AsyncSession) -> TemplateOut:
+        body = await read_body(request, TemplateIn)
+        return _template_out(await services.update_template(db_session, principal.tenant_id, template_id, body))
 
     @delete("/templates/{template_id:str}", operation_id="deleteEmailTemplate", guards=[requires_editor],
             status_code=HTTP_204_NO_CONTENT)
     async def delete_template(self, template_id: str, principal: Principal, db_session: AsyncSession) -> None:
-        await db_session.delete(await _template(db_session, principal, template_id))
+        await services.delete_template(db_session, principal.tenant_id, template_id)
 
     @get("/provider", operation_id="getEmailProvider")
-    async def get_provider(self, request: Request, principal: Principal, db_session: AsyncSession) -> dict[str, Any]:
+    async def get_provider(self, request: Request, principal: Principal, db_session: AsyncSession) -> ProviderOut:
         """The tenant's provider (never its secret) and the webhook URL to give the provider."""
         values = await provider_values(db_session, _keyring(request), principal.tenant_id) or {}
         base = public_url(request.app.state.settings)
@@ -164,10 +116,10 @@ class EmailController(Controller):
         out["webhook_verification"] = (
             f"signature: {signed} webhooks must carry a valid signature (401 otherwise); other providers' are refused"
             if signed else "url_token: no signing key is set, so webhooks are authenticated by the secret URL only")
-        return out
+        return ProviderOut(**out)
 
     @put("/provider", operation_id="setEmailProvider", guards=[requires_owner])
-    async def set_provider(self, request: Request, principal: Principal, db_session: AsyncSession) -> dict[str, Any]:
+    async def set_provider(self, request: Request, principal: Principal, db_session: AsyncSession) -> ProviderOut:
         body = await read_body(request, ProviderIn)
         if body.kind == "smtp" and not body.host:
             raise BadRequest("SMTP needs a host", field="host")
@@ -195,49 +147,35 @@ class EmailController(Controller):
     @get("/outbox", operation_id="listEmailOutbox")
     async def list_outbox(self, principal: Principal, db_session: AsyncSession,
                           limit: int = Parameter(default=50, ge=1, le=500),
-                          offset: int = OFFSET) -> list[dict[str, Any]]:
+                          offset: int = OFFSET) -> list[OutboxSummaryOut]:
         """Mail kept by the built-in outbox (tenants without a provider): nothing was sent."""
-        rows = (await db_session.execute(sa.select(EmailOutboxMessage)
-                                         .where(EmailOutboxMessage.tenant_id == principal.tenant_id)
-                                         .order_by(EmailOutboxMessage.created_at.desc()).limit(limit).offset(offset))).scalars()
-        return [{k: getattr(r, k) for k in ("id", "run_id", "node_id", "message_id", "sender", "recipient", "subject",
-                                            "created_at")} for r in rows]
+        rows = await services.list_outbox(db_session, principal.tenant_id, limit, offset)
+        return [OutboxSummaryOut.model_validate(r, from_attributes=True) for r in rows]
 
     @get("/outbox/{message_id:str}", operation_id="getEmailOutboxMessage")
-    async def get_outbox(self, message_id: str, principal: Principal, db_session: AsyncSession) -> dict[str, Any]:
-        row = await db_session.get(EmailOutboxMessage, message_id) if looks_like_id(message_id) else None
-        if row is None or row.tenant_id != principal.tenant_id:
-            raise NotFound(f"no outbox message {message_id}")
-        return {k: getattr(row, k) for k in ("id", "run_id", "node_id", "message_id", "sender", "recipient", "subject",
-                                             "raw", "created_at")}
+    async def get_outbox(self, message_id: str, principal: Principal, db_session: AsyncSession) -> OutboxMessageOut:
+        row = await services.get_outbox(db_session, principal.tenant_id, message_id)
+        return OutboxMessageOut.model_validate(row, from_attributes=True)
 
     @get("/suppressions", operation_id="listEmailSuppressions")
-    async def list_suppressions(self, principal: Principal, db_session: AsyncSession) -> list[dict[str, Any]]:
-        rows = (await db_session.execute(sa.select(EmailSuppression).where(EmailSuppression.tenant_id == principal.tenant_id)
-                                         .order_by(EmailSuppression.created_at.desc()).limit(1000))).scalars()
-        return [{"email": r.email, "reason": r.reason, "source": r.source, "created_at": r.created_at} for r in rows]
+    async def list_suppressions(self, principal: Principal, db_session: AsyncSession) -> list[SuppressionOut]:
+        rows = await services.list_suppressions(db_session, principal.tenant_id)
+        return [SuppressionOut.model_validate(r, from_attributes=True) for r in rows]
 
     @post("/suppressions", operation_id="addEmailSuppression", guards=[requires_editor], status_code=201)
-    async def add_suppression(self, request: Request, principal: Principal, db_session: AsyncSession) -> dict[str, Any]:
+    async def add_suppression(self, request: Request, principal: Principal,
+                              db_session: AsyncSession) -> SuppressionAddedOut:
         doc = await read_json(request)
         email = str(doc.get("email", "")).strip().lower() if isinstance(doc, dict) else ""
         if "@" not in email:
             raise BadRequest("email is required", field="email")
         await suppress(db_session, principal.tenant_id, email, "manual", "api")
-        return {"email": email, "reason": "manual"}
+        return SuppressionAddedOut(email=email, reason="manual")
 
     @delete("/suppressions/{email:str}", operation_id="deleteEmailSuppression", guards=[requires_editor],
             status_code=HTTP_204_NO_CONTENT)
     async def delete_suppression(self, email: str, principal: Principal, db_session: AsyncSession) -> None:
-        await db_session.execute(sa.delete(EmailSuppression).where(EmailSuppression.tenant_id == principal.tenant_id,
-                                                                   EmailSuppression.email == email.lower()))
-
-
-async def suppress(s: AsyncSession, tenant_id: str, email: str, reason: str, source: str) -> None:
-    """Idempotent, also when two requests suppress the same address at once (no IntegrityError)."""
-    await s.execute(insert(EmailSuppression).values(id=new_id(), tenant_id=tenant_id, email=email, reason=reason,
-                                                    source=source, created_at=utcnow())
-                    .on_conflict_do_nothing(index_elements=["tenant_id", "email"]))
+        await services.delete_suppression(db_session, principal.tenant_id, email)
 
 
 _PAGE = """<!doctype html><html><head><meta charset="utf-8"><title>Unsubscribe</title></head>
@@ -270,7 +208,7 @@ class UnsubscribeController(Controller):
         return Response(_PAGE.format(body="<p>You are unsubscribed.</p>"), media_type=MediaType.HTML)
 
     @post("/webhooks/{provider:str}/{token:str}", operation_id="emailProviderWebhook", status_code=200)
-    async def webhook(self, request: Request, provider: str, token: str, db_session: AsyncSession) -> dict[str, Any]:
+    async def webhook(self, request: Request, provider: str, token: str, db_session: AsyncSession) -> WebhookOut:
         """Public: bounces and complaints become suppressions. Authenticated by the secret URL and,
         when the tenant set a signing key, the provider's signature (401 when missing or wrong)."""
         if provider not in (*SIGNED_PROVIDERS, "smtp", "outbox"):   # smtp/outbox: the URL GET shows, no events
@@ -284,7 +222,7 @@ class UnsubscribeController(Controller):
         events = provider_events(provider, doc)
         for email, reason in events:
             await suppress(db_session, tenant_id, email.lower(), reason, provider)
-        return {"suppressed": len(events), "verified_by": verified_by}
+        return WebhookOut(suppressed=len(events), verified_by=verified_by)
 
 
 async def _check_signature(request: Request, s: AsyncSession, tenant_id: str, provider: str, raw: bytes,
@@ -314,19 +252,19 @@ class UncertainSendsController(Controller):
 
     @post("/resend-uncertain", operation_id="resendUncertainEmail", guards=[requires_editor], status_code=202,
           operation_class=json_body(UncertainIn))
-    async def resend(self, request: Request, run_id: str, principal: Principal, db_session: AsyncSession) -> dict[str, Any]:
+    async def resend(self, request: Request, run_id: str, principal: Principal, db_session: AsyncSession) -> UncertainOut:
         """Send the uncertain messages again (same Message-ID); the run goes on from the email step."""
         return await self._resolve(request, run_id, principal, db_session, "resend")
 
     @post("/mark-done", operation_id="markUncertainEmailDone", guards=[requires_editor], status_code=202,
           operation_class=json_body(UncertainIn))
-    async def mark_done(self, request: Request, run_id: str, principal: Principal, db_session: AsyncSession) -> dict[str, Any]:
+    async def mark_done(self, request: Request, run_id: str, principal: Principal, db_session: AsyncSession) -> UncertainOut:
         """Record the uncertain messages as delivered, without sending; the run goes on from the email step."""
         return await self._resolve(request, run_id, principal, db_session, "done")
 
     async def _resolve(self, request: Request, run_id: str, principal: Principal, db_session: AsyncSession,
-                       action: Literal["resend", "done"]) -> dict[str, Any]:
+                       action: Literal["resend", "done"]) -> UncertainOut:
         body = await read_body(request, UncertainIn) if await request.body() else UncertainIn()
         st = request.app.state
         run, count = await resolve(db_session, principal, st.runner, st.recorder, st.registry, run_id, action, body)
-        return {"run_id": run.id, "status": run.status, "messages": count}
+        return UncertainOut(run_id=run.id, status=run.status, messages=count)

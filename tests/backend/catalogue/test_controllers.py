@@ -7,6 +7,7 @@ from types import SimpleNamespace
 from pydantic import BaseModel
 
 from backend.seed import welcome_graph
+from flows.graph import graph_json_schema
 from nodes.registry import BUILTIN_MODULES, build_registry
 from nodes.sdk import NodeConfig, NodeSpec, NodeType, Port
 from tests.backend.conftest import assert_problem
@@ -63,7 +64,7 @@ async def test_plugin_is_listed_like_a_builtin(app, client, tenant_a):
 def test_a_catalogue_entry_is_built_once_per_loaded_type():
     """A node type's entry (with its JSON Schema) is built on first use and reused; another loaded type,
     even with the same spec, gets its own."""
-    from backend.catalogue.controllers import node_type_out
+    from backend.catalogue.services import node_type_out
 
     first, again = NodeType.from_module(plugin_module(), source="a"), NodeType.from_module(plugin_module(), source="b")
     assert node_type_out(first) is node_type_out(first)
@@ -71,8 +72,10 @@ def test_a_catalogue_entry_is_built_once_per_loaded_type():
 
 
 async def test_graph_schema(client, tenant_a):
+    """The graph schema is served whole: $schema, $id and $defs pass through the declared response."""
     schema = (await client.get("/api/graph/schema", headers=tenant_a.viewer.headers)).json()
     assert schema["title"] == "Maily Flow graph document" and "nodes" in schema["properties"]
+    assert schema == graph_json_schema() and "$defs" in schema
 
 
 async def test_validate_reports_problems_with_node_ids(client, tenant_a):

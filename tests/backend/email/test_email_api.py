@@ -104,7 +104,7 @@ async def test_two_requests_suppressing_one_address_at_once_both_succeed(db, ten
 
     import sqlalchemy as sa
 
-    from backend.email.controllers import suppress
+    from backend.email.services import suppress
     from backend.email.models import EmailSuppression
 
     async with db.sessionmaker() as a, db.sessionmaker() as b:
