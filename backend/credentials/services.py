@@ -21,8 +21,9 @@ from backend.credentials.schemas import CreateIn, PatchIn, TestOut
 from backend.credentials.tester import run_test
 from backend.credentials.types import TYPES, CredentialType
 from backend.credentials.usage import used_by
-from backend.db.models import looks_like_id, new_id, utcnow
-from backend.errors import Conflict, NotFound, Unprocessable
+from backend.db.models import new_id, utcnow
+from backend.db.scoped import get_scoped
+from backend.errors import Conflict, Unprocessable
 from flows.pointer import pointer
 from nodes.net import SafeHttpClient
 from nodes.registry import NodeRegistry
@@ -75,11 +76,7 @@ def open_values(row: Credential, keyring: Keyring) -> dict[str, Any]:
 
 
 async def get(s: AsyncSession, tenant_id: str, credential_id: str) -> Credential:
-    row = await s.scalar(sa.select(Credential).where(Credential.tenant_id == tenant_id, Credential.id == credential_id)) \
-        if looks_like_id(credential_id) else None
-    if row is None:
-        raise NotFound(f"no credential {credential_id} in this workspace")
-    return row
+    return await get_scoped(s, Credential, tenant_id, credential_id, "credential")
 
 
 async def list_all(s: AsyncSession, tenant_id: str) -> list[Credential]:
