@@ -93,10 +93,12 @@ class CredentialController(Controller):
         """Try the credential (an HTTP GET to `url`, an SMTP login, a SQL select 1, an OAuth2 token) and say how it went."""
         body = await read_body(request, TestIn) if (await request.body()).strip() else TestIn()
         return await services.test(db_session, principal, keyring(request), credential_id, body.url,
-                                   _http(request))
+                                   http_client(request))
 
 
-def _http(request: Request) -> SafeHttpClient:
+def http_client(request: Request) -> SafeHttpClient:
+    """A client for one credential check or token request: the app's outbound address check,
+    at most 15 s and 1 MiB (also backend/oauth/controllers.py's)."""
     s = request.app.state.settings
     return SafeHttpClient(allowed_hosts=s.http_allowed_host_set, timeout_s=min(s.http_timeout_s, 15.0),
                           max_response_bytes=1024 * 1024)

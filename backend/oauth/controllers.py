@@ -12,12 +12,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from backend.auth.deps import resolve_principal
 from backend.auth.guards import requires_editor
 from backend.auth.schemas import Principal
+from backend.credentials.controllers import http_client
 from backend.credentials.envelope import Keyring
 from backend.errors import ApiError
 from backend.oauth import connect
 from backend.oauth.client import OAuthClient
 from backend.oauth.page import callback_page
-from nodes.net import SafeHttpClient
 
 
 class StartOut(BaseModel):
@@ -26,9 +26,7 @@ class StartOut(BaseModel):
 
 def oauth_client(request: Request[Any, Any, Any]) -> OAuthClient:
     """An OAuthClient whose token requests pass the app's outbound address check."""
-    s = request.app.state.settings
-    return OAuthClient(SafeHttpClient(allowed_hosts=s.http_allowed_host_set, timeout_s=min(s.http_timeout_s, 15.0),
-                                      max_response_bytes=1024 * 1024))
+    return OAuthClient(http_client(request))
 
 
 class OAuthStartController(Controller):
