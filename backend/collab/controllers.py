@@ -16,6 +16,7 @@ from backend.auth.revocation import SocketOwner, registry
 from backend.auth.origin import origin_allowed
 from backend.collab.rooms import Connection, RoomManager
 from backend.collab.send import data_send
+from backend.collab.shared import RoomBus
 from backend.errors import NotFound
 from backend.workflows.services import get_workflow
 
@@ -26,7 +27,10 @@ _heap_frozen = False
 
 
 async def start_collab(app: Litestar) -> None:
-    app.state.collab = RoomManager(app.state.db, wal_dir=Path(app.state.settings.data_dir) / "collab-wal")
+    settings = app.state.settings
+    # With Redis, rooms are shared by every replica (backend/collab/shared.py); without, this process alone.
+    bus = RoomBus(settings.redis_url) if settings.redis_url else None
+    app.state.collab = RoomManager(app.state.db, wal_dir=Path(settings.data_dir) / "collab-wal", bus=bus)
     await app.state.collab.start()
     _freeze_startup_heap()
 

@@ -29,6 +29,7 @@ from backend.collab.sandbox import Sandbox
 from backend.collab.convert import (UnrepresentableGraph, apply_graph, check, doc_from_graph, graph_from_doc,
                                     integers_as_strings, roots)
 from backend.collab.send import direct_writer, frame
+from backend.collab.shared import AWARENESS, UPDATE, RoomBus
 from backend.collab.wal import WriteAheadLog
 from backend.db.models import Workflow
 
@@ -125,13 +126,18 @@ class _Presence:
     clock: int
     state: dict[str, Any]
     seen: float
-    owner: Connection | None  # None: the server's own state
+    owner: Connection | str | None  # None: the server's own state; REMOTE: a client of another replica
+
+
+REMOTE = "remote"
 
 
 class Room:
     def __init__(self, workflow_id: str, tenant_id: str, doc: Doc, db: Any, sandbox: Sandbox,
-                 wal: WriteAheadLog | None = None) -> None:
+                 wal: WriteAheadLog | None = None, bus: RoomBus | None = None) -> None:
         self.workflow_id, self.tenant_id, self.doc, self.db = workflow_id, tenant_id, doc, db
+        self.bus = bus   # other replicas holding this room (backend/collab/shared.py); None: this process alone
+        self._applying_remote = False
         self.sandbox = sandbox
         self._backlog: list[bytes] = []  # the server's own updates the sandbox's replica has not seen
         self.wal = wal   # accepted updates are logged before they are broadcast (backend/collab/wal.py)
@@ -160,12 +166,30 @@ class Room:
             return
         if not self.pending:
             self.pending_since = time.monotonic()
+        # Another replica's update is stored here too (idempotent): it survives that replica's death.
         self.pending.append(update)
-        if self.wal is not None:
-            self.wal.append(update)   # durable before anyone is told of it
         if self._sender is None:
             self._backlog.append(update)
+        if not self._applying_remote:
+            if self.wal is not None:
+                self.wal.append(update)   # durable before anyone is told of it
+            if self.bus is not None:
+                self.bus.publish(self.workflow_id, UPDATE, update)
         self._broadcast(p.sync_update(update), but=self._sender, update=update)
+
+    def apply_remote(self, kind: bytes, data: bytes, age_s: float) -> None:
+        """An entry another replica published for this room: a document update, or its
+        clients' presence (ignored once older than AWARENESS_TIMEOUT, as if it had expired)."""
+        if self.closed:
+            return
+        if kind == UPDATE:
+            self._applying_remote = True
+            try:
+                self.doc.apply_update(data)
+            finally:
+                self._applying_remote = False
+        elif kind == AWARENESS and age_s < AWARENESS_TIMEOUT:
+            self._apply_remote_presence(p.decode_awareness(data))
 
     def _on_graph_change(self, events: Any) -> None:
         self.graph_dirty = True
@@ -273,15 +297,42 @@ class Room:
                 conn.awareness_ids.add(e.client_id)
                 accepted.append(p.AwarenessEntry(e.client_id, e.clock, state))
         if accepted:
-            self._broadcast(p.awareness(p.encode_awareness(accepted)), but=conn)
+            message = p.encode_awareness(accepted)
+            self._broadcast(p.awareness(message), but=conn)
+            if self.bus is not None:
+                self.bus.publish(self.workflow_id, AWARENESS, message)
+
+    def _apply_remote_presence(self, entries: list[p.AwarenessEntry]) -> None:
+        """The same clock rule for the clients of other replicas (their states were made
+        signed-in there); a client id a connection of this replica owns is left alone."""
+        accepted, now = [], time.monotonic()
+        for e in entries:
+            cur = self.presence.get(e.client_id)
+            if e.client_id == self._server_id or (cur is not None and cur.owner != REMOTE):
+                continue
+            if cur is None and e.state is None:
+                continue
+            if cur is not None and not (e.clock > cur.clock or (e.clock == cur.clock and e.state is None)):
+                continue
+            if e.state is None:
+                del self.presence[e.client_id]
+            else:
+                self.presence[e.client_id] = _Presence(e.clock, e.state, now, REMOTE)
+            accepted.append(e)
+        if accepted:
+            self._broadcast(p.awareness(p.encode_awareness(accepted)))
 
     def _drop_presence(self, ids: list[int]) -> None:
         """Remove states and tell everyone: a null state at the same clock removes it."""
-        gone = [p.AwarenessEntry(i, self.presence.pop(i).clock, None) for i in ids if i in self.presence]
+        popped = [(i, self.presence.pop(i)) for i in ids if i in self.presence]
+        gone = [p.AwarenessEntry(i, pr.clock, None) for i, pr in popped]
         for conn in self.connections:
             conn.awareness_ids.difference_update(ids)
         if gone:
             self._broadcast(p.awareness(p.encode_awareness(gone)))
+        ours = [e for e, (_, pr) in zip(gone, popped) if isinstance(pr.owner, Connection)]
+        if ours and self.bus is not None:   # a remote state expired here expires at its home too
+            self.bus.publish(self.workflow_id, AWARENESS, p.encode_awareness(ours))
 
     def _renew_server_presence(self) -> None:
         # The server's own state is {} (no user: editors do not show it); renewing it is the
@@ -387,8 +438,9 @@ class RoomManager:
     """The rooms of this process. Opening and closing a room, and server-side edits, happen
     under a per-workflow lock: a room is loaded once however many people join at once."""
 
-    def __init__(self, db: Any, wal_dir: Path | None = None) -> None:
+    def __init__(self, db: Any, wal_dir: Path | None = None, bus: RoomBus | None = None) -> None:
         self.db, self.wal_dir = db, wal_dir   # wal_dir None: no write-ahead log (tests of the room alone)
+        self.bus = bus   # rooms shared with other replicas through Redis; None: this process alone
         self.rooms: dict[str, Room] = {}
         self.sandbox = Sandbox()
         self._locks: dict[str, asyncio.Lock] = {}
@@ -400,6 +452,8 @@ class RoomManager:
 
     async def start(self) -> None:
         await self.sandbox.start()
+        if self.bus is not None:
+            await self.bus.start()
         self._task = asyncio.create_task(self._loop(), name="collab-rooms")
 
     async def stop(self) -> None:
@@ -415,8 +469,19 @@ class RoomManager:
                 if room is not None:
                     for conn in list(room.connections):
                         conn.close(1012, "server restarting")
-                    await room.close()
+                    await self._close(room)
         await self.sandbox.stop()
+        if self.bus is not None:
+            await self.bus.stop()
+
+    async def _close(self, room: Room) -> None:
+        last_id = self.bus.unfollow(room.workflow_id) if self.bus is not None else None
+        try:
+            await room.close()
+        except BaseException:
+            if self.bus is not None and last_id is not None:   # it stays open: keep reading
+                self.bus.follow(room.workflow_id, room, last_id)
+            raise
 
     async def _open(self, workflow_id: str, tenant_id: str) -> Room:
         async with self.db.sessionmaker() as s, s.begin():
@@ -433,6 +498,15 @@ class RoomManager:
                     graph = _sanitized(graph)
                 doc = doc_from_graph(graph)
                 await store.save_state(s, workflow_id, tenant_id, doc.get_update())
+            shared: list[tuple[bytes, bytes, float]] = []
+            if self.bus is not None:   # what other replicas accepted and may not have written yet
+                shared, last_id = await self.bus.catch_up(workflow_id)
+                before = doc.get_state()
+                for kind, data, _ in shared:
+                    if kind == UPDATE:
+                        doc.apply_update(data)
+                if doc.get_state() != before:
+                    await store.append(s, workflow_id, doc.get_update(before), graph_from_doc(doc))
             left = wal.leftovers(self.wal_dir, workflow_id) if self.wal_dir is not None else []
             updates = [u for _, records in left for u in records]
             if updates:   # what a killed process had accepted but not written yet
@@ -443,7 +517,13 @@ class RoomManager:
         for path, _ in left:
             path.unlink(missing_ok=True)
         log_file = wal.WriteAheadLog(self.wal_dir, workflow_id) if self.wal_dir is not None else None
-        return Room(workflow_id, tenant_id, doc, self.db, self.sandbox, log_file)
+        room = Room(workflow_id, tenant_id, doc, self.db, self.sandbox, log_file, self.bus)
+        if self.bus is not None:
+            for kind, data, age_s in shared:
+                if kind == AWARENESS:
+                    room.apply_remote(kind, data, age_s)
+            self.bus.follow(workflow_id, room, last_id)
+        return room
 
     async def join(self, workflow_id: str, tenant_id: str, conn: Connection) -> Room:
         if self._stopped:
@@ -464,7 +544,7 @@ class RoomManager:
         async with self._lock(room.workflow_id):
             if room.connections or self.rooms.get(room.workflow_id) is not room:
                 return  # someone joined meanwhile, or it is closed already
-            await room.close()  # on failure the room stays open and the loop retries
+            await self._close(room)  # on failure the room stays open and the loop retries
             del self.rooms[room.workflow_id]
 
     async def edit(self, workflow_id: str, tenant_id: str, graph: dict[str, Any]) -> dict[str, Any]:
@@ -481,7 +561,7 @@ class RoomManager:
             result = graph_from_doc(room.doc)
             room.limits.remeasure(result)
             if temporary:
-                await room.close()
+                await self._close(room)
             return result
 
     async def current_graph(self, s: Any, workflow_id: str, fallback: dict[str, Any]) -> dict[str, Any]:

@@ -27,9 +27,11 @@ def build_doc(state: bytes | None, updates: list[bytes]) -> Doc:
     return doc
 
 
-async def load(s: AsyncSession, workflow_id: str) -> tuple[bytes | None, list[tuple[int, bytes]]]:
-    """The stored state (None: no document yet) and the (id, update) rows after it."""
-    state = await s.scalar(sa.select(WorkflowDoc.state).where(WorkflowDoc.workflow_id == workflow_id))
+async def load(s: AsyncSession, workflow_id: str, lock: bool = False) -> tuple[bytes | None, list[tuple[int, bytes]]]:
+    """The stored state (None: no document yet) and the (id, update) rows after it. `lock`: the
+    state row stays locked until the transaction ends (compaction, below)."""
+    query = sa.select(WorkflowDoc.state).where(WorkflowDoc.workflow_id == workflow_id)
+    state = await s.scalar(query.with_for_update() if lock else query)
     rows = await s.execute(sa.select(WorkflowDocUpdate.id, WorkflowDocUpdate.update)
                            .where(WorkflowDocUpdate.workflow_id == workflow_id).order_by(WorkflowDocUpdate.id))
     return state, [(r.id, r.update) for r in rows]
@@ -67,8 +69,10 @@ async def compact(s: AsyncSession, workflow_id: str, tenant_id: str) -> int:
     """Fold the update rows into the state: load everything into a Doc, store
     `doc.get_update()`, delete exactly the rows that were read (rows written meanwhile stay).
     Nothing is lost: the new state holds every item and deletion of the old ones, so a client
-    with any older state vector still syncs. Returns the number of rows folded in."""
-    state, rows = await load(s, workflow_id)
+    with any older state vector still syncs. Two replicas compacting the same document take
+    turns (the state row is locked): the second reads the first one's state, so neither
+    overwrites a state holding rows the other deleted. Returns the number of rows folded in."""
+    state, rows = await load(s, workflow_id, lock=True)
     if not rows:
         return 0
     doc = build_doc(state, [u for _, u in rows])
