@@ -179,14 +179,19 @@ async def stream_run_events(socket: WebSocket, run_id: str) -> None:
         return await socket.close(code=4403, reason="origin not allowed")
     try:
         async with st.db.sessionmaker() as s:
-            await services.get_run(s, principal, run_id)
-            past = [] if st.bus.knows(run_id) else await services.events_of(s, run_id)
+            run = await services.get_run(s, principal, run_id)
+            follower = getattr(st, "run_follower", None)   # with Redis: a run executing on another replica
+            elsewhere = follower is not None and not st.bus.knows(run_id) and run.status in ("queued", "running")
+            past = [] if st.bus.knows(run_id) or elsewhere else await services.events_of(s, run_id)
     except NotFound:
         return await socket.close(code=4404, reason="no such run")
 
     async def stream() -> None:
         try:
-            if past or not st.bus.knows(run_id):
+            if elsewhere:
+                async for message in follower.stream_elsewhere(st.db, run_id):
+                    await socket.send_json(message)
+            elif past or not st.bus.knows(run_id):
                 for e in past:  # the run ended a while ago: its record is complete
                     await socket.send_json({"run_id": run_id, "seq": e.seq, "kind": e.kind, "status": e.kind.split(".", 1)[1],
                                             "node_id": e.node_id, "at": e.at.isoformat(), "data": e.data})

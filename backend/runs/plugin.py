@@ -13,7 +13,8 @@ from backend.runs.control import Resumer
 from backend.runs.instances import Instance
 from backend.runs.node_services import close_node_services, node_services
 from backend.runs.recovery import end_prefect_flow_runs, resume_interrupted
-from backend.runs.remote import RemoteRuns, RetryingRecorder
+from backend.runs.fanout import RunFollower
+from backend.runs.remote import RedisPublisher, RemoteRuns, RetryingRecorder
 from backend.settings import Settings
 from flows.events import EventBus
 from flows.prefect_server import PrefectApi
@@ -39,7 +40,13 @@ async def start_runs(app: Litestar) -> None:
     app.state.ai = services_.nodes.ai   # the API's health and credential endpoints use the same gateway
     app.state.mailer = services_.nodes.mailer   # owns the email/certify database engine: closed at stop
     app.state.node_services = services_
-    app.state.runner = RunManager(sinks=[app.state.bus, app.state.recorder, MetricsSink()], services=services_,
+    sinks = [app.state.bus, app.state.recorder, MetricsSink()]
+    if settings.redis_url:   # run-event sockets on any replica follow runs executing anywhere (backend/runs/fanout.py)
+        app.state.run_follower = RunFollower(settings.redis_url)
+        if settings.mode != "production":   # production: the workers publish
+            app.state.run_publisher = RedisPublisher(app.state.run_follower.redis, app.state.recorder)
+            sinks.append(app.state.run_publisher)
+    app.state.runner = RunManager(sinks=sinks, services=services_,
                                   prefect=prefect, prefect_mode=settings.prefect,
                                   max_concurrent_per_tenant=settings.tenant_max_concurrent_runs, remote=remote,
                                   prefect_max_flow_runs=settings.prefect_max_flow_runs)
@@ -73,6 +80,12 @@ async def stop_runs(app: Litestar) -> None:
     if runner is not None:
         await runner.shutdown()
         await app.state.recorder.stop()
+    follower = getattr(app.state, "run_follower", None)
+    if follower is not None:   # after the runner: its last events are published
+        publisher = getattr(app.state, "run_publisher", None)
+        if publisher is not None:
+            await publisher.flush()
+        await follower.close()
     instance = getattr(app.state, "instance", None)
     if instance is not None:   # after the runner: its runs are left for the next start, or a live replica
         await instance.stop()

@@ -43,8 +43,7 @@ from backend.db.models import NodeRun, Run, RunEvent as RunEventRow
 from backend.db.session import Database
 from backend.runs.reuse import NotResumable, next_pass, retry_reuse
 from backend.runs.node_services import close_node_services, node_services
-from backend.runs.remote import (PASS_END, CONTROL_CHANNEL, EVENTS_CHANNEL, LEASE_KEY, RetryingRecorder, db_retrying,
-                                 event_to_wire)
+from backend.runs.remote import PASS_END, CONTROL_CHANNEL, LEASE_KEY, RedisPublisher, RetryingRecorder, db_retrying
 from backend.runs.task import execute_run, serving
 from flows.compile import Plan, PlanNode, compile_graph
 from flows.engine import Attempt, Emitter, Engine, RunOutcome, Services
@@ -63,38 +62,6 @@ _RENEW = """if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pex
 _RELEASE = """if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end"""
 
 _ENGINE_REUSES = "reuse" in inspect.signature(Engine.run).parameters
-
-
-class RedisPublisher:
-    """EventSink: publishes each event on the run's channel, in order, from a background task."""
-
-    def __init__(self, redis: Any, recorder: RetryingRecorder):
-        self.redis = redis
-        self.recorder = recorder
-        self._queue: asyncio.Queue[RunEvent] = asyncio.Queue()
-        self._task: asyncio.Task[None] | None = None
-
-    def emit(self, event: RunEvent) -> None:
-        self._queue.put_nowait(event)
-        if self._task is None or self._task.done():
-            self._task = asyncio.get_running_loop().create_task(self._loop(), name="run-event-publisher")
-
-    async def _loop(self) -> None:
-        while not self._queue.empty():
-            batch = [self._queue.get_nowait() for _ in range(self._queue.qsize())]
-            if any(e.kind.startswith("run.") and e.status in PASS_END for e in batch):
-                await self.recorder.flush()     # readers who see the end read the final row
-            try:
-                async with self.redis.pipeline(transaction=False) as pipe:
-                    for event in batch:
-                        pipe.publish(EVENTS_CHANNEL + event.run_id, event_to_wire(event))
-                    await pipe.execute()
-            except Exception as exc:  # live streams miss these; the database has them
-                log.warning("could not publish %d run events (%s)", len(batch), exc)
-
-    async def flush(self) -> None:
-        while self._task is not None and not self._task.done():
-            await asyncio.shield(self._task)
 
 
 class RunWorker:
