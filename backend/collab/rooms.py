@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any, Awaitable, Callable
 
 import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
 from pycrdt import Doc, merge_updates
 
 from backend.collab import protocol as p
@@ -40,6 +41,7 @@ TICK = 0.25               # the background loop's period
 AWARENESS_TIMEOUT = 30.0  # y-protocols' outdatedTimeout: clients renew their state every 15 s
 IDLE_TIMEOUT = 45.0       # a connection that sent nothing for this long has vanished
 HEARTBEAT = 10.0          # server awareness renewal; y-websocket reconnects after 30 s of silence
+RESHARE = 2.0           # with other replicas: what the Doc gained since, published again (see Room.tick)
 COMPACT_AFTER = 500       # update rows of an open room before they are folded into the state
 MAX_QUEUED = 2_000        # outgoing messages a client may fall behind before it is dropped
 MERGE_AT_MOST = 200       # updates waiting in a row for one client that are sent as one
@@ -138,6 +140,7 @@ class Room:
         self.workflow_id, self.tenant_id, self.doc, self.db = workflow_id, tenant_id, doc, db
         self.bus = bus   # other replicas holding this room (backend/collab/shared.py); None: this process alone
         self._applying_remote = False
+        self._shared_state, self._shared_at, self._changed = doc.get_state(), time.monotonic(), False
         self.sandbox = sandbox
         self._backlog: list[bytes] = []  # the server's own updates the sandbox's replica has not seen
         self.wal = wal   # accepted updates are logged before they are broadcast (backend/collab/wal.py)
@@ -166,6 +169,7 @@ class Room:
             return
         if not self.pending:
             self.pending_since = time.monotonic()
+        self._changed = True
         # Another replica's update is stored here too (idempotent): it survives that replica's death.
         self.pending.append(update)
         if self._sender is None:
@@ -360,6 +364,20 @@ class Room:
             self.leave(conn)
         if now - self._heartbeat_at >= HEARTBEAT:
             self._renew_server_presence()
+        if self.bus is not None and now - self._shared_at >= RESHARE:
+            self._reshare(now)
+
+    def _reshare(self, now: float) -> None:
+        """Anti-entropy: publish everything the Doc gained since the last time, however it came
+        (a replica killed between applying an update and publishing it leaves others without it
+        until a client resyncs; an update held back for a missing dependency is integrated later
+        without an update of its own). The update carries the whole delete set, so deletions are
+        shared again too. Items the others have are ignored by them."""
+        if self._changed or self.doc.get_state() != self._shared_state:
+            state = self.doc.get_state()
+            self.bus.publish(self.workflow_id, UPDATE, self.doc.get_update(self._shared_state))
+            self._shared_state, self._changed = state, False
+        self._shared_at = now
 
     # --- persistence ---------------------------------------------------------------------
 
@@ -497,7 +515,11 @@ class RoomManager:
                     log.warning("collab %s: draft not representable (%s); keeping what fits", workflow_id, exc)
                     graph = _sanitized(graph)
                 doc = doc_from_graph(graph)
-                await store.save_state(s, workflow_id, tenant_id, doc.get_update())
+                try:
+                    async with s.begin_nested():
+                        await store.save_state(s, workflow_id, tenant_id, doc.get_update())
+                except IntegrityError:   # another replica stored it first: everyone uses that one
+                    doc = await store.load_doc(s, workflow_id)
             shared: list[tuple[bytes, bytes, float]] = []
             if self.bus is not None:   # what other replicas accepted and may not have written yet
                 shared, last_id = await self.bus.catch_up(workflow_id)

@@ -155,5 +155,7 @@ class RoomBus:
                         continue
                     try:
                         room.apply_remote(fields[b"k"], fields[b"d"], _age_s(entry_id))
-                    except Exception:  # noqa: BLE001 - one bad entry must not stop the room
+                    except BaseException as exc:  # noqa: BLE001 - pycrdt panics are BaseExceptions
+                        if isinstance(exc, (asyncio.CancelledError, KeyboardInterrupt, SystemExit)):
+                            raise
                         log.exception("collab %s: could not apply a shared entry", workflow_id)

@@ -48,6 +48,7 @@ async def save_state(s: AsyncSession, workflow_id: str, tenant_id: str, state: b
     row = await s.get(WorkflowDoc, workflow_id)
     if row is None:
         s.add(WorkflowDoc(workflow_id=workflow_id, tenant_id=tenant_id, state=state))
+        await s.flush()   # a duplicate (another replica's first open) fails here, inside the caller's savepoint
     else:
         row.state, row.updated_at = state, utcnow()
 

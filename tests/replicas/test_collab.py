@@ -27,7 +27,7 @@ async def test_clients_on_different_replicas_converge(replicas, tenant, new_work
     """Edits made on each of three replicas reach the clients of the other two, and all documents end equal."""
     wf = await new_workflow()
     token = tenant.editor.token
-    clients = [await YClient(replicas.ws(i, wf, token)).connect() for i in range(3)]
+    clients = [await YClient(replicas.ws(i, wf, token)).connect(timeout=30) for i in range(3)]
     try:
         for i, client in enumerate(clients):
             for j in range(5):
@@ -46,12 +46,12 @@ async def test_a_replica_opening_a_room_catches_up_first(replicas, tenant, new_w
     answered, an edit another replica accepted a moment before."""
     wf = await new_workflow()
     token = tenant.editor.token
-    writer = await YClient(replicas.ws(0, wf, token)).connect()
-    watcher = await YClient(replicas.ws(2, wf, token)).connect()
+    writer = await YClient(replicas.ws(0, wf, token)).connect(timeout=30)
+    watcher = await YClient(replicas.ws(2, wf, token)).connect(timeout=30)
     try:
         add_node(writer, "fresh", "just made")
         await eventually(lambda: labels(watcher, "fresh") == {"fresh": "just made"}, what="the edit shared")
-        late = await YClient(replicas.ws(1, wf, token)).connect()   # returns once step 2 is applied
+        late = await YClient(replicas.ws(1, wf, token)).connect(timeout=30)   # returns once step 2 is applied
         assert labels(late, "fresh") == {"fresh": "just made"}
         await late.close()
     finally:
@@ -64,12 +64,12 @@ async def test_presence_is_seen_across_replicas(replicas, tenant, new_workflow):
     as themselves; one who leaves disappears everywhere."""
     wf = await new_workflow()
     editor, owner = tenant.editor, tenant.owner
-    a = await YClient(replicas.ws(0, wf, editor.token), user={"name": "forged", "color": "#ff0000"}).connect()
-    b = await YClient(replicas.ws(2, wf, owner.token), user={"name": "me", "color": "#00ff00"}).connect()
+    a = await YClient(replicas.ws(0, wf, editor.token), user={"name": "forged", "color": "#ff0000"}).connect(timeout=30)
+    b = await YClient(replicas.ws(2, wf, owner.token), user={"name": "me", "color": "#00ff00"}).connect(timeout=30)
     try:
         await eventually(lambda: a.people() == {owner.user_id}, what="the owner present on replica 0")
         await eventually(lambda: b.people() == {editor.user_id}, what="the editor present on replica 2")
-        late = await YClient(replicas.ws(1, wf, editor.token)).connect()   # a third replica, opening the room
+        late = await YClient(replicas.ws(1, wf, editor.token)).connect(timeout=30)   # a third replica, opening the room
         await eventually(lambda: late.people() == {editor.user_id, owner.user_id}, what="both present on replica 1")
         shown = next(s for _, s in b.presence.values() if s.get("user", {}).get("id") == editor.user_id)
         assert shown["user"]["name"] != "forged"
@@ -85,8 +85,8 @@ async def test_a_replica_killed_mid_edit_loses_nothing(replicas, tenant, new_wor
     resyncs, and every edit it made is in the document a fresh client gets from the third."""
     wf = await new_workflow()
     token = tenant.editor.token
-    writer = await YClient(replicas.ws(0, wf, token)).connect()
-    watcher = await YClient(replicas.ws(1, wf, token)).connect()
+    writer = await YClient(replicas.ws(0, wf, token)).connect(timeout=30)
+    watcher = await YClient(replicas.ws(1, wf, token)).connect(timeout=30)
     for j in range(100):
         add_node(writer, f"k{j:03d}", f"edit {j}")
         if j == 60:
@@ -94,11 +94,11 @@ async def test_a_replica_killed_mid_edit_loses_nothing(replicas, tenant, new_wor
     await writer.closed.wait()
     await writer._stop_tasks()
     writer.url = replicas.ws(2, wf, token)
-    await writer.connect()   # as the editor's provider does: its whole document is in step 2
+    await writer.connect(timeout=30)   # as the editor's provider does: its whole document is in step 2
     want = {f"k{j:03d}": f"edit {j}" for j in range(100)}
     await eventually(lambda: labels(watcher, "k") == want, what="every edit on the watcher's replica")
     await writer.close()
     await watcher.close()
-    fresh = await YClient(replicas.ws(2, wf, token)).connect()
+    fresh = await YClient(replicas.ws(2, wf, token)).connect(timeout=30)
     assert labels(fresh, "k") == want
     await fresh.close()
