@@ -7,6 +7,9 @@ y-websocket server from npm (@y/websocket-server, node), side by side in the sam
             than the reference server.
   join      50 clients connecting to a new room at once: time until each has synced (step 2
             applied), p50 and the slowest.
+  replicas  (PostgreSQL and Redis: --postgres) fan-out with 50 clients spread over 3 app
+            replicas sharing rooms through Redis, against one process in the same run
+            (--only replicas for this part alone). Target p99 < 50 ms.
   open      a 500-node workflow in Chromium: from navigation to the first paint with every node
             and edge drawn (and to live editing), against a 6-node workflow in the same run.
             Target < 1.5 s.
@@ -142,8 +145,8 @@ class Reference:
 class Ours:
     """Our app in its own process on a migrated database; workflows are rooms."""
 
-    def __init__(self, db_url: str, data_dir: Path) -> None:
-        self.db_url, self.data_dir = db_url, data_dir
+    def __init__(self, db_url: str, data_dir: Path, env: dict[str, str] | None = None) -> None:
+        self.db_url, self.data_dir, self.env = db_url, data_dir, env or {}
         self.port = free_port()
         self.http = f"http://127.0.0.1:{self.port}"
         self.token = ""
@@ -169,7 +172,7 @@ class Ours:
     @contextlib.asynccontextmanager
     async def running(self) -> AsyncIterator["Ours"]:
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        async with _process([sys.executable, "-c", _OURS, self.db_url, str(self.data_dir), str(self.port)], {},
+        async with _process([sys.executable, "-c", _OURS, self.db_url, str(self.data_dir), str(self.port)], self.env,
                             f"{self.http}/api/health", "our server", self.data_dir / "server.log") as proc:
             self.pid = proc.pid
             yield self
@@ -185,6 +188,38 @@ class Ours:
 
     async def room_url(self) -> str:
         return f"ws://127.0.0.1:{self.port}/api/collab/{await self.workflow()}?token={self.token}"
+
+    async def room_urls(self, n: int) -> list[str]:
+        return [await self.room_url()] * n
+
+
+class Replicated:
+    """Three of our app processes on one PostgreSQL database sharing rooms through Redis; a
+    room's clients are spread over them in turn (no sticky routing)."""
+
+    def __init__(self, db_url: str, data_dir: Path, redis_url: str, token: str) -> None:
+        self.apps = [Ours(db_url, data_dir / f"replica-{i}", {"MAILY_REDIS_URL": redis_url}) for i in range(3)]
+        for app in self.apps:
+            app.token = token
+
+    @property
+    def pids(self) -> list[int]:
+        return [a.pid for a in self.apps]
+
+    @contextlib.asynccontextmanager
+    async def running(self) -> AsyncIterator["Replicated"]:
+        async with contextlib.AsyncExitStack() as stack:
+            for app in self.apps:
+                await stack.enter_async_context(app.running())
+            yield self
+
+    async def room_urls(self, n: int) -> list[str]:
+        wf = await self.apps[0].workflow()
+        return [f"ws://127.0.0.1:{self.apps[i % 3].port}/api/collab/{wf}?token={self.apps[0].token}" for i in range(n)]
+
+
+def _server_cpu(server: Any) -> float:
+    return sum(cpu_seconds(pid) for pid in (server.pids if hasattr(server, "pids") else [server.pid]))
 
 
 # ---------------------------------------------------------------- clients
@@ -256,8 +291,8 @@ async def fanout(server: Any, n_clients: int, seconds: float, compression: str |
     """One writer and n_clients - 1 readers in one room; the writer sets bench.s = seq RATE times a second."""
     probe = _client_class()
     probe.compression = compression
-    url = await server.room_url()
-    clients = [probe(url) for _ in range(n_clients)]
+    urls = await server.room_urls(n_clients) if hasattr(server, "room_urls") else [await server.room_url()] * n_clients
+    clients = [probe(url) for url in urls]
     for c in clients:  # one at a time: joining is measured on its own
         await c.connect(timeout=30)
     writer, readers = clients[0], clients[1:]
@@ -265,7 +300,7 @@ async def fanout(server: Any, n_clients: int, seconds: float, compression: str |
     warm = int(RATE * 0.5)
     total = warm + int(RATE * seconds)
     extensions = clients[1].ws.response.headers.get("Sec-WebSocket-Extensions") or "none"
-    cpu0, server0 = time.process_time(), cpu_seconds(server.pid)
+    cpu0, server0 = time.process_time(), _server_cpu(server)
     t0 = now()
     for seq in range(1, total + 1):
         delay = t0 + seq / RATE - now()
@@ -278,7 +313,7 @@ async def fanout(server: Any, n_clients: int, seconds: float, compression: str |
     deadline = now() + 5
     while now() < deadline and any(total not in r.seen for r in readers):
         await asyncio.sleep(0.02)
-    cpu, server_cpu = time.process_time() - cpu0, cpu_seconds(server.pid) - server0
+    cpu, server_cpu = time.process_time() - cpu0, _server_cpu(server) - server0
     lat = [r.seen[s] - sent[s] for r in readers for s in range(warm + 1, total + 1) if s in r.seen]
     expected = len(readers) * (total - warm)
     await _close_all(clients)
@@ -418,10 +453,46 @@ async def open_part(ours: Ours, opts: Options, summary: list[Summary]) -> None:
                                ratio(big["p50"], small["p50"]), "p50 < 1.5 s", big["p50"] < 1.5))
 
 
-ONLY: str | None = None  # --only open: just the Chromium open (no reference server, no fan-out or join)
+ONLY: str | None = None  # --only open: just the Chromium open; --only replicas: just the replicated fan-out
+
+
+async def replicas_part(opts: Options, db_url: str, ours: Ours, summary: list[Summary]) -> None:
+    """50 clients over 3 replicas sharing the room through Redis vs one process, same run."""
+    if not opts.postgres:
+        print("  (replicated fan-out skipped: it needs --postgres, one database for three processes)", flush=True)
+        return
+    redis_url = os.environ.get("MAILY_REDIS_URL", "redis://127.0.0.1:6379/0")
+    seconds, rounds = (2.0, 1) if opts.quick else (5.0, 3)
+    replicated = Replicated(db_url, opts.workdir / "collab-replicas", redis_url, ours.token)
+    results: dict[str, list[dict[str, Any]]] = {"one process": [], "3 replicas": []}
+    async with replicated.running():
+        for k in range(rounds):
+            order = [("one process", ours), ("3 replicas", replicated)]
+            for name, server in (order if k % 2 == 0 else order[::-1]):
+                results[name].append(await fanout(server, 50, seconds, None))
+                await _settle()
+    rows = [[name, _ms(_median(rs, "p50")), _ms(_median(rs, "p99")), _ms(max(r["max"] for r in rs)),
+             f"{sum(r['samples'] for r in rs)}/{sum(r['expected'] for r in rs)}",
+             f"{_median(rs, 'server_cpu') * 100:.0f}%"] for name, rs in results.items()]
+    show(f"Fan-out across replicas: 50 clients, one writer at {RATE} updates/s (ms; median of {rounds} round(s))",
+         ["servers", "p50", "p99", "max", "samples", "server CPU (all)"], rows)
+    r3, r1 = results["3 replicas"], results["one process"]
+    p99_3, p99_1 = _median(r3, "p99"), _median(r1, "p99")
+    complete = all(r["samples"] == r["expected"] for r in r3)
+    summary.append(Summary("collab", f"fan-out p50 / p99, 50 clients over 3 replicas (Redis), {RATE} upd/s",
+                           f"{_ms(_median(r3, 'p50'))} / {_ms(p99_3)} ms", f"one process {_ms(p99_1)} ms p99",
+                           ratio(p99_3, p99_1), "p99 < 50 ms", complete and p99_3 < 0.050))
 
 
 async def bench(opts: Options) -> list[Summary]:
+    if ONLY == "replicas":
+        async with database(opts, "collab") as db_url:
+            ours = Ours(db_url, opts.workdir / "collab-data")
+            await ours.setup_tenant()
+            summary = []
+            async with ours.running():
+                await replicas_part(opts, db_url, ours, summary)
+            return summary
     if ONLY == "open":
         async with database(opts, "collab") as db_url:
             ours = Ours(db_url, opts.workdir / "collab-data")
@@ -505,6 +576,9 @@ async def bench(opts: Options) -> list[Summary]:
             summary.append(Summary("collab", "50 clients join a new room at once, all synced", f"{_ms(o_all)} ms",
                                    f"y-websocket {_ms(f_all)} ms", ratio(o_all, f_all), "< 5 s", o_all < 5.0))
 
+            # --- fan-out over three replicas sharing the room through Redis
+            await replicas_part(opts, db_url, ours, summary)
+
             # --- open a 500-node workflow in Chromium
             await open_part(ours, opts, summary)
     return summary
@@ -514,7 +588,7 @@ if __name__ == "__main__":
     import argparse
 
     only = argparse.ArgumentParser(add_help=False)
-    only.add_argument("--only", choices=["open"])
+    only.add_argument("--only", choices=["open", "replicas"])
     ns, rest = only.parse_known_args()
     ONLY = ns.only
     main(bench, __doc__ or "", rest)
