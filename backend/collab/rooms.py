@@ -284,12 +284,7 @@ class Room:
         accepted = []
         now = time.monotonic()
         for e in entries:
-            cur = self.presence.get(e.client_id)
-            if e.client_id == self._server_id or (cur is not None and cur.owner is not conn):
-                continue
-            if cur is None and e.state is None:
-                continue
-            if cur is not None and not (e.clock > cur.clock or (e.clock == cur.clock and e.state is None)):
+            if not self._admits(e, conn):
                 continue
             if e.state is None:
                 del self.presence[e.client_id]
@@ -306,17 +301,23 @@ class Room:
             if self.bus is not None:
                 self.bus.publish(self.workflow_id, AWARENESS, message)
 
+    def _admits(self, e: p.AwarenessEntry, owner: Connection | str) -> bool:
+        """y-protocols' rule for an entry from `owner` (a connection, or REMOTE): a newer clock
+        wins, a null state at the same clock removes; the server's id and ids another owner
+        holds are not `owner`'s to change."""
+        cur = self.presence.get(e.client_id)
+        if e.client_id == self._server_id or (cur is not None and cur.owner is not owner):
+            return False
+        if cur is None:
+            return e.state is not None
+        return e.clock > cur.clock or (e.clock == cur.clock and e.state is None)
+
     def _apply_remote_presence(self, entries: list[p.AwarenessEntry]) -> None:
         """The same clock rule for the clients of other replicas (their states were made
         signed-in there); a client id a connection of this replica owns is left alone."""
         accepted, now = [], time.monotonic()
         for e in entries:
-            cur = self.presence.get(e.client_id)
-            if e.client_id == self._server_id or (cur is not None and cur.owner != REMOTE):
-                continue
-            if cur is None and e.state is None:
-                continue
-            if cur is not None and not (e.clock > cur.clock or (e.clock == cur.clock and e.state is None)):
+            if not self._admits(e, REMOTE):
                 continue
             if e.state is None:
                 del self.presence[e.client_id]

@@ -14,6 +14,7 @@ import pytest
 
 from backend.seed import welcome_graph
 from tests.faults.app_process import AppProcess
+from tests.faults.conftest import fault_db, fault_tenant  # noqa: F401 - fixtures
 from tests.production import cluster
 
 REPLICAS = 3
@@ -44,34 +45,16 @@ class Replicas:
 
 
 @pytest.fixture
-async def pg_db() -> AsyncIterator[str]:
-    try:
-        await cluster.require_services()
-    except cluster.ServiceMissing as exc:
-        pytest.fail(str(exc), pytrace=False)
-    url = await cluster.create_database()
-    yield url
-    await cluster.drop_database(url)
+def tenant(fault_tenant):
+    return fault_tenant
 
 
 @pytest.fixture
-async def tenant(pg_db):
-    from backend.db.session import Database
-    from tests.backend.conftest import make_tenant
-
-    db = Database(pg_db)
-    try:
-        yield await make_tenant(db, "replicas")
-    finally:
-        await db.dispose()
-
-
-@pytest.fixture
-async def replicas(pg_db, tenant, tmp_path: Path) -> AsyncIterator[Replicas]:
+async def replicas(fault_db, tenant, tmp_path: Path) -> AsyncIterator[Replicas]:
     apps = []
     for i in range(REPLICAS):
         (tmp_path / f"r{i}").mkdir()
-        apps.append(AppProcess(tmp_path / f"r{i}", pg_db, MAILY_PREFECT="never", MAILY_REDIS_URL=cluster.REDIS_URL))
+        apps.append(AppProcess(tmp_path / f"r{i}", fault_db, MAILY_PREFECT="never", MAILY_REDIS_URL=cluster.REDIS_URL))
     for app in apps:
         app.start()
     group = Replicas(apps)
