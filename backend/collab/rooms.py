@@ -19,7 +19,6 @@ from pathlib import Path
 from typing import Any, Awaitable, Callable
 
 import sqlalchemy as sa
-from sqlalchemy.exc import IntegrityError
 from pycrdt import Doc, merge_updates
 
 from backend.collab import protocol as p
@@ -516,20 +515,16 @@ class RoomManager:
                     log.warning("collab %s: draft not representable (%s); keeping what fits", workflow_id, exc)
                     graph = _sanitized(graph)
                 doc = doc_from_graph(graph)
-                try:
-                    async with s.begin_nested():
-                        await store.save_state(s, workflow_id, tenant_id, doc.get_update())
-                except IntegrityError:   # another replica stored it first: everyone uses that one
-                    doc = await store.load_doc(s, workflow_id)
+                if not await store.create_state(s, workflow_id, tenant_id, doc.get_update()):
+                    doc = await store.load_doc(s, workflow_id)   # another replica's came first: everyone uses it
             shared: list[tuple[bytes, bytes, float]] = []
             if self.bus is not None:   # what other replicas accepted and may not have written yet
                 shared, last_id = await self.bus.catch_up(workflow_id)
-                before = doc.get_state()
-                for kind, data, _ in shared:
-                    if kind == UPDATE:
-                        doc.apply_update(data)
-                if doc.get_state() != before:
-                    await store.append(s, workflow_id, doc.get_update(before), graph_from_doc(doc))
+                caught = [data for kind, data, _ in shared if kind == UPDATE]
+                if caught:   # stored as received (a deletion changes no state vector; idempotent)
+                    for update in caught:
+                        doc.apply_update(update)
+                    await store.append(s, workflow_id, merge_updates(*caught), graph_from_doc(doc))
             left = wal.leftovers(self.wal_dir, workflow_id) if self.wal_dir is not None else []
             updates = [u for _, records in left for u in records]
             if updates:   # what a killed process had accepted but not written yet
@@ -537,6 +532,8 @@ class RoomManager:
                     doc.apply_update(update)
                 await store.append(s, workflow_id, merge_updates(*updates), graph_from_doc(doc))
                 log.warning("collab %s: %d update(s) recovered from a write-ahead log", workflow_id, len(updates))
+                if self.bus is not None:   # replicas holding the room may never have had them
+                    self.bus.publish(workflow_id, UPDATE, merge_updates(*updates))
         for path, _ in left:
             path.unlink(missing_ok=True)
         log_file = wal.WriteAheadLog(self.wal_dir, workflow_id) if self.wal_dir is not None else None

@@ -11,7 +11,8 @@ from __future__ import annotations
 from typing import Any
 
 import sqlalchemy as sa
-from pycrdt import Doc
+from pycrdt import Doc, get_update, merge_updates
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.collab.models import WorkflowDoc, WorkflowDocUpdate
@@ -53,6 +54,17 @@ async def save_state(s: AsyncSession, workflow_id: str, tenant_id: str, state: b
         row.state, row.updated_at = state, utcnow()
 
 
+async def create_state(s: AsyncSession, workflow_id: str, tenant_id: str, state: bytes) -> bool:
+    """Store a workflow's first document unless one is stored already (another replica's first
+    open, committed at any moment before or during this one); False: the stored one stays and
+    is the one to use. One statement: no read-then-write window in which another replica's
+    document, with other items, could be overwritten."""
+    inserted = await s.execute(insert(WorkflowDoc.__table__).values(
+        workflow_id=workflow_id, tenant_id=tenant_id, state=state, updated_at=utcnow(),
+    ).on_conflict_do_nothing(index_elements=["workflow_id"]).returning(WorkflowDoc.workflow_id))
+    return inserted.first() is not None
+
+
 async def set_graph(s: AsyncSession, workflow_id: str, graph: dict[str, Any]) -> None:
     await s.execute(sa.update(Workflow).where(Workflow.id == workflow_id).values(graph=graph, updated_at=utcnow()))
 
@@ -67,16 +79,26 @@ async def append(s: AsyncSession, workflow_id: str, update: bytes, graph: dict[s
 
 
 async def compact(s: AsyncSession, workflow_id: str, tenant_id: str) -> int:
-    """Fold the update rows into the state: load everything into a Doc, store
-    `doc.get_update()`, delete exactly the rows that were read (rows written meanwhile stay).
-    Nothing is lost: the new state holds every item and deletion of the old ones, so a client
-    with any older state vector still syncs. Two replicas compacting the same document take
-    turns (the state row is locked): the second reads the first one's state, so neither
-    overwrites a state holding rows the other deleted. Returns the number of rows folded in."""
+    """Fold the update rows into the state: load everything into a Doc, store what it holds plus
+    what it could not integrate (`folded`), delete exactly the rows that were read (rows written
+    meanwhile stay). Nothing is lost: the new state holds every item and deletion of the old
+    ones, so a client with any older state vector still syncs. Two replicas compacting the same
+    document take turns (the state row is locked): the second reads the first one's state, so
+    neither overwrites a state holding rows the other deleted. Returns the number of rows folded in."""
     state, rows = await load(s, workflow_id, lock=True)
     if not rows:
         return 0
-    doc = build_doc(state, [u for _, u in rows])
-    await save_state(s, workflow_id, tenant_id, doc.get_update())
+    updates = ([state] if state else []) + [u for _, u in rows]
+    await save_state(s, workflow_id, tenant_id, folded(build_doc(None, updates), updates))
     await s.execute(sa.delete(WorkflowDocUpdate).where(WorkflowDocUpdate.id.in_([i for i, _ in rows])))
     return len(rows)
+
+
+def folded(doc: Doc, updates: list[bytes]) -> bytes:
+    """`updates`, which made `doc`, as one update. `doc.get_update()` alone leaves out what the
+    Doc holds back as pending: items whose dependencies are in none of the updates, and
+    deletions of items it has not seen (pycrdt encodes integrated content only). Those are added
+    as they came (the part of the merged updates beyond the Doc's state vector, with every
+    deletion), so they integrate whenever their dependencies arrive."""
+    rest = get_update(merge_updates(*updates), doc.get_state())
+    return merge_updates(doc.get_update(), rest)
