@@ -45,7 +45,7 @@ async def prefect_api():
 # the fault and production tests start real app, Prefect and worker processes and kill them, so
 # they run one after another (never two clusters at once on a small machine); the browser tests
 # share one Chromium, live server and database per worker. Without -n the marks do nothing.
-XDIST_GROUPS = {"faults": "processes", "production": "processes", "e2e": "browser"}
+XDIST_GROUPS = {"faults": "processes", "production": "processes", "replicas": "processes", "e2e": "browser"}
 
 
 def pytest_collection_modifyitems(config, items):

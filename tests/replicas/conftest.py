@@ -1,6 +1,10 @@
 """Three `maily serve` processes on one PostgreSQL database and Redis, as deploy/k8s runs
 replicas: each with its own data dir (a pod's disk), no sticky routing. PostgreSQL and Redis
-are required: the fixture fails with what to start when either does not answer."""
+are required: the fixture fails with what to start when either does not answer.
+
+The processes, their database and the tenant are shared by the tests of this folder (starting
+three apps costs tens of seconds on a busy 2-core machine); each test makes its own workflows,
+and a replica a test killed is started again before the next test."""
 
 from __future__ import annotations
 
@@ -14,7 +18,6 @@ import pytest
 
 from backend.seed import welcome_graph
 from tests.faults.app_process import AppProcess
-from tests.faults.conftest import fault_db, fault_tenant  # noqa: F401 - fixtures
 from tests.production import cluster
 
 REPLICAS = 3
@@ -44,17 +47,38 @@ class Replicas:
         await self.wait_up(i)
 
 
-@pytest.fixture
-def tenant(fault_tenant):
-    return fault_tenant
+@pytest.fixture(scope="package")
+async def replica_db() -> AsyncIterator[str]:
+    try:
+        await cluster.require_services()
+    except cluster.ServiceMissing as exc:
+        pytest.fail(str(exc), pytrace=False)
+    url = await cluster.create_database()
+    try:
+        yield url
+    finally:
+        await cluster.drop_database(url)
 
 
-@pytest.fixture
-async def replicas(fault_db, tenant, tmp_path: Path) -> AsyncIterator[Replicas]:
+@pytest.fixture(scope="package")
+async def tenant(replica_db):
+    from backend.db.session import Database
+    from tests.backend.conftest import make_tenant
+
+    db = Database(replica_db)
+    try:
+        yield await make_tenant(db, "replicas")
+    finally:
+        await db.dispose()
+
+
+@pytest.fixture(scope="package")
+async def replica_group(replica_db, tenant, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Replicas]:
+    root = tmp_path_factory.mktemp("replicas")
     apps = []
     for i in range(REPLICAS):
-        (tmp_path / f"r{i}").mkdir()
-        apps.append(AppProcess(tmp_path / f"r{i}", fault_db, MAILY_PREFECT="never", MAILY_REDIS_URL=cluster.REDIS_URL))
+        (root / f"r{i}").mkdir()
+        apps.append(AppProcess(root / f"r{i}", replica_db, MAILY_PREFECT="never", MAILY_REDIS_URL=cluster.REDIS_URL))
     for app in apps:
         app.start()
     group = Replicas(apps)
@@ -64,6 +88,17 @@ async def replicas(fault_db, tenant, tmp_path: Path) -> AsyncIterator[Replicas]:
     finally:
         for app in apps:
             app.stop()
+
+
+@pytest.fixture
+async def replicas(replica_group: Replicas) -> Replicas:
+    """The three replicas, every one of them up (one a previous test killed is started again)."""
+    dead = [i for i, app in enumerate(replica_group.apps) if app.proc is None or app.proc.poll() is not None]
+    for i in dead:
+        replica_group.apps[i].start()
+    if dead:
+        await replica_group.wait_up(*dead)
+    return replica_group
 
 
 @pytest.fixture
