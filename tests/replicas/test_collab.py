@@ -3,6 +3,8 @@ real `maily serve` processes, pycrdt clients over the y-websocket protocol."""
 
 from __future__ import annotations
 
+import asyncio
+
 from pycrdt import Map
 
 from backend.seed import welcome_graph
@@ -39,6 +41,24 @@ async def test_clients_on_different_replicas_converge(replicas, tenant, new_work
     finally:
         for client in clients:
             await client.close()
+
+
+async def test_replicas_opening_a_new_room_at_once_share_one_document(replicas, tenant, new_workflow):
+    """Three replicas opening a workflow's room for the first time at the same moment all hold the
+    document stored first: an edit inside an element of the draft (which depends on its items)
+    made on one replica shows on the others. A replica that stored its own would hold it back."""
+    token = tenant.editor.token
+    for attempt in range(4):   # the opens race differently each time
+        wf = await new_workflow(f"race {attempt}")
+        clients = await asyncio.gather(*(YClient(replicas.ws(i, wf, token)).connect(timeout=30) for i in range(3)))
+        try:
+            for i, client in enumerate(clients):
+                client.edit(lambda d, i=i: d.get("nodes", type=Map)[BASE["id"]].__setitem__(f"by{i}", attempt))
+            for client in clients:
+                await eventually(lambda c=client: {k for k in c.doc.get("nodes", type=Map)[BASE["id"]].keys()}
+                                 >= {"by0", "by1", "by2"}, what="every replica's edit of the draft's node")
+        finally:
+            await asyncio.gather(*(c.close() for c in clients))
 
 
 async def test_a_replica_opening_a_room_catches_up_first(replicas, tenant, new_workflow):

@@ -9,7 +9,6 @@ import os
 import random
 
 import httpx
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
