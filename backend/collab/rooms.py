@@ -40,6 +40,7 @@ TICK = 0.25               # the background loop's period
 AWARENESS_TIMEOUT = 30.0  # y-protocols' outdatedTimeout: clients renew their state every 15 s
 IDLE_TIMEOUT = 45.0       # a connection that sent nothing for this long has vanished
 HEARTBEAT = 10.0          # server awareness renewal; y-websocket reconnects after 30 s of silence
+ALIVE_CHECK = 1.0         # with other replicas: how often the loop looks for dead ones (shared.ALIVE_TTL_S)
 RESHARE = 2.0           # with other replicas: what the Doc gained since, published again (see Room.tick)
 COMPACT_AFTER = 500       # update rows of an open room before they are folded into the state
 MAX_QUEUED = 2_000        # outgoing messages a client may fall behind before it is dropped
@@ -127,10 +128,7 @@ class _Presence:
     clock: int
     state: dict[str, Any]
     seen: float
-    owner: Connection | str | None  # None: the server's own state; REMOTE: a client of another replica
-
-
-REMOTE = "remote"
+    owner: Connection | bytes | None  # None: the server's own state; bytes: the id of the replica whose client it is
 
 
 class Room:
@@ -180,8 +178,8 @@ class Room:
                 self.bus.publish(self.workflow_id, UPDATE, update)
         self._broadcast(p.sync_update(update), but=self._sender, update=update)
 
-    def apply_remote(self, kind: bytes, data: bytes, age_s: float) -> None:
-        """An entry another replica published for this room: a document update, or its
+    def apply_remote(self, kind: bytes, data: bytes, age_s: float, origin: bytes) -> None:
+        """An entry replica `origin` published for this room: a document update, or its
         clients' presence (ignored once older than AWARENESS_TIMEOUT, as if it had expired)."""
         if self.closed:
             return
@@ -192,7 +190,7 @@ class Room:
             finally:
                 self._applying_remote = False
         elif kind == AWARENESS and age_s < AWARENESS_TIMEOUT:
-            self._apply_remote_presence(p.decode_awareness(data))
+            self._apply_remote_presence(p.decode_awareness(data), origin)
 
     def _on_graph_change(self, events: Any) -> None:
         self.graph_dirty = True
@@ -300,28 +298,32 @@ class Room:
             if self.bus is not None:
                 self.bus.publish(self.workflow_id, AWARENESS, message)
 
-    def _admits(self, e: p.AwarenessEntry, owner: Connection | str) -> bool:
-        """y-protocols' rule for an entry from `owner` (a connection, or REMOTE): a newer clock
-        wins, a null state at the same clock removes; the server's id and ids another owner
-        holds are not `owner`'s to change."""
+    def _admits(self, e: p.AwarenessEntry, owner: Connection | bytes) -> bool:
+        """y-protocols' rule for an entry from `owner` (a connection, or another replica): a
+        newer clock wins, a null state at the same clock removes; the server's id and ids
+        another owner holds are not `owner`'s to change. Another replica's client may be the
+        same person's editor reconnected elsewhere: a state held for another replica may be
+        taken over by any other replica, or by a connection of the user it shows."""
         cur = self.presence.get(e.client_id)
-        if e.client_id == self._server_id or (cur is not None and cur.owner is not owner):
+        if e.client_id == self._server_id:
+            return False
+        if cur is not None and cur.owner is not owner and not _may_take_over(cur, owner):
             return False
         if cur is None:
             return e.state is not None
         return e.clock > cur.clock or (e.clock == cur.clock and e.state is None)
 
-    def _apply_remote_presence(self, entries: list[p.AwarenessEntry]) -> None:
+    def _apply_remote_presence(self, entries: list[p.AwarenessEntry], origin: bytes) -> None:
         """The same clock rule for the clients of other replicas (their states were made
         signed-in there); a client id a connection of this replica owns is left alone."""
         accepted, now = [], time.monotonic()
         for e in entries:
-            if not self._admits(e, REMOTE):
+            if not self._admits(e, origin):
                 continue
             if e.state is None:
                 del self.presence[e.client_id]
             else:
-                self.presence[e.client_id] = _Presence(e.clock, e.state, now, REMOTE)
+                self.presence[e.client_id] = _Presence(e.clock, e.state, now, origin)
             accepted.append(e)
         if accepted:
             self._broadcast(p.awareness(p.encode_awareness(accepted)))
@@ -337,6 +339,14 @@ class Room:
         ours = [e for e, (_, pr) in zip(gone, popped) if isinstance(pr.owner, Connection)]
         if ours and self.bus is not None:   # a remote state expired here expires at its home too
             self.bus.publish(self.workflow_id, AWARENESS, p.encode_awareness(ours))
+
+    def replicas_present(self) -> set[bytes]:
+        """The replicas whose clients have a state here."""
+        return {pr.owner for pr in self.presence.values() if isinstance(pr.owner, bytes)}
+
+    def drop_replica(self, replica: bytes) -> None:
+        """Replica `replica` is gone (killed: its clients' states were never removed): remove them."""
+        self._drop_presence([i for i, pr in self.presence.items() if pr.owner == replica])
 
     def _renew_server_presence(self) -> None:
         # The server's own state is {} (no user: editors do not show it); renewing it is the
@@ -422,6 +432,13 @@ class Room:
         self.doc.unobserve(self._subscription)
         for root, subscription in self._graph_subscriptions:
             root.unobserve(subscription)
+
+
+def _may_take_over(cur: _Presence, owner: Connection | bytes) -> bool:
+    if not isinstance(cur.owner, bytes):
+        return False   # the server's, or a connection's of this replica
+    user = cur.state.get("user")
+    return isinstance(owner, bytes) or (isinstance(user, dict) and user.get("id") == owner.user_id)
 
 
 _COLOR = re.compile(r"#[0-9a-fA-F]{3,8}")
@@ -517,10 +534,10 @@ class RoomManager:
                 doc = doc_from_graph(graph)
                 if not await store.create_state(s, workflow_id, tenant_id, doc.get_update()):
                     doc = await store.load_doc(s, workflow_id)   # another replica's came first: everyone uses it
-            shared: list[tuple[bytes, bytes, float]] = []
+            shared: list[tuple[bytes, bytes, float, bytes]] = []
             if self.bus is not None:   # what other replicas accepted and may not have written yet
                 shared, last_id = await self.bus.catch_up(workflow_id)
-                caught = [data for kind, data, _ in shared if kind == UPDATE]
+                caught = [data for kind, data, _, _ in shared if kind == UPDATE]
                 if caught:   # stored as received (a deletion changes no state vector; idempotent)
                     for update in caught:
                         doc.apply_update(update)
@@ -539,9 +556,9 @@ class RoomManager:
         log_file = wal.WriteAheadLog(self.wal_dir, workflow_id) if self.wal_dir is not None else None
         room = Room(workflow_id, tenant_id, doc, self.db, self.sandbox, log_file, self.bus)
         if self.bus is not None:
-            for kind, data, age_s in shared:
+            for kind, data, age_s, origin in shared:
                 if kind == AWARENESS:
-                    room.apply_remote(kind, data, age_s)
+                    room.apply_remote(kind, data, age_s, origin)
             self.bus.follow(workflow_id, room, last_id)
         return room
 
@@ -592,10 +609,29 @@ class RoomManager:
         doc = await store.load_doc(s, workflow_id)
         return graph_from_doc(doc) if doc is not None else fallback
 
+    async def _drop_dead_replicas(self) -> None:
+        """The states of a killed replica's clients go within about ALIVE_TTL_S (not after
+        AWARENESS_TIMEOUT): a replica whose heartbeat key expired is gone."""
+        present = {r for room in self.rooms.values() for r in room.replicas_present()}
+        if not present:
+            return
+        try:
+            dead = present - await self.bus.alive(present)
+        except Exception as exc:  # noqa: BLE001 - Redis away: nobody is declared dead
+            log.warning("collab: could not check which replicas are alive (%s)", exc)
+            return
+        for replica in dead:
+            for room in list(self.rooms.values()):
+                room.drop_replica(replica)
+
     async def _loop(self) -> None:
+        checked = 0.0
         while True:
             await asyncio.sleep(TICK)
             now = time.monotonic()
+            if self.bus is not None and now - checked >= ALIVE_CHECK:
+                checked = now
+                await self._drop_dead_replicas()
             for room in list(self.rooms.values()):
                 try:
                     room.tick(now)

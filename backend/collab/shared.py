@@ -13,6 +13,11 @@ from the last id it read instead of missing what was published meanwhile. Entrie
 for RETAIN_S (every replica holding a room writes what it applied within about a second:
 backend/collab/rooms.py), and a stream nobody writes to expires.
 
+Each replica renews a heartbeat key, `maily:collab:alive:<replica id>`, every ALIVE_EVERY_S
+with a time-to-live of ALIVE_TTL_S: a replica killed without closing its sockets leaves
+presence states that nobody will remove, and the others drop them once its key has expired
+(rooms.RoomManager), a few seconds after the kill instead of the 30 s of y-protocols' timeout.
+
 One reader task per replica blocks on XREAD over the streams of all its open rooms plus a
 per-replica wake stream, written when a room is opened so the read starts covering it at once.
 Updates are CRDT updates: applying one twice, or in any order, gives the same document.
@@ -33,11 +38,17 @@ PREFIX = "maily:collab:"
 RETAIN_S = 120.0        # an entry is in the database (every holder's flush) long before this
 EXPIRE_S = 600          # a stream nobody wrote to for this long is deleted
 BLOCK_MS = 5_000        # the reader's XREAD wait when nothing happens
+ALIVE_EVERY_S = 1.0     # heartbeat period
+ALIVE_TTL_S = 3.0       # a replica whose heartbeat is this old is dead
 UPDATE, AWARENESS = b"u", b"a"
 
 
 class SharedRoom(Protocol):
-    def apply_remote(self, kind: bytes, data: bytes, age_s: float) -> None: ...
+    def apply_remote(self, kind: bytes, data: bytes, age_s: float, origin: bytes) -> None: ...
+
+
+def _alive_key(replica: bytes) -> str:
+    return f"{PREFIX}alive:{replica.decode()}"
 
 
 def _age_s(entry_id: bytes) -> float:
@@ -65,7 +76,8 @@ class RoomBus:
         self._blocking = redis.from_url(self.url, socket_connect_timeout=3, socket_timeout=BLOCK_MS / 1000 + 10)
         await self._redis.ping()
         self._tasks = [asyncio.create_task(self._read(), name="collab-redis-reader"),
-                       asyncio.create_task(self._publish(), name="collab-redis-publisher")]
+                       asyncio.create_task(self._publish(), name="collab-redis-publisher"),
+                       asyncio.create_task(self._heartbeat(), name="collab-redis-heartbeat")]
 
     async def stop(self) -> None:
         while not self._outbox.empty() and not self._tasks[1].done():   # what was accepted goes out
@@ -74,6 +86,10 @@ class RoomBus:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         if self._redis is not None:
+            try:   # gone now, not in ALIVE_TTL_S (its clients' states were removed as they left)
+                await self._redis.delete(_alive_key(self.replica))
+            except Exception:  # noqa: BLE001
+                pass
             await self._redis.aclose()
             await self._blocking.aclose()
 
@@ -104,14 +120,30 @@ class RoomBus:
                     log.warning("collab: publishing %d entries to Redis failed (%s); retrying", len(batch), exc)
                     await asyncio.sleep(min(0.1 * (attempt + 1), 2.0))
 
+    async def _heartbeat(self) -> None:
+        while True:
+            try:
+                await self._redis.set(_alive_key(self.replica), b"1", px=int(ALIVE_TTL_S * 1000))
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - Redis away for a moment: the next beat
+                log.warning("collab: renewing this replica's heartbeat in Redis failed (%s)", exc)
+            await asyncio.sleep(ALIVE_EVERY_S)
+
+    async def alive(self, replicas: set[bytes]) -> set[bytes]:
+        """Those of `replicas` whose heartbeat has not expired."""
+        ordered = sorted(replicas)
+        found = await self._redis.mget([_alive_key(r) for r in ordered])
+        return {r for r, value in zip(ordered, found) if value is not None}
+
     # --- reading -------------------------------------------------------------------------
 
-    async def catch_up(self, workflow_id: str) -> tuple[list[tuple[bytes, bytes, float]], bytes]:
-        """The other replicas' retained entries of the room, as (kind, data, age in s), and the
-        id to follow from."""
+    async def catch_up(self, workflow_id: str) -> tuple[list[tuple[bytes, bytes, float, bytes]], bytes]:
+        """The other replicas' retained entries of the room, as (kind, data, age in s, replica),
+        and the id to follow from."""
         entries = await self._redis.xrange(PREFIX + workflow_id)
         last = entries[-1][0] if entries else b"0-0"
-        return [(f[b"k"], f[b"d"], _age_s(i)) for i, f in entries if f.get(b"o") != self.replica], last
+        return [(f[b"k"], f[b"d"], _age_s(i), f[b"o"]) for i, f in entries if f.get(b"o") != self.replica], last
 
     def follow(self, workflow_id: str, room: SharedRoom, last_id: bytes) -> None:
         """Apply the room's entries after `last_id` as they come."""
@@ -154,7 +186,7 @@ class RoomBus:
                     if fields.get(b"o") == self.replica:
                         continue
                     try:
-                        room.apply_remote(fields[b"k"], fields[b"d"], _age_s(entry_id))
+                        room.apply_remote(fields[b"k"], fields[b"d"], _age_s(entry_id), fields[b"o"])
                     except BaseException as exc:  # noqa: BLE001 - pycrdt panics are BaseExceptions
                         if isinstance(exc, (asyncio.CancelledError, KeyboardInterrupt, SystemExit)):
                             raise

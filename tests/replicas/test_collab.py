@@ -7,6 +7,7 @@ import asyncio
 
 from pycrdt import Map
 
+from backend.collab.rooms import AWARENESS_TIMEOUT
 from backend.seed import welcome_graph
 from tests.backend.collab.yclient import YClient
 from tests.replicas.conftest import eventually
@@ -122,3 +123,27 @@ async def test_a_replica_killed_mid_edit_loses_nothing(replicas, tenant, new_wor
     fresh = await YClient(replicas.ws(2, wf, token)).connect(timeout=30)
     assert labels(fresh, "k") == want
     await fresh.close()
+
+
+async def test_a_killed_replicas_people_vanish_elsewhere_and_a_reconnected_one_stays(replicas, tenant, new_workflow):
+    """A replica is SIGKILLed with two people on it: the one who does not come back disappears on the
+    other replicas well before the 30 s awareness timeout (the dead replica's heartbeat expires),
+    and the one who reconnects through another replica stays shown."""
+    wf = await new_workflow()
+    editor, owner, viewer = tenant.editor, tenant.owner, tenant.viewer
+    back = await YClient(replicas.ws(0, wf, editor.token), user={"name": "back", "color": "#00ff00"}).connect(timeout=30)
+    gone = await YClient(replicas.ws(0, wf, owner.token), user={"name": "gone", "color": "#0000ff"}).connect(timeout=30)
+    watcher = await YClient(replicas.ws(2, wf, viewer.token), user={"name": "w", "color": "#ff0000"}).connect(timeout=30)
+    try:
+        await eventually(lambda: watcher.people() == {editor.user_id, owner.user_id}, what="both shown on replica 2")
+        replicas.apps[0].kill()
+        await back.closed.wait()
+        await back._stop_tasks()
+        back.url = replicas.ws(1, wf, editor.token)
+        await back.connect(timeout=30)   # its state again, under the same client id, through replica 1
+        await eventually(lambda: watcher.people() == {editor.user_id}, timeout=AWARENESS_TIMEOUT / 2,
+                         what="only the reconnected person shown on replica 2")
+    finally:
+        await back.close()
+        await watcher.close()
+        await gone._stop_tasks()
