@@ -12,22 +12,10 @@ from tests.production import cluster
 
 @pytest.fixture
 async def fault_db() -> AsyncIterator[str]:
-    try:
-        await cluster.require_services()
-    except cluster.ServiceMissing as exc:
-        pytest.fail(str(exc), pytrace=False)
-    url = await cluster.create_database()
-    yield url
-    await cluster.drop_database(url)
+    async with cluster.scratch_database() as url:
+        yield url
 
 
 @pytest.fixture
 async def fault_tenant(fault_db):
-    from backend.db.session import Database
-    from tests.backend.conftest import make_tenant
-
-    db = Database(fault_db)
-    try:
-        yield await make_tenant(db, "faults")
-    finally:
-        await db.dispose()
+    return await cluster.tenant_in(fault_db, "faults")

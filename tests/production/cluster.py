@@ -7,6 +7,7 @@ with what to start (never skips)."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 import signal
@@ -17,7 +18,7 @@ import time
 from collections import Counter
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import Any, AsyncIterator
 
 import asyncpg
 from sqlalchemy.engine import make_url
@@ -66,6 +67,35 @@ async def create_database() -> str:
     url = make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
     await upgrade_async(url)
     return url
+
+
+@contextlib.asynccontextmanager
+async def scratch_database() -> AsyncIterator[str]:
+    """A fresh, migrated database for a test's processes, dropped afterwards; the test FAILS
+    (pytest.fail, never a skip) when PostgreSQL or Redis does not answer."""
+    import pytest
+
+    try:
+        await require_services()
+    except ServiceMissing as exc:
+        pytest.fail(str(exc), pytrace=False)
+    url = await create_database()
+    try:
+        yield url
+    finally:
+        await drop_database(url)
+
+
+async def tenant_in(url: str, slug: str) -> Any:
+    """A new tenant with its members and tokens in the database at `url` (tests.backend.conftest.make_tenant)."""
+    from backend.db.session import Database
+    from tests.backend.conftest import make_tenant
+
+    db = Database(url)
+    try:
+        return await make_tenant(db, slug)
+    finally:
+        await db.dispose()
 
 
 async def drop_database(url: str) -> None:

@@ -15,13 +15,8 @@ from tests.production import cluster
 
 @pytest.fixture(scope="session")
 async def prod_db(prefect_api) -> AsyncIterator[str]:
-    try:
-        await cluster.require_services()
-    except cluster.ServiceMissing as exc:
-        pytest.fail(str(exc), pytrace=False)
-    url = await cluster.create_database()
-    yield url
-    await cluster.drop_database(url)
+    async with cluster.scratch_database() as url:
+        yield url
 
 
 @pytest.fixture(scope="session")
@@ -62,14 +57,7 @@ async def prod_app(prod_db, prefect_url, tmp_path: Path):
 
 @pytest.fixture
 async def tenant(prod_db):
-    from backend.db.session import Database
-    from tests.backend.conftest import make_tenant
-
-    db = Database(prod_db)
-    try:
-        yield await make_tenant(db, "prod")
-    finally:
-        await db.dispose()
+    return await cluster.tenant_in(prod_db, "prod")
 
 
 @pytest.fixture

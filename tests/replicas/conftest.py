@@ -49,27 +49,13 @@ class Replicas:
 
 @pytest.fixture(scope="package")
 async def replica_db() -> AsyncIterator[str]:
-    try:
-        await cluster.require_services()
-    except cluster.ServiceMissing as exc:
-        pytest.fail(str(exc), pytrace=False)
-    url = await cluster.create_database()
-    try:
+    async with cluster.scratch_database() as url:
         yield url
-    finally:
-        await cluster.drop_database(url)
 
 
 @pytest.fixture(scope="package")
 async def tenant(replica_db):
-    from backend.db.session import Database
-    from tests.backend.conftest import make_tenant
-
-    db = Database(replica_db)
-    try:
-        yield await make_tenant(db, "replicas")
-    finally:
-        await db.dispose()
+    return await cluster.tenant_in(replica_db, "replicas")
 
 
 @pytest.fixture(scope="package")
