@@ -96,7 +96,8 @@ class SharedPrefectClients:
             self._storage = Path(self._results_dir or PREFECT_RESULTS_LOCAL_STORAGE_PATH.value())
         return self._storage
 
-    async def _clients(self, api_url: str) -> _Clients:
+    async def clients_for(self, api_url: str) -> _Clients:
+        """The open clients of api_url (built at the first call; a previous URL's are closed)."""
         clients = self._by_url.get(api_url)
         if clients is None:
             if self._tls is None:
@@ -113,7 +114,7 @@ class SharedPrefectClients:
         get_client returns the shared clients."""
         from prefect.context import SettingsContext, get_settings_context
 
-        clients = await self._clients(api_url)
+        clients = await self.clients_for(api_url)
         with SettingsContext(profile=get_settings_context().profile, settings=clients.settings), _context(clients):
             yield clients
 
