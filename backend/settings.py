@@ -116,6 +116,8 @@ class Settings(BaseSettings):
     worker_lease_s: float = 5.0
     worker_sweep_s: float = 1.0
     worker_queued_grace_s: float = 10.0
+    # SIGTERM: runs in flight get this long to finish, the rest are handed to other workers
+    worker_stop_grace_s: float = Field(default=25.0, ge=0)
     # Who may create an account (docs/api.md, README "How a team starts"): "invite" (only by an
     # invitation), "open" (anyone, with a new workspace) or "closed". The first visitor of an instance
     # with no user at all may always sign up and becomes its admin.
