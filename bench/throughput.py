@@ -61,8 +61,9 @@ async def _insert_runs(db: Any, tenant: Any, graph: dict[str, Any], n: int) -> l
     return ids
 
 
-async def _check_recorded(db: Any, ids: list[str], nodes_per_run: int) -> tuple[int, int]:
-    """(runs that succeeded with exactly nodes_per_run succeeded node rows, node rows in all)."""
+async def _check_recorded(db: Any, ids: list[str], nodes_per_run: int,
+                          ended: tuple[str, ...] = ("succeeded",)) -> tuple[int, int]:
+    """(runs that succeeded with exactly nodes_per_run node rows ended in `ended`, node rows in all)."""
     from sqlalchemy import func, select
 
     from backend.db.models import NodeRun, Run
@@ -72,7 +73,7 @@ async def _check_recorded(db: Any, ids: list[str], nodes_per_run: int) -> tuple[
         for i in range(0, len(ids), 500):
             chunk = ids[i:i + 500]
             counts = dict((await conn.execute(
-                select(NodeRun.run_id, func.count()).where(NodeRun.run_id.in_(chunk), NodeRun.status == "succeeded")
+                select(NodeRun.run_id, func.count()).where(NodeRun.run_id.in_(chunk), NodeRun.status.in_(ended))
                 .group_by(NodeRun.run_id))).all())
             rows += (await conn.scalar(select(func.count()).select_from(NodeRun).where(NodeRun.run_id.in_(chunk)))) or 0
             statuses = dict((await conn.execute(select(Run.id, Run.status).where(Run.id.in_(chunk)))).all())

@@ -123,7 +123,7 @@ async def _campaign_runs(opts: Options, url: str, n: int, mode: str = "always") 
         ok = sum(1 for o in outcomes if not isinstance(o, BaseException) and o.status == "succeeded")
         errors = [o if isinstance(o, BaseException) else o.error for o in outcomes
                   if isinstance(o, BaseException) or o.status != "succeeded"]
-        good, _rows = await _check_recorded(db, ids, len(plan.nodes))
+        good, _rows = await _check_recorded(db, ids, len(plan.nodes), ("succeeded", "skipped"))
     finally:
         await close_node_services(services)
         await db.dispose()
