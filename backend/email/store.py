@@ -6,7 +6,9 @@ an `email_provider` credential in the vault, one per workspace (backend/credenti
 
 from __future__ import annotations
 
-from typing import Any
+import asyncio
+import contextlib
+from typing import Any, AsyncIterator
 from urllib.parse import urlsplit
 
 import sqlalchemy as sa
@@ -28,11 +30,17 @@ from nodes.verify.address import DnsSettings
 
 
 class LazyDb:
-    """node_services() runs before an event loop exists (the CLI): open the engine on first use."""
+    """node_services() runs before an event loop exists (the CLI): open the engine on first use.
 
-    def __init__(self, url: str):
+    Sessions wait their turn, first come first served, for one of the pool's connections
+    (`slots`): a burst of runs (a thousand campaigns started at once) sending mail together
+    queues here instead of timing out in SQLAlchemy's pool after 30 s, which failed sends
+    as bugs on a loaded machine (docs/benchmarks.md, "Workflow runs through Prefect")."""
+
+    def __init__(self, url: str, slots: int = 30):
         self.url = url
         self._db: Database | None = None
+        self._slots = asyncio.Semaphore(slots)    # the pool's size + overflow (backend/db/session.py)
 
     @property
     def db(self) -> Database:
@@ -40,8 +48,10 @@ class LazyDb:
             self._db = Database(self.url)
         return self._db
 
-    def sessionmaker(self) -> Any:
-        return self.db.sessionmaker()
+    @contextlib.asynccontextmanager
+    async def sessionmaker(self) -> AsyncIterator[Any]:
+        async with self._slots, self.db.sessionmaker() as session:
+            yield session
 
     async def dispose(self) -> None:
         """Closes the engine's connections (app shutdown); a later use opens a new engine."""
