@@ -10,8 +10,9 @@ recorded in the database by the real DbRecorder.
   in flight 1,000 runs of trigger -> util.delay(1 s) -> data.set at once, prefect_mode
             "never" (in-process), no per-tenant cap: all must succeed; wall time and the
             growth of the process RSS while they are all waiting.
-  workflow  email-campaign runs at once through Prefect, beside bare Prefect flows with as
-            many tasks (bench/workflow_runs.py; 200, --quick: 60, MAILY_BENCH_RUNS=N).
+  workflow  1,000 email-campaign runs at once recorded in Prefect, beside the same runs
+            without Prefect and 200 bare Prefect flows with as many tasks (bench/workflow_runs.py;
+            --quick: 60, MAILY_BENCH_RUNS=N, MAILY_BENCH_BARE=N).
 Target: at least 50 trivial runs/s; workflow runs: see bench/workflow_runs.py.
 
     .venv/bin/python -m bench.throughput [--quick] [--postgres]

@@ -1,9 +1,15 @@
 """Workflow-shaped throughput: email-campaign runs (gallery template with its defaults:
 offline AI, compose, verify, send to the built-in outbox) started at once through the app's
-RunManager on the embedded Prefect server, every node recorded by the real DbRecorder;
-beside a bare Prefect flow with the same number of tasks, measured in the same process.
+RunManager, every node recorded by the real DbRecorder and every run recorded in the embedded
+Prefect server (a flow run, a task run per durable node: flows/prefect_record.py); beside
+the same runs without Prefect, and bare Prefect flows with as many tasks, in the same process.
 
-    .venv/bin/python -m bench.workflow_runs [--quick] [--postgres]     # MAILY_BENCH_RUNS=N: N runs
+runs/s counts until the Prefect record caught up, not just until the runs ended. CPU per run
+is read from /proc for this process, the Prefect server and the embedded PostgreSQL servers:
+on a shared machine it is the figure to read (wall times there follow the other load).
+
+    .venv/bin/python -m bench.workflow_runs [--quick] [--postgres]
+    # MAILY_BENCH_RUNS=N (default 1,000, --quick 60), MAILY_BENCH_BARE=N (bare flows, default 200)
 """
 
 from __future__ import annotations
@@ -22,7 +28,7 @@ TARGET_P50_S = 0.1
 def _runs_wanted(opts: Options) -> int:
     if os.environ.get("MAILY_BENCH_RUNS"):
         return int(os.environ["MAILY_BENCH_RUNS"])
-    return 60 if opts.quick else 200
+    return 60 if opts.quick else 1000
 
 
 class _StartTimes:
