@@ -6,9 +6,7 @@ an `email_provider` credential in the vault, one per workspace (backend/credenti
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-from typing import Any, AsyncIterator
+from typing import Any
 from urllib.parse import urlsplit
 
 import sqlalchemy as sa
@@ -18,7 +16,7 @@ from backend.certify.services import DbLedger
 from backend.credentials import managed
 from backend.credentials.envelope import Keyring
 from backend.db.models import utcnow
-from backend.db.session import Database
+from backend.db.session import NODE_POOL_TIMEOUT_S, Database
 from backend.email.models import EmailOutboxMessage, EmailSend, EmailSuppression, EmailTemplate
 from backend.errors import Conflict
 from backend.keys import secret_key
@@ -31,27 +29,20 @@ from nodes.verify.address import DnsSettings
 
 class LazyDb:
     """node_services() runs before an event loop exists (the CLI): open the engine on first use.
+    Its sessions wait their turn for a connection (NODE_POOL_TIMEOUT_S, backend/db/session.py)."""
 
-    Sessions wait their turn, first come first served, for one of the pool's connections
-    (`slots`): a burst of runs (a thousand campaigns started at once) sending mail together
-    queues here instead of timing out in SQLAlchemy's pool after 30 s, which failed sends
-    as bugs on a loaded machine (docs/benchmarks.md, "Workflow runs through Prefect")."""
-
-    def __init__(self, url: str, slots: int = 30):
+    def __init__(self, url: str):
         self.url = url
         self._db: Database | None = None
-        self._slots = asyncio.Semaphore(slots)    # the pool's size + overflow (backend/db/session.py)
 
     @property
     def db(self) -> Database:
         if self._db is None:
-            self._db = Database(self.url)
+            self._db = Database(self.url, pool_timeout=NODE_POOL_TIMEOUT_S)
         return self._db
 
-    @contextlib.asynccontextmanager
-    async def sessionmaker(self) -> AsyncIterator[Any]:
-        async with self._slots, self.db.sessionmaker() as session:
-            yield session
+    def sessionmaker(self) -> Any:
+        return self.db.sessionmaker()
 
     async def dispose(self) -> None:
         """Closes the engine's connections (app shutdown); a later use opens a new engine."""
