@@ -48,6 +48,9 @@ _TASK_END = {"node.succeeded": ("COMPLETED", "Completed"), "node.failed": ("FAIL
              "node.cancelled": ("CANCELLED", "Cancelled"), "node.waiting": ("PAUSED", "Waiting")}
 
 
+_TASK_KINDS = frozenset({"node.started", "node.retrying", *_TASK_END})
+
+
 def _iso(at: datetime) -> str:
     return at.isoformat()
 
@@ -176,8 +179,9 @@ class RunRecord:
     def emit(self, event: RunEvent) -> None:
         if self.ended or (event.kind == "run.queued"):
             return
-        if event.node_id is not None and not self.plan.nodes[event.node_id].durable:
-            return                             # cheap nodes live in our record only
+        node = self.plan.nodes.get(event.node_id) if event.node_id is not None else None
+        if event.node_id is not None and (node is None or not node.durable or event.kind not in _TASK_KINDS):
+            return                             # cheap nodes (and reused or skipped ones) live in our record only
         self._pending.append(event)
         if self.task is None or self.task.done():
             self.recorder._records.add(self)

@@ -1,14 +1,16 @@
 """The run manager: starts runs in the background, queues them per tenant, cancels them.
 
 `submit` answers at once; the run waits in its tenant's queue (at most
-`max_concurrent_per_tenant` running), then runs on the in-process engine or as a Prefect
-flow, depending on the plan and `prefect_mode`:
+`max_concurrent_per_tenant` running), then runs on the in-process engine, recorded in Prefect
+as a flow run or not, depending on the plan and `prefect_mode`:
 
-    auto    plans with durable nodes (side effects, waits) run as Prefect flows;
-            purely computational plans run on the in-process engine (a Prefect flow run
-            costs about 0.1 s and 150 ms of CPU; such a plan gains nothing from it)
-    always  every run is a Prefect flow
+    auto    plans with durable nodes (side effects, waits) are recorded as Prefect flow runs;
+            purely computational plans are not (their record would cost the Prefect server
+            about 60 ms of CPU per run; such a plan gains nothing from it)
+    always  every run is recorded as a Prefect flow run
     never   no run touches Prefect
+
+The record is written beside the run (flows/prefect_record.py): a run never waits for Prefect.
 """
 
 from __future__ import annotations
