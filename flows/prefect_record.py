@@ -227,9 +227,13 @@ class RunRecord:
 
     async def _create(self, event: RunEvent) -> None:
         self.flow_id = await self.recorder.flow_id(self.flow_name)
-        created = await self.recorder.call("POST", "/flow_runs/", {
-            "flow_id": self.flow_id, "name": self.run_id, "idempotency_key": self.key, "tags": ["maily"],
-            "parameters": {}, "state": {"type": "RUNNING", "name": "Running"}})
+        try:
+            created = await self.recorder.call("POST", "/flow_runs/", {
+                "flow_id": self.flow_id, "name": self.run_id, "idempotency_key": self.key, "tags": ["maily"],
+                "parameters": {}, "state": {"type": "RUNNING", "name": "Running"}})
+        except Exception:
+            self.recorder._flows.pop(self.flow_name, None)   # a Prefect database reset: look it up again
+            raise
         self.flow_run_id = str(created["id"])
         if self.recorder.on_flow_run is not None:
             try:
