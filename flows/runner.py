@@ -25,6 +25,7 @@ from flows.compile import Plan
 from flows.engine import Emitter, Engine, RunOutcome, Services
 from flows.events import EventSink
 from flows.prefect_clients import SharedPrefectClients
+from flows.prefect_flow import run_as_prefect_flow
 from flows.prefect_record import PrefectRecorder
 from flows.prefect_server import PrefectApi
 
@@ -129,9 +130,6 @@ class RunManager:
     async def _run_on_prefect(self, plan: Plan, run_id: str, payload: Any, emit: Emitter, tenant_id: str,
                               meta: dict[str, Any], engine_kw: dict[str, Any]) -> RunOutcome:
         """The run starts at once; its Prefect flow run is written beside it (flows/prefect_record.py)."""
-        # lazy: flows.prefect_flow imports nothing of Prefect, but its clients do (about a second)
-        from flows.prefect_flow import run_as_prefect_flow
-
         return await run_as_prefect_flow(self.engine, plan, run_id, payload, emit, recorder=self.prefect_record,
                                          tenant_id=tenant_id, meta=meta, **engine_kw)
 
