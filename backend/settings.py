@@ -57,6 +57,7 @@ class Settings(BaseSettings):
     max_body_bytes: int = 6 * 1024 * 1024
     # Runs one tenant may have running at once; more wait in the queue.
     tenant_max_concurrent_runs: int = 50
+    max_running_runs: int = Field(default=100, ge=1)   # per app process, all tenants (flows/runner.py)
     # Waits longer than this (util.delay) suspend the run instead of holding a task; the
     # resumer continues it when the time comes (docs/engine.md, run control).
     suspend_after_s: float = 30.0

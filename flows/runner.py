@@ -46,7 +46,8 @@ class RunManager:
                  prefect: PrefectApi | None = None, prefect_mode: str = "auto",
                  max_concurrent_per_tenant: int = 50, remote: Any = None,
                  prefect_max_flow_runs: int = 16,
-                 on_prefect_flow_run: Callable[[str, str], Awaitable[None]] | None = None):
+                 on_prefect_flow_run: Callable[[str, str], Awaitable[None]] | None = None,
+                 max_running: int = 100):
         # production mode: runs execute on workers; `remote` dispatches and follows them
         # (backend/runs/remote.py RemoteRuns: run(run_id, seq_after) -> RunOutcome, cancel(run_id), pause(run_id))
         self.remote = remote
@@ -58,6 +59,12 @@ class RunManager:
         self._tasks: dict[str, asyncio.Task[RunOutcome]] = {}
         self._emitters: dict[str, Emitter] = {}
         self._queues: dict[str, _Queue] = defaultdict(lambda: _Queue(self.max_concurrent))
+        # Admission: at most this many runs executing in the process, whatever the tenants; the
+        # rest stay `queued`. A burst past what the cores can run (a thousand campaigns at once
+        # on 2 cores) otherwise starts every node at once and they time out starved
+        # (docs/benchmarks.md, "Workflow runs through Prefect").
+        self._all = _Queue(max(1, max_running))
+        self._all_waiting: dict[str, str] = {}     # run id -> tenant id, first in line first
         # Back-pressure: at most this many Prefect API calls in flight in the process, whatever
         # the runs; the records wait in `prefect_record` (its backlog: GET /api/runs/queue),
         # never driving the Prefect server into 503s (docs/benchmarks.md, "workflow runs").
@@ -106,6 +113,15 @@ class RunManager:
         except asyncio.CancelledError:
             emit("run.paused" if emit.pausing else "run.cancelled")
             raise
+        self._all_waiting[run_id] = tenant_id
+        try:
+            await self._acquire(self._all, run_id)
+        except asyncio.CancelledError:
+            self._release(queue, run_id)
+            emit("run.paused" if emit.pausing else "run.cancelled")
+            raise
+        finally:
+            self._all_waiting.pop(run_id, None)
         queued_seq = emit.seq
         try:
             if self.uses_prefect(plan):
@@ -125,6 +141,7 @@ class RunManager:
                 emit("run.failed", error=error)
             return RunOutcome("failed", error=error)
         finally:
+            self._release(self._all, run_id)
             self._release(queue, run_id)
 
     async def _run_on_prefect(self, plan: Plan, run_id: str, payload: Any, emit: Emitter, tenant_id: str,
@@ -173,7 +190,9 @@ class RunManager:
         if queue is None:
             return [], []
         queued = [queue.waiting_ids[w] for w in queue.waiting if w in queue.waiting_ids and not w.done()]
-        return list(queue.running_ids), queued
+        # a run holding the tenant's slot but waiting for one of the process's has not started
+        held = [r for r, t in self._all_waiting.items() if t == tenant_id]
+        return [r for r in queue.running_ids if r not in held], held + queued
 
     def position(self, tenant_id: str, run_id: str) -> int | None:
         """1 for the next run to start, None when the run is not queued here."""

@@ -45,6 +45,7 @@ async def start_runs(app: Litestar) -> None:
                                   prefect=prefect, prefect_mode=settings.prefect,
                                   max_concurrent_per_tenant=settings.tenant_max_concurrent_runs, remote=remote,
                                   prefect_max_flow_runs=settings.prefect_max_flow_runs,
+                                  max_running=settings.max_running_runs,
                                   on_prefect_flow_run=functools.partial(note_prefect_flow_run, app.state.db))
     app.state.resumer = Resumer(app.state, settings.resume_poll_s)   # suspended runs whose time has come
     app.state.resumer.start()

@@ -173,3 +173,18 @@ async def test_shutdown_interrupts_runs_without_recording_an_end_so_the_next_sta
     assert [e.kind for e in sink.events if e.run_id == "s-2"] == ["run.queued"]
     kinds = [e.kind for e in sink.events if e.run_id == "s-1"]
     assert kinds[-1] == "node.started" and not any(k.endswith(("cancelled", "failed", "paused")) for k in kinds)
+
+
+async def test_runs_beyond_the_process_limit_wait_visibly_in_the_queue():
+    """With one run allowed in the process, a second tenant's run is listed queued (not running) until the first ends."""
+    fakes.GATES["admit"] = gate = asyncio.Event()
+    manager = RunManager(sinks=[], prefect=None, max_running=1)
+    plan = compile_graph(graph([node("start", "trigger.manual"), node("w", "test.gate", key="admit")],
+                               [edge("start", "w")], name="gated"), REGISTRY)
+    first = manager.submit(plan, "all-1", {}, tenant_id="t")
+    second = manager.submit(plan, "all-2", {}, tenant_id="u")
+    while manager.queue_of("u") != ([], ["all-2"]) or manager.queue_of("t") != (["all-1"], []):
+        await asyncio.sleep(0.02)
+    gate.set()
+    assert [(await first).status, (await second).status] == ["succeeded", "succeeded"]
+    assert manager.queue_of("t") == ([], []) and manager.queue_of("u") == ([], [])
