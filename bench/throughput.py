@@ -94,7 +94,8 @@ async def _batch(db: Any, tenant: Any, graph: dict[str, Any], n: int, *, max_con
     node_types = {nid: node.type.spec.type for nid, node in plan.nodes.items()}
     ids = await _insert_runs(db, tenant, graph, n)
     recorder = DbRecorder(db)
-    runner = RunManager(sinks=[recorder], prefect=None, prefect_mode="never", max_concurrent_per_tenant=max_concurrent)
+    runner = RunManager(sinks=[recorder], prefect=None, prefect_mode="never", max_concurrent_per_tenant=max_concurrent,
+                        max_running=max(max_concurrent, 100))   # the in-flight case: all 1,000 at once
     rss0 = rss_bytes()
     rss_peak = rss0
     t0 = now()
