@@ -65,12 +65,14 @@ async def test_a_burst_of_durable_runs_all_succeed_without_a_5xx(prefect_api, ht
 
 
 async def test_flow_runs_reuse_the_shared_clients(prefect_api, monkeypatch):
-    """After the first run, further runs build no Prefect client (and so no TLS context)."""
+    """After the first run's record, further records build no Prefect client (and so no TLS context)."""
     from prefect.client.orchestration import PrefectClient, SyncPrefectClient
 
     manager = RunManager(sinks=[], prefect=prefect_api, prefect_mode="always")
     plan = compile_graph(DURABLE, REGISTRY)
     assert (await manager.submit(plan, "share-0", {})).status == "succeeded"
+    await asyncio.wait_for(manager.prefect_record.caught_up(), 60)
+    calls = manager.prefect_record.calls
     built: list[str] = []
     for cls in (PrefectClient, SyncPrefectClient):
         init = cls.__init__
@@ -81,9 +83,10 @@ async def test_flow_runs_reuse_the_shared_clients(prefect_api, monkeypatch):
 
         monkeypatch.setattr(cls, "__init__", counting)
     outcomes = await asyncio.gather(*[manager.submit(plan, f"share-{i}", {}) for i in range(1, 6)])
+    await asyncio.wait_for(manager.prefect_record.caught_up(), 60)
     await manager._prefect_clients.close()
     assert [o.status for o in outcomes] == ["succeeded"] * 5
-    assert built == []
+    assert manager.prefect_record.calls >= calls + 10 and built == []     # 5 records written, no client built
 
 
 async def test_runs_start_at_once_and_their_records_keep_within_the_call_limit(prefect_api):
