@@ -170,7 +170,12 @@ def run(path: Path, input: list[str] = typer.Option([], "--input", "-i", help="k
         manager = RunManager(sinks=[_Progress()], services=services_, prefect=api, prefect_mode=mode)
         try:
             task = manager.submit(plan, uuid.uuid4().hex, _parse_inputs(input), meta={"trigger": "cli"})
-            return await task
+            outcome = await task
+            try:    # the run's Prefect record is written beside it: let it catch up (a booting server)
+                await asyncio.wait_for(manager.prefect_record.caught_up(), s.prefect_wait_s)
+            except asyncio.TimeoutError:
+                err.print("[yellow]the run's Prefect record did not catch up; Prefect misses it[/yellow]")
+            return outcome
         finally:
             await manager.shutdown()
             await close_node_services(services_)

@@ -57,6 +57,7 @@ class Settings(BaseSettings):
     max_body_bytes: int = 6 * 1024 * 1024
     # Runs one tenant may have running at once; more wait in the queue.
     tenant_max_concurrent_runs: int = 50
+    max_running_runs: int = Field(default=100, ge=1)   # per app process, all tenants (flows/runner.py)
     # Waits longer than this (util.delay) suspend the run instead of holding a task; the
     # resumer continues it when the time comes (docs/engine.md, run control).
     suspend_after_s: float = 30.0
@@ -116,6 +117,8 @@ class Settings(BaseSettings):
     worker_lease_s: float = 5.0
     worker_sweep_s: float = 1.0
     worker_queued_grace_s: float = 10.0
+    # SIGTERM: runs in flight get this long to finish, the rest are handed to other workers
+    worker_stop_grace_s: float = Field(default=25.0, ge=0)
     # Who may create an account (docs/api.md, README "How a team starts"): "invite" (only by an
     # invitation), "open" (anyone, with a new workspace) or "closed". The first visitor of an instance
     # with no user at all may always sign up and becomes its admin.

@@ -116,7 +116,8 @@ async def bench(opts: Options) -> list[Summary]:
         await db.dispose()
         env = {**os.environ, "MAILY_DATABASE_URL": url, "MAILY_DATA_DIR": str(opts.workdir / "api-load"),
                "MAILY_SECRET_KEY": "bench-secret", "MAILY_PREFECT": "auto", "MAILY_PREFECT_AT_START": "false",
-               "MAILY_LOG_LEVEL": "WARNING", "MAILY_TENANT_MAX_CONCURRENT_RUNS": "1000"}
+               "MAILY_LOG_LEVEL": "WARNING", "MAILY_TENANT_MAX_CONCURRENT_RUNS": "1000",
+               "MAILY_MAX_RUNNING_RUNS": "1000"}
         app_port, bare_port = free_port(), free_port()
         app_proc = await _serve(["backend.cli", "serve", "--port", str(app_port)], env, app_port)
         bare_proc = await _serve(["uvicorn", "--factory", "bench.api_load:bare_app", "--port", str(bare_port),

@@ -62,6 +62,17 @@ def configure_environment(data_dir: Path, api_url: str | None = None, database_u
         os.environ.setdefault(key, value)
 
 
+# The embedded server runs only what our records need (an operator's own PREFECT_* win):
+# Prefect's ephemeral mode already skips the scheduler, late-runs, foreman and the other
+# loops for deployments and work pools; of what is left, the task-run recorder (task runs
+# come as events) and the event persister (the UI's event feed) stay, and these go:
+SERVER_DEFAULTS = {
+    # automations: every event went through the reactive triggers, and we define none
+    "PREFECT_SERVER_SERVICES_TRIGGERS_ENABLED": "false",
+    # the websocket that streams events out to subscribers: nothing of ours subscribes
+    "PREFECT_SERVER_EVENTS_STREAM_OUT_ENABLED": "false",
+}
+
 PID_FILE = "server.pid"
 _SERVER_MARK = "prefect.server.api.server:create_app"   # in the command line of our server process
 
@@ -204,7 +215,7 @@ class PrefectApi:
         import prefect
         from prefect.settings import get_current_settings
 
-        env = {**os.environ, **get_current_settings().to_environment_variables(exclude_unset=True),
+        env = {**SERVER_DEFAULTS, **os.environ, **get_current_settings().to_environment_variables(exclude_unset=True),
                "PREFECT_UI_ENABLED": "0", "PREFECT__SERVER_EPHEMERAL": "1", "PREFECT__SERVER_FINAL": "1"}
         if self.database_url:   # ours, even when an earlier server of this process set another
             env["PREFECT_API_DATABASE_CONNECTION_URL"] = self.database_url

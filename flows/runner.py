@@ -1,14 +1,16 @@
 """The run manager: starts runs in the background, queues them per tenant, cancels them.
 
 `submit` answers at once; the run waits in its tenant's queue (at most
-`max_concurrent_per_tenant` running), then runs on the in-process engine or as a Prefect
-flow, depending on the plan and `prefect_mode`:
+`max_concurrent_per_tenant` running), then runs on the in-process engine, recorded in Prefect
+as a flow run or not, depending on the plan and `prefect_mode`:
 
-    auto    plans with durable nodes (side effects, waits) run as Prefect flows;
-            purely computational plans run on the in-process engine (a Prefect flow run
-            costs about 0.1 s and 150 ms of CPU; such a plan gains nothing from it)
-    always  every run is a Prefect flow
+    auto    plans with durable nodes (side effects, waits) are recorded as Prefect flow runs;
+            purely computational plans are not (their record would cost the Prefect server
+            about 60 ms of CPU per run; such a plan gains nothing from it)
+    always  every run is recorded as a Prefect flow run
     never   no run touches Prefect
+
+The record is written beside the run (flows/prefect_record.py): a run never waits for Prefect.
 """
 
 from __future__ import annotations
@@ -17,12 +19,14 @@ import asyncio
 import logging
 from collections import defaultdict
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Awaitable, Callable
 
 from flows.compile import Plan
 from flows.engine import Emitter, Engine, RunOutcome, Services
 from flows.events import EventSink
-from flows.prefect_clients import SharedPrefectClients, is_temporary_prefect_failure
+from flows.prefect_clients import SharedPrefectClients
+from flows.prefect_flow import run_as_prefect_flow
+from flows.prefect_record import PrefectRecorder
 from flows.prefect_server import PrefectApi
 
 log = logging.getLogger("maily.runner")
@@ -40,8 +44,10 @@ class _Queue:
 class RunManager:
     def __init__(self, *, sinks: list[EventSink], services: Services | None = None,
                  prefect: PrefectApi | None = None, prefect_mode: str = "auto",
-                 max_concurrent_per_tenant: int = 50, remote: Any = None, prefect_attempts: int = 5,
-                 prefect_max_flow_runs: int = 16):
+                 max_concurrent_per_tenant: int = 50, remote: Any = None,
+                 prefect_max_flow_runs: int = 16,
+                 on_prefect_flow_run: Callable[[str, str], Awaitable[None]] | None = None,
+                 max_running: int = 100):
         # production mode: runs execute on workers; `remote` dispatches and follows them
         # (backend/runs/remote.py RemoteRuns: run(run_id, seq_after) -> RunOutcome, cancel(run_id), pause(run_id))
         self.remote = remote
@@ -49,17 +55,22 @@ class RunManager:
         self.engine = Engine(services)
         self.prefect = prefect
         self.prefect_mode = prefect_mode
-        self.prefect_attempts = prefect_attempts   # tries to start a flow run while the server comes back
         self.max_concurrent = max_concurrent_per_tenant
         self._tasks: dict[str, asyncio.Task[RunOutcome]] = {}
         self._emitters: dict[str, Emitter] = {}
         self._queues: dict[str, _Queue] = defaultdict(lambda: _Queue(self.max_concurrent))
-        # Back-pressure: at most this many Prefect flow runs in flight in the process, whatever
-        # the tenants; the rest wait here, still `queued` (GET /api/runs/queue), instead of
-        # driving the Prefect server into 503s (docs/benchmarks.md, "workflow runs").
-        self._prefect_slots = _Queue(max(1, prefect_max_flow_runs))
-        self._prefect_waiting: dict[str, str] = {}     # run id -> tenant id, first in line first
+        # Admission: at most this many runs executing in the process, whatever the tenants; the
+        # rest stay `queued`. A burst past what the cores can run (a thousand campaigns at once
+        # on 2 cores) otherwise starts every node at once and they time out starved
+        # (docs/benchmarks.md, "Workflow runs through Prefect").
+        self._all = _Queue(max(1, max_running))
+        self._all_waiting: dict[str, str] = {}     # run id -> tenant id, first in line first
+        # Back-pressure: at most this many Prefect API calls in flight in the process, whatever
+        # the runs; the records wait in `prefect_record` (its backlog: GET /api/runs/queue),
+        # never driving the Prefect server into 503s (docs/benchmarks.md, "workflow runs").
         self._prefect_clients = SharedPrefectClients()
+        self.prefect_record = PrefectRecorder(prefect, self._prefect_clients, max_calls=prefect_max_flow_runs,
+                                              on_flow_run=on_prefect_flow_run)
 
     def uses_prefect(self, plan: Plan) -> bool:
         if self.prefect is None or self.prefect_mode == "never":
@@ -102,60 +113,42 @@ class RunManager:
         except asyncio.CancelledError:
             emit("run.paused" if emit.pausing else "run.cancelled")
             raise
-        via_prefect, queued_seq = self.uses_prefect(plan), emit.seq
+        self._all_waiting[run_id] = tenant_id
         try:
-            if via_prefect:
+            await self._acquire(self._all, run_id)
+        except asyncio.CancelledError:
+            self._release(queue, run_id)
+            emit("run.paused" if emit.pausing else "run.cancelled")
+            raise
+        finally:
+            self._all_waiting.pop(run_id, None)
+        queued_seq = emit.seq
+        try:
+            if self.uses_prefect(plan):
                 return await self._run_on_prefect(plan, run_id, payload, emit, tenant_id, meta, engine_kw)
             return await self.engine.run(plan, run_id, payload, emit, tenant_id=tenant_id, meta=meta, **engine_kw)
         except asyncio.CancelledError:
-            if not emit.ended:  # cancelled before the engine began (waiting for Prefect)
+            if not emit.ended:  # cancelled before the engine began
                 emit("run.paused" if emit.pausing else "run.cancelled")
             raise
         except Exception as exc:  # the engine records node failures itself; this is the engine failing
-            # through Prefect it is our orchestrator failing (its server gone mid-run), not a bug
-            kind = "infrastructure" if via_prefect else "bug"
-            log.exception("run %s crashed (%s)", run_id, kind)
-            error = {"kind": kind, "message": f"the run crashed: {exc.__class__.__name__}"
-                     + ("; the orchestrator (Prefect) failed: retry the run" if via_prefect else "")}
+            # (Prefect cannot fail a run: its record is written beside it, flows/prefect_record.py)
+            log.exception("run %s crashed (bug)", run_id)
+            error = {"kind": "bug", "message": f"the run crashed: {exc.__class__.__name__}"}
             if emit.seq == queued_seq:   # nothing after run.queued yet
                 emit("run.started")
             if not emit.ended:
                 emit("run.failed", error=error)
             return RunOutcome("failed", error=error)
         finally:
+            self._release(self._all, run_id)
             self._release(queue, run_id)
 
     async def _run_on_prefect(self, plan: Plan, run_id: str, payload: Any, emit: Emitter, tenant_id: str,
                               meta: dict[str, Any], engine_kw: dict[str, Any]) -> RunOutcome:
-        """A Prefect flow run; when the Prefect API fails before the engine began (its server
-        died, the supervisor is restarting it) the run waits for it (bounded) and tries again."""
-        # lazy: flows.prefect_flow imports Prefect (about a second); in-process runs never load it
-        from flows.prefect_flow import run_as_prefect_flow
-
-        assert self.prefect is not None
-        self._prefect_waiting[run_id] = tenant_id
-        try:
-            await self._acquire(self._prefect_slots, run_id)
-        finally:
-            self._prefect_waiting.pop(run_id, None)
-        try:
-            first_seq = emit.seq
-            for attempt in range(1, self.prefect_attempts + 1):
-                api_url = await self.prefect.ready()
-                try:
-                    return await run_as_prefect_flow(self.engine, plan, run_id, payload, emit, api_url=api_url,
-                                                     tenant_id=tenant_id, meta=meta, clients=self._prefect_clients,
-                                                     **engine_kw)
-                except Exception as exc:
-                    if not is_temporary_prefect_failure(exc):   # a 503 is the server busy, not gone
-                        self.prefect.report_failure()
-                    if emit.seq != first_seq or attempt == self.prefect_attempts:
-                        raise     # the engine began: its node runs are recorded, the run ends failed (infrastructure)
-                    log.warning("run %s could not start on Prefect (%s); waiting for the server", run_id, exc)
-                    await asyncio.sleep(min(0.5 * attempt, 3.0))
-            raise AssertionError("unreachable")
-        finally:
-            self._release(self._prefect_slots, run_id)
+        """The run starts at once; its Prefect flow run is written beside it (flows/prefect_record.py)."""
+        return await run_as_prefect_flow(self.engine, plan, run_id, payload, emit, recorder=self.prefect_record,
+                                         tenant_id=tenant_id, meta=meta, **engine_kw)
 
     async def _acquire(self, queue: _Queue, run_id: str = "") -> None:
         if queue.running < queue.limit and not queue.waiting:
@@ -197,10 +190,9 @@ class RunManager:
         if queue is None:
             return [], []
         queued = [queue.waiting_ids[w] for w in queue.waiting if w in queue.waiting_ids and not w.done()]
-        # a run holding the tenant's slot but waiting for a Prefect flow-run slot has not started
-        for_prefect = [r for r, t in self._prefect_waiting.items() if t == tenant_id]
-        held = set(for_prefect)
-        return [r for r in queue.running_ids if r not in held], for_prefect + queued
+        # a run holding the tenant's slot but waiting for one of the process's has not started
+        held = [r for r, t in self._all_waiting.items() if t == tenant_id]
+        return [r for r in queue.running_ids if r not in held], held + queued
 
     def position(self, tenant_id: str, run_id: str) -> int | None:
         """1 for the next run to start, None when the run is not queued here."""
@@ -271,6 +263,11 @@ class RunManager:
             await asyncio.wait(tasks, timeout=grace_s)
         if self.remote is not None:
             await self.remote.stop()
+        try:     # the records of the runs that ended: bounded, a stop never waits on Prefect
+            await asyncio.wait_for(self.prefect_record.caught_up(), grace_s)
+        except asyncio.TimeoutError:
+            log.warning("%d run(s) stop before their Prefect record caught up", self.prefect_record.backlog)
+        await self.prefect_record.close()
         await self._prefect_clients.close()
         if self.prefect is not None:
             await self.prefect.stop()

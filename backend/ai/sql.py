@@ -31,7 +31,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from backend.ai.models import AiBudget, AiCacheEntry, AiUsage
 from backend.ai.services import month_spend_query
 from backend.db.models import Tenant
-from backend.db.session import Database
+from backend.db.session import NODE_POOL_TIMEOUT_S, Database
 
 T = TypeVar("T")
 
@@ -42,6 +42,7 @@ class Sql:
         self._auto = db.engine.execution_options(isolation_level="AUTOCOMMIT")
         self._lazy = create_async_engine(
             db.url, isolation_level="AUTOCOMMIT", pool_size=2, max_overflow=8, pool_pre_ping=True,
+            pool_timeout=NODE_POOL_TIMEOUT_S,
             connect_args={"server_settings": {"synchronous_commit": "off"}})
 
     async def run(self, unit: Callable[..., T], *args: Any, durable: bool = True) -> T:

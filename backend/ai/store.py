@@ -26,7 +26,7 @@ from backend.metrics import observe_ai_usage
 from backend.credentials import managed
 from backend.credentials.envelope import Keyring
 from backend.db.models import Tenant, utcnow
-from backend.db.session import Database
+from backend.db.session import NODE_POOL_TIMEOUT_S, Database
 from backend.errors import Conflict
 from backend.settings import Settings
 from nodes.ai.cache import RedisCache
@@ -144,7 +144,7 @@ class DbGateway(AIGateway):
     """The app's gateway: owns its database engine (and Redis client) and closes them."""
 
     def __init__(self, settings: Settings):
-        self.db = Database(settings.resolved_database_url)
+        self.db = Database(settings.resolved_database_url, pool_timeout=NODE_POOL_TIMEOUT_S)
         self.sql = sql.Sql(self.db)   # one pool of connections for the store and the cache
         cache = RedisCache(settings.redis_url) if settings.redis_url else DbCache(self.db, self.sql)
         super().__init__(ai_config(settings), DbStore(self.db, Keyring.from_settings(settings), self.sql), cache)

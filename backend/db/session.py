@@ -37,6 +37,13 @@ def run_to_completion(make: Callable[[], Awaitable[T]]) -> T:
     return result[0]
 
 
+# The engines of the node services (AI gateway, mailer, vault: backend/runs/node_services.py):
+# a burst of runs (a thousand campaigns started at once) queues for their connections, first
+# come first served (SQLAlchemy's async pool), for as long as the burst takes; the default 30 s
+# failed nodes as bugs on a loaded machine (docs/benchmarks.md, "Workflow runs through Prefect").
+NODE_POOL_TIMEOUT_S = 900.0
+
+
 def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     kwargs.setdefault("pool_size", 10)
     kwargs.setdefault("max_overflow", 20)

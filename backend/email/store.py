@@ -16,7 +16,7 @@ from backend.certify.services import DbLedger
 from backend.credentials import managed
 from backend.credentials.envelope import Keyring
 from backend.db.models import utcnow
-from backend.db.session import Database
+from backend.db.session import NODE_POOL_TIMEOUT_S, Database
 from backend.email.models import EmailOutboxMessage, EmailSend, EmailSuppression, EmailTemplate
 from backend.errors import Conflict
 from backend.keys import secret_key
@@ -28,7 +28,8 @@ from nodes.verify.address import DnsSettings
 
 
 class LazyDb:
-    """node_services() runs before an event loop exists (the CLI): open the engine on first use."""
+    """node_services() runs before an event loop exists (the CLI): open the engine on first use.
+    Its sessions wait their turn for a connection (NODE_POOL_TIMEOUT_S, backend/db/session.py)."""
 
     def __init__(self, url: str):
         self.url = url
@@ -37,7 +38,7 @@ class LazyDb:
     @property
     def db(self) -> Database:
         if self._db is None:
-            self._db = Database(self.url)
+            self._db = Database(self.url, pool_timeout=NODE_POOL_TIMEOUT_S)
         return self._db
 
     def sessionmaker(self) -> Any:

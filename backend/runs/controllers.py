@@ -83,7 +83,7 @@ class RunController(Controller):
         runner = _state(request).runner
         running, queued = await control.queue(db_session, principal, runner)
         return QueueOut(limit=runner.max_concurrent, running=[_summary(r) for r in running],
-                        queued=[_summary(r, n) for r, n in queued])
+                        queued=[_summary(r, n) for r, n in queued], prefect_backlog=runner.prefect_record.backlog)
 
     @get("/runs/{run_id:str}", operation_id="getRun")
     async def get_run(self, request: Request, run_id: str, principal: Principal, db_session: AsyncSession) -> RunOut:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 
 from litestar import Litestar
@@ -15,6 +16,7 @@ from backend.runs.node_services import close_node_services, node_services
 from backend.runs.recovery import end_prefect_flow_runs, resume_interrupted
 from backend.runs.fanout import RunFollower
 from backend.runs.remote import RedisPublisher, RemoteRuns, RetryingRecorder
+from backend.runs.services import note_prefect_flow_run
 from backend.settings import Settings
 from flows.events import EventBus
 from flows.prefect_server import PrefectApi
@@ -49,7 +51,9 @@ async def start_runs(app: Litestar) -> None:
     app.state.runner = RunManager(sinks=sinks, services=services_,
                                   prefect=prefect, prefect_mode=settings.prefect,
                                   max_concurrent_per_tenant=settings.tenant_max_concurrent_runs, remote=remote,
-                                  prefect_max_flow_runs=settings.prefect_max_flow_runs)
+                                  prefect_max_flow_runs=settings.prefect_max_flow_runs,
+                                  max_running=settings.max_running_runs,
+                                  on_prefect_flow_run=functools.partial(note_prefect_flow_run, app.state.db))
     app.state.resumer = Resumer(app.state, settings.resume_poll_s)   # suspended runs whose time has come
     app.state.resumer.start()
     if settings.mode != "production":   # production: workers own the runs, their sweep resumes orphans

@@ -58,6 +58,8 @@ class QueueOut(BaseModel):
     limit: int = Field(description="Runs this tenant may have running at once")
     running: list[RunSummaryOut]
     queued: list[RunSummaryOut] = Field(description="First in line first; each with its queue_position")
+    prefect_backlog: int = Field(0, description="Runs of this app process (any tenant) whose Prefect record "
+                                                "(flow run, task runs) is still being written; they run meanwhile")
 
 
 class RerunIn(_In):

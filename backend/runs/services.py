@@ -8,7 +8,7 @@ import uuid
 from datetime import datetime, timezone
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend import audit
@@ -22,6 +22,14 @@ from backend.workflows.services import draft_graph, get_workflow
 from flows.compile import CompileError, Plan, compile_graph
 from flows.runner import RunManager
 from nodes.registry import NodeRegistry
+
+
+async def note_prefect_flow_run(db: Any, run_id: str, flow_run_id: str) -> None:
+    """The Prefect flow run of the run's current pass, once its record created it
+    (flows/prefect_record.py): the run already started, so this is a column of its own."""
+    async with db.sessionmaker() as s:
+        await s.execute(update(Run).where(Run.id == run_id).values(prefect_flow_run_id=flow_run_id))
+        await s.commit()
 
 
 def compile_or_422(graph: Any, registry: NodeRegistry) -> Plan:

@@ -82,13 +82,22 @@ class RunWorker:
         self.active: dict[str, asyncio.Task[RunOutcome]] = {}
         self._emitters: dict[str, Emitter] = {}
         self._plans: dict[str, Plan] = {}
+        self.draining = False                  # stopping (SIGTERM): no new run is taken
+        self._busy = 0                         # executions holding a lease
+        self._idle = asyncio.Event()
+        self._idle.set()
 
     # -- one run -------------------------------------------------------------------------
     async def execute(self, run_id: str, source: str = "prefect") -> str:
         key = LEASE_KEY + run_id
+        if self.draining:        # still `queued`: another worker's sweep takes it after queued_grace_s
+            log.warning("run %s delivered while this worker stops; left for another worker", run_id)
+            return "draining"
         if not await self.redis.set(key, self.id, nx=True, px=int(self.lease_s * 1000)):
             log.info("run %s is leased by another worker; %s delivery skipped", run_id, source)
             return "leased-elsewhere"
+        self._busy += 1
+        self._idle.clear()
         try:
             loaded = await self._load(run_id)
             if loaded is None:
@@ -152,7 +161,33 @@ class RunWorker:
             await self.publisher.flush()
             return outcome.status
         finally:
-            await self.redis.eval(_RELEASE, 1, key, self.id)
+            try:
+                await self.redis.eval(_RELEASE, 1, key, self.id)
+            finally:
+                self._busy -= 1
+                if self._busy == 0:
+                    self._idle.set()
+
+    async def stop(self, grace_s: float) -> list[str]:
+        """A graceful stop (SIGTERM): take no new run, let the runs in flight finish for up to
+        `grace_s`, then hand the others back: interrupted without recording an end (as after a
+        crash), their events flushed and their leases released, so another worker's sweep
+        resumes them at once, reusing their finished nodes. Returns the run ids handed back."""
+        self.draining = True
+        if self.active:
+            await asyncio.wait(list(self.active.values()), timeout=grace_s)
+        handed = []
+        for run_id, runner in list(self.active.items()):
+            if not runner.done():
+                emit = self._emitters.get(run_id)
+                if emit is not None:
+                    emit.stopping = True
+                runner.cancel()
+                handed.append(run_id)
+        await self._idle.wait()
+        if handed:
+            log.warning("handed %d run(s) back to the other workers: %s", len(handed), ", ".join(handed))
+        return handed
 
     async def _keep_lease(self, key: str, runner: asyncio.Task[Any], emit: Emitter) -> None:
         every = self.lease_s / 4
@@ -218,7 +253,7 @@ class RunWorker:
     async def sweep_once(self) -> list[str]:
         """Claim runs whose worker died (running, no lease) or that Prefect never delivered."""
         free = self.limit - len(self.active)
-        if free <= 0:
+        if free <= 0 or self.draining:
             return []
         now = datetime.now(timezone.utc)
         async with self.db.engine.connect() as conn:
@@ -281,9 +316,10 @@ def _reusing(reuse: dict[tuple[str, int | None], Any], engine: Engine):
 
 
 async def serve_worker(settings: Any, *, limit: int | None = None) -> None:
-    """The worker process: the Prefect task worker, the sweep and the control channel."""
+    """The worker process: the Prefect task worker, the sweep and the control channel. SIGTERM
+    stops it gracefully (RunWorker.stop, within MAILY_WORKER_STOP_GRACE_S), then it exits 0."""
     import redis.asyncio as redis
-    from prefect.task_worker import serve
+    from prefect.task_worker import TaskWorker
 
     configure_environment(settings.data_dir)
     if not os.environ.get("PREFECT_API_URL"):
@@ -298,10 +334,27 @@ async def serve_worker(settings: Any, *, limit: int | None = None) -> None:
                        lease_s=settings.worker_lease_s, sweep_s=settings.worker_sweep_s,
                        queued_grace_s=settings.worker_queued_grace_s)
     background = [asyncio.create_task(worker.control()), asyncio.create_task(worker.sweep())]
+    stopping = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    task_worker = TaskWorker(execute_run, limit=worker.limit)
+    # Prefect's own SIGTERM handler exits the process at once (sys.exit in the signal handler),
+    # killing the runs in flight; ours starts the graceful stop on the event loop instead
+    task_worker.handle_sigterm = lambda *_: loop.call_soon_threadsafe(stopping.set)  # type: ignore[method-assign]
     log.warning("maily worker %s: %d slot(s), Prefect %s", worker.id, worker.limit, os.environ["PREFECT_API_URL"])
     try:
         with serving(worker):
-            await serve(execute_run, limit=worker.limit)
+            subscribed = asyncio.create_task(task_worker.astart(), name="prefect-task-worker")
+            stop_requested = asyncio.create_task(stopping.wait())
+            await asyncio.wait({subscribed, stop_requested}, return_when=asyncio.FIRST_COMPLETED)
+            if stopping.is_set():
+                log.warning("maily worker %s stopping: %d run(s) in flight, %g s to finish", worker.id,
+                            len(worker.active), settings.worker_stop_grace_s)
+                await worker.stop(settings.worker_stop_grace_s)
+            for task in (subscribed, stop_requested):
+                task.cancel()
+            ended, _ = await asyncio.gather(subscribed, stop_requested, return_exceptions=True)
+            if not stopping.is_set() and isinstance(ended, Exception):
+                raise ended            # the task worker failed by itself
     finally:
         for t in background:
             t.cancel()

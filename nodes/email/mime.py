@@ -101,9 +101,10 @@ def build_mime(msg: Outgoing) -> EmailMessage:
 
 def _assert_headers(mime: EmailMessage, expected: list[str]) -> None:
     """Defence in depth: parse the serialised headers back and compare with what we set.
-    Whatever slipped past check_header (a future email package quirk) stops here."""
-    raw = mime.as_bytes()
-    head = raw.split(b"\r\n\r\n", 1)[0] + b"\r\n\r\n"
+    Whatever slipped past check_header (a future email package quirk) stops here. The header
+    block is folded as the generator writes it (BytesGenerator._write_headers), without
+    serialising the body: the full as_bytes() here was a fifth of a campaign run's CPU."""
+    head = b"".join(POLICY.fold_binary(name, value) for name, value in mime.raw_items()) + b"\r\n"
     parsed = BytesHeaderParser(policy=POLICY).parsebytes(head)
     got = Counter(k.lower() for k in parsed.keys())
     want = Counter(k.lower() for k in expected)

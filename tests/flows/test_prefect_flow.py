@@ -8,7 +8,9 @@ import pytest
 
 from flows.compile import compile_graph
 from flows.engine import Emitter, Engine, Services
+from flows.prefect_clients import SharedPrefectClients
 from flows.prefect_flow import run_as_prefect_flow
+from flows.prefect_record import PrefectRecorder
 from flows.runner import RunManager
 from tests.flows import fakes
 from tests.flows.fakes import edge, graph, node
@@ -38,49 +40,94 @@ async def _flow_run(api_url: str, flow_run_id: str, timeout: float = 30, *, task
                 await asyncio.sleep(0.2)
 
 
+class _Noted:
+    """on_flow_run: the flow run each run's record created."""
+
+    def __init__(self) -> None:
+        self.flow_runs: dict[str, str] = {}
+
+    async def __call__(self, run_id: str, flow_run_id: str) -> None:
+        self.flow_runs[run_id] = flow_run_id
+
+
+async def _recorded(prefect_api, plan, run_id: str, sink) -> tuple[object, str]:
+    """Run the plan with its Prefect record; the outcome and the flow run id once caught up."""
+    noted = _Noted()
+    recorder = PrefectRecorder(prefect_api, SharedPrefectClients(), on_flow_run=noted)
+    try:
+        outcome = await run_as_prefect_flow(Engine(Services()), plan, run_id, {}, Emitter(run_id, [sink]),
+                                            recorder=recorder)
+        await asyncio.wait_for(recorder.caught_up(), 30)
+    finally:
+        await recorder.clients.close()
+    return outcome, noted.flow_runs[run_id]
+
+
 async def test_durable_nodes_become_prefect_tasks_and_cheap_nodes_stay_fused(prefect_api):
+    """The flow run ends completed with one task run, the durable node's, which records the engine's two attempts."""
     api_url = await prefect_api.ready()
     doc = graph([node("start", "trigger.manual"), node("a", "data.set", values={"x": 1}),
                  node("send", "test.flaky_durable", fail_times=1, retries=2, retry_backoff_s=0.05),
                  node("b", "data.set", values={"y": "{{ nodes.send.output.attempts }}"})],
                 [edge("start", "a"), edge("a", "send"), edge("send", "b")], name="durable")
     sink = Collect()
-    outcome = await run_as_prefect_flow(Engine(Services()), compile_graph(doc, REGISTRY), "pf-1", {},
-                                        Emitter("pf-1", [sink]), api_url=api_url)
+    outcome, flow_run_id = await _recorded(prefect_api, compile_graph(doc, REGISTRY), "pf-1", sink)
     assert outcome.status == "succeeded", outcome.error
     assert outcome.output == {"b": {"y": 2}}
     assert sink.kinds("send") == ["node.started", "node.retrying", "node.succeeded"]
-    flow_run_id = sink.events[0].data["prefect_flow_run_id"]
     flow_run, task_runs = await _flow_run(api_url, flow_run_id)
     assert flow_run.state.is_completed() and flow_run.name == "pf-1"
     assert [t.name for t in task_runs] == ["send"]                 # one task: the durable node only
     assert task_runs[0].run_count == 2 and task_runs[0].state.is_completed()
+    assert flow_run.start_time is not None and flow_run.end_time is not None
 
 
-async def test_a_user_mistake_in_a_durable_node_is_not_retried_by_prefect(prefect_api):
+async def test_a_user_mistake_in_a_durable_node_is_not_retried(prefect_api):
+    """A config error fails the node at its first attempt; Prefect records a failed flow run and task run."""
     api_url = await prefect_api.ready()
     doc = graph([node("start", "trigger.manual"), node("send", "test.flaky_durable", fail_times=3, kind="config", retries=3)],
                 [edge("start", "send")], name="durable-fail")
     sink = Collect()
-    outcome = await run_as_prefect_flow(Engine(Services()), compile_graph(doc, REGISTRY), "pf-2", {},
-                                        Emitter("pf-2", [sink]), api_url=api_url)
+    outcome, flow_run_id = await _recorded(prefect_api, compile_graph(doc, REGISTRY), "pf-2", sink)
     assert outcome.status == "failed" and outcome.error["kind"] == "config"
-    flow_run, task_runs = await _flow_run(api_url, sink.events[0].data["prefect_flow_run_id"])
+    flow_run, task_runs = await _flow_run(api_url, flow_run_id)
     assert flow_run.state.is_failed()
-    assert task_runs[0].run_count == 1
+    assert task_runs[0].run_count == 1 and task_runs[0].state.is_failed()
+
+
+async def test_a_run_starts_before_its_prefect_record_is_written(prefect_api):
+    """The engine's first node starts while the flow run is still being created: a run never waits for Prefect."""
+    await prefect_api.ready()
+    doc = graph([node("start", "trigger.manual"), node("d", "util.delay", seconds=0)], [edge("start", "d")])
+    noted = _Noted()
+    recorder = PrefectRecorder(prefect_api, SharedPrefectClients(), on_flow_run=noted)
+    seen: list[bool] = []
+
+    class Probe:
+        def emit(self, event):
+            if event.kind == "node.started":
+                seen.append("pf-3" in noted.flow_runs)
+
+    try:
+        outcome = await run_as_prefect_flow(Engine(Services()), compile_graph(doc, REGISTRY), "pf-3", {},
+                                            Emitter("pf-3", [Probe()]), recorder=recorder)
+        await asyncio.wait_for(recorder.caught_up(), 30)
+    finally:
+        await recorder.clients.close()
+    assert outcome.status == "succeeded" and seen[0] is False and noted.flow_runs["pf-3"]
 
 
 async def test_the_run_manager_sends_durable_plans_through_prefect_and_pure_ones_inline(prefect_api):
-    sink = Collect()
-    manager = RunManager(sinks=[sink], prefect=prefect_api, prefect_mode="auto")
+    """A durable plan gets a Prefect flow run, a pure one none."""
+    noted = _Noted()
+    manager = RunManager(sinks=[], prefect=prefect_api, prefect_mode="auto", on_prefect_flow_run=noted)
     pure = compile_graph(graph([node("start", "trigger.manual"), node("a", "data.set")], [edge("start", "a")]), REGISTRY)
     durable = compile_graph(graph([node("start", "trigger.manual"), node("d", "util.delay", seconds=0)],
                                   [edge("start", "d")]), REGISTRY)
     results = await asyncio.gather(manager.submit(pure, "m-pure", {}), manager.submit(durable, "m-durable", {}))
     assert [r.status for r in results] == ["succeeded", "succeeded"]
-    started = {e.run_id: e.data for e in sink.events if e.kind == "run.started"}
-    assert "prefect_flow_run_id" not in started["m-pure"]
-    assert started["m-durable"]["prefect_flow_run_id"]
+    await manager.shutdown(grace_s=30)
+    assert set(noted.flow_runs) == {"m-durable"}
 
 
 async def test_runs_beyond_the_tenant_limit_wait_in_the_queue():
@@ -126,3 +173,18 @@ async def test_shutdown_interrupts_runs_without_recording_an_end_so_the_next_sta
     assert [e.kind for e in sink.events if e.run_id == "s-2"] == ["run.queued"]
     kinds = [e.kind for e in sink.events if e.run_id == "s-1"]
     assert kinds[-1] == "node.started" and not any(k.endswith(("cancelled", "failed", "paused")) for k in kinds)
+
+
+async def test_runs_beyond_the_process_limit_wait_visibly_in_the_queue():
+    """With one run allowed in the process, a second tenant's run is listed queued (not running) until the first ends."""
+    fakes.GATES["admit"] = gate = asyncio.Event()
+    manager = RunManager(sinks=[], prefect=None, max_running=1)
+    plan = compile_graph(graph([node("start", "trigger.manual"), node("w", "test.gate", key="admit")],
+                               [edge("start", "w")], name="gated"), REGISTRY)
+    first = manager.submit(plan, "all-1", {}, tenant_id="t")
+    second = manager.submit(plan, "all-2", {}, tenant_id="u")
+    while manager.queue_of("u") != ([], ["all-2"]) or manager.queue_of("t") != (["all-1"], []):
+        await asyncio.sleep(0.02)
+    gate.set()
+    assert [(await first).status, (await second).status] == ["succeeded", "succeeded"]
+    assert manager.queue_of("t") == ([], []) and manager.queue_of("u") == ([], [])

@@ -29,8 +29,8 @@ def workers(prod_db, prefect_url, tmp_path: Path):
     started: list[cluster.Worker] = []
 
     def start(n: int = 1, **env: str) -> list[cluster.Worker]:
-        new = [cluster.Worker(cluster.worker_env(prod_db, tmp_path, prefect_url, MAILY_WORKER_LEASE_S="2",
-                                                 MAILY_WORKER_SWEEP_S="0.5", **env), tmp_path / f"worker{len(started) + i}.log")
+        new = [cluster.Worker(cluster.worker_env(prod_db, tmp_path, prefect_url, **{
+                   "MAILY_WORKER_LEASE_S": "2", "MAILY_WORKER_SWEEP_S": "0.5", **env}), tmp_path / f"worker{len(started) + i}.log")
                for i in range(n)]
         started.extend(new)
         for w in new:

@@ -1,0 +1,300 @@
+"""A run's record in Prefect, written beside the run instead of around it.
+
+A run recorded in Prefect is one flow run whose task runs are the run's durable nodes, as
+Prefect's UI shows them; but the run does not wait for Prefect. The engine starts the nodes
+at once and its events (flows/engine.py Emitter) feed a `RunRecord` sink, whose follower
+writes, in the order the events happened:
+
+- `run.started`: POST /flow_runs/ created directly `Running` (one call; the flow is looked
+  up once per name and process, and the idempotency key makes a retried create return the
+  same flow run);
+- a durable node's `node.started` / `node.retrying` / end: the task run's states, as the
+  `prefect.task-run.*` events Prefect's own task engine sends (Prefect 3 records client-side
+  task runs from them, server-side, in its task-run recorder), batched over every run into
+  one POST /events every few milliseconds;
+- the pass's end: one POST /flow_runs/{id}/set_state, after the run's task-run events are
+  in, so Prefect never shows a flow run final with its tasks still running.
+
+Retries, timeouts and exactly-once stay the engine's (flows/engine.py, nodes/email): Prefect
+records them. At most `max_calls` Prefect API calls are in flight per process, so a burst
+of runs never drives the Prefect server into 503s; a busy (429/503) or restarting server is
+waited for, the record catching up later. A run is never held by its record.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from collections import deque
+from datetime import datetime, timedelta
+from typing import Any, Awaitable, Callable
+
+from flows.compile import Plan
+from flows.events import RunEvent
+from flows.prefect_clients import SharedPrefectClients, is_temporary_prefect_failure
+
+log = logging.getLogger("maily.prefect")
+
+MAX_BATCH = 500          # task-run events per POST /events
+MAX_MESSAGE = 2_000      # characters of an error kept in a Prefect state message
+
+# our pass end -> the flow run's final state (type, name); a waiting run's pass ended as
+# Prefect's flow did before: completed, the resumed pass being a new flow run
+_FLOW_END = {"run.succeeded": ("COMPLETED", "Completed"), "run.failed": ("FAILED", "Failed"),
+             "run.cancelled": ("CANCELLED", "Cancelled"), "run.paused": ("CANCELLED", "Paused"),
+             "run.waiting": ("COMPLETED", "Waiting")}
+_TASK_END = {"node.succeeded": ("COMPLETED", "Completed"), "node.failed": ("FAILED", "Failed"),
+             "node.cancelled": ("CANCELLED", "Cancelled"), "node.waiting": ("PAUSED", "Waiting")}
+
+
+_TASK_KINDS = frozenset({"node.started", "node.retrying", *_TASK_END})
+
+
+def _iso(at: datetime) -> str:
+    return at.isoformat()
+
+
+class PrefectRecorder:
+    """The process's writer of Prefect records: one per RunManager. `api` answers `ready()`
+    with the Prefect API URL (flows/prefect_server.py PrefectApi); `on_flow_run(run_id,
+    flow_run_id)` is told each flow run created (the app stores it on the run's row)."""
+
+    def __init__(self, api: Any, clients: SharedPrefectClients, *, max_calls: int = 16,
+                 on_flow_run: Callable[[str, str], Awaitable[None]] | None = None):
+        self.api = api
+        self.clients = clients
+        self.on_flow_run = on_flow_run
+        self._calls = asyncio.Semaphore(max(1, max_calls))
+        self._flows: dict[str, str] = {}                  # flow name -> id, on the current server
+        self._flow_locks: dict[str, asyncio.Lock] = {}
+        self._events: list[dict[str, Any]] = []
+        self._queued = 0                                  # events handed in so far
+        self._posted = 0                                  # ... and accepted by the server
+        self._posted_changed = asyncio.Condition()
+        self._poster: asyncio.Task[None] | None = None
+        self._records: set[RunRecord] = set()
+        self._idle = asyncio.Event()
+        self._idle.set()
+        self.calls = 0                                    # API calls made (bench/)
+
+    def follow(self, run_id: str, plan: Plan) -> "RunRecord":
+        """A sink for the run's emitter: from its run.started on, the run is recorded in Prefect."""
+        return RunRecord(self, run_id, plan)
+
+    @property
+    def backlog(self) -> int:
+        """Runs whose Prefect record has not caught up yet."""
+        return len(self._records)
+
+    async def caught_up(self) -> None:
+        """Wait until every record handed in so far is written (or given up)."""
+        while self._records:
+            self._idle.clear()
+            await self._idle.wait()
+
+    async def close(self) -> None:
+        for record in list(self._records):
+            if record.task is not None:
+                record.task.cancel()
+        if self._poster is not None:
+            self._poster.cancel()
+
+    # -- the API calls ---------------------------------------------------------------------
+    async def call(self, method: str, path: str, body: Any) -> Any:
+        """One Prefect API call, within the in-flight bound; a busy or restarting server is
+        waited for (Prefect's client already retried a 503 a few times)."""
+        tries = 0
+        while True:
+            tries += 1
+            try:
+                api_url = await self.api.ready()
+                clients = await self.clients.clients_for(api_url)
+                async with self._calls:
+                    self.calls += 1
+                    response = await clients.async_client.request(method, path, json=body)  # type: ignore[arg-type]
+                return response.json() if response.content else None
+            except Exception as exc:
+                if not (is_temporary_prefect_failure(exc) or exc.__class__.__name__ == "PrefectUnavailable"):
+                    raise
+                if tries > 1 and hasattr(self.api, "report_failure"):
+                    self.api.report_failure()
+                log.warning("Prefect busy or unreachable on %s %s (%s); trying again", method, path, exc)
+                await asyncio.sleep(min(0.25 * 2 ** tries, 8.0))
+
+    async def flow_id(self, name: str) -> str:
+        if name not in self._flows:
+            async with self._flow_locks.setdefault(name, asyncio.Lock()):
+                if name not in self._flows:
+                    self._flows[name] = (await self.call("POST", "/flows/", {"name": name}))["id"]
+        return self._flows[name]
+
+    def send(self, events: list[dict[str, Any]]) -> int:
+        """Queue task-run events for the next batch; returns the count to wait for (`sent`)."""
+        self._events.extend(events)
+        self._queued += len(events)
+        if self._poster is None or self._poster.done():
+            self._poster = asyncio.get_running_loop().create_task(self._post_events(), name="prefect-events")
+        return self._queued
+
+    async def sent(self, upto: int) -> None:
+        async with self._posted_changed:
+            await self._posted_changed.wait_for(lambda: self._posted >= upto)
+
+    async def _post_events(self) -> None:
+        while self._events:
+            await asyncio.sleep(0.005)       # gather what the other runs emit meanwhile
+            batch, self._events = self._events[:MAX_BATCH], self._events[MAX_BATCH:]
+            try:
+                await self.call("POST", "/events", batch)
+            except Exception:
+                log.exception("Prefect refused %d task-run events; the UI misses them", len(batch))
+            async with self._posted_changed:
+                self._posted += len(batch)
+                self._posted_changed.notify_all()
+
+    def _done(self, record: "RunRecord") -> None:
+        self._records.discard(record)
+        if not self._records:
+            self._idle.set()
+
+
+class RunRecord:
+    """EventSink of one run's pass: its events, written to Prefect in order by one follower task."""
+
+    def __init__(self, recorder: PrefectRecorder, run_id: str, plan: Plan):
+        self.recorder = recorder
+        self.run_id = run_id
+        self.plan = plan
+        self.flow_name = f"maily-{plan.name}"[:100] if plan.name else "maily-run"
+        self.key = f"{run_id}:{uuid.uuid4().hex}"         # the idempotency key of this pass's flow run
+        self.flow_run_id: str | None = None
+        self.flow_id: str | None = None
+        self.ended = False
+        self.task: asyncio.Task[None] | None = None
+        self._pending: deque[RunEvent] = deque()
+        self._tasks: dict[tuple[str, int | None], dict[str, Any]] = {}   # node (and item) -> its task run
+        self._last_event = 0
+
+    def emit(self, event: RunEvent) -> None:
+        if self.ended or (event.kind == "run.queued"):
+            return
+        node = self.plan.nodes.get(event.node_id) if event.node_id is not None else None
+        if event.node_id is not None and (node is None or not node.durable or event.kind not in _TASK_KINDS):
+            return                             # cheap nodes (and reused or skipped ones) live in our record only
+        self._pending.append(event)
+        if self.task is None or self.task.done():
+            self.recorder._records.add(self)
+            self.recorder._idle.clear()
+            self.task = asyncio.get_running_loop().create_task(self._follow(), name=f"prefect-record:{self.run_id}")
+
+    async def _follow(self) -> None:
+        try:
+            while self._pending:
+                event = self._pending.popleft()
+                try:
+                    await self._write(event)
+                except asyncio.CancelledError:
+                    raise
+                except Exception:
+                    log.exception("run %s: Prefect refused its record of %s; the record stops here",
+                                  self.run_id, event.kind)
+                    self.ended = True
+                    self._pending.clear()
+        finally:
+            if not self._pending:
+                self.recorder._done(self)
+
+    async def _write(self, event: RunEvent) -> None:
+        kind = event.kind
+        if kind == "run.started":
+            await self._create(event)
+        elif self.flow_run_id is None:
+            return                             # a pass that began before this record (never here)
+        elif kind in _FLOW_END:
+            self.ended = True
+            if self._last_event:
+                await self.recorder.sent(self._last_event)   # the tasks' states first, then the flow's
+            type_, name = _FLOW_END[kind]
+            message = str((event.data.get("error") or {}).get("message", ""))[:MAX_MESSAGE] or None
+            await self.recorder.call("POST", f"/flow_runs/{self.flow_run_id}/set_state", {
+                "state": {"type": type_, "name": name, "message": message,
+                          "state_details": {"flow_run_id": self.flow_run_id}}, "force": True})
+        elif event.node_id is not None:
+            out = self._task_event(event)
+            if out is not None:
+                self._last_event = self.recorder.send([out])
+
+    async def _create(self, event: RunEvent) -> None:
+        self.flow_id = await self.recorder.flow_id(self.flow_name)
+        try:
+            created = await self.recorder.call("POST", "/flow_runs/", {
+                "flow_id": self.flow_id, "name": self.run_id, "idempotency_key": self.key, "tags": ["maily"],
+                "parameters": {}, "state": {"type": "RUNNING", "name": "Running"}})
+        except Exception:
+            self.recorder._flows.pop(self.flow_name, None)   # a Prefect database reset: look it up again
+            raise
+        self.flow_run_id = str(created["id"])
+        if self.recorder.on_flow_run is not None:
+            try:
+                await self.recorder.on_flow_run(self.run_id, self.flow_run_id)
+            except Exception:
+                log.exception("run %s: could not note its Prefect flow run %s", self.run_id, self.flow_run_id)
+
+    def _task_event(self, event: RunEvent) -> dict[str, Any] | None:
+        key = (event.node_id or "", event.iteration)
+        task = self._tasks.get(key)
+        if event.kind == "node.started" or task is None:
+            node = self.plan.nodes[key[0]]
+            task = self._tasks[key] = {
+                "id": str(uuid.uuid4()), "run_count": 1, "start": event.at, "previous": None,
+                "name": key[0] if event.iteration is None else f"{key[0]}[{event.iteration}]",
+                "task_key": f"maily.{node.type.spec.type}", "dynamic_key": f"{key[0]}-{event.iteration}"}
+            if event.kind == "node.started":
+                return self._state(task, event.at, "RUNNING", "Running", None)
+        if event.kind == "node.retrying":
+            delay = float(event.data.get("delay_s") or 0)
+            out = self._state(task, event.at, "SCHEDULED", "AwaitingRetry",
+                              str((event.data.get("error") or {}).get("message", ""))[:MAX_MESSAGE] or None,
+                              scheduled=event.at + timedelta(seconds=delay))
+            task["run_count"] = event.attempt or task["run_count"] + 1
+            return out
+        if event.kind in _TASK_END:
+            type_, name = _TASK_END[event.kind]
+            error = event.data.get("error") or {}
+            return self._state(task, event.at, type_, name, str(error.get("message", ""))[:MAX_MESSAGE] or None,
+                               end=event.at)
+        return None
+
+    def _state(self, task: dict[str, Any], at: datetime, type_: str, name: str, message: str | None, *,
+               scheduled: datetime | None = None, end: datetime | None = None) -> dict[str, Any]:
+        """The event Prefect's task engine sends for a task run's state change
+        (prefect.utilities.engine.emit_task_run_state_change_event), from our event."""
+        details: dict[str, Any] = {"scheduled_time": _iso(scheduled)} if scheduled else {}
+        previous = task["previous"]
+        task["previous"] = (type_, name)
+        run: dict[str, Any] = {
+            "name": task["name"], "task_key": task["task_key"], "dynamic_key": task["dynamic_key"],
+            "run_count": task["run_count"], "start_time": _iso(task["start"]), "tags": ["maily"],
+            "flow_run_run_count": 1, "expected_start_time": _iso(task["start"]),
+            "empirical_policy": {}, "task_inputs": {}}
+        if end is not None:
+            run["end_time"] = _iso(end)
+            run["total_run_time"] = (end - task["start"]).total_seconds()
+        return {
+            "id": str(uuid.uuid4()), "occurred": _iso(at), "event": f"prefect.task-run.{name}",
+            "resource": {"prefect.resource.id": f"prefect.task-run.{task['id']}",
+                         "prefect.resource.name": task["name"], "prefect.run-count": str(task["run_count"]),
+                         "prefect.state-message": message or "", "prefect.state-name": name,
+                         "prefect.state-timestamp": _iso(at), "prefect.state-type": type_,
+                         "prefect.orchestration": "client"},
+            "related": [{"prefect.resource.id": f"prefect.flow-run.{self.flow_run_id}",
+                         "prefect.resource.role": "flow-run", "prefect.resource.name": self.run_id},
+                        {"prefect.resource.id": f"prefect.flow.{self.flow_id}", "prefect.resource.role": "flow",
+                         "prefect.resource.name": self.flow_name},
+                        {"prefect.resource.id": "prefect.tag.maily", "prefect.resource.role": "tag"}],
+            "payload": {"intended": {"from": previous[0] if previous else None, "to": type_},
+                        "initial_state": {"type": previous[0], "name": previous[1]} if previous else None,
+                        "validated_state": {"type": type_, "name": name, "message": message, "state_details": details,
+                                            "data": None},
+                        "task_run": run}}
