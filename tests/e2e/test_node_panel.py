@@ -17,7 +17,7 @@ from tests.e2e.test_editor import by_id, eventually, open_canvas, rest_graph, se
 from tests.flows.fakes import edge, graph
 from tests.flows.fakes import node as bare_node
 
-_X = {"start": 0, "shape": 280, "greet": 560}
+_X = {"start": 0, "shape": 280, "greet": 560, "call": 280}
 
 
 def node(id: str, type: str, **config: Any) -> dict[str, Any]:
@@ -134,3 +134,27 @@ async def test_renaming_a_node_rewrites_the_expressions_naming_it(sign_in, serve
     g = await eventually(renamed, "the draft has the new id")
     assert by_id(g)["greet"]["config"]["values"]["greeting"] == "Hi {{ nodes.person.output.name }}"
     assert {(e["source"], e["target"]) for e in g["edges"]} == {("start", "person"), ("person", "greet")}
+
+
+async def test_a_node_with_side_effects_asks_first_in_a_keyboard_dialog(sign_in, server, tenant: TenantFixture,
+                                                                        make_workflow) -> None:
+    """Execute node on an http.request opens the side-effect question as a modal dialog (focus inside, no serious
+    axe violation); Escape closes it and nothing ran."""
+    wf = await make_workflow(graph([node("start", "trigger.manual"), node("call", "http.request", url="http://127.0.0.1:9/")],
+                                   [edge("start", "call")]))
+    page = await sign_in(tenant.editor)
+    await open_canvas(page, server, wf["id"])
+    await select(page, "call")
+    await page.get_by_test_id("execute-node").click()
+    dialog = page.get_by_role("dialog", name="These nodes have side effects")
+    await dialog.wait_for()
+    assert await page.get_by_test_id("side-effect-call-run").is_visible()
+    assert await page.evaluate("() => !!document.activeElement.closest('[role=dialog]')")
+    found = await axe_violations(page, '[data-testid="side-effects-dialog"]')
+    assert not found, "side-effect dialog:\n  " + "\n  ".join(found)
+    await page.keyboard.press("Escape")
+    await dialog.wait_for(state="detached")
+    assert await page.get_by_test_id("run-bar").count() == 0
+    async with httpx.AsyncClient(base_url=server.url, timeout=10) as c:
+        runs = (await c.get(f"/api/runs?workflow_id={wf['id']}", headers=tenant.editor.headers)).json()
+    assert runs == []

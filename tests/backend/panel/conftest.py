@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 import pytest
@@ -11,6 +10,7 @@ from pydantic import Field
 from backend.app import create_app
 from backend.settings import Settings
 from nodes.sdk import NodeConfig, NodeSpec, NodeType, Port
+from tests.backend.runs.test_controllers import create_workflow, wait_for_end as wait_ended  # noqa: F401  (re-exported)
 from tests.flows import fakes
 
 EFFECTS: list[tuple[str, str]] = []         # (run_id, node_id) of every side effect done
@@ -50,28 +50,10 @@ def effects_of(run_id: str) -> list[str]:
     return [nid for rid, nid in EFFECTS if rid == run_id]
 
 
-async def create_workflow(client, h, graph: dict[str, Any]) -> str:
-    r = await client.post("/api/workflows", json={"name": graph.get("name", "panel"), "graph": graph}, headers=h)
-    assert r.status_code == 201, r.text
-    return r.json()["id"]
-
-
 async def run_draft(client, h, workflow_id: str, payload: dict[str, Any] | None = None) -> dict[str, Any]:
     r = await client.post(f"/api/workflows/{workflow_id}/runs", json={"input": payload or {}}, headers=h)
     assert r.status_code == 202, r.text
     return await wait_ended(client, h, r.json()["id"])
-
-
-async def wait_ended(client, h, run_id: str, timeout: float = 20) -> dict[str, Any]:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while loop.time() < deadline:
-        r = await client.get(f"/api/runs/{run_id}", headers=h)
-        assert r.status_code == 200, r.text
-        if r.json()["status"] in ("succeeded", "failed", "cancelled", "waiting"):
-            return r.json()
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"run {run_id} did not end in {timeout} s")
 
 
 def node_runs(run: dict[str, Any]) -> dict[str, dict[str, Any]]:
