@@ -53,7 +53,8 @@ async def latest_node_runs(s: AsyncSession, runs: list[Run], node_ids: Iterable[
     best: dict[str, NodeRun] = {}
     for row in await s.scalars(q):
         held = best.get(row.node_id)
-        if held is None or (order[row.run_id], held.iteration is not None) < (order[held.run_id], row.iteration is not None):
+        # the newest run first; within one run the main-path row before an item's
+        if held is None or (order[row.run_id], row.iteration is not None) < (order[held.run_id], held.iteration is not None):
             best[row.node_id] = row
     return best
 

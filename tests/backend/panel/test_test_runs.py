@@ -152,3 +152,14 @@ class TestPins:
         assert all("pin" not in n for n in run["graph"]["nodes"])
         draft = (await client.get(f"/api/workflows/{wf}", headers=h)).json()["graph"]
         assert [n["pin"] for n in draft["nodes"] if n["id"] == "shape"] == [{"output": {"a": 1}}]
+
+    async def test_a_template_saved_from_the_workflow_holds_no_pin(self, client, tenant_a):
+        """Saving a pinned draft as a template leaves the pins out of its graph and its file."""
+        h = tenant_a.editor.headers
+        pinned = graph([node("start", "trigger.manual"), {**node("shape", "data.set"), "pin": {"output": {"a": 1}}}],
+                       [edge("start", "shape")])
+        wf = await create_workflow(client, h, pinned)
+        r = await client.post("/api/templates", json={"workflow_id": wf, "title": "Pinned"}, headers=h)
+        assert r.status_code == 201, r.text
+        assert {n["id"] for n in r.json()["graph"]["nodes"]} == {"shape", "start"}
+        assert all("pin" not in n for n in r.json()["graph"]["nodes"] + r.json()["document"]["graph"]["nodes"])
