@@ -98,7 +98,8 @@ export function SidePanel(p: Props) {
           {pinned && <span className="tag pin-tag" title="This node's output is pinned">pinned</span>}
         </div>
       )}
-      <ExpressionContext.Provider value={tools}>
+      {/* viewers (and anyone before the live sync) read plain fields: no previews, completions or drops */}
+      <ExpressionContext.Provider value={readOnly ? null : tools}>
         <div className="panel-parts">
           <InputPart graph={p.graph} sources={sources} specOf={p.specOf} outputsOf={outputsOf} />
           <section className="panel-part panel-config" aria-label="Settings">
