@@ -27,7 +27,7 @@ export function DataView({ value, base, testId }: Props) {
     <div className="data-view" data-testid={testId}>
       <div className="data-view-head">
         <span className="muted small" data-testid={`${testId}-count`}>{countLabel(value)}</span>
-        <div className="seg" role="group" aria-label="Show as">
+        <div className="io-seg" role="group" aria-label="Show as">
           {(['table', 'json', 'schema'] as Mode[]).map((m) => (
             <button key={m} type="button" className={mode === m ? 'on' : ''} aria-pressed={mode === m} onClick={() => setMode(m)}
               data-testid={`${testId}-mode-${m}`}>{m === 'json' ? 'JSON' : m[0].toUpperCase() + m.slice(1)}</button>
@@ -63,8 +63,8 @@ function Table({ value, base, testId }: Props) {
     const rows = value.slice(0, MAX_ROWS) as Record<string, unknown>[]
     const cols = [...new Set(rows.flatMap((r) => Object.keys(r)))].slice(0, MAX_COLUMNS)
     return (
-      <div className="data-table-wrap" tabIndex={0} role="region" aria-label="Items">
-        <table className="data-table" data-testid={`${testId}-table`}>
+      <div className="io-table-wrap" tabIndex={0} role="region" aria-label="Items">
+        <table className="io-table" data-testid={`${testId}-table`}>
           <thead><tr><th scope="col">#</th>{cols.map((c) => <th key={c} scope="col"><FieldChip base={base} path={[0, c]} testId={`${testId}-field-0.${c}`}>{c}</FieldChip></th>)}</tr></thead>
           <tbody>{rows.map((r, i) => <tr key={i}><td>{i}</td>{cols.map((c) => <td key={c}>{cell(r[c])}</td>)}</tr>)}</tbody>
         </table>
@@ -75,8 +75,8 @@ function Table({ value, base, testId }: Props) {
   if (value && typeof value === 'object') {
     const entries = Object.entries(value as Record<string, unknown>).slice(0, MAX_ROWS)
     return (
-      <div className="data-table-wrap" tabIndex={0} role="region" aria-label="Fields">
-        <table className="data-table kv" data-testid={`${testId}-table`}>
+      <div className="io-table-wrap" tabIndex={0} role="region" aria-label="Fields">
+        <table className="io-table kv" data-testid={`${testId}-table`}>
           <thead><tr><th scope="col">Field</th><th scope="col">Value</th></tr></thead>
           <tbody>{entries.map(([k, v]) => (
             <tr key={k}><th scope="row"><FieldChip base={base} path={Array.isArray(value) ? [Number(k)] : [k]} testId={`${testId}-field-${k}`}>{k}</FieldChip></th>
@@ -86,7 +86,7 @@ function Table({ value, base, testId }: Props) {
       </div>
     )
   }
-  return <div className="data-table-wrap"><FieldChip base={base} path={[]} testId={`${testId}-field-`}>{cell(value)}</FieldChip></div>
+  return <div className="io-table-wrap"><FieldChip base={base} path={[]} testId={`${testId}-field-`}>{cell(value)}</FieldChip></div>
 }
 
 function SchemaList({ value, base, testId }: Props) {

@@ -39,8 +39,8 @@ function SourceBlock({ graph, source, specOf, outputsOf }: { graph: Graph; sourc
   const value = ports?.[port]
   const base = baseFor(source.id, !!spec?.trigger, port, names[0] === port || !names.length)
   return (
-    <div className="source" data-testid={`panel-source-${source.id}`}>
-      <div className="source-head">
+    <div className="panel-source" data-testid={`panel-source-${source.id}`}>
+      <div className="panel-source-head">
         <b>{node?.label || spec?.title || source.id}</b>
         <span className="muted small mono">{source.id}{port !== 'output' ? ` · ${port}` : ''}</span>
         {pinned && <span className="tag pin-tag">pinned</span>}

@@ -31,7 +31,7 @@ export function OutputPart({ nodeId, isTrigger, outputs, pin, last, readOnly, se
     <section className="panel-part" aria-labelledby="panel-output-title" data-testid="panel-output" data-pinned={pin ? 'true' : 'false'}>
       <h4 id="panel-output-title">Output {pin && <span className="tag pin-tag" data-testid="output-pinned">pinned</span>}</h4>
       {!readOnly && editing === null && (
-        <div className="row-actions">
+        <div className="panel-row-actions">
           {!pin && recorded && !isTruncated(recorded) && <button type="button" className="btn small" data-testid="pin-output" onClick={() => setPin(recorded)}>Pin this output</button>}
           <button type="button" className="btn small" data-testid="pin-edit"
             onClick={() => { setEditing(JSON.stringify(shown ?? { [outputs[0]?.name ?? 'output']: {} }, null, 2)); setError(null) }}>
@@ -47,7 +47,7 @@ export function OutputPart({ nodeId, isTrigger, outputs, pin, last, readOnly, se
             aria-invalid={!!error || undefined} aria-describedby={error ? 'pin-error' : undefined}
             onChange={(e) => setEditing(e.target.value)} />
           {error && <div className="field-error" role="alert" id="pin-error" data-testid="pin-error">{error}</div>}
-          <div className="row-actions">
+          <div className="panel-row-actions">
             <button type="button" className="btn small primary" data-testid="pin-save" onClick={save}>Save pin</button>
             <button type="button" className="btn small" onClick={() => { setEditing(null); setError(null) }}>Cancel</button>
           </div>
@@ -56,8 +56,8 @@ export function OutputPart({ nodeId, isTrigger, outputs, pin, last, readOnly, se
       {last?.status === 'failed' && !pin && <pre className="json error" data-testid="output-error">{JSON.stringify(last.error, null, 2)}</pre>}
       {recorded && isTruncated(recorded) && !pin && <DataView value={recorded} base={null} testId="output-truncated" />}
       {shown ? names.map((port, i) => (
-        <div key={port} className="source">
-          {names.length > 1 && <div className="source-head"><span className="mono small">{port}</span></div>}
+        <div key={port} className="panel-source">
+          {names.length > 1 && <div className="panel-source-head"><span className="mono small">{port}</span></div>}
           <DataView value={shown[port]} base={baseFor(nodeId, isTrigger, port, i === 0)} testId={`output-${port}`} />
         </div>
       )) : !recorded && <p className="muted small">No output yet: run the workflow, execute this node, or pin data.</p>}
