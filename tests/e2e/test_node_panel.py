@@ -43,7 +43,8 @@ async def _run_draft(server: LiveServer, member: Any, workflow_id: str, payload:
 async def test_drag_a_field_onto_a_config_field_and_see_its_value(sign_in, server, tenant: TenantFixture,
                                                                   make_workflow) -> None:
     """After a run, dragging `name` from the input part onto greet's value writes {{ nodes.shape.output.name }}
-    into the shared draft and the preview under the field shows "Ada"; a wrong expression shows the sandbox's error."""
+    into the shared draft and the preview under the field shows "Ada" (Enter on the field does the same from the
+    keyboard); typing completes the key; a wrong expression shows the sandbox's error."""
     wf = await make_workflow(MAPPING)
     await _run_draft(server, tenant.editor, wf["id"], {"who": "Ada"})
     page = await sign_in(tenant.editor)
@@ -64,6 +65,12 @@ async def test_drag_a_field_onto_a_config_field_and_see_its_value(sign_in, serve
         return by_id(await rest_graph(server, tenant.editor, wf["id"]))["greet"]["config"]["values"]["greeting"] == expression
     await eventually(stored, "the draft holds the expression")
 
+    # the keyboard way: focus the field, Tab to a data field, press Enter
+    await field.fill("")
+    await field.focus()
+    await chip.focus()
+    await page.keyboard.press("Enter")
+    assert await field.input_value() == expression
     await field.fill("{{ nodes.shape.output.nam")
     suggestions = page.get_by_test_id("config-values.value.0-suggestions")
     await suggestions.get_by_role("option", name="name").wait_for()
