@@ -39,6 +39,7 @@ from backend.audit.controllers import AuditController
 from backend.certify.controllers import CertificateController
 from backend.credentials.controllers import ROUTES as CREDENTIAL_ROUTES
 from backend.oauth.controllers import ROUTES as OAUTH_ROUTES
+from backend.panel.controllers import PanelController
 from backend.email.controllers import EmailController, UncertainSendsController, UnsubscribeController
 from backend.metrics import metrics_endpoint
 from backend.members.controllers import ROUTES as MEMBER_ROUTES
@@ -122,7 +123,7 @@ def create_app(
     app = Litestar(
         route_handlers=[AuthController, WorkflowController, AIController, CatalogueController, HealthController,
                         RunController, stream_run_events, collab_socket, TriggerController, deliver_webhook, AuditController, metrics_endpoint,
-                        WorkspaceController, AdminController,
+                        WorkspaceController, AdminController, PanelController,
                         *_email_routes(), *TEMPLATE_ROUTES, *MEMBER_ROUTES, *CREDENTIAL_ROUTES, *OAUTH_ROUTES, *extra_route_handlers, *_editor_handlers(editor_dist or EDITOR_DIST)],
         dependencies=dependencies(),
         exception_handlers=exception_handlers(),

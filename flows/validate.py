@@ -21,6 +21,7 @@ document and the node / edge it is about. The codes are documented in docs/graph
     unreachable      warning  a node no trigger reaches (only checked when there is a trigger)
     unknown_reference error   an expression names nodes.<id> that is not in the graph
     for_each_scope   error    a node in a for_each's per-item sub-path also fed from outside it
+    pin              error    a node's pinned data does not fit its output ports (flows/pins.py)
 
 Checks run node by node and edge by edge, so one broken node does not hide the others.
 """
@@ -49,6 +50,7 @@ from flows.graph import (
 from flows.graph_algorithms import one_cycle, reachable, strongly_connected_components
 from flows.graph_algorithms import topological_order  # noqa: F401  (part of this module's API)
 from flows.pointer import pointer  # noqa: F401  (part of this module's API)
+from flows.pins import PIN_FIELD, pin_problems
 from nodes.registry import NodeRegistry
 from nodes.sdk import NodeType, Port
 
@@ -327,6 +329,9 @@ class _GraphChecker:
             raw_id = _str_or_none(raw.get("id")) if isinstance(raw, dict) else None
             if raw_id is not None:
                 self.named.add(raw_id)
+            pin = raw.get(PIN_FIELD) if isinstance(raw, dict) else None
+            if isinstance(raw, dict) and PIN_FIELD in raw:   # draft-only: never part of the document
+                raw = {k: v for k, v in raw.items() if k != PIN_FIELD}
             try:
                 node = GraphNode.model_validate(raw)
             except ValidationError as exc:
@@ -347,6 +352,9 @@ class _GraphChecker:
                 node_type = self.registry.get(*key)
                 types[key] = _type_info(node_type) if node_type is not None else None
             info = types[key]
+            if pin is not None:
+                for at, message in pin_problems(pin, self.registry.get(*key)):
+                    self.add("pin", message, pointer("nodes", i, PIN_FIELD, *at), node_id=node.id)
             if info is not None:
                 self.info[i] = info
                 continue

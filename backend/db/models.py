@@ -213,6 +213,9 @@ class Run(Base):
     # The app process (app_instances.id) that runs it in embedded mode: recovery at start-up takes
     # only the runs whose process is gone (backend/runs/instances.py), never a live replica's.
     owner_instance: Mapped[str | None] = mapped_column(sa.String(32), nullable=True)
+    # The outputs this run's first pass reuses, as the app decided them (a test run from the node
+    # panel, a re-run confirmed to repeat a side effect): a production worker takes them as they are.
+    reuse: Mapped[Any | None] = mapped_column(JSONType, nullable=True)
 
 
 class NodeRun(Base):

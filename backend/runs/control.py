@@ -25,7 +25,7 @@ from backend.db.models import NodeRun, Run, RunEvent
 from backend.errors import Conflict, Forbidden, Unprocessable
 from backend.runs import instances
 from backend.runs.recorder import DbRecorder
-from backend.runs.reuse import NotResumable, next_pass, retry_reuse
+from backend.runs.reuse import EffectsToConfirm, NotResumable, next_pass, retry_reuse
 from backend.runs.services import compile_or_422, get_run, node_runs
 from flows.compile import Plan, compile_graph
 from flows.runner import RunManager
@@ -184,12 +184,13 @@ async def decide(s: AsyncSession, p: Principal, runner: RunManager, recorder: Db
 
 
 async def _start_from(s: AsyncSession, p: Principal, runner: RunManager, recorder: DbRecorder, plan: Plan,
-                      old: Run, reuse: dict[str, dict[str, Any]], rerun_from: str | None) -> Run:
+                      old: Run, reuse: dict[str, dict[str, Any]], rerun_from: str | None, *, keep: bool = False) -> Run:
+    """`keep`: record `reuse` on the run (a worker could not decide it again: confirmed repeats)."""
     run = Run(id=uuid.uuid4().hex, tenant_id=p.tenant_id, workflow_id=old.workflow_id,
               workflow_version=old.workflow_version, status="queued", trigger=old.trigger, input=old.input,
               graph=old.graph, created_by=p.user_id, created_at=datetime.now(timezone.utc),
               retry_of=old.id, rerun_from=rerun_from, root_run_id=old.root_run_id or old.id,
-              owner_instance=instances.current())
+              owner_instance=instances.current(), reuse=reuse if keep else None)
     s.add(run)
     await audit.record(s, p, "run.rerun" if rerun_from else "run.retry", "run", run.id,
                        {"workflow_id": old.workflow_id, "version": old.workflow_version, "retry_of": old.id,
@@ -215,8 +216,9 @@ async def retry_run(s: AsyncSession, p: Principal, runner: RunManager, recorder:
 
 
 async def rerun_from(s: AsyncSession, p: Principal, runner: RunManager, recorder: DbRecorder,
-                     registry: NodeRegistry, run_id: str, from_node: Any) -> Run:
-    """A new run reusing the outputs of every node that is not `from_node` or downstream of it."""
+                     registry: NodeRegistry, run_id: str, from_node: Any, repeat: Any = ()) -> Run:
+    """A new run reusing the outputs of every node that is not `from_node` or downstream of it,
+    and of every side effect already done (unless `repeat` names it: 409 asks about from_node's)."""
     old = await get_run(s, p, run_id)
     if old.status not in ENDED:
         raise Conflict(f"run {run_id} is {old.status}; re-run from a node once it has ended")
@@ -227,11 +229,14 @@ async def rerun_from(s: AsyncSession, p: Principal, runner: RunManager, recorder
         raise Unprocessable(f"node {from_node!r} is not in this run's graph", problems=problem)
     if not any(r["node_id"] == from_node and r["status"] not in ("queued", "skipped") for r in rows):
         raise Unprocessable(f"node {from_node!r} never ran in run {run_id}", problems=problem)
+    repeat = [n for n in repeat if isinstance(n, str)] if isinstance(repeat, list) else []
     try:
-        reuse = retry_reuse(plan, rows, from_node)
+        reuse = retry_reuse(plan, rows, from_node, repeat)
     except NotResumable as exc:
         raise Conflict(str(exc)) from None
-    return await _start_from(s, p, runner, recorder, plan, old, reuse, from_node)
+    except EffectsToConfirm as exc:
+        raise Conflict(str(exc), side_effects=exc.side_effects) from None
+    return await _start_from(s, p, runner, recorder, plan, old, reuse, from_node, keep=bool(repeat))
 
 
 async def queue(s: AsyncSession, p: Principal, runner: RunManager) -> tuple[list[Run], list[tuple[Run, int]]]:

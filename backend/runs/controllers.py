@@ -161,8 +161,9 @@ class RunController(Controller):
         st = _state(request)
         body = await read_json(request) if await request.body() else {}
         from_node = body.get("from_node") if isinstance(body, dict) else None
+        repeat = body.get("repeat", []) if isinstance(body, dict) else []
         return _summary(await control.rerun_from(db_session, principal, st.runner, st.recorder, st.registry, run_id,
-                                                 from_node))
+                                                 from_node, repeat))
 
 
 @websocket("/api/runs/{run_id:str}/events", operation_id="streamRunEvents")

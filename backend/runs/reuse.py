@@ -82,8 +82,36 @@ def next_pass(plan: Plan, waiting_on: list[dict[str, Any]] | None, rows: list[di
     return reuse, still
 
 
-def retry_reuse(plan: Plan, old_rows: list[dict[str, Any]], rerun_from: str | None) -> dict[str, dict[str, Any]]:
+def retry_reuse(plan: Plan, old_rows: list[dict[str, Any]], rerun_from: str | None,
+                repeat: Iterable[str] = ()) -> dict[str, dict[str, Any]]:
     """What a retry (every succeeded node) or a re-run from a node (all but it and its
-    downstream) of an old run reuses. Raises NotResumable."""
+    downstream) of an old run reuses. A re-run never repeats a side effect that happened in the
+    old run: a downstream node with unkeyed effects that succeeded is reused too, unless it is in
+    `repeat`. Raises NotResumable, or EffectsToConfirm when one of them cannot be reused."""
     exclude = downstream(plan, rerun_from) if rerun_from and rerun_from in plan.nodes else set()
-    return reusable_outputs(plan, old_rows, exclude=exclude)
+    reuse = reusable_outputs(plan, old_rows, exclude=exclude)
+    allowed, ask = set(repeat), []
+    for row in old_rows:
+        nid = row["node_id"]
+        node = plan.nodes.get(nid)
+        if (node is None or nid not in exclude or nid in allowed or row["status"] != "succeeded"
+                or node.type.spec.effects != "unkeyed" or nid in reuse):
+            continue
+        if nid == rerun_from or node.scope is not None or truncated(row["output"]) or not isinstance(row["output"], dict):
+            ask.append(nid)             # running it again is the point (or it cannot be reused): ask
+        else:
+            reuse[nid] = row["output"]
+    if ask:
+        raise EffectsToConfirm(sorted(set(ask)), plan)
+    return reuse
+
+
+class EffectsToConfirm(Exception):
+    """Nodes whose side effect already happened and would happen again: the caller must confirm."""
+
+    def __init__(self, node_ids: list[str], plan: Plan):
+        super().__init__(f"{', '.join(node_ids)} already had side effects in this run that running again would "
+                         f"repeat; confirm with repeat: {node_ids}")
+        self.node_ids = node_ids
+        self.side_effects = [{"node_id": nid, "type": plan.nodes[nid].type.spec.type,
+                              "title": plan.nodes[nid].type.spec.title, "already_ran": True} for nid in node_ids]

@@ -64,6 +64,8 @@ class QueueOut(BaseModel):
 
 class RerunIn(_In):
     from_node: str = Field(description="Run this node and everything downstream of it again; reuse the rest")
+    repeat: list[str] = Field(default_factory=list, description="Nodes whose side effect (unkeyed: a repeat repeats it) "
+                              "already happened in the run and may happen again; the others reuse their output")
 
 
 class InterruptedDecisionIn(_In):

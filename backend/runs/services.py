@@ -20,6 +20,7 @@ from backend.runs.recorder import DbRecorder
 from backend.collab.rooms import RoomManager
 from backend.workflows.services import draft_graph, get_workflow
 from flows.compile import CompileError, Plan, compile_graph
+from flows.pins import without_pins
 from flows.runner import RunManager
 from nodes.registry import NodeRegistry
 
@@ -49,8 +50,8 @@ async def graph_of_workflow(s: AsyncSession, p: Principal, workflow_id: str, sou
         version = wf.published_version
         if version is None:
             raise Conflict("this workflow has no published version yet; publish it or run the draft")
-    if version is None:
-        return await draft_graph(s, wf, collab), None
+    if version is None:   # pins are the editor's test data: never part of a run
+        return without_pins(await draft_graph(s, wf, collab)), None
     row = await s.scalar(select(WorkflowVersion).where(WorkflowVersion.workflow_id == wf.id,
                                                        WorkflowVersion.version == version))
     if row is None:
@@ -60,19 +61,23 @@ async def graph_of_workflow(s: AsyncSession, p: Principal, workflow_id: str, sou
 
 async def start_run(s: AsyncSession, p: Principal, runner: RunManager, recorder: DbRecorder, registry: NodeRegistry,
                     *, graph: dict[str, Any], payload: dict[str, Any], trigger: str,
-                    workflow_id: str | None = None, version: int | None = None) -> Run:
+                    workflow_id: str | None = None, version: int | None = None,
+                    reuse: dict[str, dict[str, Any]] | None = None) -> Run:
+    """Record a new run and submit it; `reuse`: outputs of nodes not to execute (node.reused)."""
     plan = compile_or_422(graph, registry)
     run_id = uuid.uuid4().hex
     run = Run(id=run_id, tenant_id=p.tenant_id, workflow_id=workflow_id, workflow_version=version,
               status="queued", trigger=trigger, input=payload, graph=graph, created_by=p.user_id,
-              created_at=datetime.now(timezone.utc), root_run_id=run_id, owner_instance=instances.current())
+              created_at=datetime.now(timezone.utc), root_run_id=run_id, owner_instance=instances.current(),
+              reuse=reuse or None)
     s.add(run)
     await audit.record(s, p, "run.start", "run", run.id, {"workflow_id": workflow_id, "version": version,
                                                          "trigger": trigger})
     await s.commit()  # the recorder writes node runs that reference this row
     recorder.register(run.id, p.tenant_id, {nid: n.type.spec.type for nid, n in plan.nodes.items()})
     runner.submit(plan, run.id, payload, tenant_id=p.tenant_id,
-                  meta={"workflow_id": workflow_id, "version": version, "trigger": trigger, "root_run_id": run.id})
+                  meta={"workflow_id": workflow_id, "version": version, "trigger": trigger, "root_run_id": run.id},
+                  reuse=reuse)
     return run
 
 

@@ -41,7 +41,7 @@ from sqlalchemy import select
 
 from backend.db.models import NodeRun, Run, RunEvent as RunEventRow
 from backend.db.session import Database
-from backend.runs.reuse import NotResumable, next_pass, retry_reuse
+from backend.runs.reuse import EffectsToConfirm, NotResumable, next_pass, retry_reuse
 from backend.runs.node_services import close_node_services, node_services
 from backend.runs.remote import PASS_END, CONTROL_CHANNEL, LEASE_KEY, RedisPublisher, RetryingRecorder, db_retrying
 from backend.runs.task import execute_run, serving
@@ -126,10 +126,12 @@ class RunWorker:
                 elif next_pass_:                 # the same decision the app made (backend/runs/reuse.py)
                     extra["reuse"], extra["waiting"] = next_pass(plan, run["waiting_on"], node_rows,
                                                                  datetime.now(timezone.utc))
+                elif run.get("reuse") is not None and run["status"] == "queued":   # the app decided it
+                    extra["reuse"] = run["reuse"]
                 elif run["retry_of"] and run["status"] == "queued":
                     old = await self._load(run["retry_of"])
                     extra["reuse"] = retry_reuse(plan, old[1], run["rerun_from"]) if old is not None else {}
-            except NotResumable as exc:
+            except (NotResumable, EffectsToConfirm) as exc:
                 emit("run.started")
                 emit("run.failed", error={"kind": "not_resumable", "message": str(exc)})
                 await self.recorder.flush()

@@ -25,6 +25,7 @@ from backend.triggers.schemas import ScheduleCreateIn, WebhookCreateIn
 from backend.workflows import services as workflows
 from backend.workflows.diff import diff_graphs, is_empty
 from backend.workflows.schemas import WorkflowCreateIn
+from flows.pins import without_pins
 from flows.pointer import pointer
 from templates.format import FORMAT_VERSION, TemplateError, TemplateFile, instantiate, parse_template, substitute, validate_params
 from templates.gallery import builtin_templates
@@ -190,7 +191,7 @@ def _slug(title: str) -> str:
 
 async def _draft_of(s: AsyncSession, p: Principal, workflow_id: str, collab: RoomManager) -> dict[str, Any]:
     wf = await workflows.get_workflow(s, p, workflow_id)
-    graph = await workflows.draft_graph(s, wf, collab)
+    graph = without_pins(await workflows.draft_graph(s, wf, collab))   # pins are test data, not the template's
     return {k: v for k, v in graph.items() if k != "notes" or v}
 
 

@@ -2,7 +2,7 @@
 import type {
   AdminWorkspace, ApiToken, ApiTokenCreated, AuthConfig, CurrentWorkspace, Invitation, InvitationCreated, InvitationInfo,
   Items, MemberRow, Role, Session, SignUpIn, Tier, Workspace,
-  Graph, Me, NodeType, OutboxMessage, OutboxMessageDetail, Run, RunSummary, Validation, Version, VersionSummary, Workflow,
+  Graph, Me, NodeType, OutboxMessage, OutboxMessageDetail, PanelData, Preview, Run, RunSummary, TestRunBody, Validation, Version, VersionSummary, Workflow,
   WorkflowSummary,
 } from './types'
 
@@ -79,7 +79,13 @@ export const api = {
   decideRun: (runId: string, decision: 'approve' | 'reject', form: Record<string, unknown>, nodeId?: string) =>
     call<RunSummary>('POST', `/runs/${runId}/${decision}` + (nodeId ? q({ node_id: nodeId }) : ''), form),
   retryRun: (runId: string) => call<RunSummary>('POST', `/runs/${runId}/retry`),
-  rerunFrom: (runId: string, fromNode: string) => call<RunSummary>('POST', `/runs/${runId}/rerun`, { from_node: fromNode }),
+  rerunFrom: (runId: string, fromNode: string, repeat: string[] = []) =>
+    call<RunSummary>('POST', `/runs/${runId}/rerun`, { from_node: fromNode, repeat }),
+  panelData: (workflowId: string, nodeIds: string[]) =>
+    call<PanelData>('GET', `/workflows/${workflowId}/panel/data?` + nodeIds.map((n) => `node=${encodeURIComponent(n)}`).join('&')),
+  preview: (workflowId: string, expression: string, nodeId: string | null) =>
+    call<Preview>('POST', `/workflows/${workflowId}/panel/preview`, { expression, node_id: nodeId }),
+  testRun: (workflowId: string, body: TestRunBody) => call<RunSummary>('POST', `/workflows/${workflowId}/panel/test-runs`, body),
   listOutbox: (limit = 200) => call<OutboxMessage[]>('GET', '/email/outbox' + q({ limit })),
   getOutbox: (id: string) => call<OutboxMessageDetail>('GET', `/email/outbox/${id}`),
   // ---- teams (issue 13)

@@ -72,6 +72,15 @@ export interface NodeRun {
 }
 export interface Run extends RunSummary { input: unknown; output: unknown; graph: Graph; nodes: NodeRun[] }
 
+/** The node panel (backend/panel): each node's latest node run in the draft's runs. */
+export interface NodeData { run_id: string; status: NodeStatus; iteration: number | null; finished_at: string | null; input: unknown; output: unknown; error: unknown }
+export interface PanelData { run_id: string | null; trigger: unknown; nodes: Record<string, NodeData> }
+export interface Preview { ok: boolean; value: unknown; type: string; truncated: boolean; error: string | null; run_id: string | null }
+export type SideEffectChoice = 'run' | 'reuse' | 'outbox'
+/** A 409's question: a node with side effects that a test run or a re-run would execute. */
+export interface SideEffectQuestion { node_id: string; type: string; title: string; already_ran: boolean; choices?: SideEffectChoice[] }
+export interface TestRunBody { node_id: string; mode: 'node' | 'to_here'; input?: Record<string, unknown>; side_effects?: Record<string, SideEffectChoice> }
+
 export interface RunEvent {
   run_id?: string; seq: number; kind: string; status: string; node_id: string | null
   iteration?: number | null; attempt?: number | null; at: string; data: Record<string, any>

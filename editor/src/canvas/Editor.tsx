@@ -4,8 +4,8 @@ import {
   Background, BackgroundVariant, Controls, MiniMap, ReactFlow, useReactFlow,
   type Node,
 } from '@xyflow/react'
-import { api } from '../api/client'
-import type { Graph, GraphNode, Me, NodeType, Position, VersionSummary, Workflow } from '../api/types'
+import { api, ApiError } from '../api/client'
+import type { Graph, GraphNode, Me, NodeType, Position, SideEffectChoice, SideEffectQuestion, VersionSummary, Workflow } from '../api/types'
 import { graphToDoc, LOCAL_ORIGIN, withDefaults } from '../collab/convert'
 import { ops as makeOps } from '../collab/ops'
 import type { Collab } from '../collab/useCollabGraph'
@@ -17,6 +17,7 @@ import { FlowNode } from './FlowNode'
 import { NoteNode } from './NoteNode'
 import { Palette } from './Palette'
 import { SidePanel } from './SidePanel'
+import { SideEffectsDialog } from '../panel/SideEffectsDialog'
 import { ApprovalPanel, RunControls } from './RunControls'
 import { RunDialog } from './RunDialog'
 import { RunHistory } from './RunHistory'
@@ -77,6 +78,8 @@ export function Editor({ workflow, collab, catalogue, me }: { workflow: Workflow
   const [runError, setRunError] = useState<string | null>(null)
   const [versions, setVersions] = useState<VersionSummary[]>([])
   const [toast, setToast] = useState<string | null>(null)
+  // A 409's question about side effects (a test run or a re-run), and how to go on once answered.
+  const [ask, setAsk] = useState<{ questions: SideEffectQuestion[]; go: (choices: Record<string, SideEffectChoice>) => void } | null>(null)
   const [name, setName] = useState(workflow.name)
   const wrapper = useRef<HTMLDivElement>(null)
   const mouse = useRef<Position | null>(null)
@@ -144,12 +147,30 @@ export function Editor({ workflow, collab, catalogue, me }: { workflow: Workflow
       const quiet = Date.now() - lastChange.current
       if (!version && synced && quiet < SAVE_SETTLE_MS) await new Promise((r) => setTimeout(r, SAVE_SETTLE_MS - quiet))
       const r = await api.startRun(workflow.id, input, version ?? undefined)
-      lastRunAt.current = Date.now()
-      runs.show(r.id)
-      presence.update({ run: { id: r.id, at: lastRunAt.current } })
+      showStarted(r.id)
       setRunOpen(false)
     } catch (e) { setRunError((e as Error).message) } finally { setRunBusy(false) }
   }
+  const showStarted = (id: string) => {
+    lastRunAt.current = Date.now()
+    runs.show(id)
+    presence.update({ run: { id, at: lastRunAt.current } })
+  }
+  /** Asked first when the API answers 409 with `side_effects`; otherwise the refusal is a toast. */
+  const orAsk = (e: unknown, go: (choices: Record<string, SideEffectChoice>) => void) => {
+    const questions = e instanceof ApiError && e.status === 409 ? e.body?.side_effects : null
+    if (Array.isArray(questions) && questions.length) setAsk({ questions, go })
+    else setToast((e as Error).message)
+  }
+  const testRun = async (nodeId: string, mode: 'node' | 'to_here', choices?: Record<string, SideEffectChoice>) => {
+    const quiet = Date.now() - lastChange.current
+    if (synced && quiet < SAVE_SETTLE_MS) await new Promise((r) => setTimeout(r, SAVE_SETTLE_MS - quiet))
+    api.testRun(workflow.id, { node_id: nodeId, mode, side_effects: choices }).then((r) => showStarted(r.id))
+      .catch((e) => orAsk(e, (c) => testRun(nodeId, mode, { ...choices, ...c })))
+  }
+  const rerunFrom = (runId: string, nodeId: string, repeat: string[] = []) =>
+    api.rerunFrom(runId, nodeId, repeat).then((r) => showStarted(r.id))
+      .catch((e) => orAsk(e, (c) => rerunFrom(runId, nodeId, [...repeat, ...Object.entries(c).filter(([, v]) => v === 'run').map(([k]) => k)])))
   const restored = (g: Graph) => {
     if (!doc) return
     undo.manager?.stopCapturing()
@@ -252,10 +273,13 @@ export function Editor({ workflow, collab, catalogue, me }: { workflow: Workflow
           )}
           {!panel && onlyNode && (
             <SidePanel key={`${onlyNode.id}:${runs.run?.id ?? ''}:${runDetail ? 1 : 0}`} node={onlyNode} spec={specOf(onlyNode)} ops={o} readOnly={readOnly}
+              workflowId={workflow.id} graph={graph} specOf={specOf} refreshKey={`${runs.run?.id ?? ''}:${runs.run?.status ?? ''}`}
               problems={problemsOf[onlyNode.id] ?? []} fieldErrors={validation.fields[onlyNode.id] ?? {}}
               nodeRuns={runDetail ? runDetail.nodes.filter((r) => r.node_id === onlyNode.id) : null}
               onRunFromHere={runDetail && !readOnly && ['succeeded', 'failed', 'cancelled'].includes(runDetail.status)
-                ? () => api.rerunFrom(runDetail.id, onlyNode.id).then((r) => runs.show(r.id)).catch((e) => alert(e.message)) : undefined}
+                ? () => rerunFrom(runDetail.id, onlyNode.id) : undefined}
+              onTestRun={(mode) => testRun(onlyNode.id, mode)}
+              onRenamed={(id) => setSelected(new Set([id]))}
               onClose={() => setSelected(new Set())} />
           )}
         </div>
@@ -264,6 +288,8 @@ export function Editor({ workflow, collab, catalogue, me }: { workflow: Workflow
           <SecretFindingsDialog findings={secrets.findings} readOnly={readOnly} onClose={secrets.close} apply={moveToCredential}
             nodeOf={(id) => graph.nodes.find((n) => n.id === id)} valueAt={(id, path) => o?.configAt(id, path)} />
         )}
+        {ask && <SideEffectsDialog questions={ask.questions} onCancel={() => setAsk(null)}
+          onConfirm={(c) => { const go = ask.go; setAsk(null); go(c) }} />}
         {runOpen && <RunDialog trigger={trigger} versions={versions} busy={runBusy} error={runError}
           onRun={startRun} onClose={() => setRunOpen(false)} />}
       </div>

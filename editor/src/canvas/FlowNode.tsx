@@ -17,6 +17,8 @@ export type FlowNodeData = {
   outputs: Port[]
   errors: string[]
   warnings: string[]
+  /** Its output is pinned in the draft (test runs use the pin instead of executing it). */
+  pinned: boolean
   run: RunBadge | null
   remote: { name: string; color: string }[] // other people who selected this node
   draggedBy: string | null
@@ -55,6 +57,7 @@ function FlowNodeView({ id, data, selected }: NodeProps<FlowNodeT>) {
           <div className="flow-node-label" data-testid={`node-label-${id}`}>{data.label || data.title}</div>
           {!compact && <div className="flow-node-type">{data.known ? data.title : `${data.type} (unknown)`} · <span className="mono">{id}</span></div>}
         </div>
+        {data.pinned && <span className="pin-badge" data-testid={`node-pin-${id}`} title="Output pinned: test runs use the pinned data" role="img" aria-label="pinned"><Icon name="pin" size={12} /></span>}
         {(data.errors.length > 0 || data.warnings.length > 0) && (
           <span className={`problem-badge ${data.errors.length ? 'error' : 'warning'}`} data-testid={`node-problems-${id}`}
             title={data.errors.concat(data.warnings).join('\n')}>

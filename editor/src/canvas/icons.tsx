@@ -30,6 +30,9 @@ const PATHS: Record<string, string> = {
   'user-pen': 'M11.5 15H7a4 4 0 0 0-4 4v2M10 11a4 4 0 1 0 0-8 4 4 0 0 0 0 8zM21.4 16.6a2 2 0 0 0-3-3L14 18v3h3z',
   compress: 'M4 14h6v6M20 10h-6V4M14 10l7-7M3 21l7-7',
   send: 'M22 2L11 13M22 2l-7 20-4-9-9-4z',
+  maximize: 'M15 3h6v6M9 21H3v-6M21 3l-7 7M3 21l7-7',
+  minimize: 'M4 14h6v6M20 10h-6V4M14 10l7-7M3 21l7-7',
+  pin: 'M12 17v5M5 17h14l-2-4V5H7v8z',
   'file-text': 'M14 2H6a2 2 0 0 0-2 2v16a2 2 0 0 0 2 2h12a2 2 0 0 0 2-2V8zM14 2v6h6M16 13H8M16 17H8M10 9H8',
 }
 

@@ -50,7 +50,7 @@ export function useFlowElements({ graph, specOf, localDrag, remoteDrag, noteSize
           known: !!spec, inputs: spec?.inputs ?? [], outputs: spec?.outputs ?? [],
           errors: probs.filter((p) => p.severity === 'error').map((p) => p.message),
           warnings: probs.filter((p) => p.severity !== 'error').map((p) => p.message),
-          run: runs.states[n.id] ?? null, remote: remoteSel[n.id] ?? [], draggedBy: draggedBy[n.id] ?? null,
+          pinned: !!n.pin, run: runs.states[n.id] ?? null, remote: remoteSel[n.id] ?? [], draggedBy: draggedBy[n.id] ?? null,
           portLabels: Array.isArray(n.config.cases)
             ? Object.fromEntries((n.config.cases as { label?: string }[]).map((c, i) => [`case_${i + 1}`, c?.label ?? '']).filter(([, l]) => l))
             : {},

@@ -3,6 +3,7 @@ import * as Y from 'yjs'
 import type { Graph, GraphEdge, GraphNode, Position, StickyNote } from '../api/types'
 import { LOCAL_ORIGIN, nodeToY, noteToY, roots, yToNode } from './convert'
 import { getIn, setIn } from '../forms/schema'
+import { renameInValue } from '../panel/references'
 
 const rand = (n = 4) => Math.random().toString(36).slice(2, 2 + n).padEnd(n, '0')
 const round = (p: Position): Position => ({ x: Math.round(p.x), y: Math.round(p.y) })
@@ -73,6 +74,35 @@ export const ops = (doc: Y.Doc) => {
       return getIn(config.get(field), rest)
     },
     setName(name: string) { tx(() => r.meta.set('name', name)) },
+    /** Pin a node's output ({port: value}; flows/pins.py) in the shared draft, or unpin it (undefined). */
+    setPin(id: string, pin: Record<string, unknown> | undefined) {
+      const m = r.nodes.get(id)
+      if (m) tx(() => (pin === undefined ? m.delete('pin') : m.set('pin', JSON.parse(JSON.stringify(pin)))))
+    },
+    /** Give a node a new id in one transaction: the node, its edges and every expression naming it (nodes.<id>). */
+    renameNode(from: string, to: string): boolean {
+      const old = r.nodes.get(from)
+      if (!old || from === to || r.nodes.has(to)) return false
+      tx(() => {
+        const node = yToNode(old)
+        r.nodes.delete(from)
+        r.nodes.set(to, nodeToY({ ...node, id: to, config: renameInValue(node.config, from, to) }))
+        for (const [id, e] of [...r.edges.entries()]) {
+          if (e.source === from || e.target === from) {
+            r.edges.set(id, { ...e, source: e.source === from ? to : e.source, target: e.target === from ? to : e.target })
+          }
+        }
+        for (const [id, m] of r.nodes.entries()) {
+          const config = m.get('config')
+          if (id === to || !(config instanceof Y.Map)) continue
+          for (const [field, value] of [...config.entries()]) {
+            const next = renameInValue(value, from, to)
+            if (next !== value) config.set(field, JSON.parse(JSON.stringify(next)))
+          }
+        }
+      })
+      return true
+    },
     addNote(position: Position) {
       const id = `note_${rand(6)}`
       tx(() => r.notes.set(id, noteToY({ id, text: '', position: round(position), width: 220, height: 140, color: 'yellow' })))

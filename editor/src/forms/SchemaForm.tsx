@@ -127,7 +127,7 @@ function Control(p: ControlProps) {
       )
     case 'number': case 'integer':
       return (
-        <TextInput testId={tid} {...naming} invalid={invalid} disabled={disabled} value={value === undefined || value === null ? '' : String(value)}
+        <TextInput testId={tid} {...naming} invalid={invalid} disabled={disabled} value={value === undefined || value === null ? '' : String(value)} expressions
           placeholder={s.default !== undefined && s.default !== null ? `default ${s.default}` : p.nullable ? 'default' : ''}
           onCommit={(t) => {
             const v = t.trim()
@@ -137,7 +137,7 @@ function Control(p: ControlProps) {
           }} />
       )
     case 'string':
-      return <TextInput testId={tid} {...naming} invalid={invalid} disabled={disabled} value={value == null ? '' : String(value)}
+      return <TextInput testId={tid} {...naming} invalid={invalid} disabled={disabled} value={value == null ? '' : String(value)} expressions
         placeholder={s.default ? `default ${s.default}` : ''} multiline={(s.maxLength ?? 0) > 10000}
         onCommit={(t) => onChange(t === '' && p.nullable ? null : t)} />
     case 'object':
@@ -149,7 +149,7 @@ function Control(p: ControlProps) {
     case 'union':
       return <UnionEditor {...p} />
     default:
-      return <TextInput testId={tid} {...naming} invalid={invalid} disabled={disabled} mono value={toText(value)}
+      return <TextInput testId={tid} {...naming} invalid={invalid} disabled={disabled} mono value={toText(value)} expressions
         multiline={typeof value === 'object' && value !== null} placeholder="JSON value, text or {{ expression }}"
         onCommit={(t) => onChange(fromText(t))} />
   }
@@ -181,7 +181,7 @@ function MapEditor(p: ControlProps) {
         <div className="kv-row" key={i}>
           <TextInput value={k} placeholder="name" disabled={p.disabled} testId={`${p.tid}.key.${i}`}
             onCommit={(t) => edit((rows) => rows.map((e, j) => (j === i ? [t, e[1]] : e)))} />
-          <TextInput value={toText(v)} placeholder="value or {{ expression }}" disabled={p.disabled} testId={`${p.tid}.value.${i}`}
+          <TextInput value={toText(v)} placeholder="value or {{ expression }}" disabled={p.disabled} testId={`${p.tid}.value.${i}`} expressions label={`${k} value`}
             onCommit={(t) => edit((rows) => rows.map((e, j) => (j === i ? [e[0], fromText(t)] : e)))} />
           <button type="button" className="icon-btn" title="Remove" disabled={p.disabled}
             onClick={() => edit((rows) => rows.filter((_, j) => j !== i))}>×</button>

@@ -1,18 +1,9 @@
 // Inputs that keep their own text while focused, so remote/doc updates never move the caret.
-import { useEffect, useRef, useState } from 'react'
+import { useDraft } from './useDraft'
+import { useExpressionTools } from './expressions'
+import { ExpressionInput } from './ExpressionInput'
 
-function useDraft(value: string) {
-  const [draft, setDraft] = useState(value)
-  const focused = useRef(false)
-  useEffect(() => { if (!focused.current) setDraft(value) }, [value])
-  return {
-    draft, setDraft,
-    onFocus: () => { focused.current = true },
-    onBlur: () => { focused.current = false; setDraft(value) },
-  }
-}
-
-interface TextProps {
+export interface TextProps {
   value: string
   onCommit: (text: string) => void
   multiline?: boolean
@@ -24,9 +15,16 @@ interface TextProps {
   /** The id of the element naming the field (its visible label), or the name itself. */
   labelledBy?: string
   label?: string
+  /** The field accepts {{ expressions }}: an expression editor where the form has tools for it (the node panel). */
+  expressions?: boolean
 }
 
-export function TextInput({ value, onCommit, multiline, placeholder, testId, invalid, disabled, mono, labelledBy, label }: TextProps) {
+export function TextInput(p: TextProps) {
+  const tools = useExpressionTools()
+  return p.expressions && tools ? <ExpressionInput {...p} tools={tools} /> : <PlainInput {...p} />
+}
+
+function PlainInput({ value, onCommit, multiline, placeholder, testId, invalid, disabled, mono, labelledBy, label }: TextProps) {
   const d = useDraft(value)
   const props = {
     value: d.draft,
