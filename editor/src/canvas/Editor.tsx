@@ -26,6 +26,7 @@ import { ConnectionHint, RemoteCursors } from './Presence'
 import { TopBar, type CollabBadge } from './TopBar'
 import { TriggersPanel } from '../triggers/TriggersPanel'
 import { useRunState } from './useRunState'
+import { useRunFromPath } from './useRunFromPath'
 import { useCanvasActions } from './useCanvasActions'
 import { useConnections } from './useConnections'
 import { useFlowElements } from './useFlowElements'
@@ -66,6 +67,7 @@ export function Editor({ workflow, collab, catalogue, me }: { workflow: Workflow
   const presence = usePresence(collab?.provider, user)
   const validation = useValidation(synced || graph.nodes.length ? graph : null)
   const runs = useRunState(graph.nodes.map((n) => n.id))
+  useRunFromPath(runs.show)
   const rf = useReactFlow()
 
   const [selected, setSelected] = useState<Set<string>>(new Set())

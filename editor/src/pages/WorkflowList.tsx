@@ -51,6 +51,7 @@ export function WorkflowList({ me }: { me: Me }) {
           <div className="grow" />
           <input className="input search" placeholder="Filter" value={filter} onChange={(e) => setFilter(e.target.value)} data-testid="workflow-filter" />
           <a className="btn" href="/templates" data-testid="open-templates">Templates</a>
+          <a className="btn" href="/runs" data-testid="open-runs">Runs</a>
           <a className="btn" href="/outbox" data-testid="open-outbox">Outbox</a>
           {canEdit && <button className="btn primary" onClick={create} data-testid="workflow-create"><Icon name="plus" /> New workflow</button>}
         </div>
