@@ -4,43 +4,24 @@ Several app processes may run it at once: deleting what another one deleted is a
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from typing import Any
 
 from litestar import Litestar
 
+from backend.periodic import Periodic
 from backend.retention.services import prune_all
 
 log = logging.getLogger("maily.retention")
 
 
-class Pruner:
+class Pruner(Periodic):
+    name, failure = "maily-retention", "retention pass failed"
+    wait_first = True   # a process that only starts and stops prunes nothing
+
     def __init__(self, state: Any, *, interval_s: float, batch: int) -> None:
-        self.state, self.interval_s, self.batch = state, interval_s, batch
-        self._task: asyncio.Task[None] | None = None
-
-    def start(self) -> None:
-        self._task = asyncio.get_running_loop().create_task(self._loop(), name="maily-retention")
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            try:
-                await self._task
-            except asyncio.CancelledError:
-                pass
-            self._task = None
-
-    async def _loop(self) -> None:
-        while True:   # the first pass waits one interval: a process that only starts and stops prunes nothing
-            await asyncio.sleep(self.interval_s)
-            try:
-                await self.tick()
-            except asyncio.CancelledError:
-                raise
-            except Exception:  # noqa: BLE001 - a database hiccup must not end the loop
-                log.exception("retention pass failed")
+        super().__init__(interval_s, log)
+        self.state, self.batch = state, batch
 
     async def tick(self) -> int:
         """One pass over every workspace; returns how many runs went."""

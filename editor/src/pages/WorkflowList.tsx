@@ -6,6 +6,7 @@ import { Icon } from '../canvas/icons'
 import { ago } from '../canvas/RunHistory'
 import { AccountMenu } from '../teams/AccountMenu'
 import { WorkspaceSwitcher } from '../teams/WorkspaceSwitcher'
+import { AppHeader } from './AppHeader'
 
 export function WorkflowList({ me }: { me: Me }) {
   const [items, setItems] = useState<WorkflowSummary[] | null>(null)
@@ -38,13 +39,11 @@ export function WorkflowList({ me }: { me: Me }) {
 
   return (
     <div className="page">
-      <header className="app-header">
-        <div className="brand"><span className="logo">M</span> Maily Flow</div>
-        <div className="grow" />
+      <AppHeader>
         <span className="muted small" data-testid="me">{me.name || me.email} · {me.tenants.find((t) => t.id === me.tenant_id)?.name ?? ''} · {me.role}</span>
         <WorkspaceSwitcher />
         <AccountMenu />
-      </header>
+      </AppHeader>
       <main className="list-page">
         <div className="list-head">
           <h1>Workflows</h1>

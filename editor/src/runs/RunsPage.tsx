@@ -9,6 +9,7 @@ import { AccountMenu } from '../teams/AccountMenu'
 import { WorkspaceSwitcher } from '../teams/WorkspaceSwitcher'
 import { runsApi, type RunFilters } from './api'
 import { RunCompare } from './RunCompare'
+import { AppHeader } from '../pages/AppHeader'
 
 const STATUSES = ['queued', 'running', 'succeeded', 'failed', 'cancelled', 'waiting', 'paused']
 const TRIGGERS = ['api', 'manual', 'webhook', 'schedule', 'workflow', 'replay']
@@ -54,13 +55,11 @@ export function RunsPage({ me }: { me: Me }) {
 
   return (
     <div className="page" data-testid="runs-page">
-      <header className="app-header">
-        <div className="brand"><span className="logo">M</span> Maily Flow</div>
-        <div className="grow" />
+      <AppHeader>
         <span className="muted small">{me.name || me.email}</span>
         <WorkspaceSwitcher />
         <AccountMenu />
-      </header>
+      </AppHeader>
       <main className="list-page runs-page">
         <div className="list-head">
           <a href="/" className="btn" data-testid="runs-back">← Workflows</a>
