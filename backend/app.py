@@ -34,6 +34,8 @@ from backend.db.session import Database
 from backend.errors import NotFound, exception_handlers
 from backend.headers import with_security_headers
 from backend.runs.controllers import RunController, stream_run_events
+from backend.retention.controllers import RetentionController
+from backend.retention.runtime import start_retention, stop_retention
 from backend.runs.plugin import start_runs, stop_runs
 from backend.audit.controllers import AuditController
 from backend.certify.controllers import CertificateController
@@ -123,7 +125,7 @@ def create_app(
     app = Litestar(
         route_handlers=[AuthController, WorkflowController, AIController, CatalogueController, HealthController,
                         RunController, stream_run_events, collab_socket, TriggerController, deliver_webhook, AuditController, metrics_endpoint,
-                        WorkspaceController, AdminController, PanelController,
+                        WorkspaceController, AdminController, PanelController, RetentionController,
                         *_email_routes(), *TEMPLATE_ROUTES, *MEMBER_ROUTES, *CREDENTIAL_ROUTES, *OAUTH_ROUTES, *extra_route_handlers, *_editor_handlers(editor_dist or EDITOR_DIST)],
         dependencies=dependencies(),
         exception_handlers=exception_handlers(),
@@ -131,9 +133,10 @@ def create_app(
         cors_config=CORSConfig(allow_origins=origins, allow_credentials=True) if origins else None,
         request_max_body_size=settings.max_body_bytes,
         # The runs owner's startup hooks run after the database is open; shutdown in reverse.
-        on_startup=[open_database, start_collab, start_runs, start_triggers, start_revocation_bus, *on_startup],
+        on_startup=[open_database, start_collab, start_runs, start_triggers, start_revocation_bus, start_retention,
+                    *on_startup],
         # Rooms write everything out before the database closes.
-        on_shutdown=[*on_shutdown, stop_revocation_bus, stop_triggers, stop_runs, stop_collab, close_database, lambda _app: shutdown_tracing()],
+        on_shutdown=[*on_shutdown, stop_retention, stop_revocation_bus, stop_triggers, stop_runs, stop_collab, close_database, lambda _app: shutdown_tracing()],
         openapi_config=OpenAPIConfig(
             title="Maily Flow API", version="1", path="/schema", use_handler_docstrings=True,
             render_plugins=[ScalarRenderPlugin(), SwaggerRenderPlugin(path="/swagger")],

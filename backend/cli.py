@@ -1,4 +1,4 @@
-"""The `maily` command: serve, migrate, seed-demo, validate, run, token, worker, ai, workspace, secrets."""
+"""The `maily` command: serve, migrate, seed-demo, validate, run, token, worker, ai, workspace, runs, secrets."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from typing import Any, Optional
 
 import typer
 from rich.console import Console
+from sqlalchemy import select
 
 from backend.auth import services as auth
 from backend.certify.services import verify_document
@@ -21,6 +22,7 @@ from backend.db.models import TENANT_TIERS, Tenant, utcnow
 from backend.db.session import Database
 from backend.errors import ApiError
 from backend.logs import configure_logging
+from backend.retention.services import prune_all, prune_tenant
 from backend.seed import seed_demo as seed
 from backend.settings import get_settings
 from backend.workspaces.services import set_tier
@@ -338,6 +340,46 @@ def workspace_set_tier(slug: str = typer.Argument(..., help="Workspace slug (or 
         err.print(f"[red]{exc.detail}[/red]")
         raise typer.Exit(1)
     out.print(f"workspace {done}: tier {tier}")
+
+
+runs_app = typer.Typer(no_args_is_help=True, help="Runs: retention.")
+app.add_typer(runs_app, name="runs")
+
+
+@runs_app.command("prune")
+def runs_prune(dry_run: bool = typer.Option(False, "--dry-run", help="Only say what would go"),
+               workspace: Optional[str] = typer.Option(None, help="One workspace (slug or id); default: all"),
+               as_json: bool = typer.Option(False, "--json", help="Print JSON instead of lines")) -> None:
+    """Prune runs past each workspace's retention (with their node runs, events and outbox rows)."""
+    settings = _settings()
+
+    async def go() -> dict[str, Any] | None:
+        db = Database(settings.resolved_database_url)
+        try:
+            if workspace is None:
+                return await prune_all(db, dry_run=dry_run, batch=settings.retention_batch)
+            async with db.sessionmaker() as s:
+                row = (await s.execute(select(Tenant.id, Tenant.slug).where(
+                    (Tenant.slug == workspace) | (Tenant.id == workspace)))).first()
+            if row is None:
+                return None
+            return {row.slug: await prune_tenant(db, row.id, dry_run=dry_run, batch=settings.retention_batch)}
+        finally:
+            await db.dispose()
+
+    reports = asyncio.run(go())
+    if reports is None:
+        err.print(f"[red]no workspace {workspace!r}[/red]")
+        raise typer.Exit(1)
+    if as_json:
+        out.print_json(json.dumps({k: r.model_dump() for k, r in reports.items()}))
+        return
+    verb = "would prune" if dry_run else "pruned"
+    for slug, r in reports.items():
+        out.print(f"{slug}: {verb} {r.runs} run(s), {r.node_runs} node run(s), {r.events} event(s), "
+                  f"{r.outbox} outbox message(s)")
+    total = sum(r.runs for r in reports.values())
+    out.print(f"{'dry run: ' if dry_run else ''}{total} run(s) {verb} in {len(reports)} workspace(s)")
 
 
 secrets_app = typer.Typer(no_args_is_help=True, help="Secrets at rest: key rotation.")

@@ -107,6 +107,10 @@ class Settings(BaseSettings):
     # The cron scheduler loop: off in processes that should not fire schedules; how often it looks.
     scheduler_enabled: bool = True
     scheduler_interval_s: float = 1.0
+    # Run retention (docs/operations.md): the background pruner, how often it passes, runs per batch.
+    retention_enabled: bool = True
+    retention_interval_s: float = 3600.0
+    retention_batch: int = 200
     # Longest chain of workflow-finished triggers (A starts B starts C ...) before it stops.
     chain_max_depth: int = 10
     # Production workers (`maily worker`, docs/production.md): runs one worker executes at once

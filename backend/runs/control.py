@@ -10,7 +10,6 @@ truncated cannot be reused, and a run that would need it is not resumable (its e
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import uuid
 from datetime import datetime, timezone
@@ -23,6 +22,7 @@ from backend import audit
 from backend.auth.schemas import Principal
 from backend.db.models import NodeRun, Run, RunEvent
 from backend.errors import Conflict, Forbidden, Unprocessable
+from backend.periodic import Periodic
 from backend.runs import instances
 from backend.runs.recorder import DbRecorder
 from backend.runs.reuse import EffectsToConfirm, NotResumable, next_pass, retry_reuse
@@ -252,34 +252,15 @@ async def queue(s: AsyncSession, p: Principal, runner: RunManager) -> tuple[list
 
 # -- the resumer ----------------------------------------------------------------------------------------------
 
-class Resumer:
+class Resumer(Periodic):
     """Continues suspended runs whose `resume_at` has passed: one asyncio loop polling the
     database every `poll_s` seconds. A waiting run holds no task, no sleep, no slot."""
 
+    name, failure = "run-resumer", "the resumer could not look for due runs"
+
     def __init__(self, state: Any, poll_s: float = 1.0):
+        super().__init__(poll_s, log)
         self.state = state
-        self.poll_s = poll_s
-        self._task: asyncio.Task[None] | None = None
-
-    def start(self) -> None:
-        self._task = asyncio.get_running_loop().create_task(self._loop(), name="run-resumer")
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            try:
-                await self._task
-            except BaseException:
-                pass
-            self._task = None
-
-    async def _loop(self) -> None:
-        while True:
-            try:
-                await self.tick()
-            except Exception:  # the next tick tries again (the database may be back by then)
-                log.exception("the resumer could not look for due runs")
-            await asyncio.sleep(self.poll_s)
 
     async def tick(self, now: datetime | None = None) -> int:
         """Resume every waiting run due at `now` (default: the time now); returns how many."""

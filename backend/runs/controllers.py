@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-
+from datetime import datetime
 from typing import Any
 
 from litestar import Controller, Request, WebSocket, get, post, websocket
@@ -20,8 +20,8 @@ from backend.auth.schemas import Principal
 from backend.db.models import Run
 from backend.errors import NotFound, json_body, read_body, read_json
 from backend.params import AFTER_SEQ, OFFSET
-from backend.runs import control, recovery, services
-from backend.runs.schemas import (InterruptedDecisionIn, NodeRunOut, QueueOut, RerunIn, RunEventOut, RunOut, RunStatus, RunSummaryOut,
+from backend.runs import control, explorer, recovery, services
+from backend.runs.schemas import (InterruptedDecisionIn, NodeRunOut, QueueOut, ReplayIn, RerunIn, RunCompareOut, RunEventOut, RunOut, RunStatus, RunSummaryOut,
                                   StartGraphRunIn, StartWorkflowRunIn)
 
 
@@ -70,12 +70,23 @@ class RunController(Controller):
     @get("/runs", operation_id="listRuns")
     async def list_runs(self, principal: Principal, db_session: AsyncSession,
                         workflow_id: str | None = None, status: RunStatus | None = None,
+                        trigger: str | None = Parameter(default=None, max_length=20),
+                        since: datetime | None = Parameter(default=None, description="Runs created at or after"),
+                        until: datetime | None = Parameter(default=None, description="Runs created before"),
+                        q: str | None = Parameter(default=None, max_length=200,
+                                                  description="Text in the run's input, output or error, or in a node's output or error"),
                         limit: int = Parameter(default=50, ge=1, le=200),
                         offset: int = OFFSET) -> list[RunSummaryOut]:
-        """The tenant's runs, newest first, filtered by workflow and status."""
-        rows = await services.list_runs(db_session, principal, workflow_id=workflow_id, status=status,
-                                        limit=limit, offset=offset)
-        return [_summary(r) for r in rows]
+        """The tenant's runs across all workflows, newest first, filtered by workflow, status, trigger,
+        creation time and text (case-insensitive, 2 to 200 characters)."""
+        f = explorer.RunFilter(workflow_id=workflow_id, status=status, trigger=trigger, since=since, until=until, q=q)
+        return [_summary(r) for r in await explorer.list_runs(db_session, principal, f, limit=limit, offset=offset)]
+
+    @get("/runs/compare", operation_id="compareRuns")
+    async def compare_runs(self, principal: Principal, db_session: AsyncSession,
+                           a: str = Parameter(max_length=64), b: str = Parameter(max_length=64)) -> RunCompareOut:
+        """Two runs' outputs node by node: each node's status, output and error in run a and in run b."""
+        return await explorer.compare(db_session, principal, a, b)
 
     @get("/runs/queue", operation_id="getRunQueue")
     async def get_queue(self, request: Request, principal: Principal, db_session: AsyncSession) -> QueueOut:
@@ -147,6 +158,15 @@ class RunController(Controller):
         data = await read_json(request) if await request.body() else {}
         return _summary(await control.decide(db_session, principal, st.runner, st.recorder, st.registry, run_id,
                                              decision, data, node_id))
+
+    @post("/runs/{run_id:str}/replay", operation_id="replayRun", guards=[requires_editor], status_code=HTTP_202_ACCEPTED,
+          operation_class=json_body(ReplayIn))
+    async def replay_run(self, request: Request, run_id: str, principal: Principal, db_session: AsyncSession) -> RunSummaryOut:
+        """A new run with the same input (trigger `replay`): of the graph that ran, or of the workflow's draft now."""
+        st = _state(request)
+        body = await read_body(request, ReplayIn) if await request.body() else ReplayIn()
+        return _summary(await explorer.replay(db_session, principal, st.runner, st.recorder, st.registry, st.collab,
+                                              run_id, body.source))
 
     @post("/runs/{run_id:str}/retry", operation_id="retryRun", guards=[requires_editor], status_code=HTTP_202_ACCEPTED)
     async def retry_run(self, request: Request, run_id: str, principal: Principal, db_session: AsyncSession) -> RunSummaryOut:

@@ -102,3 +102,33 @@ class RunEventOut(BaseModel):
     node_id: str | None
     at: datetime
     data: dict[str, Any]
+
+
+class ReplayIn(_In):
+    source: Literal["run", "draft"] = Field(default="run", description="run: the graph that ran (its snapshot); "
+                                                                        "draft: the workflow's draft as it is now")
+
+
+class NodeSideOut(BaseModel):
+    status: str
+    output: Any = None
+    error: Any = None
+
+
+class NodeCompareOut(BaseModel):
+    node_id: str
+    iteration: int | None = Field(description="The item's index inside a logic.for_each, else null")
+    node_type: str
+    a: NodeSideOut | None = Field(description="The node in run a (null: it did not run there)")
+    b: NodeSideOut | None = Field(description="The node in run b (null: it did not run there)")
+    same: bool = Field(description="Both ran, with equal outputs and errors (JSON equality)")
+
+
+class RunCompareOut(BaseModel):
+    """Two runs side by side, node by node, in run a's order then the nodes only run b has."""
+
+    a: str
+    b: str
+    same_output: bool = Field(description="The runs' final outputs are equal")
+    differing: int = Field(description="How many node rows are not `same`")
+    nodes: list[NodeCompareOut]

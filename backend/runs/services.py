@@ -96,19 +96,6 @@ async def node_runs(s: AsyncSession, run_id: str) -> list[NodeRun]:
     return list(rows)
 
 
-async def list_runs(s: AsyncSession, p: Principal, *, workflow_id: str | None, status: str | None,
-                    limit: int, offset: int) -> list[Run]:
-    q = select(Run).where(Run.tenant_id == p.tenant_id)
-    if workflow_id and not looks_like_id(workflow_id):
-        return []
-    if workflow_id:
-        q = q.where(Run.workflow_id == workflow_id)
-    if status:
-        q = q.where(Run.status == status)
-    rows = await s.scalars(q.order_by(Run.created_at.desc(), Run.id).limit(limit).offset(offset))
-    return list(rows)
-
-
 async def events_of(s: AsyncSession, run_id: str, after_seq: int = 0) -> list[RunEvent]:
     rows = await s.scalars(select(RunEvent).where(RunEvent.run_id == run_id, RunEvent.seq > after_seq)
                            .order_by(RunEvent.seq))

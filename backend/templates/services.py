@@ -284,10 +284,16 @@ async def _base_triggers(s: AsyncSession, p: Principal, link: TemplateLink) -> l
 
 async def template_update(s: AsyncSession, p: Principal, registry: Any, workflow_id: str,
                           collab: RoomManager) -> dict[str, Any]:
-    link = await _link(s, p, workflow_id)
-    out: dict[str, Any] = {"workflow_id": workflow_id, "template_id": link.template_id,
-                           "current_version": link.template_version, "latest_version": None,
+    """The update a workflow's template offers. A workflow not made from a template has nothing to
+    update: 200 with `template_id` null and `update_available` false (the canvas asks on every open)."""
+    await workflows.get_workflow(s, p, workflow_id)
+    link = await s.scalar(sa.select(TemplateLink).where(TemplateLink.workflow_id == workflow_id,
+                                                        TemplateLink.tenant_id == p.tenant_id))
+    out: dict[str, Any] = {"workflow_id": workflow_id, "template_id": link and link.template_id,
+                           "current_version": link and link.template_version, "latest_version": None,
                            "update_available": False, "title": None, "diff": None, "conflicts": []}
+    if link is None:
+        return {**out, "available": False}
     try:
         found = await get_template(s, p, registry, link.template_id)
     except NotFound:

@@ -26,6 +26,7 @@ from sqlalchemy.exc import IntegrityError
 
 from backend.db.models import Run, utcnow
 from backend.errors import ApiError
+from backend.periodic import Periodic
 from backend.triggers.hooks import HookLimits
 from backend.triggers.models import Chain, ChainFiring, Schedule
 from backend.triggers.replay import ReplayGuard
@@ -39,32 +40,12 @@ log = logging.getLogger("maily.triggers")
 DEPLOYED_TRIGGERS = frozenset({"webhook", "schedule", "workflow"})
 
 
-class Scheduler:
+class Scheduler(Periodic):
+    name, failure = "maily-scheduler", "scheduler tick failed"
+
     def __init__(self, state: Any, *, interval_s: float = 1.0, batch: int = 100) -> None:
-        self.state, self.interval_s, self.batch = state, interval_s, batch
-        self._task: asyncio.Task[None] | None = None
-
-    def start(self) -> None:
-        self._task = asyncio.get_running_loop().create_task(self._loop(), name="maily-scheduler")
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            try:
-                await self._task
-            except asyncio.CancelledError:
-                pass
-            self._task = None
-
-    async def _loop(self) -> None:
-        while True:
-            try:
-                await self.tick()
-            except asyncio.CancelledError:
-                raise
-            except Exception:  # noqa: BLE001 - a database hiccup must not end the loop
-                log.exception("scheduler tick failed")
-            await asyncio.sleep(self.interval_s)
+        super().__init__(interval_s, log)
+        self.state, self.batch = state, batch
 
     async def tick(self, now: datetime | None = None) -> list[str]:
         """Fire every due schedule this process manages to claim; returns the run ids started."""

@@ -13,6 +13,7 @@ import { useSignedOut } from './teams/useSignedOut'
 // Screens other than the list and the canvas load on first visit (the canvas's bundle stays smaller).
 const Gallery = lazy(() => import('./templates/Gallery').then((m) => ({ default: m.Gallery })))
 const Outbox = lazy(() => import('./outbox/Outbox').then((m) => ({ default: m.Outbox })))
+const RunsPage = lazy(() => import('./runs/RunsPage').then((m) => ({ default: m.RunsPage })))
 const teams = () => import('./teams/screens')
 const workspaceSettings = () => import('./settings/screens')
 const SignUp = lazy(() => teams().then((m) => ({ default: m.SignUp })))
@@ -86,6 +87,7 @@ export function App() {
 function Screen({ path, me }: { path: string; me: Me }) {
   const m = /^\/workflows\/([^/]+)/.exec(path)
   if (m) return <CanvasPage id={m[1]} me={me} />
+  if (/^\/runs\/?$/.test(path)) return <Suspense fallback={loading}><RunsPage me={me} /></Suspense>
   if (path === '/templates') return <Suspense fallback={loading}><Gallery me={me} /></Suspense>
   const out = /^\/outbox(?:\/([^/]+))?\/?$/.exec(path)
   if (out) return <Suspense fallback={loading}><Outbox me={me} messageId={out[1] ?? null} /></Suspense>

@@ -4,6 +4,9 @@ import '@xyflow/react/dist/style.css'
 import './styles.css'
 import { App } from './App'
 import { prefetchCanvas } from './api/prefetch'
+import { followTheme } from './ui/theme'
+
+followTheme()
 
 prefetchCanvas(location.pathname)
 

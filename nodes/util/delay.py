@@ -34,17 +34,19 @@ class Config(NodeConfig):
 async def execute(ctx: NodeContext, config: Config, inputs: dict[str, Any]) -> dict[str, Any]:
     if (config.seconds is None) == (config.until is None):
         raise NodeConfigError("set either seconds or until", pointer="/seconds")
+    now = ctx.clock.now()
     if config.until is not None:
         until = config.until if config.until.tzinfo else config.until.replace(tzinfo=timezone.utc)
-        wait = (until - ctx.clock.now()).total_seconds()
+        wait = (until - now).total_seconds()
         if wait > MAX_DELAY_S:
             raise NodeConfigError(f"{until.isoformat()} is more than 30 days away", pointer="/until")
     else:
         wait = config.seconds or 0.0
+        until = now + timedelta(seconds=wait)
     if ctx.suspend_after_s is not None and wait > ctx.suspend_after_s:
         # a long wait holds no task: the run is suspended and resumed at that moment with
         # the input passed through (see docs/engine.md, run control)
-        raise NodeSuspended(ctx.clock.now() + timedelta(seconds=wait), "delay",
+        raise NodeSuspended(until, "delay",   # the very moment asked for (a send_at stays exact)
                             result={"output": inputs.get("input")})
     if wait > 0:
         await ctx.clock.sleep(wait)

@@ -27,6 +27,8 @@ import { ConnectionHint, RemoteCursors } from './Presence'
 import { TopBar, type CollabBadge } from './TopBar'
 import { TriggersPanel } from '../triggers/TriggersPanel'
 import { useRunState } from './useRunState'
+import { useRunFromPath } from './useRunFromPath'
+import { ConnectDialog } from './ConnectDialog'
 import { useCanvasActions } from './useCanvasActions'
 import { useConnections } from './useConnections'
 import { useFlowElements } from './useFlowElements'
@@ -67,12 +69,14 @@ export function Editor({ workflow, collab, catalogue, me }: { workflow: Workflow
   const presence = usePresence(collab?.provider, user)
   const validation = useValidation(synced || graph.nodes.length ? graph : null)
   const runs = useRunState(graph.nodes.map((n) => n.id))
+  useRunFromPath(runs.show)
   const rf = useReactFlow()
 
   const [selected, setSelected] = useState<Set<string>>(new Set())
   const [selectedEdges, setSelectedEdges] = useState<Set<string>>(new Set())
   const [panel, setPanel] = useState<Panel>(null)
   const [help, setHelp] = useState(false)
+  const [connecting, setConnecting] = useState<string | null>(null)   // the node ConnectDialog connects from
   const [runOpen, setRunOpen] = useState(false)
   const [runBusy, setRunBusy] = useState(false)
   const [runError, setRunError] = useState<string | null>(null)
@@ -194,7 +198,8 @@ export function Editor({ workflow, collab, catalogue, me }: { workflow: Workflow
     escape: () => { if (help || runOpen) { setHelp(false); setRunOpen(false) } else if (panel) setPanel(null); else { setSelected(new Set()); setSelectedEdges(new Set()) } },
     copy: () => { const f = fragment(); return f ? JSON.stringify(f) : null },
     cut: removeSelection, paste,
-  }, true)
+    connect: () => { if (!readOnly && selected.size === 1) setConnecting([...selected][0]) },
+  }, !connecting)
 
   const onlyNode = selected.size === 1 ? graph.nodes.find((n) => selected.has(n.id)) : undefined
   const ctx = useMemo<CanvasCtx>(() => ({ ops: o, readOnly, catalogue: specs, refuseReason }), [o, readOnly, specs, refuseReason])
@@ -284,6 +289,10 @@ export function Editor({ workflow, collab, catalogue, me }: { workflow: Workflow
           )}
         </div>
         {help && <HelpPanel onClose={() => setHelp(false)} />}
+        {connecting && graph.nodes.some((n) => n.id === connecting) && (
+          <ConnectDialog source={graph.nodes.find((n) => n.id === connecting)!} nodes={graph.nodes} specOf={specOf}
+            refuseReason={refuseReason} onConnect={onConnect} onClose={() => setConnecting(null)} />
+        )}
         {secrets.findings.length > 0 && (
           <SecretFindingsDialog findings={secrets.findings} readOnly={readOnly} onClose={secrets.close} apply={moveToCredential}
             nodeOf={(id) => graph.nodes.find((n) => n.id === id)} valueAt={(id, path) => o?.configAt(id, path)} />

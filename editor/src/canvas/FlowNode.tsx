@@ -1,6 +1,6 @@
 // One workflow node on the canvas: header, typed ports, validation badge, run state, remote selection.
-import { memo } from 'react'
-import { Handle, Position, useStore, type Node, type NodeProps, type ReactFlowState } from '@xyflow/react'
+import { memo, useEffect, useRef } from 'react'
+import { Handle, Position, useStore, useUpdateNodeInternals, type Node, type NodeProps, type ReactFlowState } from '@xyflow/react'
 import type { NodeStatus, Port } from '../api/types'
 import { Icon, categoryColor } from './icons'
 
@@ -44,6 +44,13 @@ function FlowNodeView({ id, data, selected }: NodeProps<FlowNodeT>) {
   const ring = data.remote[0]?.color
   const rows = Math.max(data.inputs.length, data.outputs.length, 1)
   const compact = useStore(zoomedOut)
+  // a switch's ports follow its cases (ports.ts): React Flow measures the handles again when they change
+  const updateInternals = useUpdateNodeInternals()
+  const portKey = data.outputs.map((p) => p.name).join(',')
+  const drawnPorts = useRef(portKey)   // not on mount: 500 nodes opening measure once, as before
+  useEffect(() => {
+    if (drawnPorts.current !== portKey) { drawnPorts.current = portKey; updateInternals(id) }
+  }, [portKey])
   return (
     <div
       className={`flow-node${compact ? ' compact' : ''}${selected ? ' selected' : ''}${data.errors.length ? ' has-errors' : ''}${data.run ? ` run-${data.run.status}` : ''}`}

@@ -3,6 +3,7 @@ import { useMemo, useState } from 'react'
 import type { GraphNode, JsonSchema, VersionSummary } from '../api/types'
 import { SchemaForm } from '../forms/SchemaForm'
 import { setIn } from '../forms/schema'
+import { Dialog } from '../ui/Dialog'
 
 interface Props {
   trigger: GraphNode | undefined
@@ -30,9 +31,7 @@ export function RunDialog({ trigger, versions, busy, error, onRun, onClose }: Pr
     if (mode === 'json') { if (parsed.v) onRun(parsed.v, version) } else onRun(value, version)
   }
   return (
-    <div className="modal-backdrop" onMouseDown={onClose}>
-      <div className="modal" onMouseDown={(e) => e.stopPropagation()} data-testid="run-dialog">
-        <h3>Run workflow</h3>
+    <Dialog title="Run workflow" onClose={onClose} testId="run-dialog">
         <div className="field">
           <label className="field-label" htmlFor="run-version">Graph</label>
           <select className="input" id="run-version" value={version ?? ''} data-testid="run-version"
@@ -62,7 +61,6 @@ export function RunDialog({ trigger, versions, busy, error, onRun, onClose }: Pr
             {busy ? 'Saving and starting…' : 'Run'}
           </button>
         </div>
-      </div>
-    </div>
+    </Dialog>
   )
 }

@@ -10,6 +10,7 @@ import type { useRunState } from './useRunState'
 import type { useValidation } from './useValidation'
 import { NOTE } from './context'
 import { firstDraw } from './geometry'
+import { visibleOutputs } from './ports'
 import { useStableItems } from './useStableItems'
 
 interface Args {
@@ -40,14 +41,15 @@ export function useFlowElements({ graph, specOf, localDrag, remoteDrag, noteSize
       const spec = specOf(n)
       const probs = problemsOf[n.id] ?? []
       const measured = rf.getInternalNode(n.id)?.measured
+      const outputs = visibleOutputs(n, spec?.outputs ?? [], graph.edges)
       return {
         id: n.id, type: 'flow', position: pos(n.id, n.position), selected: selected.has(n.id),
         // As React Flow measured it, or the size and handles it will measure (geometry.ts); neither is part of
         // useStableItems' comparison.
-        ...(measured?.width ? { measured } : firstDraw(n.id, spec?.inputs ?? [], spec?.outputs ?? [])),
+        ...(measured?.width ? { measured } : firstDraw(n.id, spec?.inputs ?? [], outputs)),
         data: {
           label: n.label ?? '', type: n.type, title: spec?.title ?? n.type, icon: spec?.icon ?? 'box', category: spec?.category ?? '',
-          known: !!spec, inputs: spec?.inputs ?? [], outputs: spec?.outputs ?? [],
+          known: !!spec, inputs: spec?.inputs ?? [], outputs,
           errors: probs.filter((p) => p.severity === 'error').map((p) => p.message),
           warnings: probs.filter((p) => p.severity !== 'error').map((p) => p.message),
           pinned: !!n.pin, run: runs.states[n.id] ?? null, remote: remoteSel[n.id] ?? [], draggedBy: draggedBy[n.id] ?? null,

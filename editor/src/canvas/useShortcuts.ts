@@ -4,6 +4,7 @@ import { useEffect, useRef } from 'react'
 export interface ShortcutHandlers {
   undo(): void; redo(): void; remove(): void; selectAll(): void; duplicate(): void
   layout(): void; fit(): void; note(): void; run(): void; help(): void; escape(): void
+  connect(): void // connect the selected node's ports from the keyboard (ConnectDialog)
   copy(): string | null // graph JSON of the selection, or null when nothing is selected
   cut(): void
   paste(text: string): void
@@ -49,6 +50,7 @@ export function useShortcuts(h: ShortcutHandlers, enabled: boolean) {
       if (e.shiftKey && key === 'l') return hit(k.layout)
       if (e.key === '!' || (e.shiftKey && e.code === 'Digit1') || key === 'f') return hit(k.fit)
       if (key === 'n' && !e.shiftKey) return hit(k.note)
+      if (key === 'c' && !e.shiftKey) return hit(k.connect)
     }
     const onCopy = (e: ClipboardEvent, cut: boolean) => {
       if (typing(e.target)) return

@@ -5,7 +5,7 @@ import './credentials.css'
 import type { Finding } from './api'
 import { FindingRow, type FindingNode } from './FindingRow'
 import { pointerPath, type Move } from './moveIntoCredential'
-import { useFocusTrap } from './useFocusTrap'
+import { useFocusTrap } from '../ui/useFocusTrap'
 
 interface Props {
   findings: Finding[]

@@ -5,6 +5,7 @@ import { api } from '../api/client'
 import type { Me, OutboxMessage, OutboxMessageDetail } from '../api/types'
 import { ago } from '../canvas/RunHistory'
 import { parseMessage } from './mime'
+import { AppHeader } from '../pages/AppHeader'
 
 const SHOWN_HEADERS = ['from', 'to', 'subject', 'date', 'reply-to', 'message-id', 'list-unsubscribe']
 // Prepended to the HTML part: the frame loads nothing from the network (no tracking pixels, no remote CSS).
@@ -16,11 +17,9 @@ export function Outbox({ me, messageId }: { me: Me; messageId: string | null }) 
   useEffect(() => { api.listOutbox().then(setItems).catch((e) => setError(e.message)) }, [])
   return (
     <div className="page" data-testid="outbox">
-      <header className="app-header">
-        <div className="brand"><span className="logo">M</span> Maily Flow</div>
-        <div className="grow" />
+      <AppHeader>
         <span className="muted small">{me.name || me.email}</span>
-      </header>
+      </AppHeader>
       <main className="list-page outbox-page">
         <div className="list-head">
           <a href="/" className="btn" data-testid="outbox-back">← Workflows</a>

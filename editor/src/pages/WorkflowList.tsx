@@ -6,6 +6,7 @@ import { Icon } from '../canvas/icons'
 import { ago } from '../canvas/RunHistory'
 import { AccountMenu } from '../teams/AccountMenu'
 import { WorkspaceSwitcher } from '../teams/WorkspaceSwitcher'
+import { AppHeader } from './AppHeader'
 
 export function WorkflowList({ me }: { me: Me }) {
   const [items, setItems] = useState<WorkflowSummary[] | null>(null)
@@ -38,19 +39,18 @@ export function WorkflowList({ me }: { me: Me }) {
 
   return (
     <div className="page">
-      <header className="app-header">
-        <div className="brand"><span className="logo">M</span> Maily Flow</div>
-        <div className="grow" />
+      <AppHeader>
         <span className="muted small" data-testid="me">{me.name || me.email} · {me.tenants.find((t) => t.id === me.tenant_id)?.name ?? ''} · {me.role}</span>
         <WorkspaceSwitcher />
         <AccountMenu />
-      </header>
+      </AppHeader>
       <main className="list-page">
         <div className="list-head">
           <h1>Workflows</h1>
           <div className="grow" />
           <input className="input search" placeholder="Filter" value={filter} onChange={(e) => setFilter(e.target.value)} data-testid="workflow-filter" />
           <a className="btn" href="/templates" data-testid="open-templates">Templates</a>
+          <a className="btn" href="/runs" data-testid="open-runs">Runs</a>
           <a className="btn" href="/outbox" data-testid="open-outbox">Outbox</a>
           {canEdit && <button className="btn primary" onClick={create} data-testid="workflow-create"><Icon name="plus" /> New workflow</button>}
         </div>

@@ -2,6 +2,7 @@
 // A disclosure (button + list): Tab reaches every item, Escape closes and returns focus to the button.
 import { useEffect, useRef, useState } from 'react'
 import { useSession } from './session'
+import { ThemeToggle } from '../ui/ThemeToggle'
 
 export function AccountMenu() {
   const { me, signOut } = useSession()
@@ -20,6 +21,7 @@ export function AccountMenu() {
   const close = () => setOpen(false)
   return (
     <div className="account-menu" ref={root} onKeyDown={onKey}>
+      <ThemeToggle />
       <button ref={button} className="btn" aria-expanded={open} aria-controls="account-menu-list" data-testid="account-menu"
         onClick={() => setOpen((o) => !o)}>
         {me.name || me.email} <span aria-hidden="true">▾</span>

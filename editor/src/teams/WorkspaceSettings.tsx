@@ -1,4 +1,4 @@
-// /settings/workspace: name (owners rename), tier, which AI enhancements the tier unlocks, a new workspace.
+// /settings/workspace: name (owners rename), tier, which AI enhancements the tier unlocks, run retention, a new workspace.
 import { useCallback } from 'react'
 import { api } from '../api/client'
 import { CreateWorkspace } from './CreateWorkspace'
@@ -7,6 +7,7 @@ import { RenameWorkspace } from './RenameWorkspace'
 import { SettingsPage } from './SettingsPage'
 import { useSession } from './session'
 import { useLoad } from './useLoad'
+import { RetentionSettings } from '../runs/RetentionSettings'
 
 export function WorkspaceSettings() {
   const { refresh } = useSession()
@@ -38,6 +39,7 @@ export function WorkspaceSettings() {
           </table>
         </section>
       )}
+      {ws && <RetentionSettings isOwner={ws.role === 'owner'} />}
       <CreateWorkspace />
     </SettingsPage>
   )

@@ -147,7 +147,7 @@ export function Gallery({ me }: { me: Me }) {
             {list === null ? <p className="muted">Loading…</p> : list.items.length === 0 ? <p className="muted">No template matches.</p> :
               list.items.map((t) => (
                 <button key={t.id} className={`tpl-card${selected?.id === t.id ? ' on' : ''}`} onClick={() => open(t.id)} data-testid={`template-card-${t.id}`}>
-                  <div className="tpl-card-head"><span className="tpl-icon">{t.icon.slice(0, 2).toUpperCase()}</span><b>{t.title}</b></div>
+                  <div className="tpl-card-head"><span className="tpl-icon" data-testid={`template-icon-${t.id}`} data-icon={t.icon}><Icon name={t.icon} size={18} /></span><b>{t.title}</b></div>
                   <div className="muted small tpl-desc">{t.description}</div>
                   <div className="tpl-tags">
                     <span className="pill">{t.category}</span>

@@ -23,8 +23,8 @@ export interface ImportedTrigger { type: 'schedule' | 'webhook'; id: string; [ke
 /** A template trigger as resolved with the workflow's parameters (what an import or a merge creates). */
 export interface TemplateTrigger { type: 'schedule' | 'webhook'; cron?: string; timezone?: string; description?: string; allow_token?: boolean }
 export interface TemplateUpdate {
-  workflow_id: string; template_id: string; title: string | null; available?: boolean
-  current_version: number; latest_version: number | null; update_available: boolean
+  workflow_id: string; template_id: string | null; title: string | null; available?: boolean
+  current_version: number | null; latest_version: number | null; update_available: boolean
   diff: any; conflicts: Conflict[]
   triggers?: { added: TemplateTrigger[]; dropped: TemplateTrigger[] }
 }

@@ -261,3 +261,16 @@ async def test_save_as_template_update_and_three_way_merge(client, tenant_a, ten
     assert [c["pointer"] for c in merged["conflicts"]] == ["/nodes/done/config/values/ok"]
     assert merged["conflicts"][0]["ours"] == "mine" and merged["conflicts"][0]["theirs"] == "theirs"
     assert _node(merged["graph"], "done")["config"]["values"]["ok"] == "mine"
+
+
+async def test_a_workflow_not_made_from_a_template_has_nothing_to_update(client, tenant_a, tenant_b):
+    """The canvas asks on every open: a workflow of one's own answers 200 with no template and
+    nothing to update, and another workspace's workflow is still a 404."""
+    h = tenant_a.editor.headers
+    r = await client.post("/api/workflows", json={"name": "own"}, headers=h)
+    wf = r.json()["id"]
+    up = await client.get(f"/api/workflows/{wf}/template-update", headers=tenant_a.viewer.headers)
+    assert up.status_code == 200, up.text
+    assert up.json()["template_id"] is None and up.json()["update_available"] is False
+    assert_problem(await client.get(f"/api/workflows/{wf}/template-update", headers=tenant_b.editor.headers), 404)
+    assert_problem(await client.post(f"/api/workflows/{wf}/template-update/merge", headers=h), 404)
