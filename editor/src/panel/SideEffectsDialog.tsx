@@ -1,8 +1,8 @@
 // Asked before a test run or a re-run executes nodes with side effects: per node run it (for real), reuse
-// its recorded output, or (email.send) keep the mail in the outbox. A modal dialog: focus trapped, Escape cancels.
+// its recorded output, or (email.send) keep the mail in the outbox. The shared modal Dialog: focus trapped, Escape cancels.
 import { useState } from 'react'
 import type { SideEffectChoice, SideEffectQuestion } from '../api/types'
-import { useFocusTrap } from '../credentials/useFocusTrap'
+import { Dialog } from '../ui/Dialog'
 
 const LABEL: Record<SideEffectChoice, string> = { run: 'Run it for real', reuse: 'Reuse its recorded output', outbox: 'Send to the outbox' }
 
@@ -19,12 +19,8 @@ interface Props {
 
 export function SideEffectsDialog({ questions, onConfirm, onCancel }: Props) {
   const [choices, setChoices] = useState<Record<string, SideEffectChoice>>(() => Object.fromEntries(questions.map((q) => [q.node_id, initial(q)])))
-  const trap = useFocusTrap<HTMLDivElement>(onCancel)
   return (
-    <div className="modal-backdrop">
-      <div className="modal" role="dialog" aria-modal="true" aria-labelledby="side-effects-title" tabIndex={-1}
-        ref={trap.ref} onKeyDown={trap.onKeyDown} data-testid="side-effects-dialog">
-        <h3 id="side-effects-title">These nodes have side effects</h3>
+    <Dialog title="These nodes have side effects" onClose={onCancel} testId="side-effects-dialog">
         <p className="muted small">They act outside the run (a request, a ledger entry, mail). Choose for each what this run does.</p>
         {questions.map((q) => (
           <fieldset key={q.node_id} className="side-effect" data-testid={`side-effect-${q.node_id}`}>
@@ -41,7 +37,6 @@ export function SideEffectsDialog({ questions, onConfirm, onCancel }: Props) {
           <button type="button" className="btn" onClick={onCancel} data-testid="side-effects-cancel">Cancel</button>
           <button type="button" className="btn primary" onClick={() => onConfirm(choices)} data-testid="side-effects-confirm">Continue</button>
         </div>
-      </div>
-    </div>
+    </Dialog>
   )
 }
