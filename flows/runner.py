@@ -14,6 +14,7 @@ flow, depending on the plan and `prefect_mode`:
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import logging
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -68,11 +69,15 @@ class RunManager:
 
     def submit(self, plan: Plan, run_id: str, payload: Any, *, tenant_id: str = "",
                meta: dict[str, Any] | None = None, reuse: dict[str, dict[str, Any]] | None = None,
-               waiting: dict[str, dict[str, Any]] | None = None, seq_after: int = 0) -> asyncio.Task[RunOutcome]:
+               waiting: dict[str, dict[str, Any]] | None = None, seq_after: int = 0,
+               child: bool = False) -> asyncio.Task[RunOutcome]:
         """Queue the run and return its task at once; run.queued is its first event.
 
         A resumed run (same id) passes `seq_after`, its last event's number, and the engine's
-        `reuse` / `waiting` (see Engine.run)."""
+        `reuse` / `waiting` (see Engine.run). A `child` run (flow.subworkflow) runs within its
+        waiting parent's slot: it takes no place in the tenant's queue nor among the Prefect flow
+        runs (a parent holding the last slot would wait for it forever), and starts in a context
+        of its own, so Prefect does not take it for a part of the parent's task run."""
         emit = Emitter(run_id, self.sinks)
         emit.seq = seq_after
         emit("run.queued", **({"resumed": True} if seq_after else {}))
@@ -81,7 +86,8 @@ class RunManager:
             engine_kw["started"] = {"resumed": True}
         task = asyncio.get_running_loop().create_task(
             self.remote.run(run_id, seq_after=seq_after) if self.remote is not None
-            else self._run(plan, run_id, payload, emit, tenant_id, meta or {}, engine_kw), name=f"run:{run_id}")
+            else self._run(plan, run_id, payload, emit, tenant_id, meta or {}, engine_kw, child=child),
+            name=f"run:{run_id}", context=contextvars.Context() if child else None)
         self._tasks[run_id] = task
         self._emitters[run_id] = emit
 
@@ -94,8 +100,8 @@ class RunManager:
         return task
 
     async def _run(self, plan: Plan, run_id: str, payload: Any, emit: Emitter, tenant_id: str,
-                   meta: dict[str, Any], engine_kw: dict[str, Any] | None = None) -> RunOutcome:
-        queue = self._queues[tenant_id]
+                   meta: dict[str, Any], engine_kw: dict[str, Any] | None = None, *, child: bool = False) -> RunOutcome:
+        queue = _Queue(1) if child else self._queues[tenant_id]   # a child runs within its parent's slot
         engine_kw = engine_kw or {}
         try:
             await self._acquire(queue, run_id)
@@ -105,7 +111,7 @@ class RunManager:
         via_prefect, queued_seq = self.uses_prefect(plan), emit.seq
         try:
             if via_prefect:
-                return await self._run_on_prefect(plan, run_id, payload, emit, tenant_id, meta, engine_kw)
+                return await self._run_on_prefect(plan, run_id, payload, emit, tenant_id, meta, engine_kw, child)
             return await self.engine.run(plan, run_id, payload, emit, tenant_id=tenant_id, meta=meta, **engine_kw)
         except asyncio.CancelledError:
             if not emit.ended:  # cancelled before the engine began (waiting for Prefect)
@@ -126,16 +132,17 @@ class RunManager:
             self._release(queue, run_id)
 
     async def _run_on_prefect(self, plan: Plan, run_id: str, payload: Any, emit: Emitter, tenant_id: str,
-                              meta: dict[str, Any], engine_kw: dict[str, Any]) -> RunOutcome:
+                              meta: dict[str, Any], engine_kw: dict[str, Any], child: bool = False) -> RunOutcome:
         """A Prefect flow run; when the Prefect API fails before the engine began (its server
         died, the supervisor is restarting it) the run waits for it (bounded) and tries again."""
         # lazy: flows.prefect_flow imports Prefect (about a second); in-process runs never load it
         from flows.prefect_flow import run_as_prefect_flow
 
         assert self.prefect is not None
+        slots = _Queue(1) if child else self._prefect_slots
         self._prefect_waiting[run_id] = tenant_id
         try:
-            await self._acquire(self._prefect_slots, run_id)
+            await self._acquire(slots, run_id)
         finally:
             self._prefect_waiting.pop(run_id, None)
         try:
@@ -155,7 +162,7 @@ class RunManager:
                     await asyncio.sleep(min(0.5 * attempt, 3.0))
             raise AssertionError("unreachable")
         finally:
-            self._release(self._prefect_slots, run_id)
+            self._release(slots, run_id)
 
     async def _acquire(self, queue: _Queue, run_id: str = "") -> None:
         if queue.running < queue.limit and not queue.waiting:

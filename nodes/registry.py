@@ -32,6 +32,7 @@ BUILTIN_MODULES: tuple[str, ...] = (
     "nodes.logic.switch",
     "nodes.logic.merge",
     "nodes.logic.for_each",
+    "nodes.flow.subworkflow",
     "nodes.util.delay",
     "nodes.approval.wait",
     "nodes.http.request",
