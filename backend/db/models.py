@@ -213,6 +213,9 @@ class Run(Base):
     # The app process (app_instances.id) that runs it in embedded mode: recovery at start-up takes
     # only the runs whose process is gone (backend/runs/instances.py), never a live replica's.
     owner_instance: Mapped[str | None] = mapped_column(sa.String(32), nullable=True)
+    # flow.subworkflow: the run (and its node) that started this one as a child; None for others.
+    parent_run_id: Mapped[str | None] = mapped_column(sa.String(32), nullable=True, index=True)
+    parent_node_id: Mapped[str | None] = mapped_column(sa.String(64), nullable=True)
 
 
 class NodeRun(Base):

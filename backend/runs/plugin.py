@@ -14,6 +14,7 @@ from backend.runs.instances import Instance
 from backend.runs.node_services import close_node_services, node_services
 from backend.runs.recovery import end_prefect_flow_runs, resume_interrupted
 from backend.runs.remote import RemoteRuns, RetryingRecorder
+from backend.runs.subworkflows import DbChildRuns
 from backend.settings import Settings
 from flows.events import EventBus
 from flows.prefect_server import PrefectApi
@@ -35,7 +36,8 @@ async def start_runs(app: Litestar) -> None:
         database_url=prefect_database_url(app.state.db.url), prepare_database=create_database)
     if prefect is not None and settings.prefect_at_start:
         prefect.start_in_background()   # the first durable run should not wait for it to boot
-    services_ = node_services(settings)
+    children = DbChildRuns(app.state, max_depth=settings.subworkflow_max_depth)   # flow.subworkflow
+    services_ = node_services(settings, subworkflows=children)
     app.state.ai = services_.nodes.ai   # the API's health and credential endpoints use the same gateway
     app.state.mailer = services_.nodes.mailer   # owns the email/certify database engine: closed at stop
     app.state.node_services = services_
@@ -43,6 +45,7 @@ async def start_runs(app: Litestar) -> None:
                                   prefect=prefect, prefect_mode=settings.prefect,
                                   max_concurrent_per_tenant=settings.tenant_max_concurrent_runs, remote=remote,
                                   prefect_max_flow_runs=settings.prefect_max_flow_runs)
+    children.runner = app.state.runner
     app.state.resumer = Resumer(app.state, settings.resume_poll_s)   # suspended runs whose time has come
     app.state.resumer.start()
     if settings.mode != "production":   # production: workers own the runs, their sweep resumes orphans
