@@ -26,6 +26,7 @@ ENTRY_POINT_GROUP = "maily.nodes"
 BUILTIN_MODULES: tuple[str, ...] = (
     "nodes.trigger.manual",
     "nodes.trigger.webhook",
+    "nodes.webhook.respond",
     "nodes.data.set",
     "nodes.data.transform",
     "nodes.logic.if_",
