@@ -10,6 +10,7 @@ import type { useRunState } from './useRunState'
 import type { useValidation } from './useValidation'
 import { NOTE } from './context'
 import { firstDraw } from './geometry'
+import { ERROR_PORT, outputsOf } from './ports'
 import { useStableItems } from './useStableItems'
 
 interface Args {
@@ -38,16 +39,17 @@ export function useFlowElements({ graph, specOf, localDrag, remoteDrag, noteSize
     }))
     const nodes: FlowNodeT[] = graph.nodes.map((n) => {
       const spec = specOf(n)
+      const outputs = outputsOf(n, spec)
       const probs = problemsOf[n.id] ?? []
       const measured = rf.getInternalNode(n.id)?.measured
       return {
         id: n.id, type: 'flow', position: pos(n.id, n.position), selected: selected.has(n.id),
         // As React Flow measured it, or the size and handles it will measure (geometry.ts); neither is part of
         // useStableItems' comparison.
-        ...(measured?.width ? { measured } : firstDraw(n.id, spec?.inputs ?? [], spec?.outputs ?? [])),
+        ...(measured?.width ? { measured } : firstDraw(n.id, spec?.inputs ?? [], outputs)),
         data: {
           label: n.label ?? '', type: n.type, title: spec?.title ?? n.type, icon: spec?.icon ?? 'box', category: spec?.category ?? '',
-          known: !!spec, inputs: spec?.inputs ?? [], outputs: spec?.outputs ?? [],
+          known: !!spec, inputs: spec?.inputs ?? [], outputs,
           errors: probs.filter((p) => p.severity === 'error').map((p) => p.message),
           warnings: probs.filter((p) => p.severity !== 'error').map((p) => p.message),
           run: runs.states[n.id] ?? null, remote: remoteSel[n.id] ?? [], draggedBy: draggedBy[n.id] ?? null,
@@ -67,7 +69,7 @@ export function useFlowElements({ graph, specOf, localDrag, remoteDrag, noteSize
     return {
       id: e.id, source: e.source, sourceHandle: e.source_port, target: e.target, targetHandle: e.target_port,
       selected: selectedEdges.has(e.id), animated: st === 'running',
-      className: `${edgeProblems.has(e.id) ? 'edge-error' : ''} ${st === 'succeeded' ? 'edge-done' : ''}`,
+      className: `${edgeProblems.has(e.id) ? 'edge-error' : ''} ${st === 'succeeded' ? 'edge-done' : ''}${e.source_port === ERROR_PORT ? ' edge-on-error' : ''}`,
     }
   }), [graph.edges, selectedEdges, edgeProblems, runs.states])
   const rfEdges = useStableItems(allEdges)

@@ -4,12 +4,13 @@ import { useEffect, useRef, useState } from 'react'
 import type { WebsocketProvider } from 'y-websocket'
 import { Icon } from '../canvas/icons'
 import { ChainsSection } from './ChainsSection'
+import { ErrorWorkflowSection } from './ErrorWorkflowSection'
 import { SchedulesSection } from './SchedulesSection'
 import { WebhooksSection } from './WebhooksSection'
 import { useTriggerSignal } from './useTriggerSignal'
 
 type Tab = 'schedules' | 'webhooks' | 'chains'
-const TABS: { value: Tab; label: string }[] = [{ value: 'schedules', label: 'Schedules' }, { value: 'webhooks', label: 'Webhooks' }, { value: 'chains', label: 'Chains' }]
+const TABS: { value: Tab; label: string }[] = [{ value: 'schedules', label: 'Schedules' }, { value: 'webhooks', label: 'Webhooks' }, { value: 'chains', label: 'Chains & errors' }]
 
 interface Props { workflowId: string; provider: WebsocketProvider | undefined; canEdit: boolean; onClose: () => void }
 
@@ -35,7 +36,7 @@ export function TriggersPanel({ workflowId, provider, canEdit, onClose }: Props)
         {!canEdit && <p className="muted small" data-testid="triggers-read-only">You can see this workflow's triggers; editors and owners change them.</p>}
         {tab === 'schedules' && <SchedulesSection {...props} />}
         {tab === 'webhooks' && <WebhooksSection {...props} />}
-        {tab === 'chains' && <ChainsSection {...props} />}
+        {tab === 'chains' && <><ErrorWorkflowSection {...props} /><ChainsSection {...props} /></>}
       </div>
     </aside>
   )
