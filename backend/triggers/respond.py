@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from contextlib import aclosing
 from typing import Any
 
 from litestar import Response
@@ -42,8 +43,8 @@ async def answer(bus: EventBus, run_id: str, respond: str, graph: dict[str, Any]
     """Wait for what the webhook answers (see the module doc); raises WorkflowFailed or RespondTimeout."""
     nodes = responders(graph) if respond == "node" else set()
     try:
-        async with asyncio.timeout(timeout_s):
-            async for event in bus.subscribe(run_id):
+        async with asyncio.timeout(timeout_s), aclosing(bus.subscribe(run_id)) as events:
+            async for event in events:     # aclosing: the subscription ends with the answer
                 done = _answer_of(event, nodes)
                 if done is not None:
                     return done
