@@ -28,7 +28,7 @@ SPEC = NodeSpec(
     type="webhook.respond",
     version=1,
     title="Respond to webhook",
-    category="http",
+    category="webhook",
     icon="reply",
     description="Answers the HTTP request that started the run (a webhook set to respond from a node) "
                 "with a status, headers and body. The run goes on after it.",

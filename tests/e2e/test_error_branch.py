@@ -3,7 +3,10 @@ from its error port (drawn in its own colour) and runs: the failure takes the dr
 
 from __future__ import annotations
 
+import httpx
+
 from tests.e2e.test_editor import by_id, connect, eventually, open_canvas, rest_graph, select
+from tests.e2e.test_triggers import _assert_clean, open_triggers
 from tests.flows.fakes import edge, graph, node
 
 
@@ -52,3 +55,25 @@ async def test_draw_an_error_branch_and_see_it_taken(sign_in, server, tenant, ma
     output = page.get_by_test_id("node-run-output")
     await output.wait_for()
     assert '"fail"' in (await output.text_content() or "")
+
+
+async def test_the_error_workflow_is_one_setting_over_a_chain_on_failed(sign_in, server, tenant, make_workflow) -> None:
+    """I pick the error workflow in the Triggers panel: it is stored as the chain on `failed`, and
+    picking another replaces it; the panel has no serious accessibility violation."""
+    wf, first, second = await make_workflow(name="main"), await make_workflow(name="alert"), await make_workflow(name="page")
+    page = await sign_in(tenant.editor)
+    await open_triggers(page, server, wf["id"])
+    await page.get_by_test_id("triggers-tab-chains").click()
+    picker = page.get_by_test_id("error-workflow")
+    await picker.select_option(first["id"])
+    await page.get_by_test_id("chain-row").wait_for()
+
+    async def chains_to(target: str) -> list | None:
+        async with httpx.AsyncClient(base_url=server.url, timeout=10) as c:
+            rows = (await c.get(f"/api/workflows/{wf['id']}/chains", headers=tenant.editor.headers)).json()
+        return rows if [(r["target_workflow_id"], r["on"]) for r in rows] == [(target, ["failed"])] else None
+
+    await eventually(lambda: chains_to(first["id"]), "the chain on failed to the first workflow")
+    await picker.select_option(second["id"])
+    await eventually(lambda: chains_to(second["id"]), "the chain replaced by one to the second workflow")
+    await _assert_clean(page, "error workflow set")

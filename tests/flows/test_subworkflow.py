@@ -85,13 +85,18 @@ async def test_cancelling_the_parent_cancels_the_waiting_child():
     gated = graph([node("start", "trigger.manual"), node("hold", "test.gate", key="sub-cancel")],
                   [edge("start", "hold")], name="gated")
     manager, children, sink = _manager({"gated": gated})
-    task = manager.submit(compile_graph(_caller("gated"), REGISTRY), "p5", {"n": 1}, tenant_id="t1",
+    await _cancel_while_the_child_runs(manager, children, sink, "p5", timeout=10)
+
+
+async def _cancel_while_the_child_runs(manager, children, sink, run_id, timeout):
+    """Start a parent calling `gated`, cancel it once the child holds, and check the child ended cancelled."""
+    task = manager.submit(compile_graph(_caller("gated"), REGISTRY), run_id, {"n": 1}, tenant_id="t1",
                           meta={"workflow_id": "parent"})
-    await asyncio.wait_for(_started(sink, "hold"), 10)
-    child = _child_of(children, "p5")
-    assert await manager.cancel("p5")
+    await asyncio.wait_for(_started(sink, "hold"), timeout)
+    child = _child_of(children, run_id)
+    assert await manager.cancel(run_id)
     assert task.cancelled()
-    await asyncio.wait_for(_ended(sink, child), 5)
+    await asyncio.wait_for(_ended(sink, child), timeout)
     assert [e.kind for e in sink.events if e.run_id == child][-1] == "run.cancelled"
 
 
@@ -143,14 +148,7 @@ async def test_a_subworkflow_through_prefect_gives_the_output_and_cancels_with_i
     flow_runs = {e.run_id: e.data.get("prefect_flow_run_id") for e in sink.events if e.kind == "run.started"}
     assert flow_runs[child] and flow_runs[child] != flow_runs["pp1"]
 
-    task = manager.submit(compile_graph(_caller("gated"), REGISTRY), "pp2", {"n": 1}, tenant_id="t1",
-                          meta={"workflow_id": "parent"})
-    await asyncio.wait_for(_started(sink, "hold"), 30)
-    held = _child_of(children, "pp2")
-    assert await manager.cancel("pp2")
-    assert task.cancelled()
-    await asyncio.wait_for(_ended(sink, held), 10)
-    assert [e.kind for e in sink.events if e.run_id == held][-1] == "run.cancelled"
+    await _cancel_while_the_child_runs(manager, children, sink, "pp2", timeout=30)
 
 
 async def test_a_child_takes_no_place_in_the_tenants_queue():

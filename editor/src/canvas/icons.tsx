@@ -47,6 +47,6 @@ export function Icon({ name, size = 16, className }: { name: string; size?: numb
 
 export const CATEGORY_COLORS: Record<string, string> = {
   trigger: '#16a34a', data: '#2563eb', logic: '#7c3aed', http: '#0891b2', util: '#d97706', ai: '#db2777', email: '#e11d48',
-  flow: '#4f46e5',
+  flow: '#4f46e5', webhook: '#0d9488',
 }
 export const categoryColor = (c: string) => CATEGORY_COLORS[c] ?? '#475569'
