@@ -33,7 +33,12 @@ async def test_draw_an_error_branch_and_see_it_taken(sign_in, server, tenant, ma
     await port.wait_for()
     assert "handle-error" in (await port.get_attribute("class") or "")
 
+    # the side panel covers the handler: close it and fit the view (its animation takes 300 ms), as a person would
+    await page.get_by_test_id("side-panel-close").click()
+    await page.get_by_test_id("zoom-fit").click()
+    await page.wait_for_timeout(400)
     await connect(page, "fail", "error", "handle", "input")
+    await page.locator(".react-flow__edge.edge-on-error").wait_for()
 
     async def drawn() -> dict | None:
         g = await rest_graph(server, tenant.editor, wf["id"])
@@ -42,7 +47,6 @@ async def test_draw_an_error_branch_and_see_it_taken(sign_in, server, tenant, ma
 
     stored = await eventually(drawn, "the document has the error edge and on_error branch")
     assert [(e["source"], e["target"]) for e in stored["edges"] if e["source_port"] == "error"] == [("fail", "handle")]
-    await page.locator(".react-flow__edge.edge-on-error").wait_for()
 
     await page.get_by_test_id("run-button").click()
     await page.get_by_test_id("run-input-json-tab").click()

@@ -36,8 +36,15 @@ export function TriggersPanel({ workflowId, provider, canEdit, onClose }: Props)
         {!canEdit && <p className="muted small" data-testid="triggers-read-only">You can see this workflow's triggers; editors and owners change them.</p>}
         {tab === 'schedules' && <SchedulesSection {...props} />}
         {tab === 'webhooks' && <WebhooksSection {...props} />}
-        {tab === 'chains' && <><ErrorWorkflowSection {...props} /><ChainsSection {...props} /></>}
+        {tab === 'chains' && <ChainsTab {...props} />}
       </div>
     </aside>
   )
+}
+
+// The error workflow and the chain list show the same chains: a change in one reloads the other.
+function ChainsTab({ stamp, changed, ...rest }: { workflowId: string; canEdit: boolean; stamp: number; changed: () => void }) {
+  const [mine, setMine] = useState(0)
+  const props = { ...rest, stamp: stamp + mine, changed: () => { setMine((n) => n + 1); changed() } }
+  return <><ErrorWorkflowSection {...props} /><ChainsSection {...props} /></>
 }
