@@ -70,6 +70,9 @@ async def test_when_done_answers_the_output_or_the_error_as_problem_json(client,
     r = await deliver(client, hook, {"n": 1})
     assert r.status_code == 200, r.text
     assert r.json() == {"sum": {"n": 2}}
+    tested = await client.post(f"/api/workflows/{ok}/webhooks/{hook['id']}/test", json={"body": {"n": 4}}, headers=h)
+    assert tested.json()["status"] == 200 and tested.json()["body"] == {"sum": {"n": 5}}
+    assert tested.json()["run_id"]     # the editor's test delivery follows the run it started
     broken = await published_workflow(client, h, hooked(node("boom", "test.flaky", fail_times=9, kind="config"),
                                                         edges=[edge("start", "boom")]))
     hook = await make_hook(client, h, broken, respond="when_done")
