@@ -113,6 +113,10 @@ class Settings(BaseSettings):
     retention_batch: int = 200
     # Longest chain of workflow-finished triggers (A starts B starts C ...) before it stops.
     chain_max_depth: int = 10
+    # flow.subworkflow: how deep runs may call workflows (a run calling itself counts too).
+    subworkflow_max_depth: int = Field(default=10, ge=1, le=100)
+    # A webhook with respond when_done / node answers within this time, else 504 with the run id.
+    webhook_respond_timeout_s: float = Field(default=30.0, gt=0, le=600)
     # Production workers (`maily worker`, docs/production.md): runs one worker executes at once
     # (a run waiting on a delay holds a slot but no thread), how long its Redis lease on a run
     # lasts without renewal, how often it sweeps for runs whose worker died, and how long a

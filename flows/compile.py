@@ -18,7 +18,7 @@ from flows.graph import GraphDocument
 from flows.graph_algorithms import reachable, topological_order
 from flows.validate import validate_graph
 from nodes.registry import NodeRegistry
-from nodes.sdk import NodeType
+from nodes.sdk import ON_ERROR_VALUES, NodeType
 
 
 class CompileError(Exception):
@@ -54,6 +54,12 @@ class PlanNode:
     def durable(self) -> bool:
         """Side effects or long waits: run as a Prefect task with durable state."""
         return self.type.spec.side_effects or self.type.spec.waits
+
+    @property
+    def on_error(self) -> str:
+        """What its failure does once retries are spent: stop, continue or branch (validated literal)."""
+        value = self.config.get("on_error", "stop")
+        return value if value in ON_ERROR_VALUES else "stop"
 
     @property
     def each_ports(self) -> frozenset[str]:

@@ -28,6 +28,7 @@ from flows.events import EventSink, RunEvent
 from flows.observe import traced_node, traced_run
 from nodes.expressions import is_expression, render_value
 from nodes.sdk import (
+    ERROR_PORT,
     Clock,
     NodeConfigError,
     NodeContext,
@@ -272,10 +273,15 @@ class Engine:
             emit("node.waiting", node_id=node.id, iteration=iteration, **data)
             run.waiting.append(_waiting_entry(node, data))
             return SUSPENDED
-        except Exception as exc:  # every failure ends here: classified, recorded, the run stops
+        except Exception as exc:  # every failure ends here (after the retries): classified, recorded
             error = emit.redactor.scrub(_classify(exc, node))
-            emit("node.failed", node_id=node.id, iteration=iteration, error=error)
-            raise NodeFailed(node.id, error) from None
+            if node.on_error == "stop":   # the run stops
+                emit("node.failed", node_id=node.id, iteration=iteration, error=error)
+                raise NodeFailed(node.id, error) from None
+            out = error_outputs(node, error)   # handled: the run goes on with the error as data
+            emit("node.failed", node_id=node.id, iteration=iteration, error=error, on_error=node.on_error,
+                 output=capped(out))
+            return out
         emit("node.succeeded", node_id=node.id, iteration=iteration, output=capped(out))
         return out
 
@@ -331,6 +337,16 @@ class Engine:
                     raise
                 await self.services.clock.sleep(delays[n - 1])
                 n += 1
+
+
+def error_outputs(node: PlanNode, error: dict[str, Any]) -> dict[str, Any]:
+    """A handled failure's outputs: `{"error": {kind, message, node_id}}` on the node's first
+    output port (on_error "continue") or on its `error` port, the normal ports not taken ("branch")."""
+    value = {"error": {"kind": error.get("kind"), "message": error.get("message"), "node_id": node.id}}
+    if node.on_error == "branch":
+        return {ERROR_PORT: value}
+    first = node.type.spec.outputs[0].name if node.type.spec.outputs else "output"
+    return {first: value}
 
 
 def _waiting_entry(node: PlanNode, data: dict[str, Any]) -> dict[str, Any]:
@@ -412,6 +428,10 @@ def _classify(exc: Exception, node: PlanNode) -> dict[str, Any]:
         return {"kind": getattr(exc, "kind", "temporary"), "message": exc.message}
     if isinstance(exc, ItemFailed):
         return {"kind": "item", "message": str(exc)}
+    if isinstance(exc, NodeError) and isinstance(getattr(exc, "kind", None), str):
+        # a node's own kind of failure (flow.subworkflow: the child run failed), with its details
+        return {**(getattr(exc, "details", None) or {}), "kind": exc.kind,  # type: ignore[attr-defined]
+                "message": getattr(exc, "message", str(exc))}
     correlation_id = new_correlation_id()
     log.error("node %s (%s) failed with a bug [correlation_id=%s]", node.id, node.type.spec.type,
               correlation_id, exc_info=exc)

@@ -16,6 +16,7 @@ The record is written beside the run (flows/prefect_record.py): a run never wait
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import logging
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -79,11 +80,15 @@ class RunManager:
 
     def submit(self, plan: Plan, run_id: str, payload: Any, *, tenant_id: str = "",
                meta: dict[str, Any] | None = None, reuse: dict[str, dict[str, Any]] | None = None,
-               waiting: dict[str, dict[str, Any]] | None = None, seq_after: int = 0) -> asyncio.Task[RunOutcome]:
+               waiting: dict[str, dict[str, Any]] | None = None, seq_after: int = 0,
+               child: bool = False) -> asyncio.Task[RunOutcome]:
         """Queue the run and return its task at once; run.queued is its first event.
 
         A resumed run (same id) passes `seq_after`, its last event's number, and the engine's
-        `reuse` / `waiting` (see Engine.run)."""
+        `reuse` / `waiting` (see Engine.run). A `child` run (flow.subworkflow) runs within its
+        waiting parent's slot: it takes no place in the tenant's queue nor among the runs executing
+        (a parent holding the last slot would wait for it forever), and starts in a context
+        of its own, so Prefect does not take it for a part of the parent's task run."""
         emit = Emitter(run_id, self.sinks)
         emit.seq = seq_after
         emit("run.queued", **({"resumed": True} if seq_after else {}))
@@ -92,7 +97,8 @@ class RunManager:
             engine_kw["started"] = {"resumed": True}
         task = asyncio.get_running_loop().create_task(
             self.remote.run(run_id, seq_after=seq_after) if self.remote is not None
-            else self._run(plan, run_id, payload, emit, tenant_id, meta or {}, engine_kw), name=f"run:{run_id}")
+            else self._run(plan, run_id, payload, emit, tenant_id, meta or {}, engine_kw, child=child),
+            name=f"run:{run_id}", context=contextvars.Context() if child else None)
         self._tasks[run_id] = task
         self._emitters[run_id] = emit
 
@@ -105,17 +111,18 @@ class RunManager:
         return task
 
     async def _run(self, plan: Plan, run_id: str, payload: Any, emit: Emitter, tenant_id: str,
-                   meta: dict[str, Any], engine_kw: dict[str, Any] | None = None) -> RunOutcome:
-        queue = self._queues[tenant_id]
+                   meta: dict[str, Any], engine_kw: dict[str, Any] | None = None, *, child: bool = False) -> RunOutcome:
+        queue = _Queue(1) if child else self._queues[tenant_id]   # a child runs within its parent's slot
         engine_kw = engine_kw or {}
         try:
             await self._acquire(queue, run_id)
         except asyncio.CancelledError:
             emit("run.paused" if emit.pausing else "run.cancelled")
             raise
+        running = _Queue(1) if child else self._all   # nor among the runs executing: its parent is one
         self._all_waiting[run_id] = tenant_id
         try:
-            await self._acquire(self._all, run_id)
+            await self._acquire(running, run_id)
         except asyncio.CancelledError:
             self._release(queue, run_id)
             emit("run.paused" if emit.pausing else "run.cancelled")
@@ -141,7 +148,7 @@ class RunManager:
                 emit("run.failed", error=error)
             return RunOutcome("failed", error=error)
         finally:
-            self._release(self._all, run_id)
+            self._release(running, run_id)
             self._release(queue, run_id)
 
     async def _run_on_prefect(self, plan: Plan, run_id: str, payload: Any, emit: Emitter, tenant_id: str,

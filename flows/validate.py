@@ -13,6 +13,7 @@ document and the node / edge it is about. The codes are documented in docs/graph
     config           error    config fails the node type's Config model
     dangling_edge    error    edge source or target is not a node
     unknown_port     error    edge names a port the node type does not have
+    error_port       error    edge leaves a node's `error` port while its on_error is not "branch"
     port_type        error    output and input port types differ ("any" matches all)
     multiple_inputs  error    a second edge into an input port without multiple=True
     trigger_input    error    an edge into a trigger node
@@ -52,9 +53,10 @@ from flows.graph_algorithms import topological_order  # noqa: F401  (part of thi
 from flows.pointer import pointer  # noqa: F401  (part of this module's API)
 from flows.pins import PIN_FIELD, pin_problems
 from nodes.registry import NodeRegistry
-from nodes.sdk import NodeType, Port
+from nodes.sdk import ERROR_PORT, NodeType, Port
 
 Severity = Literal["error", "warning"]
+_ERROR_OUT = Port(ERROR_PORT, "object", "{error: {kind, message, node_id}} when the node failed (on_error: branch)")
 
 
 @dataclass(frozen=True)
@@ -370,6 +372,10 @@ class _GraphChecker:
         for i, info in self.info.items():
             node = self.nodes[i]
             assert node is not None
+            on_error = node.config.get("on_error", "stop")
+            if isinstance(on_error, str) and "{{" in on_error:   # read before expressions render: a literal only
+                self.add("config", "on_error must be stop, continue or branch, not an expression",
+                         pointer("nodes", i, "config", "on_error"), node_id=node.id)
             try:
                 info.config_model.model_validate(node.config)
             except ValidationError as exc:
@@ -436,7 +442,9 @@ class _GraphChecker:
             out_port = in_port = None
             if src_info is not None:
                 out_port = src_info.outputs.get(edge.source_port)
-                if out_port is None:
+                if out_port is None and edge.source_port == ERROR_PORT:
+                    out_port = self._error_port(j, edge, src)
+                elif out_port is None:
                     names = ", ".join(src_info.outputs) or "none"
                     self.add("unknown_port", f"node {edge.source!r} has no output port {edge.source_port!r} (outputs: {names})", pointer("edges", j, "source_port"), node_id=edge.source, edge_id=edge.id)
             if dst_info is not None:
@@ -452,6 +460,17 @@ class _GraphChecker:
                     self.add("multiple_inputs", f"input {edge.target}.{edge.target_port} takes one edge and already has {fed[key]!r}", pointer("edges", j, "target_port"), node_id=edge.target, edge_id=edge.id)
                 else:
                     fed[key] = edge.id
+
+    def _error_port(self, j: int, edge: GraphEdge, src: int) -> Port | None:
+        """Every node has an `error` output port while its on_error is "branch"; an edge from it
+        otherwise is a problem naming the setting to change."""
+        on_error = (self.nodes[src].config or {}).get("on_error", "stop")  # type: ignore[union-attr]
+        if on_error == "branch":
+            return _ERROR_OUT
+        self.add("error_port", f"edge leaves {edge.source}'s error port, but its on_error is {on_error!r}: "
+                 "set on_error to \"branch\" or remove the edge", pointer("edges", j, "source_port"),
+                 node_id=edge.source, edge_id=edge.id)
+        return None
 
     # ------------------------------------------------------------------ graph
     def check_graph(self) -> None:

@@ -41,7 +41,7 @@ if TYPE_CHECKING:
 # tests/nodes/test_sdk.py; the services nodes use are typed in nodes/services.py.
 __all__ = [
     "Category", "Clock", "NoSecrets", "Redactor", "ResolvedCredential", "credential_field", "resolve_credential", "NodeConfig", "NodeConfigError", "NodeContext", "NodeError", "NodeSpec",
-    "NodeSuspended", "NodeTemporaryError", "NodeType", "PORT_TYPES", "Port", "PortType", "SUSPEND_AFTER_S",
+    "NodeSuspended", "NodeTemporaryError", "NodeType", "ERROR_PORT", "ON_ERROR_VALUES", "OnError", "PORT_TYPES", "Port", "PortType", "SUSPEND_AFTER_S",
     "Secrets", "SystemClock", "new_correlation_id",
 ]
 
@@ -49,7 +49,13 @@ __all__ = [
 PortType = Literal["any", "object", "array", "string", "number", "boolean"]
 PORT_TYPES: tuple[str, ...] = ("any", "object", "array", "string", "number", "boolean")
 
-Category = Literal["trigger", "data", "logic", "util", "http", "ai", "email", "verify", "approval"]
+# What a node's failure does, once its retries are spent (docs/engine.md "Error handling"):
+# stop the run, continue with {"error": {...}} as its output, or take its `error` port.
+OnError = Literal["stop", "continue", "branch"]
+ON_ERROR_VALUES: tuple[str, ...] = ("stop", "continue", "branch")
+ERROR_PORT = "error"   # the output port every node has when on_error is "branch"
+
+Category = Literal["trigger", "data", "logic", "flow", "util", "http", "webhook", "ai", "email", "verify", "approval"]
 
 
 @dataclass(frozen=True)
@@ -112,6 +118,8 @@ class NodeConfig(BaseModel):
     retries: int | None = Field(default=None, ge=0, le=10, description="Retries after a temporary failure")
     retry_backoff_s: float = Field(default=1.0, ge=0, le=600, description="First retry delay; doubles each retry, with jitter")
     timeout_s: float | None = Field(default=None, gt=0, le=86_400, description="Time limit of one attempt")
+    on_error: OnError = Field(default="stop", description="After the last retry: stop the run, continue with "
+                                                          "{error} as the output, or branch to the error port")
 
 
 # Waits longer than this suspend the run (MAILY_SUSPEND_AFTER_S); shorter ones just sleep.

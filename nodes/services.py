@@ -7,12 +7,13 @@ forgets is a TypeError at start-up, not a node quietly writing to memory. Nodes 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from typing import Any, Protocol
 
 from nodes.ai.gateway import AIGateway
 from nodes.credentials import CredentialStore, NoCredentials
 from nodes.email.mailer import Mailer
+from nodes.errors import NodeConfigError
 from nodes.verify.address import DnsSettings
 from nodes.verify.certificates import LedgerStore, MemoryLedger
 
@@ -31,6 +32,39 @@ class NoTemplates:
 
 
 @dataclass(frozen=True)
+class SubworkflowCall:
+    """What flow.subworkflow asks for: run `workflow_id` of the caller's workspace as a child of
+    the calling run (`parent_run_id`, its node `parent_node_id`)."""
+
+    tenant_id: str
+    parent_run_id: str
+    parent_node_id: str
+    parent_workflow_id: str | None
+    workflow_id: str
+    source: str                    # "published" or "draft"
+    input: dict[str, Any]
+    wait: bool
+
+
+class Subworkflows(Protocol):
+    """Starts child runs (flows/subworkflows.py; the app's is backend/runs/subworkflows.py)."""
+
+    async def call(self, call: SubworkflowCall) -> dict[str, Any]:
+        """With `wait`: the child run's output, or a NodeError when it failed, was cancelled or
+        was refused (cycle, depth, not found); cancelling the caller cancels the child. Without:
+        {"run_id", "status": "queued"} at once."""
+        ...
+
+
+class NoSubworkflows:
+    """Outside the app (a bare engine, `maily run`): flow.subworkflow cannot start runs."""
+
+    async def call(self, call: SubworkflowCall) -> dict[str, Any]:
+        raise NodeConfigError("flow.subworkflow needs the app's runs (it cannot call a workflow here)",
+                              pointer="/workflow_id")
+
+
+@dataclass(frozen=True)
 class NodeServices:
     ai: AIGateway                  # tier-aware AI calls with the cost ledger (nodes/ai/gateway.py)
     mailer: Mailer                 # email.send: providers, outbox, idempotent sends
@@ -38,6 +72,7 @@ class NodeServices:
     certifier: LedgerStore         # verify.certify: signed run certificates
     dns: DnsSettings               # verify.email_address: MX lookups
     credentials: CredentialStore   # the workspace's vault (nodes/credentials.py)
+    subworkflows: Subworkflows = field(default_factory=NoSubworkflows)   # flow.subworkflow's child runs
 
     @classmethod
     def in_memory(cls, **given: Any) -> "NodeServices":
@@ -47,5 +82,5 @@ class NodeServices:
         if unknown:
             raise TypeError(f"NodeServices has no {', '.join(sorted(unknown))}")
         made = {"ai": AIGateway, "mailer": Mailer, "email_templates": NoTemplates, "certifier": MemoryLedger,
-                "dns": DnsSettings.from_env, "credentials": NoCredentials}
+                "dns": DnsSettings.from_env, "credentials": NoCredentials, "subworkflows": NoSubworkflows}
         return cls(**{name: given[name] if name in given else make() for name, make in made.items()})

@@ -216,6 +216,9 @@ class Run(Base):
     # The outputs this run's first pass reuses, as the app decided them (a test run from the node
     # panel, a re-run confirmed to repeat a side effect): a production worker takes them as they are.
     reuse: Mapped[Any | None] = mapped_column(JSONType, nullable=True)
+    # flow.subworkflow: the run (and its node) that started this one as a child; None for others.
+    parent_run_id: Mapped[str | None] = mapped_column(sa.String(32), nullable=True, index=True)
+    parent_node_id: Mapped[str | None] = mapped_column(sa.String(64), nullable=True)
 
 
 class NodeRun(Base):

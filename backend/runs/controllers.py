@@ -21,7 +21,8 @@ from backend.db.models import Run
 from backend.errors import NotFound, json_body, read_body, read_json
 from backend.params import AFTER_SEQ, OFFSET
 from backend.runs import control, explorer, recovery, services
-from backend.runs.schemas import (InterruptedDecisionIn, NodeRunOut, QueueOut, ReplayIn, RerunIn, RunCompareOut, RunEventOut, RunOut, RunStatus, RunSummaryOut,
+from backend.runs.schemas import (ChildRunOut, InterruptedDecisionIn, NodeRunOut, QueueOut, ReplayIn, RerunIn, RunCompareOut,
+                                  RunEventOut, RunOut, RunStatus, RunSummaryOut,
                                   StartGraphRunIn, StartWorkflowRunIn)
 
 
@@ -32,8 +33,10 @@ def _summary(run: Run, position: int | None = None) -> RunSummaryOut:
 
 async def _full(s: AsyncSession, run: Run, position: int | None = None) -> RunOut:
     nodes = [NodeRunOut(**{k: getattr(n, k) for k in NodeRunOut.model_fields}) for n in await services.node_runs(s, run.id)]
-    fields = {k: getattr(run, k, None) for k in RunOut.model_fields if k not in ("nodes", "queue_position")}
-    return RunOut(**fields, nodes=nodes, queue_position=position)
+    fields = {k: getattr(run, k, None) for k in RunOut.model_fields if k not in ("nodes", "queue_position", "children")}
+    children = [ChildRunOut(id=c.id, node_id=c.parent_node_id, workflow_id=c.workflow_id, status=c.status,
+                            created_at=c.created_at) for c in await services.child_runs(s, run)]
+    return RunOut(**fields, nodes=nodes, queue_position=position, children=children)
 
 
 def _state(request: Request | WebSocket) -> Any:

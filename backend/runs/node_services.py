@@ -14,10 +14,10 @@ from backend.oauth.client import OAuthClient
 from backend.settings import Settings
 from flows.engine import Services
 from nodes.net import SafeHttpClient
-from nodes.services import NodeServices
+from nodes.services import NodeServices, NoSubworkflows, Subworkflows
 
 
-def node_services(settings: Settings) -> Services:
+def node_services(settings: Settings, subworkflows: Subworkflows | None = None) -> Services:
     """The services every node run gets: the SSRF-guarded HTTP client, the AI gateway and the email and verify
     services, each with its own database engine. The app and every worker build one; close_node_services closes it."""
     http = SafeHttpClient(allowed_hosts=settings.http_allowed_host_set, timeout_s=settings.http_timeout_s,
@@ -26,6 +26,7 @@ def node_services(settings: Settings) -> Services:
                                     OAuthClient(http))
     return Services(http=http, suspend_after_s=settings.suspend_after_s,
                     nodes=NodeServices(ai=build_gateway(settings), credentials=credentials,
+                                        subworkflows=subworkflows or NoSubworkflows(),
                                         **build_email_services(settings, http)))
 
 

@@ -17,6 +17,7 @@ from backend.runs.recovery import end_prefect_flow_runs, resume_interrupted
 from backend.runs.fanout import RunFollower
 from backend.runs.remote import RedisPublisher, RemoteRuns, RetryingRecorder
 from backend.runs.services import note_prefect_flow_run
+from backend.runs.subworkflows import DbChildRuns
 from backend.settings import Settings
 from flows.events import EventBus
 from flows.prefect_server import PrefectApi
@@ -38,7 +39,8 @@ async def start_runs(app: Litestar) -> None:
         database_url=prefect_database_url(app.state.db.url), prepare_database=create_database)
     if prefect is not None and settings.prefect_at_start:
         prefect.start_in_background()   # the first durable run should not wait for it to boot
-    services_ = node_services(settings)
+    children = DbChildRuns(app.state, max_depth=settings.subworkflow_max_depth)   # flow.subworkflow
+    services_ = node_services(settings, subworkflows=children)
     app.state.ai = services_.nodes.ai   # the API's health and credential endpoints use the same gateway
     app.state.mailer = services_.nodes.mailer   # owns the email/certify database engine: closed at stop
     app.state.node_services = services_
@@ -54,6 +56,7 @@ async def start_runs(app: Litestar) -> None:
                                   prefect_max_flow_runs=settings.prefect_max_flow_runs,
                                   max_running=settings.max_running_runs,
                                   on_prefect_flow_run=functools.partial(note_prefect_flow_run, app.state.db))
+    children.runner = app.state.runner
     app.state.resumer = Resumer(app.state, settings.resume_poll_s)   # suspended runs whose time has come
     app.state.resumer.start()
     if settings.mode != "production":   # production: workers own the runs, their sweep resumes orphans

@@ -27,15 +27,18 @@ def truncated(value: Any) -> bool:
 
 
 def reusable_outputs(plan: Plan, rows: Iterable[dict[str, Any]],
-                     exclude: Iterable[str] = ()) -> dict[str, dict[str, Any]]:
-    """Outputs of the main-path nodes that succeeded, except `exclude`; raises NotResumable
-    when one of them was recorded truncated."""
+                     exclude: Iterable[str] = (), *, handled: bool = False) -> dict[str, dict[str, Any]]:
+    """Outputs of the main-path nodes that succeeded, except `exclude` (with `handled`, also of
+    those whose failure their on_error handled: the run went on with that output); raises
+    NotResumable when one of them was recorded truncated."""
     skip = set(exclude)
     reuse: dict[str, dict[str, Any]] = {}
     for row in rows:
         node = plan.nodes.get(row["node_id"])
-        if (node is None or node.scope is not None or row["iteration"] is not None or row["status"] != "succeeded"
-                or row["node_id"] in skip):
+        if node is None or node.scope is not None or row["iteration"] is not None or row["node_id"] in skip:
+            continue
+        went_on = handled and row["status"] == "failed" and node.on_error != "stop" and row["output"] is not None
+        if row["status"] != "succeeded" and not went_on:
             continue
         if truncated(row["output"]) or not isinstance(row["output"], dict):
             raise NotResumable(row["node_id"])
@@ -63,7 +66,7 @@ def next_pass(plan: Plan, waiting_on: list[dict[str, Any]] | None, rows: list[di
     completed main-path nodes are reused; a waiting node with a recorded decision (an approval,
     `entry["decision"]`) gives it, one whose `resume_at` has passed gives its recorded result,
     the others wait again. Raises NotResumable."""
-    reuse = reusable_outputs(plan, rows)
+    reuse = reusable_outputs(plan, rows, handled=True)
     by_node = {r["node_id"]: r for r in rows if r["iteration"] is None}
     still: dict[str, dict[str, Any]] = {}
     for entry in waiting_on or ():

@@ -50,6 +50,9 @@ class RunSummaryOut(BaseModel):
     rerun_from: str | None = None
     root_run_id: str | None = None     # the first run of the retry / re-run lineage (email keys use it)
     queue_position: int | None = None
+    # flow.subworkflow: the run and node that started this run as a child (None: not a child)
+    parent_run_id: str | None = None
+    parent_node_id: str | None = None
 
 
 class QueueOut(BaseModel):
@@ -87,12 +90,23 @@ class NodeRunOut(BaseModel):
     error: Any = None
 
 
+class ChildRunOut(BaseModel):
+    """A run this run started through a flow.subworkflow node."""
+
+    id: str
+    node_id: str | None = Field(description="The flow.subworkflow node that started it")
+    workflow_id: str | None
+    status: str
+    created_at: datetime
+
+
 class RunOut(RunSummaryOut):
     input: Any = None
     output: Any = None
     prefect_flow_run_id: str | None = None
     graph: dict[str, Any]
     nodes: list[NodeRunOut]
+    children: list[ChildRunOut] = Field(default_factory=list, description="Runs its flow.subworkflow nodes started")
 
 
 class RunEventOut(BaseModel):

@@ -65,19 +65,30 @@ async def start_run(s: AsyncSession, p: Principal, runner: RunManager, recorder:
                     reuse: dict[str, dict[str, Any]] | None = None) -> Run:
     """Record a new run and submit it; `reuse`: outputs of nodes not to execute (node.reused)."""
     plan = compile_or_422(graph, registry)
-    run_id = uuid.uuid4().hex
+    run = await record_run(s, p, recorder, plan, uuid.uuid4().hex, graph=graph, payload=payload, trigger=trigger,
+                           workflow_id=workflow_id, version=version, reuse=reuse)
+    runner.submit(plan, run.id, payload, tenant_id=p.tenant_id,
+                  meta={"workflow_id": workflow_id, "version": version, "trigger": trigger, "root_run_id": run.id},
+                  reuse=reuse)
+    return run
+
+
+async def record_run(s: AsyncSession, p: Principal, recorder: DbRecorder, plan: Plan, run_id: str, *,
+                     graph: dict[str, Any], payload: dict[str, Any], trigger: str, workflow_id: str | None,
+                     version: int | None, parent: tuple[str, str] | None = None,
+                     reuse: dict[str, dict[str, Any]] | None = None) -> Run:
+    """The run's row (queued; a child's linked to its parent run and node), audited and
+    committed, and the recorder told of its nodes: what must exist before it is submitted."""
     run = Run(id=run_id, tenant_id=p.tenant_id, workflow_id=workflow_id, workflow_version=version,
               status="queued", trigger=trigger, input=payload, graph=graph, created_by=p.user_id,
               created_at=datetime.now(timezone.utc), root_run_id=run_id, owner_instance=instances.current(),
-              reuse=reuse or None)
+              reuse=reuse or None,
+              parent_run_id=parent[0] if parent else None, parent_node_id=parent[1] if parent else None)
     s.add(run)
     await audit.record(s, p, "run.start", "run", run.id, {"workflow_id": workflow_id, "version": version,
                                                          "trigger": trigger})
     await s.commit()  # the recorder writes node runs that reference this row
     recorder.register(run.id, p.tenant_id, {nid: n.type.spec.type for nid, n in plan.nodes.items()})
-    runner.submit(plan, run.id, payload, tenant_id=p.tenant_id,
-                  meta={"workflow_id": workflow_id, "version": version, "trigger": trigger, "root_run_id": run.id},
-                  reuse=reuse)
     return run
 
 
@@ -88,6 +99,13 @@ async def get_run(s: AsyncSession, p: Principal, run_id: str) -> Run:
     if run is None:
         raise NotFound(f"no run {run_id}")
     return run
+
+
+async def child_runs(s: AsyncSession, run: Run) -> list[Run]:
+    """The runs this run's flow.subworkflow nodes started, oldest first."""
+    rows = await s.scalars(select(Run).where(Run.parent_run_id == run.id, Run.tenant_id == run.tenant_id)
+                           .order_by(Run.created_at, Run.id))
+    return list(rows)
 
 
 async def node_runs(s: AsyncSession, run_id: str) -> list[NodeRun]:

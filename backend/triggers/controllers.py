@@ -165,5 +165,6 @@ def _delivery_operation_id(_handler: Any, method: Any, _path: Any) -> str:
 async def deliver_webhook(request: Request, webhook_id: str, db_session: AsyncSession) -> WebhookAcceptedOut:
     """Public webhook endpoint: no login. Sign with X-Maily-Signature: sha256=<hex HMAC-SHA256 of
     "<X-Maily-Timestamp>.<raw body>"> and X-Maily-Timestamp (Unix seconds, within 5 minutes), or
-    pass ?token=<secret> if the webhook allows it. Answers 202 with the id of the run it started."""
+    pass ?token=<secret> if the webhook allows it. Answers 202 with the id of the run it started; a
+    webhook whose `respond` is when_done or node answers what the run produced (or 504 with the run id)."""
     return await hooks.deliver(request, db_session, webhook_id)

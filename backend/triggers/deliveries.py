@@ -67,5 +67,7 @@ async def send_test(app: Litestar, s: AsyncSession, p: Principal, workflow_id: s
         data: Any = answer.json()
     except ValueError:
         data = answer.text
-    run_id = data.get("run_id") if isinstance(data, dict) and answer.status_code == 202 else None
+    # a synchronous webhook (respond when_done / node) names its run in a header, whatever it answered
+    run_id = answer.headers.get("x-maily-run-id") or (
+        data.get("run_id") if isinstance(data, dict) and answer.status_code == 202 else None)
     return WebhookTestOut(status=answer.status_code, body=data, run_id=run_id)

@@ -2,7 +2,8 @@
 webhook's secret with an HMAC signature (or, if the webhook allows it, the secret itself as
 ?token=). Checks, in order: known hook (404), rate limits (429), body size (413), signature
 and timestamp (401), method (405), content type (415), body schema (422); then a run starts
-and the answer is 202 with its id. See docs/triggers.md."""
+and the answer is 202 with its id, or, for a webhook whose `respond` is when_done or node, the
+run's answer (triggers/respond.py). See docs/triggers.md."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from limits import parse
-from litestar import Request
+from litestar import Request, Response
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -26,6 +27,7 @@ from backend.errors import (BadRequest, MethodNotAllowed, NotFound, PayloadTooLa
 from backend.runs.services import graph_of_workflow
 from backend.ratelimit import enforce, moving_window
 from backend.settings import Settings
+from backend.triggers import respond
 from backend.triggers.models import Webhook
 from backend.triggers.replay import delivery_key
 from backend.triggers.schemas import WebhookAcceptedOut
@@ -151,7 +153,7 @@ def _check_schema(body: Any, nodes: list[dict[str, Any]]) -> None:
                                 field="body_schema") from None
 
 
-async def deliver(request: Request[Any, Any, Any], s: AsyncSession, webhook_id: str) -> WebhookAcceptedOut:
+async def deliver(request: Request[Any, Any, Any], s: AsyncSession, webhook_id: str) -> WebhookAcceptedOut | Response[Any]:
     state = request.app.state
     settings: Settings = state.settings
     hook = None
@@ -192,5 +194,8 @@ async def deliver(request: Request[Any, Any, Any], s: AsyncSession, webhook_id: 
             await state.webhook_replays.release(replay_key)
         raise
     await s.execute(update(Webhook).where(Webhook.id == hook.id).values(last_used_at=utcnow()))
+    if hook.respond != "immediately":    # a synchronous webhook: the run's answer, or 504 (triggers/respond.py)
+        await s.commit()
+        return await respond.answer(state.bus, run.id, hook.respond, graph, settings.webhook_respond_timeout_s)
     return WebhookAcceptedOut(run_id=run.id, status=run.status, workflow_id=hook.workflow_id,
                               workflow_version=run.workflow_version)

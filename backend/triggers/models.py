@@ -30,6 +30,9 @@ class Webhook(Base):
     secret_hint: Mapped[str] = mapped_column(sa.String(16), default="")
     allow_token: Mapped[bool] = mapped_column(sa.Boolean, default=False)
     source: Mapped[str] = mapped_column(sa.String(20), default="published")
+    # When the sender gets its answer: "immediately" (202 with the run id), "when_done" (the run's
+    # output or error) or "node" (what a webhook.respond node sets); docs/triggers.md.
+    respond: Mapped[str] = mapped_column(sa.String(20), default="immediately", server_default="immediately")
     description: Mapped[str] = mapped_column(sa.Text, default="")
     created_by: Mapped[str | None] = mapped_column(sa.String(32), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), nullable=False, default=utcnow)

@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from flows.cron import CronError, check_cron, check_timezone
 
 Source = Literal["published", "draft"]
+Respond = Literal["immediately", "when_done", "node"]
 EndStatus = Literal["succeeded", "failed", "cancelled"]
 
 
@@ -24,12 +25,15 @@ class WebhookCreateIn(_In):
 
     source: Source = Field(default="published", description="Run the published version (default) or the draft")
     allow_token: bool = Field(default=False, description="Also accept the secret as ?token= (for senders that cannot sign)")
+    respond: Respond = Field(default="immediately", description="immediately: 202 with the run id; when_done: the "
+                             "run's output (or its error as problem+json); node: what a webhook.respond node sets")
     description: str = Field(default="", max_length=2000)
 
 
 class WebhookUpdateIn(_In):
     source: Source | None = None
     allow_token: bool | None = None
+    respond: Respond | None = None
     description: str | None = Field(default=None, max_length=2000)
 
 
@@ -39,6 +43,7 @@ class WebhookOut(BaseModel):
     url: str = Field(description="Where senders deliver: POST (or the node's methods) here")
     source: Source
     allow_token: bool
+    respond: Respond = "immediately"
     description: str
     secret_hint: str = Field(description="The secret's first characters, to recognise it")
     created_at: datetime

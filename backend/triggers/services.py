@@ -58,6 +58,7 @@ def _set_secret(hook: Webhook) -> str:
 def webhook_out(hook: Webhook, base_url: str) -> WebhookOut:
     return WebhookOut(id=hook.id, workflow_id=hook.workflow_id, url=f"{base_url.rstrip('/')}/hooks/{hook.id}",
                       source=hook.source, allow_token=hook.allow_token, description=hook.description,  # type: ignore[arg-type]
+                      respond=hook.respond or "immediately",  # type: ignore[arg-type]
                       secret_hint=hook.secret_hint, created_at=hook.created_at, rotated_at=hook.rotated_at,
                       last_used_at=hook.last_used_at)
 
@@ -65,7 +66,7 @@ def webhook_out(hook: Webhook, base_url: str) -> WebhookOut:
 async def create_webhook(s: AsyncSession, p: Principal, workflow_id: str, body: WebhookCreateIn) -> tuple[Webhook, str]:
     wf = await get_workflow(s, p, workflow_id)
     hook = Webhook(id=secrets.token_hex(16), tenant_id=p.tenant_id, workflow_id=wf.id, source=body.source,
-                   allow_token=body.allow_token, description=body.description, created_by=p.user_id,
+                   allow_token=body.allow_token, respond=body.respond, description=body.description, created_by=p.user_id,
                    created_at=utcnow())
     secret = _set_secret(hook)
     s.add(hook)
@@ -94,7 +95,7 @@ async def list_webhooks(s: AsyncSession, p: Principal, workflow_id: str) -> list
 async def update_webhook(s: AsyncSession, p: Principal, workflow_id: str, webhook_id: str,
                          body: WebhookUpdateIn) -> Webhook:
     hook = await get_webhook(s, p, workflow_id, webhook_id)
-    for k in ("source", "allow_token", "description"):
+    for k in ("source", "allow_token", "respond", "description"):
         v = getattr(body, k)
         if v is not None:
             setattr(hook, k, v)

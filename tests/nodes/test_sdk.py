@@ -12,7 +12,7 @@ from nodes.services import NodeServices
 
 PINNED = {
     "Category", "Clock", "NoSecrets", "Redactor", "ResolvedCredential", "credential_field", "resolve_credential", "NodeConfig", "NodeConfigError", "NodeContext", "NodeError", "NodeSpec",
-    "NodeSuspended", "NodeTemporaryError", "NodeType", "PORT_TYPES", "Port", "PortType", "SUSPEND_AFTER_S",
+    "NodeSuspended", "NodeTemporaryError", "NodeType", "ERROR_PORT", "ON_ERROR_VALUES", "OnError", "PORT_TYPES", "Port", "PortType", "SUSPEND_AFTER_S",
     "Secrets", "SystemClock", "new_correlation_id",
 }
 

@@ -3,6 +3,7 @@ import { memo, useEffect, useRef } from 'react'
 import { Handle, Position, useStore, useUpdateNodeInternals, type Node, type NodeProps, type ReactFlowState } from '@xyflow/react'
 import type { NodeStatus, Port } from '../api/types'
 import { Icon, categoryColor } from './icons'
+import { ERROR_PORT } from './ports'
 
 export interface RunBadge { status: NodeStatus; attempts: number; ms: number | null; iterations: number }
 
@@ -84,10 +85,11 @@ function FlowNodeView({ id, data, selected }: NodeProps<FlowNodeT>) {
         </div>
         <div className="ports-out">
           {data.outputs.map((p) => (
-            <div className="port port-out" key={p.name} title={`${p.name}: ${p.type}${p.each ? ' (per item)' : ''}`}>
+            <div className={`port port-out${p.name === ERROR_PORT ? ' port-error' : ''}`} key={p.name}
+              title={p.name === ERROR_PORT ? 'error: where a failure goes (on error: branch)' : `${p.name}: ${p.type}${p.each ? ' (per item)' : ''}`}>
               {!compact && <><em>{p.type}</em><span>{data.portLabels[p.name] || p.name}</span></>}
               <Handle type="source" position={Position.Right} id={p.name} data-testid={`port-${id}-out-${p.name}`}
-                className={`handle type-${p.type}`} />
+                className={`handle type-${p.type}${p.name === ERROR_PORT ? ' handle-error' : ''}`} />
             </div>
           ))}
         </div>

@@ -5,6 +5,7 @@ import type { Connection, Edge } from '@xyflow/react'
 import type { Graph, GraphNode, NodeType } from '../api/types'
 import type { Ops } from '../collab/ops'
 import type { CanvasCtx } from './context'
+import { outputsOf } from './ports'
 
 interface Args {
   graphRef: MutableRefObject<Graph>
@@ -20,7 +21,7 @@ export function useConnections({ graphRef, specOf, ops: o, readOnly, setToast }:
     if (c.source === c.target) return 'A node cannot connect to itself'
     const g = graphRef.current
     const src = g.nodes.find((n) => n.id === c.source), tgt = g.nodes.find((n) => n.id === c.target)
-    const out = specOf(src)?.outputs.find((p) => p.name === c.sourceHandle)
+    const out = outputsOf(src, specOf(src)).find((p) => p.name === c.sourceHandle)
     const tspec = specOf(tgt)
     const inp = tspec?.inputs.find((p) => p.name === c.targetHandle)
     if (tspec?.trigger) return 'Triggers start runs and take no input'

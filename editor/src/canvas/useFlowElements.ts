@@ -10,7 +10,7 @@ import type { useRunState } from './useRunState'
 import type { useValidation } from './useValidation'
 import { NOTE } from './context'
 import { firstDraw } from './geometry'
-import { visibleOutputs } from './ports'
+import { ERROR_PORT, outputsOf, visibleOutputs } from './ports'
 import { useStableItems } from './useStableItems'
 
 interface Args {
@@ -41,7 +41,7 @@ export function useFlowElements({ graph, specOf, localDrag, remoteDrag, noteSize
       const spec = specOf(n)
       const probs = problemsOf[n.id] ?? []
       const measured = rf.getInternalNode(n.id)?.measured
-      const outputs = visibleOutputs(n, spec?.outputs ?? [], graph.edges)
+      const outputs = visibleOutputs(n, outputsOf(n, spec), graph.edges)
       return {
         id: n.id, type: 'flow', position: pos(n.id, n.position), selected: selected.has(n.id),
         // As React Flow measured it, or the size and handles it will measure (geometry.ts); neither is part of
@@ -69,7 +69,7 @@ export function useFlowElements({ graph, specOf, localDrag, remoteDrag, noteSize
     return {
       id: e.id, source: e.source, sourceHandle: e.source_port, target: e.target, targetHandle: e.target_port,
       selected: selectedEdges.has(e.id), animated: st === 'running',
-      className: `${edgeProblems.has(e.id) ? 'edge-error' : ''} ${st === 'succeeded' ? 'edge-done' : ''}`,
+      className: `${edgeProblems.has(e.id) ? 'edge-error' : ''} ${st === 'succeeded' ? 'edge-done' : ''}${e.source_port === ERROR_PORT ? ' edge-on-error' : ''}`,
     }
   }), [graph.edges, selectedEdges, edgeProblems, runs.states])
   const rfEdges = useStableItems(allEdges)

@@ -47,7 +47,7 @@ export function SchemaForm({ schema, value, onChange, errors = {}, disabled, idP
       {adv.length > 0 && (
         <div className="advanced">
           <button type="button" className="link" onClick={() => setAdvanced(!advanced)} data-testid={`${idPrefix}-advanced`}>
-            {advanced ? '▾' : '▸'} Advanced (retries, timeout)
+            {advanced ? '▾' : '▸'} Advanced (retries, timeout, on error)
           </button>
           {advanced && adv.map(render)}
         </div>

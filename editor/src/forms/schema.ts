@@ -71,7 +71,7 @@ export function emptyValue(s: JsonSchema, root: JsonSchema): unknown {
 }
 
 /** Fields every node has (from NodeConfig): shown under "Advanced". */
-export const ADVANCED = new Set(['retries', 'retry_backoff_s', 'timeout_s'])
+export const ADVANCED = new Set(['retries', 'retry_backoff_s', 'timeout_s', 'on_error'])
 
 /** Any value as editable text: strings as they are, the rest as JSON. And back. */
 export const toText = (v: unknown) => (v === undefined || v === null ? '' : typeof v === 'string' ? v : JSON.stringify(v, null, 2))

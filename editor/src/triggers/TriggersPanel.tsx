@@ -4,12 +4,13 @@ import { useEffect, useRef, useState } from 'react'
 import type { WebsocketProvider } from 'y-websocket'
 import { Icon } from '../canvas/icons'
 import { ChainsSection } from './ChainsSection'
+import { ErrorWorkflowSection } from './ErrorWorkflowSection'
 import { SchedulesSection } from './SchedulesSection'
 import { WebhooksSection } from './WebhooksSection'
 import { useTriggerSignal } from './useTriggerSignal'
 
 type Tab = 'schedules' | 'webhooks' | 'chains'
-const TABS: { value: Tab; label: string }[] = [{ value: 'schedules', label: 'Schedules' }, { value: 'webhooks', label: 'Webhooks' }, { value: 'chains', label: 'Chains' }]
+const TABS: { value: Tab; label: string }[] = [{ value: 'schedules', label: 'Schedules' }, { value: 'webhooks', label: 'Webhooks' }, { value: 'chains', label: 'Chains & errors' }]
 
 interface Props { workflowId: string; provider: WebsocketProvider | undefined; canEdit: boolean; onClose: () => void }
 
@@ -35,8 +36,15 @@ export function TriggersPanel({ workflowId, provider, canEdit, onClose }: Props)
         {!canEdit && <p className="muted small" data-testid="triggers-read-only">You can see this workflow's triggers; editors and owners change them.</p>}
         {tab === 'schedules' && <SchedulesSection {...props} />}
         {tab === 'webhooks' && <WebhooksSection {...props} />}
-        {tab === 'chains' && <ChainsSection {...props} />}
+        {tab === 'chains' && <ChainsTab {...props} />}
       </div>
     </aside>
   )
+}
+
+// The error workflow and the chain list show the same chains: a change in one reloads the other.
+function ChainsTab({ stamp, changed, ...rest }: { workflowId: string; canEdit: boolean; stamp: number; changed: () => void }) {
+  const [mine, setMine] = useState(0)
+  const props = { ...rest, stamp: stamp + mine, changed: () => { setMine((n) => n + 1); changed() } }
+  return <><ErrorWorkflowSection {...props} /><ChainsSection {...props} /></>
 }

@@ -3,10 +3,15 @@ import { useCallback, useState } from 'react'
 import { CopyOnce } from '../teams/CopyOnce'
 import { ProblemNote } from '../teams/ProblemNote'
 import { useAction } from '../teams/useAction'
-import { triggersApi, type Source, type Webhook, type WebhookCreated } from './api'
+import { triggersApi, type Respond, type Source, type Webhook, type WebhookCreated } from './api'
 import { WebhookDeliveries } from './WebhookDeliveries'
 import { WebhookTest } from './WebhookTest'
 import { useTriggerList } from './useTriggerList'
+
+// What the sender gets back (docs/triggers.md, synchronous webhooks)
+const ANSWERS: Record<Respond, string> = {
+  immediately: 'at once (202, the run id)', when_done: "the run's output when it ends", node: 'what a “Respond to webhook” node sets',
+}
 
 interface Props { workflowId: string; canEdit: boolean; stamp: number; changed: () => void }
 
@@ -15,13 +20,14 @@ export function WebhooksSection({ workflowId, canEdit, stamp, changed }: Props) 
   const [revealed, setRevealed] = useState<WebhookCreated | null>(null)
   const [source, setSource] = useState<Source>('published')
   const [description, setDescription] = useState('')
+  const [respond, setRespond] = useState<Respond>('immediately')
   const [sent, setSent] = useState(0)
   const act = useAction()
   const after = (w?: WebhookCreated) => { setRevealed(w ?? null); list.reload(); changed() }
 
   const create = async (e: React.FormEvent) => {
     e.preventDefault()
-    const w = await act.run(() => triggersApi.createWebhook(workflowId, { source, description }))
+    const w = await act.run(() => triggersApi.createWebhook(workflowId, { source, description, respond }))
     if (w) { setDescription(''); after(w) }
   }
   const rotate = async (w: Webhook) => {
@@ -49,7 +55,7 @@ export function WebhooksSection({ workflowId, canEdit, stamp, changed }: Props) 
               <button type="button" className="btn small" onClick={() => setRevealed(null)} data-testid="webhook-secret-done">I have copied it</button>
             </>}
             <p className="muted small">Secret <span className="mono">{w.secret_hint}…</span> · runs the {w.source === 'draft' ? 'draft' : 'published version'}
-              {w.allow_token ? ' · accepts ?token=' : ''}</p>
+              {w.allow_token ? ' · accepts ?token=' : ''}{w.respond && w.respond !== 'immediately' ? ` · answers ${ANSWERS[w.respond]}` : ''}</p>
             {canEdit && <div className="trigger-actions">
               <button type="button" className="btn small" onClick={() => rotate(w)} disabled={act.busy} data-testid="webhook-rotate">Rotate secret</button>
               <button type="button" className="btn small" onClick={() => remove(w)} disabled={act.busy} data-testid="webhook-delete">Delete</button>
@@ -68,6 +74,12 @@ export function WebhooksSection({ workflowId, canEdit, stamp, changed }: Props) 
             <label htmlFor="webhook-source">Runs</label>
             <select id="webhook-source" className="input compact" value={source} onChange={(e) => setSource(e.target.value as Source)} data-testid="webhook-source">
               <option value="published">the published version</option><option value="draft">the draft</option>
+            </select>
+          </div>
+          <div className="trigger-inline">
+            <label htmlFor="webhook-respond">Answers</label>
+            <select id="webhook-respond" className="input compact" value={respond} onChange={(e) => setRespond(e.target.value as Respond)} data-testid="webhook-respond">
+              {(Object.keys(ANSWERS) as Respond[]).map((r) => <option key={r} value={r}>{ANSWERS[r]}</option>)}
             </select>
           </div>
           <button type="submit" className="btn" disabled={act.busy} data-testid="webhook-add">Add webhook</button>

@@ -12,8 +12,9 @@ export interface Schedule {
 export interface ScheduleIn { cron: string; timezone: string; enabled: boolean; source: Source }
 export interface SchedulePreview { cron: string; timezone: string; next_runs: string[] }
 
+export type Respond = 'immediately' | 'when_done' | 'node'
 export interface Webhook {
-  id: string; workflow_id: string; url: string; source: Source; allow_token: boolean; description: string
+  id: string; workflow_id: string; url: string; source: Source; allow_token: boolean; description: string; respond?: Respond
   secret_hint: string; created_at: string; rotated_at: string | null; last_used_at: string | null
 }
 export interface WebhookCreated extends Webhook { secret: string }
@@ -34,7 +35,7 @@ export const triggersApi = {
   deleteSchedule: (w: string, id: string) => call<void>('DELETE', `${wf(w)}/schedules/${one(id)}`),
 
   webhooks: (w: string) => call<Webhook[]>('GET', `${wf(w)}/webhooks`),
-  createWebhook: (w: string, body: { source: Source; description: string }) => call<WebhookCreated>('POST', `${wf(w)}/webhooks`, body),
+  createWebhook: (w: string, body: { source: Source; description: string; respond: Respond }) => call<WebhookCreated>('POST', `${wf(w)}/webhooks`, body),
   rotateWebhook: (w: string, id: string) => call<WebhookCreated>('POST', `${wf(w)}/webhooks/${one(id)}/rotate`),
   deleteWebhook: (w: string, id: string) => call<void>('DELETE', `${wf(w)}/webhooks/${one(id)}`),
   deliveries: (w: string, id: string) => call<Delivery[]>('GET', `${wf(w)}/webhooks/${one(id)}/deliveries`),

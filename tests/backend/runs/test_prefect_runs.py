@@ -147,3 +147,31 @@ class TestSuspendedRunsOnPrefect:
         assert run["status"] == "succeeded", run
         assert executed(run_id) == ["a", "b"] and fakes.ATTEMPTS[(run_id, "slow")] == 2
         assert await flow_run_of(client, h, run_id, other_than=first_flow)
+
+
+# -- flow.subworkflow on the Prefect path ----------------------------------------------------------
+
+async def test_a_subworkflow_on_prefect_links_the_child_and_cancels_it_with_the_parent(prefect_api, client, tenant_a):
+    """Every run a Prefect flow run: the child gives its output, is linked both ways, and is cancelled with its parent."""
+    from tests.backend.runs.test_subworkflows import DOUBLE, ENDED, caller, saved
+
+    h = tenant_a.editor.headers
+    child_wf = await saved(client, h, DOUBLE, "double")
+    parent = await wait_status(client, h, await start(client, h, caller(child_wf), {"n": 3}), *ENDED, timeout=120)
+    assert parent["status"] == "succeeded", parent
+    assert parent["output"] == {"after": {"got": {"double": {"n": 6}}}}
+    child = (await client.get(f"/api/runs/{parent['children'][0]['id']}", headers=h)).json()
+    assert child["parent_run_id"] == parent["id"]
+    assert await flow_run_of(client, h, child["id"]) != await flow_run_of(client, h, parent["id"])
+
+    gated = await saved(client, h, graph([node("start", "trigger.manual"), node("hold", "test.gate", key="pf-sub")],
+                                         [edge("start", "hold")]), "gated")
+    parent_id = await start(client, h, caller(gated), {"n": 1})
+    running = await wait_status(client, h, parent_id, "running", timeout=60)
+    while not running["children"]:
+        running = await wait_status(client, h, parent_id, "running")
+    child_id = running["children"][0]["id"]
+    await wait_status(client, h, child_id, "running", timeout=60)
+    assert (await client.post(f"/api/runs/{parent_id}/cancel", headers=h)).status_code == 202
+    assert (await wait_status(client, h, parent_id, *ENDED))["status"] == "cancelled"
+    assert (await wait_status(client, h, child_id, *ENDED))["status"] == "cancelled"
