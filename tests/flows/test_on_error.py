@@ -3,9 +3,13 @@ in-process engine and inside a Prefect flow run; the graph's error port is valid
 
 from __future__ import annotations
 
+import asyncio
+
 from flows.compile import compile_graph
 from flows.engine import Emitter, Engine, Services
+from flows.prefect_clients import SharedPrefectClients
 from flows.prefect_flow import run_as_prefect_flow
+from flows.prefect_record import PrefectRecorder
 from flows.validate import validate_graph
 from tests.flows import fakes
 from tests.flows.fakes import edge, graph, node
@@ -100,13 +104,23 @@ def test_on_error_must_be_a_literal():
     assert ("config", "b", "/nodes/2/config/on_error") in problems
 
 
+async def _on_prefect(prefect_api, engine, plan, run_id: str, emit):
+    """The run as a Prefect flow run, its record written beside it and caught up before returning."""
+    recorder = PrefectRecorder(prefect_api, SharedPrefectClients())
+    try:
+        outcome = await run_as_prefect_flow(engine, plan, run_id, {}, emit, recorder=recorder)
+        await asyncio.wait_for(recorder.caught_up(), 30)
+    finally:
+        await recorder.clients.close()
+    return outcome
+
+
 async def test_the_error_branch_is_taken_after_prefect_retries_a_durable_node(prefect_api):
-    """On the Prefect path a durable node's retries are Prefect's; its failure then takes the error branch."""
-    api_url = await prefect_api.ready()
+    """On the Prefect path, after a durable node's retries (the engine's, in its Prefect task run), its failure takes the error branch."""
     doc = _branching("test.flaky_durable", fail_times=9, retries=1, retry_backoff_s=0.01)
     sink = Collect()
-    outcome = await run_as_prefect_flow(Engine(Services(clock=FastClock())), compile_graph(doc, REGISTRY),
-                                        "onerr-pf-1", {}, Emitter("onerr-pf-1", [sink]), api_url=api_url)
+    outcome = await _on_prefect(prefect_api, Engine(Services(clock=FastClock())), compile_graph(doc, REGISTRY),
+                                "onerr-pf-1", Emitter("onerr-pf-1", [sink]))
     assert outcome.status == "succeeded", outcome.error
     assert sink.kinds("call") == ["node.started", "node.retrying", "node.failed"]
     assert outcome.output == {"handle": {"why": "upstream answered 503", "who": "call"}}
@@ -114,13 +128,12 @@ async def test_the_error_branch_is_taken_after_prefect_retries_a_durable_node(pr
 
 async def test_continue_inside_a_prefect_flow_run(prefect_api):
     """on_error continue on the Prefect path: the run succeeds with the error as the node's output."""
-    api_url = await prefect_api.ready()
     doc = graph([node("start", "trigger.manual"),
                  node("call", "test.flaky_durable", fail_times=9, kind="config", on_error="continue"),
                  node("after", "data.set", values={"msg": "{{ input.error.message }}"})],
                 [edge("start", "call"), edge("call", "after")])
     sink = Collect()
-    outcome = await run_as_prefect_flow(Engine(Services()), compile_graph(doc, REGISTRY), "onerr-pf-2", {},
-                                        Emitter("onerr-pf-2", [sink]), api_url=api_url)
+    outcome = await _on_prefect(prefect_api, Engine(Services()), compile_graph(doc, REGISTRY), "onerr-pf-2",
+                                Emitter("onerr-pf-2", [sink]))
     assert outcome.status == "succeeded", outcome.error
     assert outcome.output == {"after": {"msg": "the url is wrong"}}

@@ -29,11 +29,18 @@ def _caller(workflow_id: str, **extra: object) -> dict:
                  [edge("start", "call"), edge("call", "after")], name=f"calls-{workflow_id}")
 
 
-def _manager(workflows: dict, *, mode: str = "never", prefect=None, max_depth: int = 10):
+class _FlowRuns(dict):
+    """Each run's Prefect flow run id, as the run's record (written beside it) reports it."""
+
+    async def __call__(self, run_id: str, flow_run_id: str) -> None:
+        self[run_id] = flow_run_id
+
+
+def _manager(workflows: dict, *, mode: str = "never", prefect=None, max_depth: int = 10, flow_runs=None):
     sink = Collect()
     children = MemoryChildRuns(REGISTRY, {("t1", k): v for k, v in workflows.items()}, max_depth=max_depth)
     manager = RunManager(sinks=[sink], services=Services(nodes=NodeServices.in_memory(subworkflows=children)),
-                         prefect=prefect, prefect_mode=mode)
+                         prefect=prefect, prefect_mode=mode, on_prefect_flow_run=flow_runs)
     children.runner = manager
     return manager, children, sink
 
@@ -140,12 +147,14 @@ async def test_a_subworkflow_through_prefect_gives_the_output_and_cancels_with_i
     """On the Prefect path (every run a flow run) the child is its own flow run: output, then cancellation."""
     gated = graph([node("start", "trigger.manual"), node("hold", "test.gate", key="sub-cancel-pf")],
                   [edge("start", "hold")], name="gated")
-    manager, children, sink = _manager({"double": DOUBLE, "gated": gated}, mode="always", prefect=prefect_api)
+    flow_runs = _FlowRuns()
+    manager, children, sink = _manager({"double": DOUBLE, "gated": gated}, mode="always", prefect=prefect_api,
+                                       flow_runs=flow_runs)
     outcome = await _start(manager, _caller("double"), "pp1", {"n": 4})
     assert outcome.status == "succeeded", outcome.error
     assert outcome.output == {"after": {"got": {"double": {"n": 8}}}}
     child = _child_of(children, "pp1")
-    flow_runs = {e.run_id: e.data.get("prefect_flow_run_id") for e in sink.events if e.kind == "run.started"}
+    await asyncio.wait_for(manager.prefect_record.caught_up(), 30)
     assert flow_runs[child] and flow_runs[child] != flow_runs["pp1"]
 
     await _cancel_while_the_child_runs(manager, children, sink, "pp2", timeout=30)
