@@ -34,6 +34,7 @@ BUILTIN_MODULES: tuple[str, ...] = (
     "nodes.logic.for_each",
     "nodes.util.delay",
     "nodes.approval.wait",
+    "nodes.code.javascript",
     "nodes.http.request",
     "nodes.email.compose",
     "nodes.email.send",

@@ -49,7 +49,7 @@ __all__ = [
 PortType = Literal["any", "object", "array", "string", "number", "boolean"]
 PORT_TYPES: tuple[str, ...] = ("any", "object", "array", "string", "number", "boolean")
 
-Category = Literal["trigger", "data", "logic", "util", "http", "ai", "email", "verify", "approval"]
+Category = Literal["trigger", "data", "logic", "util", "http", "ai", "email", "verify", "approval", "code"]
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ from dataclasses import dataclass, fields
 from typing import Any, Protocol
 
 from nodes.ai.gateway import AIGateway
+from nodes.code.sandbox import CodeSandbox
 from nodes.credentials import CredentialStore, NoCredentials
 from nodes.email.mailer import Mailer
 from nodes.verify.address import DnsSettings
@@ -38,14 +39,16 @@ class NodeServices:
     certifier: LedgerStore         # verify.certify: signed run certificates
     dns: DnsSettings               # verify.email_address: MX lookups
     credentials: CredentialStore   # the workspace's vault (nodes/credentials.py)
+    code: CodeSandbox              # code.javascript: the worker processes and the operator's limits
 
     @classmethod
     def in_memory(cls, **given: Any) -> "NodeServices":
         """Offline AI (the baseline for every tenant), the in-memory outbox and ledger, no saved
-        templates, DNS from the environment, except what `given` names: for plain engine runs and tests."""
+        templates, DNS and code limits from the environment, except what `given` names: for plain engine runs and tests."""
         unknown = set(given) - {f.name for f in fields(cls)}
         if unknown:
             raise TypeError(f"NodeServices has no {', '.join(sorted(unknown))}")
         made = {"ai": AIGateway, "mailer": Mailer, "email_templates": NoTemplates, "certifier": MemoryLedger,
-                "dns": DnsSettings.from_env, "credentials": NoCredentials}
+                "dns": DnsSettings.from_env, "credentials": NoCredentials,
+                "code": CodeSandbox}
         return cls(**{name: given[name] if name in given else make() for name, make in made.items()})
