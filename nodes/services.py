@@ -11,6 +11,7 @@ from dataclasses import dataclass, fields
 from typing import Any, Protocol
 
 from nodes.ai.gateway import AIGateway
+from nodes.approval.links import ApprovalLinks
 from nodes.code.sandbox import CodeSandbox
 from nodes.credentials import CredentialStore, NoCredentials
 from nodes.email.mailer import Mailer
@@ -40,6 +41,7 @@ class NodeServices:
     dns: DnsSettings               # verify.email_address: MX lookups
     credentials: CredentialStore   # the workspace's vault (nodes/credentials.py)
     code: CodeSandbox              # code.javascript: the worker processes and the operator's limits
+    approval_links: ApprovalLinks  # approval.wait: signed links to decide by mail
 
     @classmethod
     def in_memory(cls, **given: Any) -> "NodeServices":
@@ -50,5 +52,5 @@ class NodeServices:
             raise TypeError(f"NodeServices has no {', '.join(sorted(unknown))}")
         made = {"ai": AIGateway, "mailer": Mailer, "email_templates": NoTemplates, "certifier": MemoryLedger,
                 "dns": DnsSettings.from_env, "credentials": NoCredentials,
-                "code": CodeSandbox}
+                "code": CodeSandbox, "approval_links": lambda: ApprovalLinks(["offline"], "http://127.0.0.1:8000")}
         return cls(**{name: given[name] if name in given else make() for name, make in made.items()})
