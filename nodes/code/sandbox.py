@@ -3,7 +3,7 @@
 Each call goes to a worker process (nodes/code/jsworker.py: a fresh QuickJS context per call,
 with a memory and a CPU time limit, no module loader and no host function). The app only waits
 on a pipe, so a running script never holds the event loop; a call that overruns its wall-clock
-budget (its CPU limit plus a grace) has its worker killed and gets a time-limit error, and a
+budget (twice its CPU limit plus a grace) has its worker killed and gets a time-limit error, and a
 cancelled node (a run cancelled or paused) kills its worker too. Workers are kept for the next
 call (at most `workers` per event loop, recycled every 500 calls), started with a minimal
 environment (none of the app's secrets) and an address-space limit.
@@ -24,7 +24,9 @@ from pathlib import Path
 from typing import Any
 
 WORKER = Path(__file__).with_name("jsworker.py")
-GRACE_S = 2.0                  # wall-clock time on top of the CPU limit before the worker is killed
+# The wall-clock budget of a call before its worker is killed: twice its CPU limit plus a grace, as a
+# busy machine gives the worker less than a whole core (the CPU limit stops a script normally).
+GRACE_S = 3.0
 START_TIMEOUT_S = 20.0
 RECYCLE_AFTER = 500            # calls per worker process
 MAX_ANSWER_BYTES = 32 << 20    # the JSON answer of one call (result and console)
@@ -128,7 +130,7 @@ class CodeSandbox:
                      wall_s: float | None = None) -> dict[str, Any]:
         """Run `code` (a function body of input, trigger, nodes) with `args`; the worker's answer:
         {ok: true, result: <JSON text>, console} or {ok: false, kind, message, console}.
-        `wall_s` (tests) overrides the wall-clock budget, time_s + GRACE_S."""
+        `wall_s` (tests) overrides the wall-clock budget, 2 × time_s + GRACE_S."""
         request = {"code": code, "args": json.dumps(args, default=str), "time_s": time_s,
                    "memory_bytes": memory_mb << 20}
         pool = self._pool()
@@ -136,11 +138,11 @@ class CodeSandbox:
             worker = pool.idle.pop() if pool.idle else await _Worker.start(self.limits)
             self._live.add(worker)
             try:
-                answer = await asyncio.wait_for(worker.ask(request), wall_s or time_s + GRACE_S)
+                answer = await asyncio.wait_for(worker.ask(request), wall_s or 2 * time_s + GRACE_S)
             except TimeoutError:
                 worker.kill()
                 return {"ok": False, "kind": "time_limit", "console": [],
-                        "message": f"stopped after {wall_s or time_s + GRACE_S:g} s of wall-clock time"}
+                        "message": f"stopped after {wall_s or 2 * time_s + GRACE_S:g} s of wall-clock time"}
             except (EOFError, ValueError, asyncio.LimitOverrunError) as exc:
                 worker.kill()
                 too_big = not isinstance(exc, EOFError)

@@ -71,7 +71,7 @@ async def test_an_endless_loop_fails_with_a_time_limit_error_while_the_event_loo
     outcome, sink = task.result()
     error = sink.last("js").data["error"]
     assert outcome.status == "failed" and error["pointer"] == "/time_limit_s"
-    assert error["message"].startswith("time limit") and "[log] spinning" in error["message"]
+    assert error["message"].startswith("time limit")
     assert ticks >= 20          # ~1 s of CPU in the worker: the loop was free the whole time
     assert loop.is_running()
 

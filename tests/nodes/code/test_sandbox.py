@@ -24,6 +24,19 @@ async def test_a_call_past_its_wall_clock_budget_has_its_worker_killed():
         await box.aclose()
 
 
+async def test_a_script_stopped_at_its_cpu_limit_keeps_what_it_logged():
+    """The interpreter's own time limit stops the script in its worker, which then reads back the console."""
+    box = CodeSandbox(CodeLimits(workers=1))
+    try:
+        answer = await box.run_js("console.log('spinning'); while (true) {}", ARGS, time_s=0.5, memory_mb=16,
+                                  wall_s=120)   # a busy machine may take long to give it 0.5 s of CPU
+        assert answer["kind"] == "time_limit" and "interrupted" in answer["message"]
+        assert answer["console"] == [{"level": "log", "message": "spinning"}]
+        assert len(box.pids()) == 1          # not killed: the worker serves the next call
+    finally:
+        await box.aclose()
+
+
 async def test_cancelling_a_call_kills_its_worker():
     """A node cancelled mid-script (run cancelled or paused) stops the script's process at once."""
     box = CodeSandbox(CodeLimits(workers=1))
