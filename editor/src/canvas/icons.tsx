@@ -30,6 +30,7 @@ const PATHS: Record<string, string> = {
   'user-pen': 'M11.5 15H7a4 4 0 0 0-4 4v2M10 11a4 4 0 1 0 0-8 4 4 0 0 0 0 8zM21.4 16.6a2 2 0 0 0-3-3L14 18v3h3z',
   compress: 'M4 14h6v6M20 10h-6V4M14 10l7-7M3 21l7-7',
   send: 'M22 2L11 13M22 2l-7 20-4-9-9-4z',
+  code: 'M16 18l6-6-6-6M8 6l-6 6 6 6',
   'file-text': 'M14 2H6a2 2 0 0 0-2 2v16a2 2 0 0 0 2 2h12a2 2 0 0 0 2-2V8zM14 2v6h6M16 13H8M16 17H8M10 9H8',
 }
 
@@ -45,5 +46,6 @@ export function Icon({ name, size = 16, className }: { name: string; size?: numb
 
 export const CATEGORY_COLORS: Record<string, string> = {
   trigger: '#16a34a', data: '#2563eb', logic: '#7c3aed', http: '#0891b2', util: '#d97706', ai: '#db2777', email: '#e11d48',
+  code: '#0f766e',
 }
 export const categoryColor = (c: string) => CATEGORY_COLORS[c] ?? '#475569'
