@@ -45,7 +45,7 @@ class ApprovalLinkController(Controller):
             opened, run = await services.decide(db_session, request.app.state, token, body.decision, body.data)
             out = LinkDecisionOut(run_id=run.id, node_id=opened.claim.node_id, decision=body.decision,
                                   decided_by=opened.claim.email, run_status=run.status)
-            return Response(out.model_dump(), media_type=MediaType.JSON)
+            return Response(out, media_type=MediaType.JSON)
         return await self._decide_form(request, token, db_session)
 
     async def _decide_form(self, request: Request, token: str, db_session: AsyncSession) -> Response:

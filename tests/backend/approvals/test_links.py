@@ -8,10 +8,9 @@ import pytest
 from sqlalchemy import select
 
 from backend.audit.models import AuditEvent
-from backend.db.models import Run
 from tests.backend.approvals.support import approval_graph, mailed_links
 from tests.backend.conftest import assert_problem
-from tests.backend.runs.test_run_control import make_app, nodes_of, start, wait_status
+from tests.backend.runs.test_run_control import make_app, move_past_resume_at, nodes_of, start, wait_status
 
 
 @pytest.fixture
@@ -92,12 +91,7 @@ async def test_nobody_deciding_in_time_gives_the_default_decision_and_the_link_t
     assert timedelta(minutes=59) < deadline - datetime.now(timezone.utc) <= timedelta(hours=1)
     link = (await mailed_links(client, h))["a@example.com"]
     assert "Decide before" in (await client.get(link)).text
-    past = datetime.now(timezone.utc) - timedelta(seconds=1)           # the clock moves past the deadline
-    async with db.sessionmaker() as s:
-        row = await s.get(Run, run_id)
-        row.resume_at = past
-        row.waiting_on = [{**w, "resume_at": past.isoformat()} for w in row.waiting_on]
-        await s.commit()
+    await move_past_resume_at(db, run_id)                               # the clock moves past the deadline
     run = await wait_status(client, h, run_id, "succeeded", "failed")
     assert run["status"] == "succeeded", run
     decided = nodes_of(run)["ok"]["output"]["approved"]
