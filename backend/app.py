@@ -22,6 +22,7 @@ from litestar.response import File
 
 from backend.admin.controllers import AdminController
 from backend.ai.controllers import AIController
+from backend.approvals.controllers import ApprovalLinkController
 from backend.auth.controllers import AuthController
 from backend.auth.csrf import csrf_middleware
 from backend.auth.deps import dependencies
@@ -123,7 +124,7 @@ def create_app(
 
     origins = sorted(settings.allowed_origin_set)
     app = Litestar(
-        route_handlers=[AuthController, WorkflowController, AIController, CatalogueController, HealthController,
+        route_handlers=[AuthController, WorkflowController, ApprovalLinkController, AIController, CatalogueController, HealthController,
                         RunController, stream_run_events, collab_socket, TriggerController, deliver_webhook, AuditController, metrics_endpoint,
                         WorkspaceController, AdminController, PanelController, RetentionController,
                         *_email_routes(), *TEMPLATE_ROUTES, *MEMBER_ROUTES, *CREDENTIAL_ROUTES, *OAUTH_ROUTES, *extra_route_handlers, *_editor_handlers(editor_dist or EDITOR_DIST)],

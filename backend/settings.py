@@ -61,6 +61,11 @@ class Settings(BaseSettings):
     # Waits longer than this (util.delay) suspend the run instead of holding a task; the
     # resumer continues it when the time comes (docs/engine.md, run control).
     suspend_after_s: float = 30.0
+    # code.javascript (docs/nodes.md): the most CPU time and memory one call may use, whatever its
+    # node asks, and how many worker processes run code at once per event loop.
+    code_max_time_s: float = 10.0
+    code_max_memory_mb: int = 256
+    code_workers: int = 2
     # How often the resumer looks for suspended runs whose time has come.
     resume_poll_s: float = 1.0
     # Allowed browser origins for WebSockets and CORS, comma-separated. Empty: same origin only.

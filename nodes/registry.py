@@ -36,6 +36,7 @@ BUILTIN_MODULES: tuple[str, ...] = (
     "nodes.flow.subworkflow",
     "nodes.util.delay",
     "nodes.approval.wait",
+    "nodes.code.javascript",
     "nodes.http.request",
     "nodes.email.compose",
     "nodes.email.send",

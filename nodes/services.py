@@ -11,6 +11,8 @@ from dataclasses import dataclass, field, fields
 from typing import Any, Protocol
 
 from nodes.ai.gateway import AIGateway
+from nodes.approval.links import ApprovalLinks
+from nodes.code.sandbox import CodeSandbox
 from nodes.credentials import CredentialStore, NoCredentials
 from nodes.email.mailer import Mailer
 from nodes.errors import NodeConfigError
@@ -72,15 +74,18 @@ class NodeServices:
     certifier: LedgerStore         # verify.certify: signed run certificates
     dns: DnsSettings               # verify.email_address: MX lookups
     credentials: CredentialStore   # the workspace's vault (nodes/credentials.py)
+    code: CodeSandbox              # code.javascript: the worker processes and the operator's limits
+    approval_links: ApprovalLinks  # approval.wait: signed links to decide by mail
     subworkflows: Subworkflows = field(default_factory=NoSubworkflows)   # flow.subworkflow's child runs
 
     @classmethod
     def in_memory(cls, **given: Any) -> "NodeServices":
         """Offline AI (the baseline for every tenant), the in-memory outbox and ledger, no saved
-        templates, DNS from the environment, except what `given` names: for plain engine runs and tests."""
+        templates, DNS and code limits from the environment, except what `given` names: for plain engine runs and tests."""
         unknown = set(given) - {f.name for f in fields(cls)}
         if unknown:
             raise TypeError(f"NodeServices has no {', '.join(sorted(unknown))}")
         made = {"ai": AIGateway, "mailer": Mailer, "email_templates": NoTemplates, "certifier": MemoryLedger,
-                "dns": DnsSettings.from_env, "credentials": NoCredentials, "subworkflows": NoSubworkflows}
+                "dns": DnsSettings.from_env, "credentials": NoCredentials, "subworkflows": NoSubworkflows,
+                "code": CodeSandbox, "approval_links": lambda: ApprovalLinks(["offline"], "http://127.0.0.1:8000")}
         return cls(**{name: given[name] if name in given else make() for name, make in made.items()})

@@ -28,6 +28,9 @@ UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 # Requests that sign someone in or set a password without a session yet (login CSRF).
 SIGN_IN_PATHS = frozenset({"/api/auth/login", "/api/auth/signup", "/api/auth/password-reset",
                            "/api/auth/password-reset/confirm"})
+# Public pages whose unsafe requests are authorised by the signed token in their URL, never by
+# the session cookie a browser may also send (an approver who happens to be signed in).
+TOKEN_LINK_PREFIXES = ("/api/approvals/",)
 CSRF_COOKIE = "maily_csrf"
 CSRF_HEADER = "x-csrf-token"
 
@@ -40,6 +43,8 @@ def _origin_of(url: str) -> str:
 def csrf_refusal(method: str, path: str, headers: dict[str, str], allowed: frozenset[str]) -> str | None:
     """Why this request is refused as a possible CSRF, or None when it may pass."""
     if method not in UNSAFE_METHODS or headers.get("authorization", "").lower().startswith("bearer "):
+        return None
+    if path.startswith(TOKEN_LINK_PREFIXES):
         return None
     cookies = SimpleCookie()
     try:

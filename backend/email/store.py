@@ -19,9 +19,10 @@ from backend.db.models import utcnow
 from backend.db.session import NODE_POOL_TIMEOUT_S, Database
 from backend.email.models import EmailOutboxMessage, EmailSend, EmailSuppression, EmailTemplate
 from backend.errors import Conflict
-from backend.keys import secret_key
+from backend.keys import previous_secret_keys, secret_key
 from backend.metrics import observe_email
 from backend.settings import Settings
+from nodes.approval.links import ApprovalLinks
 from nodes.email.mailer import Mailer, RateLimits, UnsubscribeSigner
 from nodes.email.mime import Outgoing
 from nodes.verify.address import DnsSettings
@@ -170,4 +171,7 @@ def build_email_services(settings: Settings, http: Any) -> dict[str, Any]:
                     http=http, allowed_hosts=settings.http_allowed_host_set, observe=observe_email)
     dns = DnsSettings(tuple(s.strip() for s in settings.dns_nameservers.split(",") if s.strip()), settings.dns_port,
                       settings.dns_timeout_s, settings.dns_lifetime_s, settings.dns_enabled)
-    return {"mailer": mailer, "email_templates": DbTemplates(db), "dns": dns, "certifier": DbLedger(db, secret)}
+    links = ApprovalLinks([secret, *previous_secret_keys(settings)], public_url(settings),
+                          system_sender(public_url(settings)))
+    return {"mailer": mailer, "email_templates": DbTemplates(db), "dns": dns, "certifier": DbLedger(db, secret),
+            "approval_links": links}

@@ -158,24 +158,39 @@ async def decide(s: AsyncSession, p: Principal, runner: RunManager, recorder: Db
     details = entry.get("details") or {}
     if details.get("approvers") == "owner" and p.role != "owner":
         raise Forbidden(f"only owners may decide at {entry['node_id']}; your role is {p.role}")
+    check_form(entry, data)
+    return await record_decision(s, run, entry, decision, data, {"user_id": p.user_id, "email": p.email, "name": p.name},
+                                 p, runner, recorder, registry)
+
+
+def check_form(entry: dict[str, Any], data: Any) -> None:
+    """422 naming every field of the approval form the data gets wrong."""
     if not isinstance(data, dict):
         raise Unprocessable("the body is the form's data: a JSON object",
                             problems=[{"field": "", "pointer": "", "message": "expected an object"}])
-    problems = form_errors(details.get("form") or {"type": "object"}, data)
+    problems = form_errors((entry.get("details") or {}).get("form") or {"type": "object"}, data)
     if problems:
         first = problems[0]
         raise Unprocessable(f"the form is not valid: {first['field'] or '(form)'}: {first['message']}",
                             problems=problems)
-    outputs = {decision: {"decision": decision, "data": data,
-                          "decided_by": {"user_id": p.user_id, "email": p.email, "name": p.name},
+
+
+async def record_decision(s: AsyncSession, run: Run, entry: dict[str, Any], decision: str, data: dict[str, Any],
+                          decided_by: dict[str, Any], p: Principal | None, runner: RunManager, recorder: DbRecorder,
+                          registry: NodeRegistry) -> Run:
+    """Store the decision with the waiting entry, claim the run (the first decision wins: 409 for
+    the others), audit it (p None: decided through a mailed link) and start the next pass."""
+    outputs = {decision: {"decision": decision, "data": data, "decided_by": decided_by,
                           "decided_at": datetime.now(timezone.utc).isoformat()}}
     # the decision is stored with the waiting entry: whoever runs the next pass (this app, or a
     # worker in production mode) reads it from there
     decided = [{**e, "decision": outputs} if e["node_id"] == entry["node_id"] else e for e in run.waiting_on or []]
     if not await _claim(s, run, "waiting", waiting_on=decided):
-        raise Conflict(f"run {run_id} was decided or resumed already")
-    await audit.record(s, p, "run.approve" if decision == "approved" else "run.reject", "run", run_id,
-                       {"node_id": entry["node_id"], "decision": decision})
+        raise Conflict(f"run {run.id} was decided or resumed already")
+    await audit.record(s, p, "run.approve" if decision == "approved" else "run.reject", "run", run.id,
+                       {"node_id": entry["node_id"], "decision": decision,
+                        **({} if p is not None else {"via": "link", "email": decided_by.get("email")})},
+                       tenant_id=run.tenant_id)
     await s.commit()   # at once: a pending write would hold the row lock the run's recorder needs
     await s.refresh(run)
     await continue_run(s, run, runner, recorder, registry)

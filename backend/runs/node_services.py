@@ -13,6 +13,7 @@ from backend.email.store import LazyDb, build_email_services
 from backend.oauth.client import OAuthClient
 from backend.settings import Settings
 from flows.engine import Services
+from nodes.code.sandbox import CodeLimits, CodeSandbox
 from nodes.net import SafeHttpClient
 from nodes.services import NodeServices, NoSubworkflows, Subworkflows
 
@@ -27,13 +28,16 @@ def node_services(settings: Settings, subworkflows: Subworkflows | None = None) 
     return Services(http=http, suspend_after_s=settings.suspend_after_s,
                     nodes=NodeServices(ai=build_gateway(settings), credentials=credentials,
                                         subworkflows=subworkflows or NoSubworkflows(),
+                                       code=CodeSandbox(CodeLimits(settings.code_max_time_s, settings.code_max_memory_mb,
+                                                                   max(1, settings.code_workers))),
                                         **build_email_services(settings, http)))
 
 
 async def close_node_services(services_: Services) -> None:
     """Close what node_services opened: the AI gateway (awaits its cache writes), the mailer
-    and the vault (their database engines) and the HTTP client. Every process that builds them calls this."""
+    and the vault (their database engines), the code workers and the HTTP client. Every process that builds them calls this."""
     await services_.nodes.ai.aclose()
     await services_.nodes.mailer.aclose()
     await services_.nodes.credentials.aclose()
+    await services_.nodes.code.aclose()
     await services_.http.aclose()

@@ -32,11 +32,9 @@ async def test_a_durable_workflow_runs_as_a_prefect_flow_and_every_node_is_recor
 # -- suspended runs on the Prefect path ---------------------------------------------------------
 
 import asyncio  # noqa: E402
-from datetime import datetime, timedelta, timezone  # noqa: E402
 
-from backend.db.models import Run  # noqa: E402
 from tests.flows.test_prefect_flow import _flow_run  # noqa: E402
-from tests.backend.runs.test_run_control import APPROVAL, LONG_DELAY, executed, make_app, nodes_of, start, wait_status  # noqa: E402
+from tests.backend.runs.test_run_control import APPROVAL, LONG_DELAY, executed, make_app, move_past_resume_at, nodes_of, start, wait_status  # noqa: E402
 
 
 @pytest.fixture
@@ -87,12 +85,7 @@ class TestSuspendedRunsOnPrefect:
         assert flow_run.state.is_final() and flow_run.name == run_id            # Prefect holds nothing either
         await let_go(app.state.runner, run_id)
         assert app.state.runner.queue_of(tenant_a.id) == ([], [])
-        past = datetime.now(timezone.utc) - timedelta(seconds=1)
-        async with db.sessionmaker() as s:
-            row = await s.get(Run, run_id)
-            row.resume_at = past
-            row.waiting_on = [{**w, "resume_at": past.isoformat()} for w in row.waiting_on]
-            await s.commit()
+        await move_past_resume_at(db, run_id)
         run = await wait_status(client, h, run_id, "succeeded", "failed", timeout=60)
         assert run["status"] == "succeeded", run
         second_flow = await flow_run_of(client, h, run_id, other_than=first_flow)

@@ -78,6 +78,16 @@ async def wait_status(client, h, run_id: str, *statuses: str, timeout: float = 2
     raise AssertionError(f"run {run_id} is {r.json()['status']}, not {statuses}, after {timeout} s")
 
 
+async def move_past_resume_at(db, run_id: str) -> None:
+    """The clock moves on: the run's moment (and its waiting nodes') is now past, for the resumer."""
+    past = datetime.now(timezone.utc) - timedelta(seconds=1)
+    async with db.sessionmaker() as s:
+        row = await s.get(Run, run_id)
+        row.resume_at = past
+        row.waiting_on = [{**w, "resume_at": past.isoformat()} for w in row.waiting_on]
+        await s.commit()
+
+
 def nodes_of(run: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return {n["node_id"]: n for n in run["nodes"] if n["iteration"] is None}
 
@@ -106,13 +116,7 @@ async def test_a_long_delay_suspends_the_run_and_a_resumer_tick_completes_it(app
     assert not app.state.runner.is_active(run_id) and run_id not in app.state.runner._tasks
     await asyncio.sleep(1.5)                                        # the resumer polls: not due yet
     assert (await client.get(f"/api/runs/{run_id}", headers=h)).json()["status"] == "waiting"
-    # the clock moves on: the run's moment (and its delay node's) is now past
-    past = (datetime.now(timezone.utc) - timedelta(seconds=1))
-    async with db.sessionmaker() as s:
-        row = await s.get(Run, run_id)
-        row.resume_at = past
-        row.waiting_on = [{**w, "resume_at": past.isoformat()} for w in row.waiting_on]
-        await s.commit()
+    await move_past_resume_at(db, run_id)
     run = await wait_status(client, h, run_id, "succeeded", "failed")
     assert run["status"] == "succeeded", run
     assert nodes_of(run)["wait"]["status"] == "succeeded" and nodes_of(run)["wait"]["output"] == {"output": {"x": 1}}
