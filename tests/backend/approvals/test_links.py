@@ -11,6 +11,7 @@ from backend.audit.models import AuditEvent
 from tests.backend.approvals.support import approval_graph, mailed_links
 from tests.backend.conftest import assert_problem
 from tests.backend.runs.test_run_control import make_app, move_past_resume_at, nodes_of, start, wait_status
+from tests.backend.runs.test_prefect_runs import flow_run_of
 
 
 @pytest.fixture
@@ -123,11 +124,11 @@ class TestOnPrefect:
         h = tenant_a.editor.headers
         run_id = await start(client, h, approval_graph(["a@example.com"]))
         run = await wait_status(client, h, run_id, "waiting", timeout=120)          # may boot Prefect
-        first_flow = run["prefect_flow_run_id"]
-        assert first_flow
+        first_flow = await flow_run_of(client, h, run_id)
         link = (await mailed_links(client, h))["a@example.com"]
         assert (await client.post(link, data={"decision": "approved", "note": "go"})).status_code == 200
         run = await wait_status(client, h, run_id, "succeeded", "failed", timeout=60)
-        assert run["status"] == "succeeded" and run["prefect_flow_run_id"] != first_flow, run
+        assert run["status"] == "succeeded", run
+        assert await flow_run_of(client, h, run_id, other_than=first_flow)
         assert nodes_of(run)["ok"]["output"]["approved"]["decided_by"]["email"] == "a@example.com"
         assert (await client.get(link)).status_code == 409

@@ -9,6 +9,7 @@ import pytest
 from tests.backend.runs.test_controllers import wait_for_end
 from tests.backend.runs.test_run_control import make_app, nodes_of, start
 from tests.flows.fakes import edge, graph, node
+from tests.backend.runs.test_prefect_runs import flow_run_of
 
 
 def code_graph(code: str, **config) -> dict:
@@ -63,9 +64,11 @@ class TestOnPrefect:
         h = tenant_a.editor.headers
         ok = await start(client, h, code_graph("return {sum: input.a + input.b}"), {"a": 1, "b": 2})
         run = await wait_for_end(client, h, ok, timeout=120)           # the first run may boot Prefect
-        assert run["status"] == "succeeded" and run["prefect_flow_run_id"], run
+        assert run["status"] == "succeeded", run
+        assert await flow_run_of(client, h, ok)
         assert nodes_of(run)["after"]["output"] == {"output": {"got": {"sum": 3}}}
         spin = await start(client, h, code_graph("for (;;) {}", time_limit_s=1))
         run = await wait_for_end(client, h, spin, timeout=60)
-        assert run["status"] == "failed" and run["prefect_flow_run_id"]
+        assert run["status"] == "failed"
+        assert await flow_run_of(client, h, spin)
         assert nodes_of(run)["js"]["error"]["pointer"] == "/time_limit_s"
