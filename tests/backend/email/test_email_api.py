@@ -124,11 +124,16 @@ async def test_two_requests_suppressing_one_address_at_once_both_succeed(db, ten
         await b.execute(sa.select(1))          # b holds its connection: its next statement runs at once
         await suppress(a, tenant_a.id, "race@example.com", "bounce", "resend")   # not committed yet
 
-        async def commit_a_later() -> None:
-            await asyncio.sleep(0.3)
+        async def commit_a_once_b_waits() -> None:
+            async with db.sessionmaker() as watch:   # b's insert waits for a's uncommitted row
+                waiting = sa.text("select count(*) from pg_stat_activity where datname = current_database() "
+                                  "and wait_event_type = 'Lock'")
+                while not await watch.scalar(waiting):
+                    await asyncio.sleep(0.01)
             await a.commit()
 
-        await asyncio.gather(suppress(b, tenant_a.id, "race@example.com", "complaint", "sendgrid"), commit_a_later())
+        await asyncio.gather(suppress(b, tenant_a.id, "race@example.com", "complaint", "sendgrid"),
+                             asyncio.wait_for(commit_a_once_b_waits(), 10))
         await b.commit()
     async with db.sessionmaker() as s:
         rows = (await s.execute(sa.select(EmailSuppression.reason).where(EmailSuppression.tenant_id == tenant_a.id))).all()
