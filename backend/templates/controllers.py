@@ -15,8 +15,9 @@ from backend.auth.schemas import Principal
 from backend.bodies import ANY_JSON, raw_body
 from backend.errors import BadRequest, PayloadTooLarge
 from backend.templates import services
-from backend.templates.schemas import (ImportIn, MergeIn, SaveAsTemplateIn, TemplateImportOut, TemplateListOut,
-                                       TemplateOut, TemplateUpdateIn, TemplateUploadOut, Visibility)
+from backend.templates.schemas import (ImportIn, MergeIn, MergeOut, SaveAsTemplateIn, TemplateImportOut,
+                                       TemplateListOut, TemplateOut, TemplateUpdateIn, TemplateUpdateStatusOut,
+                                       TemplateUploadOut, Visibility)
 from backend.workflows.controllers import _out as workflow_out
 from flows.jsonlimits import JsonLimitError, parse_limited
 from flows.secrets_scan import scan_graph
@@ -109,23 +110,23 @@ class TemplateUpdateController(Controller):
 
     @get("/", operation_id="getTemplateUpdate")
     async def get_update(self, request: Request, workflow_id: str, principal: Principal,
-                         db_session: AsyncSession) -> dict:
+                         db_session: AsyncSession) -> TemplateUpdateStatusOut:
         """Whether the workflow's template has a newer version, the diff from the imported
         version to it, the conflicts a merge into the current draft would have, and the triggers it
         would add (and those the template no longer declares, which a merge keeps)."""
-        return await services.template_update(db_session, principal, _registry(request), workflow_id,
-                                              request.app.state.collab)
+        return TemplateUpdateStatusOut(**await services.template_update(db_session, principal, _registry(request),
+                                                                        workflow_id, request.app.state.collab))
 
     @post("/merge", operation_id="mergeTemplateUpdate", guards=[requires_editor], status_code=200)
     async def merge(self, request: Request, workflow_id: str, principal: Principal, db_session: AsyncSession,
-                    data: MergeIn | None = None) -> dict:
+                    data: MergeIn | None = None) -> MergeOut:
         """Three-way merge of the newer version into the draft as a collaborative edit; the
         draft's own changes are kept; a conflict keeps the draft's value unless the body's
         `choices` takes the template's (409 when a choice names no current conflict). Triggers the new
         version declares and the workflow did not get yet are created, schedules disabled."""
         base_url = request.app.state.settings.public_url or str(request.base_url)
-        return await services.merge_update(db_session, principal, _registry(request), workflow_id,
-                                           request.app.state.collab, (data or MergeIn()).choices, base_url)
+        return MergeOut(**await services.merge_update(db_session, principal, _registry(request), workflow_id,
+                                                      request.app.state.collab, (data or MergeIn()).choices, base_url))
 
 
 ROUTES = [TemplateController, TemplateUpdateController]

@@ -14,8 +14,8 @@ from backend.errors import BadRequest
 from backend.params import MAX_DB_INT, OFFSET, VersionNumber
 from backend.workflows import services
 from backend.workflows.diff import diff_graphs
-from backend.workflows.schemas import (PublishIn, VersionOut, VersionSummaryOut, WorkflowCreateIn, WorkflowOut,
-                                       WorkflowSummaryOut, WorkflowUpdateIn)
+from backend.workflows.schemas import (PublishIn, VersionDiffOut, VersionOut, VersionSummaryOut, WorkflowCreateIn,
+                                       WorkflowOut, WorkflowSummaryOut, WorkflowUpdateIn)
 
 
 def _summary(wf: Workflow) -> dict:
@@ -103,7 +103,7 @@ class WorkflowController(Controller):
 
     @get("/{workflow_id:str}/versions/diff", operation_id="diffWorkflowVersions")
     async def diff_versions(self, request: Request, workflow_id: str, principal: Principal, db_session: AsyncSession,
-                            from_version: str, to_version: str = "draft") -> dict:
+                            from_version: str, to_version: str = "draft") -> VersionDiffOut:
         """What changed from one version to another, or to the draft (`draft` for either side):
         nodes, edges and notes added, removed and changed, each change as a JSON pointer."""
         graphs = []
@@ -116,4 +116,4 @@ class WorkflowController(Controller):
                 graphs.append((await services.get_version(db_session, principal, workflow_id, int(value))).graph)
             else:
                 raise BadRequest(f"{name} must be a version number or 'draft'", field=name)
-        return {"from_version": from_version, "to_version": to_version, **diff_graphs(*graphs)}
+        return VersionDiffOut(from_version=from_version, to_version=to_version, **diff_graphs(*graphs))
