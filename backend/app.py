@@ -27,6 +27,7 @@ from backend.auth.controllers import AuthController
 from backend.auth.csrf import csrf_middleware
 from backend.auth.deps import dependencies
 from backend.auth.revocation import start_revocation_bus, stop_revocation_bus
+from backend.bodies import BodyPlugin, BodyRequest
 from backend.catalogue.controllers import CatalogueController, HealthController
 from backend.collab.controllers import collab_socket, start_collab, stop_collab
 from backend.collab.send import expose_server_send
@@ -133,6 +134,9 @@ def create_app(
         middleware=[observe_middleware, csrf_middleware(settings.allowed_origin_set)],
         cors_config=CORSConfig(allow_origins=origins, allow_credentials=True) if origins else None,
         request_max_body_size=settings.max_body_bytes,
+        # A handler's `data: Model` is its body, documented and parsed in one (backend/bodies.py).
+        request_class=BodyRequest,
+        plugins=[BodyPlugin()],
         # The runs owner's startup hooks run after the database is open; shutdown in reverse.
         on_startup=[open_database, start_collab, start_runs, start_triggers, start_revocation_bus, start_retention,
                     *on_startup],

@@ -8,23 +8,17 @@ maps each of them, and anything unexpected, to `application/problem+json`. A 500
 from __future__ import annotations
 
 import logging
-import re
 from http import HTTPStatus
-from typing import Any, TypeVar
+from typing import Any
 
 import msgspec
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 
-from pydantic import BaseModel
-from pydantic import ValidationError as PydanticValidationError
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from backend.collab.convert import UnrepresentableGraph
-from flows.graph import MAX_NESTING
-from flows.jsonlimits import JsonLimitError, parse_limited
-from flows.pointer import pointer
 from flows.prefect_server import PrefectUnavailable
 from nodes.sdk import new_correlation_id
 
@@ -166,6 +160,9 @@ def _response(doc: dict[str, Any], headers: dict[str, str] | None = None) -> Res
 
 def _from_validation(request: Request[Any, Any, Any], exc: ValidationException) -> dict[str, Any]:
     """Litestar's own parameter/body validation: name the field(s) that failed."""
+    if _body_missing(exc):
+        return problem(400, "the request body is empty; send a JSON document", instance=request.url.path,
+                       slug="bad-request", title="Bad request")
     errors = exc.extra if isinstance(exc.extra, list) else []
     fields = [e for e in errors if isinstance(e, dict)]
     first = fields[0] if fields else {}
@@ -183,6 +180,12 @@ def _from_validation(request: Request[Any, Any, Any], exc: ValidationException) 
         status, detail, instance=request.url.path, field=key or None,
         errors=[{"field": e.get("key"), "source": e.get("source"), "message": e.get("message")} for e in fields] or None,
     )
+
+
+def _body_missing(exc: ValidationException) -> bool:
+    """A handler's required `data` got no body at all (Litestar leaves the field out, msgspec says so)."""
+    cause = exc.__cause__
+    return isinstance(cause, msgspec.ValidationError) and str(cause) == "Object missing required field `data`"
 
 
 def handle_exception(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
@@ -250,116 +253,5 @@ def exception_handlers() -> dict[type[Exception] | int, Any]:
     return {Exception: handle_exception, 404: handle_exception, 405: handle_exception, 500: handle_exception}
 
 
-
-# --- reading request bodies -----------------------------------------------------------
-# Handlers read JSON bodies through these instead of Litestar's automatic `data` parsing:
-# the parser refuses 100,000-deep nesting up front (json/msgspec would hit RecursionError)
-# and every failure becomes a precise 400/413/422.
-
-BODY_MAX_DEPTH = MAX_NESTING + 2   # a graph document (32 levels) inside {"graph": ...}
-
-M = TypeVar("M", bound=BaseModel)
-
-
-# NUL and unpaired surrogates: valid JSON escapes that PostgreSQL cannot store in text or JSONB.
-_UNSTORABLE_CHARS = re.compile("[\x00\ud800-\udfff]")
-
-
-def _unstorable_at(value: Any, path: tuple[str | int, ...] = ()) -> tuple[str | int, ...] | None:
-    """The path of the first key or string holding a character PostgreSQL cannot store."""
-    if isinstance(value, str):
-        return path if _UNSTORABLE_CHARS.search(value) else None
-    if isinstance(value, dict):
-        for k, v in value.items():
-            if _UNSTORABLE_CHARS.search(k):
-                return (*path, k)
-            found = _unstorable_at(v, (*path, k))
-            if found is not None:
-                return found
-    elif isinstance(value, list):
-        for i, v in enumerate(value):
-            found = _unstorable_at(v, (*path, i))
-            if found is not None:
-                return found
-    return None
-
-
-async def read_json(request: Request[Any, Any, Any], *, max_depth: int = BODY_MAX_DEPTH) -> Any:
-    body = await request.body()   # Litestar enforces request_max_body_size (413) while reading
-    if not body.strip():
-        raise BadRequest("the request body is empty; send a JSON document")
-    try:
-        raw = parse_limited(body, max_bytes=request.app.state.settings.max_body_bytes, max_depth=max_depth)
-    except JsonLimitError as exc:
-        if exc.code == "too_large":
-            raise PayloadTooLarge(exc.message, code=exc.code) from None
-        raise BadRequest(exc.message, code=exc.code) from None
-    where = _unstorable_at(raw)
-    if where is not None:   # named here, where the field is known; the database's refusal is only the net
-        field = ".".join(str(p) for p in where)
-        raise Unprocessable(f"{field or 'the body'}: text must not contain NUL (\\u0000) or an unpaired "
-                            "surrogate", field=field, pointer=pointer(*where))
-    return raw
-
-
-def validate_body(raw: Any, model: type[M]) -> M:
-    """Turn parsed JSON into `model`; 422 naming every field that is wrong."""
-    if not isinstance(raw, dict):
-        raise Unprocessable(f"the body must be a JSON object, not {type(raw).__name__}", pointer="")
-    try:
-        return model.model_validate(raw)
-    except PydanticValidationError as exc:
-        errors = [
-            {"field": ".".join(str(p) for p in e["loc"]), "pointer": pointer(*e["loc"]), "message": e["msg"]}
-            for e in exc.errors(include_url=False, include_input=False, include_context=False)
-        ]
-        first = errors[0]
-        raise Unprocessable(f"{first['field']}: {first['message']}", field=first["field"],
-                            pointer=first["pointer"], errors=errors) from None
-
-
-async def read_body(request: Request[Any, Any, Any], model: type[M]) -> M:
-    return validate_body(await read_json(request), model)
-
-
 __all__ = ["ApiError", "BadRequest", "Unauthorized", "Forbidden", "NotFound", "Conflict",
-           "PayloadTooLarge", "Unprocessable", "ServiceUnavailable", "overload", "problem", "exception_handlers", "PROBLEM_JSON",
-           "read_json", "read_body", "validate_body"]
-
-
-def json_body(model: type[BaseModel], description: str = "") -> type:
-    """An `operation_class` documenting `model` as the JSON request body of a handler that
-    reads it with read_body() (Litestar cannot see a body it does not parse itself)."""
-    from dataclasses import dataclass
-
-    from litestar.openapi.spec import OpenAPIMediaType, Operation, RequestBody
-
-    schema = _inline_defs(model.model_json_schema())
-
-    @dataclass
-    class _WithBody(Operation):
-        def __post_init__(self) -> None:
-            self.request_body = RequestBody(
-                content={"application/json": OpenAPIMediaType(schema=schema)},  # type: ignore[arg-type]
-                description=description or model.__doc__, required=True,
-            )
-
-    return _WithBody
-
-
-def _inline_defs(schema: dict[str, Any]) -> dict[str, Any]:
-    """Replace local `#/$defs/X` references by their definitions (our bodies are not recursive),
-    since a `$defs` nested in an OpenAPI document cannot be referenced by `#/$defs/...`."""
-    defs = schema.pop("$defs", {})
-
-    def walk(v: Any) -> Any:
-        if isinstance(v, dict):
-            ref = v.get("$ref")
-            if isinstance(ref, str) and ref.startswith("#/$defs/"):
-                return walk(defs[ref.split("/")[-1]])
-            return {k: walk(x) for k, x in v.items()}
-        if isinstance(v, list):
-            return [walk(x) for x in v]
-        return v
-
-    return walk(schema)
+           "PayloadTooLarge", "Unprocessable", "ServiceUnavailable", "overload", "problem", "exception_handlers", "PROBLEM_JSON"]

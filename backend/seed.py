@@ -10,8 +10,9 @@ from typing import Any
 from sqlalchemy import delete, select
 
 from backend.auth import services as auth
-from backend.db.models import ApiToken, Membership, Tenant, Workflow
+from backend.db.models import ApiToken, Tenant, Workflow
 from backend.db.session import Database
+from backend.db.scoped import find_member
 
 DEMO_EMAIL = "demo@maily.local"
 DEMO_PASSWORD = "demo"
@@ -59,8 +60,7 @@ async def seed_demo(db: Database) -> dict[str, str]:
         if user is None:
             user = await auth.create_user(s, DEMO_EMAIL, DEMO_PASSWORD, name="Demo User")
         user.is_admin = True   # the demo instance's administrator (sets workspace tiers)
-        member = await s.scalar(select(Membership).where(Membership.tenant_id == tenant.id,
-                                                         Membership.user_id == user.id))
+        member = await find_member(s, tenant.id, user.id)
         if member is None:
             await auth.add_member(s, tenant.id, user.id, "owner")
         await s.execute(delete(ApiToken).where(ApiToken.tenant_id == tenant.id, ApiToken.user_id == user.id,

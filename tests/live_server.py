@@ -1,5 +1,6 @@
 """The one way tests serve the app on a real loopback port: uvicorn in the test's own event loop
-(so tests can also drive app.state), configured as `maily serve` runs it; and the clients tests
+(so tests can also drive app.state), configured as `maily serve` runs it (`serving_in_thread` for
+synchronous tests, the e2e server's restarts on the same port too); and the clients tests
 speak to it with: a signed-in browser, a cookie-authenticated socket, a socket's close code."""
 
 from __future__ import annotations
@@ -7,8 +8,9 @@ from __future__ import annotations
 import asyncio
 import random
 import socket
-from contextlib import asynccontextmanager
-from typing import Any, AsyncIterator
+import threading
+from contextlib import asynccontextmanager, contextmanager
+from typing import Any, AsyncIterator, Iterator
 
 import httpx
 import pytest
@@ -37,21 +39,51 @@ def free_port() -> int:
 
 
 @asynccontextmanager
-async def serving(app: Any) -> AsyncIterator[str]:
-    """Serve `app` until the block ends; yields "127.0.0.1:<port>" once it accepts connections."""
-    port = free_port()
+async def serving(app: Any, port: int | None = None, **config: Any) -> AsyncIterator[str]:
+    """Serve `app` until the block ends; yields "127.0.0.1:<port>" once it accepts connections.
+    `port`: this one rather than a free one (a restart on the same address); `config`: more
+    uvicorn settings (timeout_graceful_shutdown=5)."""
+    port = port or free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on",
-                                           ws="websockets-sansio", ws_per_message_deflate=False))  # as `maily serve`
+                                           ws="websockets-sansio", ws_per_message_deflate=False,  # as `maily serve`
+                                           **config))
     task = asyncio.create_task(server.serve())
     try:
         while not server.started:
             if task.done():
                 task.result()   # start-up failed: raise its error here
+                raise RuntimeError("uvicorn stopped before it started")
             await asyncio.sleep(0.02)
         yield f"127.0.0.1:{port}"
     finally:
         server.should_exit = True
-        await task
+        await asyncio.wait_for(task, 30)
+
+
+@contextmanager
+def serving_in_thread(app: Any) -> Iterator[str]:
+    """`serving` for synchronous tests (schemathesis): on an event loop of its own, in a thread."""
+    loop = asyncio.new_event_loop()
+    address: list[str] = []
+    ready, stop = threading.Event(), asyncio.Event()
+
+    async def serve() -> None:
+        async with serving(app) as where:
+            address.append(where)
+            ready.set()
+            await stop.wait()
+
+    thread = threading.Thread(target=loop.run_until_complete, args=(serve(),), daemon=True)
+    thread.start()
+    while not ready.wait(0.05):
+        if not thread.is_alive():
+            raise RuntimeError("the app did not start")
+    try:
+        yield address[0]
+    finally:
+        loop.call_soon_threadsafe(stop.set)
+        thread.join(60)
+        loop.close()
 
 
 async def closed_with(ws: Any) -> int:

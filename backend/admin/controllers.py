@@ -7,7 +7,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.auth.guards import requires_admin
 from backend.auth.schemas import Principal
-from backend.errors import json_body, read_body
 from backend.workspaces import services
 from backend.workspaces.schemas import AdminWorkspaceOut, AdminWorkspacesOut, TierIn
 
@@ -22,12 +21,11 @@ class AdminController(Controller):
         """Every workspace of the instance with its tier and member count (instance admin only)."""
         return AdminWorkspacesOut(items=await services.all_workspaces(db_session))
 
-    @patch("/workspaces/{workspace_id:str}", operation_id="adminSetTier", operation_class=json_body(TierIn))
-    async def set_tier(self, request: Request, workspace_id: str, principal: Principal,
+    @patch("/workspaces/{workspace_id:str}", operation_id="adminSetTier")
+    async def set_tier(self, request: Request, workspace_id: str, data: TierIn, principal: Principal,
                        db_session: AsyncSession) -> AdminWorkspaceOut:
         """Set a workspace's tier: free, premium or enterprise (instance admin only)."""
-        body = await read_body(request, TierIn)
-        tenant = await services.set_tier(db_session, principal, workspace_id, body.tier)
+        tenant = await services.set_tier(db_session, principal, workspace_id, data.tier)
         store = getattr(getattr(request.app.state, "ai", None), "store", None)
         if hasattr(store, "forget"):
             store.forget(tenant.id)   # AI nodes see the new tier at once, not after the tier cache's TTL

@@ -16,7 +16,6 @@ from backend.ai.services import forget_keys
 from backend.ai.store import ai_config
 from backend.auth.guards import requires_owner
 from backend.auth.schemas import Principal
-from backend.errors import json_body, read_body
 from backend.credentials.envelope import Keyring
 
 
@@ -33,13 +32,12 @@ class AIController(Controller):
         """The tenant's provider credentials: provider, base URL and the key's last 4 characters, never the key."""
         return await services.list_credentials(db_session, principal.tenant_id, _keyring(request))
 
-    @put("/credentials/{provider:str}", operation_id="putAiCredential", guards=[requires_owner],
-         operation_class=json_body(CredentialIn))
-    async def put_credential(self, request: Request, provider: str, principal: Principal,
+    @put("/credentials/{provider:str}", operation_id="putAiCredential", guards=[requires_owner])
+    async def put_credential(self, request: Request, provider: str, data: CredentialIn, principal: Principal,
                              db_session: AsyncSession) -> CredentialOut:
         """Set the tenant's key (and optional base URL) for openai, anthropic or compatible. Stored encrypted."""
         out = await services.put_credential(db_session, principal.tenant_id, provider,
-                                            await read_body(request, CredentialIn),
+                                            data,
                                             keyring=_keyring(request), created_by=principal.user_id)
         forget_keys(request.app.state, principal.tenant_id)
         return out
@@ -63,10 +61,10 @@ class AIController(Controller):
         """This month's limits and spend."""
         return await services.get_budget(db_session, principal.tenant_id)
 
-    @put("/budget", operation_id="putAiBudget", guards=[requires_owner], operation_class=json_body(BudgetIn))
-    async def put_budget(self, request: Request, principal: Principal, db_session: AsyncSession) -> BudgetOut:
+    @put("/budget", operation_id="putAiBudget", guards=[requires_owner])
+    async def put_budget(self, data: BudgetIn, principal: Principal, db_session: AsyncSession) -> BudgetOut:
         """Set the monthly budget (USD) and call quota; null removes a limit."""
-        return await services.put_budget(db_session, principal.tenant_id, await read_body(request, BudgetIn))
+        return await services.put_budget(db_session, principal.tenant_id, data)
 
     @get("/usage", operation_id="getAiUsage")
     async def usage(self, principal: Principal, db_session: AsyncSession, group_by: GroupBy = "day",

@@ -7,11 +7,13 @@ from typing import Any
 
 from litestar import Controller, Request, Response, get, post
 from litestar.enums import MediaType
+from litestar.openapi.spec import OpenAPIType, Schema
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.approvals import page, services
 from backend.approvals.schemas import LinkDecisionIn, LinkDecisionOut
-from backend.errors import ApiError, Unprocessable, read_body
+from backend.bodies import raw_body, read_json, validate_body
+from backend.errors import ApiError, Unprocessable
 
 _HEADINGS = {404: "Link not valid", 409: "Already decided", 410: "Link expired", 403: "Link no longer valid"}
 
@@ -35,13 +37,19 @@ class ApprovalLinkController(Controller):
         return Response(page.form_page(opened.details, opened.claim.email, await services.shown_input(db_session, opened)),
                         media_type=MediaType.HTML)
 
-    @post("/{token:str}", operation_id="decideByLink", status_code=200,
-          media_type=MediaType.HTML)
+    @post("/{token:str}", operation_id="decideByLink", status_code=200, media_type=MediaType.HTML,
+          operation_class=raw_body("The page's form (decision and the form's fields), or JSON {decision, data}", {
+              "application/json": Schema(type=OpenAPIType.OBJECT, required=["decision"], properties={
+                  "decision": Schema(type=OpenAPIType.STRING, enum=["approved", "rejected"]),
+                  "data": Schema(type=OpenAPIType.OBJECT)}),
+              "application/x-www-form-urlencoded": Schema(type=OpenAPIType.OBJECT,
+                                                          additional_properties=Schema(type=OpenAPIType.STRING))},
+              required=True))
     async def decide(self, request: Request, token: str, db_session: AsyncSession) -> Response:
         """Public. Approve or reject with the form's data: the page's form (an HTML answer), or JSON
         `{decision, data}` (a `LinkDecisionOut`, or problem+json: 404 tampered, 403, 409 used, 410 expired, 422)."""
         if request.headers.get("content-type", "").split(";")[0].strip() == "application/json":
-            body = await read_body(request, LinkDecisionIn)
+            body = validate_body(await read_json(request), LinkDecisionIn)
             opened, run = await services.decide(db_session, request.app.state, token, body.decision, body.data)
             out = LinkDecisionOut(run_id=run.id, node_id=opened.claim.node_id, decision=body.decision,
                                   decided_by=opened.claim.email, run_status=run.status)

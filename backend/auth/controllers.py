@@ -17,7 +17,7 @@ from backend.auth.schemas import (AuthConfigOut, LoginIn, MeOut, MePatchIn, Pass
                                   TokenCreatedOut, TokenCreateIn, TokenOut)
 from backend.db.models import User
 from backend.email.store import public_url
-from backend.errors import BadRequest, Forbidden, NotFound, Unauthorized, json_body, read_body
+from backend.errors import BadRequest, Forbidden, NotFound, Unauthorized
 from backend.workspaces.services import as_member_of
 
 
@@ -52,28 +52,26 @@ class AuthController(Controller):
         return AuthConfigOut(signup=request.app.state.settings.signup,
                              first_user=await accounts.is_first_user(db_session))
 
-    @post("/signup", operation_id="signup", operation_class=json_body(SignupIn), status_code=201)
-    async def signup(self, request: Request, db_session: AsyncSession) -> Response[MeOut]:
+    @post("/signup", operation_id="signup", status_code=201)
+    async def signup(self, request: Request, data: SignupIn, db_session: AsyncSession) -> Response[MeOut]:
         """Create an account and its own workspace (owner) and sign in, per MAILY_SIGNUP; the first
         user of an empty instance is always allowed and becomes the instance admin."""
-        body = await read_body(request, SignupIn)
-        await signin_limits(request.app.state).hit("signup", body.email, client_address(request))
-        user, tenant, membership = await accounts.signup(db_session, body, request.app.state.settings.signup)
+        await signin_limits(request.app.state).hit("signup", data.email, client_address(request))
+        user, tenant, membership = await accounts.signup(db_session, data, request.app.state.settings.signup)
         cookies = await sessions.start_session(request, db_session, user.id, tenant.id)
         return Response(await me_of(db_session, user.id, tenant.id), status_code=201, cookies=cookies)
 
-    @post("/login", operation_id="login", operation_class=json_body(LoginIn), status_code=200)
-    async def login(self, request: Request, db_session: AsyncSession) -> Response[MeOut]:
+    @post("/login", operation_id="login", status_code=200)
+    async def login(self, request: Request, data: LoginIn, db_session: AsyncSession) -> Response[MeOut]:
         """Check email and password and start a new browser session (cookie)."""
-        body = await read_body(request, LoginIn)
-        await signin_limits(request.app.state).hit("login", body.email, client_address(request))
-        user = await services.check_password(db_session, body.email, body.password)
+        await signin_limits(request.app.state).hit("login", data.email, client_address(request))
+        user = await services.check_password(db_session, data.email, data.password)
         if user is None:
             raise Unauthorized("wrong email or password")
         memberships = await services.memberships_of(db_session, user.id)
-        current = services.pick_membership(memberships, body.tenant)
+        current = services.pick_membership(memberships, data.tenant)
         if current is None:
-            raise Forbidden("you are not a member of that tenant" if body.tenant else "you are not a member of any tenant")
+            raise Forbidden("you are not a member of that tenant" if data.tenant else "you are not a member of any tenant")
         cookies = await sessions.start_session(request, db_session, user.id, current[0].tenant_id)
         await record(db_session, services.principal_of(user, current[0]), "auth.login", "user", user.id)
         return Response(_me(user, current, memberships), cookies=cookies)
@@ -95,42 +93,37 @@ class AuthController(Controller):
         """The caller, the current tenant and role, and every tenant they belong to."""
         return await me_of(db_session, principal.user_id, principal.tenant_id)
 
-    @patch("/me", operation_id="updateMe", operation_class=json_body(MePatchIn))
-    async def update_me(self, request: Request, principal: Principal, db_session: AsyncSession) -> MeOut:
+    @patch("/me", operation_id="updateMe")
+    async def update_me(self, data: MePatchIn, principal: Principal, db_session: AsyncSession) -> MeOut:
         """Change the caller's display name."""
-        body = await read_body(request, MePatchIn)
         user = await db_session.get(User, principal.user_id)
-        user.name = body.name
+        user.name = data.name
         return await me_of(db_session, principal.user_id, principal.tenant_id)
 
-    @post("/password", operation_id="changePassword", operation_class=json_body(PasswordChangeIn),
+    @post("/password", operation_id="changePassword",
           status_code=HTTP_204_NO_CONTENT)
-    async def change_password(self, request: Request, principal: Principal, db_session: AsyncSession) -> None:
+    async def change_password(self, request: Request, data: PasswordChangeIn, principal: Principal, db_session: AsyncSession) -> None:
         """Change the caller's password; every other session of theirs ends (this one stays)."""
-        body = await read_body(request, PasswordChangeIn)
         await signin_limits(request.app.state).hit("password", principal.email, client_address(request))
-        await accounts.change_password(db_session, principal, body.current_password, body.new_password)
+        await accounts.change_password(db_session, principal, data.current_password, data.new_password)
         await sessions.revoke_sessions(request.app.state, db_session, principal.user_id, keep=principal.session_id,
                                        reason="password changed")
 
-    @post("/password-reset", operation_id="requestPasswordReset", operation_class=json_body(PasswordResetIn),
+    @post("/password-reset", operation_id="requestPasswordReset",
           status_code=HTTP_202_ACCEPTED)
-    async def request_password_reset(self, request: Request) -> Response[None]:
+    async def request_password_reset(self, data: PasswordResetIn, request: Request) -> Response[None]:
         """Mail a single-use reset link if the address has an account; always 202, in the same time."""
-        body = await read_body(request, PasswordResetIn)
-        await signin_limits(request.app.state).hit("reset", body.email, client_address(request))
+        await signin_limits(request.app.state).hit("reset", data.email, client_address(request))
         state = request.app.state
         task = BackgroundTask(accounts.request_reset, state.db, state.mailer, public_url(state.settings),
-                              body.email, accounts.new_reset_token())
+                              data.email, accounts.new_reset_token())
         return Response(b"", status_code=HTTP_202_ACCEPTED, background=task)
 
-    @post("/password-reset/confirm", operation_id="confirmPasswordReset",
-          operation_class=json_body(PasswordResetConfirmIn), status_code=HTTP_204_NO_CONTENT)
-    async def confirm_password_reset(self, request: Request, db_session: AsyncSession) -> None:
+    @post("/password-reset/confirm", operation_id="confirmPasswordReset", status_code=HTTP_204_NO_CONTENT)
+    async def confirm_password_reset(self, request: Request, data: PasswordResetConfirmIn, db_session: AsyncSession) -> None:
         """Set a new password with a reset link's token; every session of the user ends.
         404 for an unknown token, 410 for a used or expired one."""
-        body = await read_body(request, PasswordResetConfirmIn)
-        user = await accounts.confirm_reset(db_session, body.token, body.password)
+        user = await accounts.confirm_reset(db_session, data.token, data.password)
         await sessions.revoke_sessions(request.app.state, db_session, user.id, reason="password reset")
 
     @get("/sessions", operation_id="listSessions")
@@ -152,28 +145,26 @@ class AuthController(Controller):
         cookies = sessions.cleared_cookies(request) if session_id == principal.session_id else []
         return Response(None, status_code=HTTP_204_NO_CONTENT, cookies=cookies)
 
-    @post("/switch", operation_id="switchWorkspace", operation_class=json_body(SwitchIn), status_code=200)
-    async def switch(self, request: Request, principal: Principal, db_session: AsyncSession) -> MeOut:
+    @post("/switch", operation_id="switchWorkspace", status_code=200)
+    async def switch(self, data: SwitchIn, principal: Principal, db_session: AsyncSession) -> MeOut:
         """Make another of the caller's workspaces (id or slug) current for this browser session."""
-        body = await read_body(request, SwitchIn)
         if principal.session_id is None:
             raise BadRequest("an API token is bound to its workspace; send X-Maily-Tenant with a session instead")
-        picked = services.pick_membership(await services.memberships_of(db_session, principal.user_id), body.workspace)
+        picked = services.pick_membership(await services.memberships_of(db_session, principal.user_id), data.workspace)
         if picked is None:
-            raise NotFound(f"no workspace {body.workspace}")
+            raise NotFound(f"no workspace {data.workspace}")
         await sessions.set_current_tenant(db_session, principal.session_id, picked[0].tenant_id)
         moved = as_member_of(principal, picked[0].tenant_id, picked[0].role)
         await record(db_session, moved, "workspace.switch", "workspace", picked[0].tenant_id,
                      {"from": principal.tenant_id})
         return await me_of(db_session, principal.user_id, picked[0].tenant_id)
 
-    @post("/tokens", operation_id="createToken", operation_class=json_body(TokenCreateIn))
-    async def create_token(self, request: Request, principal: Principal, db_session: AsyncSession) -> TokenCreatedOut:
+    @post("/tokens", operation_id="createToken")
+    async def create_token(self, data: TokenCreateIn, principal: Principal, db_session: AsyncSession) -> TokenCreatedOut:
         """Create an API token bound to the current tenant; the token is returned only here."""
-        body = await read_body(request, TokenCreateIn)
-        row, token = await services.create_api_token(db_session, principal.tenant_id, principal.user_id, body.name,
-                                                     read_only=body.read_only)
-        await record(db_session, principal, "token.create", "api_token", row.id, {"name": body.name, "read_only": body.read_only})
+        row, token = await services.create_api_token(db_session, principal.tenant_id, principal.user_id, data.name,
+                                                     read_only=data.read_only)
+        await record(db_session, principal, "token.create", "api_token", row.id, {"name": data.name, "read_only": data.read_only})
         return TokenCreatedOut(**_token_out(row).model_dump(), token=token)
 
     @get("/tokens", operation_id="listTokens")

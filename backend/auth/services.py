@@ -18,7 +18,8 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.auth.schemas import Principal
-from backend.db.models import ApiToken, Membership, Tenant, User, looks_like_id, utcnow
+from backend.db.models import ApiToken, Membership, Tenant, User, utcnow
+from backend.db.scoped import find_scoped
 
 TOKEN_PREFIX = "mf_"
 # Do not write last_used_at more often than this: a write per request is a row update
@@ -184,12 +185,7 @@ async def list_tokens(s: AsyncSession, p: Principal) -> list[ApiToken]:
 
 async def revoke_token(s: AsyncSession, p: Principal, token_id: str) -> bool:
     """Revoke one of the caller's own tokens in the current tenant; False if there is none."""
-    if not looks_like_id(token_id):
-        return False
-    row = await s.scalar(
-        select(ApiToken).where(ApiToken.id == token_id, ApiToken.user_id == p.user_id,
-                               ApiToken.tenant_id == p.tenant_id)
-    )
+    row = await find_scoped(s, ApiToken, p.tenant_id, token_id, ApiToken.user_id == p.user_id)
     if row is None:
         return False
     if row.revoked_at is None:

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from litestar import Controller, Request, Response, get, post
+from typing import Any
+
+from litestar import Controller, Response, get, post
 from litestar.datastructures import State
 
 from backend.auth.schemas import Principal
 from backend.catalogue.schemas import GraphSchemaOut, HealthOut, NodeTypeOut, ValidationOut
 from backend.catalogue.services import node_type_out
-from backend.errors import read_json
 from flows.graph import graph_json_schema
 from flows.validate import validate_graph
 
@@ -28,10 +29,9 @@ class CatalogueController(Controller):
         return GraphSchemaOut(**graph_json_schema())
 
     @post("/graph/validate", operation_id="validateGraph", status_code=200)
-    async def validate_graph(self, request: Request, principal: Principal) -> ValidationOut:
+    async def validate_graph(self, data: Any, state: State, principal: Principal) -> ValidationOut:
         """Every problem of a graph document; 200 even when the graph has errors."""
-        raw = await read_json(request)
-        return ValidationOut(**validate_graph(raw, request.app.state.registry).to_json())
+        return ValidationOut(**validate_graph(data, state.registry).to_json())
 
 
 class HealthController(Controller):

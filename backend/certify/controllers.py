@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from litestar import Controller, Request, get, post
 from litestar.params import Parameter
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -12,7 +14,6 @@ from backend.certify import services
 from backend.certify.schemas import CertificateOut, CertificateSummaryOut, LedgerCheckOut, RotatedKeyOut, \
     SigningKeyOut, VerifyOut
 from backend.certify.services import DbLedger, verify_document
-from backend.errors import read_json
 from backend.keys import secret_key
 from nodes.verify.certificates import chain_ok
 
@@ -22,9 +23,9 @@ class CertificateController(Controller):
     tags = ["certificates"]
 
     @post("/verify", operation_id="verifyCertificate", status_code=200)
-    async def verify(self, request: Request) -> VerifyOut:
+    async def verify(self, request: Request, data: Any) -> VerifyOut:
         """Public, no sign-in: checks content hash, signature (key on file), ledger entry and chain."""
-        return VerifyOut(**await verify_document(request.app.state.db, await read_json(request)))
+        return VerifyOut(**await verify_document(request.app.state.db, data))
 
     @get("/", operation_id="listCertificates")
     async def list_certificates(self, principal: Principal, db_session: AsyncSession,

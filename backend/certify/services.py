@@ -12,8 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.certify.models import Certificate, LedgerEntry, SigningKey
 from backend.crypto import decrypt, encrypt
-from backend.db.models import looks_like_id, utcnow
-from backend.db.scoped import get_scoped
+from backend.db.models import utcnow
+from backend.db.scoped import find_scoped, get_scoped
 from nodes.verify.certificates import GENESIS, certify, entry_hash, new_private_key, verify
 from datetime import datetime, timezone
 
@@ -48,11 +48,9 @@ class DbLedger:
             return row.id, pem, pub
 
     async def public_key(self, tenant_id: str, key_id: str) -> str | None:
-        if not looks_like_id(key_id):
-            return None
         async with self.db.sessionmaker() as s:
-            row = await s.get(SigningKey, key_id)
-        return row.public_key if row is not None and row.tenant_id == tenant_id else None
+            row = await find_scoped(s, SigningKey, tenant_id, key_id)
+        return row.public_key if row is not None else None
 
     async def append(self, tenant_id: str, cert: dict[str, Any], c_hash: str) -> dict[str, Any]:
         for _ in range(20):  # another append took our seq: build on the new head

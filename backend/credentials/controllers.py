@@ -18,7 +18,6 @@ from backend.credentials.schemas import (CreateIn, CredentialOut, FindingOut, Pa
 from backend.credentials.tester import run_test
 from backend.credentials.types import describe
 from backend.credentials.usage import used_by
-from backend.errors import json_body, read_body
 from flows.secrets_scan import scan_graph
 from nodes.net import SafeHttpClient
 
@@ -43,11 +42,11 @@ class CredentialController(Controller):
         """The workspace's credentials by name; non-secret fields for editors and owners only."""
         return [_out(r, principal) for r in await services.list_all(db_session, principal.tenant_id)]
 
-    @post("/", operation_id="createCredential", guards=[requires_editor], status_code=201,
-          operation_class=json_body(CreateIn))
-    async def create(self, request: Request, principal: Principal, db_session: AsyncSession) -> CredentialOut:
+    @post("/", operation_id="createCredential", guards=[requires_editor], status_code=201)
+    async def create(self, request: Request, data: CreateIn, principal: Principal,
+                     db_session: AsyncSession) -> CredentialOut:
         """Create a credential; its secret fields are sealed and never shown again."""
-        row = await services.create(db_session, principal, keyring(request), await read_body(request, CreateIn))
+        row = await services.create(db_session, principal, keyring(request), data)
         return _out(row, principal)
 
     @get("/types", operation_id="listCredentialTypes")
@@ -55,11 +54,10 @@ class CredentialController(Controller):
         """Every credential type with its fields (which are secret, which required), for forms."""
         return [TypeOut(**t) for t in describe()]
 
-    @post("/scan", operation_id="scanGraphForSecrets", status_code=200, operation_class=json_body(ScanIn))
-    async def scan(self, request: Request, principal: Principal) -> ScanOut:
+    @post("/scan", operation_id="scanGraphForSecrets", status_code=200)
+    async def scan(self, data: ScanIn, principal: Principal) -> ScanOut:
         """Literal secret-looking values in a graph's node configs (to move into credentials)."""
-        body = await read_body(request, ScanIn)
-        return ScanOut(findings=[FindingOut(**f) for f in scan_graph(body.graph)])
+        return ScanOut(findings=[FindingOut(**f) for f in scan_graph(data.graph)])
 
     @get("/{credential_id:str}", operation_id="getCredential")
     async def get_one(self, request: Request, credential_id: str, principal: Principal,
@@ -69,13 +67,11 @@ class CredentialController(Controller):
         users = await used_by(db_session, principal.tenant_id, row.id, request.app.state.registry)
         return _out(row, principal, used_by=users)
 
-    @patch("/{credential_id:str}", operation_id="updateCredential", guards=[requires_editor],
-           operation_class=json_body(PatchIn))
-    async def update(self, request: Request, credential_id: str, principal: Principal,
+    @patch("/{credential_id:str}", operation_id="updateCredential", guards=[requires_editor])
+    async def update(self, request: Request, credential_id: str, data: PatchIn, principal: Principal,
                      db_session: AsyncSession) -> CredentialOut:
         """Rename, or replace some fields; a secret field left out keeps its value."""
-        body = await read_body(request, PatchIn)
-        row = await services.patch(db_session, principal, keyring(request), credential_id, body)
+        row = await services.patch(db_session, principal, keyring(request), credential_id, data)
         forget_keys(request.app.state, principal.tenant_id)   # an ai_provider key reaches the gateway at once
         return _out(row, principal)
 
@@ -86,13 +82,11 @@ class CredentialController(Controller):
         await services.delete(db_session, principal, credential_id, request.app.state.registry)
         forget_keys(request.app.state, principal.tenant_id)
 
-    @post("/{credential_id:str}/test", operation_id="testCredential", guards=[requires_editor], status_code=200,
-          operation_class=json_body(TestIn))
+    @post("/{credential_id:str}/test", operation_id="testCredential", guards=[requires_editor], status_code=200)
     async def test(self, request: Request, credential_id: str, principal: Principal,
-                   db_session: AsyncSession) -> TestOut:
+                   db_session: AsyncSession, data: TestIn | None = None) -> TestOut:
         """Try the credential (an HTTP GET to `url`, an SMTP login, a SQL select 1, an OAuth2 token) and say how it went."""
-        body = await read_body(request, TestIn) if (await request.body()).strip() else TestIn()
-        return await services.test(db_session, principal, keyring(request), credential_id, body.url,
+        return await services.test(db_session, principal, keyring(request), credential_id, (data or TestIn()).url,
                                    http_client(request))
 
 

@@ -13,13 +13,11 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-import sqlalchemy as sa
-
 from backend.credentials.envelope import Keyring, VaultKeyError
 from backend.credentials.models import Credential
 from backend.credentials.services import sealed_of, store_values
 from backend.credentials.types import TYPES
-from backend.db.models import looks_like_id
+from backend.db.scoped import find_scoped
 from backend.oauth.client import OAuthError, OAuthUnavailable
 from nodes.credentials import ResolvedCredential
 from nodes.errors import NodeConfigError, NodeTemporaryError
@@ -35,9 +33,7 @@ class DbCredentialStore:
         self._locks: dict[str, asyncio.Lock] = {}
 
     async def _row(self, s: Any, tenant_id: str, credential_id: str, *, for_update: bool = False) -> Credential:
-        query = sa.select(Credential).where(Credential.tenant_id == tenant_id, Credential.id == credential_id)
-        row = await s.scalar(query.with_for_update() if for_update else query) \
-            if isinstance(credential_id, str) and looks_like_id(credential_id) else None
+        row = await find_scoped(s, Credential, tenant_id, credential_id, for_update=for_update)
         if row is None:
             raise NodeConfigError(f"credential {credential_id!r} does not exist in this workspace", pointer=POINTER)
         return row

@@ -20,13 +20,13 @@ from backend.email import services
 from backend.email.models import EmailTemplate
 from backend.email.previews import render_off_loop
 from backend.email.schemas import OutboxMessageOut, OutboxSummaryOut, PreviewIn, PreviewOut, ProviderIn, ProviderOut, \
-    SuppressionAddedOut, SuppressionOut, TemplateIn, TemplateOut, UncertainOut, WebhookOut
+    SuppressionAddedOut, SuppressionIn, SuppressionOut, TemplateIn, TemplateOut, UncertainOut, WebhookOut
 from backend.email.services import suppress
 from backend.email.store import PROVIDER_NAME, PROVIDER_SETTINGS, provider_values, public_url
 from backend.email.uncertain import UncertainIn, resolve
 from backend.email.webhooks import SIGNED_PROVIDERS, BadSignature, BadSigningKey, check_signing_key, provider_events, \
     remember, verify
-from backend.errors import BadRequest, NotFound, Unauthorized, json_body, read_body, read_json
+from backend.errors import BadRequest, NotFound, Unauthorized
 from backend.keys import previous_secret_keys, secret_key
 from backend.params import OFFSET
 from nodes.email.mailer import UnsubscribeSigner
@@ -64,16 +64,15 @@ class EmailController(Controller):
     tags = ["email"]
 
     @post("/preview", operation_id="previewEmail", status_code=200)
-    async def preview(self, request: Request, principal: Principal, db_session: AsyncSession) -> PreviewOut:
+    async def preview(self, data: PreviewIn, principal: Principal, db_session: AsyncSession) -> PreviewOut:
         """Render subject, HTML (escaped, CSS inlined) and text as email.compose would."""
-        body = await read_body(request, PreviewIn)
-        templates = {"subject": body.subject, "html": body.html, "text": body.text}
-        if body.template_id:
-            saved = await services.get_template(db_session, principal.tenant_id, body.template_id)
+        templates = {"subject": data.subject, "html": data.html, "text": data.text}
+        if data.template_id:
+            saved = await services.get_template(db_session, principal.tenant_id, data.template_id)
             templates = {k: v or getattr(saved, k) for k, v in templates.items()}
-        recipient = Recipient(body.recipient) if body.recipient is not None else PreviewRecipient()
+        recipient = Recipient(data.recipient) if data.recipient is not None else PreviewRecipient()
         try:
-            scope = {**body.data, "data": body.data, "recipient": recipient, "unsubscribe_url": "#unsubscribe"}
+            scope = {**data.data, "data": data.data, "recipient": recipient, "unsubscribe_url": "#unsubscribe"}
             return PreviewOut(**await render_off_loop(principal.tenant_id, lambda: render_email(templates, scope)))
         except NodeConfigError as exc:
             raise BadRequest(exc.message, field=exc.pointer.lstrip("/")) from None
@@ -83,19 +82,17 @@ class EmailController(Controller):
         return [_template_out(t) for t in await services.list_templates(db_session, principal.tenant_id)]
 
     @post("/templates", operation_id="createEmailTemplate", guards=[requires_editor], status_code=201)
-    async def create_template(self, request: Request, principal: Principal, db_session: AsyncSession) -> TemplateOut:
-        body = await read_body(request, TemplateIn)
-        return _template_out(await services.create_template(db_session, principal.tenant_id, body))
+    async def create_template(self, data: TemplateIn, principal: Principal, db_session: AsyncSession) -> TemplateOut:
+        return _template_out(await services.create_template(db_session, principal.tenant_id, data))
 
     @get("/templates/{template_id:str}", operation_id="getEmailTemplate")
     async def get_template(self, template_id: str, principal: Principal, db_session: AsyncSession) -> TemplateOut:
         return _template_out(await services.get_template(db_session, principal.tenant_id, template_id))
 
     @put("/templates/{template_id:str}", operation_id="updateEmailTemplate", guards=[requires_editor])
-    async def update_template(self, request: Request, template_id: str, principal: Principal,
+    async def update_template(self, template_id: str, data: TemplateIn, principal: Principal,
                               db_session: AsyncSession) -> TemplateOut:
-        body = await read_body(request, TemplateIn)
-        return _template_out(await services.update_template(db_session, principal.tenant_id, template_id, body))
+        return _template_out(await services.update_template(db_session, principal.tenant_id, template_id, data))
 
     @delete("/templates/{template_id:str}", operation_id="deleteEmailTemplate", guards=[requires_editor],
             status_code=HTTP_204_NO_CONTENT)
@@ -119,26 +116,26 @@ class EmailController(Controller):
         return ProviderOut(**out)
 
     @put("/provider", operation_id="setEmailProvider", guards=[requires_owner])
-    async def set_provider(self, request: Request, principal: Principal, db_session: AsyncSession) -> ProviderOut:
-        body = await read_body(request, ProviderIn)
-        if body.kind == "smtp" and not body.host:
+    async def set_provider(self, request: Request, data: ProviderIn, principal: Principal,
+                           db_session: AsyncSession) -> ProviderOut:
+        if data.kind == "smtp" and not data.host:
             raise BadRequest("SMTP needs a host", field="host")
-        if body.kind == "mailgun" and not body.domain:
+        if data.kind == "mailgun" and not data.domain:
             raise BadRequest("Mailgun needs the sending domain", field="domain")
-        settings = body.model_dump(exclude={"kind", "secret", "webhook_signing_key"})
-        if body.webhook_signing_key:
+        settings = data.model_dump(exclude={"kind", "secret", "webhook_signing_key"})
+        if data.webhook_signing_key:
             try:
-                check_signing_key(body.kind, body.webhook_signing_key)
+                check_signing_key(data.kind, data.webhook_signing_key)
             except BadSigningKey as exc:
                 raise BadRequest(str(exc), field="webhook_signing_key") from None
         keyring = _keyring(request)
         current = await provider_values(db_session, keyring, principal.tenant_id) or {}
-        values = {"kind": body.kind, **settings, "secret": body.secret or current.get("secret", ""),
+        values = {"kind": data.kind, **settings, "secret": data.secret or current.get("secret", ""),
                   "webhook_provider": current.get("webhook_provider", ""),
                   "webhook_secret": current.get("webhook_secret", "")}
-        if body.webhook_signing_key is not None:   # absent: kept; empty: removed
-            values["webhook_provider"] = body.kind if body.webhook_signing_key else ""
-            values["webhook_secret"] = body.webhook_signing_key
+        if data.webhook_signing_key is not None:   # absent: kept; empty: removed
+            values["webhook_provider"] = data.kind if data.webhook_signing_key else ""
+            values["webhook_secret"] = data.webhook_signing_key
         await managed.upsert(db_session, keyring, principal.tenant_id, "email_provider", PROVIDER_NAME, values, {},
                              created_by=principal.user_id)
         await db_session.flush()
@@ -163,10 +160,9 @@ class EmailController(Controller):
         return [SuppressionOut.model_validate(r, from_attributes=True) for r in rows]
 
     @post("/suppressions", operation_id="addEmailSuppression", guards=[requires_editor], status_code=201)
-    async def add_suppression(self, request: Request, principal: Principal,
+    async def add_suppression(self, data: SuppressionIn, principal: Principal,
                               db_session: AsyncSession) -> SuppressionAddedOut:
-        doc = await read_json(request)
-        email = str(doc.get("email", "")).strip().lower() if isinstance(doc, dict) else ""
+        email = data.email.strip().lower()
         if "@" not in email:
             raise BadRequest("email is required", field="email")
         await suppress(db_session, principal.tenant_id, email, "manual", "api")
@@ -208,7 +204,7 @@ class UnsubscribeController(Controller):
         return Response(_PAGE.format(body="<p>You are unsubscribed.</p>"), media_type=MediaType.HTML)
 
     @post("/webhooks/{provider:str}/{token:str}", operation_id="emailProviderWebhook", status_code=200)
-    async def webhook(self, request: Request, provider: str, token: str, db_session: AsyncSession) -> WebhookOut:
+    async def webhook(self, request: Request, provider: str, token: str, data: Any, db_session: AsyncSession) -> WebhookOut:
         """Public: bounces and complaints become suppressions. Authenticated by the secret URL and,
         when the tenant set a signing key, the provider's signature (401 when missing or wrong)."""
         if provider not in (*SIGNED_PROVIDERS, "smtp", "outbox"):   # smtp/outbox: the URL GET shows, no events
@@ -217,9 +213,9 @@ class UnsubscribeController(Controller):
         if not any(hmac.compare_digest(token.encode(), webhook_token(request, tenant_id, key).encode())
                    for key in _secrets(request)):
             raise NotFound("unknown webhook")
-        raw, doc = await request.body(), await read_json(request)
-        verified_by = await _check_signature(request, db_session, tenant_id, provider, raw, doc)
-        events = provider_events(provider, doc)
+        raw = await request.body()   # the signature covers the bytes as sent; `data` is them parsed
+        verified_by = await _check_signature(request, db_session, tenant_id, provider, raw, data)
+        events = provider_events(provider, data)
         for email, reason in events:
             await suppress(db_session, tenant_id, email.lower(), reason, provider)
         return WebhookOut(suppressed=len(events), verified_by=verified_by)
@@ -250,21 +246,21 @@ class UncertainSendsController(Controller):
     path = "/api/runs/{run_id:str}/email"
     tags = ["email", "runs"]
 
-    @post("/resend-uncertain", operation_id="resendUncertainEmail", guards=[requires_editor], status_code=202,
-          operation_class=json_body(UncertainIn))
-    async def resend(self, request: Request, run_id: str, principal: Principal, db_session: AsyncSession) -> UncertainOut:
+    @post("/resend-uncertain", operation_id="resendUncertainEmail", guards=[requires_editor], status_code=202)
+    async def resend(self, request: Request, run_id: str, principal: Principal, db_session: AsyncSession,
+                     data: UncertainIn | None = None) -> UncertainOut:
         """Send the uncertain messages again (same Message-ID); the run goes on from the email step."""
-        return await self._resolve(request, run_id, principal, db_session, "resend")
+        return await self._resolve(request, run_id, principal, db_session, "resend", data)
 
-    @post("/mark-done", operation_id="markUncertainEmailDone", guards=[requires_editor], status_code=202,
-          operation_class=json_body(UncertainIn))
-    async def mark_done(self, request: Request, run_id: str, principal: Principal, db_session: AsyncSession) -> UncertainOut:
+    @post("/mark-done", operation_id="markUncertainEmailDone", guards=[requires_editor], status_code=202)
+    async def mark_done(self, request: Request, run_id: str, principal: Principal, db_session: AsyncSession,
+                        data: UncertainIn | None = None) -> UncertainOut:
         """Record the uncertain messages as delivered, without sending; the run goes on from the email step."""
-        return await self._resolve(request, run_id, principal, db_session, "done")
+        return await self._resolve(request, run_id, principal, db_session, "done", data)
 
     async def _resolve(self, request: Request, run_id: str, principal: Principal, db_session: AsyncSession,
-                       action: Literal["resend", "done"]) -> UncertainOut:
-        body = await read_body(request, UncertainIn) if await request.body() else UncertainIn()
+                       action: Literal["resend", "done"], data: UncertainIn | None) -> UncertainOut:
         st = request.app.state
-        run, count = await resolve(db_session, principal, st.runner, st.recorder, st.registry, run_id, action, body)
+        run, count = await resolve(db_session, principal, st.runner, st.recorder, st.registry, run_id, action,
+                                   data or UncertainIn())
         return UncertainOut(run_id=run.id, status=run.status, messages=count)

@@ -91,6 +91,10 @@ class SuppressionOut(BaseModel):
     created_at: datetime
 
 
+class SuppressionIn(BaseModel):
+    email: str = Field(default="", max_length=320, description="the address no mail goes to any more")
+
+
 class SuppressionAddedOut(BaseModel):
     email: str
     reason: str

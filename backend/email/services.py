@@ -7,12 +7,14 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.db.models import new_id, utcnow
 from backend.db.scoped import get_scoped
 from backend.email.models import EmailOutboxMessage, EmailSuppression, EmailTemplate
 from backend.email.schemas import TemplateIn
+from backend.errors import Conflict
 
 
 async def get_template(s: AsyncSession, tenant_id: str, template_id: str) -> EmailTemplate:
@@ -24,20 +26,28 @@ async def list_templates(s: AsyncSession, tenant_id: str) -> Sequence[EmailTempl
                             .order_by(EmailTemplate.name))).scalars().all()
 
 
-async def create_template(s: AsyncSession, tenant_id: str, body: TemplateIn) -> EmailTemplate:
-    row = EmailTemplate(tenant_id=tenant_id, **body.model_dump())
-    s.add(row)
-    await s.flush()
+async def _write(s: AsyncSession, row: EmailTemplate, body: TemplateIn) -> EmailTemplate:
+    """`body` into the template, in a savepoint: a name another template of the workspace has is
+    a 409 naming the field (and the transaction goes on)."""
+    try:
+        async with s.begin_nested():   # begun before the change: it flushes what was pending first
+            for k, v in body.model_dump().items():
+                setattr(row, k, v)
+            s.add(row)
+            await s.flush()
+    except IntegrityError:
+        raise Conflict(f"the workspace already has an email template named {body.name!r}", field="name") from None
     return row
+
+
+async def create_template(s: AsyncSession, tenant_id: str, body: TemplateIn) -> EmailTemplate:
+    return await _write(s, EmailTemplate(tenant_id=tenant_id), body)
 
 
 async def update_template(s: AsyncSession, tenant_id: str, template_id: str, body: TemplateIn) -> EmailTemplate:
     row = await get_template(s, tenant_id, template_id)
-    for k, v in body.model_dump().items():
-        setattr(row, k, v)
     row.updated_at = utcnow()
-    await s.flush()
-    return row
+    return await _write(s, row, body)
 
 
 async def delete_template(s: AsyncSession, tenant_id: str, template_id: str) -> None:

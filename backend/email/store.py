@@ -16,6 +16,7 @@ from backend.certify.services import DbLedger
 from backend.credentials import managed
 from backend.credentials.envelope import Keyring
 from backend.db.models import utcnow
+from backend.db.scoped import find_scoped
 from backend.db.session import NODE_POOL_TIMEOUT_S, Database
 from backend.email.models import EmailOutboxMessage, EmailSend, EmailSuppression, EmailTemplate
 from backend.errors import Conflict
@@ -140,8 +141,8 @@ class DbTemplates:
 
     async def get(self, tenant_id: str, template_id: str) -> dict[str, str] | None:
         async with self.db.sessionmaker() as s:
-            row = await s.get(EmailTemplate, template_id)
-        if row is None or row.tenant_id != tenant_id:
+            row = await find_scoped(s, EmailTemplate, tenant_id, template_id)
+        if row is None:
             return None
         return {"subject": row.subject, "html": row.html, "text": row.text}
 

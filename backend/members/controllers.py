@@ -18,7 +18,6 @@ from backend.auth.schemas import Principal
 from backend.auth.sessions import start_session
 from backend.db.models import Tenant
 from backend.email.store import public_url, system_sender
-from backend.errors import json_body, read_body
 from backend.members import services
 from backend.members.models import Invitation
 from backend.members.schemas import (AcceptIn, AcceptOut, InvitationInfoOut, InvitationLinkOut, InvitationOut,
@@ -68,13 +67,12 @@ class MemberController(Controller):
         """Every member of the current workspace with role and last activity."""
         return MembersOut(items=[MemberOut(**m) for m in await services.list_members(db_session, principal.tenant_id)])
 
-    @patch("/{user_id:str}", operation_id="changeMemberRole", guards=[requires_owner], operation_class=json_body(RoleIn))
-    async def change_role(self, request: Request, user_id: str, principal: Principal, db_session: AsyncSession) -> MemberOut:
+    @patch("/{user_id:str}", operation_id="changeMemberRole", guards=[requires_owner])
+    async def change_role(self, request: Request, data: RoleIn, user_id: str, principal: Principal, db_session: AsyncSession) -> MemberOut:
         """Change a member's role (owner only); the last owner cannot be demoted (409). Their open
         co-editing sockets close with 4000 and reconnect with the new role."""
-        body = await read_body(request, RoleIn)
-        before, after = await services.change_role(db_session, principal, user_id, body.role)
-        if before != body.role:
+        before, after = await services.change_role(db_session, principal, user_id, data.role)
+        if before != data.role:
             await db_session.commit()   # the new role is what their reconnect finds
             await revoke(request.app.state, user_id=user_id, tenant_id=principal.tenant_id, kind="collab",
                          reason="role changed", code=REFRESH_CODE)
@@ -94,11 +92,10 @@ class MemberController(Controller):
         return InvitationsOut(items=[InvitationOut(id=r.id, email=r.email, role=r.role, expires_at=r.expires_at,
                                                    created_at=r.created_at, invited_by=r.invited_by) for r in rows])
 
-    @post("/invitations", operation_id="createInvitation", guards=[requires_owner], operation_class=json_body(InviteIn))
-    async def invite(self, request: Request, principal: Principal, db_session: AsyncSession) -> InvitationLinkOut:
+    @post("/invitations", operation_id="createInvitation", guards=[requires_owner])
+    async def invite(self, request: Request, data: InviteIn, principal: Principal, db_session: AsyncSession) -> InvitationLinkOut:
         """Invite an email with a role and mail the link; the link (`url`) is shown only here."""
-        body = await read_body(request, InviteIn)
-        inv, token = await services.create_invitation(db_session, principal, body.email, body.role,
+        inv, token = await services.create_invitation(db_session, principal, data.email, data.role,
                                                       request.app.state.settings.invitation_ttl_days)
         await db_session.commit()
         out = _link(request, inv, token)
@@ -134,11 +131,10 @@ class InvitationController(Controller):
                                  email=f.invitation.email, role=f.invitation.role, expires_at=f.invitation.expires_at,
                                  has_account=await auth_services.user_by_email(db_session, f.invitation.email) is not None)
 
-    @post("/{token:str}/accept", operation_id="acceptInvitation", security=[], operation_class=json_body(AcceptIn))
-    async def accept(self, request: Request, token: str, db_session: AsyncSession) -> Response[AcceptOut]:
+    @post("/{token:str}/accept", operation_id="acceptInvitation", security=[])
+    async def accept(self, request: Request, data: AcceptIn, token: str, db_session: AsyncSession) -> Response[AcceptOut]:
         """Join the workspace: 201 with a new account, 200 with an existing one; either way signed in."""
-        body = await read_body(request, AcceptIn)
-        if body.password:
+        if data.password:
             # A password here may be a guess at an existing account's: it counts like a sign-in.
             found = await services.find_by_token(db_session, token)
             await signin_limits(request.app.state).hit("login", found.invitation.email, client_address(request))
@@ -146,7 +142,7 @@ class InvitationController(Controller):
             caller = await resolve_principal(request)
         except Exception:  # noqa: BLE001 - a stale cookie or token: accept as anonymous
             caller = None
-        user, inv, created = await services.accept(db_session, token, caller, body.name, body.password,
+        user, inv, created = await services.accept(db_session, token, caller, data.name, data.password,
                                                    request.app.state.settings.signup)
         cookies: list[Any] = await start_session(request, db_session, user.id, inv.tenant_id)
         return Response(AcceptOut(user_id=user.id, tenant_id=inv.tenant_id, role=inv.role, created=created),

@@ -25,7 +25,8 @@ from backend.auth.accounts import normalise_email
 from backend.auth.models import AuthSession
 from backend.auth.passwords import check_new_password
 from backend.auth.schemas import Principal
-from backend.db.models import ApiToken, Membership, Tenant, User, looks_like_id, utcnow
+from backend.db.models import ApiToken, Membership, Tenant, User, utcnow
+from backend.db.scoped import find_member, get_scoped
 from backend.members.models import Invitation
 from backend.errors import Conflict, Forbidden, Gone, NotFound, Unauthorized, Unprocessable
 
@@ -64,8 +65,7 @@ async def list_members(s: AsyncSession, tenant_id: str) -> list[dict]:
 
 
 async def _membership(s: AsyncSession, tenant_id: str, user_id: str) -> Membership:
-    m = await s.scalar(sa.select(Membership).where(Membership.tenant_id == tenant_id, Membership.user_id == user_id)) \
-        if looks_like_id(user_id) else None
+    m = await find_member(s, tenant_id, user_id)
     if m is None:
         raise NotFound(f"no member {user_id} in this workspace")
     return m
@@ -143,8 +143,7 @@ async def create_invitation(s: AsyncSession, p: Principal, email: str, role: str
         raise Forbidden("only an owner may invite an owner")
     email = normalise_email(email)   # the same check as sign-up: the address must be able to sign in later
     user = await auth.user_by_email(s, email)
-    if user is not None and await s.scalar(sa.select(Membership.id).where(Membership.tenant_id == p.tenant_id,
-                                                                          Membership.user_id == user.id)):
+    if user is not None and await find_member(s, p.tenant_id, user.id):
         raise Conflict(f"{email} is already a member of this workspace", field="email")
     for inv in await s.scalars(sa.select(Invitation).where(Invitation.tenant_id == p.tenant_id, Invitation.email == email)):
         if _pending(inv):
@@ -159,10 +158,7 @@ async def create_invitation(s: AsyncSession, p: Principal, email: str, role: str
 
 
 async def _own_invitation(s: AsyncSession, p: Principal, invitation_id: str) -> Invitation:
-    inv = await s.get(Invitation, invitation_id) if looks_like_id(invitation_id) else None
-    if inv is None or inv.tenant_id != p.tenant_id:
-        raise NotFound(f"no invitation {invitation_id}")
-    return inv
+    return await get_scoped(s, Invitation, p.tenant_id, invitation_id, "invitation")
 
 
 async def revoke_invitation(s: AsyncSession, p: Principal, invitation_id: str) -> None:
@@ -247,8 +243,7 @@ async def accept(s: AsyncSession, token: str, caller: Principal | None, name: st
             await auth.add_member(s, inv.tenant_id, user.id, inv.role)
     except IntegrityError:
         raise Conflict(f"{inv.email} is already a member of this workspace") from None
-    member = await s.scalar(sa.select(Membership).where(Membership.tenant_id == inv.tenant_id,
-                                                        Membership.user_id == user.id))
+    member = await find_member(s, inv.tenant_id, user.id)
     await record(s, auth.principal_of(user, member), "invitation.accept", "invitation", inv.id,
                  {"email": inv.email, "role": inv.role, "new_account": created})
     return user, inv, created

@@ -21,7 +21,6 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.audit.services import record
@@ -29,6 +28,7 @@ from backend.auth.schemas import Principal
 from backend.credentials import services as vault
 from backend.credentials.envelope import Keyring
 from backend.credentials.models import Credential
+from backend.db.scoped import find_scoped
 from backend.email.store import public_url
 from backend.errors import Conflict, Forbidden
 from backend.oauth.client import OAuthClient, OAuthError
@@ -99,8 +99,7 @@ async def start(s: AsyncSession, p: Principal, keyring: Keyring, settings: Setti
 async def _take(s: AsyncSession, p: Principal, keyring: Keyring, state: str) -> tuple[Credential, dict[str, Any], Pending]:
     """The pending flow `state` names, consumed (committed) so it can never be used again."""
     credential_id = state.partition(".")[0]
-    row = await s.scalar(sa.select(Credential).where(Credential.tenant_id == p.tenant_id, Credential.id == credential_id)
-                         .with_for_update()) if credential_id else None
+    row = await find_scoped(s, Credential, p.tenant_id, credential_id, for_update=True)
     values = vault.open_values(row, keyring) if row is not None and row.type == "oauth2" else {}
     pending = _pending(values)
     if row is None or pending is None or not hmac.compare_digest(pending.state_hash, _hash(state)):

@@ -11,7 +11,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.auth.guards import requires_editor
 from backend.auth.schemas import Principal
-from backend.errors import json_body, read_body
 from backend.panel import services
 from backend.panel.schemas import LastDataOut, PreviewIn, PreviewOut, TestRunIn
 from backend.runs.schemas import RunSummaryOut
@@ -33,22 +32,18 @@ class PanelController(Controller):
         wf = await get_workflow(db_session, principal, workflow_id)
         return await services.last_data(db_session, principal, wf, ids or [])
 
-    @post("/preview", operation_id="previewExpression", guards=[requires_editor], status_code=HTTP_200_OK,
-          operation_class=json_body(PreviewIn))
-    async def preview(self, request: Request, workflow_id: str, principal: Principal,
+    @post("/preview", operation_id="previewExpression", guards=[requires_editor], status_code=HTTP_200_OK)
+    async def preview(self, request: Request, data: PreviewIn, workflow_id: str, principal: Principal,
                       db_session: AsyncSession) -> PreviewOut:
         """Render an expression against the draft's pins and last run, in the runs' sandbox and limits."""
-        body = await read_body(request, PreviewIn)
         wf = await get_workflow(db_session, principal, workflow_id)
         st = _state(request)
-        return await services.preview(db_session, principal, wf, st.collab, st.registry, body.expression, body.node_id)
+        return await services.preview(db_session, principal, wf, st.collab, st.registry, data.expression, data.node_id)
 
-    @post("/test-runs", operation_id="startTestRun", guards=[requires_editor], status_code=HTTP_202_ACCEPTED,
-          operation_class=json_body(TestRunIn))
-    async def test_run(self, request: Request, workflow_id: str, principal: Principal,
+    @post("/test-runs", operation_id="startTestRun", guards=[requires_editor], status_code=HTTP_202_ACCEPTED)
+    async def test_run(self, request: Request, data: TestRunIn, workflow_id: str, principal: Principal,
                        db_session: AsyncSession) -> RunSummaryOut:
         """Execute one node (upstream from pins or the last run), or run the path up to it; 409 asks
         about side effects first."""
-        body = await read_body(request, TestRunIn)
-        run = await services.start_test_run(db_session, principal, _state(request), workflow_id, body)
+        run = await services.start_test_run(db_session, principal, _state(request), workflow_id, data)
         return RunSummaryOut(**{k: getattr(run, k, None) for k in RunSummaryOut.model_fields})

@@ -8,7 +8,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.auth.guards import requires_owner
 from backend.auth.schemas import Principal
-from backend.errors import json_body, read_body
 from backend.retention import services
 from backend.retention.schemas import PruneReportOut, RetentionIn, RetentionOut
 
@@ -22,11 +21,10 @@ class RetentionController(Controller):
         """How long the workspace keeps runs, and how many per workflow at most."""
         return await services.get_policy(db_session, principal)
 
-    @put("/", operation_id="setRetention", guards=[requires_owner], operation_class=json_body(RetentionIn))
-    async def set_policy(self, request: Request, principal: Principal, db_session: AsyncSession) -> RetentionOut:
+    @put("/", operation_id="setRetention", guards=[requires_owner])
+    async def set_policy(self, data: RetentionIn, principal: Principal, db_session: AsyncSession) -> RetentionOut:
         """Change the workspace's retention (owners); the background job applies it on its next pass."""
-        body = await read_body(request, RetentionIn)
-        return await services.set_policy(db_session, principal, body)
+        return await services.set_policy(db_session, principal, data)
 
     @post("/prune", operation_id="pruneRuns", guards=[requires_owner], status_code=200)
     async def prune(self, request: Request, principal: Principal, dry_run: bool = True) -> PruneReportOut:

@@ -18,7 +18,7 @@ from backend.auth.origin import origin_allowed
 from backend.auth.guards import requires_editor
 from backend.auth.schemas import Principal
 from backend.db.models import Run
-from backend.errors import NotFound, json_body, read_body, read_json
+from backend.errors import NotFound
 from backend.params import AFTER_SEQ, OFFSET
 from backend.runs import control, explorer, recovery, services
 from backend.runs.schemas import (ChildRunOut, InterruptedDecisionIn, NodeRunOut, QueueOut, ReplayIn, RerunIn, RunCompareOut,
@@ -48,11 +48,11 @@ class RunController(Controller):
     tags = ["runs"]
 
     @post("/workflows/{workflow_id:str}/runs", operation_id="startWorkflowRun", guards=[requires_editor],
-          status_code=HTTP_202_ACCEPTED, operation_class=json_body(StartWorkflowRunIn))
+          status_code=HTTP_202_ACCEPTED)
     async def start_workflow_run(self, request: Request, workflow_id: str, principal: Principal,
-                                 db_session: AsyncSession) -> RunSummaryOut:
+                                 db_session: AsyncSession, data: StartWorkflowRunIn | None = None) -> RunSummaryOut:
         """Start a run of a workflow; answers at once with the run id, the run goes on in the background."""
-        body = await read_body(request, StartWorkflowRunIn) if await request.body() else StartWorkflowRunIn()
+        body = data or StartWorkflowRunIn()
         st = _state(request)
         graph, version = await services.graph_of_workflow(db_session, principal, workflow_id, body.source,
                                                           body.version, st.collab)
@@ -60,14 +60,12 @@ class RunController(Controller):
                                        payload=body.input, trigger="api", workflow_id=workflow_id, version=version)
         return _summary(run)
 
-    @post("/runs", operation_id="startGraphRun", guards=[requires_editor], status_code=HTTP_202_ACCEPTED,
-          operation_class=json_body(StartGraphRunIn))
-    async def start_graph_run(self, request: Request, principal: Principal, db_session: AsyncSession) -> RunSummaryOut:
+    @post("/runs", operation_id="startGraphRun", guards=[requires_editor], status_code=HTTP_202_ACCEPTED)
+    async def start_graph_run(self, request: Request, data: StartGraphRunIn, principal: Principal, db_session: AsyncSession) -> RunSummaryOut:
         """Run a graph sent in the body, without saving it as a workflow."""
-        body = await read_body(request, StartGraphRunIn)
         st = _state(request)
         run = await services.start_run(db_session, principal, st.runner, st.recorder, st.registry,
-                                       graph=body.graph, payload=body.input, trigger="api")
+                                       graph=data.graph, payload=data.input, trigger="api")
         return _summary(run)
 
     @get("/runs", operation_id="listRuns")
@@ -133,43 +131,41 @@ class RunController(Controller):
         return _summary(await control.resume_run(db_session, principal, st.runner, st.recorder, st.registry, run_id))
 
     @post("/runs/{run_id:str}/interrupted", operation_id="decideInterruptedNode", guards=[requires_editor],
-          status_code=HTTP_202_ACCEPTED, operation_class=json_body(InterruptedDecisionIn))
-    async def decide_interrupted(self, request: Request, run_id: str, principal: Principal,
+          status_code=HTTP_202_ACCEPTED)
+    async def decide_interrupted(self, request: Request, data: InterruptedDecisionIn, run_id: str, principal: Principal,
                                  db_session: AsyncSession) -> RunSummaryOut:
         """Decide on a node a crash interrupted whose side effects are not keyed: run it again, or skip it."""
-        body = await read_body(request, InterruptedDecisionIn)
-        return _summary(await recovery.decide_interrupted(db_session, principal, _state(request), run_id, body.node_id,
-                                                          body.action))
+        return _summary(await recovery.decide_interrupted(db_session, principal, _state(request), run_id, data.node_id,
+                                                          data.action))
 
     @post("/runs/{run_id:str}/approve", operation_id="approveRun", guards=[requires_editor], status_code=HTTP_202_ACCEPTED)
     async def approve_run(self, request: Request, run_id: str, principal: Principal, db_session: AsyncSession,
-                          node_id: str | None = None) -> RunSummaryOut:
+                          node_id: str | None = None, data: Any = None) -> RunSummaryOut:
         """Approve the waiting approval.wait node; the body is its form's data (validated against
         the node's form schema). The run resumes at once on the `approved` branch."""
-        return await self._decide(request, run_id, principal, db_session, "approved", node_id)
+        return await self._decide(request, run_id, principal, db_session, "approved", node_id, data)
 
     @post("/runs/{run_id:str}/reject", operation_id="rejectRun", guards=[requires_editor], status_code=HTTP_202_ACCEPTED)
     async def reject_run(self, request: Request, run_id: str, principal: Principal, db_session: AsyncSession,
-                         node_id: str | None = None) -> RunSummaryOut:
+                         node_id: str | None = None, data: Any = None) -> RunSummaryOut:
         """Reject the waiting approval.wait node; the body is its form's data. The run resumes at
         once on the `rejected` branch."""
-        return await self._decide(request, run_id, principal, db_session, "rejected", node_id)
+        return await self._decide(request, run_id, principal, db_session, "rejected", node_id, data)
 
     async def _decide(self, request: Request, run_id: str, principal: Principal, db_session: AsyncSession,
-                      decision: str, node_id: str | None) -> RunSummaryOut:
+                      decision: str, node_id: str | None, data: Any) -> RunSummaryOut:
         st = _state(request)
-        data = await read_json(request) if await request.body() else {}
+        form = {} if data is None else data   # no body: an empty form
         return _summary(await control.decide(db_session, principal, st.runner, st.recorder, st.registry, run_id,
-                                             decision, data, node_id))
+                                             decision, form, node_id))
 
-    @post("/runs/{run_id:str}/replay", operation_id="replayRun", guards=[requires_editor], status_code=HTTP_202_ACCEPTED,
-          operation_class=json_body(ReplayIn))
-    async def replay_run(self, request: Request, run_id: str, principal: Principal, db_session: AsyncSession) -> RunSummaryOut:
+    @post("/runs/{run_id:str}/replay", operation_id="replayRun", guards=[requires_editor], status_code=HTTP_202_ACCEPTED)
+    async def replay_run(self, request: Request, run_id: str, principal: Principal, db_session: AsyncSession,
+                         data: ReplayIn | None = None) -> RunSummaryOut:
         """A new run with the same input (trigger `replay`): of the graph that ran, or of the workflow's draft now."""
         st = _state(request)
-        body = await read_body(request, ReplayIn) if await request.body() else ReplayIn()
         return _summary(await explorer.replay(db_session, principal, st.runner, st.recorder, st.registry, st.collab,
-                                              run_id, body.source))
+                                              run_id, (data or ReplayIn()).source))
 
     @post("/runs/{run_id:str}/retry", operation_id="retryRun", guards=[requires_editor], status_code=HTTP_202_ACCEPTED)
     async def retry_run(self, request: Request, run_id: str, principal: Principal, db_session: AsyncSession) -> RunSummaryOut:
@@ -177,16 +173,13 @@ class RunController(Controller):
         st = _state(request)
         return _summary(await control.retry_run(db_session, principal, st.runner, st.recorder, st.registry, run_id))
 
-    @post("/runs/{run_id:str}/rerun", operation_id="rerunRun", guards=[requires_editor], status_code=HTTP_202_ACCEPTED,
-          operation_class=json_body(RerunIn))
-    async def rerun_run(self, request: Request, run_id: str, principal: Principal, db_session: AsyncSession) -> RunSummaryOut:
+    @post("/runs/{run_id:str}/rerun", operation_id="rerunRun", guards=[requires_editor], status_code=HTTP_202_ACCEPTED)
+    async def rerun_run(self, request: Request, data: RerunIn, run_id: str, principal: Principal,
+                        db_session: AsyncSession) -> RunSummaryOut:
         """A new run from `from_node`: it and its downstream run again, the rest reuse this run's outputs."""
         st = _state(request)
-        body = await read_json(request) if await request.body() else {}
-        from_node = body.get("from_node") if isinstance(body, dict) else None
-        repeat = body.get("repeat", []) if isinstance(body, dict) else []
         return _summary(await control.rerun_from(db_session, principal, st.runner, st.recorder, st.registry, run_id,
-                                                 from_node, repeat))
+                                                 data.from_node, data.repeat))
 
 
 @websocket("/api/runs/{run_id:str}/events", operation_id="streamRunEvents")

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from backend import audit
 from backend.auth.schemas import Principal
 from backend.db.models import NodeRun, Run, RunEvent, WorkflowVersion, looks_like_id
+from backend.db.scoped import find_scoped
 from backend.errors import Conflict, NotFound, Unprocessable
 from backend.runs import instances
 from backend.runs.recorder import DbRecorder
@@ -95,7 +96,7 @@ async def record_run(s: AsyncSession, p: Principal, recorder: DbRecorder, plan: 
 async def get_run(s: AsyncSession, p: Principal, run_id: str) -> Run:
     if not looks_like_id(run_id):
         raise NotFound(f"no run {run_id!r}")
-    run = await s.scalar(select(Run).where(Run.id == run_id, Run.tenant_id == p.tenant_id))
+    run = await find_scoped(s, Run, p.tenant_id, run_id)
     if run is None:
         raise NotFound(f"no run {run_id}")
     return run

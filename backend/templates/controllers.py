@@ -12,29 +12,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.auth.guards import requires_editor
 from backend.auth.schemas import Principal
-from backend.errors import BadRequest, PayloadTooLarge, json_body, read_body
+from backend.bodies import ANY_JSON, raw_body
+from backend.errors import BadRequest, PayloadTooLarge
 from backend.templates import services
-from backend.templates.schemas import (ImportIn, MergeIn, SaveAsTemplateIn, TemplateImportOut, TemplateListOut,
-                                       TemplateOut, TemplateUpdateIn, TemplateUploadOut, Visibility)
+from backend.templates.schemas import (ImportIn, MergeIn, MergeOut, SaveAsTemplateIn, TemplateImportOut,
+                                       TemplateListOut, TemplateOut, TemplateUpdateIn, TemplateUpdateStatusOut,
+                                       TemplateUploadOut, Visibility)
 from backend.workflows.controllers import _out as workflow_out
 from flows.jsonlimits import JsonLimitError, parse_limited
 from flows.secrets_scan import scan_graph
 from templates.format import MAX_TEMPLATE_BYTES, MAX_TEMPLATE_DEPTH
-
-
-def _optional_body(model: Any, description: str) -> type:
-    """json_body, with the body documented as optional (the handler reads it only when sent)."""
-    from dataclasses import dataclass
-
-    base: Any = json_body(model, description)
-
-    @dataclass
-    class _Optional(base):  # type: ignore[misc, valid-type]
-        def __post_init__(self) -> None:
-            super().__post_init__()
-            self.request_body.required = False
-
-    return _Optional
 
 
 def _registry(request: Request) -> Any:
@@ -62,20 +49,20 @@ class TemplateController(Controller):
         found = await services.get_template(db_session, principal, _registry(request), template_id)
         return TemplateOut(**found.detail(principal))
 
-    @post("/{template_id:str}/import", operation_id="importTemplate", guards=[requires_editor], status_code=201,
-          operation_class=json_body(ImportIn))
-    async def import_template(self, request: Request, template_id: str, principal: Principal,
+    @post("/{template_id:str}/import", operation_id="importTemplate", guards=[requires_editor], status_code=201)
+    async def import_template(self, request: Request, data: ImportIn, template_id: str, principal: Principal,
                               db_session: AsyncSession) -> TemplateImportOut:
         """Create a workflow draft from the template and its parameters, with the triggers the
         template declares (schedules disabled); 422 naming the parameter that does not fit. Nothing is run."""
-        body = await read_body(request, ImportIn)
         base_url = request.app.state.settings.public_url or str(request.base_url)
-        wf, triggers = await services.import_template(db_session, principal, _registry(request), template_id, body,
+        wf, triggers = await services.import_template(db_session, principal, _registry(request), template_id, data,
                                                       base_url)
         return TemplateImportOut(**workflow_out(wf, request).model_dump(), triggers=triggers,
                                  findings=scan_graph(wf.graph))
 
-    @post("/upload", operation_id="uploadTemplate", guards=[requires_editor], status_code=201)
+    @post("/upload", operation_id="uploadTemplate", guards=[requires_editor], status_code=201,
+          operation_class=raw_body("A template file or a graph document (JSON, within the template limits)",
+                                   {"application/json": ANY_JSON}, required=True))
     async def upload(self, request: Request, principal: Principal, db_session: AsyncSession,
                      visibility: Visibility = "private") -> TemplateUploadOut:
         """A template file or a graph document (file upload or pasted JSON), through the strict
@@ -94,22 +81,18 @@ class TemplateController(Controller):
         detail = found.detail(principal)
         return TemplateUploadOut(**detail, findings=scan_graph(detail["graph"]))
 
-    @post("/", operation_id="saveAsTemplate", guards=[requires_editor], status_code=201,
-          operation_class=json_body(SaveAsTemplateIn))
-    async def save_as_template(self, request: Request, principal: Principal, db_session: AsyncSession) -> TemplateOut:
+    @post("/", operation_id="saveAsTemplate", guards=[requires_editor], status_code=201)
+    async def save_as_template(self, request: Request, data: SaveAsTemplateIn, principal: Principal, db_session: AsyncSession) -> TemplateOut:
         """Save a workflow's draft as a template (private, workspace or public)."""
-        body = await read_body(request, SaveAsTemplateIn)
-        found = await services.save_as_template(db_session, principal, _registry(request), body,
+        found = await services.save_as_template(db_session, principal, _registry(request), data,
                                                 request.app.state.collab)
         return TemplateOut(**found.detail(principal))
 
-    @put("/{template_id:str}", operation_id="updateTemplate", guards=[requires_editor],
-         operation_class=json_body(TemplateUpdateIn))
-    async def update_template(self, request: Request, template_id: str, principal: Principal,
+    @put("/{template_id:str}", operation_id="updateTemplate", guards=[requires_editor])
+    async def update_template(self, request: Request, data: TemplateUpdateIn, template_id: str, principal: Principal,
                               db_session: AsyncSession) -> TemplateOut:
         """Owner only: metadata and sharing; a new graph (`workflow_id`) or parameters make a new version."""
-        body = await read_body(request, TemplateUpdateIn)
-        found = await services.update_template(db_session, principal, _registry(request), template_id, body,
+        found = await services.update_template(db_session, principal, _registry(request), template_id, data,
                                                request.app.state.collab)
         return TemplateOut(**found.detail(principal))
 
@@ -127,24 +110,23 @@ class TemplateUpdateController(Controller):
 
     @get("/", operation_id="getTemplateUpdate")
     async def get_update(self, request: Request, workflow_id: str, principal: Principal,
-                         db_session: AsyncSession) -> dict:
+                         db_session: AsyncSession) -> TemplateUpdateStatusOut:
         """Whether the workflow's template has a newer version, the diff from the imported
         version to it, the conflicts a merge into the current draft would have, and the triggers it
         would add (and those the template no longer declares, which a merge keeps)."""
-        return await services.template_update(db_session, principal, _registry(request), workflow_id,
-                                              request.app.state.collab)
+        return TemplateUpdateStatusOut(**await services.template_update(db_session, principal, _registry(request),
+                                                                        workflow_id, request.app.state.collab))
 
-    @post("/merge", operation_id="mergeTemplateUpdate", guards=[requires_editor], status_code=200,
-          operation_class=_optional_body(MergeIn, "The choice per conflict (pointer -> mine/theirs)"))
-    async def merge(self, request: Request, workflow_id: str, principal: Principal, db_session: AsyncSession) -> dict:
+    @post("/merge", operation_id="mergeTemplateUpdate", guards=[requires_editor], status_code=200)
+    async def merge(self, request: Request, workflow_id: str, principal: Principal, db_session: AsyncSession,
+                    data: MergeIn | None = None) -> MergeOut:
         """Three-way merge of the newer version into the draft as a collaborative edit; the
         draft's own changes are kept; a conflict keeps the draft's value unless the body's
         `choices` takes the template's (409 when a choice names no current conflict). Triggers the new
         version declares and the workflow did not get yet are created, schedules disabled."""
-        body = await read_body(request, MergeIn) if (await request.body()).strip() else MergeIn()
         base_url = request.app.state.settings.public_url or str(request.base_url)
-        return await services.merge_update(db_session, principal, _registry(request), workflow_id,
-                                           request.app.state.collab, body.choices, base_url)
+        return MergeOut(**await services.merge_update(db_session, principal, _registry(request), workflow_id,
+                                                      request.app.state.collab, (data or MergeIn()).choices, base_url))
 
 
 ROUTES = [TemplateController, TemplateUpdateController]

@@ -109,3 +109,35 @@ class TemplateListOut(BaseModel):
     items: list[TemplateSummaryOut]
     categories: list[str]          # of every template the caller sees (facets)
     tags: list[str]
+
+
+class TemplateUpdateStatusOut(BaseModel):
+    """Whether the workflow's template has a newer version and, when it has, the diff from the
+    imported version, the conflicts a merge into the draft would have and `triggers`
+    ({added, dropped}) it would bring."""
+
+    model_config = ConfigDict(extra="allow")   # `triggers` only when an update is available
+
+    workflow_id: str
+    template_id: str
+    current_version: int
+    latest_version: int | None
+    available: bool
+    update_available: bool
+    title: str | None
+    diff: dict[str, Any] | None
+    conflicts: list[dict[str, Any]]
+
+
+class MergeOut(BaseModel):
+    """The merge made: versions, whether the draft changed, the conflicts with the resolution
+    applied, the draft's graph now and the triggers created and left in place."""
+
+    workflow_id: str
+    from_version: int
+    to_version: int
+    changed: bool
+    conflicts: list[dict[str, Any]]
+    graph: dict[str, Any]
+    triggers_created: list[dict[str, Any]]
+    triggers_dropped: list[dict[str, Any]]

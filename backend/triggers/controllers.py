@@ -6,12 +6,13 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Controller, Request, delete, get, post, put, route
+from litestar.openapi.spec import OpenAPIType, Schema
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_202_ACCEPTED, HTTP_204_NO_CONTENT
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.auth.guards import requires_editor
 from backend.auth.schemas import Principal
-from backend.errors import json_body, read_body
+from backend.bodies import ANY_JSON, raw_body
 from backend.triggers import deliveries, hooks, services
 from backend.triggers.schemas import (ChainCreateIn, ChainOut, ScheduleCreateIn, ScheduleOut, SchedulePreviewOut,
                                       ScheduleUpdateIn, WebhookAcceptedOut, WebhookCreatedOut, WebhookCreateIn,
@@ -22,23 +23,17 @@ def _base_url(request: Request[Any, Any, Any]) -> str:
     return request.app.state.settings.public_url or str(request.base_url)
 
 
-async def _optional_body(request: Request[Any, Any, Any], model: type[Any]) -> Any:
-    return await read_body(request, model) if (await request.body()).strip() else model()
-
-
 class TriggerController(Controller):
     path = "/api/workflows/{workflow_id:str}"
     tags = ["triggers"]
 
     # --- webhooks -----------------------------------------------------------------------
 
-    @post("/webhooks", operation_id="createWebhook", guards=[requires_editor], status_code=HTTP_201_CREATED,
-          operation_class=json_body(WebhookCreateIn))
+    @post("/webhooks", operation_id="createWebhook", guards=[requires_editor], status_code=HTTP_201_CREATED)
     async def create_webhook(self, request: Request, workflow_id: str, principal: Principal,
-                             db_session: AsyncSession) -> WebhookCreatedOut:
+                             db_session: AsyncSession, data: WebhookCreateIn | None = None) -> WebhookCreatedOut:
         """A webhook URL for this workflow, with its signing secret (shown only in this answer)."""
-        body = await _optional_body(request, WebhookCreateIn)
-        hook, secret = await services.create_webhook(db_session, principal, workflow_id, body)
+        hook, secret = await services.create_webhook(db_session, principal, workflow_id, data or WebhookCreateIn())
         return WebhookCreatedOut(**services.webhook_out(hook, _base_url(request)).model_dump(), secret=secret)
 
     @get("/webhooks", operation_id="listWebhooks")
@@ -54,13 +49,11 @@ class TriggerController(Controller):
         hook = await services.get_webhook(db_session, principal, workflow_id, webhook_id)
         return services.webhook_out(hook, _base_url(request))
 
-    @put("/webhooks/{webhook_id:str}", operation_id="updateWebhook", guards=[requires_editor],
-         operation_class=json_body(WebhookUpdateIn))
-    async def update_webhook(self, request: Request, workflow_id: str, webhook_id: str, principal: Principal,
+    @put("/webhooks/{webhook_id:str}", operation_id="updateWebhook", guards=[requires_editor])
+    async def update_webhook(self, request: Request, data: WebhookUpdateIn, workflow_id: str, webhook_id: str, principal: Principal,
                              db_session: AsyncSession) -> WebhookOut:
         """Change source, allow_token or description; absent fields are kept."""
-        body = await read_body(request, WebhookUpdateIn)
-        hook = await services.update_webhook(db_session, principal, workflow_id, webhook_id, body)
+        hook = await services.update_webhook(db_session, principal, workflow_id, webhook_id, data)
         return services.webhook_out(hook, _base_url(request))
 
     @post("/webhooks/{webhook_id:str}/rotate", operation_id="rotateWebhookSecret", guards=[requires_editor],
@@ -78,12 +71,12 @@ class TriggerController(Controller):
         return await deliveries.list_deliveries(db_session, principal, workflow_id, webhook_id)
 
     @post("/webhooks/{webhook_id:str}/test", operation_id="testWebhook", guards=[requires_editor],
-          status_code=HTTP_200_OK, operation_class=json_body(WebhookTestIn))
+          status_code=HTTP_200_OK)
     async def test_webhook(self, request: Request, workflow_id: str, webhook_id: str, principal: Principal,
-                           db_session: AsyncSession) -> WebhookTestOut:
+                           db_session: AsyncSession, data: WebhookTestIn | None = None) -> WebhookTestOut:
         """Send a sample delivery signed with the webhook's secret; answers what the webhook answered."""
-        body = await _optional_body(request, WebhookTestIn)
-        return await deliveries.send_test(request.app, db_session, principal, workflow_id, webhook_id, body)
+        return await deliveries.send_test(request.app, db_session, principal, workflow_id, webhook_id,
+                                          data or WebhookTestIn())
 
     @delete("/webhooks/{webhook_id:str}", operation_id="deleteWebhook", guards=[requires_editor],
             status_code=HTTP_204_NO_CONTENT)
@@ -93,13 +86,11 @@ class TriggerController(Controller):
 
     # --- schedules ----------------------------------------------------------------------
 
-    @post("/schedules", operation_id="createSchedule", guards=[requires_editor], status_code=HTTP_201_CREATED,
-          operation_class=json_body(ScheduleCreateIn))
-    async def create_schedule(self, request: Request, workflow_id: str, principal: Principal,
+    @post("/schedules", operation_id="createSchedule", guards=[requires_editor], status_code=HTTP_201_CREATED)
+    async def create_schedule(self, data: ScheduleCreateIn, workflow_id: str, principal: Principal,
                               db_session: AsyncSession) -> ScheduleOut:
         """Run the workflow on a cron schedule in an IANA time zone; the answer lists the next fire times."""
-        body = await read_body(request, ScheduleCreateIn)
-        return services.schedule_out(await services.create_schedule(db_session, principal, workflow_id, body))
+        return services.schedule_out(await services.create_schedule(db_session, principal, workflow_id, data))
 
     @get("/schedules", operation_id="listSchedules")
     async def list_schedules(self, workflow_id: str, principal: Principal, db_session: AsyncSession) -> list[ScheduleOut]:
@@ -116,13 +107,11 @@ class TriggerController(Controller):
                            db_session: AsyncSession) -> ScheduleOut:
         return services.schedule_out(await services.get_schedule(db_session, principal, workflow_id, schedule_id))
 
-    @put("/schedules/{schedule_id:str}", operation_id="updateSchedule", guards=[requires_editor],
-         operation_class=json_body(ScheduleUpdateIn))
-    async def update_schedule(self, request: Request, workflow_id: str, schedule_id: str, principal: Principal,
+    @put("/schedules/{schedule_id:str}", operation_id="updateSchedule", guards=[requires_editor])
+    async def update_schedule(self, data: ScheduleUpdateIn, workflow_id: str, schedule_id: str, principal: Principal,
                               db_session: AsyncSession) -> ScheduleOut:
         """Change cron, timezone, enabled, input or source; absent fields are kept. The next fire time is recomputed."""
-        body = await read_body(request, ScheduleUpdateIn)
-        sch = await services.update_schedule(db_session, principal, workflow_id, schedule_id, body)
+        sch = await services.update_schedule(db_session, principal, workflow_id, schedule_id, data)
         return services.schedule_out(sch)
 
     @delete("/schedules/{schedule_id:str}", operation_id="deleteSchedule", guards=[requires_editor],
@@ -133,14 +122,12 @@ class TriggerController(Controller):
 
     # --- chains -------------------------------------------------------------------------
 
-    @post("/chains", operation_id="createChain", guards=[requires_editor], status_code=HTTP_201_CREATED,
-          operation_class=json_body(ChainCreateIn))
-    async def create_chain(self, request: Request, workflow_id: str, principal: Principal,
+    @post("/chains", operation_id="createChain", guards=[requires_editor], status_code=HTTP_201_CREATED)
+    async def create_chain(self, data: ChainCreateIn, workflow_id: str, principal: Principal,
                            db_session: AsyncSession) -> ChainOut:
         """When a run of this workflow ends with a status in `on`, start a run of the target.
         A chain that would close a cycle is refused (422)."""
-        body = await read_body(request, ChainCreateIn)
-        return services.chain_out(await services.create_chain(db_session, principal, workflow_id, body))
+        return services.chain_out(await services.create_chain(db_session, principal, workflow_id, data))
 
     @get("/chains", operation_id="listChains")
     async def list_chains(self, workflow_id: str, principal: Principal, db_session: AsyncSession) -> list[ChainOut]:
@@ -161,7 +148,12 @@ def _delivery_operation_id(_handler: Any, method: Any, _path: Any) -> str:
 
 
 @route("/hooks/{webhook_id:str}", http_method=["GET", "POST", "PUT", "PATCH", "DELETE"],
-       operation_id=_delivery_operation_id, status_code=HTTP_202_ACCEPTED, tags=["triggers"], security=[])
+       operation_id=_delivery_operation_id, status_code=HTTP_202_ACCEPTED, tags=["triggers"], security=[],
+       operation_class=raw_body("Any JSON, form or text document (hooks.py reads it under the webhook's own cap)", {
+           "application/json": ANY_JSON,
+           "application/x-www-form-urlencoded": Schema(type=OpenAPIType.OBJECT,
+                                                      additional_properties=Schema(type=OpenAPIType.STRING)),
+           "text/plain": Schema(type=OpenAPIType.STRING)}, required=False))
 async def deliver_webhook(request: Request, webhook_id: str, db_session: AsyncSession) -> WebhookAcceptedOut:
     """Public webhook endpoint: no login. Sign with X-Maily-Signature: sha256=<hex HMAC-SHA256 of
     "<X-Maily-Timestamp>.<raw body>"> and X-Maily-Timestamp (Unix seconds, within 5 minutes), or

@@ -14,7 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.auth.schemas import Principal
 from backend.crypto import decrypt, encrypt
-from backend.db.models import Run, looks_like_id, utcnow
+from backend.db.models import Run, utcnow
+from backend.db.scoped import find_scoped
 from backend.errors import NotFound, Unprocessable
 from backend.runs.services import graph_of_workflow, start_run
 from flows.cron import CronError, check_cron, check_timezone, next_fire_times
@@ -76,10 +77,7 @@ async def create_webhook(s: AsyncSession, p: Principal, workflow_id: str, body: 
 
 async def get_webhook(s: AsyncSession, p: Principal, workflow_id: str, webhook_id: str) -> Webhook:
     await get_workflow(s, p, workflow_id)
-    hook = None
-    if looks_like_id(webhook_id):
-        hook = await s.scalar(select(Webhook).where(Webhook.id == webhook_id, Webhook.tenant_id == p.tenant_id,
-                                                    Webhook.workflow_id == workflow_id))
+    hook = await find_scoped(s, Webhook, p.tenant_id, webhook_id, Webhook.workflow_id == workflow_id)
     if hook is None:
         raise NotFound(f"no webhook {webhook_id!r}")
     return hook
@@ -171,10 +169,7 @@ async def create_schedule(s: AsyncSession, p: Principal, workflow_id: str, body:
 
 async def get_schedule(s: AsyncSession, p: Principal, workflow_id: str, schedule_id: str) -> Schedule:
     await get_workflow(s, p, workflow_id)
-    sch = None
-    if looks_like_id(schedule_id):
-        sch = await s.scalar(select(Schedule).where(Schedule.id == schedule_id, Schedule.tenant_id == p.tenant_id,
-                                                    Schedule.workflow_id == workflow_id))
+    sch = await find_scoped(s, Schedule, p.tenant_id, schedule_id, Schedule.workflow_id == workflow_id)
     if sch is None:
         raise NotFound(f"no schedule {schedule_id!r}")
     return sch
@@ -267,10 +262,7 @@ async def list_chains(s: AsyncSession, p: Principal, workflow_id: str) -> list[C
 
 async def delete_chain(s: AsyncSession, p: Principal, workflow_id: str, chain_id: str) -> None:
     await get_workflow(s, p, workflow_id)
-    chain = None
-    if looks_like_id(chain_id):
-        chain = await s.scalar(select(Chain).where(Chain.id == chain_id, Chain.tenant_id == p.tenant_id,
-                                                   Chain.source_workflow_id == workflow_id))
+    chain = await find_scoped(s, Chain, p.tenant_id, chain_id, Chain.source_workflow_id == workflow_id)
     if chain is None:
         raise NotFound(f"no chain {chain_id!r}")
     await s.delete(chain)

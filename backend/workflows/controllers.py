@@ -10,13 +10,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from backend.auth.guards import requires_editor
 from backend.auth.schemas import Principal
 from backend.db.models import Workflow, WorkflowVersion
-from backend.errors import json_body, read_body, read_json, validate_body
 from backend.errors import BadRequest
 from backend.params import MAX_DB_INT, OFFSET, VersionNumber
 from backend.workflows import services
 from backend.workflows.diff import diff_graphs
-from backend.workflows.schemas import (PublishIn, VersionOut, VersionSummaryOut, WorkflowCreateIn, WorkflowOut,
-                                       WorkflowSummaryOut, WorkflowUpdateIn)
+from backend.workflows.schemas import (PublishIn, VersionDiffOut, VersionOut, VersionSummaryOut, WorkflowCreateIn,
+                                       WorkflowOut, WorkflowSummaryOut, WorkflowUpdateIn)
 
 
 def _summary(wf: Workflow) -> dict:
@@ -43,10 +42,10 @@ class WorkflowController(Controller):
     path = "/api/workflows"
     tags = ["workflows"]
 
-    @post("/", operation_id="createWorkflow", guards=[requires_editor], operation_class=json_body(WorkflowCreateIn))
-    async def create_workflow(self, request: Request, principal: Principal, db_session: AsyncSession) -> WorkflowOut:
+    @post("/", operation_id="createWorkflow", guards=[requires_editor])
+    async def create_workflow(self, request: Request, data: WorkflowCreateIn, principal: Principal, db_session: AsyncSession) -> WorkflowOut:
         """Create a workflow in the caller's tenant."""
-        wf = await services.create_workflow(db_session, principal, await read_body(request, WorkflowCreateIn))
+        wf = await services.create_workflow(db_session, principal, data)
         return _out(wf, request)
 
     @get("/", operation_id="listWorkflows")
@@ -66,12 +65,10 @@ class WorkflowController(Controller):
         # The live document when people are editing it: Workflow.graph trails it by a flush.
         return _out(wf, request, await services.draft_graph(db_session, wf, _collab(request)))
 
-    @put("/{workflow_id:str}", operation_id="updateWorkflow", guards=[requires_editor],
-         operation_class=json_body(WorkflowUpdateIn))
-    async def update_workflow(self, request: Request, workflow_id: str, principal: Principal, db_session: AsyncSession) -> WorkflowOut:
+    @put("/{workflow_id:str}", operation_id="updateWorkflow", guards=[requires_editor])
+    async def update_workflow(self, request: Request, data: WorkflowUpdateIn, workflow_id: str, principal: Principal, db_session: AsyncSession) -> WorkflowOut:
         """Change name, description or draft graph; the answer includes the graph's validation."""
-        body = await read_body(request, WorkflowUpdateIn)
-        return _out(await services.update_workflow(db_session, principal, workflow_id, body, _collab(request)),
+        return _out(await services.update_workflow(db_session, principal, workflow_id, data, _collab(request)),
                     request)
 
     @delete("/{workflow_id:str}", operation_id="deleteWorkflow", guards=[requires_editor], status_code=HTTP_204_NO_CONTENT)
@@ -89,13 +86,12 @@ class WorkflowController(Controller):
         """One published version with its frozen graph."""
         return _version(await services.get_version(db_session, principal, workflow_id, version))
 
-    @post("/{workflow_id:str}/publish", operation_id="publishWorkflow", guards=[requires_editor], status_code=201,
-          operation_class=json_body(PublishIn))
-    async def publish_workflow(self, request: Request, workflow_id: str, principal: Principal, db_session: AsyncSession) -> VersionOut:
+    @post("/{workflow_id:str}/publish", operation_id="publishWorkflow", guards=[requires_editor], status_code=201)
+    async def publish_workflow(self, request: Request, workflow_id: str, principal: Principal, db_session: AsyncSession,
+                               data: PublishIn | None = None) -> VersionOut:
         """Freeze the draft as the next version; 422 with every problem if it has errors."""
-        body = validate_body(await read_json(request), PublishIn) if (await request.body()).strip() else PublishIn()
         v = await services.publish(db_session, principal, workflow_id, request.app.state.registry,
-                                   _collab(request), body.note)
+                                   _collab(request), (data or PublishIn()).note)
         return _version(v)
 
     @post("/{workflow_id:str}/versions/{version:int}/restore", operation_id="restoreWorkflowVersion",
@@ -107,7 +103,7 @@ class WorkflowController(Controller):
 
     @get("/{workflow_id:str}/versions/diff", operation_id="diffWorkflowVersions")
     async def diff_versions(self, request: Request, workflow_id: str, principal: Principal, db_session: AsyncSession,
-                            from_version: str, to_version: str = "draft") -> dict:
+                            from_version: str, to_version: str = "draft") -> VersionDiffOut:
         """What changed from one version to another, or to the draft (`draft` for either side):
         nodes, edges and notes added, removed and changed, each change as a JSON pointer."""
         graphs = []
@@ -120,4 +116,4 @@ class WorkflowController(Controller):
                 graphs.append((await services.get_version(db_session, principal, workflow_id, int(value))).graph)
             else:
                 raise BadRequest(f"{name} must be a version number or 'draft'", field=name)
-        return {"from_version": from_version, "to_version": to_version, **diff_graphs(*graphs)}
+        return VersionDiffOut(from_version=from_version, to_version=to_version, **diff_graphs(*graphs))

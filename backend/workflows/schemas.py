@@ -62,3 +62,22 @@ class VersionSummaryOut(BaseModel):
 
 class VersionOut(VersionSummaryOut):
     graph: dict[str, Any]
+
+
+class ElementChangesOut(BaseModel):
+    """Nodes, edges or notes of a diff: whole elements added and removed, fields changed."""
+
+    added: list[dict[str, Any]]
+    removed: list[dict[str, Any]]
+    changed: list[dict[str, Any]]
+
+
+class VersionDiffOut(BaseModel):
+    """What changed between two versions, or a version and the draft; each change has a JSON pointer."""
+
+    from_version: str
+    to_version: str
+    nodes: ElementChangesOut
+    edges: ElementChangesOut
+    notes: ElementChangesOut
+    document: list[dict[str, Any]]

@@ -12,6 +12,7 @@ from backend import audit
 from backend.auth.schemas import Principal
 from backend.collab.convert import check
 from backend.db.models import Workflow, WorkflowVersion, looks_like_id, utcnow
+from backend.db.scoped import find_scoped
 from backend.errors import NotFound, Unprocessable
 from backend.workflows.schemas import WorkflowCreateIn, WorkflowUpdateIn
 from flows.graph import SCHEMA_VERSION
@@ -36,11 +37,8 @@ def validate(graph: Any, registry: NodeRegistry) -> Any:
 async def get_workflow(s: AsyncSession, p: Principal, workflow_id: str, *, lock: bool = False) -> Workflow:
     if not looks_like_id(workflow_id):
         raise NotFound(f"no workflow {workflow_id!r}")
-    q = select(Workflow).where(Workflow.id == workflow_id, Workflow.tenant_id == p.tenant_id,
-                               Workflow.deleted_at.is_(None))
-    if lock:
-        q = q.with_for_update()  # serialises publishes of one workflow on PostgreSQL
-    wf = await s.scalar(q)
+    # lock: serialises publishes of one workflow on PostgreSQL
+    wf = await find_scoped(s, Workflow, p.tenant_id, workflow_id, Workflow.deleted_at.is_(None), for_update=lock)
     if wf is None:
         raise NotFound(f"no workflow {workflow_id}")
     return wf

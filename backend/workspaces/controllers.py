@@ -7,7 +7,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.ai.store import ai_config
 from backend.auth.schemas import Principal
-from backend.errors import json_body, read_body
 from backend.workspaces import services
 from backend.workspaces.schemas import (CurrentWorkspaceOut, WorkspaceCreateIn, WorkspaceOut, WorkspacePatchIn,
                                         WorkspacesOut)
@@ -22,11 +21,10 @@ class WorkspaceController(Controller):
         """The workspaces the caller belongs to, with their role in each (a token: its own only)."""
         return WorkspacesOut(items=await services.list_workspaces(db_session, principal))
 
-    @post("/", operation_id="createWorkspace", operation_class=json_body(WorkspaceCreateIn), status_code=201)
-    async def create_workspace(self, request: Request, principal: Principal, db_session: AsyncSession) -> WorkspaceOut:
+    @post("/", operation_id="createWorkspace", status_code=201)
+    async def create_workspace(self, data: WorkspaceCreateIn, principal: Principal, db_session: AsyncSession) -> WorkspaceOut:
         """A new workspace (tier free) with the caller as its owner; 409 when the slug is taken."""
-        body = await read_body(request, WorkspaceCreateIn)
-        return await services.create_workspace(db_session, principal, body.name, body.slug)
+        return await services.create_workspace(db_session, principal, data.name, data.slug)
 
     @get("/current", operation_id="currentWorkspace")
     async def current(self, request: Request, principal: Principal, db_session: AsyncSession) -> CurrentWorkspaceOut:
@@ -36,9 +34,8 @@ class WorkspaceController(Controller):
         return CurrentWorkspaceOut(**out.model_dump(),
                                    enhancements=services.enhancements(request.app.state.registry, tier_models, tier))
 
-    @patch("/{workspace_id:str}", operation_id="renameWorkspace", operation_class=json_body(WorkspacePatchIn))
-    async def rename(self, request: Request, workspace_id: str, principal: Principal,
+    @patch("/{workspace_id:str}", operation_id="renameWorkspace")
+    async def rename(self, data: WorkspacePatchIn, workspace_id: str, principal: Principal,
                      db_session: AsyncSession) -> WorkspaceOut:
         """Rename a workspace (its owners); 404 for a workspace the caller is not in."""
-        body = await read_body(request, WorkspacePatchIn)
-        return await services.rename_workspace(db_session, principal, workspace_id, body.name)
+        return await services.rename_workspace(db_session, principal, workspace_id, data.name)

@@ -3,11 +3,11 @@ recorded with who did them; GET /api/audit is for owners, filtered, tenant scope
 
 from __future__ import annotations
 
-import asyncio
 from datetime import datetime, timedelta, timezone
 
 from backend.settings import Settings
 from tests.backend.conftest import assert_problem
+from tests.backend.runs.test_run_control import wait_node
 from tests.flows.fakes import edge, graph, node
 
 import pytest
@@ -35,7 +35,7 @@ async def test_every_action_is_recorded_and_owners_read_it(client, tenant_a, ten
     assert r.status_code == 202, r.text
     run_id = r.json()["id"]
     slow = (await client.post("/api/runs", json={"graph": SLOW}, headers=ed)).json()["id"]
-    await asyncio.sleep(0.2)
+    await wait_node(client, ed, slow, "wait")
     assert (await client.post(f"/api/runs/{slow}/cancel", headers=ed)).status_code == 202
     assert (await client.delete(f"/api/workflows/{wid}", headers=ed)).status_code == 204
 

@@ -17,13 +17,14 @@ LOGIN = {"email": "nobody@example.com", "password": "x" * 12}
 
 @post("/api/test/hold", status_code=200)
 async def hold(request: Request) -> None:
-    """Takes the pool's connection in the app's loop and keeps it for 3 s in the background."""
-    taken = asyncio.Event()
+    """Takes the pool's connection in the app's loop and keeps it in the background until the test
+    sets `app.state.release`."""
+    taken, request.app.state.release = asyncio.Event(), asyncio.Event()
 
     async def keep() -> None:
         async with request.app.state.db.engine.connect():
             taken.set()
-            await asyncio.sleep(3)
+            await request.app.state.release.wait()
 
     request.app.state.holder = asyncio.get_running_loop().create_task(keep())
     await taken.wait()
@@ -40,9 +41,12 @@ async def test_an_exhausted_postgresql_pool_answers_503_with_retry_after(tmp_pat
         async with AsyncTestClient(app=app) as client:
             assert app.state.db.engine.pool.size() == 1
             assert (await client.post("/api/test/hold")).status_code == 200
-            r = await client.post("/api/auth/login", json=LOGIN)
-            doc = assert_problem(r, 503)
-            assert r.headers["retry-after"] == "2" and doc["retry_after_s"] == 2 and "busy" in doc["detail"]
+            try:
+                r = await client.post("/api/auth/login", json=LOGIN)
+                doc = assert_problem(r, 503)
+                assert r.headers["retry-after"] == "2" and doc["retry_after_s"] == 2 and "busy" in doc["detail"]
+            finally:
+                app.state.release.set()
             for _ in range(200):                          # once the connection is back, requests are served
                 r = await client.post("/api/auth/login", json=LOGIN)
                 if r.status_code != 503:

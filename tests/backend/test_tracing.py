@@ -42,6 +42,16 @@ def settings(db_url, tmp_path) -> Settings:
                     prefect_at_start=False)
 
 
+async def _run_span_ended(spans, run_id: str) -> tuple:
+    """The finished spans once the run's own span has ended (it ends just after the run's status is stored)."""
+    for _ in range(200):
+        done = spans.get_finished_spans()
+        if any(s.name == "maily.run" and s.attributes["maily.run_id"] == run_id for s in done):
+            return done
+        await asyncio.sleep(0.01)
+    raise AssertionError(f"the span of run {run_id} never ended")
+
+
 async def test_request_run_and_nodes_share_one_trace(spans, client, tenant_a):
     spans.clear()
     h = tenant_a.editor.headers
@@ -52,8 +62,7 @@ async def test_request_run_and_nodes_share_one_trace(spans, client, tenant_a):
         if (await client.get(f"/api/runs/{run_id}", headers=h)).json()["status"] == "succeeded":
             break
         await asyncio.sleep(0.05)
-    await asyncio.sleep(0.05)
-    done = spans.get_finished_spans()
+    done = await _run_span_ended(spans, run_id)
     request = next(s for s in done if s.name == "POST /api/runs")
     run = next(s for s in done if s.name == "maily.run" and s.attributes["maily.run_id"] == run_id)
     nodes = [s for s in done if s.name.startswith("maily.node") and s.attributes["maily.run_id"] == run_id]
@@ -81,8 +90,7 @@ async def test_a_failing_node_marks_its_span_and_the_run_span(spans, client, ten
         if (await client.get(f"/api/runs/{run_id}", headers=tenant_a.editor.headers)).json()["status"] == "failed":
             break
         await asyncio.sleep(0.05)
-    await asyncio.sleep(0.05)
-    done = spans.get_finished_spans()
+    done = await _run_span_ended(spans, run_id)
     failed = next(s for s in done if s.name == "maily.node data.set" and s.attributes["maily.run_id"] == run_id)
     run = next(s for s in done if s.name == "maily.run" and s.attributes["maily.run_id"] == run_id)
     assert failed.status.status_code == trace.StatusCode.ERROR and failed.attributes["maily.error_kind"] == "config"

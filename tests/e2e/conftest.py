@@ -12,19 +12,19 @@ from __future__ import annotations
 import asyncio
 import os
 import secrets
+from contextlib import AsyncExitStack
 from pathlib import Path
 from typing import Any, AsyncIterator, Awaitable, Callable
 
 import httpx
 import pytest
-import uvicorn
 
 from backend.app import EDITOR_DIST, create_app
 from backend.db.migrate import upgrade_async
 from backend.db.session import Database
 from backend.settings import Settings
 from tests.backend.conftest import Member, TenantFixture, create_pg_database, drop_pg_database, make_tenant
-from tests.live_server import free_port
+from tests.live_server import free_port, serving
 
 CHROMIUM = os.environ.get("MAILY_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -74,15 +74,14 @@ async def tenant(e2e_db: Database) -> TenantFixture:
 
 
 class LiveServer:
-    """The app under uvicorn in this event loop. `restart()` stops it (the app's shutdown writes
-    every open room) and serves a brand-new app on the same port and database."""
+    """The app under uvicorn in this event loop (tests/live_server.py `serving`). `restart()` stops it
+    (the app's shutdown writes every open room) and serves a brand-new app on the same port and database."""
 
     def __init__(self, db_url: str, data_dir: Path, dist: Path, **settings: Any) -> None:
         self.db_url, self.data_dir, self.dist = db_url, data_dir, dist
         self.settings = settings   # more Settings fields (http_allowed_hosts="127.0.0.1" for a loopback API)
         self.port = free_port()
-        self._server: uvicorn.Server | None = None
-        self._task: asyncio.Task[Any] | None = None
+        self._serving: AsyncExitStack | None = None
 
     @property
     def url(self) -> str:
@@ -92,21 +91,14 @@ class LiveServer:
         settings = Settings(database_url=self.db_url, data_dir=self.data_dir, secret_key="e2e-secret-key",
                             prefect="never", prefect_at_start=False, **self.settings)
         app = create_app(settings, editor_dist=self.dist)
-        self._server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning",
-                                                     lifespan="on", timeout_graceful_shutdown=5,
-                                                     ws="websockets-sansio", ws_per_message_deflate=False))
-        self._task = asyncio.create_task(self._server.serve())
-        while not self._server.started:
-            if self._task.done():
-                self._task.result()
-                raise RuntimeError("uvicorn stopped before it started")
-            await asyncio.sleep(0.02)
+        stack = AsyncExitStack()
+        await stack.enter_async_context(serving(app, port=self.port, timeout_graceful_shutdown=5))
+        self._serving = stack
 
     async def stop(self) -> None:
-        if self._server is not None and self._task is not None:
-            self._server.should_exit = True
-            await asyncio.wait_for(self._task, 30)
-        self._server = self._task = None
+        if self._serving is not None:
+            await self._serving.aclose()
+        self._serving = None
 
     async def restart(self) -> None:
         await self.stop()

@@ -20,9 +20,19 @@ REGISTRY = fakes.registry()
 class Collect:
     def __init__(self):
         self.events: list[RunEvent] = []
+        self._more = asyncio.Event()
 
     def emit(self, event: RunEvent) -> None:
         self.events.append(event)
+        self._more.set()
+
+    async def seen(self, kind: str, node_id: str | None = None, timeout: float = 5) -> None:
+        """Until an event of `kind` (of node `node_id`) has been emitted."""
+        async def wait() -> None:
+            while kind not in self.kinds(node_id):
+                self._more.clear()
+                await self._more.wait()
+        await asyncio.wait_for(wait(), timeout)
 
     def kinds(self, node_id: str | None = None) -> list[str]:
         return [e.kind for e in self.events if node_id is None or e.node_id == node_id]
@@ -189,7 +199,7 @@ async def test_cancelling_a_run_interrupts_the_running_node():
     plan = compile_graph(doc, REGISTRY)
     sink = Collect()
     task = asyncio.create_task(Engine(Services()).run(plan, "r-cancel", {}, Emitter("r-cancel", [sink])))
-    await asyncio.sleep(0.1)
+    await sink.seen("node.started", "wait")
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task

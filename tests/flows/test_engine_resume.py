@@ -123,7 +123,7 @@ async def test_pausing_interrupts_running_nodes_and_ends_the_run_paused():
     sink = Collect()
     emit = Emitter("pause-1", [sink])
     task = asyncio.create_task(Engine(Services()).run(compile_graph(doc, REGISTRY), "pause-1", {}, emit))
-    await asyncio.sleep(0.1)
+    await sink.seen("node.started", "wait")
     emit.pausing = True
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
@@ -148,7 +148,8 @@ async def test_the_bus_keeps_streaming_a_resumed_run_after_its_earlier_pass_ende
             got.append(e.kind)
 
     reader = asyncio.create_task(read())
-    await asyncio.sleep(0.01)
+    while len(got) < 3:   # subscribed: the earlier events are replayed
+        await asyncio.sleep(0)
     second("run.started")
     second("run.succeeded", output={})
     await asyncio.wait_for(reader, 1)

@@ -130,6 +130,11 @@ async def test_the_run_manager_sends_durable_plans_through_prefect_and_pure_ones
     assert set(noted.flow_runs) == {"m-durable"}
 
 
+async def _until(check) -> None:
+    while not check():
+        await asyncio.sleep(0)
+
+
 async def test_runs_beyond_the_tenant_limit_wait_in_the_queue():
     manager = RunManager(sinks=[], prefect=None, max_concurrent_per_tenant=1)
     plan = compile_graph(graph([node("start", "trigger.manual"), node("d", "util.delay", seconds=0.2)],
@@ -137,8 +142,8 @@ async def test_runs_beyond_the_tenant_limit_wait_in_the_queue():
     first = manager.submit(plan, "q-1", {}, tenant_id="t")
     second = manager.submit(plan, "q-2", {}, tenant_id="t")
     other = manager.submit(plan, "q-3", {}, tenant_id="u")
-    await asyncio.sleep(0.05)
-    assert manager.queued("t") == 1 and manager.queued("u") == 0
+    await asyncio.wait_for(_until(lambda: manager.queued("t") == 1), 5)
+    assert manager.queued("u") == 0
     await asyncio.gather(first, second, other)
     assert manager.queued("t") == 0
 
@@ -150,7 +155,7 @@ async def test_cancelling_a_queued_run_ends_it_cancelled_without_running():
                                [edge("start", "d")]), REGISTRY)
     first = manager.submit(plan, "c-1", {}, tenant_id="t")
     manager.submit(plan, "c-2", {}, tenant_id="t")
-    await asyncio.sleep(0.05)
+    await sink.seen("node.started", "d")   # c-1 runs, so c-2 waits in the queue
     assert await manager.cancel("c-2") is True
     assert (await first).status == "succeeded"
     assert [e.kind for e in sink.events if e.run_id == "c-2"] == ["run.queued", "run.cancelled"]

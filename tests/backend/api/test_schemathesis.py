@@ -5,13 +5,9 @@ to the app served by uvicorn on loopback, never get a 5xx answer."""
 from __future__ import annotations
 
 import asyncio
-import socket
-import threading
-import time
 
 import pytest
 import schemathesis
-import uvicorn
 from hypothesis import HealthCheck, Phase, settings
 from schemathesis.checks import not_a_server_error
 
@@ -20,6 +16,7 @@ from backend.db.migrate import upgrade_async
 from backend.db.session import Database
 from backend.settings import Settings
 from tests.backend.conftest import create_pg_database, drop_pg_database, make_tenant
+from tests.live_server import serving_in_thread
 
 # Enough to reach every parameter and body shape, small enough for the whole run to take a minute or two.
 EXAMPLES_PER_OPERATION = 20
@@ -42,19 +39,8 @@ def served(tmp_path_factory):
     tenant = asyncio.run(seed())
     app = create_app(Settings(database_url=url, data_dir=tmp, secret_key="schemathesis-secret", prefect="never",
                               prefect_at_start=False, scheduler_enabled=False))
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        if not thread.is_alive():
-            raise RuntimeError("the app did not start")
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}", tenant
-    server.should_exit = True
-    thread.join(30)
+    with serving_in_thread(app) as address:
+        yield f"http://{address}", tenant
     asyncio.run(drop_pg_database(url))
 
 

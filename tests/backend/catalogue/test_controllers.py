@@ -108,4 +108,5 @@ async def test_openapi_31_documents_operations(client):
     assert doc["openapi"].startswith("3.1")
     op = doc["paths"]["/api/workflows"]["post"]
     assert op["operationId"] == "createWorkflow"
-    assert "name" in op["requestBody"]["content"]["application/json"]["schema"]["properties"]
+    ref = op["requestBody"]["content"]["application/json"]["schema"]["$ref"]
+    assert "name" in doc["components"]["schemas"][ref.rsplit("/", 1)[-1]]["properties"]

@@ -10,6 +10,14 @@ from backend.collab import protocol as p
 from backend.collab.rooms import Connection
 
 
+async def until(check, timeout: float = 2) -> None:
+    """Until check() holds (the pump task runs in this loop)."""
+    async def wait() -> None:
+        while not check():
+            await asyncio.sleep(0)
+    await asyncio.wait_for(wait(), timeout)
+
+
 async def test_a_backlog_of_updates_goes_out_merged_in_order():
     """Updates waiting in a row reach a lagging client as one message that gives the same
     document; other messages keep their place between them."""
@@ -32,8 +40,8 @@ async def test_a_backlog_of_updates_goes_out_merged_in_order():
     for u in updates[3:]:
         conn.send(p.sync_update(u), u)
     pump = asyncio.create_task(conn.pump(send, close))
-    await asyncio.sleep(0.05)
-    assert len(sent) == 3 and sent[1] == presence
+    await until(lambda: len(sent) == 3)
+    assert sent[1] == presence
     replica = Doc()
     for message in (sent[0], sent[2]):
         msg = p.decode(message)
@@ -41,7 +49,7 @@ async def test_a_backlog_of_updates_goes_out_merged_in_order():
         replica.apply_update(msg.payload)
     assert replica.get("m", type=Map).to_py() == {f"k{i}": i for i in range(5)}
     conn.send(p.sync_update(updates[0]), updates[0])  # a lone update goes out as it came
-    await asyncio.sleep(0.05)
+    await until(lambda: len(sent) == 4)
     assert sent[3] == p.sync_update(updates[0])
     conn.close(1001, "bye")
     await asyncio.wait_for(pump, 1)
@@ -77,7 +85,7 @@ async def test_an_idle_connection_writes_at_once_and_a_busy_one_keeps_the_order(
     conn.send(b"three")
     accept = True
     conn.send(b"four")  # the pump has "three" waiting: "four" must not overtake it
-    await asyncio.sleep(0.02)
+    await until(lambda: len(pumped) == 2)
     assert pumped == [b"three", b"four"] and len(written) == 2
     conn.send(b"five")  # idle again: at once
     assert written[-1] == frame(b"five")

@@ -68,7 +68,7 @@ async def test_viewer_edits_are_dropped(live_server, workflow, tenant_a, http):
     viewer = await YClient(url(live_server, workflow, tenant_a.viewer)).connect()
     editor = await YClient(url(live_server, workflow, tenant_a.editor)).connect()
     viewer.edit(lambda d: d.get("nodes", type=Map).pop("big"))
-    await asyncio.sleep(0.4)
+    await viewer.roundtrip()   # the server has handled (dropped) the viewer's edit
     editor.edit(set_label("legit"))
     await eventually(lambda: label(viewer) == "legit")  # the viewer still receives edits
     assert "big" in editor.doc.get("nodes", type=Map) and label(editor) == "legit"
@@ -99,7 +99,7 @@ async def test_presence_of_people_in_the_room_is_sent_on_join(live_server, workf
     """Someone joining sees who is already there within a second, without asking."""
     ann, bob = tenant_a.editor, tenant_a.owner
     a = await YClient(url(live_server, workflow, ann), user={"id": ann.user_id, "name": "Ann"}).connect()
-    await asyncio.sleep(0.2)
+    await a.roundtrip()   # Ann's presence reached the room
     b = YClient(url(live_server, workflow, bob), user={"id": bob.user_id, "name": "Bøb"})
     await b.connect(wait_synced=False)
     assert await eventually(lambda: b.people() == {ann.user_id}, timeout=1.0) < 1.0
@@ -163,7 +163,9 @@ async def test_db_connections_do_not_grow_per_room(live_server, http, tenant_a, 
         clients.append(await YClient(url(live_server, r.json(), tenant_a.editor)).connect())
     for c in clients:
         c.edit(set_label("x"))
-    await asyncio.sleep(1.5)  # a flush of every room happened meanwhile
+    for c in clients:
+        await c.roundtrip()   # every room holds its edit
+    await eventually(lambda: not any(r.pending for r in app.state.collab.rooms.values()), timeout=5)  # and wrote it
     assert len(app.state.collab.rooms) >= 10
     assert app.state.db.engine.pool.checkedout() <= 2
     await asyncio.gather(*(c.close() for c in clients))

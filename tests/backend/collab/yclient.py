@@ -49,6 +49,13 @@ class YClient:
             await asyncio.wait_for(self.synced.wait(), timeout)
         return self
 
+    async def roundtrip(self, timeout: float = 5) -> None:
+        """Until the server answers a sync step 1 sent now. It handles one connection's messages in
+        order, so by then it has handled (applied, dropped, broadcast) everything sent before."""
+        self.synced.clear()
+        self._out.put_nowait(p.sync_step1(self.doc.get_state()))
+        await asyncio.wait_for(self.synced.wait(), timeout)
+
     def set_presence(self, state: dict[str, Any] | None) -> None:
         self._clock += 1
         self._out.put_nowait(p.awareness(p.encode_awareness([p.AwarenessEntry(self.client_id, self._clock, state)])))

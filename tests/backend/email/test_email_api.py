@@ -43,6 +43,19 @@ async def test_templates_crud_isolation_and_roles(client, tenant_a, tenant_b):
     assert (await client.delete(f"/api/email/templates/{tid}", headers=tenant_a.editor.headers)).status_code == 204
 
 
+async def test_a_template_name_the_workspace_already_has_is_a_conflict(client, tenant_a, tenant_b):
+    """Creating or renaming to a name another template of the workspace has answers 409 naming `name`, never 500."""
+    h = tenant_a.editor.headers
+    assert (await client.post("/api/email/templates", json={"name": "dup"}, headers=h)).status_code == 201
+    other = (await client.post("/api/email/templates", json={"name": "other"}, headers=h)).json()["id"]
+    assert assert_problem(await client.post("/api/email/templates", json={"name": "dup"}, headers=h), 409)["field"] == "name"
+    assert_problem(await client.put(f"/api/email/templates/{other}", json={"name": "dup"}, headers=h), 409)
+    assert (await client.post("/api/email/templates", json={"name": "dup"},
+                              headers=tenant_b.editor.headers)).status_code == 201   # another workspace's names are apart
+    names = sorted(t["name"] for t in (await client.get("/api/email/templates", headers=h)).json())
+    assert names == ["dup", "other"]
+
+
 async def test_provider_secret_is_encrypted_and_only_owners_set_it(client, tenant_a, db):
     import sqlalchemy as sa
 
@@ -111,11 +124,16 @@ async def test_two_requests_suppressing_one_address_at_once_both_succeed(db, ten
         await b.execute(sa.select(1))          # b holds its connection: its next statement runs at once
         await suppress(a, tenant_a.id, "race@example.com", "bounce", "resend")   # not committed yet
 
-        async def commit_a_later() -> None:
-            await asyncio.sleep(0.3)
+        async def commit_a_once_b_waits() -> None:
+            async with db.sessionmaker() as watch:   # b's insert waits for a's uncommitted row
+                waiting = sa.text("select count(*) from pg_stat_activity where datname = current_database() "
+                                  "and wait_event_type = 'Lock'")
+                while not await watch.scalar(waiting):
+                    await asyncio.sleep(0.01)
             await a.commit()
 
-        await asyncio.gather(suppress(b, tenant_a.id, "race@example.com", "complaint", "sendgrid"), commit_a_later())
+        await asyncio.gather(suppress(b, tenant_a.id, "race@example.com", "complaint", "sendgrid"),
+                             asyncio.wait_for(commit_a_once_b_waits(), 10))
         await b.commit()
     async with db.sessionmaker() as s:
         rows = (await s.execute(sa.select(EmailSuppression.reason).where(EmailSuppression.tenant_id == tenant_a.id))).all()

@@ -3,8 +3,6 @@ the role, and their co-editing socket receives the document but its edits are dr
 
 from __future__ import annotations
 
-import asyncio
-
 from pycrdt import Map
 
 from backend.seed import welcome_graph
@@ -58,7 +56,7 @@ async def test_a_read_only_tokens_collab_socket_reads_but_cannot_write(live_serv
     try:
         reader.edit(lambda d: d.get("nodes", type=Map).pop("big"))
         reader.edit(lambda d: d.get("nodes", type=Map).__setitem__("intruder", Map({"id": "intruder"})))
-        await asyncio.sleep(0.4)   # what the server would have broadcast by now, it has not
+        await reader.roundtrip()   # the server has handled (dropped) both edits
         editor.edit(set_label("legit"))
         await eventually(lambda: label(reader) == "legit")   # reads still arrive
         nodes = editor.doc.get("nodes", type=Map)

@@ -95,7 +95,7 @@ async def test_a_role_change_makes_the_collab_socket_reconnect_with_the_new_role
         owner = await YClient(collab_url + tenant_a.owner.token).connect()
         try:
             demoted.edit(lambda d: d.get("nodes", type=Map).pop("big"))
-            await asyncio.sleep(0.4)
+            await demoted.roundtrip()   # the server has handled (dropped) the edit
             owner.edit(set_label("by the owner"))
             await eventually(lambda: label(demoted) == "by the owner")
             assert "big" in owner.doc.get("nodes", type=Map)

@@ -13,6 +13,7 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
 from tests.backend.conftest import assert_problem
+from tests.backend.runs.test_run_control import wait_node
 from tests.flows.fakes import edge, graph, node
 
 CHAIN = graph([node("start", "trigger.manual"),
@@ -106,7 +107,7 @@ async def test_cancel_interrupts_a_running_run(client, tenant_a):
     slow = graph([node("start", "trigger.manual"), node("wait", "util.delay", seconds=25)], [edge("start", "wait")])
     r = await client.post("/api/runs", json={"graph": slow}, headers=h)
     run_id = r.json()["id"]
-    await asyncio.sleep(0.3)
+    await wait_node(client, h, run_id, "wait")
     r = await client.post(f"/api/runs/{run_id}/cancel", headers=h)
     assert r.status_code == 202 and r.json()["status"] == "cancelled"
     run = await wait_for_end(client, h, run_id)

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
-from tests.backend.runs.test_run_control import APPROVAL, app, executed, start, wait_status  # noqa: F401
+from tests.backend.runs.test_run_control import APPROVAL, app, executed, start, wait_node, wait_status  # noqa: F401
 from tests.flows.fakes import edge, graph, node
 
 HANG = graph([node("start", "trigger.manual"), node("a", "test.record"),
@@ -30,8 +29,7 @@ class TestRunControlIsAudited:
         """Pausing, resuming and cancelling a run each add one row naming the editor and the run."""
         h, owner = tenant_a.editor.headers, tenant_a.owner.headers
         run_id = await start(client, h, HANG)
-        await wait_status(client, h, run_id, "running")
-        await asyncio.sleep(0.3)
+        await wait_node(client, h, run_id, "slow")
         assert (await client.post(f"/api/runs/{run_id}/pause", headers=h)).status_code == 202
         assert (await client.post(f"/api/runs/{run_id}/resume", headers=h)).status_code == 202
         await wait_status(client, h, run_id, "succeeded")          # the interrupted node succeeds its 2nd time

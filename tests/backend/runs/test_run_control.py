@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import datetime, timedelta, timezone
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -13,6 +14,7 @@ from pydantic import BaseModel
 
 from backend.app import create_app
 from backend.db.models import Run
+from backend.runs.control import Resumer
 from nodes.sdk import NodeConfigError, NodeSpec, NodeType
 from tests.backend.conftest import assert_problem
 from tests.flows import fakes
@@ -92,6 +94,18 @@ def nodes_of(run: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return {n["node_id"]: n for n in run["nodes"] if n["iteration"] is None}
 
 
+async def wait_node(client, h, run_id: str, node_id: str, status: str = "running", timeout: float = 20) -> dict[str, Any]:
+    """The run once its node `node_id` has `status` (a node that hangs is running once it started)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while loop.time() < deadline:
+        run = (await client.get(f"/api/runs/{run_id}", headers=h)).json()
+        if nodes_of(run).get(node_id, {}).get("status") == status:
+            return run
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"node {node_id} of run {run_id} is not {status} after {timeout} s")
+
+
 LONG_DELAY = graph([node("start", "trigger.manual"), node("wait", "util.delay", seconds=3600),
                     node("after", "test.record")], [edge("start", "wait"), edge("wait", "after")])
 
@@ -114,7 +128,8 @@ async def test_a_long_delay_suspends_the_run_and_a_resumer_tick_completes_it(app
     assert run["waiting_on"][0]["node_id"] == "wait" and run["finished_at"] is None
     # the process holds nothing for it: no task in the run manager
     assert not app.state.runner.is_active(run_id) and run_id not in app.state.runner._tasks
-    await asyncio.sleep(1.5)                                        # the resumer polls: not due yet
+    # a resumer's tick now (on this loop's database handle; it would need the runner only to resume one)
+    assert await Resumer(SimpleNamespace(db=db)).tick() == 0        # not due yet: nothing resumed
     assert (await client.get(f"/api/runs/{run_id}", headers=h)).json()["status"] == "waiting"
     await move_past_resume_at(db, run_id)
     run = await wait_status(client, h, run_id, "succeeded", "failed")
@@ -168,8 +183,7 @@ async def test_pause_then_resume_completes_without_running_completed_nodes_twice
                  node("slow", "test.flaky", fail_times=1, kind="hang"), node("b", "test.record")],
                 [edge("start", "a"), edge("a", "slow"), edge("slow", "b")])
     run_id = await start(client, h, doc)
-    await wait_status(client, h, run_id, "running")
-    await asyncio.sleep(0.3)
+    await wait_node(client, h, run_id, "slow")
     r = await client.post(f"/api/runs/{run_id}/pause", headers=h)
     assert r.status_code == 202 and r.json()["status"] == "paused", r.text
     run = (await client.get(f"/api/runs/{run_id}", headers=h)).json()

@@ -3,8 +3,6 @@
 
 from __future__ import annotations
 
-import asyncio
-
 from tests.backend.runs.test_controllers import wait_for_end
 from tests.backend.triggers.conftest import (assert_problem, published_workflow, runs_of, simple_graph,
                                              wait_for_runs)
@@ -15,7 +13,7 @@ async def chain(client, headers, source: str, target: str, **body):
                              headers=headers)
 
 
-async def test_a_successful_source_run_starts_the_target_with_its_outcome(client, tenant_a):
+async def test_a_successful_source_run_starts_the_target_with_its_outcome(app, client, tenant_a):
     h = tenant_a.editor.headers
     a = await published_workflow(client, h, simple_graph(name="A"))
     b = await published_workflow(client, h, simple_graph(name="B"))
@@ -34,7 +32,7 @@ async def test_a_successful_source_run_starts_the_target_with_its_outcome(client
     assert full["input"] == {"source_run_id": source_run["id"], "source_workflow_id": a, "status": "succeeded",
                              "output": source_run["output"], "error": None, "depth": 1}
     assert full["output"] == {"echo": {"seen": full["input"]}}
-    await asyncio.sleep(0.3)
+    await app.state.chains.drain()                    # every chain the source run's end fired is done
     assert await runs_of(client, h, c) == []
     assert len(await runs_of(client, h, b)) == 1
 
@@ -82,8 +80,8 @@ async def test_depth_is_bounded(app, client, tenant_a):
     [one] = await wait_for_runs(client, h, wfs[1], 1)
     [two] = await wait_for_runs(client, h, wfs[2], 1)
     assert (await client.get(f"/api/runs/{two['id']}", headers=h)).json()["input"]["depth"] == 2
+    await wait_for_end(client, h, two["id"])
     await app.state.chains.drain()
-    await asyncio.sleep(0.3)
     assert await runs_of(client, h, wfs[3]) == []     # depth 3 > 2: not started
 
 
@@ -112,7 +110,6 @@ async def test_a_test_run_of_the_draft_fires_no_chain(app, client, tenant_a):
     draft_run = await wait_for_end(client, h, r.json()["id"])
     assert draft_run["status"] == "succeeded" and draft_run["workflow_version"] is None
     await app.state.chains.drain()
-    await asyncio.sleep(0.3)
     assert await runs_of(client, h, b) == []
     r = await client.post(f"/api/workflows/{a}/runs", json={"input": {}, "source": "published"}, headers=h)
     await wait_for_end(client, h, r.json()["id"])

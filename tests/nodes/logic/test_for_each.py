@@ -45,7 +45,7 @@ async def test_a_failing_item_raises_its_own_error_and_cancels_the_rest(make_ctx
     async def run_each(item, index):
         if item == 1:
             raise NodeTemporaryError("boom")
-        await asyncio.sleep(0.2)
+        await asyncio.Event().wait()   # until the failing item cancels it
         finished.append(item)
 
     with pytest.raises(NodeTemporaryError, match="boom"):
