@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from backend.db.scoped import find_scoped
 from backend.db.models import Membership, NodeRun, Run, User
 from backend.errors import Conflict, Forbidden, Gone, NotFound
 from backend.runs import control
@@ -45,8 +46,8 @@ def read_claim(links: ApprovalLinks, token: str) -> LinkClaim:
 async def open_link(s: AsyncSession, links: ApprovalLinks, token: str) -> OpenLink:
     """The run and waiting entry a link decides, or the problem that refuses it."""
     claim = read_claim(links, token)
-    run = await s.get(Run, claim.run_id)
-    if run is None or run.tenant_id != claim.tenant_id:
+    run = await find_scoped(s, Run, claim.tenant_id, claim.run_id)
+    if run is None:
         raise NotFound("This approval link is not valid: its run no longer exists.")
     await s.refresh(run)
     entry = next((e for e in run.waiting_on or [] if e.get("node_id") == claim.node_id and e.get("reason") == "approval"

@@ -119,8 +119,8 @@ class TemplateUpdateStatusOut(BaseModel):
     model_config = ConfigDict(extra="allow")   # `triggers` only when an update is available
 
     workflow_id: str
-    template_id: str
-    current_version: int
+    template_id: str | None
+    current_version: int | None
     latest_version: int | None
     available: bool
     update_available: bool
