@@ -126,7 +126,7 @@ class PrefectApi:
     the server alive: `status` is ok, starting or down; `ready()` waits at most `wait_s`."""
 
     def __init__(self, data_dir: Path, mode: str = "embedded", *, health_s: float = 2.0, wait_s: float = 60.0,
-                 start_timeout_s: float = 120.0, database_url: str = "",
+                 start_timeout_s: float = 120.0, hung_s: float = 20.0, database_url: str = "",
                  prepare_database: Callable[[str], None] | None = None):
         self.data_dir = Path(data_dir)
         # embedded: the PostgreSQL database of the server we start (postgresql+asyncpg://...),
@@ -137,6 +137,7 @@ class PrefectApi:
         self.health_s = health_s
         self.wait_s = wait_s
         self.start_timeout_s = start_timeout_s
+        self.hung_s = hung_s
         self.url = ""
         self.status = "starting"
         self.restarts = 0
@@ -255,9 +256,12 @@ class PrefectApi:
         self._up.set()
 
     async def _supervise(self, port: int) -> None:
-        """Health-check every `health_s`; two failed checks in a row (or an exited process)
-        mean it is down: kill what is left of it and start it again on the same port."""
+        """Health-check every `health_s`. An exited process is down at once; a live one only
+        when no check has passed for `hung_s` (a busy server on a loaded machine can miss a few
+        3 s checks, and killing it would turn a slow moment into a long restart). Down: kill
+        what is left of it and start it again on the same port."""
         failures = 0
+        failing_since = 0.0
         while True:
             try:
                 await asyncio.wait_for(self._check_now.wait(), self.health_s)
@@ -269,7 +273,9 @@ class PrefectApi:
                 continue
             exited = self._process is None or self._process.poll() is not None
             failures += 1
-            if not exited and failures < 2:
+            if failures == 1:
+                failing_since = time.monotonic()
+            if not exited and (failures < 2 or time.monotonic() - failing_since < self.hung_s):
                 continue
             self.status = "down"
             self._up.clear()

@@ -45,6 +45,7 @@ from backend.runs.reuse import EffectsToConfirm, NotResumable, next_pass, retry_
 from backend.runs.node_services import close_node_services, node_services
 from backend.runs.remote import PASS_END, CONTROL_CHANNEL, LEASE_KEY, RedisPublisher, RetryingRecorder, db_retrying
 from backend.runs.task import execute_run, serving
+from backend.runs.worker_children import attach_worker, worker_child_runs
 from flows.compile import Plan, PlanNode, compile_graph
 from flows.engine import Attempt, Emitter, Engine, RunOutcome, Services
 from flows.events import RunEvent
@@ -331,10 +332,13 @@ async def serve_worker(settings: Any, *, limit: int | None = None) -> None:
     db = Database(settings.resolved_database_url)
     r = redis.from_url(settings.redis_url)
     await r.ping()
-    services_ = node_services(settings)
-    worker = RunWorker(db, r, services_, limit=limit or settings.worker_limit,
+    registry = default_registry()
+    children = worker_child_runs(db, registry, settings.subworkflow_max_depth)   # flow.subworkflow
+    services_ = node_services(settings, subworkflows=children)
+    worker = RunWorker(db, r, services_, registry=registry, limit=limit or settings.worker_limit,
                        lease_s=settings.worker_lease_s, sweep_s=settings.worker_sweep_s,
                        queued_grace_s=settings.worker_queued_grace_s)
+    attach_worker(children, worker)
     background = [asyncio.create_task(worker.control()), asyncio.create_task(worker.sweep())]
     stopping = asyncio.Event()
     loop = asyncio.get_running_loop()

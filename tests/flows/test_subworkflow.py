@@ -154,7 +154,7 @@ async def test_a_subworkflow_through_prefect_gives_the_output_and_cancels_with_i
     assert outcome.status == "succeeded", outcome.error
     assert outcome.output == {"after": {"got": {"double": {"n": 8}}}}
     child = _child_of(children, "pp1")
-    await asyncio.wait_for(manager.prefect_record.caught_up(), 30)
+    await asyncio.wait_for(manager.prefect_record.caught_up(), 120)
     assert flow_runs[child] and flow_runs[child] != flow_runs["pp1"]
 
     await _cancel_while_the_child_runs(manager, children, sink, "pp2", timeout=30)
