@@ -155,6 +155,7 @@ class _Run:
     reuse: dict[str, dict[str, Any]] = field(default_factory=dict)
     rewait: dict[str, dict[str, Any]] = field(default_factory=dict)
     waiting: list[dict[str, Any]] = field(default_factory=list)   # nodes that suspended in this pass
+    resumed: dict[str, dict[str, Any]] = field(default_factory=dict)   # rewait entries marked `resume`
 
 
 @dataclass
@@ -304,7 +305,8 @@ class Engine:
                               clock=services.clock, secrets=services.secrets, scope=scope,
                               services=services.nodes, redactor=run.emit.redactor,
                               run_each=run_each if run.plan.subpaths.get(node.id) else None,
-                              suspend_after_s=services.suspend_after_s if iteration is None else None)
+                              suspend_after_s=services.suspend_after_s if iteration is None else None,
+                              resumed=run.resumed.get(node.id) if iteration is None else None)
             try:
                 out = await asyncio.wait_for(node.type.execute(ctx, config, inputs), timeout)
             except TimeoutError:
@@ -504,10 +506,14 @@ class _ScopeWalk:
     def start(self, nid: str, inputs: dict[str, Any]) -> None:
         run = self.run
         if self.scope is None and nid in run.rewait:
-            data = run.rewait[nid]      # still waiting since an earlier pass: wait on
-            run.emit("node.waiting", node_id=nid, **data)
-            run.waiting.append(_waiting_entry(run.plan.nodes[nid], data))
-            return
+            data = run.rewait[nid]
+            if not data.get("resume"):  # still waiting since an earlier pass: wait on
+                run.emit("node.waiting", node_id=nid, **data)
+                run.waiting.append(_waiting_entry(run.plan.nodes[nid], data))
+                return
+            # what it waited on has ended (flow.subworkflow: its child run): it executes
+            # again, told what it waited on, and gives its result then
+            run.resumed[nid] = data
         if self.scope is None and run.waiting:
             return                      # suspending: nothing new starts
         assert self.tg is not None

@@ -17,10 +17,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from flows.compile import CompileError, Plan, compile_graph
+from flows.engine import RunOutcome
 from flows.runner import RunManager
 from nodes.registry import NodeRegistry
 from nodes.sdk import NodeConfigError, NodeError
-from nodes.services import SubworkflowCall
+from nodes.services import SubworkflowCall, SubworkflowWaiting
 
 
 class SubworkflowFailed(NodeError):
@@ -69,6 +70,10 @@ class ChildRuns:
     async def label(self, tenant_id: str, workflow_id: str | None) -> str:
         return workflow_id or "(unsaved graph)"
 
+    async def outcome(self, tenant_id: str, run_id: str) -> RunOutcome | None:
+        """Where an earlier child run stands now (None: it is gone)."""
+        raise NotImplementedError
+
     # --- the shared rules --------------------------------------------------------------
     async def chain(self, call: SubworkflowCall) -> list[str | None]:
         """The workflows of the calling runs, the root's first and the caller's last."""
@@ -81,6 +86,12 @@ class ChildRuns:
 
     async def call(self, call: SubworkflowCall) -> dict[str, Any]:
         assert self.runner is not None, "ChildRuns.runner is not set"
+        if call.child_run_id is not None:   # executing again after its child suspended: take its result
+            earlier = await self.outcome(call.tenant_id, call.child_run_id)
+            if earlier is None:
+                raise SubworkflowFailed(f"sub-workflow run {call.child_run_id} no longer exists",
+                                        child_run_id=call.child_run_id)
+            return self._result(call.child_run_id, earlier)
         chain = await self.chain(call)
         if call.workflow_id in chain:
             names = [await self.label(call.tenant_id, w) for w in chain[chain.index(call.workflow_id):]]
@@ -107,14 +118,17 @@ class ChildRuns:
             if not task.done():      # the parent was cancelled (or paused, or timed out): so is the child
                 await asyncio.shield(self.runner.cancel(run_id))
             raise
+        return self._result(run_id, outcome)
+
+    @staticmethod
+    def _result(run_id: str, outcome: RunOutcome) -> dict[str, Any]:
         if outcome.status == "succeeded":
             return outcome.output
+        if outcome.status in ("waiting", "paused", "queued", "running"):
+            raise SubworkflowWaiting(run_id)    # the node suspends its run until the child has ended
         error = outcome.error or {}
-        if outcome.status == "waiting":
-            message = "the sub-workflow suspended (an approval or a long delay): wait: true cannot wait for that"
-        else:
-            message = f"sub-workflow run {run_id} {outcome.status}" + (
-                f" at node {error.get('node_id')}: {error.get('message')}" if error.get("message") else "")
+        message = f"sub-workflow run {run_id} {outcome.status}" + (
+            f" at node {error.get('node_id')}: {error.get('message')}" if error.get("message") else "")
         raise SubworkflowFailed(message, child_run_id=run_id, child_status=outcome.status)
 
 
@@ -125,6 +139,7 @@ class MemoryChildRuns(ChildRuns):
         super().__init__(registry, **kw)
         self.workflows = workflows
         self.links: dict[str, Link] = {}
+        self.outcomes: dict[str, RunOutcome] = {}   # where earlier children stand (set by the embedder)
 
     async def link(self, run_id: str) -> Link | None:
         return self.links.get(run_id)
@@ -138,3 +153,6 @@ class MemoryChildRuns(ChildRuns):
     async def record(self, call: SubworkflowCall, run_id: str, child: Child) -> None:
         self.links.setdefault(call.parent_run_id, Link(call.parent_workflow_id, None))
         self.links[run_id] = Link(call.workflow_id, call.parent_run_id)
+
+    async def outcome(self, tenant_id: str, run_id: str) -> RunOutcome | None:
+        return self.outcomes.get(run_id)

@@ -178,6 +178,9 @@ class NodeContext:
     # Waits longer than this raise NodeSuspended instead of sleeping. None: this node cannot
     # suspend the run (inside a logic.for_each item, or called outside the engine).
     suspend_after_s: float | None = None
+    # Set when the node executes again because what it suspended on has ended: its earlier
+    # waiting entry ({reason, details, ...}); flow.subworkflow reads its child run id from it.
+    resumed: dict[str, Any] | None = None
 
     def render(self, value: Any, extra: dict[str, Any] | None = None) -> Any:
         """Render {{ expressions }} in value (str, or dicts/lists of them) against the scope.

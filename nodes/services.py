@@ -15,7 +15,7 @@ from nodes.approval.links import ApprovalLinks
 from nodes.code.sandbox import CodeSandbox
 from nodes.credentials import CredentialStore, NoCredentials
 from nodes.email.mailer import Mailer
-from nodes.errors import NodeConfigError
+from nodes.errors import NodeConfigError, NodeError
 from nodes.verify.address import DnsSettings
 from nodes.verify.certificates import LedgerStore, MemoryLedger
 
@@ -46,6 +46,26 @@ class SubworkflowCall:
     source: str                    # "published" or "draft"
     input: dict[str, Any]
     wait: bool
+    # set when the node executes again after suspending on its child: take that run's result
+    child_run_id: str | None = None
+
+
+# The waiting entry's reason of a flow.subworkflow whose child run suspended (backend/runs/control.py
+# resumes the caller when that child has ended).
+SUBWORKFLOW_WAIT = "subworkflow"
+
+
+class SubworkflowWaiting(NodeError):
+    """The child run suspended (an approval, a long delay): with `wait`, flow.subworkflow suspends
+    its own run and, once the child has ended, executes again to take the child's result."""
+
+    kind = "subworkflow"
+
+    def __init__(self, child_run_id: str):
+        self.message = (f"the sub-workflow run {child_run_id} is waiting (an approval or a long delay); "
+                        "inside a for_each item the call cannot wait for that")
+        super().__init__(self.message)
+        self.child_run_id = child_run_id
 
 
 class Subworkflows(Protocol):

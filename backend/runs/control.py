@@ -15,7 +15,8 @@ import uuid
 from datetime import datetime, timezone
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Text, cast, func, select, update
+from sqlalchemy.orm import aliased
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend import audit
@@ -31,6 +32,7 @@ from flows.compile import Plan, compile_graph
 from flows.runner import RunManager
 from nodes.approval.wait import form_errors
 from nodes.registry import NodeRegistry
+from nodes.services import SUBWORKFLOW_WAIT
 
 log = logging.getLogger("maily.runs.control")
 
@@ -278,7 +280,8 @@ class Resumer(Periodic):
         self.state = state
 
     async def tick(self, now: datetime | None = None) -> int:
-        """Resume every waiting run due at `now` (default: the time now); returns how many."""
+        """Resume every waiting run due at `now` (default: the time now), and every run waiting on a
+        child run that has ended (flow.subworkflow); returns how many."""
         now = now or datetime.now(timezone.utc)
         st = self.state
         async with st.db.sessionmaker() as s:
@@ -289,4 +292,28 @@ class Resumer(Periodic):
                 if await _claim(s, run, "waiting"):
                     await s.refresh(run)
                     resumed += await continue_run(s, run, st.runner, st.recorder, st.registry, now=now)
+            for run, entries in await _parents_of_ended_children(s):
+                if await _claim(s, run, "waiting", waiting_on=entries):
+                    await s.refresh(run)
+                    resumed += await continue_run(s, run, st.runner, st.recorder, st.registry, now=now)
             return resumed
+
+
+async def _parents_of_ended_children(s: AsyncSession) -> list[tuple[Run, list[dict[str, Any]]]]:
+    """Waiting runs whose flow.subworkflow waits on a child run that has ended, each with its
+    `waiting_on` where those entries are marked `resume` (the node executes again)."""
+    child = aliased(Run)
+    parents = list((await s.scalars(
+        select(Run).join(child, child.parent_run_id == Run.id)
+        .where(Run.status == "waiting", child.tenant_id == Run.tenant_id, child.status.in_(ENDED),
+               cast(Run.waiting_on, Text).contains(child.id))    # it waits on that child
+        .distinct().limit(200))).all())
+    out = []
+    for run in parents:
+        ended = set(await s.scalars(select(Run.id).where(Run.parent_run_id == run.id, Run.tenant_id == run.tenant_id,
+                                                         Run.status.in_(ENDED))))
+        marked = [{**e, "resume": True} if e.get("reason") == SUBWORKFLOW_WAIT
+                  and (e.get("details") or {}).get("child_run_id") in ended else e for e in run.waiting_on or []]
+        if any(e.get("resume") for e in marked):
+            out.append((run, marked))
+    return out

@@ -65,7 +65,8 @@ def next_pass(plan: Plan, waiting_on: list[dict[str, Any]] | None, rows: list[di
     """The engine's `reuse` and `waiting` for the next pass of a waiting or paused run:
     completed main-path nodes are reused; a waiting node with a recorded decision (an approval,
     `entry["decision"]`) gives it, one whose `resume_at` has passed gives its recorded result,
-    the others wait again. Raises NotResumable."""
+    the others wait again, except those marked `resume` (a flow.subworkflow whose child run
+    has ended), which execute again. Raises NotResumable."""
     reuse = reusable_outputs(plan, rows, handled=True)
     by_node = {r["node_id"]: r for r in rows if r["iteration"] is None}
     still: dict[str, dict[str, Any]] = {}
@@ -81,7 +82,9 @@ def next_pass(plan: Plan, waiting_on: list[dict[str, Any]] | None, rows: list[di
             reuse[nid] = output
         else:
             still[nid] = {"resume_at": entry.get("resume_at"), "reason": entry.get("reason"),
-                          "details": entry.get("details") or {}, **({"output": output} if output is not None else {})}
+                          "details": entry.get("details") or {}, **({"output": output} if output is not None else {}),
+                          # what it waited on has ended (a child run): the engine executes it again
+                          **({"resume": True} if entry.get("resume") else {})}
     return reuse, still
 
 

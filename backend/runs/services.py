@@ -135,5 +135,12 @@ async def cancel_run(s: AsyncSession, p: Principal, runner: RunManager, recorder
         # restart); production: no worker has it
         run.status, run.finished_at = "cancelled", datetime.now(timezone.utc)
         await s.commit()
+    for child in await child_runs(s, run):
+        # a running child ends with its calling node; one that suspended (the parent waits on it) is cancelled here
+        if child.status in ("waiting", "paused"):
+            try:
+                await cancel_run(s, p, runner, recorder, child.id)
+            except Conflict:
+                pass     # it ended meanwhile
     await s.refresh(run)
     return run

@@ -13,8 +13,10 @@ from sqlalchemy import select
 
 from backend.auth.schemas import Principal
 from backend.db.models import Run, Workflow
+from backend.db.scoped import find_scoped
 from backend.errors import ApiError
 from backend.runs.services import graph_of_workflow, record_run
+from flows.engine import RunOutcome
 from flows.subworkflows import Child, ChildRuns, Link
 from nodes.sdk import NodeConfigError
 from nodes.services import SubworkflowCall
@@ -41,6 +43,13 @@ class DbChildRuns(ChildRuns):
             name = await s.scalar(select(Workflow.name).where(Workflow.id == workflow_id,
                                                               Workflow.tenant_id == tenant_id))
         return f"{name} ({workflow_id[:8]})" if name else workflow_id
+
+    async def outcome(self, tenant_id: str, run_id: str) -> RunOutcome | None:
+        async with self.state.db.sessionmaker() as s:
+            run = await find_scoped(s, Run, tenant_id, run_id)
+        if run is None:
+            return None
+        return RunOutcome(run.status, output=run.output or {}, error=run.error, waiting=run.waiting_on or [])
 
     async def graph(self, call: SubworkflowCall) -> tuple[dict[str, Any], int | None]:
         async with self.state.db.sessionmaker() as s:

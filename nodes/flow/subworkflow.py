@@ -4,7 +4,8 @@ gives its output.
 The child run links to its parent (run records and API); its failure is this node's failure
 (kind `subworkflow`, so `on_error` applies); cancelling the parent cancels the child. Calls nest
 at most MAILY_SUBWORKFLOW_MAX_DEPTH deep and a cycle of calls is refused, naming the chain
-(flows/subworkflows.py). Another workspace's workflow is not found."""
+(flows/subworkflows.py). Another workspace's workflow is not found. A child that suspends (an
+approval, a long delay) suspends this run too; it resumes when the child has ended."""
 
 from __future__ import annotations
 
@@ -12,8 +13,8 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from nodes.sdk import NodeConfig, NodeContext, NodeSpec, Port
-from nodes.services import SubworkflowCall
+from nodes.sdk import NodeConfig, NodeContext, NodeSpec, NodeSuspended, Port
+from nodes.services import SUBWORKFLOW_WAIT, SubworkflowCall, SubworkflowWaiting
 
 SPEC = NodeSpec(
     type="flow.subworkflow",
@@ -45,7 +46,17 @@ async def execute(ctx: NodeContext, config: Config, inputs: dict[str, Any]) -> d
     if not given:
         upstream = inputs.get("input")
         given = upstream if isinstance(upstream, dict) else ({} if upstream is None else {"input": upstream})
+    resumed = ctx.resumed if ctx.resumed and ctx.resumed.get("reason") == SUBWORKFLOW_WAIT else {}
     call = SubworkflowCall(tenant_id=ctx.tenant_id, parent_run_id=ctx.run_id, parent_node_id=ctx.node_id,
                            parent_workflow_id=ctx.workflow_id, workflow_id=config.workflow_id, source=config.source,
-                           input=given, wait=config.wait)
-    return {"output": await ctx.services.subworkflows.call(call)}
+                           input=given, wait=config.wait,
+                           child_run_id=(resumed.get("details") or {}).get("child_run_id"))
+    try:
+        return {"output": await ctx.services.subworkflows.call(call)}
+    except SubworkflowWaiting as waiting:
+        if ctx.suspend_after_s is None:   # inside a for_each item: a run cannot suspend there
+            raise
+        # the child waits for an approval or a long delay: so does this run, holding nothing;
+        # once the child has ended the app resumes this node, which then takes its result
+        raise NodeSuspended(None, SUBWORKFLOW_WAIT, details={"child_run_id": waiting.child_run_id,
+                                                             "workflow_id": config.workflow_id}) from None

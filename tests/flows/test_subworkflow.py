@@ -167,3 +167,29 @@ async def test_a_child_takes_no_place_in_the_tenants_queue():
     manager._queues.clear()
     outcome = await asyncio.wait_for(_start(manager, _caller("double"), "p9", {"n": 2}), 10)
     assert outcome.status == "succeeded"
+
+
+async def test_a_suspending_child_suspends_the_caller_which_takes_its_result_when_resumed():
+    """A child waiting on an approval makes the calling node suspend its run (reason subworkflow,
+    naming the child); a later pass marking that wait `resume` executes the node again, which
+    takes the ended child's output without starting another child."""
+    from flows.engine import RunOutcome
+
+    asks = graph([node("start", "trigger.manual"), node("ok", "approval.wait", title="Go on?")],
+                 [edge("start", "ok")], name="asks")
+    manager, children, _ = _manager({"asks": asks})
+    manager.engine.services.suspend_after_s = 60.0
+    plan = compile_graph(_caller("asks"), REGISTRY)
+    first = await manager.submit(plan, "ps1", {"n": 1}, tenant_id="t1", meta={"workflow_id": "parent"})
+    assert first.status == "waiting", first
+    [entry] = first.waiting
+    child = _child_of(children, "ps1")
+    assert entry["node_id"] == "call" and entry["reason"] == "subworkflow"
+    assert entry["details"]["child_run_id"] == child
+    children.outcomes[child] = RunOutcome("succeeded", output={"ok": {"approved": True}})
+    waits = {"call": {k: entry[k] for k in ("resume_at", "reason", "details")} | {"resume": True}}
+    second = await manager.submit(plan, "ps1", {"n": 1}, tenant_id="t1", meta={"workflow_id": "parent"},
+                                  waiting=waits)
+    assert second.status == "succeeded", second.error
+    assert second.output == {"after": {"got": {"ok": {"approved": True}}}}
+    assert [r for r, link in children.links.items() if link.parent_run_id == "ps1"] == [child]

@@ -54,3 +54,24 @@ async def test_cancelling_a_parent_on_a_worker_cancels_its_child(prod_app, worke
     assert r.status_code == 202, r.text
     assert (await wait_status(prod_app, h, parent_id, ENDED, timeout=30))["status"] == "cancelled"
     assert (await wait_status(prod_app, h, child_id, ENDED, timeout=30))["status"] == "cancelled"
+
+
+async def test_a_child_waiting_for_an_approval_on_a_worker_suspends_and_then_resumes_its_parent(
+        prod_app, workers, tenant):
+    """On workers too, a child suspended on an approval suspends its parent; approving the child
+    lets the app's resumer continue the parent on a worker with the child's output."""
+    from tests.backend.runs.test_subworkflows import ASKS
+
+    workers(1)
+    h = tenant.editor.headers
+    asks = await saved(prod_app, h, ASKS, "asks")
+    parent_id = await started(prod_app, h, caller(asks), {"n": 4})
+    parent = await wait_status(prod_app, h, parent_id, ("waiting", *ENDED), timeout=60)
+    assert parent["status"] == "waiting" and parent["waiting_on"][0]["reason"] == "subworkflow", parent
+    child_id = parent["waiting_on"][0]["details"]["child_run_id"]
+    await wait_status(prod_app, h, child_id, ("waiting",), timeout=30)
+    r = await prod_app.post(f"/api/runs/{child_id}/approve", json={}, headers=h)
+    assert r.status_code == 202, r.text
+    parent = await wait_status(prod_app, h, parent_id, ENDED, timeout=60)
+    assert parent["status"] == "succeeded", parent
+    assert parent["output"] == {"after": {"got": {"done": {"n": 5}}}}

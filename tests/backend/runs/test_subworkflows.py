@@ -113,3 +113,60 @@ async def test_depth_is_bounded_by_the_setting(client, tenant_a, settings):
     assert run["status"] == "failed"
     child = await wait_status(client, h, run["children"][0]["id"], *ENDED)
     assert "nest at most 1 deep" in child["error"]["message"] and child["children"] == []
+
+
+ASKS = graph([node("start", "trigger.manual"),
+              node("ok", "approval.wait", title="Go on?"),
+              node("done", "data.set", values={"n": "{{ trigger.n + 1 }}"})],
+             [edge("start", "ok"), edge("ok", "done", "approved")], name="asks")
+
+
+async def waiting_child(client, h, parent_id: str) -> dict:
+    parent = await wait_status(client, h, parent_id, "waiting", *ENDED)
+    assert parent["status"] == "waiting", parent
+    [entry] = parent["waiting_on"]
+    assert entry["node_id"] == "call" and entry["reason"] == "subworkflow" and parent["resume_at"] is None
+    child = await wait_status(client, h, entry["details"]["child_run_id"], "waiting")
+    assert child["parent_run_id"] == parent_id
+    return child
+
+
+async def test_a_child_waiting_for_an_approval_suspends_its_parent_until_it_ends(app, client, tenant_a):
+    """The child suspends on an approval: the parent waits too, holding nothing; once the child is
+    approved and succeeds, the resumer continues the parent, whose node outputs the child's result."""
+    h = tenant_a.editor.headers
+    asks = await saved(client, h, ASKS, "asks")
+    parent_id = await start(client, h, caller(asks), {"n": 1})
+    child = await waiting_child(client, h, parent_id)
+    assert not app.state.runner.is_active(parent_id)
+    r = await client.post(f"/api/runs/{child['id']}/approve", json={}, headers=h)
+    assert r.status_code == 202, r.text
+    parent = await wait_status(client, h, parent_id, *ENDED)
+    assert parent["status"] == "succeeded", parent
+    assert parent["output"] == {"after": {"got": {"done": {"n": 2}}}}
+    assert len(parent["children"]) == 1                       # the node took the result, no second child
+    kinds = [e["kind"] for e in (await client.get(f"/api/runs/{parent_id}/events", headers=h)).json()]
+    assert "run.waiting" in kinds and kinds.count("run.started") == 2
+
+
+async def test_a_suspended_child_that_then_fails_fails_the_calling_node(client, tenant_a):
+    """A waiting child cancelled by hand ends the parent's wait: the calling node fails (kind subworkflow)."""
+    h = tenant_a.editor.headers
+    asks = await saved(client, h, ASKS, "asks")
+    parent_id = await start(client, h, caller(asks), {"n": 1})
+    child = await waiting_child(client, h, parent_id)
+    assert (await client.post(f"/api/runs/{child['id']}/cancel", headers=h)).status_code == 202
+    parent = await wait_status(client, h, parent_id, *ENDED)
+    assert parent["status"] == "failed" and parent["error"]["kind"] == "subworkflow", parent
+    assert parent["error"]["node_id"] == "call" and "cancelled" in parent["error"]["message"]
+
+
+async def test_cancelling_a_parent_waiting_on_its_child_cancels_the_child(client, tenant_a):
+    """POST /cancel on a parent suspended on its child cancels the waiting child too."""
+    h = tenant_a.editor.headers
+    asks = await saved(client, h, ASKS, "asks")
+    parent_id = await start(client, h, caller(asks), {"n": 1})
+    child = await waiting_child(client, h, parent_id)
+    assert (await client.post(f"/api/runs/{parent_id}/cancel", headers=h)).status_code == 202
+    assert (await wait_status(client, h, child["id"], *ENDED))["status"] == "cancelled"
+    assert (await wait_status(client, h, parent_id, *ENDED))["status"] == "cancelled"
