@@ -28,7 +28,7 @@ async def chat(chat_server):
 
 
 def credentials(base: str) -> dict[str, ResolvedCredential]:
-    hook = lambda cid, path: ResolvedCredential(cid, "webhook_url", {"url": base + path}, ("url",))  # noqa: E731
+    hook = lambda cid, path: ResolvedCredential(cid, "webhook_url", {"url": path if path.startswith("http") else base + path}, ("url",))  # noqa: E731
     return {
         "slack-bot": ResolvedCredential("slack-bot", "bearer", {"token": SLACK_TOKEN}, ("token",)),
         "slack-bad": ResolvedCredential("slack-bad", "bearer", {"token": "xoxb-revoked-0000"}, ("token",)),
@@ -36,6 +36,8 @@ def credentials(base: str) -> dict[str, ResolvedCredential]:
         "slack-gone": hook("slack-gone", "/slack/services/T0/B0/MARKERdeleted"),
         "discord": hook("discord", DISCORD_HOOK),
         "discord-bad": hook("discord-bad", "/discord/webhooks/123456/MARKERwrongtoken"),
+        "discord-gone": hook("discord-gone", "/discord/webhooks/999/MARKERgonetoken"),
+        "private": hook("private", "http://10.11.12.13/hooks/MARKERprivate"),
         "teams": hook("teams", TEAMS_FLOW),
         "teams-old": hook("teams-old", TEAMS_CONNECTOR),
         "teams-bad": hook("teams-bad", "/teams/workflows/MARKERbadsig"),
