@@ -22,7 +22,9 @@ from nodes.sdk import (
     NodeConfig,
     NodeConfigError,
     NodeContext,
+    NodeSpec,
     NodeTemporaryError,
+    Port,
     credential_field,
     resolve_credential,
 )
@@ -30,6 +32,15 @@ from nodes.sdk import (
 WEBHOOK_TYPES = ("webhook_url",)
 RATE_LIMIT_RESENDS = 2      # 429s waited out inside one attempt; after that the engine retries
 DETAIL_CHARS = 300          # of an error answer quoted in a message
+
+
+def chat_spec(type_: str, title: str, description: str, output: str) -> NodeSpec:
+    """The spec of a chat node: it posts (a side effect no service lets us key, so a repeat posts
+    again), two retries, and 60 s an attempt to leave room for waiting out rate limits."""
+    return NodeSpec(type=type_, version=1, title=title, category="chat", icon="send", description=description,
+                    inputs=(Port("input", "any", "Available to expressions as `input`"),),
+                    outputs=(Port("output", "object", output),),
+                    side_effects=True, side_effect_kind="unkeyed", default_retries=2, default_timeout_s=60.0)
 
 
 class ChatConfig(NodeConfig):
@@ -68,6 +79,19 @@ def json_value(value: Any, pointer: str, kind: type) -> Any:
         want = "an array" if kind is list else "an object"
         raise NodeConfigError(f"{pointer[1:]} must be {want}, not {type(value).__name__}", pointer=pointer)
     return value
+
+
+def text_and_items(service: str, text_name: str, text: str, items_name: str, items: Any, most: int) -> dict[str, Any]:
+    """The start of a message body: a text field and a list field (Slack blocks, Discord embeds, read as
+    json_value does, at most `most`), whichever are given; one of them is needed."""
+    pointer = f"/{items_name}"
+    listed = json_value(items, pointer, list)
+    if listed and len(listed) > most:
+        raise NodeConfigError(f"{service} takes at most {most} {items_name} in a message, not {len(listed)}",
+                              pointer=pointer)
+    if not text and not listed:
+        raise NodeConfigError(f"a {service} message needs {text_name} or {items_name}", pointer=f"/{text_name}")
+    return {name: value for name, value in ((text_name, text), (items_name, listed)) if value}
 
 
 @dataclass(frozen=True)

@@ -12,25 +12,17 @@ from typing import Any
 
 from pydantic import Field
 
-from nodes.chat.common import ChatConfig, Target, answer_json, json_value, post, webhook_credential, webhook_url
-from nodes.net import SafeResponse
-from nodes.sdk import NodeConfigError, NodeContext, NodeSpec, Port
-
-SPEC = NodeSpec(
-    type="chat.discord",
-    version=1,
-    title="Discord message",
-    category="chat",
-    icon="send",
-    description="Posts a message (text and embeds) through a Discord webhook. Mentions notify no one unless "
-                "allowed; rate limits are waited out up to max_wait_s.",
-    inputs=(Port("input", "any", "Available to expressions as `input`"),),
-    outputs=(Port("output", "object", "{ok, id, channel_id, message} (id and message with wait on)"),),
-    side_effects=True,
-    side_effect_kind="unkeyed",   # webhooks take no idempotency key: a repeat posts again
-    default_retries=2,
-    default_timeout_s=60.0,
+from nodes.chat.common import (
+    ChatConfig, Target, answer_json, chat_spec, post, text_and_items, webhook_credential, webhook_url,
 )
+from nodes.net import SafeResponse
+from nodes.sdk import NodeContext
+
+SPEC = chat_spec(
+    "chat.discord", "Discord message",
+    "Posts a message (text and embeds) through a Discord webhook. Mentions notify no one unless allowed; "
+    "rate limits are waited out up to max_wait_s.",
+    "{ok, id, channel_id, message} (id and message with wait on)")
 
 MAX_EMBEDS = 10
 _FIELDS = ("content", "embeds", "username", "avatar_url")
@@ -53,15 +45,7 @@ class Config(ChatConfig):
 
 
 def _message(config: Config) -> dict[str, Any]:
-    embeds = json_value(config.embeds, "/embeds", list)
-    if not config.content and not embeds:
-        raise NodeConfigError("a Discord message needs content or embeds", pointer="/content")
-    if embeds and len(embeds) > MAX_EMBEDS:
-        raise NodeConfigError(f"Discord takes at most {MAX_EMBEDS} embeds in a message, not {len(embeds)}",
-                              pointer="/embeds")
-    body: dict[str, Any] = {"content": config.content} if config.content else {}
-    if embeds:
-        body["embeds"] = embeds
+    body = text_and_items("Discord", "content", config.content, "embeds", config.embeds, MAX_EMBEDS)
     for name in ("username", "avatar_url"):
         if getattr(config, name):
             body[name] = getattr(config, name)

@@ -11,25 +11,15 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from nodes.chat.common import ChatConfig, Target, answer_json, json_value, post, webhook_url
+from nodes.chat.common import ChatConfig, Target, answer_json, chat_spec, post, text_and_items, webhook_url
 from nodes.net import SafeResponse
-from nodes.sdk import NodeConfigError, NodeContext, NodeSpec, NodeTemporaryError, Port, credential_field, resolve_credential
+from nodes.sdk import NodeConfigError, NodeContext, NodeTemporaryError, credential_field, resolve_credential
 
-SPEC = NodeSpec(
-    type="chat.slack",
-    version=1,
-    title="Slack message",
-    category="chat",
-    icon="send",
-    description="Posts a message to Slack: with a bot token through the Web API (chat.postMessage: channel, "
-                "thread), or to an incoming webhook. Rate limits are waited out up to max_wait_s.",
-    inputs=(Port("input", "any", "Available to expressions as `input`"),),
-    outputs=(Port("output", "object", "api: {ok, channel, ts, message}; webhook: {ok}"),),
-    side_effects=True,
-    side_effect_kind="unkeyed",   # Slack takes no idempotency key: a repeat posts again
-    default_retries=2,
-    default_timeout_s=60.0,
-)
+SPEC = chat_spec(
+    "chat.slack", "Slack message",
+    "Posts a message to Slack: with a bot token through the Web API (chat.postMessage: channel, thread), or "
+    "to an incoming webhook. Rate limits are waited out up to max_wait_s.",
+    "api: {ok, channel, ts, message}; webhook: {ok}")
 
 MAX_BLOCKS = 50
 # Web API error codes -> the config field they are about; TEMPORARY ones are retried.
@@ -45,7 +35,7 @@ _POINTERS = {
 }
 _TEMPORARY = {"internal_error", "fatal_error", "service_unavailable", "request_timeout", "ratelimited",
               "team_added_to_org"}
-# Incoming-webhook answers (status, text) -> field.
+# Incoming-webhook error texts -> the field they are about (others: the webhook itself, /credential).
 _WEBHOOK_POINTERS = {"invalid_payload": "/blocks", "no_text": "/text", "too_many_attachments": "/blocks"}
 
 
@@ -66,15 +56,7 @@ class Config(ChatConfig):
 
 
 def _message(config: Config) -> dict[str, Any]:
-    blocks = json_value(config.blocks, "/blocks", list)
-    if not config.text and not blocks:
-        raise NodeConfigError("a Slack message needs text or blocks", pointer="/text")
-    if blocks and len(blocks) > MAX_BLOCKS:
-        raise NodeConfigError(f"Slack takes at most {MAX_BLOCKS} blocks in a message, not {len(blocks)}",
-                              pointer="/blocks")
-    body: dict[str, Any] = {"text": config.text} if config.text else {}
-    if blocks:
-        body["blocks"] = blocks
+    body = text_and_items("Slack", "text", config.text, "blocks", config.blocks, MAX_BLOCKS)
     if config.thread_ts:
         body["thread_ts"] = config.thread_ts
     return body

@@ -12,24 +12,16 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from nodes.chat.common import ChatConfig, Target, answer_json, json_value, post, webhook_credential, webhook_url
-from nodes.sdk import NodeConfigError, NodeContext, NodeSpec, NodeTemporaryError, Port
-
-SPEC = NodeSpec(
-    type="chat.teams",
-    version=1,
-    title="Teams message",
-    category="chat",
-    icon="send",
-    description="Posts text or a card to a Microsoft Teams channel through a Workflows webhook (Adaptive Card) "
-                "or a legacy connector webhook (MessageCard). Rate limits are waited out up to max_wait_s.",
-    inputs=(Port("input", "any", "Available to expressions as `input`"),),
-    outputs=(Port("output", "object", "{ok, status}"),),
-    side_effects=True,
-    side_effect_kind="unkeyed",   # webhooks take no idempotency key: a repeat posts again
-    default_retries=2,
-    default_timeout_s=60.0,
+from nodes.chat.common import (
+    ChatConfig, Target, answer_json, chat_spec, json_value, post, webhook_credential, webhook_url,
 )
+from nodes.sdk import NodeConfigError, NodeContext, NodeTemporaryError
+
+SPEC = chat_spec(
+    "chat.teams", "Teams message",
+    "Posts text or a card to a Microsoft Teams channel through a Workflows webhook (Adaptive Card) or a legacy "
+    "connector webhook (MessageCard). Rate limits are waited out up to max_wait_s.",
+    "{ok, status}")
 
 ADAPTIVE = "application/vnd.microsoft.card.adaptive"
 _FAILED = "delivery failed"

@@ -28,7 +28,10 @@ async def chat(chat_server):
 
 
 def credentials(base: str) -> dict[str, ResolvedCredential]:
-    hook = lambda cid, path: ResolvedCredential(cid, "webhook_url", {"url": path if path.startswith("http") else base + path}, ("url",))  # noqa: E731
+    def hook(cid: str, path: str) -> ResolvedCredential:   # a path on the chat server, or a whole URL
+        return ResolvedCredential(cid, "webhook_url", {"url": path if path.startswith("http") else base + path},
+                                  ("url",))
+
     return {
         "slack-bot": ResolvedCredential("slack-bot", "bearer", {"token": SLACK_TOKEN}, ("token",)),
         "slack-bad": ResolvedCredential("slack-bad", "bearer", {"token": "xoxb-revoked-0000"}, ("token",)),
@@ -51,8 +54,8 @@ async def chat_ctx(chat, make_ctx):
 
     def make(timeout_s: float = 5, **kwargs):
         client.timeout_s = timeout_s
-        return make_ctx(http=client, clock=FakeClock(), services={"credentials": MemoryCredentials(credentials(chat[1]))},
-                        **kwargs)
+        vault = MemoryCredentials(credentials(chat[1]))
+        return make_ctx(http=client, clock=FakeClock(), services={"credentials": vault}, **kwargs)
 
     yield make
     await client.aclose()

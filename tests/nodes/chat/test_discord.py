@@ -73,7 +73,6 @@ async def test_a_bad_or_deleted_webhook_names_the_credential(chat, chat_ctx, cre
 
 async def test_an_invalid_form_body_names_the_field_discord_names(chat, chat_ctx):
     """50035 with errors.embeds points at /embeds."""
-    _, _ = chat
     with pytest.raises(NodeConfigError) as err:
         await discord.execute(chat_ctx(), cfg(embeds=[{"color": 1}]), {})
     assert err.value.pointer == "/embeds" and "Invalid Form Body" in err.value.message

@@ -60,7 +60,6 @@ async def test_a_connector_refusal_inside_a_200_is_a_failure(chat, chat_ctx):
 
 async def test_a_connector_400_names_the_card(chat, chat_ctx):
     """A MessageCard without summary or text: the connector's 400 text, at /card."""
-    _, _ = chat
     with pytest.raises(NodeConfigError) as err:
         await teams.execute(chat_ctx(), cfg(credential="teams-old", format="message_card",
                                             card={"sections": [{"activityTitle": "x"}]}), {})
