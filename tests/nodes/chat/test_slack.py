@@ -107,6 +107,13 @@ class TestWebApi:
                 await slack.execute(chat_ctx(), api(base, blocks=blocks), {})
             assert err.value.pointer == "/blocks"
 
+    async def test_a_base_url_on_a_private_address_is_refused_at_base_url(self, chat, chat_ctx):
+        """The Web API base URL passes the address guard: a private address fails at /base_url, sending nothing."""
+        app, _ = chat
+        with pytest.raises(NodeConfigError) as err:
+            await slack.execute(chat_ctx(), api("http://10.11.12.13", text="hi"), {})
+        assert err.value.pointer == "/base_url" and "private" in err.value.message and app.seen == []
+
     async def test_a_webhook_credential_is_refused_in_api_mode(self, chat, chat_ctx):
         """The Web API takes a bearer credential: a webhook_url one fails at /credential before any request."""
         app, base = chat
