@@ -1,8 +1,9 @@
 """Literal secrets in a graph: what a pasted graph or an imported template should not carry.
 
 Looks at every string in every node's config for a `Bearer <token>` or `Basic <base64>`
-credential, or a key-shaped string (sk-..., ghp_..., xoxb-..., AKIA..., or a long high-entropy
-token). `{{ expressions }}` are never reported: they are references, not values. A finding
+credential, a key-shaped string (sk-..., ghp_..., xoxb-..., AKIA..., or a long high-entropy
+token), or a chat webhook URL (Slack, Discord, Teams: whoever holds one can post, so it belongs
+in a webhook_url credential). `{{ expressions }}` are never reported: they are references, not values. A finding
 names the node and a JSON pointer into its config, and never repeats the value itself.
 """
 
@@ -33,6 +34,13 @@ _KEY_SHAPES = re.compile(
     r"|(?:rk|pk|sk)_(?:live|test)_[A-Za-z0-9]{16,}"               # Stripe restricted/secret
     r"|SG\.[A-Za-z0-9_-]{16,}\.[A-Za-z0-9_-]{16,}"                 # SendGrid
     r")(?![A-Za-z0-9])")
+_CHAT_WEBHOOK = re.compile(
+    r"https://(?:"
+    r"hooks\.slack\.com/(?:services|workflows|triggers)/\S+"
+    r"|(?:ptb\.|canary\.)?discord(?:app)?\.com/api/(?:v\d+/)?webhooks/\d+/\S+"
+    r"|[\w.-]+\.webhook\.office\.com/webhookb2/\S+"
+    r"|[\w.-]+\.(?:logic\.azure\.com|powerplatform\.com|powerautomate\.com)(?::\d+)?/\S*workflows/\S*[?&]sig=\S+"
+    r")", re.I)
 _OPAQUE = re.compile(r"[A-Za-z0-9_+/=-]{32,}")
 _QUERY_PARENTS = {"query", "params", "query_params", "querystring"}
 _HEADER_PARENTS = {"headers", "header"}
@@ -62,6 +70,8 @@ def _basic(value: str) -> bool:
 
 def _classify(text: str) -> tuple[str, str] | None:
     """(kind, what) of the first secret-looking thing in text, or None."""
+    if _CHAT_WEBHOOK.search(text):
+        return "key", "a chat webhook URL"
     if _BEARER.search(text):
         return "bearer", "a literal bearer token"
     m = _BASIC.search(text)
@@ -94,6 +104,8 @@ def _in_url_query(text: str) -> bool:
 
 
 def _suggested(kind: str, path: tuple[Any, ...], text: str) -> str:
+    if _CHAT_WEBHOOK.search(text):
+        return "webhook_url"
     if kind in ("bearer", "basic"):
         return kind
     parent = str(path[-2]).lower() if len(path) >= 2 else ""

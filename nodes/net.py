@@ -26,10 +26,13 @@ from __future__ import annotations
 import asyncio
 import functools
 import ipaddress
+import math
 import os
 import socket
 import time
 from dataclasses import dataclass, field
+from datetime import datetime
+from email.utils import parsedate_to_datetime
 from typing import Any, Iterable
 from urllib.parse import urljoin
 
@@ -170,6 +173,23 @@ async def check_url(url: str, allowed_hosts: frozenset[str] = frozenset()) -> li
 def allowed_hosts_from_env() -> frozenset[str]:
     raw = os.environ.get("MAILY_HTTP_ALLOWED_HOSTS", "")
     return frozenset(h.strip().lower() for h in raw.split(",") if h.strip())
+
+
+def retry_after_s(value: str | None, now: datetime) -> float | None:
+    """The wait a Retry-After header asks for, in seconds: delta-seconds (a decimal too, as
+    Discord sends) or an HTTP date, read against `now`; None when absent or unreadable."""
+    value = (value or "").strip()
+    if not value:
+        return None
+    try:
+        seconds = float(value)
+        return max(0.0, seconds) if math.isfinite(seconds) else None
+    except ValueError:
+        pass
+    try:
+        return max(0.0, (parsedate_to_datetime(value) - now).total_seconds())
+    except (TypeError, ValueError):
+        return None
 
 
 @dataclass

@@ -2,7 +2,8 @@
 
 http types: a GET to the given URL with the auth applied (SafeHttpClient: the private-address
 rule of http.request); smtp: connect and log in; postgres/mysql: `select 1`; oauth2: obtain or
-refresh a token (backend/oauth). SMTP and SQL hosts pass the same address check
+refresh a token (backend/oauth); webhook_url: the URL's address check only (posting would
+show a message in the channel). SMTP and SQL hosts pass the same address check
 and are connected to at the checked address. Failures are results (ok false), never exceptions,
 and every message is scrubbed of the credential's secret values before it leaves.
 """
@@ -99,6 +100,12 @@ async def _mysql(values: dict[str, Any], allowed: frozenset[str], timeout_s: flo
     return Outcome(True, f"MySQL {values['host']}:{values['port']}/{values['database']}: select 1 answered")
 
 
+async def _webhook(values: dict[str, Any], allowed: frozenset[str]) -> Outcome:
+    await check_url(values["url"], allowed)
+    return Outcome(True, "the webhook's host may be reached; nothing was posted (a test message would show in "
+                         "the channel)")
+
+
 async def _oauth2(values: dict[str, Any], http: SafeHttpClient) -> Outcome:
     """A token refresh (authorization code) or a fresh client-credentials token, stored when it works."""
     if values.get("grant_type") == "authorization_code" and not values.get("refresh_token"):
@@ -131,6 +138,8 @@ async def run_test(ctype: str, values: dict[str, Any], secret_names: tuple[str, 
                 out = await _mysql(values, allowed, timeout_s)
             elif ctype == "oauth2":
                 out = await _oauth2(values, http)
+            elif ctype == "webhook_url":
+                out = await _webhook(values, allowed)
             else:
                 out = Outcome(False, f"{ctype} credentials have no test")
     except TimeoutError:

@@ -113,6 +113,11 @@ class EmailProvider(_Type):
     webhook_secret: str = _secret(required=False)
 
 
+class WebhookUrl(_Type):
+    """Webhook URL (Slack, Discord, Teams)"""
+    url: str = _secret(pattern=r"^https?://[^\s]+$")   # the URL is the secret: whoever holds it can post
+
+
 @dataclass(frozen=True)
 class CredentialType:
     name: str
@@ -141,6 +146,7 @@ TYPES: dict[str, CredentialType] = {t.name: t for t in (
                                                           "pending_connect")),
     CredentialType("smtp", Smtp), CredentialType("postgres", Postgres), CredentialType("mysql", Mysql),
     CredentialType("ai_provider", AiProvider), CredentialType("email_provider", EmailProvider),
+    CredentialType("webhook_url", WebhookUrl),
 )}
 
 

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import base64
 import json
-from email.utils import parsedate_to_datetime
 from typing import Any, Literal
 
 from pydantic import Field
 
-from nodes.net import SafeHttpClient, SafeResponse
+from nodes.net import SafeHttpClient, SafeResponse, retry_after_s
 from nodes.sdk import (
     NodeConfig,
     NodeConfigError,
@@ -53,17 +52,6 @@ class Config(NodeConfig):
         default="auto", description="auto parses JSON when the server says it is JSON")
     fail_on_status: bool = Field(default=True, description="Fail on 4xx (not retried) and 5xx/429 (retried); "
                                  "off: every status is an output")
-
-
-def _retry_after(value: str | None, ctx: NodeContext) -> float | None:
-    if not value:
-        return None
-    if value.strip().isdigit():
-        return float(value.strip())
-    try:
-        return max(0.0, (parsedate_to_datetime(value) - ctx.clock.now()).total_seconds())
-    except (TypeError, ValueError):
-        return None
 
 
 def _body(resp: SafeResponse, response_type: str, method: str) -> Any:
@@ -134,7 +122,7 @@ async def execute(ctx: NodeContext, config: Config, inputs: dict[str, Any]) -> d
     if config.fail_on_status:
         if resp.status == 429 or resp.status >= 500:
             raise NodeTemporaryError(f"{config.method} {config.url} answered {resp.status}",
-                                     retry_after=_retry_after(resp.headers.get("retry-after"), ctx))
+                                     retry_after=retry_after_s(resp.headers.get("retry-after"), ctx.clock.now()))
         if resp.status >= 400:
             detail = json.dumps(body)[:300] if not isinstance(body, str) else body[:300]
             raise NodeConfigError(f"{config.method} {config.url} answered {resp.status}: {detail}", pointer="/url")

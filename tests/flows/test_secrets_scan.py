@@ -24,6 +24,14 @@ def _graph(config: dict) -> dict:
     ({"body": {"slack": "xoxb-1234567890-abcdefghij"}}, "/body/slack", "key", "header"),
     ({"headers": {"X-Token": "Zk3q9XvT7bLp2RmW8nYc4HdJ6sGa1FeQ"}}, "/headers/X-Token", "key", "header"),
     ({"headers": {"a/b": "Bearer abcdefghijklmnopqrstuvwxyz"}}, "/headers/a~1b", "bearer", "bearer"),
+    ({"url": "https://hooks.slack.com/services/T0AB12CD3/B0EF45GH6/abcdEFGHijklMNOPqrstUVWX"}, "/url", "key",
+     "webhook_url"),
+    ({"url": "https://discord.com/api/webhooks/1180000000000000001/Xy-z_123abc"}, "/url", "key", "webhook_url"),
+    ({"url": "https://contoso.webhook.office.com/webhookb2/1a2b@3c4d/IncomingWebhook/5e6f/7a8b"}, "/url", "key",
+     "webhook_url"),
+    ({"url": "https://prod-12.westus.logic.azure.com:443/workflows/0a1b2c/triggers/manual/paths/invoke"
+             "?api-version=2016-06-01&sp=%2Ftriggers%2Fmanual%2Frun&sv=1.0&sig=aBcD-eFgH_iJkL"}, "/url", "key",
+     "webhook_url"),
 ])
 def test_secret_looking_values_are_found(config, field, kind, suggested):
     """Bearer, Basic and key-shaped values: one finding with the pointer, kind and suggested vault type."""
@@ -42,6 +50,8 @@ def test_secret_looking_values_are_found(config, field, kind, suggested):
     "The quick brown fox jumps over the lazy dog again and again",
     "Basic realm stuff that is not base64 at all",
     "application/vnd.github+json",
+    "https://hooks.slack.com/",                        # no hook in it
+    "https://discord.com/api/webhooks/{{ vars.hook }}",
 ])
 def test_expressions_and_ordinary_values_are_not_reported(value):
     """Expressions are references; ids, UUIDs, prose and URLs without keys are not secrets."""

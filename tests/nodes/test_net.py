@@ -1,10 +1,11 @@
 """SafeHttpClient / check_url: SSRF refusals, pinning, redirects, limits, against a real loopback server."""
 
 import ipaddress
+from datetime import datetime, timezone
 
 import pytest
 
-from nodes.net import BlockedAddressError, SafeHttpClient, check_url, is_public_address
+from nodes.net import BlockedAddressError, SafeHttpClient, check_url, is_public_address, retry_after_s
 from nodes.sdk import NodeConfigError, NodeTemporaryError
 
 BLOCKED_URLS = [
@@ -142,3 +143,13 @@ async def test_connections_are_pooled_per_hostname_not_per_ip(http_server):
         await client.request("GET", f"http://localhost:{port}/text")
         assert set(client._clients) == {"127.0.0.1", "localhost"}
     assert client._clients == {}
+
+
+@pytest.mark.parametrize("value, expected", [
+    ("7", 7.0), ("0.25", 0.25), (" 3 ", 3.0), ("-5", 0.0), ("Tue, 01 Jan 2030 00:01:00 GMT", 60.0),
+    ("", None), (None, None), ("soon", None), ("inf", None), ("nan", None),
+])
+def test_retry_after_reads_seconds_decimals_and_dates(value, expected):
+    """Retry-After as delta-seconds (decimals too) or an HTTP date gives the seconds to wait; junk gives None."""
+    now = datetime(2030, 1, 1, tzinfo=timezone.utc)
+    assert retry_after_s(value, now) == expected

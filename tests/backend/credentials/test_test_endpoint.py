@@ -132,3 +132,11 @@ async def test_oauth2_answers_without_a_500(client, tenant_a):
         assert out["message"] == "OAuth2 is not available"
     else:
         assert "not connected" in out["message"]
+
+
+async def test_a_webhook_url_passes_the_address_check_without_posting(client, tenant_a, api_url):
+    """webhook_url: an allowed host is ok with nothing posted, a private one ok false; the URL is in neither answer."""
+    good = await _test(client, tenant_a.editor, "webhook_url", {"url": f"{api_url}/{SECRET}"})
+    bad = await _test(client, tenant_a.editor, "webhook_url", {"url": f"http://10.11.12.13/hooks/{SECRET}"})
+    assert good["ok"] is True and "nothing was posted" in good["message"]
+    assert bad["ok"] is False and "private" in bad["message"]

@@ -1,0 +1,1 @@
+"""Built-in chat nodes: Slack, Discord and Microsoft Teams messages."""
