@@ -143,8 +143,11 @@ class OutboxProvider:
     async def send(self, msg: Outgoing, claim: Claim | None = None) -> str | None:
         if claim is not None and not await claim():
             return None
-        return await self.store.outbox_add(self.tenant_id, self.run_id, self.node_id, msg,
-                                           build_mime(msg).as_string())
+        # as_bytes, not as_string: the str generator deep-copies every 8-bit (non-ASCII) part to
+        # re-encode it, over half of this call's CPU in a campaign run's profile; the bytes are
+        # UTF-8 throughout (8bit parts as is, headers RFC 2047-encoded), so they decode losslessly
+        raw = build_mime(msg).as_bytes().decode("utf-8", errors="replace")
+        return await self.store.outbox_add(self.tenant_id, self.run_id, self.node_id, msg, raw)
 
     async def aclose(self) -> None:
         pass

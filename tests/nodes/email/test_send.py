@@ -141,6 +141,23 @@ async def test_no_provider_goes_to_the_outbox(make_ctx, mailer_for):
     assert "Subject: News for" in mailer.store.outbox[0]["raw"]
 
 
+async def test_the_outbox_keeps_non_ascii_text_readable_and_parseable(make_ctx, mailer_for):
+    """A message with non-ASCII text is stored as UTF-8 text (8bit parts, as sent over SMTP) that,
+    read as UTF-8 bytes, parses back to the same content."""
+    import email
+    from email import policy
+
+    mailer = mailer_for(None)
+    msg = await _message(make_ctx, subject="Grüße für {{ recipient.name }} ✓", html="<p>Café — naïve ✓</p>")
+    await _send(make_ctx, mailer, msg, "Zoë <zoe@example.com>")
+    raw = mailer.store.outbox[0]["raw"]
+    assert "Café — naïve ✓" in raw                                       # readable as stored
+    parsed = email.message_from_bytes(raw.encode("utf-8"), policy=policy.default)
+    assert parsed["Subject"].startswith("Grüße für") and parsed["Subject"].endswith("✓")
+    assert "Café — naïve ✓" in parsed.get_body(("html",)).get_content()
+    assert "Café — naïve ✓" in parsed.get_body(("plain",)).get_content()
+
+
 @pytest.mark.parametrize("to", ["a@example.com, b@evil.example", "a@example.com\r\nBcc: x@evil.example",
                                 "a@example.com b@evil.example", "Ann <a@example.com>, b@evil.example"])
 async def test_one_address_per_recipient(make_ctx, mailer_for, to):
