@@ -46,3 +46,17 @@ async def test_item_completes_the_keys_of_the_loops_items(sign_in, server, tenan
     assert {"name", "age", "address", "email", "vip"} <= await _offered(page, "{{ item.")
     assert await _offered(page, "{{ item.address.") == {"city"}
     assert await _offered(page, "{{ it") >= {"item"}
+
+
+async def test_before_any_run_item_completes_from_the_pinned_list_the_loop_gets(sign_in, server, tenant: TenantFixture,
+                                                                                make_workflow) -> None:
+    """With no run yet, a loop over its input offers the keys of the list pinned on the node feeding it."""
+    pinned = {**node("rows", "code.javascript", 280, code="return []"), "pin": {"output": [{"sku": "A1", "qty": 2}]}}
+    wf = await make_workflow(graph([node("start", "trigger.manual", 0), pinned, node("loop", "logic.for_each", 560),
+                                    node("greet", "data.set", 840, values={"hello": ""})],
+                                   [edge("start", "rows"), edge("rows", "loop"), edge("loop", "greet", "item")]))
+    page = await sign_in(tenant.editor)
+    await open_canvas(page, server, wf["id"])
+    await select(page, "greet")
+    await page.locator('[data-testid="side-panel"][data-loaded="true"]').wait_for()
+    assert await _offered(page, "{{ item.") == {"sku", "qty"}
