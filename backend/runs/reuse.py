@@ -73,11 +73,12 @@ def next_pass(plan: Plan, waiting_on: list[dict[str, Any]] | None, rows: list[di
               now: datetime, first_pass: dict[str, Any] | None = None
               ) -> tuple[dict[str, dict[str, Any]], dict[str, dict[str, Any]]]:
     """The engine's `reuse` and `waiting` for the next pass of a waiting or paused run:
-    completed main-path nodes are reused (and `item_pins` of the run's `first_pass`); a waiting
-    node with a recorded decision (an approval, `entry["decision"]`) gives it, one whose
-    `resume_at` has passed gives its recorded result, the others wait again. Raises NotResumable."""
-    reuse = {**item_pins(plan, first_pass), **reusable_outputs(plan, rows, handled=True)}
+    completed main-path nodes are reused; a waiting node with a recorded decision (an approval,
+    `entry["decision"]`) gives it, one whose `resume_at` has passed gives its recorded result,
+    the others wait again. Raises NotResumable."""
+    reuse = reusable_outputs(plan, rows, handled=True)
     by_node = {r["node_id"]: r for r in rows if r["iteration"] is None}
+    reuse.update(item_pins(plan, first_pass))   # the pins inside loops of the run's first pass (a test run)
     still: dict[str, dict[str, Any]] = {}
     for entry in waiting_on or ():
         nid, row = entry["node_id"], by_node.get(entry["node_id"])
