@@ -153,6 +153,7 @@ class _Run:
     durable: DurableRunner | None
     # run control (docs/engine.md): outputs of nodes not to execute again, nodes still waiting
     reuse: dict[str, dict[str, Any]] = field(default_factory=dict)
+    item_reuse: dict[str, dict[str, Any]] = field(default_factory=dict)   # inside for_each sub-paths: per item
     rewait: dict[str, dict[str, Any]] = field(default_factory=dict)
     waiting: list[dict[str, Any]] = field(default_factory=list)   # nodes that suspended in this pass
     resumed: dict[str, dict[str, Any]] = field(default_factory=dict)   # rewait entries marked `resume`
@@ -179,12 +180,16 @@ class Engine:
         """Run the plan; emits run.started and the run's terminal event. Re-raises cancellation.
 
         `reuse` maps main-path node ids to outputs recorded earlier: those nodes are not
-        executed (`node.reused`) and their edges resolve at once (resume, retry, re-run).
+        executed (`node.reused`) and their edges resolve at once (resume, retry, re-run). An
+        entry for a node inside a for_each's per-item sub-path (a test run's pin) is that node's
+        output in every item: it is reused there, item by item.
         `waiting` maps node ids that still wait to their earlier `node.waiting` data: they
         wait again as soon as they are reached, without executing. A node raising
         NodeSuspended ends the run `waiting` once the nodes already running have finished."""
+        given = {k: v for k, v in (reuse or {}).items() if k in plan.nodes}
         run = _Run(plan, run_id, payload, emit, {"id": run_id, **(meta or {})}, tenant_id, durable,
-                   reuse={k: v for k, v in (reuse or {}).items() if k in plan.nodes and plan.nodes[k].scope is None},
+                   reuse={k: v for k, v in given.items() if plan.nodes[k].scope is None},
+                   item_reuse={k: v for k, v in given.items() if plan.nodes[k].scope is not None},
                    rewait=dict(waiting or {}))
         emit("run.started", **(started or {}))
         try:
@@ -461,9 +466,9 @@ class _ScopeWalk:
     tg: asyncio.TaskGroup | None = None
 
     def begin(self, entry: list[tuple[PlanEdge, Any]]) -> None:
-        run = self.run
-        if self.scope is None and run.reuse:
-            again = [nid for nid in self.members if nid in run.reuse]
+        reuse = self.reuse
+        if reuse:
+            again = [nid for nid in self.members if nid in reuse]
             for nid in again:               # none of them may start while the others resolve
                 self.states[nid].started = True
             for nid in again:               # reused outputs resolve their edges at once
@@ -519,9 +524,14 @@ class _ScopeWalk:
         assert self.tg is not None
         self.tg.create_task(self.node_task(nid, inputs), name=f"{run.run_id}:{nid}")
 
+    @property
+    def reuse(self) -> dict[str, dict[str, Any]]:
+        """The outputs this walk reuses: the main path's, or (an item) those given to every item."""
+        return self.run.reuse if self.scope is None else self.run.item_reuse
+
     def reused(self, nid: str) -> None:
-        out = self.run.reuse[nid]
-        self.run.emit("node.reused", node_id=nid, output=capped(out))
+        out = self.reuse[nid]
+        self.run.emit("node.reused", node_id=nid, iteration=self.iteration, output=capped(out))
         self.finished(nid, out)
 
     def finished(self, nid: str, out: dict[str, Any]) -> None:

@@ -3,7 +3,9 @@
 Both run a part of the draft: the node and everything upstream of it (with the whole per-item
 sub-path of every logic.for_each on the way). What does not execute is reused, through the
 engine's `reuse` (backend/runs/control.py): pinned nodes always; in "node" mode every upstream
-node too, from its pin or its last successful output in the draft's runs.
+node too, from its pin or its last successful output in the draft's runs. A pinned node inside
+a for_each's sub-path gives its pin in every item (the engine reuses it item by item); executing
+that very node runs it all the same, as on the main path.
 
 Side effects ask first. A node with side effects that would execute needs an answer in
 `side_effects` (run, reuse its recorded output, or for email.send the outbox); without one the
@@ -104,13 +106,15 @@ def plan_test_run(draft: dict[str, Any], registry: NodeRegistry, node_id: str, m
                 plan.reuse[nid] = recorded[nid]
             elif t is None or not t.spec.trigger:
                 missing.append(nid)
+    for nid in sorted(scoped & pins.keys() - {node_id}):
+        plan.reuse[nid] = pins[nid]             # given in every item of its loop
     if missing:
         raise Conflict(f"{', '.join(missing)} never ran and {'is' if len(missing) == 1 else 'are'} not pinned: "
                        f"run to here first, or pin {'it' if len(missing) == 1 else 'them'}",
                        problems=[{"node_id": nid} for nid in missing])
     executing = part - scoped - set(plan.reuse)
     for fe in [fe for fe in loops if fe in executing]:
-        executing |= loops[fe]
+        executing |= loops[fe] - set(plan.reuse)
     questions = []
     for nid in sorted(executing):
         t = types[nid]

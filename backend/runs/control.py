@@ -88,7 +88,7 @@ async def continue_run(s: AsyncSession, run: Run, runner: RunManager, recorder: 
     try:
         plan = compile_graph(run.graph, registry)
         rows = row_dicts(await node_runs(s, run.id))
-        reuse, still = next_pass(plan, run.waiting_on, rows, now)
+        reuse, still = next_pass(plan, run.waiting_on, rows, now, run.reuse)
     except NotResumable as exc:
         await _fail(s, run.id, str(exc))
         return False
@@ -226,7 +226,7 @@ async def retry_run(s: AsyncSession, p: Principal, runner: RunManager, recorder:
         raise Conflict(f"run {run_id} is {old.status}; only a failed or cancelled run can be retried")
     plan = compile_or_422(old.graph, registry)
     try:
-        reuse = retry_reuse(plan, row_dicts(await node_runs(s, old.id)), None)
+        reuse = retry_reuse(plan, row_dicts(await node_runs(s, old.id)), None, first_pass=old.reuse)
     except NotResumable as exc:
         raise Conflict(str(exc)) from None
     return await _start_from(s, p, runner, recorder, plan, old, reuse, None)
@@ -248,7 +248,7 @@ async def rerun_from(s: AsyncSession, p: Principal, runner: RunManager, recorder
         raise Unprocessable(f"node {from_node!r} never ran in run {run_id}", problems=problem)
     repeat = [n for n in repeat if isinstance(n, str)] if isinstance(repeat, list) else []
     try:
-        reuse = retry_reuse(plan, rows, from_node, repeat)
+        reuse = retry_reuse(plan, rows, from_node, repeat, old.reuse)
     except NotResumable as exc:
         raise Conflict(str(exc)) from None
     except EffectsToConfirm as exc:

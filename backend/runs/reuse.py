@@ -46,6 +46,15 @@ def reusable_outputs(plan: Plan, rows: Iterable[dict[str, Any]],
     return reuse
 
 
+def item_pins(plan: Plan, first_pass: dict[str, Any] | None, exclude: Iterable[str | None] = ()) -> dict[str, dict[str, Any]]:
+    """The entries of a run's recorded first-pass reuse (`Run.reuse`: a test run's pins) for nodes
+    inside a for_each's sub-path, which the engine gives to every item: each later pass, retry or
+    re-run of the run gives them again, so a pinned node in a loop never executes unasked."""
+    skip = set(exclude)
+    return {nid: out for nid, out in (first_pass or {}).items() if nid in plan.nodes and nid not in skip
+            and plan.nodes[nid].scope is not None and isinstance(out, dict)}
+
+
 def downstream(plan: Plan, node_id: str) -> set[str]:
     """The node and every node reachable from it (a node inside a logic.for_each counts from
     its outermost for_each: the for_each's results depend on it)."""
@@ -61,7 +70,8 @@ def downstream(plan: Plan, node_id: str) -> set[str]:
 
 
 def next_pass(plan: Plan, waiting_on: list[dict[str, Any]] | None, rows: list[dict[str, Any]],
-              now: datetime) -> tuple[dict[str, dict[str, Any]], dict[str, dict[str, Any]]]:
+              now: datetime, first_pass: dict[str, Any] | None = None
+              ) -> tuple[dict[str, dict[str, Any]], dict[str, dict[str, Any]]]:
     """The engine's `reuse` and `waiting` for the next pass of a waiting or paused run:
     completed main-path nodes are reused; a waiting node with a recorded decision (an approval,
     `entry["decision"]`) gives it, one whose `resume_at` has passed gives its recorded result,
@@ -69,9 +79,12 @@ def next_pass(plan: Plan, waiting_on: list[dict[str, Any]] | None, rows: list[di
     has ended), which execute again. Raises NotResumable."""
     reuse = reusable_outputs(plan, rows, handled=True)
     by_node = {r["node_id"]: r for r in rows if r["iteration"] is None}
+    reuse.update(item_pins(plan, first_pass))   # the pins inside loops of the run's first pass (a test run)
     still: dict[str, dict[str, Any]] = {}
     for entry in waiting_on or ():
         nid, row = entry["node_id"], by_node.get(entry["node_id"])
+        if nid in plan.nodes and plan.nodes[nid].scope is not None:
+            continue                    # only the main path waits across passes
         output = row["output"] if row is not None else None
         due = entry.get("resume_at") and datetime.fromisoformat(entry["resume_at"]) <= now
         if isinstance(entry.get("decision"), dict):
@@ -89,13 +102,14 @@ def next_pass(plan: Plan, waiting_on: list[dict[str, Any]] | None, rows: list[di
 
 
 def retry_reuse(plan: Plan, old_rows: list[dict[str, Any]], rerun_from: str | None,
-                repeat: Iterable[str] = ()) -> dict[str, dict[str, Any]]:
+                repeat: Iterable[str] = (), first_pass: dict[str, Any] | None = None) -> dict[str, dict[str, Any]]:
     """What a retry (every succeeded node) or a re-run from a node (all but it and its
-    downstream) of an old run reuses. A re-run never repeats a side effect that happened in the
-    old run: a downstream node with unkeyed effects that succeeded is reused too, unless it is in
+    downstream) of an old run reuses, with the `item_pins` of the old run's `first_pass` (but
+    `rerun_from`'s own). A re-run never repeats a side effect that happened in the old run: a
+    downstream node with unkeyed effects that succeeded is reused too, unless it is in
     `repeat`. Raises NotResumable, or EffectsToConfirm when one of them cannot be reused."""
     exclude = downstream(plan, rerun_from) if rerun_from and rerun_from in plan.nodes else set()
-    reuse = reusable_outputs(plan, old_rows, exclude=exclude)
+    reuse = {**item_pins(plan, first_pass, (rerun_from,)), **reusable_outputs(plan, old_rows, exclude=exclude)}
     allowed, ask = set(repeat), []
     for row in old_rows:
         nid = row["node_id"]

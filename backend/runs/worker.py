@@ -41,7 +41,7 @@ from sqlalchemy import select
 
 from backend.db.models import NodeRun, Run, RunEvent as RunEventRow
 from backend.db.session import Database
-from backend.runs.reuse import EffectsToConfirm, NotResumable, next_pass, retry_reuse
+from backend.runs.reuse import EffectsToConfirm, NotResumable, item_pins, next_pass, retry_reuse
 from backend.runs.node_services import close_node_services, node_services
 from backend.runs.remote import PASS_END, CONTROL_CHANNEL, LEASE_KEY, RedisPublisher, RetryingRecorder, db_retrying
 from backend.runs.task import execute_run, serving
@@ -123,15 +123,17 @@ class RunWorker:
                 emit.seq += 1     # a sweep came first: leave the app's run.queued of this pass its number
             try:
                 if resumed and _ENGINE_REUSES:   # the engine skips every main-path node that succeeded (node.reused)
-                    extra["reuse"] = {r["node_id"]: r["output"] for r in done if r["iteration"] is None}
+                    extra["reuse"] = {**item_pins(plan, run.get("reuse")),
+                                      **{r["node_id"]: r["output"] for r in done if r["iteration"] is None}}
                 elif next_pass_:                 # the same decision the app made (backend/runs/reuse.py)
                     extra["reuse"], extra["waiting"] = next_pass(plan, run["waiting_on"], node_rows,
-                                                                 datetime.now(timezone.utc))
+                                                                 datetime.now(timezone.utc), run.get("reuse"))
                 elif run.get("reuse") is not None and run["status"] == "queued":   # the app decided it
                     extra["reuse"] = run["reuse"]
                 elif run["retry_of"] and run["status"] == "queued":
                     old = await self._load(run["retry_of"])
-                    extra["reuse"] = retry_reuse(plan, old[1], run["rerun_from"]) if old is not None else {}
+                    extra["reuse"] = retry_reuse(plan, old[1], run["rerun_from"],
+                                                   first_pass=old[0].get("reuse")) if old is not None else {}
             except (NotResumable, EffectsToConfirm) as exc:
                 emit("run.started")
                 emit("run.failed", error={"kind": "not_resumable", "message": str(exc)})

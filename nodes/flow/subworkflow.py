@@ -33,7 +33,9 @@ SPEC = NodeSpec(
 
 
 class Config(NodeConfig):
-    workflow_id: str = Field(min_length=1, max_length=64, description="The workflow to run (of this workspace)")
+    # x-workflow: the editor shows a picker of the workspace's workflows (docs/editor.md, "Config forms")
+    workflow_id: str = Field(min_length=1, max_length=64, description="The workflow to run (of this workspace)",
+                             json_schema_extra={"x-workflow": True})
     source: Literal["published", "draft"] = Field(default="published",
                                                   description="Run its published version (default) or its draft")
     input: dict[str, Any] = Field(default_factory=dict,

@@ -55,6 +55,29 @@ async def test_a_reused_branch_port_skips_the_other_branch():
     assert sink.kinds("no") == ["node.skipped"]
 
 
+class TestReuseInsideForEach:
+    DOC = graph([node("start", "trigger.manual"), node("loop", "logic.for_each", items="{{ [1, 2, 3] }}"),
+                 node("fetch", "test.record"), node("after", "test.record")],
+                [edge("start", "loop"), edge("loop", "fetch", "item"), edge("fetch", "after")])
+
+    async def test_a_reused_node_inside_a_loop_gives_its_output_in_every_item(self):
+        """A node of a for_each's sub-path given in `reuse` does not execute; each item reuses it and goes on from it."""
+        outcome, sink = await run(self.DOC, "item-reuse", reuse={"fetch": {"output": {"pinned": True}}})
+        assert outcome.status == "succeeded", outcome.error
+        assert [(nid, i) for rid, nid, i in fakes.EXECUTIONS if rid == "item-reuse"].count(("fetch", 0)) == 0
+        assert sorted(i for rid, nid, i in fakes.EXECUTIONS if rid == "item-reuse" and nid == "after") == [0, 1, 2]
+        reused = [e for e in sink.events if e.node_id == "fetch"]
+        assert [e.kind for e in reused] == ["node.reused"] * 3 and sorted(e.iteration for e in reused) == [0, 1, 2]
+        assert {e.data["output"]["output"]["inputs"][0] == {"pinned": True}
+                for e in sink.events if e.node_id == "after" and e.kind == "node.succeeded"} == {True}
+
+    async def test_without_it_every_item_executes_the_node(self):
+        """The same loop without reuse executes the node once per item."""
+        outcome, _ = await run(self.DOC, "item-no-reuse")
+        assert outcome.status == "succeeded"
+        assert sorted(i for rid, nid, i in fakes.EXECUTIONS if rid == "item-no-reuse" and nid == "fetch") == [0, 1, 2]
+
+
 async def test_a_long_delay_suspends_the_run_and_nothing_new_starts():
     doc = graph([node("start", "trigger.manual"), node("wait", "util.delay", seconds=3600),
                  node("after", "test.record"), node("side", "test.record"), node("side2", "test.record")],

@@ -12,7 +12,8 @@ import { InputPart } from '../panel/InputPart'
 import { OutputPart } from '../panel/OutputPart'
 import { NodeIdField } from '../panel/NodeIdField'
 import { usePanelData } from '../panel/usePanelData'
-import { inLoop, upstreamOf } from '../panel/upstream'
+import { loopOf, upstreamOf } from '../panel/upstream'
+import { itemSample } from '../panel/loopItem'
 import { declaredKeys, isTruncated } from '../panel/paths'
 import type { Pin } from '../panel/pins'
 import { Icon, categoryColor } from './icons'
@@ -60,16 +61,18 @@ export function SidePanel(p: Props) {
     const primary = (id: string) => { const ports = outputsOf(id).ports; return ports ? Object.values(ports)[0] : undefined }
     const trig = sources.find((s) => p.specOf(byId.get(s.id))?.trigger)
     const direct = sources.filter((s) => s.direct)
+    const trigger = trig ? primary(trig.id) : data?.trigger
+    const loop = loopOf(p.graph, node.id, p.specOf)
     return {
       scope: {
         nodes: sources.map((s) => {
           const n = byId.get(s.id)
           return { id: s.id, label: n?.label || p.specOf(n)?.title || s.id, data: primary(s.id), declared: declaredKeys(p.specOf(n)?.outputs[0]?.description) }
         }),
-        trigger: trig ? primary(trig.id) : data?.trigger,
+        trigger,
         input: direct.length ? outputsOf(direct[0].id).ports?.[direct[0].port] : undefined,
-        inLoop: inLoop(p.graph, node.id, (t, v) => p.specOf({ type: t, type_version: v } as GraphNode)),
-        item: undefined,
+        inLoop: loop !== null,
+        item: loop && itemSample({ graph: p.graph, loop, specOf: p.specOf, data, outputsOf: (id) => outputsOf(id).ports, trigger }),
       },
       preview: (text) => api.preview(p.workflowId, text, node.id),
       lastField,

@@ -5,6 +5,7 @@ import type { JsonSchema } from '../api/types'
 import { ADVANCED, emptyValue, fromText, getIn, kindOf, resolve, setIn, titleOf, toText, unwrapNullable } from './schema'
 import { TextInput } from './inputs'
 import { CredentialPicker } from '../credentials/CredentialPicker'
+import { WorkflowPicker } from './WorkflowPicker'
 
 export type FieldErrors = Record<string, string[]> // config JSON pointer ("/url", "/operations/0/condition") -> messages
 
@@ -103,6 +104,10 @@ function Control(p: ControlProps) {
   // A credential id (nodes/credentials.py credential_field): a picker of the vault's credentials.
   if (Array.isArray(s['x-credential'])) {
     return <CredentialPicker value={value} types={s['x-credential']} onChange={onChange} disabled={disabled} testId={tid} {...naming} />
+  }
+  // A workflow id ("x-workflow": true, e.g. flow.subworkflow): a picker of the workspace's workflows.
+  if (s['x-workflow'] === true) {
+    return <WorkflowPicker value={value} onChange={onChange} disabled={disabled} invalid={invalid} testId={tid} {...naming} />
   }
   switch (kind) {
     case 'const':

@@ -1,6 +1,6 @@
-// Where a node's data comes from: its upstream nodes (direct ones first), and whether it runs per item of a
-// logic.for_each (then `item` and `index` are in scope).
-import type { Graph, NodeType } from '../api/types'
+// Where a node's data comes from: its upstream nodes (direct ones first), and the logic.for_each it runs per
+// item of, if any (then `item` and `index` are in scope).
+import type { Graph, GraphNode, NodeType } from '../api/types'
 
 export interface Source { id: string; port: string; direct: boolean }
 
@@ -28,20 +28,25 @@ export function upstreamOf(graph: Graph, nodeId: string): Source[] {
   return out
 }
 
-/** True when the node is reached from a for_each's per-item port (it runs once per item). */
-export function inLoop(graph: Graph, nodeId: string, specOf: (type: string, version: number) => NodeType | undefined): boolean {
-  const types = new Map(graph.nodes.map((n) => [n.id, specOf(n.type, n.type_version)]))
-  const each = (source: string, port: string) => !!types.get(source)?.outputs.find((p) => p.name === port)?.each
+export type SpecOf = (n: GraphNode | undefined) => NodeType | undefined
+
+/** The nearest logic.for_each whose per-item sub-path holds `nodeId` (null: it runs once). */
+export function loopOf(graph: Graph, nodeId: string, specOf: SpecOf): string | null {
+  const byId = new Map(graph.nodes.map((n) => [n.id, n]))
+  const each = (source: string, port: string) => !!specOf(byId.get(source))?.outputs.find((p) => p.name === port)?.each
   const seen = new Set<string>()
-  const todo = [nodeId]
-  while (todo.length) {
-    const id = todo.pop()!
-    for (const e of graph.edges) {
-      if (e.target !== id || seen.has(e.source)) continue
-      if (each(e.source, e.source_port)) return true
-      seen.add(e.source)
-      todo.push(e.source)
+  let frontier = [nodeId]
+  while (frontier.length) {                      // breadth first: the nearest loop wins
+    const next: string[] = []
+    for (const id of frontier) {
+      for (const e of graph.edges) {
+        if (e.target !== id || seen.has(e.source)) continue
+        if (each(e.source, e.source_port)) return e.source
+        seen.add(e.source)
+        next.push(e.source)
+      }
     }
+    frontier = next
   }
-  return false
+  return null
 }

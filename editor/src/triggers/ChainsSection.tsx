@@ -1,7 +1,6 @@
 // Chains: run another workflow after this one succeeds or fails (and the chains that run this one after another).
-import { useCallback, useEffect, useState } from 'react'
-import { api } from '../api/client'
-import type { WorkflowSummary } from '../api/types'
+import { useCallback, useState } from 'react'
+import { useWorkflows, workflowOption } from '../forms/useWorkflows'
 import { ProblemNote } from '../teams/ProblemNote'
 import { useAction } from '../teams/useAction'
 import { triggersApi, type Chain, type EndStatus, type Source } from './api'
@@ -15,12 +14,11 @@ const when = (on: string[]) => CONDITIONS.filter((c) => on.includes(c.value)).ma
 
 export function ChainsSection({ workflowId, canEdit, stamp, changed }: Props) {
   const list = useTriggerList(useCallback(() => triggersApi.chains(workflowId), [workflowId]), stamp)
-  const [workflows, setWorkflows] = useState<WorkflowSummary[]>([])
+  const workflows = useWorkflows().list ?? []
   const [target, setTarget] = useState('')
   const [on, setOn] = useState<EndStatus[]>(['succeeded'])
   const [source, setSource] = useState<Source>('published')
   const act = useAction()
-  useEffect(() => { api.listWorkflows().then(setWorkflows).catch(() => setWorkflows([])) }, [])
   const name = (id: string) => workflows.find((w) => w.id === id)?.name ?? id
   const bad = act.refusal?.field === 'target_workflow_id' || undefined
 
@@ -56,7 +54,7 @@ export function ChainsSection({ workflowId, canEdit, stamp, changed }: Props) {
           <select id="chain-target" className={`input${bad ? ' invalid' : ''}`} value={target} required aria-invalid={bad}
             onChange={(e) => setTarget(e.target.value)} data-testid="chain-target">
             <option value="">Choose a workflow…</option>
-            {workflows.filter((w) => w.id !== workflowId).map((w) => <option key={w.id} value={w.id}>{w.name}</option>)}
+            {workflows.filter((w) => w.id !== workflowId).map((w) => <option key={w.id} value={w.id}>{workflowOption(w)}</option>)}
           </select>
           <fieldset className="trigger-inline">
             <legend className="field-label">When this workflow</legend>

@@ -1,8 +1,7 @@
 // The workflow's error workflow: started when a run of this one fails. It is a chain on "failed" only
 // (backend/triggers), shown and chosen here as one setting; other chains stay in the list below.
-import { useCallback, useEffect, useState } from 'react'
-import { api } from '../api/client'
-import type { WorkflowSummary } from '../api/types'
+import { useCallback } from 'react'
+import { useWorkflows, workflowOption } from '../forms/useWorkflows'
 import { ProblemNote } from '../teams/ProblemNote'
 import { useAction } from '../teams/useAction'
 import { triggersApi, type Chain } from './api'
@@ -15,9 +14,8 @@ export const isErrorChain = (c: Chain, workflowId: string) =>
 
 export function ErrorWorkflowSection({ workflowId, canEdit, stamp, changed }: Props) {
   const list = useTriggerList(useCallback(() => triggersApi.chains(workflowId), [workflowId]), stamp)
-  const [workflows, setWorkflows] = useState<WorkflowSummary[]>([])
+  const workflows = useWorkflows().list ?? []
   const act = useAction()
-  useEffect(() => { api.listWorkflows().then(setWorkflows).catch(() => setWorkflows([])) }, [])
   const current = list.data?.find((c) => isErrorChain(c, workflowId))
 
   const choose = async (target: string) => {
@@ -37,7 +35,7 @@ export function ErrorWorkflowSection({ workflowId, canEdit, stamp, changed }: Pr
       <select id="error-workflow" className="input" value={current?.target_workflow_id ?? ''} disabled={!canEdit || act.busy || !list.data}
         onChange={(e) => choose(e.target.value)} data-testid="error-workflow">
         <option value="">No error workflow</option>
-        {workflows.filter((w) => w.id !== workflowId).map((w) => <option key={w.id} value={w.id}>{w.name}</option>)}
+        {workflows.filter((w) => w.id !== workflowId).map((w) => <option key={w.id} value={w.id}>{workflowOption(w)}</option>)}
       </select>
       <ProblemNote refusal={act.refusal ?? list.refusal} testId="error-workflow-problem" />
     </section>

@@ -163,3 +163,47 @@ class TestPins:
         assert r.status_code == 201, r.text
         assert {n["id"] for n in r.json()["graph"]["nodes"]} == {"shape", "start"}
         assert all("pin" not in n for n in r.json()["graph"]["nodes"] + r.json()["document"]["graph"]["nodes"])
+
+
+LOOP = graph([node("start", "trigger.manual"), node("loop", "logic.for_each", items="{{ trigger.items }}"),
+              {**node("fetch", "test.effect", say="hi"), "pin": {"output": {"pinned": True}}},
+              node("after", "test.record"), node("done", "test.record")],
+             [edge("start", "loop"), edge("loop", "fetch", "item"), edge("fetch", "after"),
+              edge("loop", "done", "results")])
+
+
+def item_runs(run: dict, node_id: str) -> list[dict]:
+    return sorted((n for n in run["nodes"] if n["node_id"] == node_id), key=lambda n: n["iteration"])
+
+
+class TestPinsInsideForEach:
+    async def test_run_to_here_gives_a_pinned_body_node_its_pin_in_every_item(self, client, tenant_a):
+        """Run to here past a loop: the pinned node in its body is not executed (nor asked about), each item goes on from its pin."""
+        h = tenant_a.editor.headers
+        wf = await create_workflow(client, h, LOOP)
+        run = await _started(client, h, wf, node_id="done", mode="to_here", input={"items": [1, 2, 3]})
+        assert run["status"] == "succeeded", run.get("error")
+        assert effects_of(run["id"]) == []
+        assert [(n["iteration"], n["status"], n["output"]) for n in item_runs(run, "fetch")] == \
+            [(i, "succeeded", {"output": {"pinned": True}}) for i in range(3)]
+        assert [n["output"]["output"]["inputs"] for n in item_runs(run, "after")] == [[{"pinned": True}]] * 3
+
+    async def test_executing_a_body_node_runs_its_loop_on_the_pin(self, client, tenant_a):
+        """Execute node on a node after the pinned one runs the loop, the pin standing in for the node before it."""
+        h = tenant_a.editor.headers
+        wf = await create_workflow(client, h, LOOP)
+        await run_draft(client, h, wf, {"items": [1, 2]})
+        run = await _started(client, h, wf, node_id="after")
+        assert run["status"] == "succeeded", run.get("error")
+        assert effects_of(run["id"]) == [] and sorted(i for rid, nid, i in fakes.EXECUTIONS
+                                                      if rid == run["id"] and nid == "after") == [0, 1]
+
+    async def test_executing_the_pinned_body_node_itself_runs_it_for_real(self, client, tenant_a):
+        """Executing the pinned node ignores its own pin: its side effect is asked about, then done in every item."""
+        h = tenant_a.editor.headers
+        wf = await create_workflow(client, h, LOOP)
+        doc = assert_problem(await _test_run(client, h, wf, node_id="fetch", mode="to_here", input={"items": [1, 2]}), 409)
+        assert [q["node_id"] for q in doc["side_effects"]] == ["fetch"]
+        run = await _started(client, h, wf, node_id="fetch", mode="to_here", input={"items": [1, 2]},
+                             side_effects={"fetch": "run"})
+        assert effects_of(run["id"]) == ["fetch", "fetch"]

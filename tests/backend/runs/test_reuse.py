@@ -34,3 +34,25 @@ def test_a_resumed_pass_reuses_a_handled_failure_so_its_branch_is_not_taken_agai
 def test_a_retry_runs_a_handled_failure_again():
     """A retry reuses only nodes that succeeded: the node whose failure was handled is tried again."""
     assert set(retry_reuse(PLAN, ROWS, None)) == {"start"}
+
+
+LOOP_PLAN = compile_graph(graph([node("start", "trigger.manual"), node("loop", "logic.for_each", items="{{ [1, 2] }}"),
+                                 node("fetch", "test.record"), node("after", "test.record")],
+                                [edge("start", "loop"), edge("loop", "fetch", "item"), edge("fetch", "after")]),
+                          fakes.registry())
+PIN = {"output": {"pinned": True}}
+FIRST_PASS = {"start": {"output": {}}, "fetch": PIN}      # a test run's Run.reuse: a pin inside the loop
+
+
+def test_a_later_pass_of_a_test_run_gives_its_pins_inside_loops_again():
+    """Resuming a test run keeps the pin of a node inside a for_each (the loop had not finished), not other entries."""
+    reuse, _ = next_pass(LOOP_PLAN, [], [_row("start", "succeeded", {"output": {}})], datetime.now(timezone.utc),
+                         FIRST_PASS)
+    assert reuse == {"start": {"output": {}}, "fetch": PIN}
+    assert next_pass(LOOP_PLAN, [], [], datetime.now(timezone.utc))[0] == {}
+
+
+def test_a_retry_keeps_pins_inside_loops_but_a_rerun_from_the_pinned_node_runs_it():
+    """A retry of a test run reuses the loop's pin; a re-run from that very node executes it."""
+    assert retry_reuse(LOOP_PLAN, [], None, first_pass=FIRST_PASS) == {"fetch": PIN}
+    assert "fetch" not in retry_reuse(LOOP_PLAN, [], "fetch", first_pass=FIRST_PASS)
