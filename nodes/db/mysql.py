@@ -9,6 +9,7 @@ from typing import Any
 
 import aiomysql
 import pymysql
+import pymysql.constants.CLIENT
 
 from nodes.db.common import (Deadline, SqlConfig, login_refused, need_credential, query_failed, read_only_refused,
                              rows_output, target, temporary)
@@ -32,6 +33,15 @@ _READ_ONLY = {1792}                     # cannot execute statement in a READ ONL
 # connection refused/lost, server gone or shutting down, too many connections, lock wait,
 # deadlock, query or connection killed
 _TEMPORARY = {1040, 1053, 1205, 1213, 1317, 1927, 2002, 2003, 2006, 2013, 2055}
+
+
+class _OneStatement(aiomysql.Connection):
+    """aiomysql always asks for multi-statement support; this connection does not, so
+    `SELECT 1; DROP TABLE t` is a syntax error instead of two statements."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.client_flag &= ~pymysql.constants.CLIENT.MULTI_STATEMENTS
 
 
 class Config(SqlConfig):
@@ -102,10 +112,11 @@ async def execute(ctx: NodeContext, config: Config, inputs: dict[str, Any]) -> d
     conn = None
     try:
         async with asyncio.timeout(deadline.remaining(0.5)):   # the server's limit comes first
-            conn = await aiomysql.connect(host=address, port=int(f["port"]), user=f["username"],
-                                          password=f.get("password") or "", db=f["database"], ssl=tls,
-                                          connect_timeout=deadline.remaining(), charset="utf8mb4",
-                                          autocommit=False, program_name="maily-flow")
+            conn = _OneStatement(host=address, port=int(f["port"]), user=f["username"],
+                                 password=f.get("password") or "", db=f["database"], ssl=tls,
+                                 connect_timeout=deadline.remaining(), charset="utf8mb4", autocommit=False,
+                                 local_infile=False, program_name="maily-flow")
+            await conn._connect()   # what aiomysql.connect() does after building its Connection
             return await _run(conn, config, deadline)
     except TimeoutError:
         raise deadline.expired("connecting and running the query") from None

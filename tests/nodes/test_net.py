@@ -4,7 +4,7 @@ import ipaddress
 
 import pytest
 
-from nodes.net import BlockedAddressError, SafeHttpClient, check_url, is_public_address
+from nodes.net import BlockedAddressError, SafeHttpClient, check_url, checked_address, is_public_address
 from nodes.sdk import NodeConfigError, NodeTemporaryError
 
 BLOCKED_URLS = [
@@ -142,3 +142,27 @@ async def test_connections_are_pooled_per_hostname_not_per_ip(http_server):
         await client.request("GET", f"http://localhost:{port}/text")
         assert set(client._clients) == {"127.0.0.1", "localhost"}
     assert client._clients == {}
+
+
+async def test_checked_address_refuses_loopback_unless_allow_listed():
+    """A database host of 127.0.0.1 is refused without the allow-list and is the address to dial with it."""
+    with pytest.raises(BlockedAddressError) as err:
+        await checked_address("127.0.0.1", 5432)
+    assert err.value.pointer == "/credential"
+    assert await checked_address("127.0.0.1", 5432, frozenset({"127.0.0.1"})) == "127.0.0.1"
+    assert await checked_address("localhost", 6379, frozenset({"localhost"})) in ("127.0.0.1", "::1")
+
+
+@pytest.mark.parametrize("allowed", [frozenset(), frozenset({"127.0.0.1", "localhost"})])
+async def test_checked_address_refuses_cloud_metadata(allowed):
+    """169.254.169.254 (and its IPv6-mapped form) is refused, also when loopback is allow-listed."""
+    for host in ("169.254.169.254", "::ffff:169.254.169.254", "[::ffff:169.254.169.254]"):
+        with pytest.raises(BlockedAddressError, match="169.254.169.254"):
+            await checked_address(host, 3306, allowed, pointer="/provider")
+
+
+async def test_checked_address_refuses_odd_numeric_forms_at_the_given_pointer():
+    """2130706433 (127.0.0.1 written as one number) is refused at the field the caller names."""
+    with pytest.raises(BlockedAddressError) as err:
+        await checked_address("2130706433", 6379, pointer="/host")
+    assert err.value.pointer == "/host"

@@ -66,7 +66,7 @@ async def my_db():
         await cur.execute(f"CREATE TABLE `{name}`.items (id int PRIMARY KEY, name text, price decimal(8,2))")
         await cur.executemany(f"INSERT INTO `{name}`.items VALUES (%s, %s, %s)",
                               [(i, f"item {i}", f"{i}.50") for i in range(1, 6)])
-        await cur.execute(f"CREATE USER '{name}'@'%' IDENTIFIED BY %s", (PASSWORD,))
+        await cur.execute(f"CREATE USER '{name}'@'%%' IDENTIFIED BY %s", (PASSWORD,))
         await cur.execute(f"GRANT ALL ON `{name}`.* TO '{name}'@'%'")
     yield name
     async with conn.cursor() as cur:
