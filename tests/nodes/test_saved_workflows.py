@@ -1,7 +1,9 @@
 """Each node type runs inside a saved workflow (tests/nodes/workflows/*.json) and gives the saved output.
 
-A saved file holds `graph`, `input` and `expect` (the run's output: the main path's last nodes).
-The http.request workflow calls the loopback test server, allow-listed as an operator would."""
+A saved file holds `graph`, `input` and `expect` (the run's output: the main path's last nodes), and
+`credentials` when its nodes use some (id -> {type, fields, secret}: the vault the run sees).
+The http.request workflow calls the loopback test server, the db.* ones the machine's PostgreSQL,
+MariaDB and Redis, allow-listed as an operator would."""
 
 from __future__ import annotations
 
@@ -12,7 +14,9 @@ import pytest
 
 from flows.compile import compile_graph
 from flows.engine import Emitter, Engine, Services
+from nodes.credentials import MemoryCredentials, ResolvedCredential
 from nodes.registry import default_registry
+from nodes.services import NodeServices
 
 SAVED = sorted((Path(__file__).parent / "workflows").glob("*.json"))
 
@@ -27,8 +31,10 @@ async def test_the_saved_workflow_runs_and_gives_the_saved_output(path, http_ser
     saved = json.loads(path.read_text())
     payload = {**saved["input"], "base": http_server} if path.stem == "http_request" else saved["input"]
     plan = compile_graph(saved["graph"], default_registry())
-    outcome = await Engine(Services(http=loopback_client)).run(plan, f"saved-{path.stem}", payload,
-                                                              Emitter(f"saved-{path.stem}", []))
+    vault = MemoryCredentials({cid: ResolvedCredential(cid, c["type"], c["fields"], tuple(c.get("secret", ())))
+                               for cid, c in saved.get("credentials", {}).items()})
+    services = Services(http=loopback_client, nodes=NodeServices.in_memory(credentials=vault))
+    outcome = await Engine(services).run(plan, f"saved-{path.stem}", payload, Emitter(f"saved-{path.stem}", []))
     # approval.wait suspends its run: the saved file says `"status": "waiting"`
     assert outcome.status == saved.get("status", "succeeded"), outcome.error
     assert outcome.output == saved["expect"]
