@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import asyncio
 import secrets
+import socket
+from datetime import datetime, timezone
 from typing import Any
 
 import aiomysql
@@ -28,8 +30,6 @@ PASSWORD = "pw-MARKER-" + secrets.token_hex(6)   # a secret that must never show
 
 def free_port() -> int:
     """A loopback port nothing listens on (bound, then released)."""
-    import socket
-
     with socket.socket() as s:
         s.bind((HOST, 0))
         return s.getsockname()[1]
@@ -145,9 +145,7 @@ class StartOnSleep:
         self.forwarder = forwarder
         self.slept: list[float] = []
 
-    def now(self):
-        from datetime import datetime, timezone
-
+    def now(self) -> datetime:
         return datetime.now(timezone.utc)
 
     async def sleep(self, seconds: float) -> None:
