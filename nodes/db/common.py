@@ -20,9 +20,22 @@ from typing import Any
 from pydantic import Field
 
 from nodes.net import allowed_hosts_from_env, checked_address
-from nodes.sdk import NodeConfig, NodeConfigError, NodeContext, NodeSpec, NodeTemporaryError, ResolvedCredential
+from nodes.sdk import (NodeConfig, NodeConfigError, NodeContext, NodeSpec, NodeTemporaryError, Port,
+                       ResolvedCredential, resolve_credential)
 
 MAX_ROWS = 1000
+
+
+def sql_spec(type_: str, title: str, description: str) -> NodeSpec:
+    """The spec of a SQL node: one input, the rows as output, a write may not be repeated."""
+    return NodeSpec(
+        type=type_, version=1, title=title, category="db", icon="box", description=description,
+        inputs=(Port("input", "any", "Available to expressions as `input`"),),
+        outputs=(Port("output", "object", "{rows, row_count, truncated} (+ rows_affected when writing)"),),
+        side_effects=True,
+        side_effect_kind="unkeyed",   # a write repeated after a crash would write twice
+        default_retries=2,
+    )
 
 
 class SqlConfig(NodeConfig):
@@ -91,10 +104,25 @@ def need_credential(credential_id: str | None) -> str:
     return credential_id
 
 
+async def prepare(ctx: NodeContext, config: NodeConfig, spec: NodeSpec, kind: str
+                  ) -> tuple[Deadline, ResolvedCredential, str]:
+    """What every database node starts with: its time budget (from now), its credential (of the
+    type named like the node, db.redis -> redis; secrets registered with the run's redactor)
+    and the checked address of the credential's host."""
+    deadline = Deadline.of(config, spec)
+    cred = await resolve_credential(ctx, need_credential(getattr(config, "credential", None)),
+                                    (spec.type.split(".", 1)[1],))
+    return deadline, cred, await target(ctx, cred, kind)
+
+
 def login_refused(kind: str, cred: ResolvedCredential, detail: str) -> NodeConfigError:
     user = cred.fields.get("username") or "default"
     return NodeConfigError(f"{kind} refused the login of user {user!r}: check the credential's fields "
                            f"username and password ({detail})", pointer="/credential")
+
+
+def no_database(kind: str, detail: str) -> NodeConfigError:
+    return NodeConfigError(f"{kind}: {detail} (check the credential's field database)", pointer="/credential")
 
 
 def temporary(kind: str, detail: str) -> NodeTemporaryError:
@@ -133,7 +161,8 @@ def jsonable(value: Any) -> Any:
     return str(value)
 
 
-def rows_output(rows: list[dict[str, Any]], max_rows: int, rows_affected: int | None, read_only: bool) -> dict[str, Any]:
+def rows_output(rows: list[dict[str, Any]], max_rows: int, rows_affected: int | None,
+                read_only: bool) -> dict[str, Any]:
     """{rows, row_count, truncated} (+ rows_affected when the node may write)."""
     kept = [{k: jsonable(v) for k, v in row.items()} for row in rows[:max_rows]]
     out: dict[str, Any] = {"rows": kept, "row_count": len(kept), "truncated": len(rows) > max_rows}

@@ -11,21 +11,14 @@ import aiomysql
 import pymysql
 import pymysql.constants.CLIENT
 
-from nodes.db.common import (Deadline, SqlConfig, login_refused, need_credential, query_failed, read_only_refused,
-                             rows_output, target, temporary)
-from nodes.sdk import NodeConfigError, NodeContext, NodeError, NodeSpec, Port, credential_field, resolve_credential
+from nodes.db.common import (Deadline, SqlConfig, login_refused, no_database, prepare, query_failed,
+                             read_only_refused, rows_output, sql_spec, temporary)
+from nodes.sdk import NodeContext, NodeError, credential_field
 
-SPEC = NodeSpec(
-    type="db.mysql", version=1, title="MySQL / MariaDB query", category="db", icon="box",
-    description="Runs one SQL statement with %s placeholders bound to `params` and outputs "
+SPEC = sql_spec("db.mysql", "MySQL / MariaDB query",
+                "Runs one SQL statement with %s placeholders bound to `params` and outputs "
                 "{rows, row_count, truncated}. Read-only by default; the time limit is also the server's "
-                "statement time limit (max_statement_time on MariaDB, max_execution_time on MySQL).",
-    inputs=(Port("input", "any", "Available to expressions as `input`"),),
-    outputs=(Port("output", "object", "{rows, row_count, truncated} (+ rows_affected when writing)"),),
-    side_effects=True,
-    side_effect_kind="unkeyed",   # a write repeated after a crash would write twice
-    default_retries=2,
-)
+                "statement time limit (max_statement_time on MariaDB, max_execution_time on MySQL).")
 KIND = "MySQL"
 _LOGIN = {1044, 1045, 1698}             # access denied (to the database, for the user)
 _TIMEOUT = {1969, 3024}                 # MariaDB max_statement_time, MySQL max_execution_time
@@ -89,7 +82,7 @@ def _classify(exc: BaseException, cred: Any) -> BaseException:
         if code in _LOGIN:
             return login_refused(KIND, cred, detail)
         if code == 1049:
-            return NodeConfigError(f"{KIND}: {detail} (check the credential's field database)", pointer="/credential")
+            return no_database(KIND, detail)
         if code in _READ_ONLY:
             return read_only_refused(KIND, detail)
         if code in _TEMPORARY or (isinstance(exc, pymysql.err.OperationalError) and code >= 2000):
@@ -101,9 +94,7 @@ def _classify(exc: BaseException, cred: Any) -> BaseException:
 
 
 async def execute(ctx: NodeContext, config: Config, inputs: dict[str, Any]) -> dict[str, Any]:
-    deadline = Deadline.of(config, SPEC)
-    cred = await resolve_credential(ctx, need_credential(config.credential), ("mysql",))
-    address = await target(ctx, cred, KIND)
+    deadline, cred, address = await prepare(ctx, config, SPEC, KIND)
     f = cred.fields
     tls = None
     if f.get("ssl"):   # encrypted; the name is not checked (we dial the checked IP), as sslmode=require

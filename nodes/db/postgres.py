@@ -8,21 +8,14 @@ from typing import Any
 
 import asyncpg
 
-from nodes.db.common import (Deadline, SqlConfig, login_refused, need_credential, query_failed, read_only_refused, rows_output,
-                             target, temporary)
-from nodes.sdk import NodeConfigError, NodeContext, NodeError, NodeSpec, Port, credential_field, resolve_credential
+from nodes.db.common import (Deadline, SqlConfig, login_refused, no_database, prepare, query_failed,
+                             read_only_refused, rows_output, sql_spec, temporary)
+from nodes.sdk import NodeContext, NodeError, credential_field
 
-SPEC = NodeSpec(
-    type="db.postgres", version=1, title="PostgreSQL query", category="db", icon="box",
-    description="Runs one SQL statement with $1, $2... placeholders bound to `params` and outputs "
+SPEC = sql_spec("db.postgres", "PostgreSQL query",
+                "Runs one SQL statement with $1, $2... placeholders bound to `params` and outputs "
                 "{rows, row_count, truncated}. Read-only by default; the time limit is also the server's "
-                "statement_timeout.",
-    inputs=(Port("input", "any", "Available to expressions as `input`"),),
-    outputs=(Port("output", "object", "{rows, row_count, truncated} (+ rows_affected when writing)"),),
-    side_effects=True,
-    side_effect_kind="unkeyed",   # a write repeated after a crash would write twice
-    default_retries=2,
-)
+                "statement_timeout.")
 KIND = "PostgreSQL"
 # SQLSTATEs (and classes) of failures that may pass: connection trouble, too many connections,
 # out of resources, serialization failures and deadlocks, a server shutting down or starting.
@@ -61,7 +54,7 @@ def _classify(exc: BaseException, config: Config, cred: Any) -> BaseException:
         if state in ("28P01", "28000"):
             return login_refused(KIND, cred, detail)
         if state == "3D000":
-            return NodeConfigError(f"{KIND}: {detail} (check the credential's field database)", pointer="/credential")
+            return no_database(KIND, detail)
         if state == "25006":
             return read_only_refused(KIND, detail)
         if state[:2] in _TEMPORARY_CLASSES or state in _TEMPORARY:
@@ -75,9 +68,7 @@ def _classify(exc: BaseException, config: Config, cred: Any) -> BaseException:
 
 
 async def execute(ctx: NodeContext, config: Config, inputs: dict[str, Any]) -> dict[str, Any]:
-    deadline = Deadline.of(config, SPEC)
-    cred = await resolve_credential(ctx, need_credential(config.credential), ("postgres",))
-    address = await target(ctx, cred, KIND)
+    deadline, cred, address = await prepare(ctx, config, SPEC, KIND)
     f = cred.fields
     conn = None
     try:

@@ -12,9 +12,8 @@ from redis import exceptions as rex
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 
-from nodes.db.common import Deadline, login_refused, need_credential, query_failed, target, temporary
-from nodes.sdk import (NodeConfig, NodeConfigError, NodeContext, NodeError, NodeSpec, Port, credential_field,
-                       resolve_credential)
+from nodes.db.common import login_refused, prepare, query_failed, temporary
+from nodes.sdk import NodeConfig, NodeConfigError, NodeContext, NodeError, NodeSpec, Port, credential_field
 
 SPEC = NodeSpec(
     type="db.redis", version=1, title="Redis", category="db", icon="box",
@@ -82,12 +81,10 @@ def _classify(exc: BaseException, config: Config, cred: Any) -> BaseException:
 
 
 async def execute(ctx: NodeContext, config: Config, inputs: dict[str, Any]) -> dict[str, Any]:
-    deadline = Deadline.of(config, SPEC)
     field = _FIELD[config.operation]
     if not getattr(config, field):
         raise NodeConfigError(f"{config.operation} needs a {field}", pointer=f"/{field}")
-    cred = await resolve_credential(ctx, need_credential(config.credential), ("redis",))
-    address = await target(ctx, cred, KIND)
+    deadline, cred, address = await prepare(ctx, config, SPEC, KIND)
     f = cred.fields
     # TLS encrypts; the certificate's name is not checked since we dial the checked IP (as sslmode=require).
     # No client-side retries: the engine retries the node.
