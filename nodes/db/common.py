@@ -29,7 +29,7 @@ MAX_ROWS = 1000
 def sql_spec(type_: str, title: str, description: str) -> NodeSpec:
     """The spec of a SQL node: one input, the rows as output, a write may not be repeated."""
     return NodeSpec(
-        type=type_, version=1, title=title, category="db", icon="box", description=description,
+        type=type_, version=1, title=title, category="db", icon="database", description=description,
         inputs=(Port("input", "any", "Available to expressions as `input`"),),
         outputs=(Port("output", "object", "{rows, row_count, truncated} (+ rows_affected when writing)"),),
         side_effects=True,

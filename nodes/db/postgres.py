@@ -90,10 +90,10 @@ async def execute(ctx: NodeContext, config: Config, inputs: dict[str, Any]) -> d
         raise _classify(exc, config, cred) from None
     finally:
         if conn is not None:
-            await close(conn)
+            await _close(conn)
 
 
-async def close(conn: asyncpg.Connection) -> None:
+async def _close(conn: asyncpg.Connection) -> None:
     """Close politely; a connection stuck mid-query (cancelled) is cut."""
     try:
         await conn.close(timeout=1)

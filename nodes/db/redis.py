@@ -16,7 +16,7 @@ from nodes.db.common import login_refused, prepare, query_failed, temporary
 from nodes.sdk import NodeConfig, NodeConfigError, NodeContext, NodeError, NodeSpec, Port, credential_field
 
 SPEC = NodeSpec(
-    type="db.redis", version=1, title="Redis", category="db", icon="box",
+    type="db.redis", version=1, title="Redis", category="db", icon="database",
     description="Redis commands: get a key, set it (with a TTL), increment it by n, or publish a message "
                 "on a channel. Outputs {key, value} ({channel, receivers} for publish).",
     inputs=(Port("input", "any", "Available to expressions as `input`"),),
