@@ -144,3 +144,12 @@ def test_the_free_port_helper_gives_a_closed_port():
 
     with pytest.raises(ConnectionRefusedError), socket.create_connection((HOST, free_port()), timeout=1):
         pass
+
+
+async def test_the_password_is_redacted_from_what_the_run_records(pg_db):
+    """A row that happens to hold the credential's password reaches the run's output and events as [redacted]."""
+    outcome, events = await run_node("db.postgres", {"query": "SELECT $1::text AS echoed", "params": [PASSWORD]},
+                                     pg(pg_db, password=PASSWORD))   # the machine trusts loopback: any password logs in
+    assert outcome.status == "succeeded", outcome.error
+    assert outcome.output["db"]["rows"] == [{"echoed": "[redacted]"}]
+    assert PASSWORD not in repr([e.data for e in events])
