@@ -150,8 +150,10 @@ def _parse(url: str) -> httpx.URL:
 
 
 async def _check(parsed: httpx.URL, allowed_hosts: frozenset[str]) -> list[IPAddress]:
-    host = parsed.host
-    port = parsed.port or (443 if parsed.scheme == "https" else 80)
+    return await _check_host(parsed.host, parsed.port or (443 if parsed.scheme == "https" else 80), allowed_hosts)
+
+
+async def _check_host(host: str, port: int, allowed_hosts: frozenset[str]) -> list[IPAddress]:
     ips = await _resolve(host, port)
     if _is_allowed(host, ips, allowed_hosts):
         return ips
@@ -168,6 +170,20 @@ async def _check(parsed: httpx.URL, allowed_hosts: frozenset[str]) -> list[IPAdd
 async def check_url(url: str, allowed_hosts: frozenset[str] = frozenset()) -> list[IPAddress]:
     """The addresses url may be fetched from; raises BlockedAddressError when it may not."""
     return await _check(_parse(url), frozenset(h.lower() for h in allowed_hosts))
+
+
+async def checked_address(host: str, port: int, allowed_hosts: frozenset[str] = frozenset(), *,
+                          pointer: str = "/credential") -> str:
+    """The address to connect to for a TCP service (a database, Redis): `host` resolved once and
+    refused like an http.request URL (private, loopback, link-local... unless allow-listed). The
+    caller connects to this exact address, so DNS cannot answer differently a second time. Errors
+    carry `pointer` (the config field that named the host)."""
+    try:
+        ips = await _check_host(host.strip("[]"), port, frozenset(h.lower() for h in allowed_hosts))
+    except NodeConfigError as exc:
+        exc.pointer = pointer
+        raise
+    return str(ips[0])
 
 
 def allowed_hosts_from_env() -> frozenset[str]:

@@ -52,6 +52,9 @@ BUILTIN_MODULES: tuple[str, ...] = (
     "nodes.ai.extract_entities",
     "nodes.ai.personalize",
     "nodes.ai.optimize_timing",
+    "nodes.db.postgres",
+    "nodes.db.mysql",
+    "nodes.db.redis",
 )
 
 

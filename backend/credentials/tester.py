@@ -1,9 +1,9 @@
 """POST /api/credentials/{id}/test: try a credential for real and say what failed.
 
 http types: a GET to the given URL with the auth applied (SafeHttpClient: the private-address
-rule of http.request); smtp: connect and log in; postgres/mysql: `select 1`; oauth2: obtain or
+rule of http.request); smtp: connect and log in; postgres/mysql: `select 1`; redis: PING; oauth2: obtain or
 refresh a token (backend/oauth); webhook_url: the URL's address check only (posting would
-show a message in the channel). SMTP and SQL hosts pass the same address check
+show a message in the channel). SMTP, SQL and Redis hosts pass the same address check
 and are connected to at the checked address. Failures are results (ok false), never exceptions,
 and every message is scrubbed of the credential's secret values before it leaves.
 """
@@ -20,7 +20,7 @@ from backend.oauth.client import OAuthClient, OAuthError
 from nodes.credentials import Redactor, ResolvedCredential
 from nodes.email.providers import SmtpProvider
 from nodes.errors import NodeConfigError, NodeTemporaryError
-from nodes.net import SafeHttpClient, check_url
+from nodes.net import SafeHttpClient, check_url, checked_address
 
 HTTP_TYPES = ("bearer", "basic", "header", "query")
 
@@ -56,8 +56,7 @@ async def _http(ctype: str, values: dict[str, Any], url: str | None, http: SafeH
 
 async def _host(host: str, port: int, allowed: frozenset[str]) -> str:
     """The checked address to connect to (host names resolve once, private ones refused)."""
-    ips = await check_url(f"http://{'[' + host + ']' if ':' in host else host}:{port}/", allowed)
-    return str(ips[0])
+    return await checked_address(host, port, allowed)
 
 
 async def _smtp(values: dict[str, Any], allowed: frozenset[str], timeout_s: float) -> Outcome:
@@ -106,6 +105,21 @@ async def _webhook(values: dict[str, Any], allowed: frozenset[str]) -> Outcome:
                          "the channel)")
 
 
+async def _redis(values: dict[str, Any], allowed: frozenset[str], timeout_s: float) -> Outcome:
+    import redis.asyncio as aioredis
+
+    address = await _host(values["host"], values["port"], allowed)
+    client = aioredis.Redis(host=address, port=values["port"], db=values.get("database") or 0,
+                            username=values.get("username") or None, password=values.get("password") or None,
+                            ssl=bool(values.get("tls")), ssl_cert_reqs="none", ssl_check_hostname=False,
+                            socket_connect_timeout=timeout_s, socket_timeout=timeout_s)
+    try:
+        await client.ping()
+    finally:
+        await client.aclose()
+    return Outcome(True, f"Redis {values['host']}:{values['port']}/{values.get('database') or 0}: PING answered")
+
+
 async def _oauth2(values: dict[str, Any], http: SafeHttpClient) -> Outcome:
     """A token refresh (authorization code) or a fresh client-credentials token, stored when it works."""
     if values.get("grant_type") == "authorization_code" and not values.get("refresh_token"):
@@ -136,6 +150,8 @@ async def run_test(ctype: str, values: dict[str, Any], secret_names: tuple[str, 
                 out = await _postgres(values, allowed, timeout_s)
             elif ctype == "mysql":
                 out = await _mysql(values, allowed, timeout_s)
+            elif ctype == "redis":
+                out = await _redis(values, allowed, timeout_s)
             elif ctype == "oauth2":
                 out = await _oauth2(values, http)
             elif ctype == "webhook_url":

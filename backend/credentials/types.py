@@ -92,6 +92,16 @@ class Mysql(Postgres):
     port: int = Field(default=3306, ge=1, le=65535)
 
 
+class Redis(_Type):
+    """Redis"""
+    host: str = _HOST
+    port: int = Field(default=6379, ge=1, le=65535)
+    username: str = Field(default="", max_length=200)   # ACL user; empty: the default user
+    password: str = _secret(required=False)
+    database: int = Field(default=0, ge=0, le=1_000_000)
+    tls: bool = False
+
+
 class AiProvider(_Type):
     """AI provider key"""
     provider: Literal["openai", "anthropic", "compatible"]
@@ -145,6 +155,7 @@ TYPES: dict[str, CredentialType] = {t.name: t for t in (
     CredentialType("oauth2", OAuth2, server_managed=("access_token", "refresh_token", "expires_at", "connected",
                                                           "pending_connect")),
     CredentialType("smtp", Smtp), CredentialType("postgres", Postgres), CredentialType("mysql", Mysql),
+    CredentialType("redis", Redis),
     CredentialType("ai_provider", AiProvider), CredentialType("email_provider", EmailProvider),
     CredentialType("webhook_url", WebhookUrl),
 )}

@@ -5,7 +5,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from nodes.net import BlockedAddressError, SafeHttpClient, check_url, is_public_address, retry_after_s
+from nodes.net import BlockedAddressError, SafeHttpClient, check_url, checked_address, is_public_address, retry_after_s
 from nodes.sdk import NodeConfigError, NodeTemporaryError
 
 BLOCKED_URLS = [
@@ -153,3 +153,27 @@ def test_retry_after_reads_seconds_decimals_and_dates(value, expected):
     """Retry-After as delta-seconds (decimals too) or an HTTP date gives the seconds to wait; junk gives None."""
     now = datetime(2030, 1, 1, tzinfo=timezone.utc)
     assert retry_after_s(value, now) == expected
+
+
+async def test_checked_address_refuses_loopback_unless_allow_listed():
+    """A database host of 127.0.0.1 is refused without the allow-list and is the address to dial with it."""
+    with pytest.raises(BlockedAddressError) as err:
+        await checked_address("127.0.0.1", 5432)
+    assert err.value.pointer == "/credential"
+    assert await checked_address("127.0.0.1", 5432, frozenset({"127.0.0.1"})) == "127.0.0.1"
+    assert await checked_address("localhost", 6379, frozenset({"localhost"})) in ("127.0.0.1", "::1")
+
+
+@pytest.mark.parametrize("allowed", [frozenset(), frozenset({"127.0.0.1", "localhost"})])
+async def test_checked_address_refuses_cloud_metadata(allowed):
+    """169.254.169.254 (and its IPv6-mapped form) is refused, also when loopback is allow-listed."""
+    for host in ("169.254.169.254", "::ffff:169.254.169.254", "[::ffff:169.254.169.254]"):
+        with pytest.raises(BlockedAddressError, match="169.254.169.254"):
+            await checked_address(host, 3306, allowed, pointer="/provider")
+
+
+async def test_checked_address_refuses_odd_numeric_forms_at_the_given_pointer():
+    """2130706433 (127.0.0.1 written as one number) is refused at the field the caller names."""
+    with pytest.raises(BlockedAddressError) as err:
+        await checked_address("2130706433", 6379, pointer="/host")
+    assert err.value.pointer == "/host"

@@ -1,8 +1,9 @@
 """Each node type runs inside a saved workflow (tests/nodes/workflows/*.json) and gives the saved output.
 
 A saved file holds `graph`, `input` and `expect` (the run's output: the main path's last nodes), and
-`credentials` when its nodes use the vault ("{base}" in a field: the loopback test server's URL).
-The http.request workflow and the chat ones call that server, allow-listed as an operator would."""
+`credentials` when its nodes use the vault (id -> {type, fields, secret}: the vault the run sees;
+"{base}" in a field: the loopback test server's URL). The http.request and chat workflows call
+that server, the db.* ones the machine's PostgreSQL, MariaDB and Redis, allow-listed as an operator would."""
 
 from __future__ import annotations
 
@@ -30,8 +31,9 @@ async def test_the_saved_workflow_runs_and_gives_the_saved_output(path, http_ser
     saved = json.loads(path.read_text())
     payload = {**saved["input"], "base": http_server} if path.stem == "http_request" else saved["input"]
     vault = MemoryCredentials({cid: ResolvedCredential(cid, c["type"], {k: v.replace("{base}", http_server)
+                                                                         if isinstance(v, str) else v
                                                                          for k, v in c["fields"].items()},
-                                                       tuple(c["secret"]))
+                                                       tuple(c.get("secret", ())))
                                for cid, c in saved.get("credentials", {}).items()})
     plan = compile_graph(saved["graph"], default_registry())
     services = Services(http=loopback_client, nodes=NodeServices.in_memory(credentials=vault))

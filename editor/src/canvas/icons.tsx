@@ -45,6 +45,7 @@ const PATHS: Record<string, string> = {
   list: 'M8 6h13M8 12h13M8 18h13M3 6h.01M3 12h.01M3 18h.01',
   reply: 'M9 17l-5-5 5-5M20 18v-2a4 4 0 0 0-4-4H4',
   code: 'M16 18l6-6-6-6M8 6l-6 6 6 6',
+  database: 'M3 5a9 3 0 1 0 18 0a9 3 0 1 0-18 0M3 5v14a9 3 0 0 0 18 0V5M3 12a9 3 0 0 0 18 0',
   'file-text': 'M14 2H6a2 2 0 0 0-2 2v16a2 2 0 0 0 2 2h12a2 2 0 0 0 2-2V8zM14 2v6h6M16 13H8M16 17H8M10 9H8',
 }
 
@@ -62,6 +63,6 @@ export function Icon({ name, size = 16, className }: { name: string; size?: numb
 
 export const CATEGORY_COLORS: Record<string, string> = {
   trigger: '#16a34a', data: '#2563eb', logic: '#7c3aed', http: '#0891b2', util: '#d97706', ai: '#db2777', email: '#e11d48',
-  flow: '#4f46e5', webhook: '#0d9488', code: '#0f766e',
+  flow: '#4f46e5', webhook: '#0d9488', code: '#0f766e', db: '#0369a1',
 }
 export const categoryColor = (c: string) => CATEGORY_COLORS[c] ?? '#475569'

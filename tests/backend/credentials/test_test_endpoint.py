@@ -1,5 +1,5 @@
 """POST /api/credentials/{id}/test against real loopback servers: an HTTP API, aiosmtpd, the local
-PostgreSQL and MariaDB. Failures are 200 {ok: false} with a message that never holds the secret."""
+PostgreSQL, MariaDB and Redis. Failures are 200 {ok: false} with a message that never holds the secret."""
 
 from __future__ import annotations
 
@@ -113,6 +113,15 @@ async def test_mysql_runs_select_1(client, tenant_a):
     assert (await _test(client, tenant_a.editor, "mysql", data))["ok"] is True
     refused = await _test(client, tenant_a.editor, "mysql", {**data, "username": "nobody_here", "password": SECRET})
     assert refused["ok"] is False and "nobody_here" in refused["message"]
+
+
+async def test_redis_answers_ping(client, tenant_a):
+    """The local Redis answers PING; a password for a user Redis does not know is ok false without it."""
+    data = {"host": "127.0.0.1", "port": 6379, "database": 0}
+    out = await _test(client, tenant_a.editor, "redis", data)
+    assert out["ok"] is True, out
+    refused = await _test(client, tenant_a.editor, "redis", {**data, "username": "nobody_here", "password": SECRET})
+    assert refused["ok"] is False and SECRET not in refused["message"]
 
 
 async def test_sql_hosts_pass_the_address_check(client, tenant_a):
