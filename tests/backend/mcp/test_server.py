@@ -129,7 +129,7 @@ class TestAuthentication:
     async def test_the_official_client_fails_to_initialize_with_a_bad_token(self, server):
         """The MCP client's initialize fails against a token the server does not know."""
         http = httpx2.AsyncClient(headers={"Authorization": "Bearer mf_unknown"}, timeout=30)
-        with pytest.RaisesGroup(pytest.RaisesMatch(MCPError, "error response"), flatten_subgroups=True):
+        with pytest.RaisesGroup(pytest.RaisesExc(MCPError, match="error response"), flatten_subgroups=True):
             async with http, streamable_http_client(f"http://{server}/mcp", http_client=http) as (read, write):
                 async with ClientSession(read, write) as session:
                     await session.initialize()
