@@ -49,6 +49,7 @@ BUILTIN_MODULES: tuple[str, ...] = (
     "nodes.ai.extract_entities",
     "nodes.ai.personalize",
     "nodes.ai.optimize_timing",
+    "nodes.ai.mcp_tool",
 )
 
 
