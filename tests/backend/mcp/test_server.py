@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import httpx2
 import pytest
 from mcp.client.session import ClientSession
@@ -161,3 +163,40 @@ class TestExposureRoute:
         wf = await exposed_workflow(client, tenant_a.editor.headers, "Wf", greeter(), expose=False)
         r = await client.put(f"/api/workflows/{wf}/mcp", json={}, headers=tenant_a.owner.headers)
         assert r.status_code == 422 and r.json()["field"] == "exposed"
+
+
+class TestOwnServerFromANode:
+    async def test_ai_mcp_tool_calls_another_workspaces_tool_through_mcp(self, server, client, tenant_a, tenant_b,
+                                                                        monkeypatch):
+        """A workflow's ai.mcp_tool node, with the other workspace's API token in the vault, runs its tool here."""
+        monkeypatch.setenv("MAILY_MCP_ALLOWED_URLS", f"http://{server}/mcp")
+        monkeypatch.setenv("MAILY_HTTP_ALLOWED_HOSTS", "127.0.0.1")
+        wf = await exposed_workflow(client, tenant_b.editor.headers, "Greeter", greeter(input_schema=ORDER_SCHEMA))
+        r = await client.post("/api/credentials", headers=tenant_a.editor.headers,
+                              json={"name": "b's mcp", "type": "bearer", "data": {"token": tenant_b.editor.token}})
+        assert r.status_code == 201, r.text
+        caller = graph([node("start", "trigger.manual"),
+                        node("call", "ai.mcp_tool", server_url=f"http://{server}/mcp", tool=tool_name("Greeter", wf),
+                             arguments={"customer": "{{ trigger.who }}"}, credential=r.json()["id"])],
+                       [edge("start", "call")])
+        r = await client.post("/api/runs", json={"graph": caller, "input": {"who": "Ada"}},
+                              headers=tenant_a.editor.headers)
+        assert r.status_code == 202, r.text
+        run = await ended(client, tenant_a.editor.headers, r.json()["id"])
+        assert run["status"] == "succeeded", run
+        call = next(n for n in run["nodes"] if n["node_id"] == "call")
+        assert call["output"]["output"]["structured"] == {"greet": {"hello": "Ada"}}
+        r = await client.get(f"/api/runs?workflow_id={wf}", headers=tenant_b.editor.headers)
+        assert [run["trigger"] for run in r.json()] == ["mcp"]
+
+
+async def ended(client, headers, run_id: str, timeout: float = 30) -> dict:
+    """The run once it has ended."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while loop.time() < deadline:
+        run = (await client.get(f"/api/runs/{run_id}", headers=headers)).json()
+        if run["status"] in ("succeeded", "failed", "cancelled"):
+            return run
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"run {run_id} did not end within {timeout} s")
