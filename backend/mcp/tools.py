@@ -64,6 +64,9 @@ def _input_schema(trigger: dict[str, Any]) -> tuple[dict[str, Any], bool]:
         return {"type": "object"}, False
     if schema.get("type") == "object" or ("type" not in schema and "properties" in schema):
         return {**schema, "type": "object"}, False
+    if trigger["type"] == "trigger.manual":   # a run input is an object: such a schema refuses every call
+        return {"type": "object"}, False
+    # a webhook body may be any JSON value: the tool takes it as its one argument
     return {"type": "object", "properties": {_WRAPPED: schema}, "required": [_WRAPPED]}, True
 
 

@@ -10,6 +10,7 @@ from mcp.client.session import ClientSession
 from mcp.client.streamable_http import streamable_http_client
 from mcp.shared.exceptions import MCPError
 
+from backend.auth import services as auth
 from backend.mcp.tools import tool_name
 from tests.backend.mcp.conftest import exposed_workflow, mcp_session
 from tests.flows.fakes import edge, graph, node
@@ -117,6 +118,18 @@ class TestCalls:
         assert r.json() == []
 
 
+    async def test_a_run_that_stops_to_wait_is_a_tool_error_naming_it(self, server, client, tenant_a):
+        """A run waiting on an approval answers a tool error naming the run, which goes on waiting."""
+        wf = await exposed_workflow(client, tenant_a.editor.headers, "Asks", graph(
+            [node("start", "trigger.manual"), node("ask", "approval.wait")], [edge("start", "ask")]))
+        async with mcp_session(server, tenant_a.editor.token) as session:
+            result = await session.call_tool(tool_name("Asks", wf), {})
+        runs = (await client.get(f"/api/runs?workflow_id={wf}", headers=tenant_a.editor.headers)).json()
+        assert [r["status"] for r in runs] == ["waiting"]
+        assert result.is_error is True
+        assert result.content[0].text.startswith(f"the run {runs[0]['id']} is waiting")
+
+
 class TestAuthentication:
     @pytest.mark.parametrize("authorization", [None, "Bearer mf_not-a-token", "Basic dXNlcjpwdw=="])
     async def test_without_a_valid_api_token_answers_401(self, server, client, authorization):
@@ -127,6 +140,14 @@ class TestAuthentication:
         r = await client.post("/mcp", headers=headers, json={"jsonrpc": "2.0", "id": 1, "method": "tools/list"})
         assert r.status_code == 401 and r.headers["www-authenticate"] == "Bearer"
         assert r.headers["content-type"] == "application/problem+json"
+
+    async def test_a_read_only_token_is_refused(self, server, client, tenant_a, db):
+        """A read-only API token gets 403: a tool call would start a run."""
+        async with db.sessionmaker() as s, s.begin():
+            _, token = await auth.create_api_token(s, tenant_a.id, tenant_a.owner.user_id, "ro", read_only=True)
+        r = await client.post("/mcp", json={"jsonrpc": "2.0", "id": 1, "method": "tools/list"},
+                              headers={"authorization": f"Bearer {token}", "accept": "application/json, text/event-stream"})
+        assert r.status_code == 403 and "read-only" in r.json()["detail"]
 
     async def test_the_official_client_fails_to_initialize_with_a_bad_token(self, server):
         """The MCP client's initialize fails against a token the server does not know."""
