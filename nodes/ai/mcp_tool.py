@@ -133,8 +133,13 @@ async def execute(ctx: NodeContext, config: Config, inputs: dict[str, Any]) -> d
     await _check(config)
     statuses: list[int] = []
 
+    cap = int(os.environ.get("MAILY_HTTP_MAX_RESPONSE_BYTES", 10 * 1024 * 1024))
+
     async def note(response: httpx2.Response) -> None:
         statuses.append(response.status_code)
+        declared = response.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > cap:   # refused before the SDK reads it
+            raise NodeConfigError(f"MCP server {config.server_url} answered more than {cap} bytes", pointer="/server_url")
 
     timeout = config.timeout_s or SPEC.default_timeout_s
     http = httpx2.AsyncClient(transport=guarded_transport(allowed_hosts_from_env(), httpx2), trust_env=False,

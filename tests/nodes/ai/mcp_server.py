@@ -25,6 +25,11 @@ def build() -> MCPServer:
         return a + b
 
     @server.tool()
+    def blob(size: int) -> str:
+        """A result of `size` characters."""
+        return "x" * size
+
+    @server.tool()
     def reserve(item: str) -> str:
         """Fails the way a real tool reports a failure."""
         raise ToolError(f"{item} is out of stock")

@@ -46,7 +46,7 @@ class TestCalls:
 
     async def test_an_unknown_tool_is_a_config_error_naming_tool(self, base, make_ctx):
         """A tool the server does not list is a permanent error at /tool that names what it has."""
-        with pytest.raises(NodeConfigError, match="has no tool 'nope' \\(it has: add, reserve\\)") as info:
+        with pytest.raises(NodeConfigError, match="has no tool 'nope' \\(it has: add, blob, reserve\\)") as info:
             await mcp_tool.execute(make_ctx(), config(f"{base}/mcp", "nope"), {})
         assert info.value.pointer == "/tool"
 
@@ -90,6 +90,13 @@ class TestFailures:
         monkeypatch.setenv("MAILY_HTTP_ALLOWED_HOSTS", "127.0.0.1")
         with pytest.raises(NodeTemporaryError, match="could not be reached"):
             await mcp_tool.execute(make_ctx(), config(f"{url}/mcp"), {})
+
+
+    async def test_an_answer_over_the_size_limit_is_refused(self, base, make_ctx, monkeypatch):
+        """An answer longer than MAILY_HTTP_MAX_RESPONSE_BYTES fails the node instead of being read."""
+        monkeypatch.setenv("MAILY_HTTP_MAX_RESPONSE_BYTES", "4000")
+        with pytest.raises(NodeConfigError, match="answered more than 4000 bytes"):
+            await mcp_tool.execute(make_ctx(), config(f"{base}/mcp", "blob", arguments={"size": 10_000}), {})
 
 
 class TestGuards:
