@@ -6,7 +6,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 
 class McpExposureIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="ignore")   # as every request body: unknown fields (tenant_id) are ignored
 
     exposed: bool = Field(description="Offer the workflow's published version as a tool of the workspace's MCP server")
 
