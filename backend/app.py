@@ -47,6 +47,8 @@ from backend.panel.controllers import PanelController
 from backend.email.controllers import EmailController, UncertainSendsController, UnsubscribeController
 from backend.metrics import metrics_endpoint
 from backend.members.controllers import ROUTES as MEMBER_ROUTES
+from backend.mcp.controllers import McpExposureController
+from backend.mcp.server import mcp_endpoint, mcp_lifespan
 from backend.tracing import configure_tracing, observe_middleware, shutdown_tracing
 from backend.settings import Settings, get_settings
 from backend.triggers.controllers import TriggerController, deliver_webhook
@@ -128,6 +130,7 @@ def create_app(
         route_handlers=[AuthController, WorkflowController, ApprovalLinkController, AIController, CatalogueController, HealthController,
                         RunController, stream_run_events, collab_socket, TriggerController, deliver_webhook, AuditController, metrics_endpoint,
                         WorkspaceController, AdminController, PanelController, RetentionController,
+                        McpExposureController, mcp_endpoint,
                         *_email_routes(), *TEMPLATE_ROUTES, *MEMBER_ROUTES, *CREDENTIAL_ROUTES, *OAUTH_ROUTES, *extra_route_handlers, *_editor_handlers(editor_dist or EDITOR_DIST)],
         dependencies=dependencies(),
         exception_handlers=exception_handlers(),
@@ -140,6 +143,8 @@ def create_app(
         # The runs owner's startup hooks run after the database is open; shutdown in reverse.
         on_startup=[open_database, start_collab, start_runs, start_triggers, start_revocation_bus, start_retention,
                     *on_startup],
+        # The MCP server's session manager (a task group) runs around everything else.
+        lifespan=[mcp_lifespan],
         # Rooms write everything out before the database closes.
         on_shutdown=[*on_shutdown, stop_retention, stop_revocation_bus, stop_triggers, stop_runs, stop_collab, close_database, lambda _app: shutdown_tracing()],
         openapi_config=OpenAPIConfig(

@@ -45,5 +45,6 @@ def configure_logging(settings: Settings) -> None:
     root.setLevel(settings.log_level.upper())
     # httpx logs every request's full URL at INFO, query string included: a `query` credential
     # (nodes/http/request.py) would reach the app log. Our own code logs what a request needs.
-    for noisy in ("httpx", "httpcore"):
+    # Likewise httpx2 (the AI SDKs' and the MCP SDK's); the MCP SDK logs each stateless request at INFO.
+    for noisy in ("httpx", "httpcore", "httpx2", "httpcore2", "mcp"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))

@@ -122,6 +122,8 @@ class Settings(BaseSettings):
     subworkflow_max_depth: int = Field(default=10, ge=1, le=100)
     # A webhook with respond when_done / node answers within this time, else 504 with the run id.
     webhook_respond_timeout_s: float = Field(default=30.0, gt=0, le=600)
+    # An MCP tool call (/mcp, backend/mcp) waits this long for its run, then answers a tool error naming the run.
+    mcp_tool_timeout_s: float = Field(default=60.0, gt=0, le=3600)
     # Production workers (`maily worker`, docs/production.md): runs one worker executes at once
     # (a run waiting on a delay holds a slot but no thread), how long its Redis lease on a run
     # lasts without renewal, how often it sweeps for runs whose worker died, and how long a

@@ -55,6 +55,7 @@ BUILTIN_MODULES: tuple[str, ...] = (
     "nodes.db.postgres",
     "nodes.db.mysql",
     "nodes.db.redis",
+    "nodes.ai.mcp_tool",
 )
 
 

@@ -160,6 +160,8 @@ class Workflow(Base):
     updated_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow, onupdate=utcnow)
     published_version: Mapped[int | None] = mapped_column(sa.Integer, nullable=True)
     deleted_at: Mapped[datetime | None] = timestamp_column(nullable=True)
+    # A tool of the workspace's MCP server (/mcp, backend/mcp) while it has a published version.
+    mcp_exposed: Mapped[bool] = mapped_column(sa.Boolean, default=False, server_default=sa.false())
 
 
 class WorkflowVersion(Base):

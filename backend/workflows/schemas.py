@@ -41,6 +41,7 @@ class WorkflowSummaryOut(BaseModel):
     name: str
     description: str
     published_version: int | None
+    mcp_exposed: bool = Field(default=False, description="A tool of the workspace's MCP server (/mcp) once published")
     created_by: str | None
     created_at: datetime
     updated_at: datetime

@@ -40,7 +40,7 @@ export interface Validation { ok: boolean; error_count: number; warning_count: n
 
 export interface WorkflowSummary {
   id: string; tenant_id: string; name: string; description: string; published_version: number | null
-  created_by: string | null; created_at: string; updated_at: string
+  mcp_exposed?: boolean; created_by: string | null; created_at: string; updated_at: string
 }
 export interface Workflow extends WorkflowSummary { graph: Graph; validation: Validation | null }
 

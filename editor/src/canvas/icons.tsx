@@ -33,6 +33,7 @@ const PATHS: Record<string, string> = {
   maximize: 'M15 3h6v6M9 21H3v-6M21 3l-7 7M3 21l7-7',
   minimize: 'M4 14h6v6M20 10h-6V4M14 10l7-7M3 21l7-7',
   pin: 'M12 17v5M5 17h14l-2-4V5H7v8z',
+  plug: 'M12 22v-5M9 8V2M15 8V2M18 8v5a6 6 0 0 1-12 0V8z',
   // the template gallery's icons
   megaphone: 'M3 11l18-5v12L3 14zM11.6 16.8a3 3 0 1 1-5.8-1.6',
   'user-plus': 'M16 21v-2a4 4 0 0 0-4-4H6a4 4 0 0 0-4 4v2M9 3a4 4 0 1 0 0 8 4 4 0 0 0 0-8zM19 8v6M22 11h-6',

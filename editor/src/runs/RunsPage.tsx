@@ -12,7 +12,7 @@ import { RunCompare } from './RunCompare'
 import { AppHeader } from '../pages/AppHeader'
 
 const STATUSES = ['queued', 'running', 'succeeded', 'failed', 'cancelled', 'waiting', 'paused']
-const TRIGGERS = ['api', 'manual', 'webhook', 'schedule', 'workflow', 'replay']
+const TRIGGERS = ['api', 'manual', 'webhook', 'schedule', 'workflow', 'replay', 'mcp']
 const iso = (local: string) => (local ? new Date(local).toISOString() : undefined)
 
 function useDebounced<T>(value: T, ms: number): T {

@@ -1,16 +1,17 @@
-// The canvas's Triggers panel: schedules, webhooks and chains of this workflow. Editors and owners change them,
+// The canvas's Triggers panel: schedules, webhooks, chains and the MCP tool setting of this workflow. Editors and owners change them,
 // viewers read them; co-editors' panels follow each change (useTriggerSignal).
 import { useEffect, useRef, useState } from 'react'
 import type { WebsocketProvider } from 'y-websocket'
 import { Icon } from '../canvas/icons'
 import { ChainsSection } from './ChainsSection'
 import { ErrorWorkflowSection } from './ErrorWorkflowSection'
+import { McpSection } from './McpSection'
 import { SchedulesSection } from './SchedulesSection'
 import { WebhooksSection } from './WebhooksSection'
 import { useTriggerSignal } from './useTriggerSignal'
 
-type Tab = 'schedules' | 'webhooks' | 'chains'
-const TABS: { value: Tab; label: string }[] = [{ value: 'schedules', label: 'Schedules' }, { value: 'webhooks', label: 'Webhooks' }, { value: 'chains', label: 'Chains & errors' }]
+type Tab = 'schedules' | 'webhooks' | 'chains' | 'mcp'
+const TABS: { value: Tab; label: string }[] = [{ value: 'schedules', label: 'Schedules' }, { value: 'webhooks', label: 'Webhooks' }, { value: 'chains', label: 'Chains & errors' }, { value: 'mcp', label: 'MCP' }]
 
 interface Props { workflowId: string; provider: WebsocketProvider | undefined; canEdit: boolean; onClose: () => void }
 
@@ -37,6 +38,7 @@ export function TriggersPanel({ workflowId, provider, canEdit, onClose }: Props)
         {tab === 'schedules' && <SchedulesSection {...props} />}
         {tab === 'webhooks' && <WebhooksSection {...props} />}
         {tab === 'chains' && <ChainsTab {...props} />}
+        {tab === 'mcp' && <McpSection {...props} />}
       </div>
     </aside>
   )

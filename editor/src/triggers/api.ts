@@ -21,6 +21,7 @@ export interface WebhookCreated extends Webhook { secret: string }
 export interface Delivery { run_id: string; method: string; status: string; received_at: string; finished_at: string | null; error: string | null }
 export interface TestResult { status: number; body: unknown; run_id: string | null }
 
+export interface McpExposure { workflow_id: string; exposed: boolean; tool_name: string; published: boolean }
 export interface Chain { id: string; source_workflow_id: string; target_workflow_id: string; on: EndStatus[]; source: Source; created_at: string }
 
 const wf = (id: string) => `/workflows/${encodeURIComponent(id)}`
@@ -46,4 +47,6 @@ export const triggersApi = {
   createChain: (w: string, body: { target_workflow_id: string; on: EndStatus[]; source: Source }) =>
     call<Chain>('POST', `${wf(w)}/chains`, body),
   deleteChain: (sourceWorkflow: string, id: string) => call<void>('DELETE', `${wf(sourceWorkflow)}/chains/${one(id)}`),
+
+  setMcp: (w: string, exposed: boolean) => call<McpExposure>('PUT', `${wf(w)}/mcp`, { exposed }),
 }
