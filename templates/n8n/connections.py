@@ -49,7 +49,7 @@ def edges(conns: dict[str, Any], mapped: dict[str, Mapped],
                         found.append((in_i, len(found), {"source": node, "source_port": port,
                                                           "target": m_dst.entry[0], "target_port": m_dst.entry[1]}))
     found.sort(key=lambda f: (f[0], f[1]))
-    unique, seen = [], set()
+    unique, seen = [e for m in mapped.values() for e in m.edges], set()
     for _, _, e in found:
         key = (e["source"], e["source_port"], e["target"], e["target_port"])
         if key not in seen:

@@ -84,10 +84,10 @@ def _sticky(raw: dict[str, Any], note_id: str) -> dict[str, Any]:
             "width": size("width", 240), "height": size("height", 160), "color": _COLORS.get(p.get("color", 1), "yellow")}
 
 
-def _unmapped_note(raw: dict[str, Any], note_id: str, reason: str) -> tuple[dict[str, Any], bool]:
-    """A note holding the original node JSON; True when it had to be cut to fit."""
+def _unmapped_note(raw: dict[str, Any], original: dict[str, Any], note_id: str,
+                   reason: str) -> tuple[dict[str, Any], bool]:
+    """A note holding the node's JSON as it was in the export; True when it had to be cut to fit."""
     head = f"Not imported from n8n: {raw['name']} ({raw['type']})\n{reason}\n\n"
-    original = {**raw, "position": [raw["position"]["x"], raw["position"]["y"]]}
     body = "```json\n" + json.dumps(original, indent=2, ensure_ascii=False) + "\n```"
     text = head + body
     cut = len(text) > MAX_NOTE_TEXT
@@ -99,6 +99,7 @@ def _unmapped_note(raw: dict[str, Any], note_id: str, reason: str) -> tuple[dict
 
 def convert(raw: Any) -> N8nImport:
     doc = check_export(raw)
+    originals = {n["name"]: n for n in raw["nodes"]}
     timezone = (doc.get("settings") or {}).get("timezone") or "DEFAULT"
     tz = "UTC" if timezone == "DEFAULT" else str(timezone)
     real = [n for n in doc["nodes"] if n["type"] != N8N_PREFIX + _NOTE_TYPE]
@@ -130,7 +131,7 @@ def convert(raw: Any) -> N8nImport:
         lines = notes_by_name.get(name, [])
         m = mapped.get(name)
         if m is None:
-            note, cut = _unmapped_note(n, ids[name], failed[name])
+            note, cut = _unmapped_note(n, originals[name], ids[name], failed[name])
             graph_notes.append(note)
             extra = ["kept as a canvas note holding its n8n JSON" + (" (cut to 10,000 characters)" if cut else "")]
             report.append({"node": name, "n8n_type": n["type"], "status": "unmapped",

@@ -47,6 +47,7 @@ class Mapped:
     credentials: list[CredentialNeed] = field(default_factory=list)
     triggers: list[TriggerNeed] = field(default_factory=list)
     loop_back: bool = False      # SplitInBatches: edges into it from its own loop are dropped
+    edges: list[dict[str, str]] = field(default_factory=list)   # between its own nodes (source, ..., target_port)
 
 
 class Unmapped(Exception):

@@ -114,7 +114,8 @@ def send_email(n: NodeIn) -> Mapped:
         compose["data"] = {"item": "{{ input }}"}
     nodes = [n.node("email.compose", compose, label=f"{n.name} (compose)"),
              n.node("email.send", send, suffix="_send", dx=200)]
-    m = Mapped(nodes, (cid, "input"), {0: [(sid, "output")]}, status="partial")
+    m = Mapped(nodes, (cid, "input"), {0: [(sid, "output")]}, status="partial",
+               edges=[{"source": cid, "source_port": "output", "target": sid, "target_port": "message"}])
     n.notes.append("sent through the workspace's email provider (n8n's SMTP credential is not used)")
     n.ignored("ccEmail", "bccEmail", "attachments")
     return m
