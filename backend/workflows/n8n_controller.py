@@ -7,12 +7,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.auth.guards import requires_editor
 from backend.auth.schemas import Principal
-from backend.bodies import ANY_JSON, raw_body
+from backend.bodies import ANY_JSON, raw_body, read_json
 from backend.credentials.controllers import keyring
-from backend.errors import BadRequest, PayloadTooLarge
 from backend.workflows import services as workflows
 from backend.workflows.n8n_service import N8nImportOut, import_n8n
-from flows.jsonlimits import JsonLimitError, parse_limited
 from flows.secrets_scan import scan_graph
 from templates.format import MAX_TEMPLATE_BYTES, MAX_TEMPLATE_DEPTH
 
@@ -27,15 +25,8 @@ class N8nImportController(Controller):
     async def import_n8n(self, request: Request, principal: Principal, db_session: AsyncSession) -> N8nImportOut:
         """A new draft from an n8n export, with a report line per n8n node (mapped, partial, or unmapped and
         kept as a canvas note), empty vault entries for its credentials and its triggers (schedules disabled)."""
-        body = await request.body()
-        if not body.strip():
-            raise BadRequest("the request body is empty; send an n8n workflow export (JSON)")
-        try:
-            raw = parse_limited(body, max_bytes=MAX_TEMPLATE_BYTES, max_depth=MAX_TEMPLATE_DEPTH)
-        except JsonLimitError as exc:
-            if exc.code == "too_large":
-                raise PayloadTooLarge(exc.message, code=exc.code) from None
-            raise BadRequest(exc.message, code=exc.code) from None
+        raw = await read_json(request, max_depth=MAX_TEMPLATE_DEPTH, max_bytes=MAX_TEMPLATE_BYTES,
+                              what="an n8n workflow export (JSON)")
         base_url = request.app.state.settings.public_url or str(request.base_url)
         wf, result, creds, triggers = await import_n8n(db_session, principal, keyring(request), raw, base_url)
         return N8nImportOut(id=wf.id, name=wf.name, report=result.report, credentials=creds, triggers=triggers,

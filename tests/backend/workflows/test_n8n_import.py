@@ -162,6 +162,13 @@ class TestRefusals:
         r = await client.post(URL, json=doc, headers=tenant_a.editor.headers)
         assert_problem(r, 413)
 
+    async def test_text_postgresql_cannot_store_is_422(self, client, tenant_a):
+        """A NUL character in the export is refused naming its field, before anything is stored."""
+        doc = copy.deepcopy(ORDER_FLOW)
+        doc["nodes"][1]["parameters"]["options"] = {"x": "a\u0000b"}
+        r = await client.post(URL, json=doc, headers=tenant_a.editor.headers)
+        assert assert_problem(r, 422)["pointer"] == "/nodes/1/parameters/options/x"
+
     @pytest.mark.parametrize("doc, pointer", [
         ({"name": "x"}, "/nodes"),
         ({"nodes": [{"name": "a", "type": "n8n-nodes-base.noOp", "typeVersion": "one"}]}, "/nodes/0/typeVersion"),
