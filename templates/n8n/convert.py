@@ -53,14 +53,21 @@ def _map_one(raw: dict[str, Any], node_id: str, scope: Scope, timezone: str) -> 
         return mapper(n), n, ""
     except Unmapped as exc:
         return None, n, str(exc)
+    except (TypeError, ValueError, AttributeError, KeyError) as exc:
+        # parameters of a shape no n8n version writes (hand-edited exports): a note, never a 500
+        n.notes.clear()
+        return None, n, f"its parameters are not in a shape this import knows ({type(exc).__name__}: {exc})"[:500]
 
 
 def _settings(raw: dict[str, Any], m: Mapped, n: NodeIn) -> None:
     """n8n's per-node settings: retries and what a failure does."""
     cfg = m.nodes[-1]["config"]
-    if raw.get("retryOnFail"):
-        cfg["retries"] = max(0, min(10, int(raw.get("maxTries", 3)) - 1))
-        cfg["retry_backoff_s"] = float(raw.get("waitBetweenTries", 1000)) / 1000
+    tries, wait_ms = raw.get("maxTries", 3), raw.get("waitBetweenTries", 1000)
+    if raw.get("retryOnFail") and _number(tries) and _number(wait_ms):
+        cfg["retries"] = max(0, min(10, int(tries) - 1))
+        cfg["retry_backoff_s"] = min(600.0, max(0.0, float(wait_ms) / 1000))
+    elif raw.get("retryOnFail"):
+        n.notes.append(f"Retry On Fail with maxTries {tries!r} / waitBetweenTries {wait_ms!r} was left out")
     on_error = raw.get("onError") or ("continueRegularOutput" if raw.get("continueOnFail") else "")
     if on_error == "continueRegularOutput":
         cfg["on_error"] = "continue"
@@ -73,15 +80,21 @@ def _settings(raw: dict[str, Any], m: Mapped, n: NodeIn) -> None:
         n.notes.append(f"n8n note: {str(raw['notes'])[:500]}")
 
 
+def _number(v: Any) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and abs(v) < 1e9
+
+
 def _sticky(raw: dict[str, Any], note_id: str) -> dict[str, Any]:
     p = raw["parameters"]
 
     def size(key: str, default: float) -> float:
         v = p.get(key, default)
-        return min(4000.0, max(40.0, float(v))) if isinstance(v, (int, float)) else default
+        return min(4000.0, max(40.0, float(v))) if _number(v) else default
 
+    color = p.get("color", 1)
     return {"id": note_id, "text": str(p.get("content", ""))[:MAX_NOTE_TEXT], "position": raw["position"],
-            "width": size("width", 240), "height": size("height", 160), "color": _COLORS.get(p.get("color", 1), "yellow")}
+            "width": size("width", 240), "height": size("height", 160),
+            "color": _COLORS.get(color, "yellow") if isinstance(color, int) else "yellow"}
 
 
 def _unmapped_note(raw: dict[str, Any], original: dict[str, Any], note_id: str,
