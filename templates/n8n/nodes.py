@@ -105,8 +105,11 @@ def set_node(n: NodeIn) -> Mapped:
             kind = str(f.get("type", "stringValue")).removesuffix("Value")
             values[str(f.get("name", ""))] = _typed(f.get(f"{kind}Value"), kind, n, f"fields.values[{i}]")
         keep = _include(n)
-    if (p.get("options") or {}).get("dotNotation") is False:
+    dots = (p.get("options") or {}).get("dotNotation") is not False
+    if not dots and any("." in k for k in values):
         n.notes.append("dot notation was off in n8n: a name like a.b sets a nested field here")
+    if dots and any("[" in k for k in values):
+        n.notes.append("a name like list[1] sets an array element in n8n; here it is a plain field name")
     return n.single("data.set", {"values": values, "keep_input": keep})
 
 

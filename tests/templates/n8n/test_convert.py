@@ -30,7 +30,8 @@ def _edges(graph: dict) -> set[tuple[str, str, str]]:
 
 
 class TestRepositoryFixtures:
-    @pytest.mark.parametrize("name", ["IfV2.number.json", "switch.rules.workflow.json", "workflow.get.json"])
+    @pytest.mark.parametrize("name", ["IfV2.number.json", "switch.rules.workflow.json", "workflow.get.json",
+                                      "Set.workflow.json"])
     def test_every_fixture_validates_and_reports_each_node(self, name):
         """The graph has no validation errors and the report has one line per n8n node, in order."""
         raw = _load(name)
