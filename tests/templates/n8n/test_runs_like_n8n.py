@@ -53,3 +53,26 @@ async def test_mapped_nodes_output_what_n8n_recorded(sandbox):
     assert sorted(compared) == [("Set", True), ("Set Disable Dot Notation", False), ("Set Keep Only Set", True),
                                 ("Set to Array", False), ("Set to Object", True)]
     assert "list[1]" in status["Set to Array"]["notes"][0] and "dot notation" in status["Set Disable Dot Notation"]["notes"][0]
+
+
+@pytest.mark.parametrize("fixture, feeds", [("IfV2.number.json", "If"), ("switch.rules.workflow.json", "Switch1")])
+async def test_branches_route_each_item_where_n8n_did(fixture, feeds):
+    """IF v2 and Switch v3 from n8n's repository: each test item, given as the run input in place of the
+    test-data node (another package, unmapped), reaches the node n8n's pinData recorded it at."""
+    raw = json.loads((Path(__file__).parent / "fixtures" / fixture).read_text())
+    out = convert(raw)
+    trigger = out.graph["nodes"][0]["id"]
+    out.graph["edges"].append({"id": "test-feed", "source": trigger, "source_port": "output",
+                               "target": feeds, "target_port": "input"})
+    plan = compile_graph(out.graph, default_registry())
+    ids = {r["node"]: r["node_ids"][0] for r in out.report if r["node_ids"]}
+    reached: dict[str, list] = {}
+    for item in raw["nodes"][1]["parameters"]["data"]:
+        sink = _Collect()
+        outcome = await Engine(Services(nodes=NodeServices.in_memory())).run(plan, "r-branch", item,
+                                                                             Emitter("r-branch", [sink]))
+        assert outcome.status == "succeeded", outcome.error
+        for name in raw["pinData"]:
+            if any(e.kind == "node.succeeded" and e.node_id == ids[name] for e in sink.events):
+                reached.setdefault(name, []).append(item)
+    assert reached == {name: [i["json"] for i in items] for name, items in raw["pinData"].items()}
