@@ -15,7 +15,7 @@ from backend.settings import Settings
 from nodes.errors import NodeConfigError
 from tests.backend.conftest import assert_problem
 from tests.backend.runs.test_controllers import wait_for_end
-from tests.backend.workflows.n8n_exports import ORDER_FLOW, SERVICES_FLOW
+from tests.backend.workflows.n8n_exports import ORDER_FLOW, SERVICES_FLOW, main, node
 
 URL = "/api/workflows/import/n8n"
 
@@ -139,6 +139,24 @@ class TestServicesFlow:
         assert sheets["status"] == "unmapped" and any("Every morning" in n for n in sheets["notes"])
         assert any("googleSheets" in n["text"] for n in wf["graph"]["notes"])
         assert out["validation"]["ok"], out["validation"]
+
+
+class TestWebhookRoundTrip:
+    async def test_webhook_and_respond_answer_a_delivery_as_in_n8n(self, client, tenant_a):
+        """Webhook (respond from node) -> Respond to Webhook (JSON `$json.body`, code 201): published, a signed
+        delivery is answered with 201 and the posted body."""
+        doc = {"name": "Echo", "nodes": [
+            node("Hook", "webhook", 2, 0, 0, httpMethod="POST", path="echo", responseMode="responseNode"),
+            node("Answer", "respondToWebhook", 1.1, 200, 0, respondWith="json", responseBody="={{ $json.body }}",
+                 options={"responseCode": 201})], "connections": {"Hook": main(["Answer"])}}
+        out = await _import(client, tenant_a.editor, doc)
+        h = tenant_a.editor.headers
+        assert (await client.post(f"/api/workflows/{out['id']}/publish", json={}, headers=h)).status_code == 201
+        [hook] = out["triggers"]
+        r = await client.post(f"/api/workflows/{out['id']}/webhooks/{hook['id']}/test",
+                              json={"method": "POST", "body": {"order": 7, "items": ["a"]}}, headers=h)
+        assert r.status_code == 200, r.text
+        assert (r.json()["status"], r.json()["body"]) == (201, {"order": 7, "items": ["a"]})
 
 
 class TestRefusals:
