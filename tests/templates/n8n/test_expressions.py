@@ -15,7 +15,7 @@ SCOPE = Scope({"Fetch order": "Fetch_order", "Prepare": "Prepare"})
 
 # keys n8n users write: identifiers (some Jinja words among them) and keys with spaces or punctuation
 _keys = st.one_of(st.from_regex(r"[A-Za-z_][A-Za-z0-9_]{0,8}", fullmatch=True),
-                  st.sampled_from(["and", "items", "in", "true", "none", "keys", "first name", "a-b", "x.y", "$id"]))
+                  st.sampled_from(["and", "items", "in", "true", "none", "keys", "first name", "a-b", "x.y", "$id", 'say "hi"', "it's"]))
 _leaves = st.one_of(st.integers(-10**6, 10**6), st.text(max_size=10), st.booleans(), st.none())
 
 
@@ -50,7 +50,7 @@ def _js(steps, style) -> str:
         elif style == "dot" and s.replace("_", "a").isalnum() and not s[0].isdigit():
             out.append(f".{s}")
         else:
-            out.append(f"['{s}']")
+            out.append(f'["{s}"]' if "'" in s else f"['{s}']")
     return "".join(out)
 
 
