@@ -54,6 +54,7 @@ from backend.settings import Settings, get_settings
 from backend.triggers.controllers import TriggerController, deliver_webhook
 from backend.triggers.runtime import start_triggers, stop_triggers
 from backend.workflows.controllers import WorkflowController
+from backend.workflows.n8n_controller import N8nImportController
 from backend.workspaces.controllers import WorkspaceController
 from backend.templates.controllers import ROUTES as TEMPLATE_ROUTES
 from nodes.registry import default_registry
@@ -127,7 +128,7 @@ def create_app(
 
     origins = sorted(settings.allowed_origin_set)
     app = Litestar(
-        route_handlers=[AuthController, WorkflowController, ApprovalLinkController, AIController, CatalogueController, HealthController,
+        route_handlers=[AuthController, WorkflowController, N8nImportController, ApprovalLinkController, AIController, CatalogueController, HealthController,
                         RunController, stream_run_events, collab_socket, TriggerController, deliver_webhook, AuditController, metrics_endpoint,
                         WorkspaceController, AdminController, PanelController, RetentionController,
                         McpExposureController, mcp_endpoint,

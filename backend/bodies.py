@@ -62,13 +62,16 @@ def _unstorable_at(value: Any, path: tuple[str | int, ...] = ()) -> tuple[str | 
     return None
 
 
-async def read_json(request: Request[Any, Any, Any], *, max_depth: int = BODY_MAX_DEPTH) -> Any:
-    """The body parsed as JSON within the limits; 400/413/422 problems otherwise."""
+async def read_json(request: Request[Any, Any, Any], *, max_depth: int = BODY_MAX_DEPTH, max_bytes: int | None = None,
+                    what: str = "a JSON document") -> Any:
+    """The body parsed as JSON within the limits (`max_bytes`: the app's body limit unless smaller);
+    400/413/422 problems otherwise."""
     body = await request.body()   # Litestar enforces request_max_body_size (413) while reading
     if not body.strip():
-        raise BadRequest("the request body is empty; send a JSON document")
+        raise BadRequest(f"the request body is empty; send {what}")
+    limit = request.app.state.settings.max_body_bytes
     try:
-        raw = parse_limited(body, max_bytes=request.app.state.settings.max_body_bytes, max_depth=max_depth)
+        raw = parse_limited(body, max_bytes=min(limit, max_bytes or limit), max_depth=max_depth)
     except JsonLimitError as exc:
         if exc.code == "too_large":
             raise PayloadTooLarge(exc.message, code=exc.code) from None

@@ -15,7 +15,7 @@ from typing import Any
 
 from backend.credentials.envelope import Keyring, VaultKeyError
 from backend.credentials.models import Credential
-from backend.credentials.services import sealed_of, store_values
+from backend.credentials.services import missing_fields, sealed_of, store_values
 from backend.credentials.types import TYPES
 from backend.db.scoped import find_scoped
 from backend.oauth.client import OAuthError, OAuthUnavailable
@@ -45,7 +45,15 @@ class DbCredentialStore:
             raise NodeConfigError(f"credential {row.name!r} cannot be opened with the server's secret key: "
                                   "enter its secret again", pointer=POINTER) from None
 
+    @staticmethod
+    def _check_filled(row: Credential, values: dict[str, Any]) -> None:
+        missing = missing_fields(row.type, values)
+        if missing:   # an entry created empty (an n8n import) and not filled in yet
+            raise NodeConfigError(f"credential {row.name!r} is not filled in: enter {', '.join(missing)} "
+                                  "in the workspace's credentials", pointer=POINTER)
+
     def _resolved(self, row: Credential, values: dict[str, Any]) -> ResolvedCredential:
+        self._check_filled(row, values)
         return ResolvedCredential(row.id, row.type, values, TYPES[row.type].secret_names)
 
     async def resolve(self, tenant_id: str, credential_id: str, types: tuple[str, ...]) -> ResolvedCredential:
@@ -76,6 +84,7 @@ class DbCredentialStore:
             # refresh of the tokens it replaced.
             row = await self._row(s, tenant_id, credential_id, for_update=True)
             values = self._open(row)
+            self._check_filled(row, values)
             try:
                 new = await (self.oauth.refresh(values) if force else self.oauth.ensure_fresh(values))
             except OAuthUnavailable as exc:   # the token endpoint is down or slow: the node retries

@@ -104,6 +104,30 @@ async def create(s: AsyncSession, p: Principal, keyring: Keyring, body: CreateIn
     return row
 
 
+async def create_placeholder(s: AsyncSession, p: Principal, keyring: Keyring, name: str, type_: str) -> Credential:
+    """An entry with no values yet (an import's credential to fill in): nothing secret is stored, the
+    type's required fields are missing until a PATCH brings them all (it validates the whole), and a
+    node using it fails with `missing_fields` naming them (backend/credentials/resolver.py)."""
+    ctype = credential_type(type_)
+    row = Credential(id=new_id(), tenant_id=p.tenant_id, name=name, type=ctype.name,
+                     created_by=p.user_id, created_at=utcnow(), updated_at=utcnow())
+    _seal_into(row, keyring, {})
+    s.add(row)
+    await _flush_unique(s, name)
+    await record(s, p, "credential.create", "credential", row.id, {"name": row.name, "type": row.type,
+                                                                  "placeholder": True})
+    return row
+
+
+def missing_fields(type_: str, values: dict[str, Any]) -> list[str]:
+    """The required fields of the type that `values` lacks or leaves invalid (empty for a complete entry)."""
+    try:
+        TYPES[type_].model.model_validate(values)
+    except ValidationError as exc:
+        return sorted({str(e["loc"][0]) for e in exc.errors() if e["loc"]})
+    return []
+
+
 async def patch(s: AsyncSession, p: Principal, keyring: Keyring, credential_id: str, body: PatchIn) -> Credential:
     row = await get(s, p.tenant_id, credential_id)
     changed: list[str] = []

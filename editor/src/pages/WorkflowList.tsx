@@ -7,6 +7,7 @@ import { ago } from '../canvas/RunHistory'
 import { AccountMenu } from '../teams/AccountMenu'
 import { WorkspaceSwitcher } from '../teams/WorkspaceSwitcher'
 import { AppHeader } from './AppHeader'
+import { N8nImportDialog } from './N8nImportDialog'
 
 export function WorkflowList({ me }: { me: Me }) {
   const [items, setItems] = useState<WorkflowSummary[] | null>(null)
@@ -14,6 +15,7 @@ export function WorkflowList({ me }: { me: Me }) {
   const [renaming, setRenaming] = useState<string | null>(null)
   const [draftName, setDraftName] = useState('')
   const [filter, setFilter] = useState('')
+  const [importing, setImporting] = useState(false)
   const canEdit = me.role !== 'viewer'
 
   const load = () => api.listWorkflows().then(setItems).catch((e) => setError(e.message))
@@ -52,6 +54,7 @@ export function WorkflowList({ me }: { me: Me }) {
           <a className="btn" href="/templates" data-testid="open-templates">Templates</a>
           <a className="btn" href="/runs" data-testid="open-runs">Runs</a>
           <a className="btn" href="/outbox" data-testid="open-outbox">Outbox</a>
+          {canEdit && <button className="btn" onClick={() => setImporting(true)} data-testid="n8n-import-open-dialog">Import from n8n</button>}
           {canEdit && <button className="btn primary" onClick={create} data-testid="workflow-create"><Icon name="plus" /> New workflow</button>}
         </div>
         {error && <div className="problem error">{error}</div>}
@@ -89,6 +92,7 @@ export function WorkflowList({ me }: { me: Me }) {
           </div>
         )}
       </main>
+      {importing && <N8nImportDialog onClose={() => { setImporting(false); load() }} />}
     </div>
   )
 }
