@@ -134,6 +134,24 @@ def scan_node(node: dict[str, Any]) -> list[dict[str, Any]]:
     return out
 
 
+REMOVED = "[removed on import: it looked like a secret; keep it in a credential]"
+
+
+def without_secrets(value: Any) -> tuple[Any, int]:
+    """A copy of a JSON value with every secret-looking string (as scan_node judges them) replaced
+    by REMOVED, and how many were: for text that lands where no credential can hold it (a note)."""
+    if isinstance(value, str):
+        text = _EXPR.sub(" ", value)
+        return (REMOVED, 1) if len(text.strip()) >= 16 and _classify(text) else (value, 0)
+    if isinstance(value, dict):
+        pairs = [(k, *without_secrets(v)) for k, v in value.items()]
+        return {k: v for k, v, _ in pairs}, sum(n for _, _, n in pairs)
+    if isinstance(value, list):
+        items = [without_secrets(v) for v in value]
+        return [v for v, _ in items], sum(n for _, n in items)
+    return value, 0
+
+
 def scan_graph(graph: Any) -> list[dict[str, Any]]:
     """Findings over every node of a graph document ({"nodes": [...]})."""
     nodes = graph.get("nodes") if isinstance(graph, dict) else None

@@ -12,6 +12,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
+from flows.secrets_scan import without_secrets
 from templates.n8n import logic, nodes, services
 from templates.n8n.connections import edges
 from templates.n8n.document import check_export, node_ids
@@ -98,16 +99,19 @@ def _sticky(raw: dict[str, Any], note_id: str) -> dict[str, Any]:
 
 
 def _unmapped_note(raw: dict[str, Any], original: dict[str, Any], note_id: str,
-                   reason: str) -> tuple[dict[str, Any], bool]:
-    """A note holding the node's JSON as it was in the export; True when it had to be cut to fit."""
+                   reason: str) -> tuple[dict[str, Any], bool, int]:
+    """A note holding the node's JSON as it was in the export, less what looks like a secret (a note
+    is part of the graph, where secrets never go); True when it had to be cut to fit, and how many
+    values were removed."""
+    kept, removed = without_secrets(original)
     head = f"Not imported from n8n: {raw['name']} ({raw['type']})\n{reason}\n\n"
-    body = "```json\n" + json.dumps(original, indent=2, ensure_ascii=False) + "\n```"
+    body = "```json\n" + json.dumps(kept, indent=2, ensure_ascii=False) + "\n```"
     text = head + body
     cut = len(text) > MAX_NOTE_TEXT
     if cut:
         text = text[:MAX_NOTE_TEXT - 20] + "\n… (cut)\n```"
     return {"id": note_id, "text": text, "position": raw["position"], "width": 360, "height": 280,
-            "color": "pink"}, cut
+            "color": "pink"}, cut, removed
 
 
 def convert(raw: Any) -> N8nImport:
@@ -144,9 +148,12 @@ def convert(raw: Any) -> N8nImport:
         lines = notes_by_name.get(name, [])
         m = mapped.get(name)
         if m is None:
-            note, cut = _unmapped_note(n, originals[name], ids[name], failed[name])
+            note, cut, removed = _unmapped_note(n, originals[name], ids[name], failed[name])
             graph_notes.append(note)
             extra = ["kept as a canvas note holding its n8n JSON" + (" (cut to 10,000 characters)" if cut else "")]
+            if removed:
+                extra.append(f"{removed} value(s) that looked like secrets were left out of the note; "
+                             "enter them in a credential")
             report.append({"node": name, "n8n_type": n["type"], "status": "unmapped",
                            "notes": [failed[name], *extra, *lines], "node_ids": []})
             continue

@@ -59,6 +59,22 @@ class TestRepositoryFixtures:
         assert original == raw["nodes"][1]
         assert note["position"] == {"x": 160.0, "y": 480.0}
 
+    def test_a_note_made_of_an_unmapped_node_leaves_out_what_looks_like_a_secret(self):
+        """An unmapped node's parameters holding a bearer token and an API key reach its note as
+        REMOVED markers, never the values; the report says how many were left out."""
+        from flows.secrets_scan import REMOVED
+
+        raw = _load("IfV2.number.json")
+        token, key = "Bearer eyJhbGciOiJIUzI1NiJ9.c2VjcmV0LXBheWxvYWQ.Zm9vYmFyYmF6", "sk_live_4eC39HqLyjWDarjtT1zdp7dc"
+        raw["nodes"][1]["parameters"] = {"auth": token, "nested": [{"apiKey": key}], "plain": "just words here, nothing"}
+        out = convert(raw)
+        note = next(n for n in out.graph["notes"] if n["id"] == "Code")
+        assert token not in note["text"] and key not in note["text"]
+        kept = json.loads(note["text"].split("```json\n", 1)[1].rsplit("\n```", 1)[0])["parameters"]
+        assert kept == {"auth": REMOVED, "nested": [{"apiKey": REMOVED}], "plain": "just words here, nothing"}
+        line = next(r for r in out.report if r["node"] == "Code")
+        assert any("2 value(s) that looked like secrets" in n for n in line["notes"])
+
     def test_switch_v3_rules_fallback_and_labels(self):
         """Switch v3 rules become cases on one value; the fallback shares output 2, joined in front of its target."""
         out = convert(_load("switch.rules.workflow.json"))
