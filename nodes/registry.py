@@ -38,6 +38,8 @@ BUILTIN_MODULES: tuple[str, ...] = (
     "nodes.approval.wait",
     "nodes.code.javascript",
     "nodes.http.request",
+    "nodes.http.graphql",
+    "nodes.storage.s3",
     "nodes.email.compose",
     "nodes.email.send",
     "nodes.verify.email_address",

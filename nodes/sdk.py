@@ -55,7 +55,7 @@ OnError = Literal["stop", "continue", "branch"]
 ON_ERROR_VALUES: tuple[str, ...] = ("stop", "continue", "branch")
 ERROR_PORT = "error"   # the output port every node has when on_error is "branch"
 
-Category = Literal["trigger", "data", "logic", "flow", "util", "http", "webhook", "ai", "email", "verify", "approval", "code"]
+Category = Literal["trigger", "data", "logic", "flow", "util", "http", "webhook", "ai", "email", "verify", "approval", "code", "storage"]
 
 
 @dataclass(frozen=True)

@@ -113,6 +113,15 @@ class EmailProvider(_Type):
     webhook_secret: str = _secret(required=False)
 
 
+class S3(_Type):
+    """S3 or S3-compatible storage"""
+    endpoint_url: str = Field(default="", max_length=2000)   # empty: AWS's regional endpoint
+    region: str = Field(default="us-east-1", min_length=1, max_length=50)
+    access_key_id: str = Field(min_length=1, max_length=500)
+    secret_access_key: str = _secret()
+    force_path_style: bool = False   # bucket in the path, not the host name (MinIO, Ceph, moto)
+
+
 @dataclass(frozen=True)
 class CredentialType:
     name: str
@@ -141,6 +150,7 @@ TYPES: dict[str, CredentialType] = {t.name: t for t in (
                                                           "pending_connect")),
     CredentialType("smtp", Smtp), CredentialType("postgres", Postgres), CredentialType("mysql", Mysql),
     CredentialType("ai_provider", AiProvider), CredentialType("email_provider", EmailProvider),
+    CredentialType("s3", S3),
 )}
 
 

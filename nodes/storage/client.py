@@ -1,0 +1,122 @@
+"""An S3 client for storage.s3: aiobotocore, guarded like SafeHttpClient, its errors as node errors.
+
+aiobotocore is botocore (the request signing, endpoint rules and response parsing every AWS SDK
+for Python uses) driven by aiohttp, so an S3 call never blocks the event loop or holds a thread.
+Two guards make its connections as safe as http.request's:
+
+* a `before-send` hook checks the URL of every request (the endpoint, or `bucket.endpoint` in
+  virtual-host style) against private ranges: an IP literal never reaches a resolver;
+* aiohttp resolves names through `_GuardedResolver`, which answers only addresses that passed
+  the check, so the connection goes to exactly the address checked (no second DNS answer).
+
+botocore's own retries are off: a temporary failure is a NodeTemporaryError and the engine retries
+it with the node's backoff. Proxies from the environment are ignored, as SafeHttpClient does.
+"""
+
+from __future__ import annotations
+
+import socket
+from contextlib import asynccontextmanager
+from typing import Any, AsyncIterator
+
+from aiobotocore.config import AioConfig
+from aiobotocore.session import get_session
+from aiohttp.abc import AbstractResolver, ResolveResult
+from botocore.exceptions import BotoCoreError, ClientError, ConnectTimeoutError, ReadTimeoutError
+
+from nodes.net import BlockedAddressError, allowed_hosts_from_env, check_host, check_url
+from nodes.sdk import NodeConfigError, NodeTemporaryError, ResolvedCredential
+
+# Codes S3 (and S3-compatible servers) answer for a wrong key id or secret.
+_BAD_CREDENTIAL = {"InvalidAccessKeyId", "SignatureDoesNotMatch", "InvalidToken", "ExpiredToken",
+                   "AuthorizationHeaderMalformed", "InvalidSecurity"}
+_TEMPORARY = {"SlowDown", "Throttling", "ThrottlingException", "RequestTimeout", "RequestTimeTooSkewed",
+              "ServiceUnavailable", "InternalError", "RequestLimitExceeded", "TooManyRequests"}
+# A missing thing, and the config field that named it.
+_MISSING = {"NoSuchKey": "/key", "NoSuchBucket": "/bucket", "NotFound": "/key"}
+
+
+class _GuardedResolver(AbstractResolver):
+    """aiohttp's resolver, answering only addresses nodes.net.check_host allowed."""
+
+    def __init__(self, allowed_hosts: frozenset[str]):
+        self.allowed_hosts = allowed_hosts
+
+    async def resolve(self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
+                      ) -> list[ResolveResult]:
+        ips = await check_host(host, port, self.allowed_hosts)
+        return [ResolveResult(hostname=host, host=str(ip), port=port,
+                              family=socket.AF_INET6 if ip.version == 6 else socket.AF_INET,
+                              proto=0, flags=socket.AI_NUMERICHOST) for ip in ips]
+
+    async def close(self) -> None:
+        return None
+
+
+def endpoint_of(cred: ResolvedCredential) -> str:
+    """The credential's endpoint URL, or AWS's regional endpoint when it has none."""
+    return str(cred.fields.get("endpoint_url") or "").rstrip("/") or \
+        f"https://s3.{cred.fields.get('region') or 'us-east-1'}.amazonaws.com"
+
+
+@asynccontextmanager
+async def s3_client(cred: ResolvedCredential, timeout_s: float) -> AsyncIterator[Any]:
+    """An aiobotocore S3 client for the credential; its endpoint is checked before anything is sent."""
+    allowed = allowed_hosts_from_env()
+    endpoint = endpoint_of(cred)
+    try:
+        await check_url(endpoint, allowed)
+    except BlockedAddressError as e:
+        raise BlockedAddressError(f"credential {cred.id!r}: endpoint {e.message}", pointer="/credential") from None
+    except NodeConfigError as e:
+        raise NodeConfigError(f"credential {cred.id!r}: endpoint {e.message}", pointer="/credential") from None
+    f = cred.fields
+    config = AioConfig(
+        region_name=f.get("region") or "us-east-1", signature_version="s3v4",
+        connect_timeout=timeout_s, read_timeout=timeout_s,
+        retries={"total_max_attempts": 1, "mode": "standard"},
+        s3={"addressing_style": "path" if f.get("force_path_style") else "auto"},
+        # a non-empty mapping without http/https: botocore then reads no proxy from the environment
+        proxies={"no_env_proxies": ""},
+        connector_args={"resolver": _GuardedResolver(allowed)},
+    )
+
+    async def check_request(request: Any, **_: Any) -> None:
+        try:
+            await check_url(request.url, allowed)
+        except NodeConfigError as e:
+            raise BlockedAddressError(f"credential {cred.id!r}: {e.message}", pointer="/credential") from None
+
+    session = get_session()
+    async with session.create_client(
+            "s3", endpoint_url=f.get("endpoint_url") or None, aws_access_key_id=f.get("access_key_id"),
+            aws_secret_access_key=f.get("secret_access_key"), config=config) as client:
+        client.meta.events.register("before-send.s3", check_request)
+        yield client
+
+
+def node_error(exc: Exception, what: str, credential_id: str) -> Exception:
+    """The node error for a failed S3 call; `what` says which call ("get s3://bucket/key")."""
+    if isinstance(exc, ClientError):
+        err = exc.response.get("Error", {})
+        code = str(err.get("Code") or "")
+        status = int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0)
+        message = err.get("Message") or code or f"HTTP {status}"
+        if code in _BAD_CREDENTIAL:
+            return NodeConfigError(f"{what}: credential {credential_id!r} was refused ({code}: {message})",
+                                   pointer="/credential")
+        if code in _TEMPORARY or status == 429 or status >= 500:
+            return NodeTemporaryError(f"{what}: the storage service answered {code or status} ({message}); "
+                                      "it is retried")
+        if code in _MISSING or status == 404:
+            pointer = _MISSING.get(code, "/key")
+            return NodeConfigError(f"{what}: {pointer[1:]} does not exist ({code or status})", pointer=pointer)
+        if code in ("AccessDenied", "Forbidden") or status == 403:
+            return NodeConfigError(f"{what}: credential {credential_id!r} may not do this ({code}: {message})",
+                                   pointer="/credential")
+        return NodeConfigError(f"{what}: {code or status}: {message}", pointer="/operation")
+    if isinstance(exc, (ConnectTimeoutError, ReadTimeoutError)):
+        return NodeTemporaryError(f"{what}: timed out")
+    if isinstance(exc, BotoCoreError):
+        return NodeTemporaryError(f"{what}: {type(exc).__name__}: {exc}")
+    return exc

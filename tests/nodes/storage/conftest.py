@@ -1,0 +1,146 @@
+"""A real S3 on loopback for the storage node tests: moto in server mode with authentication on
+(an IAM user whose key signs every request), and a loopback proxy in front of it that can answer
+an error or stall before passing a request through."""
+
+from __future__ import annotations
+
+import http.client
+import threading
+import uuid
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import boto3
+import httpx
+import pytest
+from moto.server import ThreadedMotoServer
+
+from nodes.credentials import MemoryCredentials, ResolvedCredential
+from tests.live_server import free_port
+
+
+@dataclass
+class S3Server:
+    url: str
+    access_key_id: str
+    secret_access_key: str
+
+    def credential(self, id_: str = "s3", url: str | None = None, **fields) -> ResolvedCredential:
+        values = {"endpoint_url": url or self.url, "region": "us-east-1", "access_key_id": self.access_key_id,
+                  "secret_access_key": self.secret_access_key, "force_path_style": True, **fields}
+        return ResolvedCredential(id_, "s3", values, ("secret_access_key",))
+
+    def boto(self):
+        """A plain (sync) boto3 client, to arrange and check objects beside the node."""
+        return boto3.client("s3", endpoint_url=self.url, region_name="us-east-1", aws_access_key_id=self.access_key_id,
+                            aws_secret_access_key=self.secret_access_key)
+
+
+@pytest.fixture(scope="session")
+def s3_server():
+    """moto's S3 on 127.0.0.1 with request authentication on, and the key of a user allowed everything."""
+    port = free_port()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    url = f"http://127.0.0.1:{port}"
+    iam = boto3.client("iam", endpoint_url=url, region_name="us-east-1", aws_access_key_id="setup",
+                       aws_secret_access_key="setup")
+    iam.create_user(UserName="flows")
+    iam.put_user_policy(UserName="flows", PolicyName="all", PolicyDocument='{"Version": "2012-10-17", '
+                        '"Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}')
+    key = iam.create_access_key(UserName="flows")["AccessKey"]
+    httpx.post(f"{url}/moto-api/reset-auth", content=b"0").raise_for_status()   # from now on, every request signed
+    yield S3Server(url, key["AccessKeyId"], key["SecretAccessKey"])
+    httpx.post(f"{url}/moto-api/reset-auth", content=b"inf")
+    server.stop()
+
+
+@pytest.fixture
+def bucket(s3_server):
+    """A fresh bucket's name."""
+    name = f"b-{uuid.uuid4().hex[:12]}"
+    s3_server.boto().create_bucket(Bucket=name)
+    return name
+
+
+@pytest.fixture(autouse=True)
+def allow_loopback(monkeypatch):
+    """Loopback endpoints allowed, as an operator allows an internal S3 (MAILY_HTTP_ALLOWED_HOSTS)."""
+    monkeypatch.setenv("MAILY_HTTP_ALLOWED_HOSTS", "127.0.0.1")
+
+
+@pytest.fixture
+def s3_ctx(make_ctx, s3_server):
+    """A NodeContext whose vault holds `s3` (the good key) plus the credentials given."""
+
+    def make(*extra: ResolvedCredential, url: str | None = None):
+        creds = {c.id: c for c in (s3_server.credential(url=url), *extra)}
+        return make_ctx(services={"credentials": MemoryCredentials(creds)})
+
+    return make
+
+
+@dataclass
+class Proxy:
+    """Counts requests; answers the queued (status, code) errors first, then passes requests on."""
+    url: str
+    upstream: int
+    failures: list[tuple[int, str]] = field(default_factory=list)
+    stall: threading.Event | None = None
+    requests: int = 0
+
+
+def _handler(proxy: Proxy):
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, *args):
+            pass
+
+        def _answer(self, status: int, headers: list[tuple[str, str]], body: bytes):
+            self.send_response(status)
+            for k, v in headers:
+                if k.lower() not in ("transfer-encoding", "connection", "content-length"):
+                    self.send_header(k, v)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def _route(self):
+            proxy.requests += 1
+            body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            if proxy.stall is not None:
+                proxy.stall.wait(10)
+            if proxy.failures:
+                status, code = proxy.failures.pop(0)
+                xml = f"<Error><Code>{code}</Code><Message>{code} from the proxy</Message></Error>".encode()
+                return self._answer(status, [("Content-Type", "application/xml")], xml)
+            conn = http.client.HTTPConnection("127.0.0.1", proxy.upstream, timeout=10)
+            conn.putrequest(self.command, self.path, skip_host=True, skip_accept_encoding=True)
+            for k, v in self.headers.items():   # Host included: it was signed
+                conn.putheader(k, v)
+            conn.endheaders(body)
+            resp = conn.getresponse()
+            self._answer(resp.status, resp.getheaders(), resp.read())
+            conn.close()
+
+        do_GET = do_PUT = do_POST = do_DELETE = do_HEAD = _route
+
+    return Handler
+
+
+@pytest.fixture
+def proxy(s3_server):
+    """A loopback proxy in front of moto (a fresh one per test)."""
+    upstream = int(s3_server.url.rsplit(":", 1)[1])
+    server = ThreadingHTTPServer(("127.0.0.1", 0), None)
+    p = Proxy(f"http://127.0.0.1:{server.server_address[1]}", upstream)
+    server.RequestHandlerClass = _handler(p)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield p
+    if p.stall is not None:
+        p.stall.set()
+    server.shutdown()
+    server.server_close()
