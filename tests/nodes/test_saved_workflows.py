@@ -1,18 +1,26 @@
 """Each node type runs inside a saved workflow (tests/nodes/workflows/*.json) and gives the saved output.
 
 A saved file holds `graph`, `input` and `expect` (the run's output: the main path's last nodes).
-The http.request workflow calls the loopback test server, allow-listed as an operator would."""
+The http.request workflow calls the loopback test server, allow-listed as an operator would;
+http.graphql a GraphQL server and storage.s3 moto's S3, each started for its workflow."""
 
 from __future__ import annotations
 
 import json
+from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any, AsyncIterator
 
+import boto3
 import pytest
 
 from flows.compile import compile_graph
 from flows.engine import Emitter, Engine, Services
+from nodes.credentials import MemoryCredentials, ResolvedCredential
 from nodes.registry import default_registry
+from nodes.services import NodeServices
+from tests.nodes.http.graphql_server import graphql_server
+from tests.nodes.storage.s3_server import moto_s3
 
 SAVED = sorted((Path(__file__).parent / "workflows").glob("*.json"))
 
@@ -22,13 +30,33 @@ def test_every_built_in_node_type_has_a_saved_workflow():
     assert {t.spec.type for t in default_registry().all()} <= used
 
 
+@asynccontextmanager
+async def _servers(stem: str, http_server: str) -> AsyncIterator[tuple[dict[str, Any], NodeServices]]:
+    """(what the workflow's input gains, the node services) for the servers a saved workflow calls."""
+    if stem == "http_request":
+        yield {"base": http_server}, NodeServices.in_memory()
+    elif stem == "http_graphql":
+        async with graphql_server() as (url, _):
+            yield {"base": url}, NodeServices.in_memory()
+    elif stem == "storage_s3":
+        with moto_s3() as url:
+            boto3.client("s3", endpoint_url=url, region_name="us-east-1", aws_access_key_id="k",
+                         aws_secret_access_key="s").create_bucket(Bucket="saved")
+            cred = ResolvedCredential("s3", "s3", {"endpoint_url": url, "region": "us-east-1", "access_key_id": "k",
+                                                   "secret_access_key": "secret", "force_path_style": True})
+            yield {}, NodeServices.in_memory(credentials=MemoryCredentials({"s3": cred}))
+    else:
+        yield {}, NodeServices.in_memory()
+
+
 @pytest.mark.parametrize("path", SAVED, ids=[p.stem for p in SAVED])
-async def test_the_saved_workflow_runs_and_gives_the_saved_output(path, http_server, loopback_client):
+async def test_the_saved_workflow_runs_and_gives_the_saved_output(path, http_server, loopback_client, monkeypatch):
+    monkeypatch.setenv("MAILY_HTTP_ALLOWED_HOSTS", "127.0.0.1")   # storage.s3 builds its client from the settings
     saved = json.loads(path.read_text())
-    payload = {**saved["input"], "base": http_server} if path.stem == "http_request" else saved["input"]
     plan = compile_graph(saved["graph"], default_registry())
-    outcome = await Engine(Services(http=loopback_client)).run(plan, f"saved-{path.stem}", payload,
-                                                              Emitter(f"saved-{path.stem}", []))
+    async with _servers(path.stem, http_server) as (extra, services):
+        outcome = await Engine(Services(http=loopback_client, nodes=services)).run(
+            plan, f"saved-{path.stem}", {**saved["input"], **extra} if extra else saved["input"], Emitter(f"saved-{path.stem}", []))
     # approval.wait suspends its run: the saved file says `"status": "waiting"`
     assert outcome.status == saved.get("status", "succeeded"), outcome.error
     assert outcome.output == saved["expect"]

@@ -13,10 +13,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import boto3
 import httpx
 import pytest
-from moto.server import ThreadedMotoServer
-
 from nodes.credentials import MemoryCredentials, ResolvedCredential
-from tests.live_server import free_port
+from tests.nodes.storage.s3_server import moto_s3
 
 
 @dataclass
@@ -39,20 +37,18 @@ class S3Server:
 @pytest.fixture(scope="session")
 def s3_server():
     """moto's S3 on 127.0.0.1 with request authentication on, and the key of a user allowed everything."""
-    port = free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    url = f"http://127.0.0.1:{port}"
-    iam = boto3.client("iam", endpoint_url=url, region_name="us-east-1", aws_access_key_id="setup",
-                       aws_secret_access_key="setup")
-    iam.create_user(UserName="flows")
-    iam.put_user_policy(UserName="flows", PolicyName="all", PolicyDocument='{"Version": "2012-10-17", '
-                        '"Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}')
-    key = iam.create_access_key(UserName="flows")["AccessKey"]
-    httpx.post(f"{url}/moto-api/reset-auth", content=b"0").raise_for_status()   # from now on, every request signed
-    yield S3Server(url, key["AccessKeyId"], key["SecretAccessKey"])
-    httpx.post(f"{url}/moto-api/reset-auth", content=b"inf")
-    server.stop()
+    with moto_s3() as url:
+        iam = boto3.client("iam", endpoint_url=url, region_name="us-east-1", aws_access_key_id="setup",
+                           aws_secret_access_key="setup")
+        iam.create_user(UserName="flows")
+        iam.put_user_policy(UserName="flows", PolicyName="all", PolicyDocument='{"Version": "2012-10-17", '
+                            '"Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}')
+        key = iam.create_access_key(UserName="flows")["AccessKey"]
+        httpx.post(f"{url}/moto-api/reset-auth", content=b"0").raise_for_status()   # from now on, every request signed
+        try:
+            yield S3Server(url, key["AccessKeyId"], key["SecretAccessKey"])
+        finally:
+            httpx.post(f"{url}/moto-api/reset-auth", content=b"inf")
 
 
 @pytest.fixture
