@@ -119,7 +119,7 @@ class S3(_Type):
     region: str = Field(default="us-east-1", min_length=1, max_length=50)
     access_key_id: str = Field(min_length=1, max_length=500)
     secret_access_key: str = _secret()
-    force_path_style: bool = False   # bucket in the path, not the host name (MinIO, Ceph, moto)
+    force_path_style: bool = False   # bucket in the path, not the host name (MinIO, Ceph, moto); an IP endpoint always is
 
 
 @dataclass(frozen=True)

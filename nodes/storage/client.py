@@ -24,7 +24,7 @@ from aiobotocore.session import get_session
 from aiohttp.abc import AbstractResolver, ResolveResult
 from botocore.exceptions import BotoCoreError, ClientError, ConnectTimeoutError, ReadTimeoutError
 
-from nodes.net import BlockedAddressError, allowed_hosts_from_env, check_host, check_url
+from nodes.net import allowed_hosts_from_env, check_host, check_url
 from nodes.sdk import NodeConfigError, NodeTemporaryError, ResolvedCredential
 
 # Codes S3 (and S3-compatible servers) answer for a wrong key id or secret.
@@ -59,6 +59,14 @@ def endpoint_of(cred: ResolvedCredential) -> str:
         f"https://s3.{cred.fields.get('region') or 'us-east-1'}.amazonaws.com"
 
 
+def _addressing(f: dict[str, Any]) -> str:
+    """path with force_path_style; else the bucket in the host name, as the AWS SDKs do for a custom
+    endpoint (botocore's "auto" would pick path style there); for AWS itself, botocore decides."""
+    if f.get("force_path_style"):
+        return "path"
+    return "virtual" if f.get("endpoint_url") else "auto"
+
+
 @asynccontextmanager
 async def s3_client(cred: ResolvedCredential, timeout_s: float) -> AsyncIterator[Any]:
     """An aiobotocore S3 client for the credential; its endpoint is checked before anything is sent."""
@@ -66,16 +74,14 @@ async def s3_client(cred: ResolvedCredential, timeout_s: float) -> AsyncIterator
     endpoint = endpoint_of(cred)
     try:
         await check_url(endpoint, allowed)
-    except BlockedAddressError as e:
-        raise BlockedAddressError(f"credential {cred.id!r}: endpoint {e.message}", pointer="/credential") from None
-    except NodeConfigError as e:
-        raise NodeConfigError(f"credential {cred.id!r}: endpoint {e.message}", pointer="/credential") from None
+    except NodeConfigError as e:   # BlockedAddressError included: the endpoint is the credential's
+        raise type(e)(f"credential {cred.id!r}: endpoint {e.message}", pointer="/credential") from None
     f = cred.fields
     config = AioConfig(
         region_name=f.get("region") or "us-east-1", signature_version="s3v4",
         connect_timeout=timeout_s, read_timeout=timeout_s,
         retries={"total_max_attempts": 1, "mode": "standard"},
-        s3={"addressing_style": "path" if f.get("force_path_style") else "auto"},
+        s3={"addressing_style": _addressing(f)},
         # a non-empty mapping without http/https: botocore then reads no proxy from the environment
         proxies={"no_env_proxies": ""},
         connector_args={"resolver": _GuardedResolver(allowed)},
@@ -85,7 +91,7 @@ async def s3_client(cred: ResolvedCredential, timeout_s: float) -> AsyncIterator
         try:
             await check_url(request.url, allowed)
         except NodeConfigError as e:
-            raise BlockedAddressError(f"credential {cred.id!r}: {e.message}", pointer="/credential") from None
+            raise type(e)(f"credential {cred.id!r}: {e.message}", pointer="/credential") from None
 
     session = get_session()
     async with session.create_client(

@@ -143,3 +143,20 @@ async def test_the_secret_is_registered_with_the_redactor(s3_ctx, s3_server, buc
     ctx = s3_ctx()
     await s3.execute(ctx, cfg(bucket, operation="list"), {})
     assert s3_server.secret_access_key in ctx.redactor.values
+
+
+async def test_every_request_host_is_checked_not_only_the_endpoint(s3_ctx, s3_server, monkeypatch, bucket):
+    """In virtual-host style the request goes to bucket.<endpoint host>: that name is checked too, at /credential."""
+    port = s3_server.url.rsplit(":", 1)[1]
+    monkeypatch.setenv("MAILY_HTTP_ALLOWED_HOSTS", "localhost")
+    cred = s3_server.credential("vhost", url=f"http://localhost:{port}", force_path_style=False)
+    with pytest.raises(NodeConfigError) as err:
+        await s3.execute(s3_ctx(cred), s3.Config(bucket=bucket, credential="vhost", operation="list"), {})
+    assert err.value.pointer == "/credential" and f"{bucket}.localhost" in err.value.message
+
+
+async def test_an_ip_endpoint_works_without_force_path_style(s3_ctx, s3_server, bucket):
+    """An endpoint given as an IP address cannot carry the bucket in its host name: path style is used."""
+    cred = s3_server.credential("ip", force_path_style=False)
+    out = await s3.execute(s3_ctx(cred), s3.Config(bucket=bucket, credential="ip", operation="list"), {})
+    assert out["output"]["objects"] == []
