@@ -68,9 +68,11 @@ def _addressing(f: dict[str, Any]) -> str:
 
 
 @asynccontextmanager
-async def s3_client(cred: ResolvedCredential, timeout_s: float) -> AsyncIterator[Any]:
-    """An aiobotocore S3 client for the credential; its endpoint is checked before anything is sent."""
-    allowed = allowed_hosts_from_env()
+async def s3_client(cred: ResolvedCredential, timeout_s: float,
+                    allowed: frozenset[str] | None = None) -> AsyncIterator[Any]:
+    """An aiobotocore S3 client for the credential; its endpoint is checked before anything is sent.
+    `allowed`: the hosts that skip the private-address check (default MAILY_HTTP_ALLOWED_HOSTS)."""
+    allowed = allowed_hosts_from_env() if allowed is None else allowed
     endpoint = endpoint_of(cred)
     try:
         await check_url(endpoint, allowed)
@@ -101,15 +103,16 @@ async def s3_client(cred: ResolvedCredential, timeout_s: float) -> AsyncIterator
         yield client
 
 
-def node_error(exc: Exception, what: str, credential_id: str) -> Exception:
-    """The node error for a failed S3 call; `what` says which call ("get s3://bucket/key")."""
+def node_error(exc: Exception, what: str, credential: str) -> Exception:
+    """The node error for a failed S3 call; `what` says which call ("get s3://bucket/key"),
+    `credential` which credential made it ("credential 'c1'")."""
     if isinstance(exc, ClientError):
         err = exc.response.get("Error", {})
         code = str(err.get("Code") or "")
         status = int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0)
         message = err.get("Message") or code or f"HTTP {status}"
         if code in _BAD_CREDENTIAL:
-            return NodeConfigError(f"{what}: credential {credential_id!r} was refused ({code}: {message})",
+            return NodeConfigError(f"{what}: {credential} was refused ({code}: {message})",
                                    pointer="/credential")
         if code in _TEMPORARY or status == 429 or status >= 500:
             return NodeTemporaryError(f"{what}: the storage service answered {code or status} ({message}); "
@@ -118,7 +121,7 @@ def node_error(exc: Exception, what: str, credential_id: str) -> Exception:
             pointer = _MISSING.get(code, "/key")
             return NodeConfigError(f"{what}: {pointer[1:]} does not exist ({code or status})", pointer=pointer)
         if code in ("AccessDenied", "Forbidden") or status == 403:
-            return NodeConfigError(f"{what}: credential {credential_id!r} may not do this ({code}: {message})",
+            return NodeConfigError(f"{what}: {credential} may not do this ({code}: {message})",
                                    pointer="/credential")
         return NodeConfigError(f"{what}: {code or status}: {message}", pointer="/operation")
     if isinstance(exc, (ConnectTimeoutError, ReadTimeoutError)):

@@ -127,4 +127,4 @@ async def execute(ctx: NodeContext, config: Config, inputs: dict[str, Any]) -> d
         async with s3_client(cred, config.timeout_s or SPEC.default_timeout_s) as client:
             return {"output": await _run(client, config)}
     except Exception as exc:  # noqa: BLE001 - mapped to node errors; anything else is re-raised as is
-        raise node_error(exc, what, cred.id) from None
+        raise node_error(exc, what, f"credential {cred.id!r}") from None

@@ -14,7 +14,7 @@ import boto3
 import httpx
 import pytest
 from nodes.credentials import MemoryCredentials, ResolvedCredential
-from tests.nodes.storage.s3_server import moto_s3
+from tests.nodes.storage.s3_server import moto_s3, signed_requests
 
 
 @dataclass
@@ -37,18 +37,8 @@ class S3Server:
 @pytest.fixture(scope="session")
 def s3_server():
     """moto's S3 on 127.0.0.1 with request authentication on, and the key of a user allowed everything."""
-    with moto_s3() as url:
-        iam = boto3.client("iam", endpoint_url=url, region_name="us-east-1", aws_access_key_id="setup",
-                           aws_secret_access_key="setup")
-        iam.create_user(UserName="flows")
-        iam.put_user_policy(UserName="flows", PolicyName="all", PolicyDocument='{"Version": "2012-10-17", '
-                            '"Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}')
-        key = iam.create_access_key(UserName="flows")["AccessKey"]
-        httpx.post(f"{url}/moto-api/reset-auth", content=b"0").raise_for_status()   # from now on, every request signed
-        try:
-            yield S3Server(url, key["AccessKeyId"], key["SecretAccessKey"])
-        finally:
-            httpx.post(f"{url}/moto-api/reset-auth", content=b"inf")
+    with moto_s3() as url, signed_requests(url) as (key_id, secret):
+        yield S3Server(url, key_id, secret)
 
 
 @pytest.fixture
