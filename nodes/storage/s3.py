@@ -17,7 +17,7 @@ SPEC = NodeSpec(
     version=1,
     title="S3 storage",
     category="storage",
-    icon="database",
+    icon="archive",
     description="Lists, reads, writes and deletes objects in an S3-compatible bucket, or makes a presigned "
                 "URL. Throttling and 5xx answers are retried; a private endpoint is refused unless allowed.",
     inputs=(Port("input", "any", "Available to expressions as `input`"),),
