@@ -7,6 +7,7 @@ http.graphql a GraphQL server and storage.s3 moto's S3, each started for its wor
 from __future__ import annotations
 
 import json
+import uuid
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, AsyncIterator
@@ -20,7 +21,7 @@ from nodes.credentials import MemoryCredentials, ResolvedCredential
 from nodes.registry import default_registry
 from nodes.services import NodeServices
 from tests.nodes.http.graphql_server import graphql_server
-from tests.nodes.storage.s3_server import moto_s3
+from tests.nodes.storage.s3_server import moto_s3, signed_requests
 
 SAVED = sorted((Path(__file__).parent / "workflows").glob("*.json"))
 
@@ -39,12 +40,14 @@ async def _servers(stem: str, http_server: str) -> AsyncIterator[tuple[dict[str,
         async with graphql_server() as (url, _):
             yield {"base": url}, NodeServices.in_memory()
     elif stem == "storage_s3":
-        with moto_s3() as url:
-            boto3.client("s3", endpoint_url=url, region_name="us-east-1", aws_access_key_id="k",
-                         aws_secret_access_key="s").create_bucket(Bucket="saved")
-            cred = ResolvedCredential("s3", "s3", {"endpoint_url": url, "region": "us-east-1", "access_key_id": "k",
-                                                   "secret_access_key": "secret", "force_path_style": True})
-            yield {}, NodeServices.in_memory(credentials=MemoryCredentials({"s3": cred}))
+        # signed: moto's authentication switch is process-wide, and other tests turn it on
+        with moto_s3() as url, signed_requests(url) as (key_id, secret):
+            bucket = f"saved-{uuid.uuid4().hex[:8]}"   # moto's buckets are process-wide too
+            boto3.client("s3", endpoint_url=url, region_name="us-east-1", aws_access_key_id=key_id,
+                         aws_secret_access_key=secret).create_bucket(Bucket=bucket)
+            cred = ResolvedCredential("s3", "s3", {"endpoint_url": url, "region": "us-east-1", "access_key_id": key_id,
+                                                   "secret_access_key": secret, "force_path_style": True})
+            yield {"bucket": bucket}, NodeServices.in_memory(credentials=MemoryCredentials({"s3": cred}))
     else:
         yield {}, NodeServices.in_memory()
 
