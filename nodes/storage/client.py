@@ -84,8 +84,7 @@ async def s3_client(cred: ResolvedCredential, timeout_s: float,
         connect_timeout=timeout_s, read_timeout=timeout_s,
         retries={"total_max_attempts": 1, "mode": "standard"},
         s3={"addressing_style": _addressing(f)},
-        # a non-empty mapping without http/https: botocore then reads no proxy from the environment
-        proxies={"no_env_proxies": ""},
+        proxies={},   # not None: botocore then reads no HTTP(S)_PROXY from the environment
         connector_args={"resolver": _GuardedResolver(allowed)},
     )
 

@@ -160,3 +160,13 @@ async def test_an_ip_endpoint_works_without_force_path_style(s3_ctx, s3_server, 
     cred = s3_server.credential("ip", force_path_style=False)
     out = await s3.execute(s3_ctx(cred), s3.Config(bucket=bucket, credential="ip", operation="list"), {})
     assert out["output"]["objects"] == []
+
+
+async def test_a_proxy_from_the_environment_is_not_used(s3_ctx, monkeypatch, bucket):
+    """HTTP(S)_PROXY pointing at a dead port changes nothing: the client connects to the checked address itself."""
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy"):
+        monkeypatch.setenv(name, "http://127.0.0.1:9")
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    out = await s3.execute(s3_ctx(), cfg(bucket, operation="list"), {})
+    assert out["output"]["objects"] == []
