@@ -4,8 +4,9 @@ aiobotocore is botocore (the request signing, endpoint rules and response parsin
 for Python uses) driven by aiohttp, so an S3 call never blocks the event loop or holds a thread.
 Two guards make its connections as safe as http.request's:
 
-* a `before-send` hook checks the URL of every request (the endpoint, or `bucket.endpoint` in
-  virtual-host style) against private ranges: an IP literal never reaches a resolver;
+* `_GuardedSession` checks the URL of every request aiohttp sends, each redirect hop included,
+  against private ranges (nodes.net.check_url): the endpoint, `bucket.endpoint` in virtual-host
+  style, or an IP literal in a Location header, which never reaches a resolver;
 * aiohttp resolves names through `_GuardedResolver`, which answers only addresses that passed
   the check, so the connection goes to exactly the address checked (no second DNS answer).
 
@@ -20,12 +21,13 @@ from contextlib import asynccontextmanager
 from typing import Any, AsyncIterator
 
 from aiobotocore.config import AioConfig
+from aiobotocore.httpsession import AIOHTTPSession
 from aiobotocore.session import get_session
 from aiohttp.abc import AbstractResolver, ResolveResult
 from botocore.exceptions import BotoCoreError, ClientError, ConnectTimeoutError, ReadTimeoutError
 
 from nodes.net import allowed_hosts_from_env, check_host, check_url
-from nodes.sdk import NodeConfigError, NodeTemporaryError, ResolvedCredential
+from nodes.sdk import NodeConfigError, NodeError, NodeTemporaryError, ResolvedCredential
 
 # Codes S3 (and S3-compatible servers) answer for a wrong key id or secret.
 _BAD_CREDENTIAL = {"InvalidAccessKeyId", "SignatureDoesNotMatch", "InvalidToken", "ExpiredToken",
@@ -51,6 +53,22 @@ class _GuardedResolver(AbstractResolver):
 
     async def close(self) -> None:
         return None
+
+
+class _GuardedSession(AIOHTTPSession):
+    """aiobotocore's aiohttp session whose connector checks each request's URL before it connects."""
+
+    async def _create_connector(self, proxy_url: Any) -> Any:
+        connector = await super()._create_connector(proxy_url)
+        allowed = self._connector_args["resolver"].allowed_hosts
+        plain = connector.connect
+
+        async def connect(req: Any, *args: Any, **kwargs: Any) -> Any:
+            await check_url(str(req.url), allowed)
+            return await plain(req, *args, **kwargs)
+
+        connector.connect = connect
+        return connector
 
 
 def endpoint_of(cred: ResolvedCredential) -> str:
@@ -85,26 +103,24 @@ async def s3_client(cred: ResolvedCredential, timeout_s: float,
         retries={"total_max_attempts": 1, "mode": "standard"},
         s3={"addressing_style": _addressing(f)},
         proxies={},   # not None: botocore then reads no HTTP(S)_PROXY from the environment
-        connector_args={"resolver": _GuardedResolver(allowed)},
+        connector_args={"resolver": _GuardedResolver(allowed)}, http_session_cls=_GuardedSession,
     )
-
-    async def check_request(request: Any, **_: Any) -> None:
-        try:
-            await check_url(request.url, allowed)
-        except NodeConfigError as e:
-            raise type(e)(f"credential {cred.id!r}: {e.message}", pointer="/credential") from None
 
     session = get_session()
     async with session.create_client(
             "s3", endpoint_url=f.get("endpoint_url") or None, aws_access_key_id=f.get("access_key_id"),
             aws_secret_access_key=f.get("secret_access_key"), config=config) as client:
-        client.meta.events.register("before-send.s3", check_request)
         yield client
 
 
 def node_error(exc: Exception, what: str, credential: str) -> Exception:
     """The node error for a failed S3 call; `what` says which call ("get s3://bucket/key"),
     `credential` which credential made it ("credential 'c1'")."""
+    inner = getattr(exc, "kwargs", {}).get("error") if isinstance(exc, BotoCoreError) else None
+    if isinstance(inner, NodeConfigError):   # a guard refused an address: the credential's endpoint led there
+        return type(inner)(f"{what}: {credential}: {inner.message}", pointer="/credential")
+    if isinstance(inner, NodeError):
+        return inner
     if isinstance(exc, ClientError):
         err = exc.response.get("Error", {})
         code = str(err.get("Code") or "")

@@ -77,11 +77,13 @@ def s3_ctx(make_ctx, s3_server):
 
 @dataclass
 class Proxy:
-    """Counts requests; answers the queued (status, code) errors first, then passes requests on."""
+    """Counts requests; answers the queued (status, code) errors first (or stalls, or redirects),
+    then passes requests on."""
     url: str
     upstream: int
     failures: list[tuple[int, str]] = field(default_factory=list)
     stall: threading.Event | None = None
+    redirect_to: str | None = None   # answer 307 with this Location (a path is appended)
     requests: int = 0
 
 
@@ -106,6 +108,8 @@ def _handler(proxy: Proxy):
             body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
             if proxy.stall is not None:
                 proxy.stall.wait(10)
+            if proxy.redirect_to:
+                return self._answer(307, [("Location", proxy.redirect_to + self.path)], b"")
             if proxy.failures:
                 status, code = proxy.failures.pop(0)
                 xml = f"<Error><Code>{code}</Code><Message>{code} from the proxy</Message></Error>".encode()

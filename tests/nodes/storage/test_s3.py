@@ -170,3 +170,12 @@ async def test_a_proxy_from_the_environment_is_not_used(s3_ctx, monkeypatch, buc
     monkeypatch.delenv("no_proxy", raising=False)
     out = await s3.execute(s3_ctx(), cfg(bucket, operation="list"), {})
     assert out["output"]["objects"] == []
+
+
+async def test_a_redirect_to_a_private_address_is_refused(s3_ctx, proxy, bucket):
+    """An allowed endpoint answering 307 to another loopback address (an IP, which no resolver sees) is
+    refused at /credential before a connection is made there."""
+    proxy.redirect_to = "http://127.0.0.2:9"
+    with pytest.raises(BlockedAddressError) as err:
+        await s3.execute(s3_ctx(url=proxy.url), cfg(bucket, operation="list"), {})
+    assert err.value.pointer == "/credential" and "127.0.0.2" in err.value.message and proxy.requests == 1
