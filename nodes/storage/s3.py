@@ -66,11 +66,16 @@ async def _read(resp: dict[str, Any], config: Config) -> dict[str, Any]:
     if size > config.max_bytes:
         raise NodeConfigError(f"object {config.key!r} is {size} bytes, more than max_bytes ({config.max_bytes})",
                               pointer="/max_bytes")
-    async with resp["Body"] as stream:
-        data = await stream.read(config.max_bytes + 1)
-    if len(data) > config.max_bytes:
-        raise NodeConfigError(f"object {config.key!r} is larger than max_bytes ({config.max_bytes})",
-                              pointer="/max_bytes")
+    chunks: list[bytes] = []
+    read = 0
+    async with resp["Body"] as stream:   # a read gives what has arrived: loop to the end
+        while chunk := await stream.read(65536):
+            read += len(chunk)
+            if read > config.max_bytes:
+                raise NodeConfigError(f"object {config.key!r} is larger than max_bytes ({config.max_bytes})",
+                                      pointer="/max_bytes")
+            chunks.append(chunk)
+    data = b"".join(chunks)
     body: str | None = None
     if config.encoding != "base64":
         try:

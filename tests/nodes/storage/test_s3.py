@@ -46,6 +46,14 @@ async def test_binary_objects_round_trip_as_base64(s3_ctx, bucket):
     assert out["content_type"] == "application/octet-stream"
 
 
+async def test_a_large_object_is_read_whole(s3_ctx, s3_server, bucket):
+    """A 3 MB object arrives in many reads; the output holds all of it."""
+    raw = bytes(range(256)) * (3 * 4096)
+    s3_server.boto().put_object(Bucket=bucket, Key="large", Body=raw)
+    out = (await s3.execute(s3_ctx(), cfg(bucket, operation="get", key="large", encoding="base64"), {}))["output"]
+    assert out["size"] == len(raw) and base64.b64decode(out["body"]) == raw
+
+
 async def test_get_refuses_an_object_larger_than_max_bytes(s3_ctx, s3_server, bucket):
     """An object over max_bytes fails at /max_bytes instead of being read whole."""
     s3_server.boto().put_object(Bucket=bucket, Key="big", Body=b"x" * 2000)
