@@ -147,13 +147,8 @@ def _parse(url: str) -> httpx.URL:
 
 
 async def _check(parsed: httpx.URL, allowed_hosts: frozenset[str]) -> list[IPAddress]:
-    return await check_host(parsed.host, parsed.port or (443 if parsed.scheme == "https" else 80), allowed_hosts)
-
-
-async def check_host(host: str, port: int, allowed_hosts: frozenset[str] = frozenset()) -> list[IPAddress]:
-    """The addresses a client may connect to for host:port, each checked; raises
-    BlockedAddressError when any is private (unless allowed). For clients that resolve names
-    themselves (aiohttp's resolver in nodes/storage/client.py): they connect to exactly these."""
+    host = parsed.host
+    port = parsed.port or (443 if parsed.scheme == "https" else 80)
     ips = await _resolve(host, port)
     if _is_allowed(host, ips, allowed_hosts):
         return ips

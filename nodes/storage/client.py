@@ -26,7 +26,7 @@ from aiobotocore.session import get_session
 from aiohttp.abc import AbstractResolver, ResolveResult
 from botocore.exceptions import BotoCoreError, ClientError, ConnectTimeoutError, ReadTimeoutError
 
-from nodes.net import allowed_hosts_from_env, check_host, check_url
+from nodes.net import allowed_hosts_from_env, check_url
 from nodes.sdk import NodeConfigError, NodeError, NodeTemporaryError, ResolvedCredential
 
 # Codes S3 (and S3-compatible servers) answer for a wrong key id or secret.
@@ -39,14 +39,15 @@ _MISSING = {"NoSuchKey": "/key", "NoSuchBucket": "/bucket", "NotFound": "/key"}
 
 
 class _GuardedResolver(AbstractResolver):
-    """aiohttp's resolver, answering only addresses nodes.net.check_host allowed."""
+    """aiohttp's resolver, answering only the addresses nodes.net.check_url allowed for host:port."""
 
     def __init__(self, allowed_hosts: frozenset[str]):
         self.allowed_hosts = allowed_hosts
 
     async def resolve(self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
                       ) -> list[ResolveResult]:
-        ips = await check_host(host, port, self.allowed_hosts)
+        ips = await check_url(f"http://[{host}]:{port}/" if ":" in host else f"http://{host}:{port}/",
+                              self.allowed_hosts)
         return [ResolveResult(hostname=host, host=str(ip), port=port,
                               family=socket.AF_INET6 if ip.version == 6 else socket.AF_INET,
                               proto=0, flags=socket.AI_NUMERICHOST) for ip in ips]
