@@ -24,7 +24,7 @@ from aiobotocore.config import AioConfig
 from aiobotocore.httpsession import AIOHTTPSession
 from aiobotocore.session import get_session
 from aiohttp.abc import AbstractResolver, ResolveResult
-from botocore.exceptions import BotoCoreError, ClientError, ConnectTimeoutError, ReadTimeoutError
+from botocore.exceptions import BotoCoreError, ClientError, ConnectTimeoutError, ParamValidationError, ReadTimeoutError
 
 from nodes.net import allowed_hosts_from_env, check_url
 from nodes.sdk import NodeConfigError, NodeError, NodeTemporaryError, ResolvedCredential
@@ -140,6 +140,8 @@ def node_error(exc: Exception, what: str, credential: str) -> Exception:
             return NodeConfigError(f"{what}: {credential} may not do this ({code}: {message})",
                                    pointer="/credential")
         return NodeConfigError(f"{what}: {code or status}: {message}", pointer="/operation")
+    if isinstance(exc, ParamValidationError):   # botocore refused the request before sending it
+        return NodeConfigError(f"{what}: {exc}", pointer="/bucket" if "bucket" in str(exc).lower() else "/key")
     if isinstance(exc, (ConnectTimeoutError, ReadTimeoutError)):
         return NodeTemporaryError(f"{what}: timed out")
     if isinstance(exc, BotoCoreError):

@@ -187,3 +187,10 @@ async def test_a_redirect_to_a_private_address_is_refused(s3_ctx, proxy, bucket)
     with pytest.raises(BlockedAddressError) as err:
         await s3.execute(s3_ctx(url=proxy.url), cfg(bucket, operation="list"), {})
     assert err.value.pointer == "/credential" and "127.0.0.2" in err.value.message and proxy.requests == 1
+
+
+async def test_a_bucket_name_botocore_refuses_is_a_config_error(s3_ctx):
+    """A bucket name S3 cannot have fails at /bucket before anything is sent, and is not retried."""
+    with pytest.raises(NodeConfigError) as err:
+        await s3.execute(s3_ctx(), cfg("no/slashes/here", operation="list"), {})
+    assert err.value.pointer == "/bucket"
