@@ -41,6 +41,8 @@ BUILTIN_MODULES: tuple[str, ...] = (
     "nodes.chat.slack",
     "nodes.chat.discord",
     "nodes.chat.teams",
+    "nodes.http.graphql",
+    "nodes.storage.s3",
     "nodes.email.compose",
     "nodes.email.send",
     "nodes.verify.email_address",

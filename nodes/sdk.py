@@ -56,7 +56,7 @@ ON_ERROR_VALUES: tuple[str, ...] = ("stop", "continue", "branch")
 ERROR_PORT = "error"   # the output port every node has when on_error is "branch"
 
 Category = Literal["trigger", "data", "logic", "flow", "util", "http", "webhook", "ai", "email", "verify", "approval", "code",
-                   "chat", "db"]
+                   "chat", "db", "storage"]
 
 
 @dataclass(frozen=True)

@@ -2,8 +2,8 @@
 
 http types: a GET to the given URL with the auth applied (SafeHttpClient: the private-address
 rule of http.request); smtp: connect and log in; postgres/mysql: `select 1`; redis: PING; oauth2: obtain or
-refresh a token (backend/oauth); webhook_url: the URL's address check only (posting would
-show a message in the channel). SMTP, SQL and Redis hosts pass the same address check
+refresh a token (backend/oauth); s3: list the buckets; webhook_url: the URL's address check only
+(posting would show a message in the channel). SMTP, SQL, Redis and S3 hosts pass the same address check
 and are connected to at the checked address. Failures are results (ok false), never exceptions,
 and every message is scrubbed of the credential's secret values before it leaves.
 """
@@ -16,11 +16,14 @@ import ssl
 from dataclasses import dataclass
 from typing import Any
 
+from botocore.exceptions import ClientError
+
 from backend.oauth.client import OAuthClient, OAuthError
 from nodes.credentials import Redactor, ResolvedCredential
 from nodes.email.providers import SmtpProvider
 from nodes.errors import NodeConfigError, NodeTemporaryError
 from nodes.net import SafeHttpClient, check_url, checked_address
+from nodes.storage.client import endpoint_of, node_error, s3_client
 
 HTTP_TYPES = ("bearer", "basic", "header", "query")
 
@@ -118,6 +121,19 @@ async def _redis(values: dict[str, Any], allowed: frozenset[str], timeout_s: flo
     finally:
         await client.aclose()
     return Outcome(True, f"Redis {values['host']}:{values['port']}/{values.get('database') or 0}: PING answered")
+async def _s3(values: dict[str, Any], allowed: frozenset[str], timeout_s: float) -> Outcome:
+    """ListBuckets, signed with the key: a refused key is a failure; AccessDenied means the key is
+    good but may not list buckets (a key scoped to one bucket), which is a pass."""
+    cred = ResolvedCredential("", "s3", values)
+    endpoint = endpoint_of(cred)
+    try:
+        async with s3_client(cred, timeout_s, allowed) as client:
+            buckets = (await client.list_buckets()).get("Buckets", [])
+    except Exception as exc:  # noqa: BLE001 - mapped to a node error, the test's answer
+        if isinstance(exc, ClientError) and exc.response.get("Error", {}).get("Code") == "AccessDenied":
+            return Outcome(True, f"S3 {endpoint}: the key is accepted (it may not list buckets)")
+        raise node_error(exc, f"S3 {endpoint}", "the key") from None
+    return Outcome(True, f"S3 {endpoint}: the key is accepted and sees {len(buckets)} bucket(s)")
 
 
 async def _oauth2(values: dict[str, Any], http: SafeHttpClient) -> Outcome:
@@ -152,6 +168,8 @@ async def run_test(ctype: str, values: dict[str, Any], secret_names: tuple[str, 
                 out = await _mysql(values, allowed, timeout_s)
             elif ctype == "redis":
                 out = await _redis(values, allowed, timeout_s)
+            elif ctype == "s3":
+                out = await _s3(values, allowed, timeout_s)
             elif ctype == "oauth2":
                 out = await _oauth2(values, http)
             elif ctype == "webhook_url":

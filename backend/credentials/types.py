@@ -128,6 +128,15 @@ class WebhookUrl(_Type):
     url: str = _secret(pattern=r"^https?://[^\s]+$")   # the URL is the secret: whoever holds it can post
 
 
+class S3(_Type):
+    """S3 or S3-compatible storage"""
+    endpoint_url: str = Field(default="", max_length=2000)   # empty: AWS's regional endpoint
+    region: str = Field(default="us-east-1", min_length=1, max_length=50)
+    access_key_id: str = Field(min_length=1, max_length=500)
+    secret_access_key: str = _secret()
+    force_path_style: bool = False   # bucket in the path, not the host name (MinIO, Ceph, moto); an IP endpoint always is
+
+
 @dataclass(frozen=True)
 class CredentialType:
     name: str
@@ -158,6 +167,7 @@ TYPES: dict[str, CredentialType] = {t.name: t for t in (
     CredentialType("redis", Redis),
     CredentialType("ai_provider", AiProvider), CredentialType("email_provider", EmailProvider),
     CredentialType("webhook_url", WebhookUrl),
+    CredentialType("s3", S3),
 )}
 
 

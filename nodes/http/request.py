@@ -2,25 +2,15 @@
 
 from __future__ import annotations
 
-import base64
 import json
 from typing import Any, Literal
 
 from pydantic import Field
 
-from nodes.net import SafeHttpClient, SafeResponse, retry_after_s
-from nodes.sdk import (
-    NodeConfig,
-    NodeConfigError,
-    NodeContext,
-    NodeSpec,
-    NodeTemporaryError,
-    Port,
-    ResolvedCredential,
-    credential_field,
-    resolve_credential,
-)
 from nodes.credentials import HTTP_AUTH_TYPES
+from nodes.http.auth import http_client, send
+from nodes.net import SafeResponse, retry_after_s
+from nodes.sdk import NodeConfig, NodeConfigError, NodeContext, NodeSpec, NodeTemporaryError, Port, credential_field
 
 SPEC = NodeSpec(
     type="http.request",
@@ -67,57 +57,17 @@ def _body(resp: SafeResponse, response_type: str, method: str) -> Any:
     return resp.text()
 
 
-def _authorize(cred: ResolvedCredential, headers: dict[str, str], params: dict[str, Any]) -> None:
-    """Apply a credential to the request; it overrides a header or parameter of the same name."""
-    f = cred.fields
-    if cred.type == "bearer":
-        headers["Authorization"] = f"Bearer {f['token']}"
-    elif cred.type == "oauth2":
-        headers["Authorization"] = f"Bearer {f['access_token']}"
-    elif cred.type == "basic":
-        token = base64.b64encode(f"{f['username']}:{f['password']}".encode()).decode()
-        headers["Authorization"] = f"Basic {token}"
-    elif cred.type == "header":
-        headers[str(f["name"])] = str(f["value"])
-    elif cred.type == "query":
-        params[str(f["name"])] = str(f["value"])
-
-
-async def _send(ctx: NodeContext, client: Any, config: Config, headers: dict[str, str], params: dict[str, Any],
-                send: dict[str, Any]) -> SafeResponse:
-    if not config.credential:
-        return await client.request(config.method, config.url, headers=headers, params=params or None, **send)
-    cred = await resolve_credential(ctx, config.credential, HTTP_AUTH_TYPES)
-    _authorize(cred, headers, params)
-    resp = await client.request(config.method, config.url, headers=headers, params=params or None, **send)
-    if resp.status == 401 and cred.type == "oauth2":
-        # The token may have been revoked or expired early: refresh once and try again.
-        cred = await resolve_credential(ctx, config.credential, HTTP_AUTH_TYPES, refresh=True)
-        _authorize(cred, headers, params)
-        resp = await client.request(config.method, config.url, headers=headers, params=params or None, **send)
-    return resp
-
-
 async def execute(ctx: NodeContext, config: Config, inputs: dict[str, Any]) -> dict[str, Any]:
-    client = ctx.http
-    own = client is None
-    if own:  # no client injected (tests, CLI): one from MAILY_HTTP_* settings, closed below
-        client = SafeHttpClient.from_env()
-        if config.timeout_s:
-            client.timeout_s = config.timeout_s
     params = {k: (json.dumps(v) if isinstance(v, (dict, list)) else v) for k, v in config.query.items()}
     headers = {k: str(v) for k, v in config.headers.items() if v is not None}
-    send: dict[str, Any] = {}
+    payload: dict[str, Any] = {}
     if config.body is not None and config.method not in ("GET", "HEAD"):
         if config.body_type == "json":
-            send["json"] = config.body
+            payload["json"] = config.body
         else:
-            send["content"] = config.body if isinstance(config.body, str) else json.dumps(config.body)
-    try:
-        resp = await _send(ctx, client, config, headers, params, send)
-    finally:
-        if own:
-            await client.aclose()
+            payload["content"] = config.body if isinstance(config.body, str) else json.dumps(config.body)
+    async with http_client(ctx, config.timeout_s) as client:
+        resp = await send(ctx, client, config.credential, config.method, config.url, headers, params, **payload)
     body = _body(resp, config.response_type, config.method)
     if config.fail_on_status:
         if resp.status == 429 or resp.status >= 500:

@@ -1,5 +1,5 @@
 """POST /api/credentials/{id}/test against real loopback servers: an HTTP API, aiosmtpd, the local
-PostgreSQL, MariaDB and Redis. Failures are 200 {ok: false} with a message that never holds the secret."""
+PostgreSQL, MariaDB and Redis, moto's S3. Failures are 200 {ok: false} with a message that never holds the secret."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from threading import Thread
 import pytest
 
 from tests.nodes.email.servers import SmtpServer
+from tests.nodes.storage.s3_server import moto_s3, signed_requests
 
 SECRET = "pw-" + secrets.token_hex(12)
 
@@ -149,3 +150,14 @@ async def test_a_webhook_url_passes_the_address_check_without_posting(client, te
     bad = await _test(client, tenant_a.editor, "webhook_url", {"url": f"http://10.11.12.13/hooks/{SECRET}"})
     assert good["ok"] is True and "nothing was posted" in good["message"]
     assert bad["ok"] is False and "private" in bad["message"]
+
+
+async def test_s3_lists_the_buckets_with_the_key(client, tenant_a):
+    """An s3 credential is tried with ListBuckets on a real S3 (moto): a good key passes, a wrong secret
+    fails naming SignatureDoesNotMatch, and neither message holds the secret."""
+    with moto_s3() as url, signed_requests(url) as (key_id, secret):
+        data = {"endpoint_url": url, "access_key_id": key_id, "secret_access_key": secret, "force_path_style": True}
+        good = await _test(client, tenant_a.editor, "s3", data)
+        bad = await _test(client, tenant_a.editor, "s3", {**data, "secret_access_key": SECRET})
+    assert good["ok"] is True and "accepted" in good["message"] and secret not in good["message"]
+    assert bad["ok"] is False and "SignatureDoesNotMatch" in bad["message"]
