@@ -113,6 +113,15 @@ class EmailProvider(_Type):
     webhook_secret: str = _secret(required=False)
 
 
+class Imap(_Type):
+    """IMAP mailbox"""
+    host: str = _HOST
+    port: int = Field(default=993, ge=1, le=65535)
+    username: str = Field(min_length=1, max_length=500)
+    password: str = _secret()
+    security: Literal["tls", "starttls", "none"] = "tls"
+
+
 @dataclass(frozen=True)
 class CredentialType:
     name: str
@@ -141,6 +150,7 @@ TYPES: dict[str, CredentialType] = {t.name: t for t in (
                                                           "pending_connect")),
     CredentialType("smtp", Smtp), CredentialType("postgres", Postgres), CredentialType("mysql", Mysql),
     CredentialType("ai_provider", AiProvider), CredentialType("email_provider", EmailProvider),
+    CredentialType("imap", Imap),
 )}
 
 

@@ -9,7 +9,7 @@ TYPES = build_registry(with_plugins=False).all()
 
 
 def test_every_builtin_module_registers_one_node_type():
-    assert len(TYPES) == len(BUILTIN_MODULES) == 25
+    assert len(TYPES) == len(BUILTIN_MODULES) == 27
 
 
 @pytest.mark.parametrize("node_type", TYPES, ids=lambda t: t.spec.type)
