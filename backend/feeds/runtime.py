@@ -163,7 +163,9 @@ class FeedRuntime(Periodic):
                 await s.commit()
             if claimed.rowcount == 1:
                 watcher = MailWatcher(self, p, p.revision + 1)
-                self.watchers[p.id] = asyncio.get_running_loop().create_task(watcher.run(), name=f"imap-{p.id}")
+                task = asyncio.get_running_loop().create_task(watcher.run(), name=f"imap-{p.id}")
+                task.watcher = watcher   # type: ignore[attr-defined]
+                self.watchers[p.id] = task
 
     async def stop(self) -> None:
         await super().stop()

@@ -39,6 +39,7 @@ class MailWatcher:
         self.mailbox = str(config.get("mailbox") or "INBOX")
         self.poll_s = max(10, int(config.get("poll_s") or 60))
         self.error: str | None = poller.last_error
+        self.box: Mailbox | None = None   # the open mailbox, while connected
 
     @property
     def db(self) -> Any:
@@ -74,7 +75,7 @@ class MailWatcher:
             while await self._renew():
                 try:
                     if box is None:
-                        box = await self._open()
+                        box = self.box = await self._open()
                     await self._process(box)
                     await self._record(None)
                     backoff = 1.0
@@ -91,7 +92,7 @@ class MailWatcher:
                     await self._record(f"unexpected error: {type(exc).__name__}")
                 if box is not None:
                     await box.close()
-                    box = None
+                    box = self.box = None
                 await asyncio.sleep(min(backoff, self.poll_s))
                 backoff *= 2
         finally:

@@ -84,3 +84,27 @@ async def feed():
     async with serving(served) as address:
         served.url = f"http://{address}/feed.xml"   # type: ignore[attr-defined]
         yield served
+
+
+@pytest.fixture
+async def dovecot_factory():
+    """Dovecot servers (stopped and removed after the test): `await make(idle=True)` starts one."""
+    import shutil
+    import tempfile
+    from pathlib import Path
+
+    from tests.backend.feeds.dovecot import Dovecot
+
+    servers: list[Dovecot] = []
+
+    async def make(*, idle: bool = True, start: bool = True) -> Dovecot:
+        server = Dovecot(Path(tempfile.mkdtemp(prefix="maily-dovecot-")), idle=idle)
+        servers.append(server)
+        if start:
+            await server.start()
+        return server
+
+    yield make
+    for server in servers:
+        await server.stop()
+        shutil.rmtree(server.root, ignore_errors=True)

@@ -1,0 +1,170 @@
+"""trigger.imap against a real Dovecot: a message appended to the mailbox starts one run with the
+parsed message (attachments by reference, fetchable), IDLE is used when advertised and polling
+otherwise, a restart does not fire a message again, a refused login is a clear error, and a
+server that is down is retried until it is up."""
+
+from __future__ import annotations
+
+import asyncio
+from email.message import EmailMessage
+
+import aioimaplib
+from sqlalchemy import select
+
+from backend.feeds.models import FeedPoller
+from backend.feeds.runtime import FeedRuntime
+from tests.backend.feeds.dovecot import PASSWORD, USER
+from tests.backend.triggers.conftest import published_workflow, simple_graph, wait_for_runs
+
+
+def _message(n: int, *, attach: bool = True) -> bytes:
+    msg = EmailMessage()
+    msg["From"] = "Ada Lovelace <ada@example.org>"
+    msg["To"] = "Team <team@example.org>, bob@example.org"
+    msg["Cc"] = "carol@example.org"
+    msg["Subject"] = f"Report {n} — ünïcode"
+    msg["Date"] = "Sun, 06 Dec 2026 02:00:00 +0000"
+    msg["Message-ID"] = f"<report-{n}@example.org>"
+    msg.set_content(f"Plain text of report {n}")
+    msg.add_alternative(f"<p>HTML of report {n}</p>", subtype="html")
+    if attach:
+        msg.add_attachment(b"a,b\n1,2\n", maintype="text", subtype="csv", filename="numbers.csv")
+        msg.add_attachment(bytes(range(256)) * 4, maintype="application", subtype="octet-stream", filename="blob.bin")
+    return msg.as_bytes()
+
+
+async def _append(server, raw: bytes) -> None:
+    client = aioimaplib.IMAP4(host="127.0.0.1", port=server.port)
+    await client.wait_hello_from_server()
+    assert (await client.login(USER, PASSWORD)).result == "OK"
+    assert (await client.append(raw, mailbox="INBOX")).result == "OK"
+    await client.logout()
+
+
+async def _workflow(client, h, server, *, password: str = PASSWORD, poll_s: int = 60) -> str:
+    r = await client.post("/api/credentials", json={"name": f"imap {server.port} {password}", "type": "imap",
+                                                    "data": server.credential(password)}, headers=h)
+    assert r.status_code == 201, r.text
+    doc = simple_graph("trigger.imap", credential=r.json()["id"], mailbox="INBOX", poll_s=poll_s)
+    return await published_workflow(client, h, doc)
+
+
+async def _poller(app, wf: str) -> FeedPoller:
+    async with app.state.db.sessionmaker() as s:
+        return await s.scalar(select(FeedPoller).where(FeedPoller.workflow_id == wf))
+
+
+async def _until(check, timeout: float = 30):
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while loop.time() < deadline:
+        value = await check()
+        if value:
+            return value
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"not reached within {timeout} s")
+
+
+async def _watching(app, wf: str) -> FeedPoller:
+    """The poller once its watcher has opened the mailbox and remembered its UIDVALIDITY."""
+    async def ready():
+        p = await _poller(app, wf)
+        return p if p.state.get("uidvalidity") else None
+    return await _until(ready)
+
+
+async def _idle(runtime, poller_id: str) -> None:
+    async def idling():
+        task = runtime.watchers.get(poller_id)
+        watcher = getattr(task, "watcher", None)
+        return watcher is not None and watcher.box is not None and watcher.box.client.has_pending_idle()
+    await _until(idling)
+
+
+async def test_a_new_message_starts_a_run_with_the_parsed_message_over_idle(app, client, tenant_a, dovecot_factory):
+    """Mail already there is not fired; a message appended while the watcher IDLEs starts one run with it parsed."""
+    h = tenant_a.editor.headers
+    server = await dovecot_factory()
+    await _append(server, _message(0))
+    wf = await _workflow(client, h, server, poll_s=3600)
+    await app.state.feeds.tick()
+    poller = await _watching(app, wf)
+    assert poller.state["last_uid"] == 1 and poller.last_error is None
+    await _idle(app.state.feeds, poller.id)
+
+    await _append(server, _message(1))
+    [run] = await wait_for_runs(client, h, wf, 1)     # well before the watcher's next 30 s round: IDLE pushed it
+    payload = (await client.get(f"/api/runs/{run['id']}", headers=h)).json()["input"]
+    assert run["trigger"] == "imap"
+    assert payload["from"] == {"name": "Ada Lovelace", "address": "ada@example.org"}
+    assert [a["address"] for a in payload["to"]] == ["team@example.org", "bob@example.org"]
+    assert payload["cc"] == [{"name": "", "address": "carol@example.org"}]
+    assert payload["subject"] == "Report 1 — ünïcode" and payload["message_id"] == "<report-1@example.org>"
+    assert payload["date"] == "2026-12-06T02:00:00+00:00" and payload["uid"] == 2
+    assert payload["text"].strip() == "Plain text of report 1" and "HTML of report 1" in payload["html"]
+    csv, blob = payload["attachments"]
+    assert (csv["name"], csv["content_type"], csv["size"]) == ("numbers.csv", "text/csv", 8)
+    assert (blob["name"], blob["size"]) == ("blob.bin", 1024) and "data" not in blob
+    r = await client.get(f"/api/workflows/{wf}/attachments/{blob['ref']}", headers=h)
+    assert r.status_code == 200 and r.content == bytes(range(256)) * 4
+    assert 'filename="blob.bin"' in r.headers["content-disposition"]
+    r = await client.get(f"/api/workflows/{wf}/attachments/{csv['ref']}", headers=tenant_a.viewer.headers)
+    assert r.status_code == 200 and r.content == b"a,b\n1,2\n"
+
+    # A restart (another process takes the mailbox over) fires nothing again; the next message fires once.
+    await app.state.feeds.stop()
+    restarted = FeedRuntime(app.state)
+    app.state.feeds = restarted
+    await restarted.tick()
+    await _idle(restarted, poller.id)
+    await _append(server, _message(2, attach=False))
+    runs = await wait_for_runs(client, h, wf, 2)
+    assert len(runs) == 2
+    assert (await _poller(app, wf)).state["last_uid"] == 3
+
+
+async def test_without_idle_the_mailbox_is_polled(app, client, tenant_a, dovecot_factory):
+    """A server that does not advertise IDLE is checked every poll_s seconds."""
+    h = tenant_a.editor.headers
+    server = await dovecot_factory(idle=False)
+    wf = await _workflow(client, h, server, poll_s=10)
+    await app.state.feeds.tick()
+    poller = await _watching(app, wf)
+    watcher = app.state.feeds.watchers[poller.id].watcher
+    assert watcher.box is not None and not watcher.box.idle
+    await _append(server, _message(1, attach=False))
+    [run] = await wait_for_runs(client, h, wf, 1, timeout=30)
+    assert run["trigger"] == "imap"
+
+
+async def test_a_refused_login_is_a_clear_error(app, client, tenant_a, dovecot_factory):
+    """A wrong password is recorded on the poller (and shown by GET .../feeds) without the password."""
+    h = tenant_a.editor.headers
+    server = await dovecot_factory()
+    wf = await _workflow(client, h, server, password="wrong-password-123")
+    await app.state.feeds.tick()
+
+    async def refused():
+        [p] = (await client.get(f"/api/workflows/{wf}/feeds", headers=h)).json()
+        return p if p["last_error"] else None
+    p = await _until(refused)
+    assert "refused the login of 'ada'" in p["last_error"] and "wrong-password-123" not in p["last_error"]
+    assert p["kind"] == "imap" and p["watching"] is True
+
+
+async def test_a_server_down_then_up_is_retried(app, client, tenant_a, dovecot_factory):
+    """While the server is down the error is recorded and retried; once it is up, new mail starts a run."""
+    h = tenant_a.editor.headers
+    server = await dovecot_factory(start=False)
+    wf = await _workflow(client, h, server, poll_s=10)
+    await app.state.feeds.tick()
+
+    async def failing():
+        p = await _poller(app, wf)
+        return p if p.last_error else None
+    assert "could not connect to the IMAP server" in (await _until(failing)).last_error
+    await server.start()
+    poller = await _watching(app, wf)
+    assert poller.last_error is None
+    await _append(server, _message(1, attach=False))
+    assert len(await wait_for_runs(client, h, wf, 1, timeout=30)) == 1
