@@ -32,15 +32,15 @@ def ensure_dovecot() -> str:
 class Dovecot:
     """`root`: a directory the dovecot user can reach (not under pytest's 0700 tmp_path)."""
 
-    def __init__(self, root: Path, *, idle: bool = True) -> None:
-        self.root, self.port, self.idle = root, free_port(), idle
+    def __init__(self, root: Path, *, idle: bool = True, password: str = PASSWORD) -> None:
+        self.root, self.port, self.idle, self.password = root, free_port(), idle, password
         self.binary = ensure_dovecot()
         self.proc: subprocess.Popen[bytes] | None = None
         for d in ("run", "state", "mail"):
             (root / d).mkdir(parents=True, exist_ok=True)
         os.chmod(root, 0o755)   # the mail processes run as the dovecot user
         shutil.chown(root / "mail", "dovecot", "dovecot")
-        (root / "users").write_text(f"{USER}:{{PLAIN}}{PASSWORD}::::::\n")
+        (root / "users").write_text(f"{USER}:{{PLAIN}}{password}::::::\n")
         capability = "" if idle else f"imap_capability = {_NO_IDLE}\n"
         (root / "dovecot.conf").write_text(f"""
 base_dir = {root}/run
@@ -100,5 +100,6 @@ service imap-login {{
             await asyncio.get_running_loop().run_in_executor(None, self.proc.wait, 20)
         self.proc = None
 
-    def credential(self, password: str = PASSWORD) -> dict[str, object]:
-        return {"host": "127.0.0.1", "port": self.port, "username": USER, "password": password, "security": "none"}
+    def credential(self, password: str | None = None) -> dict[str, object]:
+        return {"host": "127.0.0.1", "port": self.port, "username": USER, "password": password or self.password,
+                "security": "none"}
