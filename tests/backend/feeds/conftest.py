@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from backend.settings import Settings
-from tests.live_server import serving
+from tests.live_server import answer_lifespan, serving
 
 
 @pytest.fixture
@@ -57,13 +57,8 @@ class Feed:
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] == "lifespan":
-            while True:
-                message = await receive()
-                if message["type"] == "lifespan.startup":
-                    await send({"type": "lifespan.startup.complete"})
-                elif message["type"] == "lifespan.shutdown":
-                    await send({"type": "lifespan.shutdown.complete"})
-                    return
+            await answer_lifespan(receive, send)
+            return
         headers = {k.decode().lower(): v.decode() for k, v in scope["headers"]}
         self.requests.append(headers)
         body = self.body if self.body is not None else self.xml()
