@@ -152,6 +152,18 @@ async def publish(s: AsyncSession, p: Principal, workflow_id: str, registry: Nod
     return version
 
 
+async def unpublish(s: AsyncSession, p: Principal, workflow_id: str) -> Workflow:
+    """Take the workflow out of service: nothing is published (its versions stay, a publish brings
+    it back), so published triggers stop: webhooks answer 409, schedules record it, pollers stop."""
+    wf = await get_workflow(s, p, workflow_id, lock=True)
+    if wf.published_version is not None:
+        await audit.record(s, p, "workflow.unpublish", "workflow", wf.id, {"version": wf.published_version})
+        wf.published_version = None
+        await stop_pollers(s, wf.id)
+        await s.flush()
+    return wf
+
+
 async def restore(s: AsyncSession, p: Principal, workflow_id: str, version: int, collab: RoomManager) -> Workflow:
     """Copy a published version's graph into the draft (the versions stay as they are),
     through the shared document like any other edit."""

@@ -124,6 +124,29 @@ async def test_poll_errors_are_recorded_and_cleared(app, client, tenant_a, feed)
     assert "private or reserved address" in poller["last_error"]
 
 
+async def test_unpublishing_stops_the_poller_and_publishing_starts_it_again(app, client, tenant_a, feed):
+    """An unpublished workflow's feed is not polled; the next publish polls it again, its seen set kept."""
+    h = tenant_a.editor.headers
+    feed.add(1)
+    wf = await _feed_workflow(client, h, feed.url)
+    t0 = utcnow()
+    await app.state.feeds.tick(t0)
+    assert (await client.post(f"/api/workflows/{wf}/unpublish", headers=h)).status_code == 200
+    [poller] = await _pollers(client, h, wf)
+    assert poller["enabled"] is False
+    before = len(feed.requests)
+    feed.add(2)
+    assert await app.state.feeds.tick(t0 + timedelta(seconds=31)) == []
+    assert len(feed.requests) == before
+
+    assert (await client.post(f"/api/workflows/{wf}/publish", json={}, headers=h)).status_code == 201
+    [poller] = await _pollers(client, h, wf)
+    assert poller["enabled"] is True and poller["version"] == 2
+    assert len(await app.state.feeds.tick(t0 + timedelta(seconds=62))) == 1   # item 2 only: item 1 stays seen
+    [run] = await wait_for_runs(client, h, wf, 1)
+    assert (await _inputs(client, h, [run]))[0]["title"] == "Item 2"
+
+
 async def test_publishing_without_the_node_or_deleting_stops_the_poller(app, client, tenant_a, feed):
     """Republishing a graph without the trigger removes its poller; deleting the workflow disables it."""
     h = tenant_a.editor.headers
