@@ -71,6 +71,9 @@ class MailAttachment(Base):
     tenant_id: Mapped[str] = mapped_column(sa.String(32), sa.ForeignKey("tenants.id", ondelete="CASCADE"), index=True)
     workflow_id: Mapped[str] = mapped_column(sa.String(32), sa.ForeignKey("workflows.id", ondelete="CASCADE"),
                                              index=True)
+    # Set once the run is recorded; the attachment goes with its run (run retention, ON DELETE CASCADE).
+    run_id: Mapped[str | None] = mapped_column(sa.String(32), sa.ForeignKey("runs.id", ondelete="CASCADE"),
+                                               nullable=True, index=True)
     message_id: Mapped[str] = mapped_column(sa.Text, default="")
     filename: Mapped[str] = mapped_column(sa.Text, default="")
     content_type: Mapped[str] = mapped_column(sa.String(255), default="application/octet-stream")

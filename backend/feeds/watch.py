@@ -159,4 +159,7 @@ class MailWatcher:
                 raise NodeTemporaryError(f"could not start a run: {exc.detail}") from None
             await s.execute(update(FeedPoller).where(FeedPoller.id == p.id).values(last_run_id=run.id)
                             .execution_options(synchronize_session=False))
+            if refs:   # the attachments go with the run (run retention)
+                await s.execute(update(MailAttachment).where(MailAttachment.id.in_([r["ref"] for r in refs]))
+                                .values(run_id=run.id).execution_options(synchronize_session=False))
             await s.commit()

@@ -71,6 +71,7 @@ def upgrade() -> None:
         sa.Column('id', sa.String(length=32), nullable=False),
         sa.Column('tenant_id', sa.String(length=32), nullable=False),
         sa.Column('workflow_id', sa.String(length=32), nullable=False),
+        sa.Column('run_id', sa.String(length=32), nullable=True),
         sa.Column('message_id', sa.Text(), nullable=False),
         sa.Column('filename', sa.Text(), nullable=False),
         sa.Column('content_type', sa.String(length=255), nullable=False),
@@ -81,10 +82,12 @@ def upgrade() -> None:
                                 ondelete='CASCADE'),
         sa.ForeignKeyConstraint(['workflow_id'], ['workflows.id'], name='fk_mail_attachments_workflow_id_workflows',
                                 ondelete='CASCADE'),
+        sa.ForeignKeyConstraint(['run_id'], ['runs.id'], name='fk_mail_attachments_run_id_runs', ondelete='CASCADE'),
         sa.PrimaryKeyConstraint('id', name='pk_mail_attachments'),
     )
     op.create_index('ix_mail_attachments_tenant_id', 'mail_attachments', ['tenant_id'])
     op.create_index('ix_mail_attachments_workflow_id', 'mail_attachments', ['workflow_id'])
+    op.create_index('ix_mail_attachments_run_id', 'mail_attachments', ['run_id'])
 
 
 def downgrade() -> None:

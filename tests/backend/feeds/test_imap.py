@@ -11,7 +11,7 @@ from email.message import EmailMessage
 import aioimaplib
 from sqlalchemy import select
 
-from backend.feeds.models import FeedPoller
+from backend.feeds.models import FeedPoller, MailAttachment
 from backend.feeds.runtime import FeedRuntime
 from tests.backend.feeds.dovecot import PASSWORD, USER
 from tests.backend.triggers.conftest import published_workflow, simple_graph, wait_for_runs
@@ -110,6 +110,9 @@ async def test_a_new_message_starts_a_run_with_the_parsed_message_over_idle(app,
     assert 'filename="blob.bin"' in r.headers["content-disposition"]
     r = await client.get(f"/api/workflows/{wf}/attachments/{csv['ref']}", headers=tenant_a.viewer.headers)
     assert r.status_code == 200 and r.content == b"a,b\n1,2\n"
+    async with app.state.db.sessionmaker() as s:   # tied to the run, so they go when retention prunes it
+        owned = await s.scalars(select(MailAttachment.id).where(MailAttachment.run_id == run["id"]))
+        assert sorted(owned) == sorted([csv["ref"], blob["ref"]])
 
     # A restart (another process takes the mailbox over) fires nothing again; the next message fires once.
     await app.state.feeds.stop()
@@ -168,3 +171,22 @@ async def test_a_server_down_then_up_is_retried(app, client, tenant_a, dovecot_f
     assert poller.last_error is None
     await _append(server, _message(1, attach=False))
     assert len(await wait_for_runs(client, h, wf, 1, timeout=30)) == 1
+
+
+async def test_attachments_of_another_tenant_or_workflow_are_not_found(app, client, tenant_a, tenant_b):
+    """An attachment ref answers 404 through another workspace or another workflow of the same one."""
+    from backend.db.models import new_id
+
+    h = tenant_a.editor.headers
+    wf = await published_workflow(client, h, simple_graph(name="mine"))
+    other = await published_workflow(client, h, simple_graph(name="other"))
+    ref = new_id()
+    async with app.state.db.sessionmaker() as s:
+        s.add(MailAttachment(id=ref, tenant_id=tenant_a.id, workflow_id=wf, message_id="<m@x>", filename="a.txt",
+                             content_type="text/plain", size=2, data=b"hi"))
+        await s.commit()
+    assert (await client.get(f"/api/workflows/{wf}/attachments/{ref}", headers=h)).content == b"hi"
+    assert (await client.get(f"/api/workflows/{other}/attachments/{ref}", headers=h)).status_code == 404
+    r = await client.get(f"/api/workflows/{wf}/attachments/{ref}", headers=tenant_b.owner.headers)
+    assert r.status_code == 404
+    assert (await client.get(f"/api/workflows/{wf}/attachments/not-an-id", headers=h)).status_code == 404
