@@ -62,6 +62,7 @@ class Mailbox:
         return self.client.has_capability("IDLE")
 
     async def new_uids(self, after: int) -> list[int]:
+        await self.client.noop()   # the polling command of RFC 3501: the server reports new mail to this session
         resp = await self.client.uid_search(f"UID {after + 1}:*", charset=None)
         if resp.result != "OK":
             raise NodeTemporaryError(f"IMAP SEARCH failed: {_text(resp)}")
