@@ -105,15 +105,15 @@ def _text(resp: Any) -> str:
 
 
 async def open_mailbox(fields: dict[str, Any], mailbox: str, allowed_hosts: frozenset[str],
-                       timeout: float = 20.0) -> Mailbox:
+                       timeout: float = 20.0, tls_context: ssl.SSLContext | None = None) -> Mailbox:
     """Connect, log in and select; NodeConfigError for a refused login or an unknown mailbox,
-    NodeTemporaryError when the server cannot be reached."""
+    NodeTemporaryError when the server cannot be reached. `tls_context`: the system's trust by default."""
     host, port, security = str(fields.get("host") or ""), int(fields.get("port") or 993), fields.get("security", "tls")
     try:
         ips = await check_smtp_host(host, port, allowed_hosts)
     except NodeConfigError as exc:
         raise NodeConfigError(exc.message.replace("SMTP host", "IMAP host"), pointer="/credential") from None
-    context = ssl.create_default_context() if security in ("tls", "starttls") else None
+    context = (tls_context or ssl.create_default_context()) if security in ("tls", "starttls") else None
     client: _PinnedIMAP | None = None
     last: Exception | None = None
     for ip in ips:

@@ -1,6 +1,7 @@
 """A real IMAP server for the tests: Debian's Dovecot, installed if missing, run in the foreground
 with its own config in a temp dir (passwd-file user, maildir in the temp dir, no TLS, a free
-loopback port). `idle=False` leaves IDLE out of the advertised capabilities."""
+loopback port). `idle=False` leaves IDLE out of the advertised capabilities; `tls=(cert, key)`
+turns on STARTTLS on `port` and implicit TLS on `tls_port`."""
 
 from __future__ import annotations
 
@@ -32,8 +33,10 @@ def ensure_dovecot() -> str:
 class Dovecot:
     """`root`: a directory the dovecot user can reach (not under pytest's 0700 tmp_path)."""
 
-    def __init__(self, root: Path, *, idle: bool = True, password: str = PASSWORD) -> None:
+    def __init__(self, root: Path, *, idle: bool = True, password: str = PASSWORD,
+                 tls: tuple[Path, Path] | None = None) -> None:
         self.root, self.port, self.idle, self.password = root, free_port(), idle, password
+        self.tls_port = free_port() if tls else 0
         self.binary = ensure_dovecot()
         self.proc: subprocess.Popen[bytes] | None = None
         for d in ("run", "state", "mail"):
@@ -48,7 +51,7 @@ state_dir = {root}/state
 log_path = {root}/dovecot.log
 protocols = imap
 listen = 127.0.0.1
-ssl = no
+{f"ssl = yes{chr(10)}ssl_cert = <{tls[0]}{chr(10)}ssl_key = <{tls[1]}" if tls else "ssl = no"}
 disable_plaintext_auth = no
 auth_mechanisms = plain login
 first_valid_uid = 1
@@ -67,7 +70,9 @@ service imap-login {{
     port = {self.port}
   }}
   inet_listener imaps {{
-    port = 0
+    address = 127.0.0.1
+    port = {self.tls_port}
+    ssl = yes
   }}
 }}
 service anvil {{
@@ -79,6 +84,7 @@ service imap-login {{
 """)
 
     async def start(self) -> None:
+        """Start it and wait until it accepts connections."""
         self.proc = subprocess.Popen([self.binary, "-F", "-c", str(self.root / "dovecot.conf")],
                                      stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
         loop = asyncio.get_running_loop()

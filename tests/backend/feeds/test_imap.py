@@ -190,3 +190,67 @@ async def test_attachments_of_another_tenant_or_workflow_are_not_found(app, clie
     r = await client.get(f"/api/workflows/{wf}/attachments/{ref}", headers=tenant_b.owner.headers)
     assert r.status_code == 404
     assert (await client.get(f"/api/workflows/{wf}/attachments/not-an-id", headers=h)).status_code == 404
+
+
+def _tls_files(directory, name: str):
+    """A self-signed certificate for `name` (cert and key files) and a client context trusting it."""
+    import datetime
+    import ssl
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = (x509.CertificateBuilder().subject_name(subject).issuer_name(subject).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(minutes=5))
+            .not_valid_after(now + datetime.timedelta(days=1))
+            .add_extension(x509.SubjectAlternativeName([x509.DNSName(name)]), critical=False)
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+            .sign(key, hashes.SHA256()))
+    pem = cert.public_bytes(serialization.Encoding.PEM)
+    (directory / "cert.pem").write_bytes(pem)
+    (directory / "key.pem").write_bytes(key.private_bytes(serialization.Encoding.PEM,
+                                                          serialization.PrivateFormat.PKCS8,
+                                                          serialization.NoEncryption()))
+    return (directory / "cert.pem", directory / "key.pem"), ssl.create_default_context(cadata=pem.decode())
+
+
+async def test_tls_and_starttls_verify_the_host_name_while_connecting_to_the_checked_address():
+    """Implicit TLS and STARTTLS log in to a server whose certificate names the host; another name is refused."""
+    import shutil
+    import tempfile
+    from pathlib import Path
+
+    import pytest
+
+    from backend.feeds.imap import open_mailbox
+    from nodes.errors import NodeTemporaryError
+    from tests.backend.feeds.dovecot import Dovecot
+
+    root = Path(tempfile.mkdtemp(prefix="maily-dovecot-"))
+    root.chmod(0o755)   # the server's own directory below must be reachable by the dovecot user
+    (root / "tls").mkdir()
+    files, trusting = _tls_files(root / "tls", "localhost")
+    server = Dovecot(root / "server", tls=files)
+    await server.start()
+    allowed = frozenset({"127.0.0.1"})
+    try:
+        for security, port in (("tls", server.tls_port), ("starttls", server.port)):
+            fields = {**server.credential(), "host": "localhost", "port": port, "security": security}
+            box = await open_mailbox(fields, "INBOX", allowed, tls_context=trusting)
+            assert box.uidvalidity > 0
+            tls = box.client.protocol.transport.get_extra_info("ssl_object")
+            assert tls is not None and tls.server_hostname == "localhost", security
+            await box.close()
+        (root / "other").mkdir()
+        _, other_trust = _tls_files(root / "other", "mail.other.test")
+        fields = {**server.credential(), "host": "localhost", "port": server.tls_port, "security": "tls"}
+        with pytest.raises(NodeTemporaryError, match="certificate verify failed"):
+            await open_mailbox(fields, "INBOX", allowed, tls_context=other_trust)
+    finally:
+        await server.stop()
+        shutil.rmtree(root, ignore_errors=True)
