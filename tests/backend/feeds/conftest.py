@@ -5,9 +5,12 @@ small ASGI app on its own loopback port."""
 from __future__ import annotations
 
 import hashlib
+import shutil
+import tempfile
 from dataclasses import dataclass, field
 from email.utils import format_datetime
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape
 
@@ -15,6 +18,7 @@ import httpx
 import pytest
 
 from backend.settings import Settings
+from tests.backend.feeds.dovecot import Dovecot
 from tests.live_server import answer_lifespan, serving
 
 
@@ -84,12 +88,6 @@ async def feed():
 @pytest.fixture
 async def dovecot_factory():
     """Dovecot servers (stopped and removed after the test): `await make(idle=True)` starts one."""
-    import shutil
-    import tempfile
-    from pathlib import Path
-
-    from tests.backend.feeds.dovecot import Dovecot
-
     servers: list[Dovecot] = []
 
     async def make(*, idle: bool = True, start: bool = True) -> Dovecot:

@@ -1,19 +1,33 @@
 """trigger.imap against a real Dovecot: a message appended to the mailbox starts one run with the
 parsed message (attachments by reference, fetchable), IDLE is used when advertised and polling
-otherwise, a restart does not fire a message again, a refused login is a clear error, and a
-server that is down is retried until it is up."""
+otherwise, a restart does not fire a message again, two processes watch a mailbox once, a refused
+login is a clear error, a server that is down is retried until it is up, and TLS / STARTTLS verify
+the host name while connecting to the checked address."""
 
 from __future__ import annotations
 
 import asyncio
+import datetime
+import shutil
+import ssl
+import tempfile
 from email.message import EmailMessage
+from pathlib import Path
 
 import aioimaplib
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 from sqlalchemy import select
 
+from backend.db.models import new_id
+from backend.feeds.imap import open_mailbox
 from backend.feeds.models import FeedPoller, MailAttachment
 from backend.feeds.runtime import FeedRuntime
-from tests.backend.feeds.dovecot import PASSWORD, USER
+from nodes.errors import NodeConfigError, NodeTemporaryError
+from tests.backend.feeds.dovecot import PASSWORD, USER, Dovecot
 from tests.backend.triggers.conftest import published_workflow, simple_graph, wait_for_runs
 
 
@@ -175,7 +189,6 @@ async def test_a_server_down_then_up_is_retried(app, client, tenant_a, dovecot_f
 
 async def test_attachments_of_another_tenant_or_workflow_are_not_found(app, client, tenant_a, tenant_b):
     """An attachment ref answers 404 through another workspace or another workflow of the same one."""
-    from backend.db.models import new_id
 
     h = tenant_a.editor.headers
     wf = await published_workflow(client, h, simple_graph(name="mine"))
@@ -194,14 +207,6 @@ async def test_attachments_of_another_tenant_or_workflow_are_not_found(app, clie
 
 def _tls_files(directory, name: str):
     """A self-signed certificate for `name` (cert and key files) and a client context trusting it."""
-    import datetime
-    import ssl
-
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
-
     key = ec.generate_private_key(ec.SECP256R1())
     subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
     now = datetime.datetime.now(datetime.timezone.utc)
@@ -221,16 +226,6 @@ def _tls_files(directory, name: str):
 
 async def test_tls_and_starttls_verify_the_host_name_while_connecting_to_the_checked_address():
     """Implicit TLS and STARTTLS log in to a server whose certificate names the host; another name is refused."""
-    import shutil
-    import tempfile
-    from pathlib import Path
-
-    import pytest
-
-    from backend.feeds.imap import open_mailbox
-    from nodes.errors import NodeTemporaryError
-    from tests.backend.feeds.dovecot import Dovecot
-
     root = Path(tempfile.mkdtemp(prefix="maily-dovecot-"))
     root.chmod(0o755)   # the server's own directory below must be reachable by the dovecot user
     (root / "tls").mkdir()
@@ -254,3 +249,31 @@ async def test_tls_and_starttls_verify_the_host_name_while_connecting_to_the_che
     finally:
         await server.stop()
         shutil.rmtree(root, ignore_errors=True)
+
+
+async def test_two_processes_watch_a_mailbox_once(app, client, tenant_a, dovecot_factory):
+    """Two runtimes ticking at once: one holds the mailbox's lease and watches it, the other does not."""
+    h = tenant_a.editor.headers
+    server = await dovecot_factory()
+    wf = await _workflow(client, h, server)
+    poller = await _poller(app, wf)
+    a, b = FeedRuntime(app.state), FeedRuntime(app.state)
+    try:
+        await asyncio.gather(a.tick(), b.tick())
+        assert (poller.id in a.watchers) != (poller.id in b.watchers)
+        holder = a if poller.id in a.watchers else b
+        assert (await _poller(app, wf)).lease_owner == holder.owner
+        await (b if holder is a else a).tick()     # a held lease is not taken over
+        assert (poller.id in a.watchers) != (poller.id in b.watchers)
+    finally:
+        await a.stop()
+        await b.stop()
+    assert (await _poller(app, wf)).lease_owner is None     # released at stop, for another process
+
+
+async def test_a_private_imap_host_is_refused_before_connecting():
+    """Without MAILY_HTTP_ALLOWED_HOSTS a private address is a config error naming the IMAP host."""
+    fields = {"host": "10.20.30.40", "port": 993, "username": "u", "password": "p", "security": "tls"}
+    with pytest.raises(NodeConfigError, match="IMAP host: 10.20.30.40 resolves to 10.20.30.40, a private") as err:
+        await open_mailbox(fields, "INBOX", frozenset())
+    assert err.value.pointer == "/credential"
