@@ -2,7 +2,8 @@
 
 Each round renews the lease (`WHERE lease_owner = me AND revision = mine`: a publish or a
 delete changed the row, so the watcher stops), fetches the messages above the last UID seen and
-starts a run for each, then waits: IDLE where the server has it, else `poll_s` seconds. The last
+starts a run for each, then waits: IDLE where the server has it (connected all along), else
+`poll_s` seconds (logged out meanwhile). The last
 UID advances in the transaction that records the run, so a restart does not fire a message again.
 A UIDVALIDITY other than the one remembered means the mailbox was re-created: its UIDs start
 over, and what is in it now is taken as seen. Errors (a refused login, a server that is down)
@@ -40,6 +41,7 @@ class MailWatcher:
         self.poll_s = max(10, int(config.get("poll_s") or 60))
         self.error: str | None = poller.last_error
         self.box: Mailbox | None = None   # the open mailbox, while connected
+        self.idle: bool | None = None       # whether the server has IDLE (known once connected)
 
     @property
     def db(self) -> Any:
@@ -70,16 +72,30 @@ class MailWatcher:
             await s.commit()
 
     async def run(self) -> None:
-        backoff, box = 1.0, None
+        """With IDLE: stay connected, check after every wait. Without: connect every `poll_s` seconds,
+        check, log out (no connection held idle for the server to time out). Waits are cut into
+        pieces of at most a third of the lease, which is renewed between them."""
+        loop = asyncio.get_running_loop()
+        backoff, box, due = 1.0, None, 0.0
+        step = self.runtime.lease_s / 3
         try:
             while await self._renew():
                 try:
-                    if box is None:
-                        box = self.box = await self._open()
-                    await self._process(box)
-                    await self._record(None)
-                    backoff = 1.0
-                    await box.wait(min(self.poll_s, self.runtime.lease_s / 3))
+                    if loop.time() >= due:
+                        if box is None:
+                            box = self.box = await self._open()
+                            self.idle = box.idle
+                        await self._process(box)
+                        await self._record(None)
+                        backoff = 1.0
+                        if not box.idle:
+                            due = loop.time() + self.poll_s
+                            await box.close()
+                            box = self.box = None
+                    if box is not None:
+                        await box.wait(min(self.poll_s, step))
+                    else:
+                        await asyncio.sleep(max(0.0, min(due - loop.time(), step)))
                     continue
                 except _LostLease:
                     return
@@ -93,7 +109,7 @@ class MailWatcher:
                 if box is not None:
                     await box.close()
                     box = self.box = None
-                await asyncio.sleep(min(backoff, self.poll_s))
+                await asyncio.sleep(min(backoff, self.poll_s, step))
                 backoff *= 2
         finally:
             if box is not None:

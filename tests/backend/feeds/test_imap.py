@@ -147,8 +147,7 @@ async def test_without_idle_the_mailbox_is_polled(app, client, tenant_a, dovecot
     wf = await _workflow(client, h, server, poll_s=10)
     await app.state.feeds.tick()
     poller = await _watching(app, wf)
-    watcher = app.state.feeds.watchers[poller.id].watcher
-    assert watcher.box is not None and not watcher.box.idle
+    assert app.state.feeds.watchers[poller.id].watcher.idle is False
     await _append(server, _message(1, attach=False))
     [run] = await wait_for_runs(client, h, wf, 1, timeout=30)
     assert run["trigger"] == "imap"
