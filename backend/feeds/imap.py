@@ -21,7 +21,7 @@ import aioimaplib
 from aioimaplib.aioimaplib import Command, IMAP4ClientProtocol
 
 from nodes.errors import NodeConfigError, NodeTemporaryError
-from nodes.email.providers import check_smtp_host
+from nodes.net import check_url
 
 _TEXT_MAX = 200_000
 _UIDVALIDITY = re.compile(rb"\[UIDVALIDITY (\d+)\]")
@@ -109,10 +109,10 @@ async def open_mailbox(fields: dict[str, Any], mailbox: str, allowed_hosts: froz
     """Connect, log in and select; NodeConfigError for a refused login or an unknown mailbox,
     NodeTemporaryError when the server cannot be reached. `tls_context`: the system's trust by default."""
     host, port, security = str(fields.get("host") or ""), int(fields.get("port") or 993), fields.get("security", "tls")
-    try:
-        ips = await check_smtp_host(host, port, allowed_hosts)
+    try:   # the private-address rule of http.request, on the host and port we connect to
+        ips = await check_url(f"http://{'[' + host + ']' if ':' in host else host}:{port}/", allowed_hosts)
     except NodeConfigError as exc:
-        raise NodeConfigError(exc.message.replace("SMTP host", "IMAP host"), pointer="/credential") from None
+        raise NodeConfigError(f"IMAP host: {exc.message}", pointer="/credential") from None
     context = (tls_context or ssl.create_default_context()) if security in ("tls", "starttls") else None
     client: _PinnedIMAP | None = None
     last: Exception | None = None
