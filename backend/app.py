@@ -49,6 +49,7 @@ from backend.metrics import metrics_endpoint
 from backend.members.controllers import ROUTES as MEMBER_ROUTES
 from backend.mcp.controllers import McpExposureController
 from backend.mcp.server import mcp_endpoint, mcp_lifespan
+from backend.feeds.controllers import ROUTES as FEED_ROUTES
 from backend.tracing import configure_tracing, observe_middleware, shutdown_tracing
 from backend.settings import Settings, get_settings
 from backend.triggers.controllers import TriggerController, deliver_webhook
@@ -132,7 +133,7 @@ def create_app(
                         RunController, stream_run_events, collab_socket, TriggerController, deliver_webhook, AuditController, metrics_endpoint,
                         WorkspaceController, AdminController, PanelController, RetentionController,
                         McpExposureController, mcp_endpoint,
-                        *_email_routes(), *TEMPLATE_ROUTES, *MEMBER_ROUTES, *CREDENTIAL_ROUTES, *OAUTH_ROUTES, *extra_route_handlers, *_editor_handlers(editor_dist or EDITOR_DIST)],
+                        *_email_routes(), *TEMPLATE_ROUTES, *MEMBER_ROUTES, *CREDENTIAL_ROUTES, *OAUTH_ROUTES, *FEED_ROUTES, *extra_route_handlers, *_editor_handlers(editor_dist or EDITOR_DIST)],
         dependencies=dependencies(),
         exception_handlers=exception_handlers(),
         middleware=[observe_middleware, csrf_middleware(settings.allowed_origin_set)],

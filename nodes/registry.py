@@ -26,6 +26,8 @@ ENTRY_POINT_GROUP = "maily.nodes"
 BUILTIN_MODULES: tuple[str, ...] = (
     "nodes.trigger.manual",
     "nodes.trigger.webhook",
+    "nodes.trigger.rss",
+    "nodes.trigger.imap",
     "nodes.webhook.respond",
     "nodes.data.set",
     "nodes.data.transform",

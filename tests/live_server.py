@@ -38,6 +38,17 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+async def answer_lifespan(receive: Any, send: Any) -> None:
+    """For a bare ASGI app served with `serving` (lifespan on): answer startup and shutdown."""
+    while True:
+        message = await receive()
+        if message["type"] == "lifespan.startup":
+            await send({"type": "lifespan.startup.complete"})
+        elif message["type"] == "lifespan.shutdown":
+            await send({"type": "lifespan.shutdown.complete"})
+            return
+
+
 @asynccontextmanager
 async def serving(app: Any, port: int | None = None, **config: Any) -> AsyncIterator[str]:
     """Serve `app` until the block ends; yields "127.0.0.1:<port>" once it accepts connections.

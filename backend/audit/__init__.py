@@ -6,7 +6,7 @@ request's transaction, so an action and its audit row commit (or roll back) toge
 action, target, actor and time. Rows are never updated; they outlive what they name.
 
 Actions so far (docs/operations.md): workflow.create, workflow.update, workflow.delete,
-workflow.publish, workflow.restore, workflow.mcp, run.start, run.cancel, run.pause, run.resume,
+workflow.publish, workflow.unpublish, workflow.restore, workflow.mcp, run.start, run.cancel, run.pause, run.resume,
 run.approve, run.reject, run.retry, run.rerun; accounts and workspaces: auth.signup,
 auth.login, auth.logout, auth.password_change, auth.password_reset, session.revoke,
 workspace.create, workspace.rename, workspace.switch, workspace.set_tier, token.create,

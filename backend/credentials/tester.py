@@ -1,9 +1,10 @@
 """POST /api/credentials/{id}/test: try a credential for real and say what failed.
 
 http types: a GET to the given URL with the auth applied (SafeHttpClient: the private-address
-rule of http.request); smtp: connect and log in; postgres/mysql: `select 1`; redis: PING; oauth2: obtain or
-refresh a token (backend/oauth); s3: list the buckets; webhook_url: the URL's address check only
-(posting would show a message in the channel). SMTP, SQL, Redis and S3 hosts pass the same address check
+rule of http.request); smtp: connect and log in; imap: log in and open INBOX; postgres/mysql: `select 1`;
+redis: PING; oauth2: obtain or refresh a token (backend/oauth); s3: list the buckets; webhook_url: the
+URL's address check only (posting would show a message in the channel). SMTP, IMAP, SQL, Redis and S3
+hosts pass the same address check
 and are connected to at the checked address. Failures are results (ok false), never exceptions,
 and every message is scrubbed of the credential's secret values before it leaves.
 """
@@ -18,6 +19,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from backend.feeds.imap import open_mailbox
 from backend.oauth.client import OAuthClient, OAuthError
 from nodes.credentials import Redactor, ResolvedCredential
 from nodes.email.providers import SmtpProvider
@@ -69,6 +71,12 @@ async def _smtp(values: dict[str, Any], allowed: frozenset[str], timeout_s: floa
     await provider.check_login()
     return Outcome(True, f"SMTP {values['host']}:{values['port']}: connected"
                          + (f" and logged in as {values['username']}" if values.get("username") else ""))
+
+
+async def _imap(values: dict[str, Any], allowed: frozenset[str], timeout_s: float) -> Outcome:
+    box = await open_mailbox(values, "INBOX", allowed, timeout=timeout_s)
+    await box.close()
+    return Outcome(True, f"IMAP {values['host']}:{values['port']}: logged in as {values['username']} and opened INBOX")
 
 
 async def _postgres(values: dict[str, Any], allowed: frozenset[str], timeout_s: float) -> Outcome:
@@ -174,6 +182,8 @@ async def run_test(ctype: str, values: dict[str, Any], secret_names: tuple[str, 
                 out = await _oauth2(values, http)
             elif ctype == "webhook_url":
                 out = await _webhook(values, allowed)
+            elif ctype == "imap":
+                out = await _imap(values, allowed, timeout_s)
             else:
                 out = Outcome(False, f"{ctype} credentials have no test")
     except TimeoutError:

@@ -137,6 +137,15 @@ class S3(_Type):
     force_path_style: bool = False   # bucket in the path, not the host name (MinIO, Ceph, moto); an IP endpoint always is
 
 
+class Imap(_Type):
+    """IMAP mailbox"""
+    host: str = _HOST
+    port: int = Field(default=993, ge=1, le=65535)
+    username: str = Field(min_length=1, max_length=500)
+    password: str = _secret()
+    security: Literal["tls", "starttls", "none"] = "tls"
+
+
 @dataclass(frozen=True)
 class CredentialType:
     name: str
@@ -168,6 +177,7 @@ TYPES: dict[str, CredentialType] = {t.name: t for t in (
     CredentialType("ai_provider", AiProvider), CredentialType("email_provider", EmailProvider),
     CredentialType("webhook_url", WebhookUrl),
     CredentialType("s3", S3),
+    CredentialType("imap", Imap),
 )}
 
 

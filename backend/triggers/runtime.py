@@ -26,6 +26,7 @@ from sqlalchemy.exc import IntegrityError
 
 from backend.db.models import Run, utcnow
 from backend.errors import ApiError
+from backend.feeds.runtime import FeedRuntime
 from backend.periodic import Periodic
 from backend.triggers.hooks import HookLimits
 from backend.triggers.models import Chain, ChainFiring, Schedule
@@ -37,7 +38,7 @@ log = logging.getLogger("maily.triggers")
 
 # Runs a trigger started belong to the deployed workflow even when the trigger runs the draft
 # (`source: "draft"`); a run started by hand is a test run unless it ran a published version.
-DEPLOYED_TRIGGERS = frozenset({"webhook", "schedule", "workflow"})
+DEPLOYED_TRIGGERS = frozenset({"webhook", "schedule", "workflow", "rss", "imap"})
 
 
 class Scheduler(Periodic):
@@ -181,14 +182,19 @@ async def start_triggers(app: Litestar) -> None:
     # (it is one of the run manager's sinks) and, in production mode, those relayed from workers.
     app.state.chains_unlisten = app.state.bus.add_listener(app.state.chains.emit)
     app.state.scheduler = Scheduler(app.state, interval_s=settings.scheduler_interval_s)
+    app.state.feeds = FeedRuntime(app.state, interval_s=settings.scheduler_interval_s)   # trigger.rss / trigger.imap
     if settings.scheduler_enabled:
         app.state.scheduler.start()
+        app.state.feeds.start()
 
 
 async def stop_triggers(app: Litestar) -> None:
     scheduler: Scheduler | None = getattr(app.state, "scheduler", None)
     if scheduler is not None:
         await scheduler.stop()
+    feeds: FeedRuntime | None = getattr(app.state, "feeds", None)
+    if feeds is not None:
+        await feeds.stop()
     unlisten = getattr(app.state, "chains_unlisten", None)
     if unlisten is not None:
         unlisten()

@@ -94,6 +94,12 @@ class WorkflowController(Controller):
                                    _collab(request), (data or PublishIn()).note)
         return _version(v)
 
+    @post("/{workflow_id:str}/unpublish", operation_id="unpublishWorkflow", guards=[requires_editor], status_code=200)
+    async def unpublish_workflow(self, request: Request, workflow_id: str, principal: Principal,
+                                 db_session: AsyncSession) -> WorkflowOut:
+        """Publish nothing: the versions stay, triggers of the published version stop until the next publish."""
+        return _out(await services.unpublish(db_session, principal, workflow_id), request)
+
     @post("/{workflow_id:str}/versions/{version:int}/restore", operation_id="restoreWorkflowVersion",
           guards=[requires_editor], status_code=200)
     async def restore_version(self, request: Request, workflow_id: str, version: VersionNumber, principal: Principal,

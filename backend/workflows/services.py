@@ -14,6 +14,7 @@ from backend.collab.convert import check
 from backend.db.models import Workflow, WorkflowVersion, looks_like_id, utcnow
 from backend.db.scoped import find_scoped
 from backend.errors import NotFound, Unprocessable
+from backend.feeds.sync import stop_pollers, sync_pollers
 from backend.workflows.schemas import WorkflowCreateIn, WorkflowUpdateIn
 from flows.graph import SCHEMA_VERSION
 from flows.validate import limit_problems, validate_graph
@@ -96,6 +97,7 @@ async def delete_workflow(s: AsyncSession, p: Principal, workflow_id: str) -> No
     # Soft delete: runs keep pointing at it and their history stays readable.
     wf = await get_workflow(s, p, workflow_id)
     wf.deleted_at = utcnow()
+    await stop_pollers(s, wf.id)
     await audit.record(s, p, "workflow.delete", "workflow", wf.id, {"name": wf.name})
 
 
@@ -144,9 +146,22 @@ async def publish(s: AsyncSession, p: Principal, workflow_id: str, registry: Nod
                               note=note, created_by=p.user_id)
     s.add(version)
     wf.published_version = number
+    await sync_pollers(s, tenant_id=p.tenant_id, workflow_id=wf.id, user_id=p.user_id, graph=graph, version=number)
     await audit.record(s, p, "workflow.publish", "workflow", wf.id, {"version": number, "note": note})
     await s.flush()
     return version
+
+
+async def unpublish(s: AsyncSession, p: Principal, workflow_id: str) -> Workflow:
+    """Take the workflow out of service: nothing is published (its versions stay, a publish brings
+    it back), so published triggers stop: webhooks answer 409, schedules record it, pollers stop."""
+    wf = await get_workflow(s, p, workflow_id, lock=True)
+    if wf.published_version is not None:
+        await audit.record(s, p, "workflow.unpublish", "workflow", wf.id, {"version": wf.published_version})
+        wf.published_version = None
+        await stop_pollers(s, wf.id)
+        await s.flush()
+    return wf
 
 
 async def restore(s: AsyncSession, p: Principal, workflow_id: str, version: int, collab: RoomManager) -> Workflow:

@@ -13,7 +13,7 @@ import pytest
 from tests.backend.conftest import TenantFixture
 from tests.e2e.conftest import LiveServer
 from tests.e2e.teams_support import api_as
-from tests.live_server import serving
+from tests.live_server import answer_lifespan, serving
 
 
 class BearerApi:
@@ -26,13 +26,8 @@ class BearerApi:
     async def __call__(self, scope: dict[str, Any], receive: Callable[[], Awaitable[dict[str, Any]]],
                        send: Callable[[dict[str, Any]], Awaitable[None]]) -> None:
         if scope["type"] == "lifespan":
-            while True:
-                msg = await receive()
-                if msg["type"] == "lifespan.startup":
-                    await send({"type": "lifespan.startup.complete"})
-                elif msg["type"] == "lifespan.shutdown":
-                    await send({"type": "lifespan.shutdown.complete"})
-                    return
+            await answer_lifespan(receive, send)
+            return
         auth = dict(scope["headers"]).get(b"authorization")
         self.seen.append(auth.decode() if auth else None)
         ok = auth == f"Bearer {self.token}".encode()

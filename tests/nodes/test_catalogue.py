@@ -1,4 +1,4 @@
-"""The built-in catalogue: 34 node types whose specs and config schemas are well formed."""
+"""The built-in catalogue: 36 node types whose specs and config schemas are well formed."""
 
 import pytest
 
@@ -9,7 +9,7 @@ TYPES = build_registry(with_plugins=False).all()
 
 
 def test_every_builtin_module_registers_one_node_type():
-    assert len(TYPES) == len(BUILTIN_MODULES) == 34
+    assert len(TYPES) == len(BUILTIN_MODULES) == 36
 
 
 @pytest.mark.parametrize("node_type", TYPES, ids=lambda t: t.spec.type)

@@ -17,7 +17,7 @@ async def test_catalogue_lists_builtins_with_schemas(client, tenant_a):
     r = await client.get("/api/nodes", headers=tenant_a.viewer.headers)
     assert r.status_code == 200
     types = {t["type"]: t for t in r.json()}
-    assert len(types) >= len(BUILTIN_MODULES) == 34
+    assert len(types) >= len(BUILTIN_MODULES) == 36
     for name in ("trigger.manual", "data.set", "logic.if", "logic.merge", "http.request", "util.delay"):
         assert types[name]["source"] == "builtin"
         assert types[name]["config_schema"]["type"] == "object"

@@ -1,4 +1,4 @@
-"""POST /api/credentials/{id}/test against real loopback servers: an HTTP API, aiosmtpd, the local
+"""POST /api/credentials/{id}/test against real loopback servers: an HTTP API, aiosmtpd, Dovecot, the local
 PostgreSQL, MariaDB and Redis, moto's S3. Failures are 200 {ok: false} with a message that never holds the secret."""
 
 from __future__ import annotations
@@ -98,6 +98,26 @@ async def test_smtp_to_a_private_address_is_refused(client, tenant_a):
     out = await _test(client, tenant_a.editor, "smtp", {"host": "10.11.12.13", "port": 25, "password": SECRET,
                                                         "security": "none"})
     assert out["ok"] is False and "private" in out["message"]
+
+
+async def test_imap_logs_in_on_a_real_dovecot(client, tenant_a):
+    """The right password: logged in and INBOX opened; a wrong one: ok false, the password not in the message."""
+    import shutil
+    import tempfile
+    from pathlib import Path
+
+    from tests.backend.feeds.dovecot import Dovecot
+
+    server = Dovecot(Path(tempfile.mkdtemp(prefix="maily-dovecot-")), password=SECRET)
+    await server.start()
+    try:
+        good = await _test(client, tenant_a.editor, "imap", server.credential())
+        bad = await _test(client, tenant_a.editor, "imap", server.credential(SECRET + "x"))
+    finally:
+        await server.stop()
+        shutil.rmtree(server.root, ignore_errors=True)
+    assert good["ok"] is True and "logged in as ada and opened INBOX" in good["message"]
+    assert bad["ok"] is False and "refused the login" in bad["message"]
 
 
 async def test_postgres_runs_select_1(client, tenant_a):

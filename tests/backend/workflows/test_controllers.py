@@ -101,6 +101,22 @@ async def test_publish_versions_and_restore(client, tenant_a):
     assert v2["graph"]["name"] == "changed"
 
 
+async def test_unpublish_publishes_nothing_until_the_next_publish(client, tenant_a):
+    """Unpublishing keeps the versions, leaves nothing to run as published, and a publish brings it back."""
+    h = tenant_a.editor.headers
+    wf = await create(client, tenant_a.editor, graph=welcome_graph())
+    url = f"/api/workflows/{wf['id']}"
+    assert (await client.post(url + "/publish", headers=h)).status_code == 201
+    assert_problem(await client.post(url + "/unpublish", headers=tenant_a.viewer.headers), 403)
+    r = await client.post(url + "/unpublish", headers=h)
+    assert r.status_code == 200 and r.json()["published_version"] is None
+    assert (await client.post(url + "/unpublish", headers=h)).json()["published_version"] is None   # idempotent
+    assert [v["version"] for v in (await client.get(url + "/versions", headers=h)).json()] == [1]
+    assert_problem(await client.post(url + "/runs", json={"source": "published"}, headers=h), 409)
+    assert (await client.post(url + "/publish", headers=h)).json()["version"] == 2
+    assert (await client.get(url, headers=h)).json()["published_version"] == 2
+
+
 async def test_other_tenant_gets_404_everywhere(client, tenant_a, tenant_b):
     wf = await create(client, tenant_a.editor, graph=welcome_graph())
     await client.post(f"/api/workflows/{wf['id']}/publish", headers=tenant_a.editor.headers)
@@ -110,6 +126,7 @@ async def test_other_tenant_gets_404_everywhere(client, tenant_a, tenant_b):
     assert_problem(await client.put(url, json={"name": "x"}, headers=h), 404)
     assert_problem(await client.delete(url, headers=h), 404)
     assert_problem(await client.post(url + "/publish", headers=h), 404)
+    assert_problem(await client.post(url + "/unpublish", headers=h), 404)
     assert_problem(await client.get(url + "/versions", headers=h), 404)
     assert_problem(await client.get(url + "/versions/1", headers=h), 404)
     assert_problem(await client.post(url + "/versions/1/restore", headers=h), 404)
