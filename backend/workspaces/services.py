@@ -18,6 +18,7 @@ from backend.auth.schemas import Principal
 from backend.db.models import TENANT_TIERS, Membership, Tenant, looks_like_id
 from backend.errors import Conflict, Forbidden, NotFound, Unprocessable
 from backend.workspaces.schemas import AdminWorkspaceOut, EnhancementOut, WorkspaceOut
+from nodes.ai import NOT_ENHANCEMENTS
 
 
 def _out(m: Membership, t: Tenant) -> WorkspaceOut:
@@ -73,7 +74,8 @@ def enhancements(registry: Any, tier_models: dict[str, list[Any]], tier: str) ->
     """The AI enhancement points (docs/ai.md's table: the node library's `ai` nodes) and the tiers
     whose model chain (MAILY_AI_TIER_MODELS, else the gateway's defaults) lets a model answer."""
     tiers = [t for t in TENANT_TIERS if tier_models.get(t)]
-    latest = {nt.spec.type: nt.spec for nt in registry.all() if nt.spec.category == "ai"}
+    latest = {nt.spec.type: nt.spec for nt in registry.all()
+              if nt.spec.category == "ai" and nt.spec.type not in NOT_ENHANCEMENTS}
     return [EnhancementOut(key=spec.type, name=spec.title, description=spec.description, tiers=tiers,
                            unlocked=tier in tiers) for spec in latest.values()]
 

@@ -121,11 +121,13 @@ def test_the_walk_finds_a_body_read_through_a_helper():
 
 
 def test_no_handler_declares_a_body_beside_its_parameters(app):
-    """Only the raw readers (template upload, webhook deliveries, the approval link's form-or-JSON
-    post) document a body through operation_class; every other body is a `data` parameter."""
+    """Only the raw readers (template upload and n8n import: size-capped JSON files; webhook deliveries,
+    the approval link's form-or-JSON post) document a body through operation_class; every other body
+    is a `data` parameter."""
     others = {p for p, m, h in _handlers(app)
               if h.operation_class.__name__ != "Operation" and "data" not in h.parsed_fn_signature.parameters}
-    assert others == {"/api/templates/upload", "/hooks/{webhook_id}", "/api/approvals/{token}"}
+    assert others == {"/api/templates/upload", "/api/workflows/import/n8n", "/hooks/{webhook_id}",
+                      "/api/approvals/{token}"}
 
 
 class _LoginIn(BaseModel):
