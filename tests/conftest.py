@@ -35,8 +35,13 @@ async def prefect_api():
     url = await asyncio.to_thread(embedded_database_url, data_dir)
     api = PrefectApi(data_dir, database_url=prefect_database_url(url), prepare_database=create_database)
     await api.ready()
+
+    async def kept_running() -> None:
+        """A RunManager shut down by a test stops its PrefectApi: this one serves the whole session."""
+
+    api.stop = kept_running   # type: ignore[method-assign]
     yield api
-    await api.stop()
+    await PrefectApi.stop(api)
     await asyncio.to_thread(stop_embedded, data_dir)
     shutil.rmtree(data_dir, ignore_errors=True)
 
