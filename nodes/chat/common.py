@@ -10,14 +10,14 @@ temporary too; the 4xx answers are each service's business (slack.py, discord.py
 from __future__ import annotations
 
 import json
-from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import Any, AsyncIterator, Callable
+from typing import Any, Callable
 
 import httpx
 from pydantic import Field
 
-from nodes.net import SafeHttpClient, SafeResponse, retry_after_s
+from nodes.http.auth import http_client
+from nodes.net import SafeResponse, retry_after_s
 from nodes.sdk import (
     NodeConfig,
     NodeConfigError,
@@ -125,26 +125,12 @@ class Target:
                                pointer=pointer)
 
 
-@asynccontextmanager
-async def _client(ctx: NodeContext, timeout_s: float | None) -> AsyncIterator[SafeHttpClient]:
-    if ctx.http is not None:
-        yield ctx.http
-        return
-    client = SafeHttpClient.from_env()   # no client injected (CLI, plain calls): one from MAILY_HTTP_*
-    if timeout_s:
-        client.timeout_s = timeout_s
-    try:
-        yield client
-    finally:
-        await client.aclose()
-
-
 async def post(ctx: NodeContext, target: Target, body: Any, config: ChatConfig, *,
                headers: dict[str, str] | None = None, params: dict[str, Any] | None = None,
                wait_of: Callable[[SafeResponse], float | None] | None = None) -> SafeResponse:
     """POST `body` as JSON; 429s waited out as the module says, 5xx raised as temporary.
     `wait_of` reads a service's own wait from a 429 (Discord's `retry_after`); else Retry-After."""
-    async with _client(ctx, config.timeout_s) as client:
+    async with http_client(ctx, config.timeout_s) as client:
         for resend in range(RATE_LIMIT_RESENDS + 1):
             try:
                 resp = await client.request("POST", target.url, headers=headers, params=params, json=body)
