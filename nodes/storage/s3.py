@@ -129,7 +129,9 @@ async def execute(ctx: NodeContext, config: Config, inputs: dict[str, Any]) -> d
     cred = await resolve_credential(ctx, config.credential, ("s3",))
     what = f"{config.operation} s3://{config.bucket}/{config.prefix if config.operation == 'list' else config.key}"
     try:
-        async with s3_client(cred, config.timeout_s or SPEC.default_timeout_s) as client:
+        # the operator's allow-list as the app's HTTP client carries it (MAILY_HTTP_ALLOWED_HOSTS without one)
+        allowed = getattr(ctx.http, "allowed_hosts", None)
+        async with s3_client(cred, config.timeout_s or SPEC.default_timeout_s, allowed) as client:
             return {"output": await _run(client, config)}
     except Exception as exc:  # noqa: BLE001 - mapped to node errors; anything else is re-raised as is
         raise node_error(exc, what, f"credential {cred.id!r}") from None
