@@ -56,7 +56,10 @@ def build_server(app: Litestar) -> Server[Any]:
                 if tool is None:
                     raise tools.ToolFailed(f"Unknown tool: {params.name}")
                 run_id = await tools.start(state, s, p, tool, dict(params.arguments or {}))
-            output = await tools.outcome(state.bus, run_id, state.settings.mcp_tool_timeout_s)
+            try:
+                output = await tools.outcome(state.bus, run_id, state.settings.mcp_tool_timeout_s)
+            finally:   # the answer follows the run's record: GET /api/runs/{id} then says what the tool said
+                await state.recorder.flush()
         except tools.ToolFailed as exc:
             return types.CallToolResult(content=[types.TextContent(type="text", text=str(exc))], is_error=True)
         except ApiError as exc:   # the graph cannot run (422), the database is overloaded (503)...

@@ -109,8 +109,9 @@ async def test_a_pin_is_shared_and_execute_node_runs_on_it(sign_in, server, tena
 
     await select(page, "greet")
     await page.get_by_test_id("execute-node").click()
-    await page.locator('[data-testid="node-state-greet"][data-status="succeeded"]').wait_for()
-    await page.locator('[data-testid="run-bar"][data-status="succeeded"]').wait_for()
+    # a run under the suite's load (the other xdist worker starts app and Prefect processes) can take more than 10 s
+    await page.locator('[data-testid="node-state-greet"][data-status="succeeded"]').wait_for(timeout=30_000)
+    await page.locator('[data-testid="run-bar"][data-status="succeeded"]').wait_for(timeout=30_000)
     output = page.get_by_test_id("output-output-table")
     await eventually(lambda: output.text_content(), "the output part shows the new output")
     assert "Hi Pinned" in await output.text_content()
