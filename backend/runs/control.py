@@ -303,17 +303,20 @@ async def _parents_of_ended_children(s: AsyncSession) -> list[tuple[Run, list[di
     """Waiting runs whose flow.subworkflow waits on a child run that has ended, each with its
     `waiting_on` where those entries are marked `resume` (the node executes again)."""
     child = aliased(Run)
-    parents = list((await s.scalars(
-        select(Run).join(child, child.parent_run_id == Run.id)
+    rows = (await s.execute(
+        select(Run, child.id).join(child, child.parent_run_id == Run.id)
         .where(Run.status == "waiting", child.tenant_id == Run.tenant_id, child.status.in_(ENDED),
                cast(Run.waiting_on, Text).contains(child.id))    # it waits on that child
-        .distinct().limit(200))).all())
+        .limit(200))).all()
+    ended: dict[str, set[str]] = {}
+    parents: dict[str, Run] = {}
+    for run, child_id in rows:     # one query: each parent with the ended children it waits on
+        parents[run.id] = run
+        ended.setdefault(run.id, set()).add(child_id)
     out = []
-    for run in parents:
-        ended = set(await s.scalars(select(Run.id).where(Run.parent_run_id == run.id, Run.tenant_id == run.tenant_id,
-                                                         Run.status.in_(ENDED))))
+    for run in parents.values():
         marked = [{**e, "resume": True} if e.get("reason") == SUBWORKFLOW_WAIT
-                  and (e.get("details") or {}).get("child_run_id") in ended else e for e in run.waiting_on or []]
+                  and (e.get("details") or {}).get("child_run_id") in ended[run.id] else e for e in run.waiting_on or []]
         if any(e.get("resume") for e in marked):
             out.append((run, marked))
     return out

@@ -40,24 +40,22 @@ class WorkerState:
 class WorkerChildRunner:
     """The `runner` of ChildRuns on a worker: submit() executes the recorded child run here."""
 
-    def __init__(self, worker: RunWorker) -> None:
+    def __init__(self, worker: RunWorker, children: DbChildRuns) -> None:
         self.worker = worker
+        self.children = children
         self.tasks: dict[str, asyncio.Task[RunOutcome]] = {}
 
-    def submit(self, plan: Any, run_id: str, payload: Any, **_: Any) -> asyncio.Task[RunOutcome]:
-        task = asyncio.get_running_loop().create_task(self._run(run_id), name=f"child:{run_id}")
+    def submit(self, plan: Any, run_id: str, payload: Any, *, tenant_id: str, **_: Any) -> asyncio.Task[RunOutcome]:
+        task = asyncio.get_running_loop().create_task(self._run(tenant_id, run_id), name=f"child:{run_id}")
         self.tasks[run_id] = task
         task.add_done_callback(lambda _: self.tasks.pop(run_id, None))
         return task
 
-    async def _run(self, run_id: str) -> RunOutcome:
-        status = await self.worker.execute(run_id, source="parent")
-        loaded = await self.worker._load(run_id)
-        if loaded is None:
-            return RunOutcome("failed", error={"kind": "bug", "message": f"child run {run_id} vanished"})
-        run = loaded[0]
-        return RunOutcome(run["status"] if run["status"] != "queued" else status, output=run["output"] or {},
-                          error=run["error"], waiting=run["waiting_on"] or [])
+    async def _run(self, tenant_id: str, run_id: str) -> RunOutcome:
+        await self.worker.execute(run_id, source="parent")
+        # where it stands as recorded (execute flushed its events): the same reading a resumed call makes
+        outcome = await self.children.outcome(tenant_id, run_id)
+        return outcome or RunOutcome("failed", error={"kind": "bug", "message": f"child run {run_id} vanished"})
 
     async def cancel(self, run_id: str) -> None:
         task = self.tasks.get(run_id)
@@ -77,4 +75,4 @@ def worker_child_runs(db: Any, registry: Any, max_depth: int) -> DbChildRuns:
 
 def attach_worker(children: DbChildRuns, worker: RunWorker) -> None:
     children.state.recorder = worker.recorder
-    children.runner = WorkerChildRunner(worker)   # type: ignore[assignment]
+    children.runner = WorkerChildRunner(worker, children)   # type: ignore[assignment]
