@@ -17,14 +17,14 @@ import sys
 from datetime import datetime, timezone
 from typing import Sequence
 
-from bench import (ai_overhead, api_load, collab, compile_graph, email_throughput, engine_cost, revocation,
-                   start_latency, throughput)
+from bench import (ai_overhead, api_load, collab, compile_graph, email_throughput, engine_cost, prefect_calls,
+                   revocation, start_latency, throughput)
 from bench.common import SUMMARY_HEADERS, now, parse_options, run_benches, show, workdir
 
 # Prefect-free measurements first: the embedded Prefect server, started by throughput's
 # baseline at its very end and reused by engine_cost, would otherwise compete for the cores.
 BENCHES = [compile_graph.bench, start_latency.bench, collab.bench, revocation.bench, api_load.bench, throughput.bench,
-           ai_overhead.bench, email_throughput.bench, engine_cost.bench]
+           ai_overhead.bench, email_throughput.bench, engine_cost.bench, prefect_calls.bench]
 
 
 def main(argv: Sequence[str] | None = None) -> int:

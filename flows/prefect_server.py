@@ -71,6 +71,14 @@ SERVER_DEFAULTS = {
     "PREFECT_SERVER_SERVICES_TRIGGERS_ENABLED": "false",
     # the websocket that streams events out to subscribers: nothing of ours subscribes
     "PREFECT_SERVER_EVENTS_STREAM_OUT_ENABLED": "false",
+    # Prefect keeps 5 pooled connections and opens up to 10 more for a burst, closing each on
+    # return: our recorder keeps up to 16 calls in flight (MAILY_PREFECT_MAX_FLOW_RUNS) besides
+    # the recorder and persister services, so under load every call forked a new PostgreSQL
+    # backend (connect, type introspection, statements prepared again). Pooling what a burst
+    # uses cut the Prefect server's CPU per recorded run by a fifth and PostgreSQL's by half
+    # (docs/benchmarks.md); the ceiling stays near Prefect's own 15 (16 + 8).
+    "PREFECT_SERVER_DATABASE_SQLALCHEMY_POOL_SIZE": "16",
+    "PREFECT_SERVER_DATABASE_SQLALCHEMY_MAX_OVERFLOW": "8",
 }
 
 PID_FILE = "server.pid"

@@ -193,3 +193,81 @@ async def test_runs_beyond_the_process_limit_wait_visibly_in_the_queue():
     gate.set()
     assert [(await first).status, (await second).status] == ["succeeded", "succeeded"]
     assert manager.queue_of("t") == ([], []) and manager.queue_of("u") == ([], [])
+
+
+async def _state_history(api_url: str, flow_run_id: str) -> tuple[list[str], dict[str, list[str]]]:
+    """The flow run's state names in order, and each of its task runs' (by name)."""
+    from prefect.client.orchestration import get_client
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    with temporary_settings(updates={PREFECT_API_URL: api_url}):
+        async with get_client() as client:
+            flow_states = [s.name for s in await client.read_flow_run_states(flow_run_id)]
+            tasks = {}
+            for t in await client.read_task_runs():
+                if str(t.flow_run_id) == flow_run_id:
+                    tasks[t.name] = [s.name for s in await client.read_task_run_states(t.id)]
+    return flow_states, tasks
+
+
+async def _gated_runs(prefect_api, run_ids: list[str], *, max_calls: int, defer_s: float = 10.0,
+                      open_after: float = 0.0):
+    """Runs of start -> test.gate (a durable node) recorded by one recorder; the gates open
+    once every run's flow run exists (open_after=0) or after open_after seconds."""
+    noted = _Noted()
+    recorder = PrefectRecorder(prefect_api, SharedPrefectClients(), on_flow_run=noted, max_calls=max_calls,
+                               defer_s=defer_s)
+    plans = {rid: compile_graph(graph([node("start", "trigger.manual"), node("gate", "test.gate", key=rid)],
+                                      [edge("start", "gate")], name="gated"), REGISTRY) for rid in run_ids}
+    try:
+        runs = [asyncio.create_task(run_as_prefect_flow(Engine(Services()), plans[rid], rid, {},
+                                                        Emitter(rid, [Collect()]), recorder=recorder))
+                for rid in run_ids]
+        if open_after:
+            await asyncio.sleep(open_after)
+        else:
+            await asyncio.wait_for(_until(lambda: all(rid in noted.flow_runs for rid in run_ids)), 30)
+        created_before_end = set(noted.flow_runs)
+        for rid in run_ids:
+            fakes.GATES.setdefault(rid, asyncio.Event()).set()
+        outcomes = await asyncio.gather(*runs)
+        await asyncio.wait_for(recorder.caught_up(), 30)
+    finally:
+        await recorder.clients.close()
+    assert [o.status for o in outcomes] == ["succeeded"] * len(run_ids)
+    return noted.flow_runs, created_before_end
+
+
+async def test_a_run_recorded_while_it_runs_shows_every_state_in_prefect(prefect_api):
+    """With the recorder light, the flow run is created Running as the run starts, then set Completed; its task run goes Running then Completed."""
+    api_url = await prefect_api.ready()
+    flow_runs, created_before_end = await _gated_runs(prefect_api, ["light-1"], max_calls=16)
+    assert created_before_end == {"light-1"}
+    flow_states, tasks = await _state_history(api_url, flow_runs["light-1"])
+    assert flow_states == ["Running", "Completed"]
+    assert tasks == {"gate": ["Running", "Completed"]}
+
+
+async def test_under_load_a_short_run_is_recorded_in_one_call_with_final_states_only(prefect_api):
+    """More runs recorded than calls allowed: each flow run waits for its run's end and is created Completed, each task run gets its final state only."""
+    api_url = await prefect_api.ready()
+    ids = ["burst-1", "burst-2", "burst-3"]
+    flow_runs, created_before_end = await _gated_runs(prefect_api, ids, max_calls=1, open_after=0.5)
+    assert created_before_end == set()                 # nothing written while the runs ran
+    for rid in ids:
+        flow_states, tasks = await _state_history(api_url, flow_runs[rid])
+        assert flow_states == ["Completed"]
+        assert tasks == {"gate": ["Completed"]}
+    flow_run, task_runs = await _flow_run(api_url, flow_runs["burst-1"])
+    assert task_runs[0].start_time < task_runs[0].end_time   # the node's own times, not the write's
+
+
+async def test_under_load_a_long_run_is_shown_running_after_the_deferral(prefect_api):
+    """The deferral is bounded: a run still running after defer_s gets its flow run created Running, then Completed."""
+    api_url = await prefect_api.ready()
+    ids = ["long-1", "long-2"]
+    flow_runs, created_before_end = await _gated_runs(prefect_api, ids, max_calls=1, defer_s=0.2)
+    assert created_before_end == set(ids)
+    for rid in ids:
+        flow_states, _tasks = await _state_history(api_url, flow_runs[rid])
+        assert flow_states == ["Running", "Completed"]
