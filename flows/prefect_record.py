@@ -34,7 +34,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from collections import deque
+from collections import Counter, deque
 from datetime import datetime, timedelta
 from typing import Any, Awaitable, Callable
 
@@ -201,6 +201,8 @@ class RunRecord:
         self.task: asyncio.Task[None] | None = None
         self._pending: deque[RunEvent] = deque()
         self._ended = asyncio.Event()                     # the pass's end has been emitted
+        self._end: RunEvent | None = None                 # ... this one
+        self._task_ends: Counter[tuple[str, int | None]] = Counter()   # task ends waiting in _pending
         self._tasks: dict[tuple[str, int | None], dict[str, Any]] = {}   # node (and item) -> its task run
         self._last_event = 0
 
@@ -212,7 +214,10 @@ class RunRecord:
             return                             # cheap nodes (and reused or skipped ones) live in our record only
         self._pending.append(event)
         if event.kind in _FLOW_END:
+            self._end = event
             self._ended.set()
+        elif event.kind in _TASK_END:
+            self._task_ends[(event.node_id or "", event.iteration)] += 1
         if self.task is None or self.task.done():
             self.recorder._records.add(self)
             self.recorder._idle.clear()
@@ -222,6 +227,8 @@ class RunRecord:
         try:
             while self._pending:
                 event = self._pending.popleft()
+                if event.kind in _TASK_END:
+                    self._task_ends[(event.node_id or "", event.iteration)] -= 1
                 try:
                     await self._write(event)
                 except asyncio.CancelledError:
@@ -231,6 +238,7 @@ class RunRecord:
                                   self.run_id, event.kind)
                     self.ended = True
                     self._pending.clear()
+                    self._task_ends.clear()
         finally:
             if not self._pending:
                 self.recorder._done(self)
@@ -254,13 +262,9 @@ class RunRecord:
             if out is not None:
                 self._last_event = self.recorder.send([out])
 
-    def _pending_end(self) -> RunEvent | None:
-        """The pass's end when it is already waiting to be written (the record lags the run)."""
-        return next((e for e in self._pending if e.kind in _FLOW_END), None)
-
     def _ends_later(self, key: tuple[str, int | None]) -> bool:
         """Whether this task run's end is already waiting to be written behind this event."""
-        return any(e.kind in _TASK_END and (e.node_id, e.iteration) == key for e in self._pending)
+        return self._task_ends[key] > 0
 
     async def _create(self) -> None:
         """The flow run, `Running`; or, when the pass has already ended by the time the call
@@ -281,7 +285,7 @@ class RunRecord:
 
         def body() -> dict[str, Any]:
             if not made:       # decided once: a retried create (same idempotency key) asks the same
-                end[0] = self._pending_end()
+                end[0] = self._end      # the pass's end, if already emitted (the record lags the run)
                 state = _flow_state(end[0]) if end[0] is not None else {"type": "RUNNING", "name": "Running"}
                 made.append({"flow_id": self.flow_id, "name": self.run_id, "idempotency_key": self.key,
                              "tags": ["maily"], "parameters": {}, "state": state})

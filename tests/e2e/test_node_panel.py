@@ -84,6 +84,19 @@ async def test_drag_a_field_onto_a_config_field_and_see_its_value(sign_in, serve
     assert not found, "node panel:\n  " + "\n  ".join(found)
 
 
+async def _what_was_seen(page: Any, server: LiveServer, tenant: TenantFixture, workflow_id: str) -> dict[str, Any]:
+    """The toast, the run bar and the workflow's runs as the API has them: a failure's evidence."""
+    toast = page.get_by_test_id("toast")
+    bar = page.get_by_test_id("run-bar")
+    async with httpx.AsyncClient(base_url=server.url, timeout=10) as c:
+        runs = (await c.get("/api/runs", params={"workflow_id": workflow_id}, headers=tenant.editor.headers)).json()
+    return {"toast": await toast.text_content() if await toast.count() else None,
+            "run_bar": {a: await bar.get_attribute(a) for a in ("data-status", "data-run-id")} if await bar.count() else None,
+            "node_state": await page.locator('[data-testid="node-state-greet"]').get_attribute("data-status")
+            if await page.locator('[data-testid="node-state-greet"]').count() else None,
+            "runs": runs}
+
+
 async def test_a_pin_is_shared_and_execute_node_runs_on_it(sign_in, server, tenant: TenantFixture, make_workflow) -> None:
     """One editor pins shape's output (a wrong type refused at the JSON); the other browser sees the pin badge and
     the pinned output; executing greet alone runs it on the pinned data, in a test run whose graph holds no pin."""
@@ -110,7 +123,10 @@ async def test_a_pin_is_shared_and_execute_node_runs_on_it(sign_in, server, tena
     await select(page, "greet")
     await page.get_by_test_id("execute-node").click()
     # a run under the suite's load (the other xdist worker starts app and Prefect processes) can take more than 10 s
-    await page.locator('[data-testid="node-state-greet"][data-status="succeeded"]').wait_for(timeout=30_000)
+    try:
+        await page.locator('[data-testid="node-state-greet"][data-status="succeeded"]').wait_for(timeout=30_000)
+    except Exception as exc:     # it failed twice in CI under load, never alone: say what the page and API saw
+        raise AssertionError(f"greet never showed succeeded: {await _what_was_seen(page, server, tenant, wf['id'])}") from exc
     await page.locator('[data-testid="run-bar"][data-status="succeeded"]').wait_for(timeout=30_000)
     output = page.get_by_test_id("output-output-table")
     await eventually(lambda: output.text_content(), "the output part shows the new output")

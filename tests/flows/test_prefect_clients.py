@@ -210,8 +210,9 @@ async def test_a_busy_prefect_server_is_waited_out_by_the_record(prefect_api, st
 
 
 async def test_the_embedded_server_keeps_a_bursts_database_connections_open(prefect_api):
-    """Two bursts of 12 Prefect calls in flight: the second opens no new PostgreSQL connection
-    (Prefect's default pool of 5 closed its overflow after each call, forking a backend per call)."""
+    """Bursts of 8 Prefect calls in flight: no PostgreSQL connection the server used is closed
+    after its call (Prefect's default pool of 5 closed its overflow on return, so under load
+    every call forked a new backend); the pool may grow, it does not churn."""
     import asyncpg
 
     from flows.prefect_clients import SharedPrefectClients
@@ -221,19 +222,20 @@ async def test_the_embedded_server_keeps_a_bursts_database_connections_open(pref
     dsn = prefect_api.database_url.replace("postgresql+asyncpg://", "postgresql://")
     database = dsn.split("/")[-1].split("?")[0]
     watcher = await asyncpg.connect(dsn.replace(f"/{database}?", "/postgres?"))
-    recorder = PrefectRecorder(prefect_api, SharedPrefectClients(), max_calls=12)
+    recorder = PrefectRecorder(prefect_api, SharedPrefectClients(), max_calls=8)
     flow_id = await recorder.flow_id("pooled")
-    seen: set[int] = set()
+
+    async def backends() -> set[int]:
+        return {r["pid"] for r in await watcher.fetch("SELECT pid FROM pg_stat_activity WHERE datname = $1", database)}
 
     async def burst() -> set[int]:
-        """The backends serving Prefect's database while 48 flow-run reads run, 12 at a time."""
+        """The backends serving Prefect's database while 48 flow-run reads run, 8 at a time."""
         done = asyncio.Event()
 
         async def watch() -> set[int]:
             pids: set[int] = set()
             while not done.is_set():
-                pids |= {r["pid"] for r in await watcher.fetch(
-                    "SELECT pid FROM pg_stat_activity WHERE datname = $1", database)}
+                pids |= await backends()
                 await asyncio.sleep(0.01)
             return pids
 
@@ -244,10 +246,15 @@ async def test_the_embedded_server_keeps_a_bursts_database_connections_open(pref
         return await watching
 
     try:
-        seen = await burst()
-        again = await burst()
+        used = set()
+        for _ in range(3):
+            used |= await burst()
+        await asyncio.sleep(0.5)
+        alive = await backends()
     finally:
         await watcher.close()
         await recorder.clients.close()
-    assert len(seen) >= 6                  # the burst did use more connections than Prefect's default 5 keep
-    assert again <= seen, f"new backends: {again - seen}"
+    assert len(used) >= 6                  # the bursts did use more connections than Prefect's default 5 keep
+    # the default pool closes most of them (14 of 19 in a trial); a stray closure (a peak beyond
+    # the pool from another test's leftover record on this shared server) is not churn
+    assert len(used - alive) <= len(used) // 4, f"closed after use: {sorted(used - alive)} of {len(used)}"
