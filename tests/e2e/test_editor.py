@@ -109,11 +109,12 @@ async def drag_node(page: Any, node_id: str, dx: float, dy: float) -> None:
 
 
 async def select(page: Any, node_id: str) -> None:
-    """Click a node so that its side panel shows it. A node the view has moved under the top bar
+    """Click a node so that its side panel shows it (the panel names its node: a panel already
+    open for another node is not enough). A node the view has moved under the top bar
     (the canvas fits its view when a co-editor's first nodes arrive) is brought back with
     zoom-to-fit first, as a person would."""
     node = page.get_by_test_id(f"node-{node_id}")
-    panel = page.get_by_test_id("side-panel")
+    panel = page.locator(f'[data-testid="side-panel"][data-node-id="{node_id}"]')
     for attempt in range(3):
         try:
             await node.click(timeout=3000)

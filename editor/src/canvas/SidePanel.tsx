@@ -81,7 +81,7 @@ export function SidePanel(p: Props) {
   const pinned = !!node.pin
 
   return (
-    <aside className={`side-panel${wide ? ' wide' : ''}`} data-testid="side-panel" aria-label="Node panel" data-loaded={data ? 'true' : 'false'}>
+    <aside className={`side-panel${wide ? ' wide' : ''}`} data-testid="side-panel" aria-label="Node panel" data-node-id={node.id} data-loaded={data ? 'true' : 'false'}>
       <header>
         <span className="flow-node-icon" style={{ background: categoryColor(spec?.category ?? '') }}><Icon name={spec?.icon ?? 'box'} size={14} /></span>
         <div className="grow">
