@@ -218,10 +218,13 @@ async def test_the_embedded_server_keeps_a_bursts_database_connections_open(pref
     from flows.prefect_clients import SharedPrefectClients
     from flows.prefect_record import PrefectRecorder
 
+    from sqlalchemy.engine import make_url
+
     await prefect_api.ready()
-    dsn = prefect_api.database_url.replace("postgresql+asyncpg://", "postgresql://")
-    database = dsn.split("/")[-1].split("?")[0]
-    watcher = await asyncpg.connect(dsn.replace(f"/{database}?", "/postgres?"))
+    url = make_url(prefect_api.database_url).set(drivername="postgresql")
+    database = url.database
+    watcher = await asyncpg.connect(url.set(database="postgres").render_as_string(hide_password=False))
+    assert database in {r["datname"] for r in await watcher.fetch("SELECT datname FROM pg_database")}
     recorder = PrefectRecorder(prefect_api, SharedPrefectClients(), max_calls=8)
     flow_id = await recorder.flow_id("pooled")
 
