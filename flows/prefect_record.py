@@ -64,11 +64,15 @@ def _iso(at: datetime) -> str:
     return at.isoformat()
 
 
+def _message(event: RunEvent) -> str | None:
+    """The event's error message as a Prefect state message (capped), or None."""
+    return str((event.data.get("error") or {}).get("message", ""))[:MAX_MESSAGE] or None
+
+
 def _flow_state(end: RunEvent) -> dict[str, Any]:
     """The flow run's final state for the pass's end event."""
     type_, name = _FLOW_END[end.kind]
-    message = str((end.data.get("error") or {}).get("message", ""))[:MAX_MESSAGE] or None
-    return {"type": type_, "name": name, "message": message}
+    return {"type": type_, "name": name, "message": _message(end)}
 
 
 class PrefectRecorder:
@@ -280,16 +284,16 @@ class RunRecord:
             except asyncio.TimeoutError:
                 pass
         self.flow_id = await self.recorder.flow_id(self.flow_name)
-        made: list[dict[str, Any]] = []
-        end: list[RunEvent | None] = [None]
+        made: dict[str, Any] | None = None
 
         def body() -> dict[str, Any]:
-            if not made:       # decided once: a retried create (same idempotency key) asks the same
-                end[0] = self._end      # the pass's end, if already emitted (the record lags the run)
-                state = _flow_state(end[0]) if end[0] is not None else {"type": "RUNNING", "name": "Running"}
-                made.append({"flow_id": self.flow_id, "name": self.run_id, "idempotency_key": self.key,
-                             "tags": ["maily"], "parameters": {}, "state": state})
-            return made[0]
+            nonlocal made
+            if made is None:   # decided once: a retried create (same idempotency key) asks the same
+                # the pass's end, if already emitted (the record lags the run)
+                state = _flow_state(self._end) if self._end is not None else {"type": "RUNNING", "name": "Running"}
+                made = {"flow_id": self.flow_id, "name": self.run_id, "idempotency_key": self.key,
+                        "tags": ["maily"], "parameters": {}, "state": state}
+            return made
 
         try:
             created = await self.recorder.call("POST", "/flow_runs/", body)
@@ -297,7 +301,7 @@ class RunRecord:
             self.recorder._flows.pop(self.flow_name, None)   # a Prefect database reset: look it up again
             raise
         self.flow_run_id = str(created["id"])
-        self.created_final = end[0] is not None
+        self.created_final = made is not None and made["state"]["type"] != "RUNNING"
         if self.recorder.on_flow_run is not None:
             try:
                 await self.recorder.on_flow_run(self.run_id, self.flow_run_id)
@@ -322,16 +326,13 @@ class RunRecord:
         if event.kind == "node.retrying":
             delay = float(event.data.get("delay_s") or 0)
             out = None if self._ends_later(key) else self._state(
-                task, event.at, "SCHEDULED", "AwaitingRetry",
-                str((event.data.get("error") or {}).get("message", ""))[:MAX_MESSAGE] or None,
+                task, event.at, "SCHEDULED", "AwaitingRetry", _message(event),
                 scheduled=event.at + timedelta(seconds=delay))
             task["run_count"] = event.attempt or task["run_count"] + 1
             return out
         if event.kind in _TASK_END:
             type_, name = _TASK_END[event.kind]
-            error = event.data.get("error") or {}
-            return self._state(task, event.at, type_, name, str(error.get("message", ""))[:MAX_MESSAGE] or None,
-                               end=event.at)
+            return self._state(task, event.at, type_, name, _message(event), end=event.at)
         return None
 
     def _state(self, task: dict[str, Any], at: datetime, type_: str, name: str, message: str | None, *,
